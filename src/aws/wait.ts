@@ -1,0 +1,86 @@
+import type { Clock } from '../clock.js';
+import { AwsStepError } from '../errors.js';
+import { awsCode, isTransient } from './errors.js';
+
+export interface PollOptions<T> {
+  clock: Clock;
+  /** What is being waited for, in AWS words: "endpoint vpce-123 available". */
+  what: string;
+  /** Reads the current state; returns `done` when finished. Throwing a non-transient error ends the wait. */
+  check: () => Promise<{ done: true; value: T } | { done: false; status: string }>;
+  timeoutMs: number;
+  /** First delay between polls; grows by `factor` up to `maxDelayMs`. */
+  minDelayMs?: number;
+  maxDelayMs?: number;
+  factor?: number;
+  /** Extra predicate for errors that mean "not yet" here (e.g. peering NotFound in the accepter region). */
+  retryOn?: (e: unknown) => boolean;
+  onProgress?: (text: string, elapsedMs: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Poll until done, with capped exponential backoff on the injected clock. We use this instead of
+ * the SDK's waiters because those sleep on the wall clock (untestable in virtual time) and some are
+ * wrong for our case (ACM's CertificateValidated never succeeds for private certs: aws-facts §4).
+ */
+export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
+  const start = o.clock.now();
+  let delay = o.minDelayMs ?? 2_000;
+  const maxDelay = o.maxDelayMs ?? 15_000;
+  const factor = o.factor ?? 1.5;
+  let last = 'not checked yet';
+  for (;;) {
+    o.signal?.throwIfAborted();
+    try {
+      const r = await o.check();
+      if (r.done) return r.value;
+      last = r.status;
+    } catch (e) {
+      if (!(isTransient(e) || o.retryOn?.(e))) throw e;
+      last = awsCode(e) ?? String(e);
+    }
+    const elapsed = o.clock.now() - start;
+    o.onProgress?.(`${o.what}: ${last}`, elapsed);
+    if (elapsed + delay > o.timeoutMs) {
+      throw new AwsStepError(
+        `timed out after ${Math.round(elapsed / 1000)}s waiting for ${o.what} (last seen: ${last})`,
+        {
+          resolution:
+            'AWS may just be slow: run the same command again to keep waiting, or check the resource in the console.',
+        },
+      );
+    }
+    await o.clock.sleep(delay, o.signal);
+    delay = Math.min(maxDelay, delay * factor);
+  }
+}
+
+/**
+ * Retry one call while it fails transiently (throttling, eventual consistency), with backoff on
+ * the injected clock. The SDK already retries throttling a few times; this covers the longer
+ * tails and the errors the SDK does not know are temporary.
+ */
+export async function retrying<T>(
+  o: {
+    clock: Clock;
+    what: string;
+    timeoutMs?: number;
+    retryOn?: (e: unknown) => boolean;
+    onProgress?: (text: string, elapsedMs: number) => void;
+    signal?: AbortSignal;
+  },
+  call: () => Promise<T>,
+): Promise<T> {
+  return pollUntil<T>({
+    clock: o.clock,
+    what: o.what,
+    timeoutMs: o.timeoutMs ?? 120_000,
+    minDelayMs: 1_000,
+    maxDelayMs: 10_000,
+    retryOn: o.retryOn,
+    onProgress: o.onProgress,
+    signal: o.signal,
+    check: async () => ({ done: true, value: await call() }),
+  });
+}

@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from './errors.js';
+
+// AWS commercial and GovCloud region names (us-west-1, ap-southeast-2, us-gov-west-1, ...).
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+// Deployment names flow into NLB and target-group names (<= 32 chars: `${name}-tg-${region}` is
+// the longest, with region up to 14 chars), canary names (lowercase, <= 21 chars), S3 bucket names
+// (lowercase) and CloudFormation stack names.
+const DEPLOYMENT = /^[a-z][a-z0-9-]*[a-z0-9]$/;
+const DOMAIN = /^(?=.{1,253}$)(?!-)([a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
+const HOST = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function parseCidr(cidr: string): { base: number; prefix: number } | undefined {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  if (!m) return undefined;
+  const octets = m.slice(1, 5).map(Number);
+  const prefix = Number(m[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return undefined;
+  const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  if ((base & mask) >>> 0 !== base) return undefined; // host bits set: "10.0.0.1/16"
+  return { base, prefix };
+}
+
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseCidr(a);
+  const y = parseCidr(b);
+  if (!x || !y) return false;
+  const prefix = Math.min(x.prefix, y.prefix);
+  const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return (x.base & mask) >>> 0 === (y.base & mask) >>> 0;
+}
+
+const vpcCidr = z.string().refine(
+  (c) => {
+    const p = parseCidr(c);
+    // VPC CIDRs are /16 to /28; the template carves four /24-or-smaller subnets, so /16-/22.
+    return p !== undefined && p.prefix >= 16 && p.prefix <= 22;
+  },
+  { message: 'must be an IPv4 CIDR block from /16 to /22 with no host bits set, like 10.0.0.0/16' },
+);
+
+const regionSchema = z.object({
+  region: z.string().regex(REGION, 'must be an AWS region name like sa-east-1'),
+  vpcCidr,
+});
+
+export const configSchema = z
+  .object({
+    deployment: z
+      .string()
+      .min(2)
+      .max(12, 'at most 12 characters: it becomes part of NLB, target group and canary names')
+      .regex(DEPLOYMENT, 'lowercase letters, digits and hyphens, starting with a letter')
+      .default('drctl'),
+    primary: regionSchema.default({ region: 'sa-east-1', vpcCidr: '10.0.0.0/16' }),
+    secondary: regionSchema.default({ region: 'us-west-1', vpcCidr: '172.16.0.0/16' }),
+    domain: z
+      .string()
+      .toLowerCase()
+      .regex(DOMAIN, 'must be a DNS domain like octank.com')
+      .default('octank.com'),
+    host: z.string().regex(HOST, 'must be one DNS label like api').default('api'),
+    ttl: z.number().int().min(0).max(86_400).default(60),
+    /** CIDR allowed to SSH to the client instance; none means SSH closed (the workshop opened 0.0.0.0/0). */
+    sshCidr: z
+      .string()
+      .refine((c) => parseCidr(c) !== undefined, 'must be an IPv4 CIDR block like 203.0.113.7/32')
+      .nullable()
+      .default(null),
+    clientInstanceType: z
+      .string()
+      .regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.micro')
+      .default('t3.micro'),
+    ca: z
+      .object({
+        commonName: z.string().min(1).max(64).default('drctl root CA'),
+        organization: z.string().min(1).max(64).default('Octank'),
+        country: z
+          .string()
+          .regex(/^[A-Z]{2}$/, 'two-letter country code')
+          .default('US'),
+        validityYears: z.number().int().min(1).max(30).default(10),
+        /** DeleteCertificateAuthority accepts 7 to 30 days. */
+        permanentDeletionTimeInDays: z.number().int().min(7).max(30).default(7),
+      })
+      .default({
+        commonName: 'drctl root CA',
+        organization: 'Octank',
+        country: 'US',
+        validityYears: 10,
+        permanentDeletionTimeInDays: 7,
+      }),
+    /** regional: REGIONAL custom domain reached through the NLB (the workshop's); private: the Nov 2024 private custom domain. */
+    domainMode: z.enum(['regional', 'private']).default('regional'),
+    /** Use this ACM certificate ARN (per region) instead of one from the private CA. */
+    certificateArn: z
+      .record(z.string(), z.string().regex(/^arn:aws[a-z-]*:acm:/, 'must be an ACM certificate ARN'))
+      .optional(),
+    tlsPolicy: z
+      .string()
+      .regex(/^ELBSecurityPolicy-/, 'must be an ELB security policy name')
+      .default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
+    routing: z.enum(['failover-records', 'traffic-policy']).default('failover-records'),
+    canary: z
+      .object({
+        artifactExpiryDays: z.number().int().min(1).max(365).default(7),
+        /** Also watch the secondary, for a fail-back signal. */
+        secondary: z.boolean().default(false),
+      })
+      .default({ artifactExpiryDays: 7, secondary: false }),
+    rtoTargetSeconds: z.number().int().min(30).max(3_600).default(300),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.primary.region === c.secondary.region) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secondary', 'region'],
+        message: 'must differ from primary.region',
+      });
+    }
+    if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secondary', 'vpcCidr'],
+        message: `overlaps primary.vpcCidr ${c.primary.vpcCidr}: VPC peering fails on overlapping CIDRs`,
+      });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type RegionRole = 'primary' | 'secondary';
+
+export const DEFAULT_CONFIG_FILE = 'drctl.config.json';
+
+export function defaultConfig(): Config {
+  return configSchema.parse({});
+}
+
+export function regionsOf(config: Config): [string, string] {
+  return [config.primary.region, config.secondary.region];
+}
+
+export function roleOf(config: Config, region: string): RegionRole {
+  return region === config.primary.region ? 'primary' : 'secondary';
+}
+
+export function regionConfig(config: Config, region: string) {
+  return roleOf(config, region) === 'primary' ? config.primary : config.secondary;
+}
+
+/** Turn a zod error into a UsageError naming the first offending field (`primary.vpcCidr`). */
+export function usageErrorFromZod(err: z.ZodError, what: string, prefix = ''): UsageError {
+  const issue = err.issues[0]!;
+  let field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    const keys = (issue as { keys: string[] }).keys;
+    field = [field, keys[0]].filter(Boolean).join('.');
+    message = `unknown field in ${what}`;
+  }
+  return new UsageError(message, {
+    field: field || what,
+    resolution: `Fix ${field || 'it'} in ${what}${err.issues.length > 1 ? ` (and ${err.issues.length - 1} more problem(s))` : ''}.`,
+  });
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** The file it came from, or undefined when the workshop defaults were used. */
+  path: string | undefined;
+}
+
+/** `--config PATH`, else drctl.config.json in the working directory, else the workshop's defaults. */
+export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const path = resolve(cwd, opts.path ?? DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.path === undefined) {
+      return { config: defaultConfig(), path: undefined };
+    }
+    throw new UsageError(`cannot read config file ${path}: ${(e as Error).message}`, { field: '--config' });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`, { field: '--config' });
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) throw usageErrorFromZod(parsed.error, path);
+  return { config: parsed.data, path };
+}

@@ -1,0 +1,189 @@
+import type { Ora } from 'ora';
+import type { EventSink, RunEvent } from './events.js';
+
+/**
+ * The one output host: it alone knows about spinners, TTYs, colours and --json. The engine hands
+ * it typed events (style.md: the CDK toolkit's IoHost).
+ */
+export interface Reporter extends EventSink {
+  /** A line for people (stderr in --json mode, so stdout stays machine-readable). */
+  line(text: string): void;
+  /** The final machine-readable document in --json mode (ignored otherwise). */
+  result(doc: Record<string, unknown>): void;
+  close(): void;
+}
+
+export interface ReporterOptions {
+  json: boolean;
+  /** Spinners only when stderr is a TTY and CI is not set. */
+  interactive: boolean;
+  color: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  verbose: boolean;
+  /** Injected for tests and virtual time; elapsed times come from the events themselves. */
+  loadOra?: () => Promise<typeof import('ora').default>;
+}
+
+export const fmtDuration = (ms: number): string => {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+const label = (e: { step: string; scope: string }) => `${e.step} ${e.scope}`;
+
+function paint(color: boolean, code: number, s: string): string {
+  return color ? `\u001b[${code}m${s}\u001b[0m` : s;
+}
+
+export function outcomeText(e: Extract<RunEvent, { type: 'step-done' }>): string {
+  switch (e.outcome) {
+    case 'created':
+      return 'done';
+    case 'unchanged':
+      return 'ok, already in place';
+    case 'deleted':
+      return 'deleted';
+    case 'absent':
+      return 'nothing to delete';
+  }
+}
+
+/** NDJSON on stdout: every event, then one summary object. */
+class JsonReporter implements Reporter {
+  constructor(private readonly o: ReporterOptions) {}
+  emit(e: RunEvent): void {
+    this.o.stdout.write(`${JSON.stringify(e)}\n`);
+  }
+  line(text: string): void {
+    if (this.o.verbose) this.o.stderr.write(`${text}\n`);
+  }
+  result(doc: Record<string, unknown>): void {
+    this.o.stdout.write(`${JSON.stringify({ type: 'summary', ...doc })}\n`);
+  }
+  close(): void {}
+}
+
+/** Plain lines on stderr for logs and CI; progress only when its text changes or every 30 s. */
+class PlainReporter implements Reporter {
+  private lastProgress = new Map<string, { text: string; t: number }>();
+  constructor(protected readonly o: ReporterOptions) {}
+
+  protected write(text: string): void {
+    this.o.stderr.write(`${text}\n`);
+  }
+
+  format(e: RunEvent): string | undefined {
+    const c = this.o.color;
+    switch (e.type) {
+      case 'run-start':
+        return undefined;
+      case 'step-start':
+        return `${paint(c, 36, '>')} ${label(e)}: ${e.title}`;
+      case 'step-progress': {
+        const key = label(e);
+        const prev = this.lastProgress.get(key);
+        if (prev && prev.text === e.text && e.t - prev.t < 30_000) return undefined;
+        this.lastProgress.set(key, { text: e.text, t: e.t });
+        return `  ${label(e)}: ${e.text}, ${fmtDuration(e.elapsedMs)}`;
+      }
+      case 'step-done':
+        return `${paint(c, 32, '✔')} ${label(e)}: ${outcomeText(e)} (${fmtDuration(e.elapsedMs)})`;
+      case 'step-failed':
+        return [
+          `${paint(c, 31, '✖')} ${label(e)}: ${e.error.message}`,
+          e.error.resolution ? `    what to do: ${e.error.resolution}` : '',
+        ]
+          .filter(Boolean)
+          .join('\n');
+      case 'step-skipped':
+        return `${paint(c, 33, '-')} ${label(e)}: skipped (${e.reason})`;
+      case 'log':
+        return e.level === 'warn'
+          ? `${paint(c, 33, '!')} ${e.step ? `${e.step} ${e.scope}: ` : ''}${e.message}`
+          : this.o.verbose || !e.step
+            ? `  ${e.step ? `${e.step} ${e.scope}: ` : ''}${e.message}`
+            : undefined;
+    }
+  }
+
+  emit(e: RunEvent): void {
+    const text = this.format(e);
+    if (text !== undefined) this.write(text);
+  }
+  line(text: string): void {
+    this.o.stdout.write(`${text}\n`);
+  }
+  result(): void {}
+  close(): void {}
+}
+
+/**
+ * One spinner whose text lists every running step and region with what it waits for and for how
+ * long; finished steps are printed above it as plain lines.
+ */
+class SpinnerReporter extends PlainReporter {
+  private spinner: Ora | undefined;
+  private readonly running = new Map<
+    string,
+    { title: string; text?: string; since: number; elapsed: number }
+  >();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(o: ReporterOptions, oraFactory: typeof import('ora').default) {
+    super(o);
+    this.spinner = oraFactory({ stream: o.stderr, discardStdin: false, color: o.color ? 'cyan' : false });
+    // Re-render once a second so the elapsed times move while AWS works.
+    this.timer = setInterval(() => this.render(), 1000);
+    this.timer.unref();
+  }
+
+  private render(): void {
+    if (!this.spinner) return;
+    if (this.running.size === 0) {
+      this.spinner.stop();
+      return;
+    }
+    const now = Date.now();
+    const lines = [...this.running.entries()].map(([k, r]) => {
+      const secs = fmtDuration(r.elapsed + (now - r.since));
+      return `${k}: ${r.text ?? r.title}, ${secs}`;
+    });
+    this.spinner.text = lines.join('\n  ');
+    if (!this.spinner.isSpinning) this.spinner.start();
+  }
+
+  protected override write(text: string): void {
+    if (this.spinner?.isSpinning) {
+      this.spinner.clear();
+      super.write(text);
+      this.spinner.render();
+    } else super.write(text);
+  }
+
+  override emit(e: RunEvent): void {
+    const key =
+      'step' in e && 'scope' in e && e.step ? label(e as { step: string; scope: string }) : undefined;
+    if (e.type === 'step-start' && key)
+      this.running.set(key, { title: e.title, since: Date.now(), elapsed: 0 });
+    if (e.type === 'step-progress' && key)
+      this.running.set(key, { title: '', text: e.text, since: Date.now(), elapsed: e.elapsedMs });
+    if ((e.type === 'step-done' || e.type === 'step-failed' || e.type === 'step-skipped') && key)
+      this.running.delete(key);
+    if (e.type !== 'step-progress') super.emit(e);
+    this.render();
+  }
+
+  override close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.spinner?.stop();
+    this.spinner = undefined;
+  }
+}
+
+export async function createReporter(o: ReporterOptions): Promise<Reporter> {
+  if (o.json) return new JsonReporter(o);
+  if (!o.interactive) return new PlainReporter(o);
+  const ora = o.loadOra ? await o.loadOra() : (await import('ora')).default;
+  return new SpinnerReporter(o, ora);
+}

@@ -1,0 +1,487 @@
+import type { z } from 'zod';
+import type { AwsClients } from './aws/clients.js';
+import { awsCode, isThrottled } from './aws/errors.js';
+import { ownershipTags } from './aws/tags.js';
+import { pollUntil, retrying } from './aws/wait.js';
+import type { Clock } from './clock.js';
+import { type Config, regionsOf, roleOf } from './config.js';
+import { AwsStepError, DrctlError, InterruptedError, UsageError, errorMessage } from './errors.js';
+import type { EventSink, Outcome } from './events.js';
+import { STEPS, type StepInfo } from './steps/index.js';
+import type { AnyStepImpl, OutputsOf, StepContext, StepName, StepPaths } from './steps/types.js';
+import { GLOBAL, type StateStore } from './state.js';
+
+export interface RunnerOptions {
+  config: Config;
+  store: StateStore;
+  aws: AwsClients;
+  clock: Clock;
+  sink: EventSink;
+  signal: AbortSignal;
+  paths: StepPaths;
+  /** The step catalogue; tests may pass a smaller one. */
+  steps?: readonly StepInfo[];
+}
+
+export interface PlanNode {
+  step: StepName;
+  scope: string;
+  region: string;
+  info: StepInfo;
+  /** Nodes that must finish first (during `up`). */
+  deps: string[];
+  /** Nodes whose outputs this one may await part-way. */
+  uses: string[];
+}
+
+export interface NodeResult {
+  step: StepName;
+  scope: string;
+  status: 'ok' | 'failed' | 'skipped';
+  outcome?: Outcome;
+  error?: DrctlError;
+  reason?: string;
+}
+
+export interface RunResult {
+  command: 'up' | 'down' | 'step';
+  results: NodeResult[];
+  interrupted: boolean;
+  /** After `down`: what the state still records (step@scope), i.e. what is left in AWS. */
+  left: string[];
+}
+
+export const nodeKey = (step: string, scope: string) => `${step}@${scope}`;
+
+class Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve!: (v: T) => void;
+  reject!: (e: unknown) => void;
+  constructor() {
+    this.promise = new Promise<T>((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.promise.catch(() => undefined); // a failure is reported once, by the node itself
+  }
+}
+
+/** Where a regional or global step runs, and which nodes an edge from it reaches. */
+function scopesOf(info: StepInfo, config: Config): string[] {
+  return info.scope === 'global' ? [GLOBAL] : regionsOf(config);
+}
+
+function edgeTargets(from: StepInfo, scope: string, to: StepInfo, config: Config): string[] {
+  if (to.scope === 'global') return [nodeKey(to.name, GLOBAL)];
+  if (from.scope === 'regional') return [nodeKey(to.name, scope)];
+  return regionsOf(config).map((r) => nodeKey(to.name, r));
+}
+
+/**
+ * Builds the node graph (step × region) and rejects, before anything runs, an unknown edge or a
+ * cycle through `after` and `uses` edges: a cycle would otherwise be a hang at run time.
+ */
+export function planGraph(config: Config, steps: readonly StepInfo[] = STEPS): PlanNode[] {
+  const byName = new Map(steps.map((s) => [s.name, s]));
+  const nodes: PlanNode[] = [];
+  for (const info of steps) {
+    for (const scope of scopesOf(info, config)) {
+      const region = scope === GLOBAL ? config.primary.region : scope;
+      const edges = (names: StepName[]) =>
+        names.flatMap((n) => {
+          const to = byName.get(n);
+          if (!to) throw new Error(`step ${info.name} names unknown step ${n}`);
+          return edgeTargets(info, scope, to, config);
+        });
+      nodes.push({ step: info.name, scope, region, info, deps: edges(info.after), uses: edges(info.uses) });
+    }
+  }
+  const state = new Map<string, 'visiting' | 'done'>();
+  const byKey = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), n]));
+  const visit = (key: string, path: string[]) => {
+    if (state.get(key) === 'done') return;
+    if (state.get(key) === 'visiting')
+      throw new Error(`step graph has a cycle: ${[...path, key].join(' -> ')}`);
+    state.set(key, 'visiting');
+    const n = byKey.get(key)!;
+    for (const d of [...n.deps, ...n.uses]) visit(d, [...path, key]);
+    state.set(key, 'done');
+  };
+  for (const k of byKey.keys()) visit(k, []);
+  return nodes;
+}
+
+export class Runner {
+  private readonly steps: readonly StepInfo[];
+  private readonly modules = new Map<StepName, AnyStepImpl>();
+
+  constructor(private readonly o: RunnerOptions) {
+    this.steps = o.steps ?? STEPS;
+  }
+
+  get graph(): PlanNode[] {
+    return planGraph(this.o.config, this.steps);
+  }
+
+  /** Load every step module and check the state's records against their schemas (exit 2 on a bad id). */
+  async load(): Promise<void> {
+    await Promise.all(
+      this.steps.map(async (s) => {
+        if (!this.modules.has(s.name)) this.modules.set(s.name, await s.load());
+      }),
+    );
+    for (const [step, byScope] of Object.entries(this.o.store.state.steps)) {
+      const impl = this.modules.get(step as StepName);
+      if (!impl) {
+        throw new UsageError(`unknown step "${step}" in the state file`, { field: `state.steps.${step}` });
+      }
+      for (const [scope, rec] of Object.entries(byScope)) {
+        if (scope !== GLOBAL && !regionsOf(this.o.config).includes(scope)) {
+          throw new UsageError(`region ${scope} is not one of this deployment's regions`, {
+            field: `state.steps.${step}.${scope}`,
+          });
+        }
+        const schema = rec.status === 'ready' ? impl.outputs : partialOf(impl.outputs);
+        const parsed = schema.safeParse(rec.resources);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]!;
+          const field = ['state.steps', step, scope, 'resources', ...issue.path.map(String)].join('.');
+          throw new UsageError(`${issue.message} (hand-edited?)`, {
+            field,
+            resolution: `Restore ${this.o.store.path}.bak, or correct ${field}.`,
+          });
+        }
+      }
+    }
+  }
+
+  /** `drctl up` (all steps) or `drctl step <name> [--region]` (one step). */
+  async up(only?: { step: StepName; region?: string }): Promise<RunResult> {
+    await this.load();
+    let nodes = this.graph;
+    if (only) {
+      nodes = nodes.filter(
+        (n) =>
+          n.step === only.step &&
+          (only.region === undefined || n.scope === only.region || n.scope === GLOBAL),
+      );
+      this.checkInputsRecorded(nodes);
+    }
+    const inRun = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), n]));
+    const done = new Map(
+      nodes.map((n) => [nodeKey(n.step, n.scope), new Deferred<Record<string, unknown>>()]),
+    );
+    const results: NodeResult[] = [];
+
+    const runNode = async (n: PlanNode): Promise<void> => {
+      const key = nodeKey(n.step, n.scope);
+      const mine = done.get(key)!;
+      const blockers: string[] = [];
+      for (const d of n.deps.filter((d) => inRun.has(d))) {
+        try {
+          await done.get(d)!.promise;
+        } catch {
+          blockers.push(d);
+        }
+      }
+      if (blockers.length || this.o.signal.aborted) {
+        const reason = this.o.signal.aborted
+          ? 'interrupted'
+          : `needs ${blockers.join(', ')}, which did not finish`;
+        this.o.sink.emit({
+          type: 'step-skipped',
+          step: n.step,
+          scope: n.scope,
+          reason,
+          t: this.o.clock.now(),
+        });
+        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
+        mine.reject(new Error(reason));
+        return;
+      }
+      const started = this.o.clock.now();
+      this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
+      const { ctx, changed } = this.context(n, 'up', (step, scope) => {
+        const k = nodeKey(step, scope);
+        if (!n.uses.includes(k) && !n.deps.includes(k)) {
+          throw new Error(`step ${n.step} awaited ${k} without declaring it in steps/index.ts (after/uses)`);
+        }
+        return inRun.has(k) ? done.get(k)!.promise : Promise.resolve(this.readyRecord(step, scope, n));
+      });
+      try {
+        const out = (await this.modules.get(n.step)!.up(ctx)) as Record<string, unknown>;
+        this.o.store.record(n.step, n.scope, 'ready', out);
+        const outcome: Outcome = changed() ? 'created' : 'unchanged';
+        this.o.sink.emit({
+          type: 'step-done',
+          step: n.step,
+          scope: n.scope,
+          outcome,
+          elapsedMs: this.o.clock.now() - started,
+          t: this.o.clock.now(),
+          resources: out,
+        });
+        results.push({ step: n.step, scope: n.scope, status: 'ok', outcome });
+        mine.resolve(out);
+      } catch (e) {
+        const err = this.wrap(e, n, ctx);
+        this.fail(n, err, started);
+        results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
+        mine.reject(err);
+      }
+    };
+
+    await Promise.all(nodes.map(runNode));
+    return { command: only ? 'step' : 'up', results, interrupted: this.o.signal.aborted, left: [] };
+  }
+
+  /**
+   * `drctl down`: the reverse graph. A node is deleted once everything that depends on it is gone;
+   * a failure keeps what it depends on and the run goes on with everything independent of it.
+   */
+  async down(): Promise<RunResult> {
+    await this.load();
+    const nodes = this.graph;
+    const dependents = new Map<string, string[]>(nodes.map((n) => [nodeKey(n.step, n.scope), []]));
+    for (const n of nodes) {
+      for (const d of new Set([...n.deps, ...n.uses])) dependents.get(d)!.push(nodeKey(n.step, n.scope));
+    }
+    const gone = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), new Deferred<void>()]));
+    const results: NodeResult[] = [];
+
+    const runNode = async (n: PlanNode): Promise<void> => {
+      const key = nodeKey(n.step, n.scope);
+      const mine = gone.get(key)!;
+      const blockers: string[] = [];
+      for (const d of dependents.get(key)!) {
+        try {
+          await gone.get(d)!.promise;
+        } catch {
+          blockers.push(d);
+        }
+      }
+      if (blockers.length || this.o.signal.aborted) {
+        const reason = this.o.signal.aborted ? 'interrupted' : `kept: ${blockers.join(', ')} still exist(s)`;
+        this.o.sink.emit({
+          type: 'step-skipped',
+          step: n.step,
+          scope: n.scope,
+          reason,
+          t: this.o.clock.now(),
+        });
+        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
+        mine.reject(new Error(reason));
+        return;
+      }
+      const started = this.o.clock.now();
+      const hadRecord = this.o.store.get(n.step, n.scope) !== undefined;
+      this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
+      const { ctx } = this.context(n, 'down', (step, scope) => {
+        const rec = this.o.store.get(step, scope);
+        return rec
+          ? Promise.resolve(rec.resources)
+          : Promise.reject(new UsageError(`nothing recorded for ${step} in ${scope}`));
+      });
+      try {
+        if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
+        await this.modules.get(n.step)!.down(ctx);
+        this.o.store.forget(n.step, n.scope);
+        const outcome: Outcome = hadRecord ? 'deleted' : 'absent';
+        const now = this.o.clock.now();
+        this.o.sink.emit({
+          type: 'step-done',
+          step: n.step,
+          scope: n.scope,
+          outcome,
+          elapsedMs: now - started,
+          t: now,
+        });
+        results.push({ step: n.step, scope: n.scope, status: 'ok', outcome });
+        mine.resolve();
+      } catch (e) {
+        const err = this.wrap(e, n, ctx);
+        this.fail(n, err, started);
+        results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
+        mine.reject(err);
+      }
+    };
+
+    await Promise.all(nodes.map(runNode));
+    const left = Object.entries(this.o.store.state.steps).flatMap(([step, byScope]) =>
+      Object.keys(byScope).map((scope) => nodeKey(step, scope)),
+    );
+    return { command: 'down', results, interrupted: this.o.signal.aborted, left };
+  }
+
+  /** `status --refresh`: ask each step with a record which of its recorded resources are gone. */
+  async refresh(): Promise<Array<{ step: StepName; scope: string; missing: string[] }>> {
+    await this.load();
+    const out: Array<{ step: StepName; scope: string; missing: string[] }> = [];
+    await Promise.all(
+      this.graph
+        .filter((n) => this.o.store.get(n.step, n.scope))
+        .map(async (n) => {
+          const impl = this.modules.get(n.step)!;
+          if (!impl.check) return;
+          const { ctx } = this.context(n, 'down', () => Promise.reject(new Error('not available in status')));
+          out.push({ step: n.step, scope: n.scope, missing: await impl.check(ctx) });
+        }),
+    );
+    return out;
+  }
+
+  /** `drctl step X` alone: every input must already be recorded as ready, else name the step to run first. */
+  private checkInputsRecorded(nodes: PlanNode[]): void {
+    for (const n of nodes) {
+      for (const d of [...n.deps, ...n.uses]) {
+        const [step, scope] = d.split('@') as [StepName, string];
+        if (this.o.store.get(step, scope)?.status !== 'ready') {
+          const where = scope === GLOBAL ? '' : ` --region ${scope}`;
+          throw new UsageError(
+            `step ${n.step} in ${n.scope} needs step ${step} in ${scope}, which has not run`,
+            {
+              field: 'step',
+              resolution: `Run \`drctl step ${step}${where}\` first, or \`drctl up\` for everything.`,
+            },
+          );
+        }
+      }
+    }
+  }
+
+  private readyRecord(step: StepName, scope: string, n: PlanNode): Record<string, unknown> {
+    const rec = this.o.store.get(step, scope);
+    if (rec?.status !== 'ready') {
+      throw new UsageError(`step ${n.step} needs step ${step} in ${scope}, which has not run`, {
+        resolution: `Run \`drctl step ${step}\` first.`,
+      });
+    }
+    return rec.resources;
+  }
+
+  private context(
+    n: PlanNode,
+    mode: 'up' | 'down',
+    outputOf: (step: StepName, scope: string) => Promise<Record<string, unknown>>,
+  ): { ctx: StepContext<Record<string, unknown>> & { lastProgress?: string }; changed: () => boolean } {
+    const { config, clock, signal, sink, store, aws, paths } = this.o;
+    const [primary, secondary] = regionsOf(config);
+    let changed = false;
+    const started = clock.now();
+    const scopeFor = (step: StepName, region?: string) => {
+      const info = this.steps.find((s) => s.name === step);
+      return info?.scope === 'global' ? GLOBAL : (region ?? n.region);
+    };
+    const progress = (text: string) => {
+      ctx.lastProgress = text;
+      sink.emit({
+        type: 'step-progress',
+        step: n.step,
+        scope: n.scope,
+        text,
+        elapsedMs: clock.now() - started,
+        t: clock.now(),
+      });
+    };
+    const ctx: StepContext<Record<string, unknown>> & { lastProgress?: string } = {
+      step: n.step,
+      region: n.region,
+      scope: n.scope,
+      role: n.scope === GLOBAL ? 'global' : roleOf(config, n.region),
+      peerRegion: n.region === primary ? secondary : primary,
+      config,
+      aws,
+      clock,
+      signal,
+      paths,
+      recorded: { ...(store.get(n.step, n.scope)?.resources ?? {}) },
+      record: (patch) => {
+        changed = true;
+        Object.assign(ctx.recorded, patch);
+        const status = store.get(n.step, n.scope)?.status;
+        store.record(
+          n.step,
+          n.scope,
+          mode === 'down' ? 'deleting' : status === 'ready' ? 'ready' : 'creating',
+          patch,
+        );
+      },
+      outputOf: <N extends StepName>(step: N, region?: string) =>
+        outputOf(step, scopeFor(step, region)) as Promise<OutputsOf<N>>,
+      peek: <N extends StepName>(step: N, region?: string) =>
+        store.get(step, scopeFor(step, region))?.resources as Partial<OutputsOf<N>> | undefined,
+      tags: () => ownershipTags(config.deployment, n.step, n.scope),
+      progress,
+      info: (message) =>
+        sink.emit({ type: 'log', level: 'info', step: n.step, scope: n.scope, message, t: clock.now() }),
+      warn: (message) =>
+        sink.emit({ type: 'log', level: 'warn', step: n.step, scope: n.scope, message, t: clock.now() }),
+      poll: (o) => pollUntil({ ...o, clock, signal, onProgress: (text) => progress(text) }),
+      retry: (what, call, retryOn) =>
+        retrying({ clock, what, signal, retryOn, onProgress: (text) => progress(text) }, call),
+    };
+    return { ctx, changed: () => changed };
+  }
+
+  private fail(n: PlanNode, err: DrctlError, started: number): void {
+    const now = this.o.clock.now();
+    this.o.sink.emit({
+      type: 'step-failed',
+      step: n.step,
+      scope: n.scope,
+      elapsedMs: now - started,
+      t: now,
+      error: {
+        message: err.message,
+        code: err.context.awsCode,
+        resource: err.context.resource,
+        resolution: err.resolution,
+      },
+    });
+  }
+
+  /** Every failure leaves the runner as a DrctlError naming step, region, resource and AWS code. */
+  private wrap(e: unknown, n: PlanNode, ctx: { lastProgress?: string }): DrctlError {
+    if (this.o.signal.aborted) return new InterruptedError(`${n.step} in ${n.scope} was interrupted`);
+    const base = { step: n.step, region: n.scope };
+    if (e instanceof DrctlError) {
+      return Object.assign(e, { context: { ...base, ...stripUndefined(e.context) } });
+    }
+    const code = awsCode(e);
+    const resource = ctx.lastProgress?.split(':')[0];
+    return new AwsStepError(`${n.step} (${n.scope}): ${code ? `${code}: ` : ''}${errorMessage(e)}`, {
+      ...base,
+      resource,
+      awsCode: code,
+      cause: e,
+      resolution: resolutionFor(code),
+    });
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function partialOf(schema: z.ZodType): z.ZodType {
+  const maybe = schema as unknown as { partial?: () => z.ZodType };
+  return typeof maybe.partial === 'function' ? maybe.partial() : schema;
+}
+
+export function resolutionFor(code: string | undefined): string {
+  if (!code) return 'Run the same command again to resume; add --verbose for the stack trace.';
+  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(code)) {
+    return 'Your credentials lack a permission: see `drctl iam-policy` for the policy drctl needs.';
+  }
+  if (
+    /ExpiredToken|InvalidClientTokenId|UnrecognizedClient|CredentialsProviderError|TokenRefresh/i.test(code)
+  ) {
+    return 'Your AWS credentials are missing or expired: run `aws sso login` (with --profile if you use one) and retry.';
+  }
+  if (isThrottled({ name: code, message: '', $metadata: {} })) {
+    return 'AWS throttled drctl beyond its retries: wait a minute and run the same command again.';
+  }
+  if (/LimitExceeded|Quota/i.test(code))
+    return 'An account quota is reached: raise it in Service Quotas or remove unused resources.';
+  return 'Fix the cause named above, then run the same command again: finished work is kept and not redone.';
+}

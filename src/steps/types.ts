@@ -1,0 +1,89 @@
+import type { z } from 'zod';
+import type { AwsClients } from '../aws/clients.js';
+import type { PollOptions } from '../aws/wait.js';
+import type { Tag } from '../aws/tags.js';
+import type { Clock } from '../clock.js';
+import type { Config, RegionRole } from '../config.js';
+
+export const STEP_NAMES = [
+  'keypairs',
+  'vpc',
+  'endpoints',
+  'api',
+  'ca',
+  'domain',
+  'nlb',
+  'peering',
+  'hosted-zone',
+  'canary',
+  'health-check',
+  'traffic-policy',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * What each step records and hands to later steps. Each step module adds its own entry by
+ * declaration merging (`declare module './types.js' { interface StepOutputs { vpc: VpcOutputs } }`),
+ * so `ctx.outputOf('vpc', region)` is typed without steps importing each other.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface StepOutputs {}
+
+export type OutputsOf<N extends StepName> = N extends keyof StepOutputs
+  ? StepOutputs[N]
+  : Record<string, unknown>;
+
+export interface StepPaths {
+  /** The .drctl directory beside the state file. */
+  root: string;
+  keys: string;
+  ca: string;
+}
+
+export interface StepContext<Out> {
+  readonly step: StepName;
+  /** The region this run of the step works in; for a global step, the primary region. */
+  readonly region: string;
+  /** The region key the state records under: the region, or 'global'. */
+  readonly scope: string;
+  readonly role: RegionRole | 'global';
+  /** The other region of the pair (for a global step: the secondary). */
+  readonly peerRegion: string;
+  readonly config: Config;
+  readonly aws: AwsClients;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly paths: StepPaths;
+  /** What the state file holds for this step and region (partial after a crash). */
+  readonly recorded: Partial<Out>;
+  /** Persist ids at once, the moment a create call returns, before any wait. */
+  record(patch: Partial<Out>): void;
+  /** Another step's outputs; during `up`, waits until that step has finished in that region. */
+  outputOf<N extends StepName>(step: N, region?: string): Promise<OutputsOf<N>>;
+  /** Another step's recorded outputs without waiting (for `down`); undefined if none. */
+  peek<N extends StepName>(step: N, region?: string): Partial<OutputsOf<N>> | undefined;
+  /** Ownership tags for a resource of this step (drctl:deployment, drctl:step, drctl:region, Name). */
+  tags(): Tag[];
+  /** What the step is waiting for now: shown beside its spinner with the elapsed time. */
+  progress(text: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  /** pollUntil on this step's clock, signal and progress line. */
+  poll<T>(o: Omit<PollOptions<T>, 'clock' | 'signal' | 'onProgress'>): Promise<T>;
+  /** Retry a call while it fails transiently (throttling, eventual consistency), with backoff. */
+  retry<T>(what: string, call: () => Promise<T>, retryOn?: (e: unknown) => boolean): Promise<T>;
+}
+
+/** A step module's implementation. Its name, title, scope and edges live in steps/index.ts. */
+export interface StepImpl<Out> {
+  /** Schema of what the step records; checked when a state file is loaded, so a hand-edited id is exit 2. */
+  outputs: z.ZodType<Out>;
+  /** Find-or-create, wait until usable, return the ids. Re-running it on a finished step makes no mutating call. */
+  up(ctx: StepContext<Out>): Promise<Out>;
+  /** Delete what this deployment owns (recorded or tagged); gone already is fine. */
+  down(ctx: StepContext<Out>): Promise<void>;
+  /** For `status --refresh`: the recorded resources that are gone from AWS (read-only calls). */
+  check?(ctx: StepContext<Out>): Promise<string[]>;
+}
+
+export type AnyStepImpl = StepImpl<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

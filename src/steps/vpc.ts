@@ -1,0 +1,287 @@
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStackEventsCommand,
+  DescribeStacksCommand,
+  type Stack,
+  UpdateStackCommand,
+} from '@aws-sdk/client-cloudformation';
+import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isNotFound } from '../aws/errors.js';
+import { isOwnedBy, tagValue } from '../aws/tags.js';
+import { regionConfig } from '../config.js';
+import { AwsStepError } from '../errors.js';
+import type { StepContext, StepImpl } from './types.js';
+
+// Owns: the CloudFormation stack <deployment>-vpc per region, made from templates/vpc.template.json
+// (VPC, subnets, IGW, NAT, route tables, endpoint SG, client instance).
+
+const id = (prefix: string) =>
+  z.string().regex(new RegExp(`^${prefix}-[0-9a-f]+$`), `must be an id like ${prefix}-0123abcd`);
+const outputs = z.object({
+  stackId: z.string().regex(/^arn:aws[a-z-]*:cloudformation:/, 'must be a CloudFormation stack ARN'),
+  stackName: z.string().min(1),
+  vpcId: id('vpc'),
+  vpcCidr: z.string(),
+  publicSubnetId: id('subnet'),
+  privateSubnetIds: z.array(id('subnet')).min(1),
+  publicRouteTableId: id('rtb'),
+  privateRouteTableId: id('rtb'),
+  endpointSecurityGroupId: id('sg'),
+  clientInstanceId: id('i'),
+});
+export type VpcOutputs = z.infer<typeof outputs>;
+
+declare module './types.js' {
+  interface StepOutputs {
+    vpc: VpcOutputs;
+  }
+}
+
+type Ctx = StepContext<VpcOutputs>;
+
+const TEMPLATE_URL = new URL('../../templates/vpc.template.json', import.meta.url);
+const TAG_TEMPLATE = 'drctl:template-sha';
+const CREATE_TIMEOUT_MS = 30 * 60_000;
+// Lambda (canary) Hyperplane ENIs can take 20-45 minutes to go after the canary is deleted
+// (https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-enis).
+const ENI_DRAIN_TIMEOUT_MS = 60 * 60_000;
+// ENIs that other services put in our subnets; while one exists the stack cannot delete them.
+const FOREIGN_ENI = /^(AWS Lambda VPC ENI|ELB |VPC Endpoint Interface)/;
+
+export const stackName = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-vpc`;
+
+function templateBody(): string {
+  return readFileSync(TEMPLATE_URL, 'utf8');
+}
+
+function parameters(ctx: Ctx, keyName: string) {
+  const mine = regionConfig(ctx.config, ctx.region);
+  const peer = regionConfig(ctx.config, ctx.peerRegion);
+  return [
+    { ParameterKey: 'VpcCidr', ParameterValue: mine.vpcCidr },
+    { ParameterKey: 'PeerVpcCidr', ParameterValue: peer.vpcCidr },
+    { ParameterKey: 'KeyName', ParameterValue: keyName },
+    { ParameterKey: 'SshCidr', ParameterValue: ctx.config.sshCidr ?? '' },
+    { ParameterKey: 'InstanceType', ParameterValue: ctx.config.clientInstanceType },
+  ];
+}
+
+/** One hash of template and parameters: a stack whose tag matches needs no update. */
+function desiredSha(body: string, params: Array<{ ParameterKey: string; ParameterValue: string }>): string {
+  return createHash('sha256').update(body).update(JSON.stringify(params)).digest('hex').slice(0, 16);
+}
+
+async function describe(ctx: Ctx, nameOrId: string): Promise<Stack | undefined> {
+  const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
+  try {
+    const r = await cfn.send(new DescribeStacksCommand({ StackName: nameOrId }));
+    const s = r.Stacks?.[0];
+    return s?.StackStatus === 'DELETE_COMPLETE' ? undefined : s;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+async function waitStack(
+  ctx: Ctx,
+  stackId: string,
+  target: RegExp,
+  verb: string,
+  timeoutMs: number,
+): Promise<Stack> {
+  return ctx.poll({
+    what: `stack ${stackName(ctx)}`,
+    timeoutMs,
+    minDelayMs: 5_000,
+    maxDelayMs: 10_000,
+    check: async () => {
+      const s = await describe(ctx, stackId);
+      const status = s?.StackStatus ?? 'DELETE_COMPLETE';
+      if (target.test(status)) return { done: true, value: s! };
+      if (!status.endsWith('_IN_PROGRESS') || status.includes('ROLLBACK')) {
+        throw new AwsStepError(
+          `stack ${stackName(ctx)} ${verb} failed: ${status} ${await failureReason(ctx, stackId, s)}`,
+          {
+            resource: stackName(ctx),
+            awsCode: status,
+            resolution:
+              'See the stack events in the CloudFormation console; fix the cause and run the same command again.',
+          },
+        );
+      }
+      return { done: false, status };
+    },
+  });
+}
+
+/** The first failed resource event, in words: what blocks the stack. */
+async function failureReason(ctx: Ctx, stackId: string, s: Stack | undefined): Promise<string> {
+  const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
+  try {
+    const r = await cfn.send(new DescribeStackEventsCommand({ StackName: stackId }));
+    const ev = r.StackEvents?.find((e) => e.ResourceStatus?.endsWith('_FAILED'));
+    if (ev) return `(${ev.LogicalResourceId}: ${ev.ResourceStatusReason ?? 'no reason given'})`;
+  } catch {
+    // the reason is a courtesy; the status already says it failed
+  }
+  return s?.StackStatusReason ? `(${s.StackStatusReason})` : '';
+}
+
+function readOutputs(s: Stack): VpcOutputs {
+  const out: Record<string, string> = Object.fromEntries(
+    (s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+  );
+  const need = (k: string) => {
+    const v = out[k];
+    if (!v) throw new AwsStepError(`stack ${s.StackName} has no output ${k}`, { resource: s.StackName });
+    return v;
+  };
+  return {
+    stackId: s.StackId!,
+    stackName: s.StackName!,
+    vpcId: need('VpcId'),
+    vpcCidr: need('VpcCidr'),
+    publicSubnetId: need('PublicSubnetId'),
+    privateSubnetIds: need('PrivateSubnetIds').split(','),
+    publicRouteTableId: need('PublicRouteTableId'),
+    privateRouteTableId: need('PrivateRouteTableId'),
+    endpointSecurityGroupId: need('EndpointSecurityGroupId'),
+    clientInstanceId: need('ClientInstanceId'),
+  };
+}
+
+async function foreignEnis(ctx: Ctx, vpcId: string): Promise<string[]> {
+  const ec2 = ctx.aws.client(EC2Client, ctx.region);
+  const r = await ec2.send(
+    new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  return (r.NetworkInterfaces ?? [])
+    .filter((n) => FOREIGN_ENI.test(n.Description ?? ''))
+    .map((n) => `${n.NetworkInterfaceId} (${n.Description})`);
+}
+
+/** Wait, with visible progress, until no other service's ENI sits in the VPC. */
+async function drainEnis(ctx: Ctx, vpcId: string): Promise<void> {
+  await ctx.poll({
+    what: `network interfaces in ${vpcId}`,
+    timeoutMs: ENI_DRAIN_TIMEOUT_MS,
+    minDelayMs: 15_000,
+    maxDelayMs: 60_000,
+    check: async () => {
+      const left = await foreignEnis(ctx, vpcId);
+      if (left.length === 0) return { done: true, value: undefined };
+      return {
+        done: false,
+        status: `${left.length} still attached, AWS releases them itself (Lambda ENIs can take 20-45 min): ${left.join(', ')}`,
+      };
+    },
+  });
+}
+
+export const vpc: StepImpl<VpcOutputs> = {
+  outputs,
+
+  async up(ctx) {
+    const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
+    const name = stackName(ctx);
+    const { keyName } = await ctx.outputOf('keypairs');
+    const body = templateBody();
+    const params = parameters(ctx, keyName);
+    const sha = desiredSha(body, params);
+    const token = `drctl-${ctx.config.deployment}-${sha}`;
+    ctx.progress(`stack ${name}`);
+    let s = await describe(ctx, ctx.recorded.stackId ?? name);
+    if (s && !isOwnedBy(s.Tags, ctx.config.deployment)) {
+      throw new AwsStepError(
+        `stack ${name} in ${ctx.region} exists but was not made by drctl deployment "${ctx.config.deployment}"`,
+        {
+          resource: name,
+          resolution: 'Delete or rename that stack, or choose another `deployment` name.',
+        },
+      );
+    }
+    if (s?.StackStatus === 'ROLLBACK_COMPLETE') {
+      // A failed first create can only be deleted (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-update-rollback-failed).
+      ctx.warn(
+        `stack ${name} failed to create earlier ${await failureReason(ctx, s.StackId!, s)}; deleting it to start over`,
+      );
+      await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
+      await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);
+      s = undefined;
+    }
+    const tags = [...ctx.tags(), { Key: TAG_TEMPLATE, Value: sha }];
+    if (!s) {
+      const r = await cfn.send(
+        new CreateStackCommand({
+          StackName: name,
+          TemplateBody: body,
+          Parameters: params,
+          Tags: tags,
+          ClientRequestToken: token,
+          OnFailure: 'ROLLBACK',
+        }),
+      );
+      ctx.record({ stackId: r.StackId!, stackName: name });
+      s = await waitStack(ctx, r.StackId!, /^CREATE_COMPLETE$/, 'create', CREATE_TIMEOUT_MS);
+    } else if (/_IN_PROGRESS$/.test(s.StackStatus ?? '') && !s.StackStatus!.startsWith('DELETE')) {
+      if (ctx.recorded.stackId !== s.StackId) ctx.record({ stackId: s.StackId!, stackName: name });
+      s = await waitStack(ctx, s.StackId!, /^(CREATE|UPDATE)_COMPLETE$/, 'create', CREATE_TIMEOUT_MS);
+    } else if (/^DELETE_/.test(s.StackStatus ?? '')) {
+      throw new AwsStepError(`stack ${name} is ${s.StackStatus}`, {
+        resource: name,
+        awsCode: s.StackStatus,
+        resolution: 'Finish the teardown first: run `drctl down`, then `drctl up`.',
+      });
+    }
+    if (tagValue(s.Tags, TAG_TEMPLATE) !== sha) {
+      ctx.progress(`stack ${name}: updating to the current template and parameters`);
+      await cfn.send(
+        new UpdateStackCommand({
+          StackName: s.StackId,
+          TemplateBody: body,
+          Parameters: params,
+          Tags: tags,
+          ClientRequestToken: token,
+        }),
+      );
+      s = await waitStack(ctx, s.StackId!, /^UPDATE_COMPLETE$/, 'update', CREATE_TIMEOUT_MS);
+    }
+    return readOutputs(s);
+  },
+
+  async down(ctx) {
+    const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
+    const name = stackName(ctx);
+    const s = await describe(ctx, ctx.recorded.stackId ?? name);
+    if (!s) return;
+    if (!isOwnedBy(s.Tags, ctx.config.deployment) && s.StackId !== ctx.recorded.stackId) {
+      ctx.warn(`left stack ${name}: it is not drctl's`);
+      return;
+    }
+    const vpcId = s.Outputs?.find((o) => o.OutputKey === 'VpcId')?.OutputValue;
+    for (let attempt = 1; ; attempt++) {
+      if (vpcId) await drainEnis(ctx, vpcId);
+      await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
+      try {
+        await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);
+        return;
+      } catch (e) {
+        // DELETE_FAILED with ENIs that appeared after our check (or were not recognisable as
+        // foreign): drain again and retry, a few times, before naming the blocker.
+        if (attempt >= 3 || !(e instanceof AwsStepError) || e.context.awsCode !== 'DELETE_FAILED') throw e;
+        ctx.warn(`${e.message}; waiting for its dependencies and retrying`);
+      }
+    }
+  },
+
+  async check(ctx) {
+    const s = await describe(ctx, ctx.recorded.stackId ?? stackName(ctx));
+    return s ? [] : [`stack ${ctx.recorded.stackName ?? stackName(ctx)}`];
+  },
+};

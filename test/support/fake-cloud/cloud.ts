@@ -1,0 +1,235 @@
+import { mockClient } from 'aws-sdk-client-mock';
+import { VirtualClock } from './clock.js';
+import { type DelayKey, type DelayProfile, delayMs } from './delays.js';
+import { FakeAwsError, SimulatedCrash, awsError } from './errors.js';
+
+export interface CallLogEntry {
+  seq: number;
+  service: string;
+  command: string;
+  region: string;
+  input: unknown;
+  t: number;
+  mutating: boolean;
+  outcome: 'ok' | string;
+}
+
+export interface Faults {
+  /** Crash right after the Nth (1-based) mutating call succeeded: AWS did it, drctl never hears. */
+  crashAfterMutating?: number;
+  /** Refuse the Nth mutating call with an InternalError before applying it. */
+  failMutating?: number;
+  /** Fraction of calls refused with a throttling error before they run (0..1). */
+  throttleRate?: number;
+  /** Calls (by command name) refused with a throttling error `throttleRate` of the time; all if unset. */
+  throttleOnly?: string[];
+}
+
+type Handler = (region: string, input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Base of every service model: the handlers are its methods named as the SDK commands. */
+export abstract class FakeService {
+  abstract readonly service: string;
+  /** Global services (Route 53, IAM) keep one set of resources whatever the client's region. */
+  readonly global: boolean = false;
+  constructor(protected readonly cloud: FakeCloud) {}
+  protected now(): number {
+    return this.cloud.clock.now();
+  }
+  protected delay(key: DelayKey): number {
+    return this.cloud.delay(key);
+  }
+  protected id(prefix: string): string {
+    return this.cloud.newId(prefix);
+  }
+  /** Every live resource, one line each: `service/region/type/id`. */
+  abstract snapshot(): string[];
+}
+
+export interface Binding {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  clientClass: any;
+  sdk: Record<string, unknown>;
+  model: FakeService;
+}
+
+/**
+ * The fake AWS account. Each service model is wired into its SDK client with aws-sdk-client-mock,
+ * one handler per command, each a thin call into the model: never a canned answer.
+ */
+export class FakeCloud {
+  readonly clock: VirtualClock;
+  readonly account = '111122223333';
+  readonly calls: CallLogEntry[] = [];
+  faults: Faults = {};
+  profile: DelayProfile = 'typical';
+  delayOverrides: Partial<Record<DelayKey, number>> = {};
+  crashed = false;
+  private mutatingSeen = 0;
+  private ids = 0;
+  private rngState = 42;
+  private readonly bindings: Binding[] = [];
+  private restorers: Array<() => void> = [];
+
+  constructor(opts: { clock?: VirtualClock } = {}) {
+    this.clock = opts.clock ?? new VirtualClock();
+  }
+
+  register(b: Binding): void {
+    this.bindings.push(b);
+  }
+
+  model<T extends FakeService>(service: string): T {
+    const b = this.bindings.find((x) => x.model.service === service);
+    if (!b) throw new Error(`fake cloud has no ${service} model`);
+    return b.model as T;
+  }
+
+  delay(key: DelayKey): number {
+    return delayMs(key, this.profile, this.delayOverrides);
+  }
+
+  newId(prefix: string): string {
+    this.ids++;
+    return `${prefix}${this.ids.toString(16).padStart(8, '0')}${(this.random() * 0xffffffff).toString(16).slice(0, 9).replace('.', '')}`;
+  }
+
+  /** Deterministic pseudo-random numbers (mulberry32), so fault injection is repeatable. */
+  random(): number {
+    let t = (this.rngState += 0x6d2b79f5);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+
+  seed(n: number): void {
+    this.rngState = n;
+  }
+
+  /** Install every registered model into the SDK clients; returns the function that removes them. */
+  install(): () => void {
+    for (const b of this.bindings) {
+      const mock = mockClient(b.clientClass);
+      mock.onAnyCommand().callsFake(() => {
+        throw new Error(`fake cloud: ${b.model.service} received a command it does not model`);
+      });
+      const proto = Object.getPrototypeOf(b.model) as Record<string, unknown>;
+      for (const name of Object.getOwnPropertyNames(proto)) {
+        if (!/^[A-Z]/.test(name)) continue;
+        const command = b.sdk[`${name}Command`];
+        if (!command) throw new Error(`fake cloud: ${b.model.service} models ${name}, which the SDK lacks`);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        mock.on(command as any).callsFake(async (input: unknown, getClient: () => any) => {
+          const region = await (getClient() as { config: { region: () => Promise<string> } }).config.region();
+          return this.dispatch(b.model, name, region, input);
+        });
+      }
+      this.restorers.push(() => mock.restore());
+    }
+    return () => this.uninstall();
+  }
+
+  uninstall(): void {
+    for (const r of this.restorers.splice(0)) r();
+  }
+
+  private dispatch(model: FakeService, command: string, region: string, input: unknown): unknown {
+    const mutating = !/^(Describe|Get|List|Head|Test|Lookup)/.test(command);
+    const entry: CallLogEntry = {
+      seq: this.calls.length + 1,
+      service: model.service,
+      command,
+      region,
+      input,
+      t: this.clock.now(),
+      mutating,
+      outcome: 'ok',
+    };
+    this.calls.push(entry);
+    const fail = (e: Error) => {
+      entry.outcome = e.name;
+      throw e;
+    };
+    if (this.crashed) return fail(new SimulatedCrash('simulated crash: the process is dead'));
+    const f = this.faults;
+    if (
+      f.throttleRate &&
+      (!f.throttleOnly || f.throttleOnly.includes(command)) &&
+      this.random() < f.throttleRate
+    ) {
+      return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
+    }
+    if (mutating) {
+      this.mutatingSeen++;
+      if (f.failMutating === this.mutatingSeen)
+        return fail(awsError('InternalError', 'We encountered an internal error.', 500));
+    }
+    let out: unknown;
+    try {
+      out = (model as unknown as Record<string, Handler>)[command]!.call(
+        model,
+        region,
+        structuredClone(input),
+      );
+    } catch (e) {
+      if (e instanceof FakeAwsError) return fail(e);
+      throw e;
+    }
+    if (mutating && f.crashAfterMutating === this.mutatingSeen) {
+      this.crashed = true;
+      return fail(new SimulatedCrash());
+    }
+    return structuredClone(out);
+  }
+
+  /** Mutating calls made so far (excluding throttled or failed ones). */
+  get mutatingCalls(): CallLogEntry[] {
+    return this.calls.filter((c) => c.mutating && c.outcome === 'ok');
+  }
+
+  resetCalls(): void {
+    this.calls.length = 0;
+  }
+
+  /** Restart after a simulated crash: the next drctl process talks to the same cloud. */
+  revive(): void {
+    this.crashed = false;
+    this.faults = {};
+    this.mutatingSeen = 0;
+  }
+
+  /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
+  snapshot(): string[] {
+    return this.bindings.flatMap((b) => b.model.snapshot()).sort();
+  }
+}
+
+function throttleCode(service: string): string {
+  switch (service) {
+    case 'ec2':
+      return 'RequestLimitExceeded';
+    case 'cloudformation':
+    case 'iam':
+    case 'route53':
+      return 'Throttling';
+    case 'apigateway':
+      return 'TooManyRequestsException';
+    case 's3':
+      return 'SlowDown';
+    default:
+      return 'ThrottlingException';
+  }
+}
+
+/** Tags given as [{Key, Value}] or a map, as a map. */
+export function tagsToMap(tags: unknown): Record<string, string> {
+  if (!tags) return {};
+  if (Array.isArray(tags)) {
+    return Object.fromEntries((tags as Array<{ Key: string; Value: string }>).map((t) => [t.Key, t.Value]));
+  }
+  return { ...(tags as Record<string, string>) };
+}
+
+export function mapToTags(m: Record<string, string>): Array<{ Key: string; Value: string }> {
+  return Object.entries(m).map(([Key, Value]) => ({ Key, Value }));
+}

@@ -1,0 +1,464 @@
+import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
+import type { FakeEc2 } from './ec2.js';
+import { awsError } from './errors.js';
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type StackStatus =
+  | 'CREATE_IN_PROGRESS'
+  | 'CREATE_COMPLETE'
+  | 'UPDATE_IN_PROGRESS'
+  | 'UPDATE_COMPLETE'
+  | 'DELETE_IN_PROGRESS'
+  | 'DELETE_FAILED'
+  | 'DELETE_COMPLETE';
+
+interface Stack {
+  StackId: string;
+  StackName: string;
+  region: string;
+  templateBody: string;
+  parameters: Record<string, string>;
+  tags: Record<string, string>;
+  status: StackStatus;
+  reason?: string;
+  /** When the current *_IN_PROGRESS finishes. */
+  doneAt: number;
+  /** logical id -> physical id of what the template made. */
+  physical: Map<string, { type: string; id: string; attrs: Record<string, string> }>;
+  outputs: Record<string, string>;
+  tokens: Set<string>;
+  events: Array<{
+    LogicalResourceId: string;
+    ResourceStatus: string;
+    ResourceStatusReason?: string;
+    Timestamp: Date;
+  }>;
+}
+
+/**
+ * CloudFormation, reading our own template well enough to make the EC2 pieces it declares (so EC2
+ * describes and dependency checks see them) and to evaluate Outputs. Supports the intrinsics our
+ * template uses: Ref, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Cidr, Fn::GetAZs, Fn::If/Not/Equals.
+ */
+export class FakeCloudFormation extends FakeService {
+  readonly service = 'cloudformation';
+  private readonly stacks: Stack[] = [];
+
+  constructor(cloud: FakeCloud) {
+    super(cloud);
+  }
+
+  private get ec2(): FakeEc2 {
+    return this.cloud.model<FakeEc2>('ec2');
+  }
+
+  private settle(s: Stack): void {
+    if (this.now() < s.doneAt) return;
+    switch (s.status) {
+      case 'CREATE_IN_PROGRESS':
+        s.status = 'CREATE_COMPLETE';
+        break;
+      case 'UPDATE_IN_PROGRESS':
+        s.status = 'UPDATE_COMPLETE';
+        break;
+      case 'DELETE_IN_PROGRESS': {
+        // AWS deletes the subnets and security groups last; they fail while a foreign ENI is in them.
+        const blocker = this.ec2
+          .liveEnis(s.region, s.doneAt)
+          .find(
+            (e) => !e.owner.startsWith(`stack:${s.StackId}`) && this.ownsNetwork(s, e.SubnetId, e.groupIds),
+          );
+        if (blocker) {
+          const logical =
+            [...s.physical].find(([, p]) => p.id === blocker.SubnetId)?.[0] ?? 'EndpointSecurityGroup';
+          s.status = 'DELETE_FAILED';
+          s.reason = `The following resource(s) failed to delete: [${logical}]. `;
+          s.events.unshift({
+            LogicalResourceId: logical,
+            ResourceStatus: 'DELETE_FAILED',
+            ResourceStatusReason: `The subnet '${blocker.SubnetId}' has dependencies and cannot be deleted. (Service: Ec2, Status Code: 400, Error Code: DependencyViolation) network interface ${blocker.NetworkInterfaceId} (${blocker.Description})`,
+            Timestamp: new Date(s.doneAt),
+          });
+        } else {
+          this.destroyResources(s);
+          s.status = 'DELETE_COMPLETE';
+        }
+        break;
+      }
+      default:
+    }
+  }
+
+  private ownsNetwork(s: Stack, subnetId: string, groupIds: string[]): boolean {
+    const ids = new Set([...s.physical.values()].map((p) => p.id));
+    return ids.has(subnetId) || groupIds.some((g) => ids.has(g));
+  }
+
+  private live(region: string): Stack[] {
+    const out = this.stacks.filter((s) => s.region === region);
+    out.forEach((s) => this.settle(s));
+    return out.filter((s) => s.status !== 'DELETE_COMPLETE');
+  }
+
+  private find(region: string, nameOrId: string): Stack | undefined {
+    const byId = this.stacks.find((s) => s.region === region && s.StackId === nameOrId);
+    if (byId) {
+      this.settle(byId);
+      return byId;
+    }
+    return this.live(region).find((s) => s.StackName === nameOrId);
+  }
+
+  CreateStack(
+    region: string,
+    input: {
+      StackName: string;
+      TemplateBody: string;
+      Parameters?: Array<{ ParameterKey: string; ParameterValue: string }>;
+      Tags?: Array<{ Key: string; Value: string }>;
+      ClientRequestToken?: string;
+    },
+  ) {
+    const sameToken = input.ClientRequestToken
+      ? this.stacks.find((s) => s.region === region && s.tokens.has(input.ClientRequestToken!))
+      : undefined;
+    if (sameToken) return { StackId: sameToken.StackId };
+    if (this.live(region).some((s) => s.StackName === input.StackName)) {
+      throw awsError('AlreadyExistsException', `Stack [${input.StackName}] already exists`);
+    }
+    const StackId = `arn:aws:cloudformation:${region}:${this.cloud.account}:stack/${input.StackName}/${this.id('')}`;
+    const stack: Stack = {
+      StackId,
+      StackName: input.StackName,
+      region,
+      templateBody: input.TemplateBody,
+      parameters: Object.fromEntries((input.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue])),
+      tags: tagsToMap(input.Tags),
+      status: 'CREATE_IN_PROGRESS',
+      doneAt: this.now() + this.delay('stack.create'),
+      physical: new Map(),
+      outputs: {},
+      tokens: new Set(input.ClientRequestToken ? [input.ClientRequestToken] : []),
+      events: [],
+    };
+    this.materialize(stack);
+    this.stacks.push(stack);
+    return { StackId };
+  }
+
+  UpdateStack(
+    region: string,
+    input: {
+      StackName: string;
+      TemplateBody: string;
+      Parameters?: Array<{ ParameterKey: string; ParameterValue: string }>;
+      ClientRequestToken?: string;
+    },
+  ) {
+    const s = this.find(region, input.StackName);
+    if (!s) throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+    if (input.ClientRequestToken && s.tokens.has(input.ClientRequestToken)) return { StackId: s.StackId };
+    if (s.status.endsWith('_IN_PROGRESS')) {
+      throw awsError('ValidationError', `Stack:${s.StackId} is in ${s.status} state and can not be updated.`);
+    }
+    const parameters = Object.fromEntries(
+      (input.Parameters ?? []).map((p) => [p.ParameterKey, p.ParameterValue]),
+    );
+    if (
+      input.TemplateBody === s.templateBody &&
+      JSON.stringify(parameters) === JSON.stringify(s.parameters)
+    ) {
+      throw awsError('ValidationError', 'No updates are to be performed.');
+    }
+    s.templateBody = input.TemplateBody;
+    s.parameters = parameters;
+    if (input.ClientRequestToken) s.tokens.add(input.ClientRequestToken);
+    s.status = 'UPDATE_IN_PROGRESS';
+    s.doneAt = this.now() + this.delay('stack.update');
+    this.refreshOutputs(s);
+    return { StackId: s.StackId };
+  }
+
+  DeleteStack(region: string, input: { StackName: string; ClientRequestToken?: string }) {
+    const s = this.find(region, input.StackName);
+    if (!s || s.status === 'DELETE_COMPLETE') return {};
+    if (s.status === 'DELETE_IN_PROGRESS') return {};
+    s.status = 'DELETE_IN_PROGRESS';
+    s.reason = undefined;
+    s.doneAt = this.now() + this.delay('stack.delete');
+    return {};
+  }
+
+  DescribeStacks(region: string, input: { StackName?: string }) {
+    const list = input.StackName ? [this.find(region, input.StackName)] : this.live(region);
+    if (input.StackName && !list[0]) {
+      throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+    }
+    return {
+      Stacks: list.map((s) => ({
+        StackId: s!.StackId,
+        StackName: s!.StackName,
+        StackStatus: s!.status,
+        StackStatusReason: s!.reason,
+        Parameters: Object.entries(s!.parameters).map(([ParameterKey, ParameterValue]) => ({
+          ParameterKey,
+          ParameterValue,
+        })),
+        Tags: mapToTags(s!.tags),
+        Outputs:
+          s!.status === 'CREATE_IN_PROGRESS'
+            ? []
+            : Object.entries(s!.outputs).map(([OutputKey, OutputValue]) => ({ OutputKey, OutputValue })),
+        CreationTime: new Date(0),
+      })),
+    };
+  }
+
+  DescribeStackEvents(region: string, input: { StackName: string }) {
+    const s = this.find(region, input.StackName);
+    if (!s) throw awsError('ValidationError', `Stack [${input.StackName}] does not exist`);
+    return { StackEvents: s.events.map((e) => ({ ...e, StackId: s.StackId, StackName: s.StackName })) };
+  }
+
+  GetTemplate(region: string, input: { StackName: string }) {
+    const s = this.find(region, input.StackName);
+    if (!s) throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
+    return { TemplateBody: s.templateBody };
+  }
+
+  // ---- template evaluation -----------------------------------------------------------------
+  private materialize(s: Stack): void {
+    const t = JSON.parse(s.templateBody);
+    const params: Record<string, string> = {};
+    for (const [k, p] of Object.entries<Json>(t.Parameters ?? {})) {
+      params[k] = s.parameters[k] ?? (p.Type.startsWith('AWS::SSM') ? 'ami-0fake' : String(p.Default ?? ''));
+      if (!(k in s.parameters) && p.Default === undefined) {
+        throw awsError('ValidationError', `Parameters: [${k}] must have values`);
+      }
+    }
+    const r = this.ec2.region(s.region);
+    const conditions = (name: string): boolean => this.evalCond(t.Conditions[name], params);
+    const ev = (v: Json): Json => this.evaluate(v, s, params, conditions);
+    const tags = { ...s.tags, 'aws:cloudformation:stack-id': s.StackId };
+    const owner = `stack:${s.StackId}`;
+    const put = (logical: string, type: string, id: string, attrs: Record<string, string> = {}) =>
+      s.physical.set(logical, { type, id, attrs });
+    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+      const p = res.Properties ?? {};
+      switch (res.Type) {
+        case 'AWS::EC2::VPC': {
+          const id = this.id('vpc-');
+          r.vpcs.set(id, {
+            VpcId: id,
+            CidrBlock: ev(p.CidrBlock),
+            tags,
+            enableDnsSupport: !!p.EnableDnsSupport,
+            enableDnsHostnames: !!p.EnableDnsHostnames,
+          });
+          put(logical, res.Type, id, { CidrBlock: ev(p.CidrBlock) });
+          break;
+        }
+        default:
+      }
+    }
+    // Second pass: everything that references the VPC.
+    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+      const p = res.Properties ?? {};
+      switch (res.Type) {
+        case 'AWS::EC2::Subnet': {
+          const id = this.id('subnet-');
+          r.subnets.set(id, {
+            SubnetId: id,
+            VpcId: ev(p.VpcId),
+            CidrBlock: ev(p.CidrBlock),
+            AvailabilityZone: ev(p.AvailabilityZone),
+            tags,
+          });
+          put(logical, res.Type, id);
+          break;
+        }
+        case 'AWS::EC2::InternetGateway':
+        case 'AWS::EC2::EIP': {
+          const kind = res.Type === 'AWS::EC2::EIP' ? 'eip' : 'igw';
+          const id = this.id(kind === 'eip' ? 'eipalloc-' : 'igw-');
+          r.others.set(id, { id, kind, tags });
+          put(logical, res.Type, id, { AllocationId: id });
+          break;
+        }
+        case 'AWS::EC2::RouteTable': {
+          const id = this.id('rtb-');
+          const vpcId = ev(p.VpcId);
+          r.routeTables.set(id, {
+            RouteTableId: id,
+            VpcId: vpcId,
+            routes: [
+              {
+                DestinationCidrBlock: r.vpcs.get(vpcId)!.CidrBlock,
+                GatewayId: 'local',
+                State: 'active',
+                Origin: 'CreateRouteTable',
+              },
+            ],
+            subnetIds: [],
+            main: false,
+            tags,
+          });
+          put(logical, res.Type, id);
+          break;
+        }
+        case 'AWS::EC2::SecurityGroup': {
+          const id = this.id('sg-');
+          const evaluated = ev(p.SecurityGroupIngress);
+          const ingress = Array.isArray(evaluated) ? evaluated : [];
+          r.securityGroups.set(id, {
+            GroupId: id,
+            GroupName: `${s.StackName}-${logical}`,
+            Description: ev(p.GroupDescription),
+            VpcId: ev(p.VpcId),
+            ingress: ingress.map((x) => ({
+              IpProtocol: x.IpProtocol,
+              FromPort: x.FromPort,
+              ToPort: x.ToPort,
+              CidrIp: ev(x.CidrIp),
+              Description: x.Description,
+            })),
+            tags,
+          });
+          put(logical, res.Type, id);
+          break;
+        }
+        default:
+      }
+    }
+    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+      const p = res.Properties ?? {};
+      switch (res.Type) {
+        case 'AWS::EC2::NatGateway':
+        case 'AWS::EC2::Instance': {
+          const nat = res.Type === 'AWS::EC2::NatGateway';
+          const id = this.id(nat ? 'nat-' : 'i-');
+          const subnetId = ev(p.SubnetId);
+          r.others.set(id, { id, kind: nat ? 'nat' : 'instance', SubnetId: subnetId, tags });
+          const eni = this.id('eni-');
+          r.enis.set(eni, {
+            NetworkInterfaceId: eni,
+            SubnetId: subnetId,
+            VpcId: r.subnets.get(subnetId)!.VpcId,
+            groupIds: nat ? [] : ((ev(p.SecurityGroupIds) ?? []) as string[]),
+            PrivateIpAddress: r.allocateIp(subnetId),
+            Description: nat ? `Interface for NAT Gateway ${id}` : `Primary network interface of ${id}`,
+            owner: `${owner}:${logical}`,
+          });
+          put(logical, res.Type, id);
+          break;
+        }
+        case 'AWS::EC2::Route': {
+          const table = r.routeTables.get(ev(p.RouteTableId))!;
+          table.routes.push({
+            DestinationCidrBlock: ev(p.DestinationCidrBlock),
+            GatewayId: p.GatewayId ? ev(p.GatewayId) : undefined,
+            NatGatewayId: p.NatGatewayId ? ev(p.NatGatewayId) : undefined,
+            State: 'active',
+            Origin: 'CreateRoute',
+          });
+          put(logical, res.Type, `${table.RouteTableId}|${ev(p.DestinationCidrBlock)}`);
+          break;
+        }
+        case 'AWS::EC2::SubnetRouteTableAssociation': {
+          const table = r.routeTables.get(ev(p.RouteTableId))!;
+          table.subnetIds.push(ev(p.SubnetId));
+          put(logical, res.Type, this.id('rtbassoc-'));
+          break;
+        }
+        case 'AWS::EC2::VPCGatewayAttachment':
+          put(logical, res.Type, this.id('attach-'));
+          break;
+        default:
+          if (!s.physical.has(logical))
+            throw new Error(`fake CloudFormation: unsupported resource type ${res.Type}`);
+      }
+    }
+    this.refreshOutputs(s);
+  }
+
+  private refreshOutputs(s: Stack): void {
+    const t = JSON.parse(s.templateBody);
+    const params = { ...s.parameters };
+    const conditions = (name: string): boolean => this.evalCond(t.Conditions[name], params);
+    s.outputs = Object.fromEntries(
+      Object.entries<Json>(t.Outputs ?? {}).map(([k, o]) => [
+        k,
+        String(this.evaluate(o.Value, s, params, conditions)),
+      ]),
+    );
+  }
+
+  private destroyResources(s: Stack): void {
+    const r = this.ec2.region(s.region);
+    for (const p of s.physical.values()) {
+      r.vpcs.delete(p.id);
+      r.subnets.delete(p.id);
+      r.routeTables.delete(p.id);
+      r.securityGroups.delete(p.id);
+      r.others.delete(p.id);
+    }
+    for (const [id, e] of r.enis) if (e.owner.startsWith(`stack:${s.StackId}`)) r.enis.delete(id);
+  }
+
+  private evalCond(c: Json, params: Record<string, string>): boolean {
+    if (c['Fn::Not']) return !this.evalCond(c['Fn::Not'][0], params);
+    if (c['Fn::Equals']) {
+      const [a, b] = c['Fn::Equals'].map((x: Json) => (x?.Ref ? params[x.Ref] : x));
+      return a === b;
+    }
+    throw new Error(`fake CloudFormation: unsupported condition ${JSON.stringify(c)}`);
+  }
+
+  private evaluate(v: Json, s: Stack, params: Record<string, string>, cond: (n: string) => boolean): Json {
+    const ev = (x: Json) => this.evaluate(x, s, params, cond);
+    if (Array.isArray(v)) return v.map(ev).filter((x) => x !== NO_VALUE);
+    if (v === null || typeof v !== 'object') return v;
+    if ('Ref' in v) {
+      if (v.Ref === 'AWS::NoValue') return NO_VALUE;
+      if (v.Ref === 'AWS::Region') return s.region;
+      if (v.Ref === 'AWS::StackName') return s.StackName;
+      if (v.Ref in params) return params[v.Ref];
+      const p = s.physical.get(v.Ref);
+      if (!p) throw new Error(`fake CloudFormation: Ref to unknown ${v.Ref}`);
+      return p.id;
+    }
+    if ('Fn::GetAtt' in v) {
+      const [logical, attr] = v['Fn::GetAtt'];
+      return s.physical.get(logical)?.attrs[attr] ?? `${logical}.${attr}`;
+    }
+    if ('Fn::Join' in v) return (v['Fn::Join'][1] as Json[]).map(ev).join(v['Fn::Join'][0]);
+    if ('Fn::Select' in v) return ev(v['Fn::Select'][1])[v['Fn::Select'][0]];
+    if ('Fn::GetAZs' in v) return [`${s.region}a`, `${s.region}b`, `${s.region}c`];
+    if ('Fn::Cidr' in v) {
+      const [block, count, bits] = v['Fn::Cidr'].map(ev);
+      const [ip, prefix] = String(block).split('/');
+      const base = ip!.split('.').reduce((a: number, o: string) => a * 256 + Number(o), 0);
+      const size = 2 ** Number(bits);
+      return Array.from({ length: Number(count) }, (_, i) => {
+        const n = base + i * size;
+        return `${[24, 16, 8, 0].map((sh) => Math.floor(n / 2 ** sh) % 256).join('.')}/${32 - Number(bits)}`;
+      }).filter(() => Number(prefix) <= 32 - Number(bits));
+    }
+    if ('Fn::If' in v) {
+      const [name, a, b] = v['Fn::If'];
+      return cond(name) ? ev(a) : ev(b);
+    }
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, ev(x)]));
+  }
+
+  snapshot(): string[] {
+    return this.stacks
+      .filter((s) => {
+        this.settle(s);
+        return s.status !== 'DELETE_COMPLETE';
+      })
+      .map((s) => `cloudformation/${s.region}/stack/${s.StackName}(${s.status})`);
+  }
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');

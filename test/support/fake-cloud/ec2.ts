@@ -1,0 +1,354 @@
+import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { awsError } from './errors.js';
+
+type Tags = Record<string, string>;
+export interface Filter {
+  Name?: string;
+  Values?: string[];
+}
+
+export interface KeyPair {
+  KeyPairId: string;
+  KeyName: string;
+  KeyFingerprint: string;
+  tags: Tags;
+  CreateTime: Date;
+}
+export interface Vpc {
+  VpcId: string;
+  CidrBlock: string;
+  tags: Tags;
+  enableDnsSupport: boolean;
+  enableDnsHostnames: boolean;
+}
+export interface Subnet {
+  SubnetId: string;
+  VpcId: string;
+  CidrBlock: string;
+  AvailabilityZone: string;
+  tags: Tags;
+}
+export interface Route {
+  DestinationCidrBlock: string;
+  GatewayId?: string;
+  NatGatewayId?: string;
+  VpcPeeringConnectionId?: string;
+  State: 'active' | 'blackhole';
+  Origin: 'CreateRouteTable' | 'CreateRoute';
+}
+export interface RouteTable {
+  RouteTableId: string;
+  VpcId: string;
+  routes: Route[];
+  subnetIds: string[];
+  main: boolean;
+  tags: Tags;
+}
+export interface IngressRule {
+  IpProtocol: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIp: string;
+  Description?: string;
+}
+export interface SecurityGroup {
+  GroupId: string;
+  GroupName: string;
+  Description: string;
+  VpcId: string;
+  ingress: IngressRule[];
+  tags: Tags;
+}
+export interface NetworkInterface {
+  NetworkInterfaceId: string;
+  SubnetId: string;
+  VpcId: string;
+  groupIds: string[];
+  PrivateIpAddress: string;
+  Description: string;
+  /** What made it: a resource id ("vpce-…", "nlb/…", "stack:…", "lambda:…"). */
+  owner: string;
+  /** When set, the ENI disappears at this virtual time (AWS releasing it after its owner went). */
+  releaseAt?: number;
+}
+export interface SimpleResource {
+  id: string;
+  VpcId?: string;
+  SubnetId?: string;
+  tags: Tags;
+  kind: 'igw' | 'nat' | 'eip' | 'instance';
+}
+
+export class Ec2Region {
+  readonly keyPairs = new Map<string, KeyPair>();
+  readonly vpcs = new Map<string, Vpc>();
+  readonly subnets = new Map<string, Subnet>();
+  readonly routeTables = new Map<string, RouteTable>();
+  readonly securityGroups = new Map<string, SecurityGroup>();
+  readonly enis = new Map<string, NetworkInterface>();
+  readonly others = new Map<string, SimpleResource>();
+  private nextIp = 10;
+  constructor(readonly name: string) {}
+
+  /** An address inside the subnet's CIDR, unique within the region. */
+  allocateIp(subnetId: string): string {
+    const subnet = this.subnets.get(subnetId);
+    const base = (subnet?.CidrBlock ?? '10.0.0.0/24').split('/')[0]!.split('.').map(Number);
+    const n = this.nextIp++;
+    return `${base[0]}.${base[1]}.${base[2]! + Math.floor(n / 250)}.${(n % 250) + 4}`;
+  }
+}
+
+export function matchFilters(
+  filters: Filter[] | undefined,
+  get: (name: string) => string | string[] | undefined,
+): boolean {
+  for (const f of filters ?? []) {
+    const v = get(f.Name ?? '');
+    const values = Array.isArray(v) ? v : v === undefined ? [] : [v];
+    if (!values.some((x) => f.Values?.includes(x))) return false;
+  }
+  return true;
+}
+
+/** Filter getter for a tagged resource: `tag:K`, `tag-key`, plus the resource's own fields. */
+export function tagFilter(tags: Tags, own: Record<string, string | string[] | undefined>) {
+  return (name: string) => {
+    if (name.startsWith('tag:')) return tags[name.slice(4)];
+    if (name === 'tag-key') return Object.keys(tags);
+    return own[name];
+  };
+}
+
+export function tagsFromSpec(spec: unknown, resourceType: string): Tags {
+  const specs = (spec ?? []) as Array<{
+    ResourceType?: string;
+    Tags?: Array<{ Key: string; Value: string }>;
+  }>;
+  return tagsToMap(specs.find((s) => s.ResourceType === resourceType)?.Tags);
+}
+
+/**
+ * EC2, per region. The VPC pieces are made by the fake CloudFormation (vpc stack); key pairs by
+ * CreateKeyPair. ENIs model what blocks subnet and security-group deletion (DependencyViolation).
+ */
+export class FakeEc2 extends FakeService {
+  readonly service = 'ec2';
+  private readonly regions = new Map<string, Ec2Region>();
+
+  region(name: string): Ec2Region {
+    let r = this.regions.get(name);
+    if (!r) this.regions.set(name, (r = new Ec2Region(name)));
+    return r;
+  }
+
+  /** ENIs still present at `at` (default now): released ones vanish. */
+  liveEnis(region: string, at = this.now()): NetworkInterface[] {
+    const r = this.region(region);
+    for (const [id, eni] of r.enis) {
+      if (eni.releaseAt !== undefined && eni.releaseAt <= this.now()) r.enis.delete(id);
+    }
+    return [...r.enis.values()].filter((e) => e.releaseAt === undefined || e.releaseAt > at);
+  }
+
+  // ---- key pairs ---------------------------------------------------------------------------
+  CreateKeyPair(region: string, input: { KeyName: string; KeyType?: string; TagSpecifications?: unknown }) {
+    const r = this.region(region);
+    if (r.keyPairs.has(input.KeyName)) {
+      throw awsError('InvalidKeyPair.Duplicate', `The keypair '${input.KeyName}' already exists.`);
+    }
+    const kp: KeyPair = {
+      KeyPairId: this.id('key-'),
+      KeyName: input.KeyName,
+      KeyFingerprint: this.id('fp:'),
+      tags: tagsFromSpec(input.TagSpecifications, 'key-pair'),
+      CreateTime: new Date(this.now()),
+    };
+    r.keyPairs.set(kp.KeyName, kp);
+    const material = `-----BEGIN OPENSSH PRIVATE KEY-----\nfake-${kp.KeyPairId}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    return {
+      KeyName: kp.KeyName,
+      KeyPairId: kp.KeyPairId,
+      KeyFingerprint: kp.KeyFingerprint,
+      KeyMaterial: material,
+    };
+  }
+
+  DescribeKeyPairs(
+    region: string,
+    input: { KeyNames?: string[]; KeyPairIds?: string[]; Filters?: Filter[] },
+  ) {
+    const r = this.region(region);
+    for (const n of input.KeyNames ?? []) {
+      if (!r.keyPairs.has(n)) throw awsError('InvalidKeyPair.NotFound', `The key pair '${n}' does not exist`);
+    }
+    for (const id of input.KeyPairIds ?? []) {
+      if (![...r.keyPairs.values()].some((k) => k.KeyPairId === id)) {
+        throw awsError('InvalidKeyPair.NotFound', `The key pair '${id}' does not exist`);
+      }
+    }
+    const KeyPairs = [...r.keyPairs.values()]
+      .filter((k) => !input.KeyNames || input.KeyNames.includes(k.KeyName))
+      .filter((k) => !input.KeyPairIds || input.KeyPairIds.includes(k.KeyPairId))
+      .filter((k) =>
+        matchFilters(input.Filters, tagFilter(k.tags, { 'key-name': k.KeyName, 'key-pair-id': k.KeyPairId })),
+      )
+      .map((k) => ({
+        KeyPairId: k.KeyPairId,
+        KeyName: k.KeyName,
+        KeyFingerprint: k.KeyFingerprint,
+        KeyType: 'ed25519',
+        Tags: mapToTags(k.tags),
+        CreateTime: k.CreateTime,
+      }));
+    return { KeyPairs };
+  }
+
+  /** Like AWS, deleting a key pair that does not exist succeeds. */
+  DeleteKeyPair(region: string, input: { KeyName?: string; KeyPairId?: string }) {
+    const r = this.region(region);
+    for (const [name, k] of r.keyPairs) {
+      if (name === input.KeyName || k.KeyPairId === input.KeyPairId) r.keyPairs.delete(name);
+    }
+    return { Return: true };
+  }
+
+  // ---- VPC pieces (read side; made by the fake CloudFormation) -----------------------------
+  DescribeVpcs(region: string, input: { VpcIds?: string[]; Filters?: Filter[] }) {
+    const r = this.region(region);
+    for (const id of input.VpcIds ?? []) {
+      if (!r.vpcs.has(id)) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
+    }
+    const Vpcs = [...r.vpcs.values()]
+      .filter((v) => !input.VpcIds || input.VpcIds.includes(v.VpcId))
+      .filter((v) =>
+        matchFilters(input.Filters, tagFilter(v.tags, { 'vpc-id': v.VpcId, 'cidr-block': v.CidrBlock })),
+      )
+      .map((v) => ({ VpcId: v.VpcId, CidrBlock: v.CidrBlock, State: 'available', Tags: mapToTags(v.tags) }));
+    return { Vpcs };
+  }
+
+  DescribeSubnets(region: string, input: { SubnetIds?: string[]; Filters?: Filter[] }) {
+    const r = this.region(region);
+    for (const id of input.SubnetIds ?? []) {
+      if (!r.subnets.has(id))
+        throw awsError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
+    }
+    const Subnets = [...r.subnets.values()]
+      .filter((s) => !input.SubnetIds || input.SubnetIds.includes(s.SubnetId))
+      .filter((s) =>
+        matchFilters(input.Filters, tagFilter(s.tags, { 'vpc-id': s.VpcId, 'subnet-id': s.SubnetId })),
+      )
+      .map((s) => ({ ...s, tags: undefined, State: 'available', Tags: mapToTags(s.tags) }));
+    return { Subnets };
+  }
+
+  DescribeRouteTables(region: string, input: { RouteTableIds?: string[]; Filters?: Filter[] }) {
+    const r = this.region(region);
+    for (const id of input.RouteTableIds ?? []) {
+      if (!r.routeTables.has(id))
+        throw awsError('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`);
+    }
+    const RouteTables = [...r.routeTables.values()]
+      .filter((t) => !input.RouteTableIds || input.RouteTableIds.includes(t.RouteTableId))
+      .filter((t) =>
+        matchFilters(
+          input.Filters,
+          tagFilter(t.tags, { 'vpc-id': t.VpcId, 'route-table-id': t.RouteTableId }),
+        ),
+      )
+      .map((t) => ({
+        RouteTableId: t.RouteTableId,
+        VpcId: t.VpcId,
+        Routes: t.routes.map((x) => ({ ...x })),
+        Associations: [
+          ...(t.main ? [{ Main: true, RouteTableId: t.RouteTableId }] : []),
+          ...t.subnetIds.map((s) => ({ Main: false, SubnetId: s, RouteTableId: t.RouteTableId })),
+        ],
+        Tags: mapToTags(t.tags),
+      }));
+    return { RouteTables };
+  }
+
+  DescribeSecurityGroups(region: string, input: { GroupIds?: string[]; Filters?: Filter[] }) {
+    const r = this.region(region);
+    for (const id of input.GroupIds ?? []) {
+      if (!r.securityGroups.has(id))
+        throw awsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
+    }
+    const SecurityGroups = [...r.securityGroups.values()]
+      .filter((g) => !input.GroupIds || input.GroupIds.includes(g.GroupId))
+      .filter((g) =>
+        matchFilters(input.Filters, tagFilter(g.tags, { 'vpc-id': g.VpcId, 'group-id': g.GroupId })),
+      )
+      .map((g) => ({
+        GroupId: g.GroupId,
+        GroupName: g.GroupName,
+        Description: g.Description,
+        VpcId: g.VpcId,
+        IpPermissions: g.ingress.map((rule) => ({
+          IpProtocol: rule.IpProtocol,
+          FromPort: rule.FromPort,
+          ToPort: rule.ToPort,
+          IpRanges: [{ CidrIp: rule.CidrIp, Description: rule.Description }],
+        })),
+        Tags: mapToTags(g.tags),
+      }));
+    return { SecurityGroups };
+  }
+
+  DescribeNetworkInterfaces(region: string, input: { NetworkInterfaceIds?: string[]; Filters?: Filter[] }) {
+    const live = this.liveEnis(region);
+    for (const id of input.NetworkInterfaceIds ?? []) {
+      if (!live.some((e) => e.NetworkInterfaceId === id)) {
+        throw awsError(
+          'InvalidNetworkInterfaceID.NotFound',
+          `The networkInterface ID '${id}' does not exist`,
+        );
+      }
+    }
+    const NetworkInterfaces = live
+      .filter((e) => !input.NetworkInterfaceIds || input.NetworkInterfaceIds.includes(e.NetworkInterfaceId))
+      .filter((e) =>
+        matchFilters(input.Filters, (name) => {
+          switch (name) {
+            case 'vpc-id':
+              return e.VpcId;
+            case 'subnet-id':
+              return e.SubnetId;
+            case 'group-id':
+              return e.groupIds;
+            case 'description':
+              return e.Description;
+            default:
+              return undefined;
+          }
+        }),
+      )
+      .map((e) => ({
+        NetworkInterfaceId: e.NetworkInterfaceId,
+        SubnetId: e.SubnetId,
+        VpcId: e.VpcId,
+        PrivateIpAddress: e.PrivateIpAddress,
+        Description: e.Description,
+        Status: 'in-use',
+        Groups: e.groupIds.map((GroupId) => ({ GroupId })),
+      }));
+    return { NetworkInterfaces };
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const [name, r] of this.regions) {
+      const live = this.liveEnis(name);
+      for (const k of r.keyPairs.values()) out.push(`ec2/${name}/key-pair/${k.KeyName}`);
+      for (const v of r.vpcs.values()) out.push(`ec2/${name}/vpc/${v.VpcId}`);
+      for (const s of r.subnets.values()) out.push(`ec2/${name}/subnet/${s.SubnetId}`);
+      for (const t of r.routeTables.values()) out.push(`ec2/${name}/route-table/${t.RouteTableId}`);
+      for (const g of r.securityGroups.values()) out.push(`ec2/${name}/security-group/${g.GroupId}`);
+      for (const o of r.others.values()) out.push(`ec2/${name}/${o.kind}/${o.id}`);
+      for (const e of live) out.push(`ec2/${name}/network-interface/${e.NetworkInterfaceId}(${e.owner})`);
+    }
+    return out;
+  }
+}

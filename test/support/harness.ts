@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main, type CliDeps } from '../../src/cli.js';
+import type { RunEvent } from '../../src/events.js';
+import type { State } from '../../src/state.js';
+import { createFakeCloud, type FakeCloud } from './fake-cloud/index.js';
+
+export class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
+}
+
+export interface RunOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Parsed NDJSON events (with --json). */
+  events: Array<RunEvent | ({ type: 'summary' } & Record<string, unknown>)>;
+  summary: Record<string, unknown> | undefined;
+}
+
+/**
+ * A working directory, a fake cloud and drctl's `main`, wired together: tests run real commands
+ * (`h.run('up')`) and then look at the cloud (`h.cloud.snapshot()`) and the state (`h.state()`).
+ */
+export class Harness {
+  readonly dir = mkdtempSync(join(tmpdir(), 'drctl-test-'));
+  readonly cloud: FakeCloud;
+
+  constructor(cloud?: FakeCloud) {
+    this.cloud = cloud ?? createFakeCloud();
+  }
+
+  get statePath(): string {
+    return join(this.dir, '.drctl', 'state.json');
+  }
+
+  state(): State | undefined {
+    return existsSync(this.statePath)
+      ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as State)
+      : undefined;
+  }
+
+  writeConfig(config: Record<string, unknown>, name = 'drctl.config.json'): string {
+    const p = join(this.dir, name);
+    writeFileSync(p, JSON.stringify(config));
+    return p;
+  }
+
+  async run(args: string[], deps: Partial<CliDeps> = {}): Promise<RunOutput> {
+    const stdout = new Capture();
+    const stderr = new Capture();
+    const code = await main(['node', 'drctl', ...args], {
+      cwd: this.dir,
+      env: { PATH: process.env.PATH },
+      stdout,
+      stderr,
+      isTTY: false,
+      clock: this.cloud.clock,
+      aws: { credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }) },
+      ...deps,
+    });
+    const events = stdout.text
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as RunOutput['events'][number]);
+    const summary = events.find((e) => e.type === 'summary') as Record<string, unknown> | undefined;
+    return { code, stdout: stdout.text, stderr: stderr.text, events, summary };
+  }
+
+  /** `up` (or any command) with --json; fails the test with drctl's own words if it did not exit 0. */
+  async ok(args: string[], deps: Partial<CliDeps> = {}): Promise<RunOutput> {
+    const r = await this.run(['--json', ...args], deps);
+    if (r.code !== 0) throw new Error(`drctl ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+    return r;
+  }
+
+  cleanup(): void {
+    this.cloud.uninstall();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
