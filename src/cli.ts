@@ -7,7 +7,7 @@ import { type Config, loadConfig, regionsOf } from './config.js';
 import { DrctlError, InterruptedError, UsageError, errorMessage, type ExitCode } from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
 import { DEFAULT_STATE_PATH, GLOBAL, StateStore } from './state.js';
-import { STEPS } from './steps/index.js';
+import { STEPS, type StepInfo } from './steps/index.js';
 import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
 // Only light modules are imported at start-up: commander, config (zod), state and the step
@@ -26,6 +26,8 @@ export interface CliDeps {
   signal?: AbortSignal;
   /** Answer to the `down` confirmation prompt (tests). */
   confirm?: (question: string) => Promise<string>;
+  /** The step catalogue (tests run a prefix of it). */
+  steps?: readonly StepInfo[];
 }
 
 interface GlobalOpts {
@@ -46,6 +48,7 @@ interface Session {
   statePath: string;
   paths: StepPaths;
   reporter: Reporter;
+  steps: readonly StepInfo[];
 }
 
 export function buildProgram(
@@ -190,6 +193,7 @@ async function runCommand(
       statePath,
       paths: { root, keys: join(root, 'keys'), ca: join(root, 'ca') },
       reporter,
+      steps: deps.steps ?? STEPS,
     };
     return await dispatch(cmd, args, s, controller.signal);
   } catch (e) {
@@ -270,7 +274,7 @@ async function dispatch(
           { field: '--region' },
         );
       }
-      if (!STEPS.some((x) => x.name === name)) {
+      if (!s.steps.some((x) => x.name === name)) {
         throw new UsageError(`step "${name}" is not available in this version of drctl`, { field: 'step' });
       }
       return lifecycle(s, 'step', signal, { step: name as StepName, region });
@@ -321,6 +325,7 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal) {
     sink: s.reporter,
     signal,
     paths: s.paths,
+    steps: s.steps,
   });
 }
 
@@ -377,7 +382,7 @@ async function lifecycle(
 function plan(s: Session): ExitCode {
   const store = StateStore.open(s.statePath, s.config);
   const regions = regionsOf(s.config);
-  const rows = STEPS.map((info) => {
+  const rows = s.steps.map((info) => {
     const scopes = info.scope === 'global' ? [GLOBAL] : regions;
     return {
       step: info.name,
@@ -411,7 +416,7 @@ function plan(s: Session): ExitCode {
     `config: ${s.configPath ?? 'none found, using the workshop defaults'}; state: ${s.statePath}${store.existed ? '' : ' (none yet)'}`,
   );
   out('');
-  STEPS.forEach((info, i) => {
+  s.steps.forEach((info, i) => {
     const row = rows[i]!;
     const where = Object.entries(row.scopes)
       .map(([scope, what]) => `${scope}: ${what}`)
@@ -444,7 +449,7 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
     s.reporter.line(`nothing recorded in ${s.statePath}`);
     return 0;
   }
-  for (const info of STEPS) {
+  for (const info of s.steps) {
     for (const [scope, rec] of Object.entries(steps[info.name] ?? {})) {
       s.reporter.line(`${info.name} ${scope}: ${rec.status} (updated ${rec.updatedAt})`);
       for (const [k, v] of Object.entries(rec.resources))

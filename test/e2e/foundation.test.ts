@@ -1,7 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { STEPS } from '../../src/steps/index.js';
 import { Harness } from '../support/harness.js';
+
+const FIRST_TWO = { steps: STEPS.slice(0, 2) };
 
 let h: Harness;
 afterEach(() => h?.cleanup());
@@ -9,7 +12,7 @@ afterEach(() => h?.cleanup());
 describe('up and down of keypairs and vpc on the fake cloud', () => {
   it('up creates one key pair and one stack per region and records them', async () => {
     h = new Harness();
-    await h.ok(['up']);
+    await h.ok(['up'], FIRST_TWO);
     const snap = h.cloud.snapshot();
     expect(snap.filter((l) => l.includes('/key-pair/'))).toEqual([
       'ec2/sa-east-1/key-pair/drctl-sa-east-1',
@@ -29,8 +32,8 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
 
   it('down leaves the fake cloud empty and removes the PEM files', async () => {
     h = new Harness();
-    await h.ok(['up']);
-    await h.ok(['down', '--yes']);
+    await h.ok(['up'], FIRST_TWO);
+    await h.ok(['down', '--yes'], FIRST_TWO);
     expect(h.cloud.snapshot()).toEqual([]);
     expect(existsSync(join(h.dir, '.drctl', 'keys', 'sa-east-1.pem'))).toBe(false);
     expect(h.state()!.steps).toEqual({});

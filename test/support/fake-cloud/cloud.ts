@@ -79,10 +79,28 @@ export class FakeCloud {
     this.bindings.push(b);
   }
 
-  model<T extends FakeService>(service: string): T {
-    const b = this.bindings.find((x) => x.model.service === service);
-    if (!b) throw new Error(`fake cloud has no ${service} model`);
+  /** The registered model of that class (models reach each other's data through this). */
+  model<T extends FakeService>(ctor: abstract new (cloud: FakeCloud) => T): T {
+    const b = this.bindings.find((x) => x.model instanceof ctor);
+    if (!b) throw new Error(`fake cloud has no ${ctor.name} model`);
     return b.model as T;
+  }
+
+  private readonly probes = new Map<string, Array<(id: string, region: string) => string[]>>();
+
+  /**
+   * Cross-service "who uses this?" checks, so a delete can fail while dependants exist as AWS's
+   * does: e.g. the ELB model registers a probe for kind 'acm-certificate' that lists the listeners
+   * using a certificate, and the ACM model's DeleteCertificate refuses while the list is not empty.
+   */
+  addDependencyProbe(kind: string, probe: (id: string, region: string) => string[]): void {
+    const list = this.probes.get(kind) ?? [];
+    list.push(probe);
+    this.probes.set(kind, list);
+  }
+
+  dependents(kind: string, id: string, region: string): string[] {
+    return (this.probes.get(kind) ?? []).flatMap((p) => p(id, region));
   }
 
   delay(key: DelayKey): number {

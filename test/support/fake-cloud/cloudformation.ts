@@ -1,5 +1,5 @@
 import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
-import type { FakeEc2 } from './ec2.js';
+import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,7 +49,7 @@ export class FakeCloudFormation extends FakeService {
   }
 
   private get ec2(): FakeEc2 {
-    return this.cloud.model<FakeEc2>('ec2');
+    return this.cloud.model(FakeEc2);
   }
 
   private settle(s: Stack): void {
