@@ -155,14 +155,17 @@ export class Runner {
     }
   }
 
-  /** `drctl up` (all steps) or `drctl step <name> [--region]` (one step). */
-  async up(only?: { step: StepName; region?: string }): Promise<RunResult> {
+  /**
+   * `drctl up` (all steps), `drctl step <name> [--region]` (one step), or every regional step of
+   * one region (`{ region }`, what the benchmark compares two regions against).
+   */
+  async up(only?: { step?: StepName; region?: string }): Promise<RunResult> {
     await this.load();
     let nodes = this.graph;
     if (only) {
       nodes = nodes.filter(
         (n) =>
-          n.step === only.step &&
+          (only.step === undefined ? n.scope !== GLOBAL : n.step === only.step) &&
           (only.region === undefined || n.scope === only.region || n.scope === GLOBAL),
       );
       this.checkInputsRecorded(nodes);
@@ -332,8 +335,9 @@ export class Runner {
 
   /** `drctl step X` alone: every input must already be recorded as ready, else name the step to run first. */
   private checkInputsRecorded(nodes: PlanNode[]): void {
+    const inRun = new Set(nodes.map((n) => nodeKey(n.step, n.scope)));
     for (const n of nodes) {
-      for (const d of [...n.deps, ...n.uses]) {
+      for (const d of [...n.deps, ...n.uses].filter((k) => !inRun.has(k))) {
         const [step, scope] = d.split('@') as [StepName, string];
         if (this.o.store.get(step, scope)?.status !== 'ready') {
           const where = scope === GLOBAL ? '' : ` --region ${scope}`;
