@@ -44,6 +44,7 @@ async function run(
     config,
     store,
     aws: new AwsClients({
+      clock: cloud.clock,
       credentials: () => Promise.resolve({ accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }),
     }),
     clock: cloud.clock,

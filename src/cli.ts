@@ -316,7 +316,7 @@ async function confirmDown(s: Session): Promise<void> {
 
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal) {
   const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
-  const aws = new AwsClients({ profile: s.opts.profile, ...s.deps.aws });
+  const aws = new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
   return new Runner({
     config: s.config,
     store,

@@ -1,4 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { type Clock, realClock } from '../clock.js';
+import { isThrottled, isTransient } from './errors.js';
 
 /**
  * The one place SDK clients are built. Every AWS call goes through a client from here, so
@@ -29,14 +31,54 @@ export interface AwsClientFactoryOptions {
   profile?: string;
   /** Tests pass fixed credentials so the chain never touches the disk or IMDS. */
   credentials?: AwsCredentialIdentityProvider;
+  /** The clock our own retry layer sleeps on (virtual in tests and benchmarks). */
+  clock?: Clock;
+  /** How long one call may keep failing transiently before the error is passed on. */
+  retryDeadlineMs?: number;
+}
+
+const READ_ONLY = /^(Describe|Get|List|Head|Test|Lookup)/;
+
+/**
+ * Our retry layer above the SDK's: the SDK retries a throttled call a few times within seconds;
+ * this keeps going with capped backoff up to a deadline, because API Gateway's control plane allows
+ * one DeleteRestApi per 30 s per account and Route 53 answers PriorRequestNotComplete while a change
+ * is in flight (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
+ * Mutating calls are retried only on throttling, which AWS refuses before doing anything; a 5xx on
+ * a create may have happened, and the step's adopt-before-create logic is the safe answer to that.
+ */
+function withRetries<C>(client: C, clock: Clock, deadlineMs: number): C {
+  const c = client as unknown as {
+    send: (command: { constructor: { name: string } }, ...rest: unknown[]) => Promise<unknown>;
+  };
+  const send = c.send.bind(c);
+  c.send = async (command, ...rest) => {
+    const readOnly = READ_ONLY.test(command.constructor.name);
+    const start = clock.now();
+    let delayMs = 1_000;
+    for (;;) {
+      try {
+        return await send(command, ...rest);
+      } catch (e) {
+        const retry = readOnly ? isTransient(e) : isThrottled(e);
+        if (!retry || clock.now() - start + delayMs > deadlineMs) throw e;
+        // Full jitter keeps two regions' steps from retrying in lockstep.
+        await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2));
+        delayMs = Math.min(20_000, delayMs * 2);
+      }
+    }
+  };
+  return client;
 }
 
 export class AwsClients {
   private readonly cache = new Map<string, unknown>();
   private readonly credentials: AwsCredentialIdentityProvider | undefined;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: AwsClientFactoryOptions = {}) {
     this.credentials = opts.credentials ?? (opts.profile ? profileCredentials(opts.profile) : undefined);
+    this.clock = opts.clock ?? realClock;
   }
 
   client<C>(ctor: ClientClass<C>, region: string): C {
@@ -47,7 +89,7 @@ export class AwsClients {
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
-      c = new ctor(config);
+      c = withRetries(new ctor(config), this.clock, this.opts.retryDeadlineMs ?? 5 * 60_000);
       this.cache.set(key, c);
     }
     return c;

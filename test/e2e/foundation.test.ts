@@ -272,3 +272,15 @@ describe('the command line', () => {
     expect(backup.version).toBe(1);
   });
 });
+
+describe('transient AWS errors', () => {
+  it('up and down converge with 20% of calls throttled', async () => {
+    h = new Harness();
+    h.cloud.faults = { throttleRate: 0.2 };
+    await h.ok(['up'], FIRST_TWO);
+    expect(h.cloud.calls.some((c) => c.outcome !== 'ok')).toBe(true);
+    expect(count(h.cloud.snapshot(), '/stack/')).toBe(2);
+    await h.ok(['down', '--yes'], FIRST_TWO);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+});
