@@ -116,6 +116,14 @@ export function buildProgram(
       exit = await run('down', {}, globals(cmd));
     });
   program
+    .command('config')
+    .description('show the configuration: the one in use, the defaults, or the field reference')
+    .option('--print-defaults', 'print the default config as JSON (a starting drctl.config.json)')
+    .option('--reference', 'print every field with type, default and meaning (Markdown)')
+    .action(async (o: { printDefaults?: boolean; reference?: boolean }, cmd: Command) => {
+      exit = await run('config', { ...o }, globals(cmd));
+    });
+  program
     .command('unlock')
     .description('remove a state lock left by a drctl that is gone')
     .action(async (_o, cmd: Command) => {
@@ -153,6 +161,22 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode
   }
 }
 
+async function configCommand(
+  args: Record<string, unknown>,
+  d: Session['deps'],
+  opts: GlobalOpts,
+): Promise<ExitCode> {
+  const { configReference, printDefaults } = await import('./config-doc.js');
+  if (args.reference) d.stdout.write(`${configReference()}\n`);
+  else if (args.printDefaults) d.stdout.write(printDefaults());
+  else {
+    const { config, path } = loadConfig({ path: opts.config, cwd: d.cwd });
+    if (!opts.json) d.stderr.write(`# ${path ?? 'no config file: the workshop defaults'}\n`);
+    d.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  }
+  return 0;
+}
+
 async function runCommand(
   cmd: string,
   args: Record<string, unknown>,
@@ -182,6 +206,7 @@ async function runCommand(
     process.on('SIGTERM', onSignal);
   }
   try {
+    if (cmd === 'config') return await configCommand(args, deps, opts);
     const { config, path: configPath } = loadConfig({ path: opts.config, cwd: deps.cwd });
     const statePath = resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
     const root = dirname(statePath);

@@ -42,10 +42,12 @@ const vpcCidr = z.string().refine(
   { message: 'must be an IPv4 CIDR block from /16 to /22 with no host bits set, like 10.0.0.0/16' },
 );
 
-const regionSchema = z.object({
-  region: z.string().regex(REGION, 'must be an AWS region name like sa-east-1'),
-  vpcCidr,
-});
+const regionSchema = z
+  .object({
+    region: z.string().regex(REGION, 'must be an AWS region name like sa-east-1').describe('AWS region'),
+    vpcCidr: vpcCidr.describe('the VPC CIDR (/16 to /22); must not overlap the other region'),
+  })
+  .strict();
 
 export const configSchema = z
   .object({
@@ -54,64 +56,119 @@ export const configSchema = z
       .min(2)
       .max(12, 'at most 12 characters: it becomes part of NLB, target group and canary names')
       .regex(DEPLOYMENT, 'lowercase letters, digits and hyphens, starting with a letter')
-      .default('drctl'),
-    primary: regionSchema.default({ region: 'sa-east-1', vpcCidr: '10.0.0.0/16' }),
-    secondary: regionSchema.default({ region: 'us-west-1', vpcCidr: '172.16.0.0/16' }),
+      .default('drctl')
+      .describe('name of this deployment: prefixes every AWS name; the value of the drctl:deployment tag'),
+    primary: regionSchema
+      .default({ region: 'sa-east-1', vpcCidr: '10.0.0.0/16' })
+      .describe('the region that serves while healthy: `region` and `vpcCidr`'),
+    secondary: regionSchema
+      .default({ region: 'us-west-1', vpcCidr: '172.16.0.0/16' })
+      .describe('the failover region: `region` and `vpcCidr` (must not overlap the primary)'),
     domain: z
       .string()
       .toLowerCase()
       .regex(DOMAIN, 'must be a DNS domain like octank.com')
-      .default('octank.com'),
-    host: z.string().regex(HOST, 'must be one DNS label like api').default('api'),
-    ttl: z.number().int().min(0).max(86_400).default(60),
-    /** CIDR allowed to SSH to the client instance; none means SSH closed (the workshop opened 0.0.0.0/0). */
+      .default('octank.com')
+      .describe('the private hosted zone and certificate domain'),
+    host: z
+      .string()
+      .regex(HOST, 'must be one DNS label like api')
+      .default('api')
+      .describe('clients call https://<host>.<domain>/'),
+    ttl: z.number().int().min(0).max(86_400).default(60).describe('TTL (seconds) of the failover records'),
     sshCidr: z
       .string()
       .refine((c) => parseCidr(c) !== undefined, 'must be an IPv4 CIDR block like 203.0.113.7/32')
       .nullable()
-      .default(null),
+      .default(null)
+      .describe(
+        'CIDR allowed to SSH to the client instances; null keeps SSH closed (the workshop opened 0.0.0.0/0)',
+      ),
     clientInstanceType: z
       .string()
       .regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.micro')
-      .default('t3.micro'),
+      .default('t3.micro')
+      .describe('instance type of the small client instance in each VPC'),
     ca: z
       .object({
-        commonName: z.string().min(1).max(64).default('drctl root CA'),
-        organization: z.string().min(1).max(64).default('Octank'),
+        commonName: z.string().min(1).max(64).default('drctl root CA').describe('subject CN of each root CA'),
+        organization: z.string().min(1).max(64).default('Octank').describe('subject O of each root CA'),
         country: z
           .string()
           .regex(/^[A-Z]{2}$/, 'two-letter country code')
-          .default('US'),
-        validityYears: z.number().int().min(1).max(30).default(10),
-        /** DeleteCertificateAuthority accepts 7 to 30 days. */
-        permanentDeletionTimeInDays: z.number().int().min(7).max(30).default(7),
+          .default('US')
+          .describe('subject C of each root CA'),
+        validityYears: z
+          .number()
+          .int()
+          .min(1)
+          .max(30)
+          .default(10)
+          .describe('validity of the root CA certificate'),
+        permanentDeletionTimeInDays: z
+          .number()
+          .int()
+          .min(7)
+          .max(30)
+          .default(7)
+          .describe('restore window after `down` (DeleteCertificateAuthority accepts 7-30 days)'),
       })
+      .strict()
       .default({
         commonName: 'drctl root CA',
         organization: 'Octank',
         country: 'US',
         validityYears: 10,
         permanentDeletionTimeInDays: 7,
-      }),
-    /** regional: REGIONAL custom domain reached through the NLB (the workshop's); private: the Nov 2024 private custom domain. */
-    domainMode: z.enum(['regional', 'private']).default('regional'),
-    /** Use this ACM certificate ARN (per region) instead of one from the private CA. */
+      })
+      .describe('the root CA made in each region (ACM Private CA, about $400/month each)'),
+    domainMode: z
+      .enum(['regional', 'private'])
+      .default('regional')
+      .describe(
+        'regional: REGIONAL custom domain reached through the NLB (the workshop); private: the Nov 2024 private custom domain',
+      ),
     certificateArn: z
       .record(z.string(), z.string().regex(/^arn:aws[a-z-]*:acm:/, 'must be an ACM certificate ARN'))
-      .optional(),
+      .optional()
+      .describe(
+        'per region, an ACM certificate ARN to use instead of making a private CA (e.g. {"sa-east-1": "arn:aws:acm:..."})',
+      ),
     tlsPolicy: z
       .string()
       .regex(/^ELBSecurityPolicy-/, 'must be an ELB security policy name')
-      .default('ELBSecurityPolicy-TLS13-1-2-2021-06'),
-    routing: z.enum(['failover-records', 'traffic-policy']).default('failover-records'),
+      .default('ELBSecurityPolicy-TLS13-1-2-2021-06')
+      .describe('NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0)'),
+    routing: z
+      .enum(['failover-records', 'traffic-policy'])
+      .default('failover-records')
+      .describe(
+        "failover-records: PRIMARY/SECONDARY alias records; traffic-policy: the workshop's traffic policy (public zones only, per AWS docs)",
+      ),
     canary: z
       .object({
-        artifactExpiryDays: z.number().int().min(1).max(365).default(7),
-        /** Also watch the secondary, for a fail-back signal. */
-        secondary: z.boolean().default(false),
+        artifactExpiryDays: z
+          .number()
+          .int()
+          .min(1)
+          .max(365)
+          .default(7)
+          .describe('days before canary artifacts expire in S3'),
+        secondary: z
+          .boolean()
+          .default(false)
+          .describe('also run a canary and alarm in the secondary (a fail-back signal)'),
       })
-      .default({ artifactExpiryDays: 7, secondary: false }),
-    rtoTargetSeconds: z.number().int().min(30).max(3_600).default(300),
+      .strict()
+      .default({ artifactExpiryDays: 7, secondary: false })
+      .describe('the CloudWatch Synthetics canary'),
+    rtoTargetSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(3_600)
+      .default(300)
+      .describe('failover-test fails (exit 3) when the measured recovery takes longer'),
   })
   .strict()
   .superRefine((c, ctx) => {
