@@ -44,7 +44,7 @@ export function configReference(): string {
   const table = [
     ['field', 'type', 'default', 'meaning'],
     ['---', '---', '---', '---'],
-    ...rows(schema, '', defaultConfig() as Record<string, unknown>),
+    ...rows(schema, '', defaultConfig()),
   ];
   return table.map((r) => `| ${r.join(' | ')} |`).join('\n');
 }

@@ -1,8 +1,8 @@
 import { configReference } from './config-doc.js';
 
 /** The README sections generated from code, by marker name. */
-export async function generatedSections(): Promise<Record<string, string>> {
-  return { 'config-reference': configReference() };
+export function generatedSections(): Promise<Record<string, string>> {
+  return Promise.resolve({ 'config-reference': configReference() });
 }
 
 export function replaceSections(text: string, sections: Record<string, string>): string {
