@@ -32,6 +32,7 @@ const NOT_FOUND = new Set([
   'NoSuchBucket',
   'NoSuchHostedZone',
   'NoSuchHealthCheck',
+  'ResourceNotFound', // CloudWatch DeleteAlarms / SetAlarmState
   'NoSuchTrafficPolicy',
   'NoSuchTrafficPolicyInstance',
   'ValidationError', // CloudFormation: "Stack with id X does not exist"

@@ -1,8 +1,34 @@
+import {
+  APIGatewayClient,
+  CreateDeploymentCommand,
+  DeleteRestApiCommand,
+  GetRestApiCommand,
+  GetRestApisCommand,
+  GetStageCommand,
+  ImportRestApiCommand,
+  PutRestApiCommand,
+  type RestApi,
+  type Stage,
+  TagResourceCommand,
+  UpdateRestApiCommand,
+  type PatchOperation,
+} from '@aws-sdk/client-api-gateway';
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { isNotFound } from '../aws/errors.js';
+import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepImpl } from './types.js';
+import {
+  type JsonValue,
+  petstoreDefinition,
+  petstoreOpenApi,
+  privateApiPolicy,
+} from '../assets/petstore-openapi.js';
+import type { StepContext, StepImpl } from './types.js';
 
-// STUB: the outputs below are the contract other steps code against; up/down are to be written.
+// Owns: one PRIVATE REST API per region (<deployment>-petstore, imported from
+// src/assets/petstore-openapi.ts), its resource policy (invoke only through this region's
+// execute-api endpoint), its association with that endpoint, and its stage `prod`.
 
 const outputs = z.object({
   restApiId: z.string().regex(/^[a-z0-9]{10}$/, 'must be a REST API id like a1b2c3d4e5'),
@@ -12,6 +38,8 @@ const outputs = z.object({
   invokeUrl: z.string().url(),
   /** https://{restApiId}-{vpceId}.execute-api.{region}.amazonaws.com/prod (no Host header needed). */
   vpceInvokeUrl: z.string().url(),
+  /** Hash of definition, endpoint and policy that stage prod was last deployed with. */
+  deployedFingerprint: z.string().optional(),
 });
 export type ApiOutputs = z.infer<typeof outputs>;
 
@@ -21,12 +49,240 @@ declare module './types.js' {
   }
 }
 
-const notYet = (): never => {
-  throw new AwsStepError('step api is not implemented yet');
-};
+type Ctx = StepContext<ApiOutputs>;
+
+const STAGE = 'prod';
+const TAG_DEFINITION = 'drctl:definition-sha';
+
+export const apiName = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-petstore`;
+
+/**
+ * ImportRestApi takes no tags, so the definition itself carries the owner in info.description: an
+ * API imported just before a crash (untagged, its id never recorded) is still recognisably ours.
+ */
+const ownerMark = (deployment: string) => `(drctl:deployment=${deployment})`;
+const description = (ctx: Pick<Ctx, 'config'>) =>
+  `PetStore example API plus GET /health, private, made by drctl ${ownerMark(ctx.config.deployment)}`;
+
+function isOurs(api: RestApi, ctx: Pick<Ctx, 'config'>): boolean {
+  return (
+    isOwnedBy(api.tags, ctx.config.deployment) ||
+    (api.description ?? '').includes(ownerMark(ctx.config.deployment))
+  );
+}
+
+const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
+
+/**
+ * GetRestApi returns the policy with its quotes backslash-escaped ({\"Version\":...}); terraform
+ * unquotes it the same way (terraform-provider-aws internal/service/apigateway/rest_api.go).
+ */
+export function parsePolicy(text: string | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    try {
+      return JSON.parse(JSON.parse(`"${text}"`) as string);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/**
+ * The policy's statements with API Gateway's expansion of `execute-api:/*` to
+ * arn:aws:execute-api:<region>:<account>:<api-id>/* undone, so ours compares equal to what AWS holds.
+ */
+function canonicalStatements(policy: unknown): string {
+  const doc = policy as { Statement?: unknown } | undefined;
+  const list = [doc?.Statement ?? []].flat() as Array<Record<string, JsonValue>>;
+  const short = (r: JsonValue): JsonValue =>
+    typeof r === 'string'
+      ? r.replace(/^arn:aws[a-z-]*:execute-api:[^:]+:[^:]+:[a-z0-9]+\//, 'execute-api:/')
+      : r;
+  return JSON.stringify(
+    list
+      .map((s) => ({
+        ...s,
+        Resource: Array.isArray(s.Resource) ? s.Resource.map(short) : short(s.Resource ?? null),
+      }))
+      .map((s) => JSON.stringify(s, Object.keys(s).sort()))
+      .sort(),
+  );
+}
+
+async function getApi(ctx: Ctx, restApiId: string): Promise<RestApi | undefined> {
+  const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+  try {
+    return await apigw.send(new GetRestApiCommand({ restApiId }));
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Every REST API in the region with our name that is ours (tag or owner mark), oldest first. */
+async function findOurs(ctx: Ctx): Promise<RestApi[]> {
+  const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+  const found: RestApi[] = [];
+  let position: string | undefined;
+  do {
+    const r = await apigw.send(new GetRestApisCommand({ limit: 500, position }));
+    found.push(...(r.items ?? []).filter((a) => isOurs(a, ctx)));
+    position = r.position;
+  } while (position);
+  return found.sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
+}
+
+async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined> {
+  const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+  try {
+    return await apigw.send(new GetStageCommand({ restApiId, stageName: STAGE }));
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 
 export const api: StepImpl<ApiOutputs> = {
   outputs,
-  up: () => Promise.resolve(notYet()),
-  down: () => Promise.resolve(notYet()),
+
+  async up(ctx) {
+    const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+    const { vpcEndpointId } = await ctx.outputOf('endpoints');
+    const name = apiName(ctx);
+    const docOptions = { region: ctx.region, title: name, description: description(ctx) };
+    const definitionSha = sha(petstoreDefinition(docOptions));
+    const policy = privateApiPolicy(vpcEndpointId);
+    const fingerprint = sha([definitionSha, vpcEndpointId, canonicalStatements(policy)]);
+    const importBody = () => body(petstoreOpenApi({ ...docOptions, vpcEndpointId }));
+    ctx.progress(`REST API ${name}`);
+
+    let restApi = ctx.recorded.restApiId ? await getApi(ctx, ctx.recorded.restApiId) : undefined;
+    if (!restApi) {
+      // ImportRestApi has no idempotency token: importing twice makes two APIs (aws-facts §5).
+      const ours = (await findOurs(ctx)).filter((a) => a.name === name);
+      if (ours.length > 1) {
+        ctx.warn(
+          `${ours.length} REST APIs named ${name} belong to this deployment: using ${ours[0]!.id}; \`drctl down\` removes them all`,
+        );
+      }
+      restApi = ours[0];
+      if (restApi) ctx.record({ restApiId: restApi.id!, name, stageName: STAGE });
+    }
+    let changed = false;
+    if (!restApi) {
+      restApi = await ctx.retry(`import REST API ${name}`, () =>
+        apigw.send(
+          new ImportRestApiCommand({
+            body: importBody(),
+            parameters: { endpointConfigurationTypes: 'PRIVATE' },
+          }),
+        ),
+      );
+      ctx.record({ restApiId: restApi.id!, name, stageName: STAGE });
+      for (const w of restApi.warnings ?? []) ctx.warn(`ImportRestApi: ${w}`);
+      changed = true;
+    }
+    const restApiId = restApi.id!;
+    const arn = `arn:aws:apigateway:${ctx.region}::/restapis/${restApiId}`;
+
+    // A definition from an older drctl (its hash tag differs): overwrite it in place.
+    const taggedSha = restApi.tags?.[TAG_DEFINITION];
+    if (taggedSha !== undefined && taggedSha !== definitionSha) {
+      ctx.progress(`REST API ${restApiId}: updating its definition`);
+      restApi = await ctx.retry(`put REST API ${restApiId}`, () =>
+        apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', body: importBody() })),
+      );
+      changed = true;
+    }
+    const wantTags = { ...tagMap(ctx.tags()), [TAG_DEFINITION]: definitionSha };
+    if (Object.entries(wantTags).some(([k, v]) => restApi.tags?.[k] !== v)) {
+      await ctx.retry(`tag REST API ${restApiId}`, () =>
+        apigw.send(new TagResourceCommand({ resourceArn: arn, tags: wantTags })),
+      );
+    }
+
+    // A private API cannot be deployed without a resource policy; policy, then endpoint, then
+    // deploy (aws-facts §12.20).
+    const patch: PatchOperation[] = [];
+    if (canonicalStatements(parsePolicy(restApi.policy)) !== canonicalStatements(policy)) {
+      patch.push({ op: 'replace', path: '/policy', value: JSON.stringify(policy) });
+    }
+    const associated = restApi.endpointConfiguration?.vpcEndpointIds ?? [];
+    // UpdateRestApi supports add/remove on vpcEndpointIds, not replace (aws-facts §5).
+    if (!associated.includes(vpcEndpointId)) {
+      patch.push({ op: 'add', path: '/endpointConfiguration/vpcEndpointIds', value: vpcEndpointId });
+    }
+    for (const stale of associated.filter((v) => v !== vpcEndpointId)) {
+      patch.push({ op: 'remove', path: '/endpointConfiguration/vpcEndpointIds', value: stale });
+    }
+    if (patch.length) {
+      ctx.progress(`REST API ${restApiId}: resource policy and endpoint ${vpcEndpointId}`);
+      await ctx.retry(`update REST API ${restApiId}`, () =>
+        apigw.send(new UpdateRestApiCommand({ restApiId, patchOperations: patch })),
+      );
+      changed = true;
+    }
+
+    // Policy and endpoint changes take effect only with a new deployment.
+    const stage = await getStage(ctx, restApiId);
+    if (!stage || changed || ctx.recorded.deployedFingerprint !== fingerprint) {
+      ctx.progress(`REST API ${restApiId}: deploying stage ${STAGE}`);
+      await ctx.retry(`deploy REST API ${restApiId}`, () =>
+        apigw.send(
+          new CreateDeploymentCommand({ restApiId, stageName: STAGE, description: `drctl ${fingerprint}` }),
+        ),
+      );
+      ctx.record({ deployedFingerprint: fingerprint });
+    }
+
+    const host = `execute-api.${ctx.region}.amazonaws.com`;
+    return {
+      restApiId,
+      name,
+      stageName: STAGE,
+      invokeUrl: `https://${restApiId}.${host}/${STAGE}`,
+      vpceInvokeUrl: `https://${restApiId}-${vpcEndpointId}.${host}/${STAGE}`,
+      deployedFingerprint: fingerprint,
+    };
+  },
+
+  async down(ctx) {
+    const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+    const ids = new Set<string>();
+    if (ctx.recorded.restApiId && (await getApi(ctx, ctx.recorded.restApiId)))
+      ids.add(ctx.recorded.restApiId);
+    // Tagged ones, and any imported just before a crash (owner mark, no tag yet).
+    for (const a of await findOurs(ctx)) ids.add(a.id!);
+    for (const restApiId of ids) {
+      ctx.progress(`REST API ${restApiId}`);
+      try {
+        // DeleteRestApi is limited to 1 request per 30 s per account (delays.md, [S19]).
+        await ctx.retry(`delete REST API ${restApiId}`, () =>
+          apigw.send(new DeleteRestApiCommand({ restApiId })),
+        );
+      } catch (e) {
+        if (isNotFound(e)) continue;
+        if (e instanceof AwsStepError) throw e;
+        throw new AwsStepError(`cannot delete REST API ${restApiId}: ${(e as Error).message}`, {
+          resource: restApiId,
+          awsCode: (e as { name?: string }).name,
+          resolution:
+            'A custom domain may still map to it: run `drctl down` again once the domain step is gone.',
+          cause: e,
+        });
+      }
+    }
+  },
+
+  async check(ctx) {
+    const id = ctx.recorded.restApiId;
+    if (!id) return [];
+    if (!(await getApi(ctx, id))) return [`REST API ${id}`];
+    return (await getStage(ctx, id)) ? [] : [`stage ${STAGE} of REST API ${id}`];
+  },
 };

@@ -1,8 +1,36 @@
+import {
+  AssociateVPCWithHostedZoneCommand,
+  ChangeResourceRecordSetsCommand,
+  ChangeTagsForResourceCommand,
+  CreateHostedZoneCommand,
+  DeleteHostedZoneCommand,
+  DeleteTrafficPolicyInstanceCommand,
+  DisassociateVPCFromHostedZoneCommand,
+  GetChangeCommand,
+  GetHostedZoneCommand,
+  type HostedZone,
+  ListHostedZonesByNameCommand,
+  type ListHostedZonesByNameCommandOutput,
+  ListHostedZonesByVPCCommand,
+  ListResourceRecordSetsCommand,
+  ListTagsForResourcesCommand,
+  type RRType,
+  type ResourceRecordSet,
+  Route53Client,
+  type VPCRegion,
+} from '@aws-sdk/client-route-53';
 import { z } from 'zod';
+import { ROUTE53_REGION } from '../aws/clients.js';
+import { awsCode, isNotFound } from '../aws/errors.js';
+import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepImpl } from './types.js';
+import type { StepContext, StepImpl } from './types.js';
 
-// STUB: the outputs below are the contract other steps code against; up/down are to be written.
+// Owns: the Route 53 private hosted zone <domain>, created with the primary VPC and then
+// associated with the secondary VPC (same account: no association authorization needed,
+// https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html).
+// Its CallerReference starts `drctl/<deployment>/`, so a zone made by a run that died before it
+// could record or tag it is still recognisably ours.
 
 const outputs = z.object({
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a Route 53 hosted zone id like Z0123ABC'),
@@ -18,12 +46,389 @@ declare module './types.js' {
   }
 }
 
-const notYet = (): never => {
-  throw new AwsStepError('step hosted-zone is not implemented yet');
-};
+type Ctx = StepContext<HostedZoneOutputs>;
+type VpcRef = HostedZoneOutputs['vpcs'][number];
+
+interface Zone {
+  id: string;
+  name: string;
+  callerReference: string;
+  private: boolean;
+  vpcs: VpcRef[];
+}
+
+// Zone creation and VPC association reach INSYNC in 45-90 s (delays.md §8).
+const INSYNC_TIMEOUT_MS = 10 * 60_000;
+
+/** Route 53 names are absolute: "octank.com." */
+const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
+const bare = (id: string) => id.replace(/^\/(hostedzone|change)\//, '');
+const route53 = (ctx: Pick<Ctx, 'aws'>) => ctx.aws.client(Route53Client, ROUTE53_REGION);
+
+/**
+ * Route 53 refuses a CallerReference it has seen before, even one of a deleted zone
+ * (HostedZoneAlreadyExists; Netflix/denominator#356), so each new zone gets a new one; the prefix
+ * names the deployment.
+ */
+const referencePrefix = (ctx: Pick<Ctx, 'config'>) => `drctl/${ctx.config.deployment}/`;
+const newReference = (ctx: Pick<Ctx, 'config' | 'clock'>) =>
+  `${referencePrefix(ctx)}${new Date(ctx.clock.now()).toISOString()}`;
+
+function parseZone(z: HostedZone, vpcs: Array<{ VPCRegion?: string; VPCId?: string }> = []): Zone {
+  return {
+    id: bare(z.Id!),
+    name: z.Name!,
+    callerReference: z.CallerReference ?? '',
+    private: z.Config?.PrivateZone === true,
+    vpcs: vpcs.map((v) => ({ region: v.VPCRegion ?? '', vpcId: v.VPCId ?? '' })),
+  };
+}
+
+async function getZone(ctx: Pick<Ctx, 'aws'>, id: string): Promise<Zone | undefined> {
+  try {
+    const r = await route53(ctx).send(new GetHostedZoneCommand({ Id: id }));
+    return parseZone(r.HostedZone!, r.VPCs);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Private zones named <domain> (ListHostedZonesByName starts at the name and runs on past it). */
+async function zonesNamed(ctx: Pick<Ctx, 'aws'>, domain: string): Promise<Zone[]> {
+  const name = fqdn(domain);
+  const out: Zone[] = [];
+  let DNSName: string | undefined = name;
+  let HostedZoneId: string | undefined;
+  for (;;) {
+    const r: ListHostedZonesByNameCommandOutput = await route53(ctx).send(
+      new ListHostedZonesByNameCommand({ DNSName, HostedZoneId }),
+    );
+    const zones = r.HostedZones ?? [];
+    out.push(...zones.filter((z) => z.Name === name && z.Config?.PrivateZone).map((z) => parseZone(z)));
+    if (!r.IsTruncated || r.NextDNSName !== name || zones.some((z) => z.Name !== name)) return out;
+    DNSName = r.NextDNSName;
+    HostedZoneId = r.NextHostedZoneId;
+  }
+}
+
+/** Of the private zones named <domain>, those this deployment made (CallerReference) or tagged. */
+async function ourZones(ctx: Ctx): Promise<Zone[]> {
+  const named = await zonesNamed(ctx, ctx.config.domain);
+  const byReference = named.filter((z) => z.callerReference.startsWith(referencePrefix(ctx)));
+  const rest = named.filter((z) => !byReference.includes(z));
+  const tagged: Zone[] = [];
+  for (let i = 0; i < rest.length; i += 10) {
+    const batch = rest.slice(i, i + 10);
+    const r = await route53(ctx).send(
+      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: batch.map((z) => z.id) }),
+    );
+    for (const set of r.ResourceTagSets ?? []) {
+      if (isOwnedBy(set.Tags, ctx.config.deployment))
+        tagged.push(batch.find((z) => z.id === set.ResourceId)!);
+    }
+  }
+  return [...byReference, ...tagged];
+}
+
+async function waitInsync(ctx: Pick<Ctx, 'aws' | 'poll'>, changeId: string | undefined, what: string) {
+  if (!changeId) return;
+  await ctx.poll({
+    what,
+    timeoutMs: INSYNC_TIMEOUT_MS,
+    minDelayMs: 5_000,
+    maxDelayMs: 10_000,
+    check: async () => {
+      const r = await route53(ctx).send(new GetChangeCommand({ Id: changeId }));
+      const status = r.ChangeInfo?.Status ?? 'PENDING';
+      return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, status };
+    },
+  });
+}
+
+/**
+ * CreateHostedZone with the given reference; if Route 53 says the reference is used, the zone it
+ * made is ours from an earlier try: find it. If that zone is gone (deleted by hand), start over
+ * with a new reference.
+ */
+async function createZone(ctx: Ctx, primary: VpcRef): Promise<{ zone: Zone; changeId?: string }> {
+  let reference = ctx.recorded.callerReference ?? newReference(ctx);
+  for (let attempt = 1; ; attempt++) {
+    // Recorded before the call: a crash right after it leaves the reference to look for.
+    if (ctx.recorded.callerReference !== reference) ctx.record({ callerReference: reference });
+    try {
+      const r = await route53(ctx).send(
+        new CreateHostedZoneCommand({
+          Name: ctx.config.domain,
+          CallerReference: reference,
+          VPC: { VPCRegion: primary.region as VPCRegion, VPCId: primary.vpcId },
+          HostedZoneConfig: {
+            Comment: `drctl ${ctx.config.deployment}: ${ctx.config.host}.${ctx.config.domain} failover`,
+            PrivateZone: true,
+          },
+        }),
+      );
+      return { zone: parseZone(r.HostedZone!, [r.VPC!]), changeId: r.ChangeInfo?.Id };
+    } catch (e) {
+      if (awsCode(e) === 'ConflictingDomainExists') throw conflictingZone(ctx, primary, e);
+      if (awsCode(e) !== 'HostedZoneAlreadyExists' || attempt > 1) throw e;
+      const made = (await zonesNamed(ctx, ctx.config.domain)).find((z) => z.callerReference === reference);
+      if (made) return { zone: made };
+      ctx.warn(`caller reference ${reference} was used by a zone that no longer exists; using a new one`);
+      reference = newReference(ctx);
+    }
+  }
+}
+
+function conflictingZone(ctx: Ctx, vpc: VpcRef, cause: unknown): AwsStepError {
+  return new AwsStepError(
+    `VPC ${vpc.vpcId} (${vpc.region}) is already associated with another private hosted zone named ${ctx.config.domain}`,
+    {
+      resource: vpc.vpcId,
+      awsCode: 'ConflictingDomainExists',
+      cause,
+      resolution: `Disassociate that zone from the VPC (or delete it), or choose another \`domain\`, then run the same command again.`,
+    },
+  );
+}
+
+/** Name the zone that holds the VPC, for the error (a read-only courtesy). */
+async function zoneHolding(ctx: Ctx, vpc: VpcRef): Promise<string> {
+  try {
+    const r = await route53(ctx).send(
+      new ListHostedZonesByVPCCommand({ VPCId: vpc.vpcId, VPCRegion: vpc.region as VPCRegion }),
+    );
+    const z = r.HostedZoneSummaries?.find((s) => s.Name === fqdn(ctx.config.domain));
+    return z ? ` (${z.HostedZoneId})` : '';
+  } catch {
+    return '';
+  }
+}
+
+async function associate(ctx: Ctx, zone: Zone, vpc: VpcRef): Promise<void> {
+  ctx.progress(`zone ${zone.id}: associating ${vpc.vpcId} (${vpc.region})`);
+  try {
+    const r = await route53(ctx).send(
+      new AssociateVPCWithHostedZoneCommand({
+        HostedZoneId: zone.id,
+        VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
+      }),
+    );
+    await waitInsync(ctx, r.ChangeInfo?.Id, `zone ${zone.id} association with ${vpc.vpcId}`);
+  } catch (e) {
+    if (awsCode(e) !== 'ConflictingDomainExists') throw e;
+    // Also the answer when the VPC is on this very zone already (an association we did not see).
+    const now = await getZone(ctx, zone.id);
+    if (now?.vpcs.some((v) => v.vpcId === vpc.vpcId)) return;
+    const err = conflictingZone(ctx, vpc, e);
+    err.message += await zoneHolding(ctx, vpc);
+    throw err;
+  }
+}
+
+const notOurs = (zone: Zone, ctx: Ctx) =>
+  new AwsStepError(
+    `hosted zone ${zone.id} recorded for ${ctx.config.domain} is not a private zone of that name`,
+    {
+      resource: zone.id,
+      resolution: `The zone changed (or the \`domain\` did): run \`drctl down\` to remove the old one, then \`drctl up\`.`,
+    },
+  );
 
 export const hostedZone: StepImpl<HostedZoneOutputs> = {
   outputs,
-  up: () => Promise.resolve(notYet()),
-  down: () => Promise.resolve(notYet()),
+
+  async up(ctx) {
+    const [primaryVpc, secondaryVpc] = await Promise.all([
+      ctx.outputOf('vpc', ctx.region),
+      ctx.outputOf('vpc', ctx.peerRegion),
+    ]);
+    const wanted: VpcRef[] = [
+      { region: ctx.region, vpcId: primaryVpc.vpcId },
+      { region: ctx.peerRegion, vpcId: secondaryVpc.vpcId },
+    ];
+    ctx.progress(`private hosted zone ${ctx.config.domain}`);
+    let zone = ctx.recorded.hostedZoneId ? await getZone(ctx, ctx.recorded.hostedZoneId) : undefined;
+    if (zone && (zone.name !== fqdn(ctx.config.domain) || !zone.private)) throw notOurs(zone, ctx);
+    let fresh = false;
+    if (!zone) {
+      const found = await ourZones(ctx);
+      if (found.length > 1) {
+        ctx.warn(
+          `several private zones ${ctx.config.domain} belong to this deployment: ${found.map((z) => z.id).join(', ')}; using ${found[0]!.id}`,
+        );
+      }
+      if (found[0]) zone = await getZone(ctx, found[0].id);
+    }
+    if (!zone) {
+      const made = await createZone(ctx, wanted[0]!);
+      ctx.record({
+        hostedZoneId: made.zone.id,
+        zoneName: ctx.config.domain,
+        callerReference: made.zone.callerReference,
+      });
+      await waitInsync(ctx, made.changeId, `zone ${made.zone.id}`);
+      zone = made.zone.vpcs.length ? made.zone : ((await getZone(ctx, made.zone.id)) ?? made.zone);
+      fresh = true;
+    } else if (ctx.recorded.hostedZoneId !== zone.id) {
+      ctx.record({
+        hostedZoneId: zone.id,
+        zoneName: ctx.config.domain,
+        callerReference: zone.callerReference,
+      });
+    }
+    // The VPC list is recorded last, so a complete one means the tags were set too.
+    const finished =
+      !fresh &&
+      wanted.every((w) => ctx.recorded.vpcs?.some((v) => v.vpcId === w.vpcId && v.region === w.region));
+    if (!finished) await ensureTags(ctx, zone.id, fresh);
+    for (const vpc of wanted) {
+      if (!zone.vpcs.some((v) => v.vpcId === vpc.vpcId && v.region === vpc.region))
+        await associate(ctx, zone, vpc);
+    }
+    const out = {
+      hostedZoneId: zone.id,
+      zoneName: ctx.config.domain,
+      callerReference: zone.callerReference,
+      vpcs: wanted,
+    };
+    if (!finished) ctx.record({ vpcs: wanted });
+    return out;
+  },
+
+  async down(ctx) {
+    const zones: Zone[] = [];
+    const recorded = ctx.recorded.hostedZoneId ? await getZone(ctx, ctx.recorded.hostedZoneId) : undefined;
+    if (recorded) zones.push(recorded);
+    else if (!ctx.recorded.hostedZoneId) {
+      for (const z of await ourZones(ctx)) {
+        const full = await getZone(ctx, z.id);
+        if (full) zones.push(full);
+      }
+    }
+    for (const zone of zones) await deleteZone(ctx, zone);
+  },
+
+  async check(ctx) {
+    const id = ctx.recorded.hostedZoneId;
+    if (!id) return [];
+    const zone = await getZone(ctx, id);
+    if (!zone) return [`hosted zone ${id}`];
+    return (ctx.recorded.vpcs ?? [])
+      .filter((w) => !zone.vpcs.some((v) => v.vpcId === w.vpcId))
+      .map((w) => `association of ${id} with ${w.vpcId} (${w.region})`);
+  },
 };
+
+/** Route 53 has no tag-on-create, so tags follow the create (and are checked on a resumed run). */
+async function ensureTags(ctx: Ctx, zoneId: string, fresh: boolean): Promise<void> {
+  if (!fresh) {
+    const r = await route53(ctx).send(
+      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: [zoneId] }),
+    );
+    if (isOwnedBy(r.ResourceTagSets?.[0]?.Tags, ctx.config.deployment)) return;
+  }
+  await route53(ctx).send(
+    new ChangeTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: zoneId, AddTags: ctx.tags() }),
+  );
+}
+
+async function listRecords(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[]> {
+  const out: ResourceRecordSet[] = [];
+  let start: { StartRecordName?: string; StartRecordType?: RRType; StartRecordIdentifier?: string } = {};
+  for (;;) {
+    const r = await route53(ctx).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
+    out.push(...(r.ResourceRecordSets ?? []));
+    if (!r.IsTruncated) return out;
+    start = {
+      StartRecordName: r.NextRecordName,
+      StartRecordType: r.NextRecordType,
+      StartRecordIdentifier: r.NextRecordIdentifier,
+    };
+  }
+}
+
+/**
+ * Records drctl makes in the zone: the failover pair for <host>.<domain> (SetIdentifier
+ * <deployment>-primary|secondary) and a traffic policy instance answering that name. The
+ * traffic-policy step removes them first; this catches what a lost state file left behind.
+ */
+function isOurs(ctx: Ctx, r: ResourceRecordSet): boolean {
+  if (r.Name !== fqdn(`${ctx.config.host}.${ctx.config.domain}`)) return false;
+  if (r.TrafficPolicyInstanceId) return true;
+  return (
+    r.SetIdentifier === `${ctx.config.deployment}-primary` ||
+    r.SetIdentifier === `${ctx.config.deployment}-secondary`
+  );
+}
+
+async function deleteZone(ctx: Ctx, zone: Zone): Promise<void> {
+  ctx.progress(`zone ${zone.id}: records`);
+  const records = await listRecords(ctx, zone.id);
+  const apex = (r: ResourceRecordSet) => r.Name === zone.name && (r.Type === 'SOA' || r.Type === 'NS');
+  const ours = records.filter((r) => !apex(r) && isOurs(ctx, r));
+  for (const id of new Set(ours.map((r) => r.TrafficPolicyInstanceId).filter((x): x is string => !!x))) {
+    try {
+      await route53(ctx).send(new DeleteTrafficPolicyInstanceCommand({ Id: id }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  const plain = ours.filter((r) => !r.TrafficPolicyInstanceId);
+  if (plain.length) {
+    await route53(ctx).send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.id,
+        ChangeBatch: { Changes: plain.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) },
+      }),
+    );
+  }
+  const others = records.filter((r) => !apex(r) && !isOurs(ctx, r));
+  if (others.length) {
+    throw new AwsStepError(
+      `hosted zone ${zone.id} (${zone.name}) holds records drctl did not make: ${others
+        .map((r) => `${r.Name} ${r.Type}${r.SetIdentifier ? ` (${r.SetIdentifier})` : ''}`)
+        .join(', ')}`,
+      {
+        resource: zone.id,
+        awsCode: 'HostedZoneNotEmpty',
+        resolution:
+          'Delete those records yourself if they can go (or move them), then run `drctl down` again.',
+      },
+    );
+  }
+  // DeleteHostedZone does not need it, but a zone never outlives its tie to the secondary VPC,
+  // even if the delete below fails. The primary's association goes with the zone: Route 53 keeps
+  // the last one (LastVPCAssociation).
+  const keep = zone.vpcs.find((v) => v.region === ctx.region) ?? zone.vpcs[0];
+  for (const vpc of zone.vpcs.filter((v) => v !== keep)) {
+    ctx.progress(`zone ${zone.id}: disassociating ${vpc.vpcId} (${vpc.region})`);
+    try {
+      await route53(ctx).send(
+        new DisassociateVPCFromHostedZoneCommand({
+          HostedZoneId: zone.id,
+          VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
+        }),
+      );
+    } catch (e) {
+      if (!isNotFound(e) && !['VPCAssociationNotFound', 'LastVPCAssociation'].includes(awsCode(e) ?? ''))
+        throw e;
+    }
+  }
+  ctx.progress(`zone ${zone.id}`);
+  try {
+    await route53(ctx).send(new DeleteHostedZoneCommand({ Id: zone.id }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  await ctx.poll({
+    what: `zone ${zone.id} deleted`,
+    timeoutMs: INSYNC_TIMEOUT_MS,
+    minDelayMs: 2_000,
+    maxDelayMs: 10_000,
+    check: async () =>
+      (await getZone(ctx, zone.id))
+        ? { done: false, status: 'still listed' }
+        : { done: true, value: undefined },
+  });
+}

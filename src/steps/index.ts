@@ -72,8 +72,9 @@ export const STEPS: readonly StepInfo[] = [
     title: 'custom domain',
     scope: 'regional',
     after: ['api', 'ca'],
-    uses: [],
-    creates: 'API Gateway custom domain <host>.<domain> + base path mapping to prod',
+    uses: ['endpoints'],
+    creates:
+      'API Gateway custom domain <host>.<domain> (REGIONAL, or PRIVATE + access association to the endpoint with domainMode private) + base path mapping to prod',
     load: async () => (await import('./domain.js')).domain,
   },
   {
@@ -108,8 +109,10 @@ export const STEPS: readonly StepInfo[] = [
     name: 'canary',
     title: 'canary and alarm',
     scope: 'regional',
-    after: ['vpc', 'api'],
-    uses: [],
+    after: ['vpc'],
+    // The role and bucket (and the role's IAM propagation) need only the VPC; the API's URL is
+    // awaited just before CreateCanary.
+    uses: ['api'],
     creates: 'CloudWatch Synthetics canary in the VPC (+ S3 artifact bucket, IAM role) and its failure alarm',
     load: async () => (await import('./canary.js')).canary,
   },

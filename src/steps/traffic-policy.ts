@@ -1,8 +1,35 @@
+import {
+  ChangeResourceRecordSetsCommand,
+  CreateTrafficPolicyCommand,
+  CreateTrafficPolicyInstanceCommand,
+  CreateTrafficPolicyVersionCommand,
+  DeleteTrafficPolicyCommand,
+  DeleteTrafficPolicyInstanceCommand,
+  GetChangeCommand,
+  GetTrafficPolicyCommand,
+  GetTrafficPolicyInstanceCommand,
+  ListResourceRecordSetsCommand,
+  ListTrafficPoliciesCommand,
+  type ListTrafficPoliciesCommandOutput,
+  ListTrafficPolicyInstancesByHostedZoneCommand,
+  type ResourceRecordSet,
+  Route53Client,
+  type TrafficPolicySummary,
+  UpdateTrafficPolicyInstanceCommand,
+} from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { AwsStepError } from '../errors.js';
-import type { StepImpl } from './types.js';
+import { ROUTE53_REGION } from '../aws/clients.js';
+import { awsCode, isNotFound } from '../aws/errors.js';
+import { AwsStepError, errorMessage } from '../errors.js';
+import type { StepContext, StepImpl } from './types.js';
 
-// STUB: the outputs below are the contract other steps code against; up/down are to be written.
+// Owns: the failover routing for <host>.<domain> in the private zone.
+// - `routing: failover-records` (default): two alias record sets, PRIMARY (with the primary's
+//   health check) to the primary NLB and SECONDARY to the secondary NLB.
+// - `routing: traffic-policy` (the workshop's): a traffic policy with a failover rule on the two
+//   NLBs and a traffic policy instance for the name. Traffic flow is documented for public zones
+//   only (aws-facts §1), so Route 53 may refuse the instance; the error then names the other mode.
+// The workshop aimed its policy at EC2 instance IPs (aws-facts §12.6); both modes aim at the NLBs.
 
 const outputs = z.object({
   mode: z.enum(['failover-records', 'traffic-policy']),
@@ -14,6 +41,8 @@ const outputs = z.object({
   trafficPolicyId: z.string().optional(),
   trafficPolicyVersion: z.number().int().optional(),
   trafficPolicyInstanceId: z.string().optional(),
+  /** The private zone the records are in (so `down` finds them without the hosted-zone record). */
+  hostedZoneId: z.string().optional(),
 });
 export type TrafficPolicyOutputs = z.infer<typeof outputs>;
 
@@ -23,12 +52,579 @@ declare module './types.js' {
   }
 }
 
-const notYet = (): never => {
-  throw new AwsStepError('step traffic-policy is not implemented yet');
+type Ctx = StepContext<TrafficPolicyOutputs>;
+
+interface Target {
+  dnsName: string;
+  canonicalHostedZoneId: string;
+  healthCheckId?: string;
+}
+interface Targets {
+  hostedZoneId: string;
+  primary: Target;
+  secondary: Target;
+}
+
+// Record changes and policy instances reach INSYNC / Applied in 45-120 s (delays.md §8).
+const INSYNC_TIMEOUT_MS = 10 * 60_000;
+
+const route53 = (ctx: Pick<Ctx, 'aws'>) => ctx.aws.client(Route53Client, ROUTE53_REGION);
+const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
+const recordNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.host}.${ctx.config.domain}`;
+const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
+  `${ctx.config.deployment}-primary`,
+  `${ctx.config.deployment}-secondary`,
+];
+const policyNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-${recordNameOf(ctx)}`;
+
+async function targets(ctx: Ctx): Promise<Targets> {
+  const [zone, health, primary, secondary] = await Promise.all([
+    ctx.outputOf('hosted-zone'),
+    ctx.outputOf('health-check'),
+    ctx.outputOf('nlb', ctx.region),
+    ctx.outputOf('nlb', ctx.peerRegion),
+    // DNS sends clients to the name only once the custom domain answers it in both regions.
+    ctx.outputOf('domain', ctx.region),
+    ctx.outputOf('domain', ctx.peerRegion),
+  ]);
+  return {
+    hostedZoneId: zone.hostedZoneId,
+    primary: {
+      dnsName: primary.dnsName,
+      canonicalHostedZoneId: primary.canonicalHostedZoneId,
+      healthCheckId: health.primaryHealthCheckId,
+    },
+    secondary: {
+      dnsName: secondary.dnsName,
+      canonicalHostedZoneId: secondary.canonicalHostedZoneId,
+      healthCheckId: health.secondaryHealthCheckId,
+    },
+  };
+}
+
+async function waitInsync(ctx: Ctx, changeId: string | undefined, what: string): Promise<void> {
+  if (!changeId) return;
+  await ctx.poll({
+    what,
+    timeoutMs: INSYNC_TIMEOUT_MS,
+    minDelayMs: 5_000,
+    maxDelayMs: 10_000,
+    check: async () => {
+      const r = await route53(ctx).send(new GetChangeCommand({ Id: changeId }));
+      const status = r.ChangeInfo?.Status ?? 'PENDING';
+      return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, status };
+    },
+  });
+}
+
+/** The A record sets at <host>.<domain> (ListResourceRecordSets starts there and runs on past it). */
+async function recordsAtName(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[]> {
+  const name = fqdn(recordNameOf(ctx));
+  const r = await route53(ctx).send(
+    new ListResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      StartRecordName: name,
+      StartRecordType: 'A',
+      MaxItems: 10,
+    }),
+  );
+  return (r.ResourceRecordSets ?? []).filter((x) => fqdn(x.Name ?? '') === name && x.Type === 'A');
+}
+
+/** The same, or none once the zone is gone (`down` after a partial teardown). */
+async function recordsIfZone(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[]> {
+  try {
+    return await recordsAtName(ctx, zoneId);
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw e;
+  }
+}
+
+const describeRecord = (r: ResourceRecordSet) =>
+  `${r.Name} ${r.Type}${r.SetIdentifier ? ` (${r.SetIdentifier})` : ''}${
+    r.TrafficPolicyInstanceId ? ` (traffic policy instance ${r.TrafficPolicyInstanceId})` : ''
+  }`;
+
+function foreignRecords(ctx: Ctx, zoneId: string, records: ResourceRecordSet[]): AwsStepError {
+  return new AwsStepError(
+    `${recordNameOf(ctx)} in zone ${zoneId} already has records drctl did not make: ${records.map(describeRecord).join(', ')}`,
+    {
+      resource: zoneId,
+      awsCode: 'InvalidChangeBatch',
+      resolution:
+        'drctl does not overwrite records it did not make: delete them (or choose another `host`), then run the same command again.',
+    },
+  );
+}
+
+// ---- failover-records mode ------------------------------------------------------------------
+
+/**
+ * Alias records to the NLBs, not A records of their IPs: an alias follows the NLB wherever its
+ * addresses go (and if the nlb step replaces it), costs nothing per query, and needs no lookup
+ * of the NLB's network interfaces. The price: an alias takes the target's TTL (60 s for ELB), so
+ * `ttl` in the config applies to the traffic-policy mode only
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html).
+ * EvaluateTargetHealth on both: an NLB with no healthy target (endpoint gone) counts as down
+ * too, and if both are down Route 53 still answers with the primary.
+ */
+function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
+  const [primaryId, secondaryId] = setIdentifiersOf(ctx);
+  const record = (id: string, role: 'PRIMARY' | 'SECONDARY', target: Target): ResourceRecordSet => ({
+    Name: fqdn(recordNameOf(ctx)),
+    Type: 'A',
+    SetIdentifier: id,
+    Failover: role,
+    ...(target.healthCheckId ? { HealthCheckId: target.healthCheckId } : {}),
+    AliasTarget: {
+      HostedZoneId: target.canonicalHostedZoneId,
+      DNSName: target.dnsName,
+      EvaluateTargetHealth: true,
+    },
+  });
+  return [record(primaryId!, 'PRIMARY', t.primary), record(secondaryId!, 'SECONDARY', t.secondary)];
+}
+
+function sameRecord(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
+  const norm = (r: ResourceRecordSet) =>
+    JSON.stringify([
+      r.Failover,
+      r.HealthCheckId ?? null,
+      r.AliasTarget?.HostedZoneId,
+      fqdn(r.AliasTarget?.DNSName ?? ''),
+      r.AliasTarget?.EvaluateTargetHealth,
+    ]);
+  return norm(a) === norm(b);
+}
+
+async function deleteRecords(
+  ctx: Ctx,
+  zoneId: string,
+  records: ResourceRecordSet[],
+): Promise<string | undefined> {
+  if (!records.length) return undefined;
+  // DELETE must repeat the current values exactly, so it sends the record sets as listed.
+  const r = await route53(ctx).send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: records.map((x) => ({ Action: 'DELETE', ResourceRecordSet: x })) },
+    }),
+  );
+  return r.ChangeInfo?.Id;
+}
+
+async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutputs> {
+  const ids = setIdentifiersOf(ctx);
+  const existing = await recordsAtName(ctx, t.hostedZoneId);
+  const ours = existing.filter((r) => r.SetIdentifier && ids.includes(r.SetIdentifier));
+  const instanceRecords = existing.filter((r) => r.TrafficPolicyInstanceId);
+  const ourInstance = instanceRecords.filter(
+    (r) => r.TrafficPolicyInstanceId === ctx.recorded.trafficPolicyInstanceId,
+  );
+  const foreign = existing.filter((r) => !ours.includes(r) && !ourInstance.includes(r));
+  if (foreign.length) throw foreignRecords(ctx, t.hostedZoneId, foreign);
+  if (ctx.recorded.trafficPolicyInstanceId || ctx.recorded.trafficPolicyId) {
+    ctx.warn(
+      `switching ${recordNameOf(ctx)} from the traffic policy to failover records: it will not resolve for a minute`,
+    );
+    await removeTrafficPolicy(ctx, t.hostedZoneId);
+  }
+  const desired = desiredRecords(ctx, t);
+  const base = {
+    mode: 'failover-records' as const,
+    recordName: recordNameOf(ctx),
+    setIdentifiers: ids,
+    hostedZoneId: t.hostedZoneId,
+    trafficPolicyId: undefined,
+    trafficPolicyVersion: undefined,
+    trafficPolicyInstanceId: undefined,
+  };
+  const current = (d: ResourceRecordSet) => ours.find((r) => r.SetIdentifier === d.SetIdentifier);
+  if (desired.every((d) => current(d) && sameRecord(current(d)!, d)) && ours.length === desired.length) {
+    if (ctx.recorded.mode !== 'failover-records' || ctx.recorded.hostedZoneId !== t.hostedZoneId)
+      ctx.record(base);
+    return base;
+  }
+  ctx.progress(`records ${recordNameOf(ctx)} PRIMARY/SECONDARY`);
+  // One batch: Route 53 applies it atomically, so the name never has a PRIMARY without its SECONDARY.
+  const r = await route53(ctx).send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: t.hostedZoneId,
+      ChangeBatch: {
+        Comment: `drctl ${ctx.config.deployment}: failover for ${recordNameOf(ctx)}`,
+        Changes: desired.map((d) => ({ Action: 'UPSERT', ResourceRecordSet: d })),
+      },
+    }),
+  );
+  ctx.record(base);
+  await waitInsync(ctx, r.ChangeInfo?.Id, `records ${recordNameOf(ctx)}`);
+  return base;
+}
+
+// ---- traffic-policy mode --------------------------------------------------------------------
+
+/**
+ * The workshop's policy, aimed at the NLBs (endpoint type network-load-balancer, value its DNS
+ * name: https://docs.aws.amazon.com/Route53/latest/APIReference/api-policies-traffic-policy-document-format.html).
+ */
+function policyDocument(t: Targets): string {
+  const side = (endpoint: string, target: Target) => ({
+    EndpointReference: endpoint,
+    EvaluateTargetHealth: true,
+    ...(target.healthCheckId ? { HealthCheck: target.healthCheckId } : {}),
+  });
+  return JSON.stringify({
+    AWSPolicyFormatVersion: '2015-10-01',
+    RecordType: 'A',
+    StartRule: 'failover',
+    Endpoints: {
+      primary: { Type: 'network-load-balancer', Value: t.primary.dnsName },
+      secondary: { Type: 'network-load-balancer', Value: t.secondary.dnsName },
+    },
+    Rules: {
+      failover: {
+        RuleType: 'failover',
+        Primary: side('primary', t.primary),
+        Secondary: side('secondary', t.secondary),
+      },
+    },
+  });
+}
+
+const sameDocument = (a: string | undefined, b: string) => {
+  try {
+    return JSON.stringify(JSON.parse(a ?? '')) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return false;
+  }
 };
+
+async function getPolicyDocument(ctx: Ctx, id: string, version: number): Promise<string | undefined> {
+  try {
+    const r = await route53(ctx).send(new GetTrafficPolicyCommand({ Id: id, Version: version }));
+    return r.TrafficPolicy?.Document ?? '';
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+async function policyNamed(ctx: Ctx, name: string): Promise<TrafficPolicySummary | undefined> {
+  let TrafficPolicyIdMarker: string | undefined;
+  for (;;) {
+    const r: ListTrafficPoliciesCommandOutput = await route53(ctx).send(
+      new ListTrafficPoliciesCommand({ TrafficPolicyIdMarker }),
+    );
+    const found = r.TrafficPolicySummaries?.find((p) => p.Name === name);
+    if (found || !r.IsTruncated) return found;
+    TrafficPolicyIdMarker = r.TrafficPolicyIdMarker;
+  }
+}
+
+/** The policy version holding `doc`: recorded, else found by name, else created (name is unique). */
+async function ensurePolicy(ctx: Ctx, doc: string): Promise<{ id: string; version: number }> {
+  let id = ctx.recorded.trafficPolicyId;
+  let version = ctx.recorded.trafficPolicyVersion;
+  let current = id && version ? await getPolicyDocument(ctx, id, version) : undefined;
+  if (current === undefined) {
+    const found = await policyNamed(ctx, policyNameOf(ctx));
+    id = found?.Id;
+    version = found?.LatestVersion;
+    current = id && version ? await getPolicyDocument(ctx, id, version) : undefined;
+  }
+  if (id && version && current !== undefined) {
+    if (sameDocument(current, doc)) return { id, version };
+    ctx.progress(`traffic policy ${id}: new version for the current NLBs and health checks`);
+    const r = await route53(ctx).send(new CreateTrafficPolicyVersionCommand({ Id: id, Document: doc }));
+    return { id, version: r.TrafficPolicy!.Version! };
+  }
+  ctx.progress(`traffic policy ${policyNameOf(ctx)}`);
+  try {
+    const r = await route53(ctx).send(
+      new CreateTrafficPolicyCommand({
+        Name: policyNameOf(ctx),
+        Document: doc,
+        Comment: `drctl ${ctx.config.deployment}: failover for ${recordNameOf(ctx)}`,
+      }),
+    );
+    return { id: r.TrafficPolicy!.Id!, version: r.TrafficPolicy!.Version! };
+  } catch (e) {
+    if (awsCode(e) !== 'TrafficPolicyAlreadyExists') throw e;
+    const found = await policyNamed(ctx, policyNameOf(ctx));
+    if (!found?.Id || !found.LatestVersion) throw e;
+    return { id: found.Id, version: found.LatestVersion };
+  }
+}
+
+interface Instance {
+  id: string;
+  name: string;
+  ttl: number;
+  state: string;
+  message: string;
+  policyId: string;
+  policyVersion: number;
+}
+
+async function getInstance(ctx: Ctx, id: string): Promise<Instance | undefined> {
+  try {
+    const r = await route53(ctx).send(new GetTrafficPolicyInstanceCommand({ Id: id }));
+    const i = r.TrafficPolicyInstance!;
+    return {
+      id: i.Id!,
+      name: i.Name!,
+      ttl: i.TTL ?? 0,
+      state: i.State ?? '',
+      message: i.Message ?? '',
+      policyId: i.TrafficPolicyId!,
+      policyVersion: i.TrafficPolicyVersion!,
+    };
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** Instances answering <host>.<domain> in the zone (Route 53 answers "none" with NoSuchTrafficPolicyInstance). */
+async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
+  try {
+    const r = await route53(ctx).send(
+      new ListTrafficPolicyInstancesByHostedZoneCommand({ HostedZoneId: zoneId }),
+    );
+    return (r.TrafficPolicyInstances ?? [])
+      .filter((i) => fqdn(i.Name ?? '') === fqdn(recordNameOf(ctx)))
+      .map((i) => ({
+        id: i.Id!,
+        name: i.Name!,
+        ttl: i.TTL ?? 0,
+        state: i.State ?? '',
+        message: i.Message ?? '',
+        policyId: i.TrafficPolicyId!,
+        policyVersion: i.TrafficPolicyVersion!,
+      }));
+  } catch (e) {
+    if (isNotFound(e)) return [];
+    throw e;
+  }
+}
+
+function refusedInPrivateZone(ctx: Ctx, zoneId: string, cause: unknown): AwsStepError {
+  return new AwsStepError(
+    `Route 53 refused a traffic policy instance for ${recordNameOf(ctx)} in private hosted zone ${zoneId} (${awsCode(cause)}: ${errorMessage(cause)}). Traffic flow is documented for public hosted zones only.`,
+    {
+      resource: zoneId,
+      awsCode: awsCode(cause),
+      cause,
+      resolution:
+        'Set "routing": "failover-records" in the config (the default: failover alias records in the private zone do the same job), then run `drctl up` again.',
+    },
+  );
+}
+
+async function deletePolicyVersion(ctx: Ctx, id: string, version: number): Promise<void> {
+  try {
+    await route53(ctx).send(new DeleteTrafficPolicyCommand({ Id: id, Version: version }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutputs> {
+  const name = recordNameOf(ctx);
+  const existing = await recordsAtName(ctx, t.hostedZoneId);
+  const ids = setIdentifiersOf(ctx);
+  const ourRecords = existing.filter((r) => r.SetIdentifier && ids.includes(r.SetIdentifier));
+  if (ourRecords.length) {
+    ctx.warn(
+      `switching ${name} from failover records to the traffic policy: it will not resolve for a minute`,
+    );
+  }
+  const base = {
+    mode: 'traffic-policy' as const,
+    recordName: name,
+    hostedZoneId: t.hostedZoneId,
+    setIdentifiers: undefined,
+  };
+  const doc = policyDocument(t);
+  const policy = await ensurePolicy(ctx, doc);
+  const previousVersion =
+    ctx.recorded.trafficPolicyId === policy.id ? ctx.recorded.trafficPolicyVersion : undefined;
+  if (ctx.recorded.trafficPolicyId !== policy.id || ctx.recorded.trafficPolicyVersion !== policy.version) {
+    ctx.record({ ...base, trafficPolicyId: policy.id, trafficPolicyVersion: policy.version });
+  }
+  let instance = ctx.recorded.trafficPolicyInstanceId
+    ? await getInstance(ctx, ctx.recorded.trafficPolicyInstanceId)
+    : undefined;
+  if (!instance) {
+    const found = await instancesAtName(ctx, t.hostedZoneId);
+    const foreign = found.find((i) => i.policyId !== policy.id);
+    if (foreign) {
+      throw new AwsStepError(
+        `${name} in zone ${t.hostedZoneId} is answered by traffic policy instance ${foreign.id} of another policy (${foreign.policyId})`,
+        {
+          resource: foreign.id,
+          resolution: 'Delete that instance (drctl did not make it), then run the same command again.',
+        },
+      );
+    }
+    instance = found[0];
+  }
+  if (!instance) {
+    const foreign = existing.filter((r) => !ourRecords.includes(r));
+    if (foreign.length) throw foreignRecords(ctx, t.hostedZoneId, foreign);
+    if (ourRecords.length) await deleteRecords(ctx, t.hostedZoneId, ourRecords);
+    ctx.progress(`traffic policy instance ${name}`);
+    let created;
+    try {
+      created = await route53(ctx).send(
+        new CreateTrafficPolicyInstanceCommand({
+          HostedZoneId: t.hostedZoneId,
+          Name: name,
+          TTL: ctx.config.ttl,
+          TrafficPolicyId: policy.id,
+          TrafficPolicyVersion: policy.version,
+        }),
+      );
+    } catch (e) {
+      if (awsCode(e) !== 'InvalidInput' && !/private/i.test(errorMessage(e))) throw e;
+      // Nothing can use the policy now: remove it rather than leave it for `down`.
+      await deletePolicyVersion(ctx, policy.id, policy.version);
+      ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
+      throw refusedInPrivateZone(ctx, t.hostedZoneId, e);
+    }
+    const i = created.TrafficPolicyInstance!;
+    ctx.record({ ...base, trafficPolicyInstanceId: i.Id! });
+    instance = {
+      id: i.Id!,
+      name,
+      ttl: ctx.config.ttl,
+      state: i.State ?? '',
+      message: '',
+      policyId: policy.id,
+      policyVersion: policy.version,
+    };
+  } else {
+    if (ctx.recorded.trafficPolicyInstanceId !== instance.id)
+      ctx.record({ ...base, trafficPolicyInstanceId: instance.id });
+    if (instance.policyVersion !== policy.version || instance.ttl !== ctx.config.ttl) {
+      ctx.progress(
+        `traffic policy instance ${instance.id}: version ${policy.version}, TTL ${ctx.config.ttl}`,
+      );
+      await route53(ctx).send(
+        new UpdateTrafficPolicyInstanceCommand({
+          Id: instance.id,
+          TTL: ctx.config.ttl,
+          TrafficPolicyId: policy.id,
+          TrafficPolicyVersion: policy.version,
+        }),
+      );
+      instance.state = 'Updating';
+    }
+  }
+  if (instance.state !== 'Applied') await waitApplied(ctx, instance.id);
+  if (previousVersion !== undefined && previousVersion !== policy.version) {
+    await deletePolicyVersion(ctx, policy.id, previousVersion);
+  }
+  return {
+    ...base,
+    trafficPolicyId: policy.id,
+    trafficPolicyVersion: policy.version,
+    trafficPolicyInstanceId: instance.id,
+  };
+}
+
+async function waitApplied(ctx: Ctx, id: string): Promise<void> {
+  await ctx.poll({
+    what: `traffic policy instance ${id} Applied`,
+    timeoutMs: INSYNC_TIMEOUT_MS,
+    minDelayMs: 5_000,
+    maxDelayMs: 10_000,
+    check: async () => {
+      const i = await getInstance(ctx, id);
+      if (!i) throw new AwsStepError(`traffic policy instance ${id} disappeared`, { resource: id });
+      if (i.state === 'Applied') return { done: true, value: undefined };
+      if (i.state === 'Failed') {
+        throw new AwsStepError(`traffic policy instance ${id} failed: ${i.message}`, {
+          resource: id,
+          awsCode: 'Failed',
+          resolution: 'Fix the cause Route 53 names, then run the same command again.',
+        });
+      }
+      return { done: false, status: i.state };
+    },
+  });
+}
+
+/** The instance (so its records go), then every version of the policy (the instance held one). */
+async function removeTrafficPolicy(ctx: Ctx, zoneId: string | undefined): Promise<void> {
+  const policyId = ctx.recorded.trafficPolicyId ?? (await policyNamed(ctx, policyNameOf(ctx)))?.Id;
+  const instanceIds = new Set<string>();
+  if (ctx.recorded.trafficPolicyInstanceId) instanceIds.add(ctx.recorded.trafficPolicyInstanceId);
+  if (zoneId && policyId) {
+    for (const i of await instancesAtName(ctx, zoneId)) if (i.policyId === policyId) instanceIds.add(i.id);
+  }
+  for (const id of instanceIds) {
+    ctx.progress(`traffic policy instance ${id}`);
+    try {
+      await route53(ctx).send(new DeleteTrafficPolicyInstanceCommand({ Id: id }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    await ctx.poll({
+      what: `traffic policy instance ${id} deleted`,
+      timeoutMs: INSYNC_TIMEOUT_MS,
+      minDelayMs: 2_000,
+      maxDelayMs: 10_000,
+      check: async () =>
+        (await getInstance(ctx, id))
+          ? { done: false, status: 'still there' }
+          : { done: true, value: undefined },
+    });
+  }
+  ctx.record({ trafficPolicyInstanceId: undefined });
+  if (policyId) {
+    const summary = await policyNamed(ctx, policyNameOf(ctx));
+    const latest =
+      summary?.Id === policyId ? (summary.LatestVersion ?? 1) : (ctx.recorded.trafficPolicyVersion ?? 1);
+    ctx.progress(`traffic policy ${policyId}`);
+    for (let v = 1; v <= latest; v++) await deletePolicyVersion(ctx, policyId, v);
+  }
+  ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
+}
 
 export const trafficPolicy: StepImpl<TrafficPolicyOutputs> = {
   outputs,
-  up: () => Promise.resolve(notYet()),
-  down: () => Promise.resolve(notYet()),
+
+  async up(ctx) {
+    const t = await targets(ctx);
+    ctx.progress(`${ctx.config.routing} for ${recordNameOf(ctx)}`);
+    return ctx.config.routing === 'traffic-policy' ? upTrafficPolicy(ctx, t) : upFailoverRecords(ctx, t);
+  },
+
+  async down(ctx) {
+    const zoneId = ctx.recorded.hostedZoneId ?? ctx.peek('hosted-zone')?.hostedZoneId;
+    if (zoneId) {
+      const ids = setIdentifiersOf(ctx);
+      const ours = (await recordsIfZone(ctx, zoneId)).filter(
+        (r) => r.SetIdentifier && ids.includes(r.SetIdentifier),
+      );
+      ctx.progress(`records ${recordNameOf(ctx)}`);
+      await deleteRecords(ctx, zoneId, ours);
+    }
+    await removeTrafficPolicy(ctx, zoneId);
+  },
+
+  async check(ctx) {
+    const zoneId = ctx.recorded.hostedZoneId ?? ctx.peek('hosted-zone')?.hostedZoneId;
+    if (ctx.recorded.mode === 'traffic-policy') {
+      const id = ctx.recorded.trafficPolicyInstanceId;
+      return id && !(await getInstance(ctx, id)) ? [`traffic policy instance ${id}`] : [];
+    }
+    if (!zoneId) return [];
+    const present = await recordsIfZone(ctx, zoneId);
+    return (ctx.recorded.setIdentifiers ?? [])
+      .filter((id) => !present.some((r) => r.SetIdentifier === id))
+      .map((id) => `record ${recordNameOf(ctx)} (${id})`);
+  },
 };

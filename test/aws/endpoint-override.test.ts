@@ -55,6 +55,7 @@ describe('AWS_ENDPOINT_URL reaches every client through the factory', () => {
         process.env.AWS_MAX_ATTEMPTS = '1';
         try {
           const aws = new AwsClients({
+            retryDeadlineMs: 0,
             credentials: () => Promise.resolve({ accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local' }),
           });
           const client = aws.client<{ send: (c: unknown) => Promise<unknown> }>(mod[clientName], 'sa-east-1');

@@ -126,21 +126,37 @@ export class FakeCloud {
 
   /** Install every registered model into the SDK clients; returns the function that removes them. */
   install(): () => void {
-    for (const b of this.bindings) {
-      const mock = mockClient(b.clientClass);
+    // One mock per client class: several models may serve one client (FakeEc2 and the peering
+    // model on EC2Client), and a second mockClient() on the same class would drop the first's handlers.
+    const byClass = new Map<unknown, Binding[]>();
+    for (const b of this.bindings) byClass.set(b.clientClass, [...(byClass.get(b.clientClass) ?? []), b]);
+    for (const [clientClass, group] of byClass) {
+      const mock = mockClient(clientClass as Binding['clientClass']);
+      const services = [...new Set(group.map((b) => b.model.service))].join('/');
       mock.onAnyCommand().callsFake(() => {
-        throw new Error(`fake cloud: ${b.model.service} received a command it does not model`);
+        throw new Error(`fake cloud: ${services} received a command it does not model`);
       });
-      const proto = Object.getPrototypeOf(b.model) as Record<string, unknown>;
-      for (const name of Object.getOwnPropertyNames(proto)) {
-        if (!/^[A-Z]/.test(name)) continue;
-        const command = b.sdk[`${name}Command`];
-        if (!command) throw new Error(`fake cloud: ${b.model.service} models ${name}, which the SDK lacks`);
-        // eslint-disable-next-line @typescript-eslint/no-explicit-any
-        mock.on(command as any).callsFake(async (input: unknown, getClient: () => any) => {
-          const region = await (getClient() as { config: { region: () => Promise<string> } }).config.region();
-          return this.dispatch(b.model, name, region, input);
-        });
+      const served = new Map<string, string>();
+      for (const b of group) {
+        const proto = Object.getPrototypeOf(b.model) as Record<string, unknown>;
+        for (const name of Object.getOwnPropertyNames(proto)) {
+          if (!/^[A-Z]/.test(name)) continue;
+          const command = b.sdk[`${name}Command`];
+          if (!command) throw new Error(`fake cloud: ${b.model.service} models ${name}, which the SDK lacks`);
+          const other = served.get(name);
+          if (other)
+            throw new Error(
+              `fake cloud: ${name} is modelled twice (${other} and ${b.model.constructor.name})`,
+            );
+          served.set(name, b.model.constructor.name);
+          mock.on(command as any).callsFake(async (input: unknown, getClient: () => any) => {
+            // Global services (Route 53, IAM) keep one set of resources whatever the client's region.
+            const region = b.model.global
+              ? 'global'
+              : await (getClient() as { config: { region: () => Promise<string> } }).config.region();
+            return this.dispatch(b.model, name, region, input);
+          });
+        }
       }
       this.restorers.push(() => mock.restore());
     }

@@ -34,6 +34,11 @@ export const DELAYS = {
   'pca.issue': { typical: 3, slow: 30, source: '[S22] CertificateIssued waiter cadence' },
   'pca.import': { typical: 1, slow: 10, source: '[S21]' },
   'acm.issue': { typical: 15, slow: 60, source: '[S24] private cert acceptance test 27 s total' },
+  'acm.describeLag': {
+    typical: 2,
+    slow: 5,
+    source: '[S26] TF #9616; RequestCertificate API "a delay of several seconds" before it can be described (ESTIMATE)',
+  },
   'apigw.domain': { typical: 5, slow: 30, source: '[S27][S28] regional domains near-instant' },
   'nlb.create': { typical: 150, slow: 240, source: '[S30] Terraform logs 142, 157, 161 s' },
   'nlb.targetHealthy': { typical: 120, slow: 300, source: '[S32][S33][S34] registration + health checks' },

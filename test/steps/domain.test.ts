@@ -1,0 +1,279 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { STEPS } from '../../src/steps/index.js';
+import { FakeAcm, FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
+import { Harness, type RunOutput } from '../support/harness.js';
+
+const PRIOR_NAMES = ['keypairs', 'vpc', 'endpoints', 'api', 'ca'];
+const PRIOR = { steps: STEPS.filter((s) => PRIOR_NAMES.includes(s.name)) };
+const STEPS_USED = { steps: STEPS.filter((s) => [...PRIOR_NAMES, 'domain'].includes(s.name)) };
+const REGIONS = ['sa-east-1', 'us-west-1'] as const;
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+type Rec = Record<string, unknown>;
+const rec = (region: string, step = 'domain') => h.state()!.steps[step]![region]!.resources as Rec;
+const lines = (kind: string, region?: string) =>
+  h.cloud.snapshot().filter((l) => l.startsWith(`apigateway/${region ?? ''}`) && l.includes(`/${kind}/`));
+const failure = (r: RunOutput, region: string) =>
+  r.events.find((e) => e.type === 'step-failed' && e.step === 'domain' && e.scope === region) as
+    { error: { message: string; resolution?: string } } | undefined;
+
+function expectOneOfEach(mode: 'regional' | 'private'): void {
+  for (const region of REGIONS) {
+    const api = String(rec(region, 'api').restApiId);
+    const domains = lines('domain-name', region);
+    expect(domains, `domains in ${region}`).toHaveLength(1);
+    expect(domains[0]).toMatch(
+      mode === 'regional' ? /\/api\.octank\.com\(REGIONAL\)$/ : /\/api\.octank\.com\+\w+\(PRIVATE\)$/,
+    );
+    const mappings = lines('base-path-mapping', region);
+    expect(mappings, `mappings in ${region}`).toHaveLength(1);
+    expect(mappings[0]).toMatch(new RegExp(`/\\(none\\)\\(${api}/prod\\)$`));
+    expect(lines('domain-name-access-association', region)).toHaveLength(mode === 'private' ? 1 : 0);
+  }
+}
+
+async function upToDomain(config?: Rec): Promise<void> {
+  h = new Harness();
+  if (config) h.writeConfig(config);
+  await h.ok(['up'], PRIOR);
+  // Count mutating calls (for crashAfterMutating) from here: the domain step's only.
+  h.cloud.revive();
+}
+
+describe('domain step (regional, the default) on the fake cloud', () => {
+  it('up makes one REGIONAL domain per region with its certificate and a root mapping to prod', async () => {
+    await upToDomain();
+    await h.ok(['up'], STEPS_USED);
+    expectOneOfEach('regional');
+    const model = h.cloud.model(FakeApiGatewayDomains);
+    for (const region of REGIONS) {
+      const r = rec(region);
+      expect(r).toMatchObject({ domainName: 'api.octank.com', mode: 'regional', basePath: '' });
+      expect(r.regionalDomainName).toMatch(
+        new RegExp(`^d-\\w+\\.execute-api\\.${region}\\.amazonaws\\.com$`),
+      );
+      expect(r.regionalHostedZoneId).toMatch(/^Z[0-9A-Z]+$/);
+      // The ACM certificate of the region is in use by the domain now.
+      const certificateArn = String(rec(region, 'ca').certificateArn);
+      expect(h.cloud.dependents('acm-certificate', certificateArn, region)).toHaveLength(1);
+    }
+    expect(model.acceptPrivateCaCertificates.REGIONAL).toBe(true);
+  });
+
+  it('re-running up makes no mutating call and one read per domain and mapping', async () => {
+    await upToDomain();
+    await h.ok(['up'], STEPS_USED);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    const domainCalls = h.cloud.calls
+      .filter((c) => /DomainName|BasePathMapping/.test(c.command))
+      .map((c) => `${c.region} ${c.command}`)
+      .sort();
+    expect(domainCalls).toEqual([
+      'sa-east-1 GetBasePathMappings',
+      'sa-east-1 GetDomainName',
+      'us-west-1 GetBasePathMappings',
+      'us-west-1 GetDomainName',
+    ]);
+  });
+
+  it('down removes the domain before the API and the certificate, leaving the cloud empty', async () => {
+    await upToDomain();
+    await h.ok(['up'], STEPS_USED);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+    expect(h.state()!.steps).toEqual({});
+  });
+
+  it('a crash after each mutating call of the step, then up again, ends with one domain and one mapping per region', async () => {
+    await upToDomain();
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    const calls = h.cloud.mutatingCalls.map((c) => c.command);
+    expect([...new Set(calls)].sort()).toEqual(['CreateBasePathMapping', 'CreateDomainName']);
+    h.cleanup();
+    for (let n = 1; n <= calls.length; n++) {
+      await upToDomain();
+      h.cloud.faults = { crashAfterMutating: n };
+      const crashed = await h.run(['--json', 'up'], STEPS_USED);
+      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
+      h.cloud.revive();
+      await h.ok(['up'], STEPS_USED);
+      expectOneOfEach('regional');
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
+      h.cleanup();
+    }
+  });
+
+  it('where AWS accepts the private-CA certificate for a REGIONAL domain, up succeeds with it', async () => {
+    await upToDomain();
+    h.cloud.model(FakeApiGatewayDomains).acceptPrivateCaCertificates.REGIONAL = true;
+    await h.ok(['up'], STEPS_USED);
+    expect(rec('sa-east-1', 'ca').certificateAuthorityArn).toMatch(/^arn:aws:acm-pca:/);
+    expectOneOfEach('regional');
+  });
+
+  it('where AWS rejects the private-CA certificate, up fails saying so and how to give config certificateArn; with it, up succeeds', async () => {
+    await upToDomain();
+    h.cloud.model(FakeApiGatewayDomains).acceptPrivateCaCertificates.REGIONAL = false;
+    const r = await h.run(['--json', 'up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    for (const region of REGIONS) {
+      const f = failure(r, region)!;
+      expect(f.error.message).toContain('refused certificate');
+      expect(f.error.message).toContain('private certificate authority');
+      expect(f.error.resolution).toContain('AWS Private CA');
+      expect(f.error.resolution).toContain('`certificateArn`');
+      expect(f.error.resolution).toContain(region);
+    }
+    expect(lines('domain-name')).toEqual([]);
+
+    // The person gives an imported certificate per region: the domain takes it, and the CA made
+    // before is no longer used (down still deletes it).
+    const acm = h.cloud.model(FakeAcm);
+    const given = Object.fromEntries(
+      REGIONS.map((region) => [
+        region,
+        acm.seed(region, { domainName: '*.octank.com', sans: ['api.octank.com'] }),
+      ]),
+    );
+    h.writeConfig({ certificateArn: given });
+    await h.ok(['up'], STEPS_USED);
+    expectOneOfEach('regional');
+    for (const region of REGIONS) {
+      expect(rec(region, 'ca')).toEqual({ certificateAuthorityArn: null, certificateArn: given[region] });
+      expect(h.cloud.dependents('acm-certificate', given[region]!, region)).toHaveLength(1);
+    }
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot().filter((l) => !l.startsWith('acm/'))).toEqual([]);
+    expect(h.cloud.snapshot()).toHaveLength(2); // the two given certificates, never drctl's to delete
+  });
+
+  it('a REGIONAL domain of the same name that is not ours stops up with what to do', async () => {
+    await upToDomain();
+    const certificateArn = String(rec('sa-east-1', 'ca').certificateArn);
+    const { APIGatewayClient, CreateDomainNameCommand } = await import('@aws-sdk/client-api-gateway');
+    await new APIGatewayClient({ region: 'sa-east-1' }).send(
+      new CreateDomainNameCommand({
+        domainName: 'api.octank.com',
+        regionalCertificateArn: certificateArn,
+        endpointConfiguration: { types: ['REGIONAL'] },
+      }),
+    );
+    const r = await h.run(['--json', 'up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(failure(r, 'sa-east-1')!.error.message).toContain('was not made by drctl');
+    expect(failure(r, 'us-west-1')).toBeUndefined();
+  });
+});
+
+describe('domain step (domainMode private) on the fake cloud', () => {
+  const PRIVATE = { domainMode: 'private' };
+
+  it('up makes one PRIVATE domain per region, for our endpoint only, mapped to prod and associated with the endpoint', async () => {
+    await upToDomain(PRIVATE);
+    const r = await h.ok(['up'], STEPS_USED);
+    expectOneOfEach('private');
+    for (const region of REGIONS) {
+      const d = rec(region);
+      const vpce = String(rec(region, 'endpoints').vpcEndpointId);
+      expect(d).toMatchObject({ domainName: 'api.octank.com', mode: 'private', basePath: '' });
+      expect(d.domainNameArn).toBe(
+        `arn:aws:apigateway:${region}:${h.cloud.account}:/domainnames/api.octank.com+${String(d.domainNameId)}`,
+      );
+      expect(d.accessAssociationArn).toContain(`/vpcesource/${vpce}`);
+      const get = h.cloud.calls.find((c) => c.command === 'CreateDomainName' && c.region === region)!;
+      const policy = JSON.parse((get.input as { policy: string }).policy) as {
+        Statement: Array<{ Effect: string; Condition?: unknown }>;
+      };
+      expect(policy.Statement.find((s) => s.Effect === 'Deny')!.Condition).toEqual({
+        StringNotEquals: { 'aws:SourceVpce': vpce },
+      });
+    }
+    const infos = r.events.flatMap((e) => (e.type === 'log' && e.level === 'info' ? [e.message] : []));
+    expect(infos.filter((m) => m.includes('about 15 minutes'))).toHaveLength(2);
+  });
+
+  it('re-running up makes no mutating call', async () => {
+    await upToDomain(PRIVATE);
+    await h.ok(['up'], STEPS_USED);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    const domainCalls = h.cloud.calls
+      .filter((c) => /DomainName|BasePathMapping/.test(c.command))
+      .map((c) => c.command);
+    expect(domainCalls.sort()).toEqual([
+      'GetBasePathMappings',
+      'GetBasePathMappings',
+      'GetDomainName',
+      'GetDomainName',
+      'GetDomainNameAccessAssociations',
+      'GetDomainNameAccessAssociations',
+    ]);
+  });
+
+  it('down deletes the association, then the domain, and leaves the cloud empty', async () => {
+    await upToDomain(PRIVATE);
+    await h.ok(['up'], STEPS_USED);
+    h.cloud.resetCalls();
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+    const order = h.cloud.mutatingCalls
+      .filter((c) => c.region === 'sa-east-1' && /DomainName/.test(c.command))
+      .map((c) => c.command);
+    expect(order).toEqual(['DeleteDomainNameAccessAssociation', 'DeleteDomainName']);
+  });
+
+  it('a crash after each mutating call of the step, then up again, never leaves a second private domain', async () => {
+    await upToDomain(PRIVATE);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    const calls = h.cloud.mutatingCalls.map((c) => c.command);
+    expect([...new Set(calls)].sort()).toEqual([
+      'CreateBasePathMapping',
+      'CreateDomainName',
+      'CreateDomainNameAccessAssociation',
+    ]);
+    h.cleanup();
+    for (let n = 1; n <= calls.length; n++) {
+      await upToDomain(PRIVATE);
+      h.cloud.faults = { crashAfterMutating: n };
+      const crashed = await h.run(['--json', 'up'], STEPS_USED);
+      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
+      h.cloud.revive();
+      await h.ok(['up'], STEPS_USED);
+      expectOneOfEach('private');
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
+      h.cleanup();
+    }
+  });
+
+  it('where AWS rejects the private-CA certificate for a PRIVATE domain, up says so and names config certificateArn', async () => {
+    await upToDomain(PRIVATE);
+    h.cloud.model(FakeApiGatewayDomains).acceptPrivateCaCertificates.PRIVATE = false;
+    const r = await h.run(['--json', 'up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    const f = failure(r, 'us-west-1')!;
+    expect(f.error.message).toContain('PRIVATE custom domain api.octank.com');
+    expect(f.error.resolution).toContain('`certificateArn`');
+    expect(lines('domain-name')).toEqual([]);
+  });
+
+  it('switching domainMode from regional to private replaces the domain', async () => {
+    await upToDomain();
+    await h.ok(['up'], STEPS_USED);
+    h.writeConfig(PRIVATE);
+    // Domain-name changes are limited to one per 30 s per account and region.
+    h.cloud.clock.advance(60_000);
+    await h.ok(['up'], STEPS_USED);
+    expectOneOfEach('private');
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+});

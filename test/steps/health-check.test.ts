@@ -1,0 +1,274 @@
+import { CloudWatchClient, PutMetricAlarmCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateHealthCheckCommand,
+  DeleteHealthCheckCommand,
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  ListTagsForResourceCommand,
+  Route53Client,
+  UpdateHealthCheckCommand,
+} from '@aws-sdk/client-route-53';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STEPS } from '../../src/steps/index.js';
+import { FakeCloudWatch, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
+import { Harness } from '../support/harness.js';
+
+const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
+const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary']);
+const WITH_CHECK = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary', 'health-check']);
+const PRIMARY = 'sa-east-1';
+const SECONDARY = 'us-west-1';
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+const r53 = () => new Route53Client({ region: 'us-east-1' });
+const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const checks = () => h.cloud.snapshot().filter((l) => l.includes('/health-check/'));
+const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
+const status = async (id: string) => {
+  const r = await r53().send(new GetHealthCheckStatusCommand({ HealthCheckId: id }));
+  return r.HealthCheckObservations![0]!.StatusReport!.Status!;
+};
+
+describe('health-check step on the fake cloud', () => {
+  it("up makes one CLOUDWATCH_METRIC check on the primary canary's alarm: check, alarm and canary point at each other", async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    expect(checks()).toHaveLength(1);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const canary = rec('canary', PRIMARY);
+    const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
+    expect(hc.HealthCheckConfig).toMatchObject({
+      Type: 'CLOUDWATCH_METRIC',
+      AlarmIdentifier: { Name: canary.alarmName, Region: PRIMARY },
+      InsufficientDataHealthStatus: 'Unhealthy',
+    });
+    expect(hc.CallerReference).toMatch(/^drctl-drctl-primary-/);
+    // Route 53's copy of the alarm is on the canary's own metric.
+    expect(hc.CloudWatchAlarmConfiguration).toMatchObject({
+      Namespace: 'CloudWatchSynthetics',
+      MetricName: 'Failed',
+      Dimensions: [{ Name: 'CanaryName', Value: canary.canaryName }],
+      Statistic: 'Sum',
+      Period: 60,
+    });
+    const alarm = h.cloud.model(FakeCloudWatch).alarm(PRIMARY, canary.alarmName)!;
+    expect(alarm.Dimensions).toEqual([{ Name: 'CanaryName', Value: canary.canaryName }]);
+    expect(h.cloud.model(FakeSynthetics).find(PRIMARY, canary.canaryName)!.state).toBe('RUNNING');
+    const tags = await r53().send(
+      new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id }),
+    );
+    expect(tags.ResourceTagSet!.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'drctl:deployment', Value: 'drctl' },
+        { Key: 'drctl:step', Value: 'health-check' },
+        { Key: 'Name', Value: 'drctl-primary-canary' },
+      ]),
+    );
+    expect(rec('health-check', 'global').secondaryHealthCheckId).toBeUndefined();
+  });
+
+  it("the check follows the canary's data, not SetAlarmState; a silent canary is unhealthy; Inverted flips it at once", async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const alarmName = rec('canary', PRIMARY).alarmName as string;
+    minutes(4);
+    expect(await status(id)).toMatch(/^Success/);
+
+    // Forcing the alarm does not fail the check over (aws-facts §2; workshop mistake §12.8).
+    await new CloudWatchClient({ region: PRIMARY }).send(
+      new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'ALARM', StateReason: 'drill' }),
+    );
+    expect(await status(id)).toMatch(/^Success/);
+
+    const syn = h.cloud.model(FakeSynthetics);
+    syn.setProbeOutcome(PRIMARY, 'fail');
+    minutes(3);
+    expect(await status(id)).toMatch(/^Failure/);
+    syn.setProbeOutcome(PRIMARY, 'silent');
+    minutes(3);
+    expect(await status(id)).toMatch(/^Failure: insufficient data, InsufficientDataHealthStatus Unhealthy/);
+    syn.setProbeOutcome(PRIMARY, 'pass');
+    minutes(3);
+    expect(await status(id)).toMatch(/^Success/);
+
+    const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
+    await r53().send(
+      new UpdateHealthCheckCommand({
+        HealthCheckId: id,
+        HealthCheckVersion: hc.HealthCheckVersion,
+        Inverted: true,
+      }),
+    );
+    expect(await status(id)).toMatch(/^Failure/);
+  });
+
+  it('running up again makes no mutating call and one read per health check', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    h.cloud.resetCalls();
+    await h.ok(['up'], WITH_CHECK);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    expect(h.cloud.calls.filter((c) => c.service === 'route53').map((c) => c.command)).toEqual([
+      'GetHealthCheck',
+    ]);
+  });
+
+  it('a crash right after each mutating call of the step, then up, ends with exactly one tagged health check', async () => {
+    const clean = new Harness();
+    await clean.ok(['up'], PRIOR);
+    clean.cloud.resetCalls();
+    await clean.ok(['up'], WITH_CHECK);
+    const mutating = clean.cloud.mutatingCalls.map((c) => c.command);
+    clean.cleanup();
+    expect(mutating).toEqual(['CreateHealthCheck', 'ChangeTagsForResource']);
+    for (let n = 1; n <= mutating.length; n++) {
+      const what = `crash after ${mutating[n - 1]}`;
+      h = new Harness();
+      await h.ok(['up'], PRIOR);
+      h.cloud.revive();
+      h.cloud.faults = { crashAfterMutating: n };
+      expect((await h.run(['--json', 'up'], WITH_CHECK)).code, what).toBe(1);
+      h.cloud.revive();
+      await h.ok(['up'], WITH_CHECK);
+      expect(checks(), what).toHaveLength(1);
+      const id = rec('health-check', 'global').primaryHealthCheckId as string;
+      expect(checks()[0], what).toContain(id);
+      const tags = await r53().send(
+        new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id }),
+      );
+      expect(tags.ResourceTagSet!.Tags, what).toContainEqual({ Key: 'drctl:deployment', Value: 'drctl' });
+      await h.ok(['down', '--yes'], WITH_CHECK);
+      expect(h.cloud.snapshot(), what).toEqual([]);
+      h.cleanup();
+    }
+  });
+
+  it('a recorded check deleted behind drctl is made anew with a fresh CallerReference', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const first = rec('health-check', 'global');
+    await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: first.primaryHealthCheckId }));
+    h.cloud.clock.advance(1_000);
+    const r = await h.ok(['up'], WITH_CHECK);
+    expect(
+      r.events.some((e) => e.type === 'log' && /is gone; creating a new one/.test((e as any).message)),
+    ).toBe(true);
+    const second = rec('health-check', 'global');
+    expect(checks()).toHaveLength(1);
+    expect(second.primaryHealthCheckId).not.toBe(first.primaryHealthCheckId);
+    expect(second.primaryCallerReference).not.toBe(first.primaryCallerReference);
+  });
+
+  it('a crash after CreateHealthCheck whose check is then deleted: the used CallerReference is replaced, not retried forever', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    h.cloud.revive();
+    h.cloud.faults = { crashAfterMutating: 1 };
+    expect((await h.run(['--json', 'up'], WITH_CHECK)).code).toBe(1);
+    h.cloud.revive();
+    const ref = rec('health-check', 'global').primaryCallerReference as string;
+    const orphan = checks()[0]!.split('/').pop()!;
+    await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: orphan }));
+    h.cloud.clock.advance(1_000);
+    await h.ok(['up'], WITH_CHECK);
+    expect(checks()).toHaveLength(1);
+    expect(rec('health-check', 'global').primaryCallerReference).not.toBe(ref);
+    const creates = h.cloud.calls.filter((c) => c.command === 'CreateHealthCheck').map((c) => c.outcome);
+    expect(creates.slice(-2)).toEqual(['HealthCheckAlreadyExists', 'ok']);
+    await h.ok(['down', '--yes'], WITH_CHECK);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('with canary.secondary, a second check watches the secondary canary', async () => {
+    h = new Harness();
+    h.writeConfig({ canary: { secondary: true } });
+    await h.ok(['up'], WITH_CHECK);
+    expect(checks()).toHaveLength(2);
+    const out = rec('health-check', 'global');
+    const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: out.secondaryHealthCheckId })))
+      .HealthCheck!;
+    expect(hc.HealthCheckConfig!.AlarmIdentifier).toEqual({
+      Name: rec('canary', SECONDARY).alarmName,
+      Region: SECONDARY,
+    });
+    expect(hc.CloudWatchAlarmConfiguration!.Dimensions).toEqual([{ Name: 'CanaryName', Value: 'drctl-sec' }]);
+
+    h.writeConfig({ canary: { secondary: false } });
+    await h.ok(['up'], WITH_CHECK);
+    expect(checks()).toHaveLength(1);
+    expect(rec('health-check', 'global').secondaryHealthCheckId).toBeUndefined();
+    await h.ok(['down', '--yes'], WITH_CHECK);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('up reverts a check left inverted by an interrupted drill', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    await r53().send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: true }));
+    const r = await h.ok(['up'], WITH_CHECK);
+    expect(r.events.some((e) => e.type === 'log' && /left inverted/.test((e as any).message))).toBe(true);
+    minutes(3);
+    expect(h.cloud.model(FakeRoute53Health).healthOf(id).healthy).toBe(true);
+  });
+
+  it('with the state record lost, up adopts the check this deployment made instead of making a second', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
+    delete state.steps['health-check'];
+    writeFileSync(h.statePath, JSON.stringify(state));
+    await h.ok(['up'], WITH_CHECK);
+    expect(checks()).toHaveLength(1);
+    expect(rec('health-check', 'global').primaryHealthCheckId).toBe(id);
+  });
+
+  it('the fake Route 53 scopes CallerReference as AWS does and refuses alarms a health check cannot use', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const out = rec('health-check', 'global');
+    const alarmName = rec('canary', PRIMARY).alarmName as string;
+    const cfg = {
+      Type: 'CLOUDWATCH_METRIC' as const,
+      AlarmIdentifier: { Name: alarmName, Region: PRIMARY as never },
+      InsufficientDataHealthStatus: 'Unhealthy' as const,
+      Inverted: false,
+    };
+    const create = async (CallerReference: string, HealthCheckConfig: any) => {
+      try {
+        return (await r53().send(new CreateHealthCheckCommand({ CallerReference, HealthCheckConfig })))
+          .HealthCheck!.Id;
+      } catch (e) {
+        return (e as Error).name;
+      }
+    };
+    expect(await create(out.primaryCallerReference, cfg)).toBe(out.primaryHealthCheckId);
+    expect(await create(out.primaryCallerReference, { ...cfg, Inverted: true })).toBe(
+      'HealthCheckAlreadyExists',
+    );
+    expect(await create('x1', { ...cfg, AlarmIdentifier: { Name: 'nope', Region: PRIMARY } })).toBe(
+      'InvalidInput',
+    );
+    await new CloudWatchClient({ region: PRIMARY }).send(
+      new PutMetricAlarmCommand({
+        AlarmName: 'p99',
+        Namespace: 'CloudWatchSynthetics',
+        MetricName: 'Duration',
+        ExtendedStatistic: 'p99',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold: 1000,
+        ComparisonOperator: 'GreaterThanThreshold',
+      }),
+    );
+    expect(await create('x2', { ...cfg, AlarmIdentifier: { Name: 'p99', Region: PRIMARY } })).toBe(
+      'InvalidInput',
+    );
+    expect(checks()).toHaveLength(1);
+  });
+});

@@ -1,0 +1,238 @@
+import { CreateVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { STEPS } from '../../src/steps/index.js';
+import { FakeEc2 } from '../support/fake-cloud/index.js';
+import { Harness } from '../support/harness.js';
+
+const STEPS_USED = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'peering'].includes(s.name)) };
+const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) };
+const PEERING_MUTATIONS =
+  /^(CreateVpcPeeringConnection|AcceptVpcPeeringConnection|DeleteVpcPeeringConnection|CreateRoute|ReplaceRoute|DeleteRoute)$/;
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+const peerings = (snap: string[]) => snap.filter((l) => l.includes('/vpc-peering-connection/'));
+const routes = (snap: string[]) => snap.filter((l) => l.includes('/route/'));
+
+interface VpcRec {
+  vpcId: string;
+  vpcCidr: string;
+  publicRouteTableId: string;
+  privateRouteTableId: string;
+}
+const vpcOf = (x: Harness, region: string) => x.state()!.steps.vpc![region]!.resources as unknown as VpcRec;
+const peeringOf = (x: Harness) =>
+  x.state()!.steps.peering!.global!.resources as {
+    vpcPeeringConnectionId: string;
+    routes: Array<{ region: string; routeTableId: string; destinationCidrBlock: string }>;
+  };
+
+describe('peering step on the fake cloud', () => {
+  it('up requests in the primary, accepts in the secondary, and routes every table of both VPCs to the peer', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const snap = h.cloud.snapshot();
+    expect(peerings(snap)).toEqual([
+      expect.stringMatching(/^ec2\/sa-east-1\/vpc-peering-connection\/pcx-[0-9a-f]+\(active\)$/),
+    ]);
+    const rec = peeringOf(h);
+    const primary = vpcOf(h, 'sa-east-1');
+    const secondary = vpcOf(h, 'us-west-1');
+    expect(routes(snap).sort()).toEqual(
+      [
+        `ec2/sa-east-1/route/${primary.publicRouteTableId}/172.16.0.0/16`,
+        `ec2/sa-east-1/route/${primary.privateRouteTableId}/172.16.0.0/16`,
+        `ec2/us-west-1/route/${secondary.publicRouteTableId}/10.0.0.0/16`,
+        `ec2/us-west-1/route/${secondary.privateRouteTableId}/10.0.0.0/16`,
+      ].sort(),
+    );
+    expect(rec.routes).toHaveLength(4);
+    // AWS's side: every route targets our connection and is active.
+    for (const region of ['sa-east-1', 'us-west-1']) {
+      for (const t of h.cloud.model(FakeEc2).region(region).routeTables.values()) {
+        const r = t.routes.find((x) => x.VpcPeeringConnectionId);
+        expect(r).toMatchObject({ VpcPeeringConnectionId: rec.vpcPeeringConnectionId, State: 'active' });
+      }
+    }
+    const create = h.cloud.calls.find((c) => c.command === 'CreateVpcPeeringConnection')!;
+    expect(create.region).toBe('sa-east-1');
+    expect(create.input).toMatchObject({
+      VpcId: primary.vpcId,
+      PeerVpcId: secondary.vpcId,
+      PeerRegion: 'us-west-1',
+    });
+    expect(JSON.stringify(create.input)).toContain('drctl:deployment');
+    const accept = h.cloud.calls.filter((c) => c.command === 'AcceptVpcPeeringConnection');
+    expect(accept.map((c) => [c.region, c.outcome])).toEqual([['us-west-1', 'ok']]);
+    // It waited for the request to reach the accepter region instead of failing on NotFound.
+    const early = h.cloud.calls.filter(
+      (c) =>
+        c.command === 'DescribeVpcPeeringConnections' &&
+        c.outcome === 'InvalidVpcPeeringConnectionID.NotFound',
+    );
+    expect(early.length).toBeGreaterThan(0);
+  });
+
+  it('running up again makes no mutating call and one read per recorded thing', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    const mine = h.cloud.calls.filter((c) => /Peering|RouteTables/.test(c.command));
+    expect(mine.map((c) => `${c.command}@${c.region}`)).toEqual([
+      'DescribeVpcPeeringConnections@sa-east-1',
+      'DescribeRouteTables@sa-east-1',
+      'DescribeRouteTables@us-west-1',
+    ]);
+  });
+
+  it('down removes our routes, then the peering, and leaves the cloud empty', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    h.cloud.resetCalls();
+    await h.ok(['down', '--yes'], STEPS_USED);
+    const order = h.cloud.mutatingCalls.map((c) => c.command).filter((c) => PEERING_MUTATIONS.test(c));
+    expect(order).toEqual([
+      'DeleteRoute',
+      'DeleteRoute',
+      'DeleteRoute',
+      'DeleteRoute',
+      'DeleteVpcPeeringConnection',
+    ]);
+    expect(h.cloud.snapshot()).toEqual([]);
+    expect(h.state()!.steps).toEqual({});
+  });
+
+  it('a crash after each mutating call of the step, then up again, ends with one active peering and four routes', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    const total = h.cloud.mutatingCalls.length;
+    expect(h.cloud.mutatingCalls.every((c) => PEERING_MUTATIONS.test(c.command))).toBe(true);
+    expect(total).toBe(6); // request, accept, four routes
+    h.cleanup();
+    for (let n = 1; n <= total; n++) {
+      h = new Harness();
+      await h.ok(['up'], PRIOR);
+      h.cloud.revive(); // counts mutating calls from here
+      h.cloud.faults = { crashAfterMutating: n };
+      const crashed = await h.run(['up'], STEPS_USED);
+      expect(crashed.code, `crash after mutating call ${n}`).not.toBe(0);
+      h.cloud.revive();
+      await h.ok(['up'], STEPS_USED);
+      const snap = h.cloud.snapshot();
+      expect(peerings(snap), `after crash ${n}`).toEqual([expect.stringContaining('(active)')]);
+      expect(routes(snap), `after crash ${n}`).toHaveLength(4);
+      expect(peeringOf(h).routes, `after crash ${n}`).toHaveLength(4);
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot(), `down after crash ${n}`).toEqual([]);
+      h.cleanup();
+    }
+  });
+
+  it('adopts a connection between the two VPCs that carries our tag instead of requesting a second one', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    const primary = vpcOf(h, 'sa-east-1');
+    const secondary = vpcOf(h, 'us-west-1');
+    // As if an earlier run died before it could record the request.
+    const ec2 = new EC2Client({ region: 'sa-east-1' });
+    const made = await ec2.send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: primary.vpcId,
+        PeerVpcId: secondary.vpcId,
+        PeerRegion: 'us-west-1',
+        TagSpecifications: [
+          { ResourceType: 'vpc-peering-connection', Tags: [{ Key: 'drctl:deployment', Value: 'drctl' }] },
+        ],
+      }),
+    );
+    await h.ok(['up'], STEPS_USED);
+    expect(peeringOf(h).vpcPeeringConnectionId).toBe(made.VpcPeeringConnection!.VpcPeeringConnectionId);
+    expect(h.cloud.calls.filter((c) => c.command === 'CreateVpcPeeringConnection')).toHaveLength(1);
+    expect(peerings(h.cloud.snapshot())).toHaveLength(1);
+  });
+
+  it('a conflicting route to the peer CIDR is an error that names the table and its target', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    const primary = vpcOf(h, 'sa-east-1');
+    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId)!;
+    table.routes.push({
+      DestinationCidrBlock: '172.16.0.0/16',
+      GatewayId: 'vgw-0123456789abcdef0',
+      State: 'active',
+      Origin: 'CreateRoute',
+    });
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(primary.privateRouteTableId);
+    expect(r.stderr).toContain('vgw-0123456789abcdef0');
+    // Checked before any change: no route was added anywhere.
+    expect(h.cloud.calls.filter((c) => c.command === 'CreateRoute')).toEqual([]);
+    table.routes.pop();
+    await h.ok(['up'], STEPS_USED);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('overlapping VPC CIDRs fail the request, and the error says to change them', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    // The config refuses overlapping CIDRs, so make the accepter VPC overlap behind drctl's back.
+    const secondary = vpcOf(h, 'us-west-1');
+    h.cloud.model(FakeEc2).region('us-west-1').vpcs.get(secondary.vpcId)!.CidrBlock = '10.0.0.0/16';
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/failed: Failed: Overlapping CIDRs/);
+    expect(r.stderr).toMatch(/vpcCidr/);
+    expect(peerings(h.cloud.snapshot())).toEqual([]);
+  });
+});
+
+describe('fake peering model', () => {
+  it('refuses an accept from the requester region and hides the request in the accepter region at first', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    const primary = vpcOf(h, 'sa-east-1');
+    const secondary = vpcOf(h, 'us-west-1');
+    const west = new EC2Client({ region: 'us-west-1' });
+    const east = new EC2Client({ region: 'sa-east-1' });
+    const { VpcPeeringConnection: p } = await east.send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: primary.vpcId,
+        PeerVpcId: secondary.vpcId,
+        PeerRegion: 'us-west-1',
+      }),
+    );
+    const id = p!.VpcPeeringConnectionId!;
+    const { DescribeVpcPeeringConnectionsCommand, AcceptVpcPeeringConnectionCommand } =
+      await import('@aws-sdk/client-ec2');
+    await expect(
+      west.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] })),
+    ).rejects.toMatchObject({
+      name: 'InvalidVpcPeeringConnectionID.NotFound',
+    });
+    h.cloud.clock.advance(60_000);
+    await expect(
+      east.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id })),
+    ).rejects.toMatchObject({
+      name: 'OperationNotPermitted',
+    });
+    await west.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
+    const now = await west.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] }));
+    expect(now.VpcPeeringConnections![0]!.Status!.Code).toBe('provisioning');
+    // No token: the same request again is a second connection.
+    await east.send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: primary.vpcId,
+        PeerVpcId: secondary.vpcId,
+        PeerRegion: 'us-west-1',
+      }),
+    );
+    expect(peerings(h.cloud.snapshot())).toHaveLength(2);
+  });
+});

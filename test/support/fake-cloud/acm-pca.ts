@@ -1,0 +1,364 @@
+import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { awsError } from './errors.js';
+
+type Tags = Record<string, string>;
+export type CaStatus =
+  'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DISABLED' | 'DELETED' | 'EXPIRED' | 'FAILED';
+
+const ROOT_TEMPLATE = 'arn:aws:acm-pca:::template/RootCACertificate/V1';
+// Both tokens are remembered for five minutes (aws-facts §4; fake-cloud.md).
+const TOKEN_WINDOW_MS = 5 * 60_000;
+const DAY_MS = 86_400_000;
+
+interface IssuedCertificate {
+  arn: string;
+  pem: string;
+  template: string;
+  /** The certificate is retrievable (GetCertificate) from this virtual time on. */
+  readyAt: number;
+}
+
+export interface CertificateAuthority {
+  arn: string;
+  region: string;
+  type: 'ROOT' | 'SUBORDINATE';
+  status: CaStatus;
+  configuration: unknown;
+  usageMode: string;
+  tags: Tags;
+  createdAt: number;
+  lastStateChangeAt: number;
+  /** CREATING becomes PENDING_CERTIFICATE (CSR readable) at this time. */
+  csrAt: number;
+  csr: string;
+  /** After an import: ACTIVE from this time (PENDING_CERTIFICATE until then). */
+  activeAt?: number;
+  certificatePem?: string;
+  issued: Map<string, IssuedCertificate>;
+  issueTokens: Map<string, { arn: string; at: number }>;
+  /** Set by DeleteCertificateAuthority: restorable until, and the status it had before. */
+  restorableUntil?: number;
+  statusBeforeDeletion?: CaStatus;
+}
+
+function uuid(rand: () => number): string {
+  const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
+  return `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
+}
+
+function bytesToText(b: unknown): string {
+  if (b instanceof Uint8Array) return Buffer.from(b).toString('utf8');
+  throw awsError('ValidationException', 'Blob parameters must be bytes (Uint8Array) in SDK v3');
+}
+
+/**
+ * AWS Private CA, per region. Models what drctl's correctness rests on (aws-facts §4):
+ * - CREATING → PENDING_CERTIFICATE after `pca.create`; the CSR is a RequestInProgressException
+ *   until then;
+ * - IssueCertificate (5-minute IdempotencyToken per CA) is retrievable after `pca.issue`
+ *   (RequestInProgressException before);
+ * - only the CA's own certificate from the RootCACertificate/V1 template can be imported; the CA is
+ *   ACTIVE `pca.import` after that;
+ * - CreateCertificateAuthority's IdempotencyToken is remembered for 5 minutes only: after that the
+ *   same token makes a second CA (workshop mistake §12.14);
+ * - an ACTIVE CA cannot be deleted (disable it first); a deleted CA stays listed as DELETED with
+ *   RestorableUntil and is not live (not in the snapshot); it vanishes once the window has passed.
+ */
+export class FakeAcmPca extends FakeService {
+  readonly service = 'acm-pca';
+  private readonly cas = new Map<string, CertificateAuthority>();
+  private readonly createTokens = new Map<string, { arn: string; at: number }>();
+
+  /** The CA with that ARN in that region, settled to the current virtual time; undefined if none. */
+  find(region: string, arn: string): CertificateAuthority | undefined {
+    const ca = this.cas.get(arn);
+    if (!ca || ca.region !== region) return undefined;
+    this.settle(ca);
+    return this.cas.get(arn);
+  }
+
+  /** Every CA of the region that AWS still lists (DELETED ones inside their restore window too). */
+  listed(region: string): CertificateAuthority[] {
+    return [...this.cas.values()].filter((c) => c.region === region && this.find(region, c.arn));
+  }
+
+  private settle(ca: CertificateAuthority): void {
+    const now = this.now();
+    if (ca.status === 'CREATING' && now >= ca.csrAt) this.setStatus(ca, 'PENDING_CERTIFICATE', ca.csrAt);
+    if (ca.status === 'PENDING_CERTIFICATE' && ca.activeAt !== undefined && now >= ca.activeAt) {
+      this.setStatus(ca, 'ACTIVE', ca.activeAt);
+    }
+    if (ca.status === 'DELETED' && ca.restorableUntil !== undefined && now >= ca.restorableUntil) {
+      this.cas.delete(ca.arn);
+    }
+  }
+
+  private setStatus(ca: CertificateAuthority, status: CaStatus, at = this.now()): void {
+    ca.status = status;
+    ca.lastStateChangeAt = at;
+  }
+
+  private need(region: string, arn: string | undefined): CertificateAuthority {
+    if (!arn || !/^arn:aws[a-z-]*:acm-pca:/.test(arn)) {
+      throw awsError('InvalidArnException', `The certificate authority ARN ${arn} is not valid.`);
+    }
+    const ca = this.find(region, arn);
+    if (!ca) throw awsError('ResourceNotFoundException', `Could not find certificate authority ${arn}.`);
+    return ca;
+  }
+
+  private refuseDeleted(ca: CertificateAuthority): void {
+    if (ca.status === 'DELETED') {
+      throw awsError('InvalidStateException', `The certificate authority ${ca.arn} is in the DELETED state.`);
+    }
+  }
+
+  private view(ca: CertificateAuthority) {
+    return {
+      Arn: ca.arn,
+      OwnerAccount: this.cloud.account,
+      CreatedAt: new Date(ca.createdAt),
+      LastStateChangeAt: new Date(ca.lastStateChangeAt),
+      Type: ca.type,
+      Status: ca.status,
+      CertificateAuthorityConfiguration: ca.configuration,
+      UsageMode: ca.usageMode,
+      KeyStorageSecurityStandard: 'FIPS_140_2_LEVEL_3_OR_HIGHER',
+      ...(ca.restorableUntil !== undefined && ca.status === 'DELETED'
+        ? { RestorableUntil: new Date(ca.restorableUntil) }
+        : {}),
+    };
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+  CreateCertificateAuthority(
+    region: string,
+    input: {
+      CertificateAuthorityConfiguration?: {
+        KeyAlgorithm?: string;
+        SigningAlgorithm?: string;
+        Subject?: unknown;
+      };
+      CertificateAuthorityType?: string;
+      IdempotencyToken?: string;
+      Tags?: Array<{ Key: string; Value: string }>;
+      UsageMode?: string;
+    },
+  ) {
+    const now = this.now();
+    const cfg = input.CertificateAuthorityConfiguration;
+    if (!cfg?.KeyAlgorithm || !cfg.SigningAlgorithm || !cfg.Subject) {
+      throw awsError(
+        'InvalidArgsException',
+        'CertificateAuthorityConfiguration needs KeyAlgorithm, SigningAlgorithm and Subject.',
+      );
+    }
+    if (input.CertificateAuthorityType !== 'ROOT' && input.CertificateAuthorityType !== 'SUBORDINATE') {
+      throw awsError('ValidationException', 'CertificateAuthorityType must be ROOT or SUBORDINATE.');
+    }
+    if (input.IdempotencyToken !== undefined && input.IdempotencyToken.length > 36) {
+      throw awsError('ValidationException', 'IdempotencyToken must have length less than or equal to 36');
+    }
+    const tokenKey = input.IdempotencyToken ? `${region}/${input.IdempotencyToken}` : undefined;
+    if (tokenKey) {
+      const seen = this.createTokens.get(tokenKey);
+      if (seen && now - seen.at < TOKEN_WINDOW_MS) return { CertificateAuthorityArn: seen.arn };
+    }
+    const arn = `arn:aws:acm-pca:${region}:${this.cloud.account}:certificate-authority/${uuid(() => this.cloud.random())}`;
+    const ca: CertificateAuthority = {
+      arn,
+      region,
+      type: input.CertificateAuthorityType,
+      status: 'CREATING',
+      configuration: cfg,
+      usageMode: input.UsageMode ?? 'GENERAL_PURPOSE',
+      tags: tagsToMap(input.Tags),
+      createdAt: now,
+      lastStateChangeAt: now,
+      csrAt: now + this.delay('pca.create'),
+      csr: `-----BEGIN CERTIFICATE REQUEST-----\nfake-csr-${arn}\n-----END CERTIFICATE REQUEST-----\n`,
+      issued: new Map(),
+      issueTokens: new Map(),
+    };
+    this.cas.set(arn, ca);
+    if (tokenKey) this.createTokens.set(tokenKey, { arn, at: now });
+    return { CertificateAuthorityArn: arn };
+  }
+
+  DescribeCertificateAuthority(region: string, input: { CertificateAuthorityArn?: string }) {
+    return { CertificateAuthority: this.view(this.need(region, input.CertificateAuthorityArn)) };
+  }
+
+  ListCertificateAuthorities(region: string, input: { MaxResults?: number; NextToken?: string }) {
+    const all = this.listed(region);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const size = input.MaxResults ?? 20;
+    const page = all.slice(start, start + size);
+    const next = start + size < all.length ? String(start + size) : undefined;
+    return { CertificateAuthorities: page.map((c) => this.view(c)), ...(next ? { NextToken: next } : {}) };
+  }
+
+  ListTags(region: string, input: { CertificateAuthorityArn?: string }) {
+    return { Tags: mapToTags(this.need(region, input.CertificateAuthorityArn).tags) };
+  }
+
+  TagCertificateAuthority(
+    region: string,
+    input: { CertificateAuthorityArn?: string; Tags?: Array<{ Key: string; Value: string }> },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    Object.assign(ca.tags, tagsToMap(input.Tags));
+    return {};
+  }
+
+  GetCertificateAuthorityCsr(region: string, input: { CertificateAuthorityArn?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    if (ca.status === 'CREATING') {
+      throw awsError(
+        'RequestInProgressException',
+        'The request is still in progress: the CSR is not ready yet.',
+      );
+    }
+    return { Csr: ca.csr };
+  }
+
+  IssueCertificate(
+    region: string,
+    input: {
+      CertificateAuthorityArn?: string;
+      Csr?: unknown;
+      SigningAlgorithm?: string;
+      TemplateArn?: string;
+      Validity?: { Type?: string; Value?: number };
+      IdempotencyToken?: string;
+    },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const csr = bytesToText(input.Csr);
+    if (!input.SigningAlgorithm || !input.Validity?.Type || !input.Validity.Value) {
+      throw awsError('ValidationException', 'SigningAlgorithm and Validity are required.');
+    }
+    const template = input.TemplateArn ?? 'arn:aws:acm-pca:::template/EndEntityCertificate/V1';
+    if (template === ROOT_TEMPLATE) {
+      // A root CA certificate can only be signed for the CA's own CSR, before it is active.
+      if (ca.status !== 'PENDING_CERTIFICATE') {
+        throw awsError('InvalidStateException', `The certificate authority ${ca.arn} is ${ca.status}.`);
+      }
+      if (csr !== ca.csr) throw awsError('MalformedCSRException', "The CSR is not this CA's CSR.");
+    } else if (ca.status !== 'ACTIVE') {
+      throw awsError('InvalidStateException', `The certificate authority ${ca.arn} is ${ca.status}.`);
+    }
+    const now = this.now();
+    if (input.IdempotencyToken) {
+      const seen = ca.issueTokens.get(input.IdempotencyToken);
+      if (seen && now - seen.at < TOKEN_WINDOW_MS) return { CertificateArn: seen.arn };
+    }
+    const serial = this.id('');
+    const arn = `${ca.arn}/certificate/${serial}`;
+    ca.issued.set(arn, {
+      arn,
+      template,
+      pem: `-----BEGIN CERTIFICATE-----\nfake-cert-${serial}-issuer-${ca.arn}${template === ROOT_TEMPLATE ? '-self-signed' : ''}\n-----END CERTIFICATE-----\n`,
+      readyAt: now + this.delay('pca.issue'),
+    });
+    if (input.IdempotencyToken) ca.issueTokens.set(input.IdempotencyToken, { arn, at: now });
+    return { CertificateArn: arn };
+  }
+
+  GetCertificate(region: string, input: { CertificateAuthorityArn?: string; CertificateArn?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const cert = ca.issued.get(input.CertificateArn ?? '');
+    if (!cert)
+      throw awsError('ResourceNotFoundException', `Could not find certificate ${input.CertificateArn}.`);
+    if (this.now() < cert.readyAt) {
+      throw awsError('RequestInProgressException', 'The certificate is still being issued.');
+    }
+    return { Certificate: cert.pem };
+  }
+
+  ImportCertificateAuthorityCertificate(
+    region: string,
+    input: { CertificateAuthorityArn?: string; Certificate?: unknown; CertificateChain?: unknown },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const pem = bytesToText(input.Certificate);
+    if (ca.status !== 'PENDING_CERTIFICATE' && ca.status !== 'ACTIVE') {
+      throw awsError('InvalidStateException', `The certificate authority ${ca.arn} is ${ca.status}.`);
+    }
+    const own = [...ca.issued.values()].find((c) => c.pem === pem);
+    if (!own) {
+      throw awsError('CertificateMismatchException', "The certificate does not match the CA's CSR.");
+    }
+    // "Only a self-signed certificate can be imported as a root CA" (API_ImportCertificateAuthorityCertificate).
+    if (ca.type === 'ROOT' && (own.template !== ROOT_TEMPLATE || input.CertificateChain !== undefined)) {
+      throw awsError(
+        'MalformedCertificateException',
+        'A root CA takes only its self-signed certificate, without a chain.',
+      );
+    }
+    ca.certificatePem = pem;
+    if (ca.status === 'PENDING_CERTIFICATE' && ca.activeAt === undefined) {
+      ca.activeAt = this.now() + this.delay('pca.import');
+    }
+    return {};
+  }
+
+  GetCertificateAuthorityCertificate(region: string, input: { CertificateAuthorityArn?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    if (!ca.certificatePem) {
+      throw awsError('InvalidStateException', `The certificate authority ${ca.arn} has no certificate yet.`);
+    }
+    return { Certificate: ca.certificatePem };
+  }
+
+  UpdateCertificateAuthority(region: string, input: { CertificateAuthorityArn?: string; Status?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    if (input.Status === undefined) return {};
+    const allowed =
+      (input.Status === 'DISABLED' && (ca.status === 'ACTIVE' || ca.status === 'DISABLED')) ||
+      (input.Status === 'ACTIVE' && (ca.status === 'DISABLED' || ca.status === 'ACTIVE'));
+    if (!allowed) {
+      throw awsError(
+        'InvalidStateException',
+        `The certificate authority ${ca.arn} is ${ca.status} and cannot be set to ${input.Status}.`,
+      );
+    }
+    this.setStatus(ca, input.Status as CaStatus);
+    return {};
+  }
+
+  DeleteCertificateAuthority(
+    region: string,
+    input: { CertificateAuthorityArn?: string; PermanentDeletionTimeInDays?: number },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const days = input.PermanentDeletionTimeInDays ?? 30;
+    if (!Number.isInteger(days) || days < 7 || days > 30) {
+      throw awsError('ValidationException', 'PermanentDeletionTimeInDays must be between 7 and 30.');
+    }
+    if (ca.status === 'ACTIVE') {
+      throw awsError(
+        'InvalidStateException',
+        `The certificate authority ${ca.arn} is ACTIVE: disable it (UpdateCertificateAuthority DISABLED) before deleting it.`,
+      );
+    }
+    this.refuseDeleted(ca);
+    ca.statusBeforeDeletion = ca.status;
+    ca.restorableUntil = this.now() + days * DAY_MS;
+    this.setStatus(ca, 'DELETED');
+    return {};
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const ca of [...this.cas.values()]) {
+      const live = this.find(ca.region, ca.arn);
+      if (!live || live.status === 'DELETED') continue;
+      out.push(`acm-pca/${ca.region}/certificate-authority/${ca.arn.split('/').pop()}(${live.status})`);
+    }
+    return out;
+  }
+}

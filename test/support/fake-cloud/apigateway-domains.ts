@@ -1,0 +1,432 @@
+import { FakeAcm, coversName } from './acm.js';
+import { FakeApiGateway } from './apigateway.js';
+import { FakeService, type FakeCloud } from './cloud.js';
+import { FakeEc2Endpoints } from './ec2-endpoints.js';
+import { awsError } from './errors.js';
+
+// API Gateway custom domains, served beside FakeApiGateway on APIGatewayClient. Behaviours
+// (aws-facts §3, delays.md §5, the private custom domain tutorial
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains-tutorial.html):
+// - REGIONAL domain names are unique per account and region (BadRequestException "The domain name
+//   you provided already exists.", as boto3/CLI users quote it); PRIVATE ones are
+//   not ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
+//   with its own domainNameId, so a repeated create is a duplicate, as on AWS.
+// - The certificate must be an ISSUED ACM certificate of the same region that covers the name.
+//   Whether a certificate from AWS Private CA is accepted is UNSURE (aws-facts §3): the switch
+//   `acceptPrivateCaCertificates` decides, per endpoint type, so both outcomes can be tested.
+// - PENDING for `apigw.domain`, then AVAILABLE. Create/Update/DeleteDomainName share the
+//   account's 1-per-30-s quota with the REST API model ([S19]).
+// - Private domains: domainNameId + domainNameArn; calls on them need domainNameId. Without a
+//   policy API Gateway provisions deny-all. Base path mappings of a PRIVATE domain can only
+//   point at PRIVATE APIs.
+// - Base path mappings need an existing API and stage; one per base path (ConflictException).
+//   DeleteDomainName removes the domain's mappings with it (tutorial, Step 7).
+// - Domain name access associations have a deterministic ARN (domain + VPC endpoint): a second
+//   one for the same pair is a ConflictException. ASSUMPTION: a private domain with access
+//   associations cannot be deleted (the tutorial deletes them first; AWS's exact behaviour is
+//   not documented), so code that forgets them fails here.
+// - Dependency probes: 'acm-certificate' (domains using a certificate, for ACM's
+//   DeleteCertificate) and 'apigateway-restapi' (mappings to an API, for DeleteRestApi).
+
+type Tags = Record<string, string>;
+type EndpointType = 'REGIONAL' | 'PRIVATE';
+
+const QUOTA_INTERVAL_MS = 30_000;
+
+// API Gateway's regional endpoints' Route 53 hosted zones (alias targets), by region.
+const REGIONAL_ZONE: Record<string, string> = {
+  'us-east-1': 'Z1UJRXOUMOOFQ8',
+  'us-east-2': 'ZOJJZC49E0EPZ',
+  'us-west-1': 'Z2MUQ32089INYE',
+  'us-west-2': 'Z2OJLYMUO9EFXC',
+  'sa-east-1': 'ZCMLWB8V5SYIT',
+  'eu-west-1': 'ZLY8HYME6SFDD',
+  'eu-central-1': 'Z1U9ULNL0V5AJ3',
+};
+
+interface BasePathMapping {
+  basePath: string;
+  restApiId: string;
+  stage: string;
+}
+
+export interface CustomDomain {
+  region: string;
+  domainName: string;
+  /** PRIVATE domains only. */
+  domainNameId?: string;
+  domainNameArn: string;
+  type: EndpointType;
+  certificateArn: string;
+  regionalDomainName?: string;
+  securityPolicy: string;
+  policy?: string;
+  tags: Tags;
+  availableAt: number;
+  mappings: Map<string, BasePathMapping>;
+}
+
+interface AccessAssociation {
+  region: string;
+  arn: string;
+  domainNameArn: string;
+  sourceType: string;
+  source: string;
+  tags: Tags;
+}
+
+const DENY_ALL = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Deny', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' }],
+});
+
+export class FakeApiGatewayDomains extends FakeService {
+  readonly service = 'apigateway';
+  /** UNSURE in aws-facts §3: does API Gateway take a certificate from AWS Private CA? */
+  acceptPrivateCaCertificates: Record<EndpointType, boolean> = { REGIONAL: true, PRIVATE: true };
+  private readonly domains: CustomDomain[] = [];
+  private readonly associations: AccessAssociation[] = [];
+
+  constructor(cloud: FakeCloud) {
+    super(cloud);
+    cloud.addDependencyProbe('acm-certificate', (arn, region) =>
+      this.domains.filter((d) => d.region === region && d.certificateArn === arn).map((d) => d.domainNameArn),
+    );
+    cloud.addDependencyProbe('apigateway-restapi', (restApiId, region) =>
+      this.domains
+        .filter((d) => d.region === region)
+        .flatMap((d) =>
+          [...d.mappings.values()]
+            .filter((m) => m.restApiId === restApiId)
+            .map((m) => `base path mapping ${d.domainName}/${m.basePath}`),
+        ),
+    );
+  }
+
+  private get apis(): FakeApiGateway {
+    return this.cloud.model(FakeApiGateway);
+  }
+
+  private throttle(region: string, command: string): void {
+    const accepted = this.apis.region(region).lastAccepted;
+    const last = accepted.get(command);
+    if (last !== undefined && this.now() - last < QUOTA_INTERVAL_MS) {
+      throw awsError('TooManyRequestsException', 'Too Many Requests', 429);
+    }
+    accepted.set(command, this.now());
+  }
+
+  private find(region: string, domainName: string | undefined, domainNameId: string | undefined) {
+    const d = this.domains.find(
+      (x) =>
+        x.region === region &&
+        x.domainName === domainName &&
+        (domainNameId === undefined ? x.type !== 'PRIVATE' : x.domainNameId === domainNameId),
+    );
+    if (!d) {
+      throw awsError('NotFoundException', 'Invalid domain name identifier specified', 404);
+    }
+    return d;
+  }
+
+  private checkCertificate(region: string, arn: string | undefined, name: string, type: EndpointType): void {
+    const cert = arn ? this.cloud.model(FakeAcm).find(region, arn) : undefined;
+    if (!arn || !cert) {
+      throw awsError(
+        'BadRequestException',
+        `Invalid certificate ARN: ${arn}. Certificate must be in '${region}'.`,
+      );
+    }
+    const status = this.cloud.model(FakeAcm).status(cert);
+    if (status !== 'ISSUED') {
+      throw awsError('BadRequestException', `Certificate ${arn} is not ISSUED (${status}).`);
+    }
+    if (!cert.sans.some((n) => coversName(n, name))) {
+      throw awsError('BadRequestException', `The certificate ${arn} does not cover the domain name ${name}.`);
+    }
+    if (cert.type === 'PRIVATE' && !this.acceptPrivateCaCertificates[type]) {
+      throw awsError(
+        'BadRequestException',
+        `Certificate ${arn} was issued by a private certificate authority and cannot be used for a ${type} domain name.`,
+      );
+    }
+  }
+
+  private view(d: CustomDomain) {
+    const available = this.now() >= d.availableAt;
+    return {
+      domainName: d.domainName,
+      domainNameArn: d.domainNameArn,
+      ...(d.type === 'PRIVATE'
+        ? { domainNameId: d.domainNameId, certificateArn: d.certificateArn, policy: d.policy ?? DENY_ALL }
+        : {
+            regionalCertificateArn: d.certificateArn,
+            regionalDomainName: d.regionalDomainName,
+            regionalHostedZoneId: REGIONAL_ZONE[d.region] ?? 'Z0FAKEAPIGWZONE',
+          }),
+      endpointConfiguration: { types: [d.type] },
+      domainNameStatus: available ? 'AVAILABLE' : 'PENDING',
+      securityPolicy: d.securityPolicy,
+      tags: { ...d.tags },
+    };
+  }
+
+  // ---- domain names --------------------------------------------------------------------------
+  CreateDomainName(
+    region: string,
+    input: {
+      domainName?: string;
+      certificateArn?: string;
+      regionalCertificateArn?: string;
+      endpointConfiguration?: { types?: string[] };
+      securityPolicy?: string;
+      policy?: string;
+      tags?: Tags;
+    },
+  ) {
+    const name = input.domainName;
+    if (!name) throw awsError('BadRequestException', 'Domain name is required');
+    const type = input.endpointConfiguration?.types?.[0] ?? 'EDGE';
+    if (type !== 'REGIONAL' && type !== 'PRIVATE') {
+      throw awsError(
+        'BadRequestException',
+        `The fake cloud models REGIONAL and PRIVATE domain names, not ${type}`,
+      );
+    }
+    // certificateArn is for edge-optimized and private domains; regionalCertificateArn for regional.
+    const certificateArn = type === 'PRIVATE' ? input.certificateArn : input.regionalCertificateArn;
+    if (type === 'REGIONAL' && input.certificateArn) {
+      throw awsError(
+        'BadRequestException',
+        'A REGIONAL domain name takes regionalCertificateArn, not certificateArn',
+      );
+    }
+    if (
+      type === 'REGIONAL' &&
+      this.domains.some((d) => d.region === region && d.domainName === name && d.type !== 'PRIVATE')
+    ) {
+      throw awsError('BadRequestException', 'The domain name you provided already exists.');
+    }
+    if (input.policy !== undefined) {
+      if (type !== 'PRIVATE')
+        throw awsError('BadRequestException', 'A policy is only supported for PRIVATE domain names');
+      try {
+        JSON.parse(input.policy);
+      } catch {
+        throw awsError('BadRequestException', 'Invalid policy document');
+      }
+    }
+    this.checkCertificate(region, certificateArn, name, type);
+    this.throttle(region, 'CreateDomainName');
+    const id = this.id('').slice(0, 8);
+    const d: CustomDomain = {
+      region,
+      domainName: name,
+      type,
+      certificateArn: certificateArn!,
+      securityPolicy: input.securityPolicy ?? 'TLS_1_2',
+      tags: { ...input.tags },
+      availableAt: this.now() + this.delay('apigw.domain'),
+      mappings: new Map(),
+      ...(type === 'PRIVATE'
+        ? {
+            domainNameId: id,
+            domainNameArn: `arn:aws:apigateway:${region}:${this.cloud.account}:/domainnames/${name}+${id}`,
+            policy: input.policy,
+          }
+        : {
+            domainNameArn: `arn:aws:apigateway:${region}::/domainnames/${name}`,
+            regionalDomainName: `d-${id.slice(0, 10)}.execute-api.${region}.amazonaws.com`,
+          }),
+    };
+    this.domains.push(d);
+    return this.view(d);
+  }
+
+  GetDomainName(region: string, input: { domainName?: string; domainNameId?: string }) {
+    return this.view(this.find(region, input.domainName, input.domainNameId));
+  }
+
+  /** resourceOwner SELF (the default) lists this account's domains; OTHER_ACCOUNTS the shared ones (none here). */
+  GetDomainNames(region: string, input: { position?: string; limit?: number; resourceOwner?: string }) {
+    const all =
+      input.resourceOwner === 'OTHER_ACCOUNTS' ? [] : this.domains.filter((d) => d.region === region);
+    const start = input.position ? Number(input.position) : 0;
+    const limit = Math.min(input.limit ?? 25, 500);
+    const next = start + limit < all.length ? String(start + limit) : undefined;
+    return { items: all.slice(start, start + limit).map((d) => this.view(d)), position: next };
+  }
+
+  /** replace /regionalCertificateArn, /certificateArn or /policy: what drctl changes in place. */
+  UpdateDomainName(
+    region: string,
+    input: {
+      domainName?: string;
+      domainNameId?: string;
+      patchOperations?: Array<{ op?: string; path?: string; value?: string }>;
+    },
+  ) {
+    const d = this.find(region, input.domainName, input.domainNameId);
+    const ops = input.patchOperations ?? [];
+    for (const p of ops) {
+      const ok =
+        p.op === 'replace' &&
+        ((p.path === '/regionalCertificateArn' && d.type === 'REGIONAL') ||
+          (p.path === '/certificateArn' && d.type === 'PRIVATE') ||
+          (p.path === '/policy' && d.type === 'PRIVATE'));
+      if (!ok) throw awsError('BadRequestException', `Invalid patch operation ${p.op} ${p.path}`);
+      if (p.path === '/policy') JSON.parse(p.value ?? '{}');
+      else this.checkCertificate(region, p.value, d.domainName, d.type);
+    }
+    this.throttle(region, 'UpdateDomainName');
+    for (const p of ops) {
+      if (p.path === '/policy') d.policy = p.value;
+      else d.certificateArn = p.value!;
+    }
+    return this.view(d);
+  }
+
+  DeleteDomainName(region: string, input: { domainName?: string; domainNameId?: string }) {
+    const d = this.find(region, input.domainName, input.domainNameId);
+    const associated = this.associations.filter((a) => a.domainNameArn === d.domainNameArn);
+    if (associated.length) {
+      throw awsError(
+        'BadRequestException',
+        `Domain name ${d.domainNameArn} still has domain name access associations: ${associated.map((a) => a.arn).join(', ')}`,
+      );
+    }
+    this.throttle(region, 'DeleteDomainName');
+    this.domains.splice(this.domains.indexOf(d), 1);
+    return {};
+  }
+
+  // ---- base path mappings --------------------------------------------------------------------
+  CreateBasePathMapping(
+    region: string,
+    input: {
+      domainName?: string;
+      domainNameId?: string;
+      basePath?: string;
+      restApiId?: string;
+      stage?: string;
+    },
+  ) {
+    const d = this.find(region, input.domainName, input.domainNameId);
+    const api = this.apis.region(region).restApis.get(input.restApiId ?? '');
+    if (!api) throw awsError('BadRequestException', 'Invalid REST API identifier specified');
+    if (input.stage && !this.apis.region(region).stages.get(api.id)?.has(input.stage)) {
+      throw awsError('BadRequestException', 'Invalid stage identifier specified');
+    }
+    if (d.type === 'PRIVATE' && !api.endpointTypes.includes('PRIVATE')) {
+      throw awsError(
+        'BadRequestException',
+        'Only PRIVATE REST APIs can be mapped to a private custom domain name',
+      );
+    }
+    const basePath = input.basePath ?? '(none)';
+    if (d.mappings.has(basePath)) {
+      throw awsError('ConflictException', 'Base path already exists for this domain name', 409);
+    }
+    const m = { basePath, restApiId: api.id, stage: input.stage ?? '' };
+    d.mappings.set(basePath, m);
+    return { ...m };
+  }
+
+  GetBasePathMappings(region: string, input: { domainName?: string; domainNameId?: string }) {
+    const d = this.find(region, input.domainName, input.domainNameId);
+    return { items: [...d.mappings.values()].map((m) => ({ ...m })) };
+  }
+
+  DeleteBasePathMapping(
+    region: string,
+    input: { domainName?: string; domainNameId?: string; basePath?: string },
+  ) {
+    const d = this.find(region, input.domainName, input.domainNameId);
+    if (!d.mappings.delete(input.basePath ?? '')) {
+      throw awsError('NotFoundException', 'Invalid base path mapping identifier specified', 404);
+    }
+    return {};
+  }
+
+  // ---- domain name access associations -------------------------------------------------------
+  CreateDomainNameAccessAssociation(
+    region: string,
+    input: {
+      domainNameArn?: string;
+      accessAssociationSourceType?: string;
+      accessAssociationSource?: string;
+      tags?: Tags;
+    },
+  ) {
+    const d = this.domains.find((x) => x.region === region && x.domainNameArn === input.domainNameArn);
+    if (!d || d.type !== 'PRIVATE') {
+      throw awsError('NotFoundException', `Invalid domain name ARN ${input.domainNameArn}`, 404);
+    }
+    if (input.accessAssociationSourceType !== 'VPCE') {
+      throw awsError('BadRequestException', 'accessAssociationSourceType must be VPCE');
+    }
+    const source = input.accessAssociationSource ?? '';
+    let endpointKnown = true;
+    try {
+      const e = this.cloud.model(FakeEc2Endpoints).endpoint(region, source);
+      endpointKnown = !!e && e.state(this.now()) !== 'deleted' && e.state(this.now()) !== 'deleting';
+    } catch {
+      endpointKnown = /^vpce-[0-9a-f]+$/.test(source); // no endpoint model registered
+    }
+    if (!endpointKnown) throw awsError('BadRequestException', `Invalid VPC endpoint ${source}`);
+    const arn = `arn:aws:apigateway:${region}:${this.cloud.account}:/domainnameaccessassociations/domainname/${d.domainName}+${d.domainNameId}/vpcesource/${source}`;
+    if (this.associations.some((a) => a.arn === arn)) {
+      throw awsError('ConflictException', `Domain name access association ${arn} already exists`, 409);
+    }
+    const a: AccessAssociation = {
+      region,
+      arn,
+      domainNameArn: d.domainNameArn,
+      sourceType: 'VPCE',
+      source,
+      tags: { ...input.tags },
+    };
+    this.associations.push(a);
+    return this.viewAssociation(a);
+  }
+
+  GetDomainNameAccessAssociations(region: string, input: { resourceOwner?: string }) {
+    const items =
+      input.resourceOwner === 'OTHER_ACCOUNTS' ? [] : this.associations.filter((a) => a.region === region);
+    return { items: items.map((a) => this.viewAssociation(a)) };
+  }
+
+  DeleteDomainNameAccessAssociation(region: string, input: { domainNameAccessAssociationArn?: string }) {
+    const i = this.associations.findIndex(
+      (a) => a.region === region && a.arn === input.domainNameAccessAssociationArn,
+    );
+    if (i < 0) throw awsError('NotFoundException', 'Invalid domain name access association identifier', 404);
+    this.associations.splice(i, 1);
+    return {};
+  }
+
+  private viewAssociation(a: AccessAssociation) {
+    return {
+      domainNameAccessAssociationArn: a.arn,
+      domainNameArn: a.domainNameArn,
+      accessAssociationSourceType: a.sourceType,
+      accessAssociationSource: a.source,
+      tags: { ...a.tags },
+    };
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const d of this.domains) {
+      const id = d.type === 'PRIVATE' ? `${d.domainName}+${d.domainNameId}` : d.domainName;
+      out.push(`apigateway/${d.region}/domain-name/${id}(${d.type})`);
+      for (const m of d.mappings.values()) {
+        out.push(`apigateway/${d.region}/base-path-mapping/${id}/${m.basePath}(${m.restApiId}/${m.stage})`);
+      }
+    }
+    for (const a of this.associations) {
+      out.push(`apigateway/${a.region}/domain-name-access-association/${a.arn.split('/domainname/').pop()}`);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,518 @@
+import { FakeService } from './cloud.js';
+import { FakeEc2Endpoints } from './ec2-endpoints.js';
+import { awsError } from './errors.js';
+
+// API Gateway (REST, v1), per region: REST APIs, deployments, stages and tags (the `api` step's).
+// Custom domains live in apigateway-domains.ts, a second model on APIGatewayClient; it reaches
+// these APIs through cloud.model(FakeApiGateway), blocks DeleteRestApi with the
+// 'apigateway-restapi' dependency probe, and can make its ARNs taggable with addTagResolver().
+// Behaviours modelled, each from aws-facts.md §5 or delays.md:
+// - ImportRestApi / CreateRestApi make a new API on every call, even with the same name (no token).
+// - The API's name and description come from the definition's info.title / info.description.
+// - x-amazon-apigateway-endpoint-configuration is read at the top level of a Swagger 2.0 document
+//   and only inside servers[] of an OpenAPI 3 one (aws/serverless-application-model#2396).
+// - x-amazon-apigateway-policy is applied, its `execute-api:/*` shorthand expanded to the API's ARN.
+// - GetRestApi returns `policy` as an escaped JSON string ({\"Version\":...}), as the real service
+//   does (terraform-provider-aws internal/service/apigateway/rest_api.go unquotes it).
+// - CreateDeployment is refused for an API without methods, a method without integration, and a
+//   PRIVATE API without a resource policy.
+// - Control-plane quotas per account and region ([S19]): ImportRestApi/CreateRestApi/PutRestApi
+//   1 per 3 s, CreateDeployment 1 per 5 s, DeleteRestApi and Create/Update/DeleteDomainName 1 per
+//   30 s: a faster call gets TooManyRequestsException (429) and does nothing.
+
+type Json = any;
+type Tags = Record<string, string>;
+
+export interface ApiMethod {
+  path: string;
+  httpMethod: string;
+  integrationType: string | undefined;
+}
+
+export interface RestApi {
+  id: string;
+  name: string;
+  description: string | undefined;
+  createdDate: Date;
+  endpointTypes: string[];
+  vpcEndpointIds: string[];
+  /** The unescaped JSON policy text, shorthand expanded; undefined when none. */
+  policy: string | undefined;
+  tags: Tags;
+  methods: ApiMethod[];
+  rootResourceId: string;
+  disableExecuteApiEndpoint: boolean;
+  /** The definition as imported or last put (parsed). */
+  definition: Json;
+}
+
+export interface Deployment {
+  id: string;
+  description: string | undefined;
+  createdDate: Date;
+}
+
+export interface Stage {
+  stageName: string;
+  deploymentId: string;
+  description: string | undefined;
+  variables: Record<string, string>;
+  createdDate: Date;
+  lastUpdatedDate: Date;
+  tags: Tags;
+}
+
+export class ApiGatewayRegion {
+  readonly restApis = new Map<string, RestApi>();
+  /** restApiId -> deployment id -> deployment. */
+  readonly deployments = new Map<string, Map<string, Deployment>>();
+  /** restApiId -> stage name -> stage. */
+  readonly stages = new Map<string, Map<string, Stage>>();
+  /** Per-command time of the last accepted call, for the control-plane quotas. */
+  readonly lastAccepted = new Map<string, number>();
+  constructor(readonly name: string) {}
+}
+
+const QUOTA_INTERVAL_MS: Record<string, number> = {
+  ImportRestApi: 3_000,
+  CreateRestApi: 3_000,
+  PutRestApi: 3_000,
+  CreateDeployment: 5_000,
+  DeleteRestApi: 30_000,
+  CreateDomainName: 30_000,
+  UpdateDomainName: 30_000,
+  DeleteDomainName: 30_000,
+};
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch']);
+
+export class FakeApiGateway extends FakeService {
+  readonly service = 'apigateway';
+  private readonly regions = new Map<string, ApiGatewayRegion>();
+
+  region(name: string): ApiGatewayRegion {
+    let r = this.regions.get(name);
+    if (!r) this.regions.set(name, (r = new ApiGatewayRegion(name)));
+    return r;
+  }
+
+  /** API Gateway ids are 10 lowercase letters and digits. */
+  private apiId(): string {
+    const unique = this.id('').slice(4, 8);
+    const random = Math.floor(this.cloud.random() * 36 ** 6)
+      .toString(36)
+      .padStart(6, '0');
+    return `${unique}${random}`;
+  }
+
+  /**
+   * Refuse a call that comes sooner than its quota allows; remember the accepted ones. Public so
+   * the custom-domain model can apply the DomainName quotas listed above.
+   */
+  throttle(region: string, command: string): void {
+    const interval = QUOTA_INTERVAL_MS[command];
+    if (interval === undefined) return;
+    const r = this.region(region);
+    const last = r.lastAccepted.get(command);
+    if (last !== undefined && this.now() - last < interval) {
+      throw awsError('TooManyRequestsException', 'Too Many Requests', 429);
+    }
+    r.lastAccepted.set(command, this.now());
+  }
+
+  protected api(region: string, restApiId: string): RestApi {
+    const api = this.region(region).restApis.get(restApiId);
+    if (!api) {
+      throw awsError(
+        'NotFoundException',
+        `Invalid API identifier specified ${this.cloud.account}:${restApiId}`,
+        404,
+      );
+    }
+    return api;
+  }
+
+  restApiArn(region: string, restApiId: string): string {
+    return `arn:aws:apigateway:${region}::/restapis/${restApiId}`;
+  }
+
+  // ---- REST APIs (api step) ------------------------------------------------------------------
+  ImportRestApi(
+    region: string,
+    input: { body?: Uint8Array | string; parameters?: Record<string, string>; failOnWarnings?: boolean },
+  ) {
+    const doc = parseDefinition(input.body);
+    const fromBody = endpointConfigurationOf(doc);
+    const types = [input.parameters?.endpointConfigurationTypes ?? fromBody.types?.[0] ?? 'EDGE'];
+    if (!['EDGE', 'REGIONAL', 'PRIVATE'].includes(types[0]!)) {
+      throw awsError('BadRequestException', `Invalid endpoint configuration type: ${types[0]}`);
+    }
+    const vpcEndpointIds = fromBody.vpcEndpointIds ?? [];
+    if (vpcEndpointIds.length && types[0] !== 'PRIVATE') {
+      throw awsError('BadRequestException', 'VPC endpoint IDs can only be specified for PRIVATE APIs.');
+    }
+    vpcEndpointIds.forEach((v) => this.checkVpcEndpoint(region, v));
+    this.throttle(region, 'ImportRestApi');
+    const id = this.apiId();
+    const api: RestApi = {
+      id,
+      name: String(doc.info.title),
+      description: doc.info.description === undefined ? undefined : String(doc.info.description),
+      createdDate: new Date(this.now()),
+      endpointTypes: types,
+      vpcEndpointIds: [...new Set(vpcEndpointIds)],
+      policy: undefined,
+      tags: {},
+      methods: methodsOf(doc),
+      rootResourceId: this.id('').slice(0, 10),
+      disableExecuteApiEndpoint: false,
+      definition: doc,
+    };
+    const policy = doc['x-amazon-apigateway-policy'];
+    if (policy !== undefined) api.policy = this.expandPolicy(region, id, policy);
+    this.region(region).restApis.set(id, api);
+    return this.describeApi(region, api);
+  }
+
+  /** mode overwrite replaces the definition (and what its extensions set); merge adds to it. */
+  PutRestApi(
+    region: string,
+    input: { restApiId: string; mode?: string; body?: Uint8Array | string; failOnWarnings?: boolean },
+  ) {
+    const api = this.api(region, input.restApiId);
+    const doc = parseDefinition(input.body);
+    this.throttle(region, 'PutRestApi');
+    const methods = methodsOf(doc);
+    if (input.mode === 'overwrite') {
+      api.methods = methods;
+      api.definition = doc;
+    } else {
+      const key = (m: ApiMethod) => `${m.httpMethod} ${m.path}`;
+      const kept = api.methods.filter((m) => !methods.some((n) => key(n) === key(m)));
+      api.methods = [...kept, ...methods];
+    }
+    if (doc.info?.description !== undefined) api.description = String(doc.info.description);
+    const policy = doc['x-amazon-apigateway-policy'];
+    if (policy !== undefined) api.policy = this.expandPolicy(region, api.id, policy);
+    const ids = endpointConfigurationOf(doc).vpcEndpointIds;
+    if (ids) {
+      ids.forEach((v) => this.checkVpcEndpoint(region, v));
+      api.vpcEndpointIds = [...new Set(ids)];
+    }
+    return this.describeApi(region, api);
+  }
+
+  GetRestApis(region: string, input: { limit?: number; position?: string }) {
+    const all = [...this.region(region).restApis.values()].sort(
+      (a, b) => a.createdDate.getTime() - b.createdDate.getTime() || a.id.localeCompare(b.id),
+    );
+    const limit = Math.min(input.limit ?? 25, 500);
+    const start = input.position ? Number(input.position) : 0;
+    const page = all.slice(start, start + limit);
+    const next = start + limit < all.length ? String(start + limit) : undefined;
+    return { items: page.map((a) => this.describeApi(region, a)), position: next };
+  }
+
+  GetRestApi(region: string, input: { restApiId: string }) {
+    return this.describeApi(region, this.api(region, input.restApiId));
+  }
+
+  /**
+   * The patch operations drctl sends: replace /policy, add or remove
+   * /endpointConfiguration/vpcEndpointIds (replace is not supported there), replace /name and
+   * /description.
+   */
+  UpdateRestApi(
+    region: string,
+    input: { restApiId: string; patchOperations?: Array<{ op?: string; path?: string; value?: string }> },
+  ) {
+    const api = this.api(region, input.restApiId);
+    for (const p of input.patchOperations ?? []) {
+      if (p.path === '/policy' && p.op === 'replace') {
+        api.policy = p.value ? this.expandPolicy(region, api.id, JSON.parse(p.value)) : undefined;
+      } else if (p.path === '/endpointConfiguration/vpcEndpointIds') {
+        if (!api.endpointTypes.includes('PRIVATE')) {
+          throw awsError('BadRequestException', 'VPC endpoint IDs can only be set on PRIVATE APIs.');
+        }
+        if (p.op === 'add') {
+          this.checkVpcEndpoint(region, p.value ?? '');
+          if (!api.vpcEndpointIds.includes(p.value!)) api.vpcEndpointIds.push(p.value!);
+        } else if (p.op === 'remove') {
+          api.vpcEndpointIds = api.vpcEndpointIds.filter((v) => v !== p.value);
+        } else {
+          throw awsError(
+            'BadRequestException',
+            `Invalid patch operation specified. Must be one of: [add, remove]`,
+          );
+        }
+      } else if (p.path === '/name' && p.op === 'replace') {
+        api.name = p.value ?? '';
+      } else if (p.path === '/description' && p.op === 'replace') {
+        api.description = p.value;
+      } else {
+        throw awsError('BadRequestException', `Invalid patch path ${p.path} for op ${p.op}`);
+      }
+    }
+    return this.describeApi(region, api);
+  }
+
+  DeleteRestApi(region: string, input: { restApiId: string }) {
+    const r = this.region(region);
+    this.api(region, input.restApiId);
+    // e.g. a base path mapping of a custom domain (the domain model registers this probe).
+    const users = this.cloud.dependents('apigateway-restapi', input.restApiId, region);
+    if (users.length) {
+      throw awsError(
+        'BadRequestException',
+        `Cannot delete REST API ${input.restApiId}: it is still referenced by ${users.join(', ')}`,
+      );
+    }
+    this.throttle(region, 'DeleteRestApi');
+    r.restApis.delete(input.restApiId);
+    r.deployments.delete(input.restApiId);
+    r.stages.delete(input.restApiId);
+    return {};
+  }
+
+  // ---- deployments and stages (api step) -----------------------------------------------------
+  CreateDeployment(
+    region: string,
+    input: {
+      restApiId: string;
+      stageName?: string;
+      description?: string;
+      variables?: Record<string, string>;
+    },
+  ) {
+    const r = this.region(region);
+    const api = this.api(region, input.restApiId);
+    if (api.methods.length === 0) {
+      throw awsError('BadRequestException', "The REST API doesn't contain any methods");
+    }
+    const bare = api.methods.find((m) => !m.integrationType);
+    if (bare) {
+      throw awsError(
+        'BadRequestException',
+        `No integration defined for method ${bare.httpMethod} ${bare.path}`,
+      );
+    }
+    if (api.endpointTypes.includes('PRIVATE') && !api.policy) {
+      throw awsError('BadRequestException', "Private REST API doesn't have a resource policy attached to it");
+    }
+    this.throttle(region, 'CreateDeployment');
+    const d: Deployment = {
+      id: this.id('').slice(0, 6),
+      description: input.description,
+      createdDate: new Date(this.now()),
+    };
+    const deployments = r.deployments.get(api.id) ?? new Map<string, Deployment>();
+    deployments.set(d.id, d);
+    r.deployments.set(api.id, deployments);
+    if (input.stageName) {
+      const stages = r.stages.get(api.id) ?? new Map<string, Stage>();
+      const existing = stages.get(input.stageName);
+      if (existing) {
+        existing.deploymentId = d.id;
+        existing.lastUpdatedDate = new Date(this.now());
+        Object.assign(existing.variables, input.variables ?? {});
+      } else {
+        stages.set(input.stageName, {
+          stageName: input.stageName,
+          deploymentId: d.id,
+          description: undefined,
+          variables: { ...input.variables },
+          createdDate: new Date(this.now()),
+          lastUpdatedDate: new Date(this.now()),
+          tags: {},
+        });
+      }
+      r.stages.set(api.id, stages);
+    }
+    return { id: d.id, description: d.description, createdDate: d.createdDate };
+  }
+
+  GetDeployments(region: string, input: { restApiId: string }) {
+    this.api(region, input.restApiId);
+    const items = [...(this.region(region).deployments.get(input.restApiId)?.values() ?? [])];
+    return { items: items.map((d) => ({ ...d })) };
+  }
+
+  GetStages(region: string, input: { restApiId: string; deploymentId?: string }) {
+    this.api(region, input.restApiId);
+    const items = [...(this.region(region).stages.get(input.restApiId)?.values() ?? [])]
+      .filter((s) => !input.deploymentId || s.deploymentId === input.deploymentId)
+      .map((s) => this.describeStage(s));
+    return { item: items };
+  }
+
+  GetStage(region: string, input: { restApiId: string; stageName: string }) {
+    this.api(region, input.restApiId);
+    const s = this.region(region).stages.get(input.restApiId)?.get(input.stageName);
+    if (!s) throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+    return this.describeStage(s);
+  }
+
+  // ---- tags (shared by every taggable API Gateway resource) ------------------------------------
+  TagResource(region: string, input: { resourceArn: string; tags?: Tags }) {
+    Object.assign(this.tagsOf(region, input.resourceArn), input.tags ?? {});
+    return {};
+  }
+
+  UntagResource(region: string, input: { resourceArn: string; tagKeys?: string[] }) {
+    const tags = this.tagsOf(region, input.resourceArn);
+    for (const k of input.tagKeys ?? []) delete tags[k];
+    return {};
+  }
+
+  GetTags(region: string, input: { resourceArn: string }) {
+    return { tags: { ...this.tagsOf(region, input.resourceArn) } };
+  }
+
+  private readonly tagResolvers: Array<(region: string, path: string) => Tags | undefined> = [];
+
+  /**
+   * Lets another model serving APIGatewayClient (custom domains: /domainnames/...) make its resources
+   * taggable through TagResource/UntagResource/GetTags: return the live tag map, or undefined.
+   */
+  addTagResolver(resolve: (region: string, path: string) => Tags | undefined): void {
+    this.tagResolvers.push(resolve);
+  }
+
+  /** The live tag map of the resource an ARN names (arn:aws:apigateway:<region>::/restapis/<id>...). */
+  protected tagsOf(region: string, arn: string): Tags {
+    const path = /^arn:aws:apigateway:([a-z0-9-]+)::(\/.*)$/.exec(arn);
+    if (!path || path[1] !== region) {
+      throw awsError('BadRequestException', `Invalid ARN specified in the request: ${arn}`);
+    }
+    const stage = /^\/restapis\/([a-z0-9]+)\/stages\/([^/]+)$/.exec(path[2]!);
+    if (stage) {
+      this.api(region, stage[1]!);
+      const s = this.region(region).stages.get(stage[1]!)?.get(stage[2]!);
+      if (!s) throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+      return s.tags;
+    }
+    const rest = /^\/restapis\/([a-z0-9]+)$/.exec(path[2]!);
+    if (rest) return this.api(region, rest[1]!).tags;
+    for (const resolve of this.tagResolvers) {
+      const tags = resolve(region, path[2]!);
+      if (tags) return tags;
+    }
+    throw awsError('NotFoundException', `Invalid resource identifier specified ${arn}`, 404);
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+  protected describeApi(_region: string, api: RestApi) {
+    return {
+      id: api.id,
+      name: api.name,
+      description: api.description,
+      createdDate: api.createdDate,
+      apiKeySource: 'HEADER',
+      endpointConfiguration: {
+        types: [...api.endpointTypes],
+        ...(api.endpointTypes.includes('PRIVATE') ? { vpcEndpointIds: [...api.vpcEndpointIds] } : {}),
+      },
+      // The real service returns the policy JSON with its quotes backslash-escaped.
+      policy: api.policy === undefined ? undefined : JSON.stringify(api.policy).slice(1, -1),
+      tags: { ...api.tags },
+      rootResourceId: api.rootResourceId,
+      disableExecuteApiEndpoint: api.disableExecuteApiEndpoint,
+      warnings: [],
+    };
+  }
+
+  private describeStage(s: Stage) {
+    return {
+      stageName: s.stageName,
+      deploymentId: s.deploymentId,
+      description: s.description,
+      variables: { ...s.variables },
+      createdDate: s.createdDate,
+      lastUpdatedDate: s.lastUpdatedDate,
+      tags: { ...s.tags },
+    };
+  }
+
+  /** `execute-api:/*` in a Resource becomes arn:aws:execute-api:<region>:<account>:<api-id>/*. */
+  private expandPolicy(region: string, restApiId: string, policy: Json): string {
+    const doc: Json = typeof policy === 'string' ? JSON.parse(policy) : policy;
+    const expand = (r: string) =>
+      r.startsWith('execute-api:/')
+        ? `arn:aws:execute-api:${region}:${this.cloud.account}:${restApiId}/${r.slice('execute-api:/'.length)}`
+        : r;
+    for (const st of [doc.Statement ?? []].flat<Json[]>()) {
+      if (typeof st.Resource === 'string') st.Resource = expand(st.Resource);
+      else if (Array.isArray(st.Resource)) st.Resource = st.Resource.map(expand);
+    }
+    return JSON.stringify(doc);
+  }
+
+  /** An associated endpoint must exist, be an execute-api interface endpoint, and not be deleted. */
+  private checkVpcEndpoint(region: string, vpcEndpointId: string): void {
+    let ok = true;
+    try {
+      const e = this.cloud.model(FakeEc2Endpoints).endpoint(region, vpcEndpointId);
+      ok =
+        !!e &&
+        e.ServiceName.endsWith('.execute-api') &&
+        !['deleting', 'deleted'].includes(e.state(this.now()));
+    } catch {
+      ok = true; // no endpoint model registered: nothing to check against
+    }
+    if (!ok) throw awsError('BadRequestException', `Invalid VPC endpoint id ${vpcEndpointId}`);
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const [name, r] of this.regions) {
+      for (const a of r.restApis.values()) out.push(`apigateway/${name}/restapi/${a.id}(${a.name})`);
+      for (const [apiId, stages] of r.stages) {
+        for (const s of stages.values()) out.push(`apigateway/${name}/stage/${apiId}/${s.stageName}`);
+      }
+    }
+    return out;
+  }
+}
+
+function parseDefinition(body: Uint8Array | string | undefined): Json {
+  if (body === undefined) throw awsError('BadRequestException', 'Request body is required');
+  const text = typeof body === 'string' ? body : new TextDecoder().decode(body);
+  let doc: Json;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    // The real service also takes YAML; drctl sends JSON, so the fake does not parse YAML.
+    throw awsError('BadRequestException', 'Invalid OpenAPI input: the fake cloud reads JSON only');
+  }
+  const swagger2 = doc?.swagger === '2.0';
+  const oas3 = typeof doc?.openapi === 'string' && doc.openapi.startsWith('3.');
+  if (!swagger2 && !oas3) {
+    throw awsError('BadRequestException', 'Invalid OpenAPI input: expected swagger 2.0 or openapi 3.x');
+  }
+  if (!doc.info?.title)
+    throw awsError('BadRequestException', 'Invalid OpenAPI input: info.title is required');
+  return doc;
+}
+
+/** Where API Gateway reads the extension: top level in Swagger 2.0, servers[] in OpenAPI 3. */
+function endpointConfigurationOf(doc: Json): { types?: string[]; vpcEndpointIds?: string[] } {
+  const ext = 'x-amazon-apigateway-endpoint-configuration';
+  const found: Json =
+    doc.swagger === '2.0' ? doc[ext] : ((doc.servers ?? []) as Json[]).find((s: Json) => s?.[ext])?.[ext];
+  return found ?? {};
+}
+
+function methodsOf(doc: Json): ApiMethod[] {
+  const out: ApiMethod[] = [];
+  for (const [path, item] of Object.entries<Json>(doc.paths ?? {})) {
+    for (const [verb, op] of Object.entries<Json>(item ?? {})) {
+      if (!HTTP_METHODS.has(verb)) continue;
+      out.push({
+        path,
+        httpMethod: verb.toUpperCase(),
+        integrationType: op?.['x-amazon-apigateway-integration']?.type as string | undefined,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,422 @@
+import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { awsError } from './errors.js';
+
+export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
+type Statistic = 'SampleCount' | 'Average' | 'Sum' | 'Minimum' | 'Maximum';
+
+export interface Dimension {
+  Name: string;
+  Value: string;
+}
+
+export interface Datapoint {
+  t: number;
+  value: number;
+}
+
+/** What an alarm (or a Route 53 health check's copy of it) evaluates. */
+export interface MetricAlarmConfig {
+  Namespace: string;
+  MetricName: string;
+  Dimensions: Dimension[];
+  Statistic?: Statistic;
+  ExtendedStatistic?: string;
+  Period: number;
+  EvaluationPeriods: number;
+  DatapointsToAlarm?: number;
+  Threshold: number;
+  ComparisonOperator: string;
+  TreatMissingData?: TreatMissingData;
+}
+
+export interface MetricAlarm extends MetricAlarmConfig {
+  AlarmName: string;
+  AlarmArn: string;
+  region: string;
+  AlarmDescription?: string;
+  ActionsEnabled: boolean;
+  tags: Record<string, string>;
+  createdAt: number;
+  /** SetAlarmState: holds until the next evaluation, then the data decides again. */
+  forced?: { state: AlarmState; reason: string; at: number };
+}
+
+const STATISTICS = new Set(['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum']);
+const OPERATORS = new Set([
+  'GreaterThanOrEqualToThreshold',
+  'GreaterThanThreshold',
+  'LessThanThreshold',
+  'LessThanOrEqualToThreshold',
+]);
+const MISSING = new Set(['breaching', 'notBreaching', 'ignore', 'missing']);
+const EVALUATION_MS = 60_000;
+
+export const metricKey = (region: string, namespace: string, name: string, dims: Dimension[]) =>
+  [
+    region,
+    namespace,
+    name,
+    ...[...dims].sort((a, b) => a.Name.localeCompare(b.Name)).map((d) => `${d.Name}=${d.Value}`),
+  ].join('|');
+
+function aggregate(stat: Statistic, values: number[]): number {
+  switch (stat) {
+    case 'SampleCount':
+      return values.length;
+    case 'Sum':
+      return values.reduce((a, b) => a + b, 0);
+    case 'Average':
+      return values.reduce((a, b) => a + b, 0) / values.length;
+    case 'Minimum':
+      return Math.min(...values);
+    case 'Maximum':
+      return Math.max(...values);
+  }
+}
+
+function breaches(op: string, value: number, threshold: number): boolean {
+  switch (op) {
+    case 'GreaterThanOrEqualToThreshold':
+      return value >= threshold;
+    case 'GreaterThanThreshold':
+      return value > threshold;
+    case 'LessThanThreshold':
+      return value < threshold;
+    default:
+      return value <= threshold;
+  }
+}
+
+/**
+ * CloudWatch metrics and metric alarms. Metric data comes from PutMetricData and from the canary
+ * model (its runs publish CloudWatchSynthetics metrics). An alarm's state is a function of that
+ * data: evaluated once a minute on the data seen 'alarm.react' late (delays.md row 10), with
+ * TreatMissingData deciding empty periods. SetAlarmState holds only until the next evaluation
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html).
+ */
+export class FakeCloudWatch extends FakeService {
+  readonly service = 'cloudwatch';
+  readonly metrics = new Map<string, Datapoint[]>();
+  private readonly alarms = new Map<string, Map<string, MetricAlarm>>();
+  private readonly sources: Array<() => void> = [];
+
+  /** Lazily producing models (the canary's runs) publish everything due up to now before a read. */
+  addMetricSource(settle: () => void): void {
+    if (!this.sources.includes(settle)) this.sources.push(settle);
+  }
+
+  private settle(): void {
+    for (const s of this.sources) s();
+  }
+
+  publish(
+    region: string,
+    namespace: string,
+    name: string,
+    dims: Dimension[],
+    value: number,
+    t = this.now(),
+  ): void {
+    const key = metricKey(region, namespace, name, dims);
+    const list = this.metrics.get(key) ?? [];
+    list.push({ t, value });
+    this.metrics.set(key, list);
+  }
+
+  /** Datapoints with from <= t < to. */
+  datapoints(
+    region: string,
+    namespace: string,
+    name: string,
+    dims: Dimension[],
+    from: number,
+    to: number,
+  ): Datapoint[] {
+    this.settle();
+    return (this.metrics.get(metricKey(region, namespace, name, dims)) ?? []).filter(
+      (d) => d.t >= from && d.t < to,
+    );
+  }
+
+  /**
+   * Evaluate an alarm configuration on the data of the `EvaluationPeriods` periods ending at
+   * `windowEnd`. `undefined` TreatMissingData (Route 53's reading of the data) reports no data at all
+   * as INSUFFICIENT_DATA.
+   */
+  evaluate(region: string, cfg: MetricAlarmConfig, windowEnd: number): { state: AlarmState; reason: string } {
+    const periodMs = cfg.Period * 1000;
+    const stat = cfg.Statistic ?? 'Average';
+    const treat = cfg.TreatMissingData ?? 'missing';
+    const periods: Array<number | undefined> = [];
+    for (let i = cfg.EvaluationPeriods - 1; i >= 0; i--) {
+      const to = windowEnd - i * periodMs;
+      const values = this.datapoints(
+        region,
+        cfg.Namespace,
+        cfg.MetricName,
+        cfg.Dimensions,
+        to - periodMs,
+        to,
+      ).map((d) => d.value);
+      periods.push(values.length ? aggregate(stat, values) : undefined);
+    }
+    const present = periods.filter((p): p is number => p !== undefined);
+    if (present.length === 0) {
+      if (treat === 'breaching')
+        return { state: 'ALARM', reason: 'no datapoints were received (treated as breaching)' };
+      if (treat === 'notBreaching')
+        return { state: 'OK', reason: 'no datapoints were received (treated as not breaching)' };
+      return { state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: no datapoints were received' };
+    }
+    const breaching =
+      present.filter((v) => breaches(cfg.ComparisonOperator, v, cfg.Threshold)).length +
+      (treat === 'breaching' ? periods.length - present.length : 0);
+    const needed = cfg.DatapointsToAlarm ?? cfg.EvaluationPeriods;
+    const shown = `[${present.map((v) => v.toFixed(1)).join(', ')}]`;
+    return breaching >= needed
+      ? {
+          state: 'ALARM',
+          reason: `Threshold Crossed: ${breaching} datapoint(s) ${shown} crossed the threshold (${cfg.Threshold}).`,
+        }
+      : {
+          state: 'OK',
+          reason: `Threshold Crossed: datapoints ${shown} were not ${cfg.ComparisonOperator} the threshold (${cfg.Threshold}).`,
+        };
+  }
+
+  /** The alarm's state now: SetAlarmState until the next evaluation, else the data seen 'alarm.react' late. */
+  stateOf(a: MetricAlarm): { state: AlarmState; reason: string; at: number } {
+    const evaluatedAt = Math.floor(this.now() / EVALUATION_MS) * EVALUATION_MS;
+    if (a.forced && a.forced.at >= evaluatedAt) return a.forced;
+    if (evaluatedAt < a.createdAt)
+      return { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', at: a.createdAt };
+    // Alarm state lags the datapoint by 'alarm.react' on average: half a period of it is the
+    // wait for the next evaluation, the rest is ingestion delay.
+    const lagMs = Math.max(0, this.delay('alarm.react') - (a.Period * 1000) / 2);
+    return { ...this.evaluate(a.region, a, evaluatedAt - lagMs), at: evaluatedAt };
+  }
+
+  alarm(region: string, name: string): MetricAlarm | undefined {
+    return this.alarms.get(region)?.get(name);
+  }
+
+  private regionAlarms(region: string): Map<string, MetricAlarm> {
+    let m = this.alarms.get(region);
+    if (!m) this.alarms.set(region, (m = new Map()));
+    return m;
+  }
+
+  private describe(a: MetricAlarm) {
+    const s = this.stateOf(a);
+    return {
+      AlarmName: a.AlarmName,
+      AlarmArn: a.AlarmArn,
+      AlarmDescription: a.AlarmDescription,
+      ActionsEnabled: a.ActionsEnabled,
+      StateValue: s.state,
+      StateReason: s.reason,
+      StateUpdatedTimestamp: new Date(s.at),
+      MetricName: a.MetricName,
+      Namespace: a.Namespace,
+      Statistic: a.Statistic,
+      ExtendedStatistic: a.ExtendedStatistic,
+      Dimensions: a.Dimensions.map((d) => ({ ...d })),
+      Period: a.Period,
+      EvaluationPeriods: a.EvaluationPeriods,
+      DatapointsToAlarm: a.DatapointsToAlarm,
+      Threshold: a.Threshold,
+      ComparisonOperator: a.ComparisonOperator,
+      TreatMissingData: a.TreatMissingData,
+    };
+  }
+
+  PutMetricAlarm(
+    region: string,
+    input: Partial<MetricAlarmConfig> & {
+      AlarmName: string;
+      AlarmDescription?: string;
+      ActionsEnabled?: boolean;
+      Metrics?: unknown[];
+      Tags?: Array<{ Key: string; Value: string }>;
+    },
+  ) {
+    if (!input.AlarmName || input.AlarmName.length > 255) {
+      throw awsError('ValidationError', 'AlarmName must be 1 to 255 characters');
+    }
+    if (input.Metrics) throw awsError('InvalidParameterCombination', 'metric math alarms are not modelled');
+    if ((input.Statistic === undefined) === (input.ExtendedStatistic === undefined)) {
+      throw awsError(
+        'InvalidParameterCombination',
+        'Exactly one of Statistic and ExtendedStatistic must be specified.',
+      );
+    }
+    if (input.Statistic !== undefined && !STATISTICS.has(input.Statistic)) {
+      throw awsError('ValidationError', `Invalid Statistic ${input.Statistic}`);
+    }
+    const period = input.Period ?? 0;
+    if (![10, 20, 30].includes(period) && (period < 60 || period % 60 !== 0)) {
+      throw awsError('InvalidParameterValue', 'Period must be 10, 20, 30 or a multiple of 60.');
+    }
+    if (!input.EvaluationPeriods || input.EvaluationPeriods < 1) {
+      throw awsError('ValidationError', 'EvaluationPeriods must be at least 1');
+    }
+    if (!OPERATORS.has(input.ComparisonOperator ?? '')) {
+      throw awsError('ValidationError', `Invalid ComparisonOperator ${input.ComparisonOperator}`);
+    }
+    if (input.TreatMissingData !== undefined && !MISSING.has(input.TreatMissingData)) {
+      throw awsError('ValidationError', `Invalid TreatMissingData ${input.TreatMissingData}`);
+    }
+    if (!input.Namespace || !input.MetricName || input.Threshold === undefined) {
+      throw awsError('ValidationError', 'Namespace, MetricName and Threshold are required');
+    }
+    const alarms = this.regionAlarms(region);
+    const existing = alarms.get(input.AlarmName);
+    const alarm: MetricAlarm = {
+      AlarmName: input.AlarmName,
+      AlarmArn: `arn:aws:cloudwatch:${region}:${this.cloud.account}:alarm:${input.AlarmName}`,
+      region,
+      AlarmDescription: input.AlarmDescription,
+      ActionsEnabled: input.ActionsEnabled ?? true,
+      Namespace: input.Namespace,
+      MetricName: input.MetricName,
+      Dimensions: input.Dimensions ?? [],
+      Statistic: input.Statistic,
+      ExtendedStatistic: input.ExtendedStatistic,
+      Period: period,
+      EvaluationPeriods: input.EvaluationPeriods,
+      DatapointsToAlarm: input.DatapointsToAlarm,
+      Threshold: input.Threshold,
+      ComparisonOperator: input.ComparisonOperator!,
+      TreatMissingData: input.TreatMissingData,
+      // Tags given when updating an existing alarm are ignored (PutMetricAlarm, Tags).
+      tags: existing ? existing.tags : tagsToMap(input.Tags),
+      createdAt: existing?.createdAt ?? this.now(),
+    };
+    alarms.set(alarm.AlarmName, alarm);
+    return {};
+  }
+
+  DescribeAlarms(
+    region: string,
+    input: {
+      AlarmNames?: string[];
+      AlarmNamePrefix?: string;
+      StateValue?: AlarmState;
+      AlarmTypes?: string[];
+    },
+  ) {
+    if (input.AlarmNames && input.AlarmNamePrefix) {
+      throw awsError(
+        'InvalidParameterCombination',
+        'AlarmNames and AlarmNamePrefix cannot be used together.',
+      );
+    }
+    const MetricAlarms = [...this.regionAlarms(region).values()]
+      .filter((a) => !input.AlarmNames || input.AlarmNames.includes(a.AlarmName))
+      .filter((a) => !input.AlarmNamePrefix || a.AlarmName.startsWith(input.AlarmNamePrefix))
+      .sort((a, b) => a.AlarmName.localeCompare(b.AlarmName))
+      .map((a) => this.describe(a))
+      .filter((a) => !input.StateValue || a.StateValue === input.StateValue);
+    return { MetricAlarms, CompositeAlarms: [] };
+  }
+
+  DeleteAlarms(region: string, input: { AlarmNames: string[] }) {
+    const alarms = this.regionAlarms(region);
+    const missing = input.AlarmNames.filter((n) => !alarms.has(n));
+    if (missing.length) throw awsError('ResourceNotFound', `Alarm ${missing[0]} does not exist`, 404);
+    for (const n of input.AlarmNames) alarms.delete(n);
+    return {};
+  }
+
+  SetAlarmState(region: string, input: { AlarmName: string; StateValue: AlarmState; StateReason: string }) {
+    const a = this.alarm(region, input.AlarmName);
+    if (!a) throw awsError('ResourceNotFound', `Alarm ${input.AlarmName} does not exist`, 404);
+    if (!['OK', 'ALARM', 'INSUFFICIENT_DATA'].includes(input.StateValue)) {
+      throw awsError('InvalidFormat', `Invalid StateValue ${String(input.StateValue)}`);
+    }
+    a.forced = { state: input.StateValue, reason: input.StateReason, at: this.now() };
+    return {};
+  }
+
+  PutMetricData(
+    region: string,
+    input: {
+      Namespace: string;
+      MetricData: Array<{ MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date }>;
+    },
+  ) {
+    if (input.Namespace.startsWith('AWS/')) {
+      throw awsError('InvalidParameterValue', 'The value AWS/ for parameter Namespace is invalid.');
+    }
+    for (const m of input.MetricData) {
+      this.publish(
+        region,
+        input.Namespace,
+        m.MetricName,
+        m.Dimensions ?? [],
+        m.Value ?? 0,
+        m.Timestamp ? new Date(m.Timestamp).getTime() : this.now(),
+      );
+    }
+    return {};
+  }
+
+  GetMetricStatistics(
+    region: string,
+    input: {
+      Namespace: string;
+      MetricName: string;
+      Dimensions?: Dimension[];
+      StartTime: Date;
+      EndTime: Date;
+      Period: number;
+      Statistics: Statistic[];
+    },
+  ) {
+    const from = new Date(input.StartTime).getTime();
+    const to = new Date(input.EndTime).getTime();
+    const periodMs = input.Period * 1000;
+    const Datapoints = [];
+    for (let t = from; t < to; t += periodMs) {
+      const values = this.datapoints(
+        region,
+        input.Namespace,
+        input.MetricName,
+        input.Dimensions ?? [],
+        t,
+        Math.min(t + periodMs, to),
+      ).map((d) => d.value);
+      if (!values.length) continue;
+      Datapoints.push({
+        Timestamp: new Date(t),
+        ...Object.fromEntries(input.Statistics.map((s) => [s, aggregate(s, values)])),
+      });
+    }
+    return { Label: input.MetricName, Datapoints };
+  }
+
+  private byArn(arn: string): MetricAlarm {
+    for (const m of this.alarms.values()) {
+      for (const a of m.values()) if (a.AlarmArn === arn) return a;
+    }
+    throw awsError('ResourceNotFoundException', `${arn} not found`, 404);
+  }
+
+  TagResource(_region: string, input: { ResourceARN: string; Tags: Array<{ Key: string; Value: string }> }) {
+    Object.assign(this.byArn(input.ResourceARN).tags, tagsToMap(input.Tags));
+    return {};
+  }
+
+  ListTagsForResource(_region: string, input: { ResourceARN: string }) {
+    return { Tags: mapToTags(this.byArn(input.ResourceARN).tags) };
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const [region, m] of this.alarms) {
+      for (const a of m.values()) out.push(`cloudwatch/${region}/alarm/${a.AlarmName}`);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,315 @@
+import { FakeService, mapToTags } from './cloud.js';
+import { FakeEc2, type Filter, matchFilters, tagFilter, tagsFromSpec } from './ec2.js';
+import { awsError } from './errors.js';
+
+// Interface VPC endpoints (EC2), served beside FakeEc2 on EC2Client. Behaviours (aws-facts §6, delays.md §2):
+// - CreateVpcEndpoint returns at once in state `pending`; `available` after the `vpce.create` delay.
+// - ClientToken is idempotent per account and region: the same token with the same parameters
+//   returns the first endpoint (whatever its state), with other parameters IdempotentParameterMismatch.
+//   Without a token every call makes another endpoint.
+// - One ENI per subnet at creation, Description `VPC Endpoint Interface vpce-…`, in the endpoint's
+//   security groups: they block the subnets' and groups' deletion until released.
+// - Private DNS needs the VPC's enableDnsSupport and enableDnsHostnames, and only one endpoint per
+//   service and VPC can have it (the second gets InvalidParameter: conflicting DNS domain).
+// - Two subnets in one Availability Zone: DuplicateSubnetsInSameZone.
+// - States are reported in camelCase (`available`), not as the SDK's PascalCase enum
+//   (aws/aws-sdk-go-v2#2864).
+// - DeleteVpcEndpoints: `deleting` for the `vpce.delete` delay, then `deleted`; the ENIs go at that
+//   moment. Deleted endpoints stay visible in describes as `deleted` (terraform-provider-aws treats
+//   that state as not found). Unknown ids come back in `Unsuccessful`, not as an exception.
+
+export type VpcEndpointState = 'pending' | 'available' | 'deleting' | 'deleted';
+
+export class VpcEndpoint {
+  deleteRequestedAt: number | undefined;
+  constructor(
+    readonly VpcEndpointId: string,
+    readonly VpcId: string,
+    readonly ServiceName: string,
+    readonly SubnetIds: string[],
+    readonly SecurityGroupIds: string[],
+    readonly PrivateDnsEnabled: boolean,
+    readonly tags: Record<string, string>,
+    readonly createdAt: number,
+    readonly availableAt: number,
+    readonly deleteDelayMs: number,
+    readonly clientToken: string | undefined,
+    readonly NetworkInterfaceIds: string[],
+    readonly dnsSuffix: string,
+  ) {}
+
+  get deletedAt(): number | undefined {
+    return this.deleteRequestedAt === undefined ? undefined : this.deleteRequestedAt + this.deleteDelayMs;
+  }
+
+  state(now: number): VpcEndpointState {
+    if (this.deleteRequestedAt !== undefined) return now >= this.deletedAt! ? 'deleted' : 'deleting';
+    return now >= this.availableAt ? 'available' : 'pending';
+  }
+}
+
+export class FakeEc2Endpoints extends FakeService {
+  readonly service = 'ec2';
+  /** region -> endpoint id -> endpoint (deleted ones included). */
+  private readonly endpoints = new Map<string, Map<string, VpcEndpoint>>();
+
+  private get ec2(): FakeEc2 {
+    return this.cloud.model(FakeEc2);
+  }
+
+  private inRegion(region: string): Map<string, VpcEndpoint> {
+    let m = this.endpoints.get(region);
+    if (!m) this.endpoints.set(region, (m = new Map()));
+    return m;
+  }
+
+  /** For other models (API Gateway checks the endpoints it is associated with). */
+  endpoint(region: string, vpcEndpointId: string): VpcEndpoint | undefined {
+    return this.inRegion(region).get(vpcEndpointId);
+  }
+
+  CreateVpcEndpoint(
+    region: string,
+    input: {
+      VpcEndpointType?: string;
+      VpcId: string;
+      ServiceName: string;
+      SubnetIds?: string[];
+      SecurityGroupIds?: string[];
+      PrivateDnsEnabled?: boolean;
+      ClientToken?: string;
+      TagSpecifications?: unknown;
+    },
+  ) {
+    const subnetIds = [...new Set(input.SubnetIds ?? [])];
+    const groupIds = [...new Set(input.SecurityGroupIds ?? [])];
+    // The EC2 API's default is true (CloudFormation's is false): aws-facts §6.
+    const privateDns = input.PrivateDnsEnabled ?? true;
+    const mine = this.inRegion(region);
+    if (input.ClientToken) {
+      const first = [...mine.values()].find((e) => e.clientToken === input.ClientToken);
+      if (first) {
+        const same =
+          first.VpcId === input.VpcId &&
+          first.ServiceName === input.ServiceName &&
+          first.PrivateDnsEnabled === privateDns &&
+          JSON.stringify([...first.SubnetIds].sort()) === JSON.stringify([...subnetIds].sort()) &&
+          JSON.stringify([...first.SecurityGroupIds].sort()) === JSON.stringify([...groupIds].sort());
+        if (!same) {
+          throw awsError(
+            'IdempotentParameterMismatch',
+            'The client token you have provided is associated with a resource that has different parameters.',
+          );
+        }
+        return { VpcEndpoint: this.describe(region, first), ClientToken: input.ClientToken };
+      }
+    }
+    if ((input.VpcEndpointType ?? 'Gateway') !== 'Interface') {
+      throw awsError('InvalidParameter', 'The fake cloud models Interface endpoints only.');
+    }
+    const r = this.ec2.region(region);
+    const vpc = r.vpcs.get(input.VpcId);
+    if (!vpc) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${input.VpcId}' does not exist`);
+    const service = /^com\.amazonaws\.([a-z0-9-]+)\.([a-z0-9.-]+)$/.exec(input.ServiceName);
+    if (!service || service[1] !== region) {
+      throw awsError('InvalidServiceName', `The Vpc Endpoint Service '${input.ServiceName}' does not exist`);
+    }
+    if (subnetIds.length === 0) throw awsError('InvalidParameter', 'An Interface endpoint needs a subnet.');
+    const zones = new Set<string>();
+    for (const id of subnetIds) {
+      const s = r.subnets.get(id);
+      if (!s) throw awsError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
+      if (s.VpcId !== input.VpcId) {
+        throw awsError('InvalidParameter', `The subnet ID '${id}' does not belong to VPC '${input.VpcId}'`);
+      }
+      if (zones.has(s.AvailabilityZone)) {
+        throw awsError(
+          'DuplicateSubnetsInSameZone',
+          `Found another VPC endpoint subnet in the availability zone of ${id}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service.`,
+        );
+      }
+      zones.add(s.AvailabilityZone);
+    }
+    for (const id of groupIds) {
+      const g = r.securityGroups.get(id);
+      if (!g || g.VpcId !== input.VpcId) {
+        throw awsError(
+          'InvalidGroup.NotFound',
+          `The security group '${id}' does not exist in VPC '${input.VpcId}'`,
+        );
+      }
+    }
+    if (privateDns) {
+      if (!vpc.enableDnsSupport || !vpc.enableDnsHostnames) {
+        throw awsError(
+          'InvalidParameter',
+          `Enabling private DNS requires both enableDnsSupport and enableDnsHostnames VPC attributes set to true for ${input.VpcId}`,
+        );
+      }
+      const conflict = [...mine.values()].find(
+        (e) =>
+          e.VpcId === input.VpcId &&
+          e.ServiceName === input.ServiceName &&
+          e.PrivateDnsEnabled &&
+          e.state(this.now()) !== 'deleted',
+      );
+      if (conflict) {
+        throw awsError(
+          'InvalidParameter',
+          `private-dns-enabled cannot be set because there is already a conflicting DNS domain for ${service[2]}.${region}.amazonaws.com in the VPC ${input.VpcId}`,
+        );
+      }
+    }
+    const id = this.id('vpce-');
+    const enis = subnetIds.map((subnetId) => {
+      const eniId = this.id('eni-');
+      r.enis.set(eniId, {
+        NetworkInterfaceId: eniId,
+        SubnetId: subnetId,
+        VpcId: input.VpcId,
+        groupIds: groupIds.length ? groupIds : defaultGroup(r, input.VpcId),
+        PrivateIpAddress: r.allocateIp(subnetId),
+        Description: `VPC Endpoint Interface ${id}`,
+        owner: id,
+      });
+      return eniId;
+    });
+    const e = new VpcEndpoint(
+      id,
+      input.VpcId,
+      input.ServiceName,
+      subnetIds,
+      groupIds,
+      privateDns,
+      tagsFromSpec(input.TagSpecifications, 'vpc-endpoint'),
+      this.now(),
+      this.now() + this.delay('vpce.create'),
+      this.delay('vpce.delete'),
+      input.ClientToken,
+      enis,
+      Math.floor(this.cloud.random() * 36 ** 8)
+        .toString(36)
+        .padStart(8, '0'),
+    );
+    mine.set(id, e);
+    return { VpcEndpoint: this.describe(region, e), ClientToken: input.ClientToken };
+  }
+
+  DescribeVpcEndpoints(region: string, input: { VpcEndpointIds?: string[]; Filters?: Filter[] }) {
+    this.settle(region);
+    const mine = this.inRegion(region);
+    for (const id of input.VpcEndpointIds ?? []) {
+      if (!mine.has(id)) {
+        throw awsError('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${id}' does not exist`);
+      }
+    }
+    const VpcEndpoints = [...mine.values()]
+      .filter((e) => !input.VpcEndpointIds || input.VpcEndpointIds.includes(e.VpcEndpointId))
+      .filter((e) =>
+        matchFilters(
+          input.Filters,
+          tagFilter(e.tags, {
+            'vpc-id': e.VpcId,
+            'service-name': e.ServiceName,
+            'vpc-endpoint-id': e.VpcEndpointId,
+            'vpc-endpoint-state': e.state(this.now()),
+            'vpc-endpoint-type': 'Interface',
+          }),
+        ),
+      )
+      .map((e) => this.describe(region, e));
+    return { VpcEndpoints };
+  }
+
+  DeleteVpcEndpoints(region: string, input: { VpcEndpointIds?: string[] }) {
+    this.settle(region);
+    const mine = this.inRegion(region);
+    const Unsuccessful: Array<{ Error: { Code: string; Message: string }; ResourceId: string }> = [];
+    for (const id of input.VpcEndpointIds ?? []) {
+      const e = mine.get(id);
+      if (!e || e.state(this.now()) === 'deleted') {
+        Unsuccessful.push({
+          Error: { Code: 'InvalidVpcEndpoint.NotFound', Message: `The VPC endpoint '${id}' does not exist` },
+          ResourceId: id,
+        });
+        continue;
+      }
+      if (e.deleteRequestedAt !== undefined) continue;
+      e.deleteRequestedAt = this.now();
+      const enis = this.ec2.region(region).enis;
+      for (const eniId of e.NetworkInterfaceIds) {
+        const eni = enis.get(eniId);
+        if (eni) eni.releaseAt = e.deletedAt;
+      }
+    }
+    return { Unsuccessful };
+  }
+
+  /** Nothing moves on its own here (states derive from time), but released ENIs are dropped. */
+  private settle(region: string): void {
+    this.ec2.liveEnis(region);
+  }
+
+  private describe(region: string, e: VpcEndpoint) {
+    const state = e.state(this.now());
+    const r = this.ec2.region(region);
+    const service = e.ServiceName.split('.').slice(3).join('.');
+    const base = `${e.VpcEndpointId}-${e.dnsSuffix}.${service}.${region}.vpce.amazonaws.com`;
+    const zonal = e.SubnetIds.map((s) => r.subnets.get(s)?.AvailabilityZone).filter(
+      (az): az is string => az !== undefined,
+    );
+    const hostedZoneId = 'Z7HUB22UULQXV';
+    const DnsEntries =
+      state === 'deleted'
+        ? []
+        : [
+            { DnsName: base, HostedZoneId: hostedZoneId },
+            ...zonal.map((az) => ({
+              DnsName: `${e.VpcEndpointId}-${e.dnsSuffix}-${az}.${service}.${region}.vpce.amazonaws.com`,
+              HostedZoneId: hostedZoneId,
+            })),
+            ...(e.PrivateDnsEnabled
+              ? [
+                  { DnsName: `${service}.${region}.amazonaws.com`, HostedZoneId: 'ZONEIDPENDING' },
+                  { DnsName: `*.${service}.${region}.amazonaws.com`, HostedZoneId: 'ZONEIDPENDING' },
+                ]
+              : []),
+          ];
+    return {
+      VpcEndpointId: e.VpcEndpointId,
+      VpcEndpointType: 'Interface',
+      VpcId: e.VpcId,
+      ServiceName: e.ServiceName,
+      State: state,
+      SubnetIds: state === 'deleted' ? [] : [...e.SubnetIds],
+      Groups: e.SecurityGroupIds.map((GroupId) => ({
+        GroupId,
+        GroupName: r.securityGroups.get(GroupId)?.GroupName,
+      })),
+      PrivateDnsEnabled: e.PrivateDnsEnabled,
+      RequesterManaged: false,
+      NetworkInterfaceIds: state === 'deleted' ? [] : [...e.NetworkInterfaceIds],
+      DnsEntries,
+      CreationTimestamp: new Date(e.createdAt),
+      Tags: mapToTags(e.tags),
+      OwnerId: this.cloud.account,
+    };
+  }
+
+  snapshot(): string[] {
+    const out: string[] = [];
+    for (const [region, m] of this.endpoints) {
+      for (const e of m.values()) {
+        const state = e.state(this.now());
+        if (state !== 'deleted') out.push(`ec2/${region}/vpc-endpoint/${e.VpcEndpointId}(${state})`);
+      }
+    }
+    return out;
+  }
+}
+
+/** Without SecurityGroupIds AWS uses the VPC's default group. */
+function defaultGroup(r: ReturnType<FakeEc2['region']>, vpcId: string): string[] {
+  const g = [...r.securityGroups.values()].find((x) => x.VpcId === vpcId && x.GroupName === 'default');
+  return g ? [g.GroupId] : [];
+}
