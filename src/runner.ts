@@ -175,6 +175,8 @@ export class Runner {
       nodes.map((n) => [nodeKey(n.step, n.scope), new Deferred<Record<string, unknown>>()]),
     );
     const results: NodeResult[] = [];
+    const fieldWaiters = new Map<string, Array<() => void>>();
+    const recordedThisRun = new Set<string>();
 
     const runNode = async (n: PlanNode): Promise<void> => {
       const key = nodeKey(n.step, n.scope);
@@ -204,16 +206,36 @@ export class Runner {
       }
       const started = this.o.clock.now();
       this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
-      const { ctx, changed } = this.context(n, 'up', (step, scope) => {
-        const k = nodeKey(step, scope);
-        if (!n.uses.includes(k) && !n.deps.includes(k)) {
-          throw new Error(`step ${n.step} awaited ${k} without declaring it in steps/index.ts (after/uses)`);
-        }
-        return inRun.has(k) ? done.get(k)!.promise : Promise.resolve(this.readyRecord(step, scope, n));
-      });
+      const { ctx, changed } = this.context(
+        n,
+        'up',
+        (step, scope, fields) => {
+          const k = nodeKey(step, scope);
+          if (!n.uses.includes(k) && !n.deps.includes(k)) {
+            throw new Error(`step ${n.step} awaited ${k} without declaring it in steps/index.ts (after/uses)`);
+          }
+          if (!inRun.has(k)) return Promise.resolve(this.readyRecord(step, scope, n));
+          if (!fields) return done.get(k)!.promise;
+          return new Promise((resolve, reject) => {
+            // Only values recorded during this run count: a stale record from an earlier run
+            // could name a resource that is being replaced now.
+            const check = () => {
+              const rec = this.o.store.get(step, scope)?.resources;
+              if (recordedThisRun.has(k) && rec && fields.every((f) => rec[f] !== undefined)) resolve(rec);
+            };
+            check();
+            fieldWaiters.set(k, [...(fieldWaiters.get(k) ?? []), check]);
+            done.get(k)!.promise.then(resolve, reject);
+          });
+        },
+        () => {
+          recordedThisRun.add(key);
+          for (const w of fieldWaiters.get(key) ?? []) w();
+        },
+      );
       try {
         const out = (await this.modules.get(n.step)!.up(ctx)) as Record<string, unknown>;
-        this.o.store.record(n.step, n.scope, 'ready', out);
+        this.o.store.record(n.step, n.scope, 'ready', out, 'replace');
         const outcome: Outcome = changed() ? 'created' : 'unchanged';
         this.o.sink.emit({
           type: 'step-done',
@@ -366,7 +388,8 @@ export class Runner {
   private context(
     n: PlanNode,
     mode: 'up' | 'down',
-    outputOf: (step: StepName, scope: string) => Promise<Record<string, unknown>>,
+    outputOf: (step: StepName, scope: string, fields?: string[]) => Promise<Record<string, unknown>>,
+    onRecord?: () => void,
   ): { ctx: StepContext<Record<string, unknown>> & { lastProgress?: string }; changed: () => boolean } {
     const { config, clock, signal, sink, store, aws, paths } = this.o;
     const [primary, secondary] = regionsOf(config);
@@ -409,9 +432,15 @@ export class Runner {
           mode === 'down' ? 'deleting' : status === 'ready' ? 'ready' : 'creating',
           patch,
         );
+        onRecord?.();
       },
       outputOf: <N extends StepName>(step: N, region?: string) =>
         outputOf(step, scopeFor(step, region)) as Promise<OutputsOf<N>>,
+      fieldsOf: <N extends StepName, K extends keyof OutputsOf<N> & string>(
+        step: N,
+        region: string | undefined,
+        fields: K[],
+      ) => outputOf(step, scopeFor(step, region), fields) as Promise<Pick<OutputsOf<N>, K>>,
       peek: <N extends StepName>(step: N, region?: string) =>
         store.get(step, scopeFor(step, region))?.resources as Partial<OutputsOf<N>> | undefined,
       tags: () => ownershipTags(config.deployment, n.step, n.scope),

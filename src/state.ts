@@ -190,11 +190,13 @@ export class StateStore {
     scope: string,
     status: StepRecord['status'],
     resources: Record<string, unknown>,
+    /** replace: the step finished and `resources` is its whole output; fields it no longer returns go. */
+    how: 'merge' | 'replace' = 'merge',
   ): void {
     const now = new Date().toISOString();
     const byScope = (this.current.steps[step] ??= {});
-    const prev = byScope[scope];
-    byScope[scope] = { status, updatedAt: now, resources: { ...prev?.resources, ...resources } };
+    const prev = how === 'merge' ? byScope[scope]?.resources : undefined;
+    byScope[scope] = { status, updatedAt: now, resources: { ...prev, ...resources } as StepRecord['resources'] };
     this.save();
   }
 

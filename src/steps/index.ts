@@ -129,8 +129,8 @@ export const STEPS: readonly StepInfo[] = [
     name: 'traffic-policy',
     title: 'failover routing',
     scope: 'global',
-    after: ['hosted-zone', 'health-check', 'nlb', 'domain'],
-    uses: [],
+    after: ['hosted-zone', 'health-check', 'domain'],
+    uses: ['nlb'],
     creates:
       'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs',
     load: async () => (await import('./traffic-policy.js')).trafficPolicy,

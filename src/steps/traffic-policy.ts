@@ -81,8 +81,10 @@ async function targets(ctx: Ctx): Promise<Targets> {
   const [zone, health, primary, secondary] = await Promise.all([
     ctx.outputOf('hosted-zone'),
     ctx.outputOf('health-check'),
-    ctx.outputOf('nlb', ctx.region),
-    ctx.outputOf('nlb', ctx.peerRegion),
+    // The NLBs' DNS names exist as soon as they are created: the records need not wait minutes
+    // for their targets to turn healthy (EvaluateTargetHealth covers the meantime).
+    ctx.fieldsOf('nlb', ctx.region, ['dnsName', 'canonicalHostedZoneId']),
+    ctx.fieldsOf('nlb', ctx.peerRegion, ['dnsName', 'canonicalHostedZoneId']),
     // DNS sends clients to the name only once the custom domain answers it in both regions.
     ctx.outputOf('domain', ctx.region),
     ctx.outputOf('domain', ctx.peerRegion),

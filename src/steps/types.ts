@@ -60,6 +60,16 @@ export interface StepContext<Out> {
   record(patch: Partial<Out>): void;
   /** Another step's outputs; during `up`, waits until that step has finished in that region. */
   outputOf<N extends StepName>(step: N, region?: string): Promise<OutputsOf<N>>;
+  /**
+   * Some of another step's outputs, as soon as that step has recorded them in this run (or has
+   * finished): e.g. an NLB's DNS name exists the moment CreateLoadBalancer returns, minutes before
+   * the nlb step is done, so DNS records need not wait for its targets to turn healthy.
+   */
+  fieldsOf<N extends StepName, K extends keyof OutputsOf<N> & string>(
+    step: N,
+    region: string | undefined,
+    fields: K[],
+  ): Promise<Pick<OutputsOf<N>, K>>;
   /** Another step's recorded outputs without waiting (for `down`); undefined if none. */
   peek<N extends StepName>(step: N, region?: string): Partial<OutputsOf<N>> | undefined;
   /** Ownership tags for a resource of this step (drctl:deployment, drctl:step, drctl:region, Name). */

@@ -8,7 +8,7 @@ import {
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
@@ -33,6 +33,12 @@ const outputs = z.object({
   privateRouteTableId: id('rtb'),
   endpointSecurityGroupId: id('sg'),
   clientInstanceId: id('i'),
+  /**
+   * CreateStack's ClientRequestToken, recorded before the call: a retry after a crash sends the
+   * same one (and gets the same stack); a new create after `down` gets a new one, since CloudFormation
+   * answers a reused token with the stack it made for it, even a deleted one.
+   */
+  createToken: z.string().optional(),
 });
 export type VpcOutputs = z.infer<typeof outputs>;
 
@@ -194,7 +200,7 @@ export const vpc: StepImpl<VpcOutputs> = {
     const body = templateBody();
     const params = parameters(ctx, keyName);
     const sha = desiredSha(body, params);
-    const token = `drctl-${ctx.config.deployment}-${sha}`;
+    const updateToken = `drctl-${ctx.config.deployment}-${sha}`;
     ctx.progress(`stack ${name}`);
     let s = await describe(ctx, ctx.recorded.stackId ?? name);
     if (s && !isOwnedBy(s.Tags, ctx.config.deployment)) {
@@ -217,13 +223,15 @@ export const vpc: StepImpl<VpcOutputs> = {
     }
     const tags = [...ctx.tags(), { Key: TAG_TEMPLATE, Value: sha }];
     if (!s) {
+      const createToken = ctx.recorded.createToken ?? `drctl-${ctx.config.deployment}-${randomUUID()}`;
+      if (ctx.recorded.createToken !== createToken) ctx.record({ createToken });
       const r = await cfn.send(
         new CreateStackCommand({
           StackName: name,
           TemplateBody: body,
           Parameters: params,
           Tags: tags,
-          ClientRequestToken: token,
+          ClientRequestToken: createToken,
           OnFailure: 'ROLLBACK',
         }),
       );
@@ -247,7 +255,7 @@ export const vpc: StepImpl<VpcOutputs> = {
           TemplateBody: body,
           Parameters: params,
           Tags: tags,
-          ClientRequestToken: token,
+          ClientRequestToken: updateToken,
         }),
       );
       s = await waitStack(ctx, s.StackId!, /^UPDATE_COMPLETE$/, 'update', CREATE_TIMEOUT_MS);

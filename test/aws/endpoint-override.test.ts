@@ -18,7 +18,7 @@ beforeAll(async () => {
       target: `${req.method} ${req.url} ${String(req.headers['x-amz-target'] ?? '')}`,
     });
     req.resume();
-    res.statusCode = 500;
+    res.statusCode = 400;
     res.end('{}');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -71,6 +71,17 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     expect(h.state()!.steps).toEqual({});
   });
 
+  it('up after down builds everything again', async () => {
+    h = new Harness();
+    await h.ok(['up'], FIRST_TWO);
+    await h.ok(['down', '--yes'], FIRST_TWO);
+    await h.ok(['up'], FIRST_TWO);
+    expect(h.cloud.snapshot().filter((l) => l.startsWith('cloudformation/'))).toEqual([
+      'cloudformation/sa-east-1/stack/drctl-vpc(CREATE_COMPLETE)',
+      'cloudformation/us-west-1/stack/drctl-vpc(CREATE_COMPLETE)',
+    ]);
+  });
+
   it('down without --yes and without a terminal refuses and deletes nothing', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);

@@ -1,4 +1,9 @@
-import { CloudWatchClient, DeleteAlarmsCommand, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DeleteAlarmsCommand,
+  DescribeAlarmsCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, DeleteRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { DeleteBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
@@ -168,6 +173,13 @@ describe('canary step on the fake cloud', () => {
       TreatMissingData: 'breaching',
     });
     minutes(4);
+    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
+    // SetAlarmState holds only until the next evaluation, then the data decides again.
+    await new CloudWatchClient({ region: PRIMARY }).send(
+      new SetAlarmStateCommand({ AlarmName: out.alarmName, StateValue: 'ALARM', StateReason: 'test' }),
+    );
+    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('ALARM');
+    minutes(1);
     expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
     const bucket = h.cloud.model(FakeS3).buckets.get(out.bucketName)!;
     expect(bucket.objects.size).toBeGreaterThan(0);
@@ -348,6 +360,17 @@ describe('canary step on the fake cloud', () => {
     expect(count(snap, '/function/')).toBe(1);
     await h.ok(['down', '--yes'], WITH_CANARY);
     expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('status --refresh names the canary resources gone from AWS', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CANARY);
+    await new CloudWatchClient({ region: PRIMARY }).send(
+      new DeleteAlarmsCommand({ AlarmNames: ['drctl-canary-sa-east-1'] }),
+    );
+    const r = await h.run(['status', '--refresh'], WITH_CANARY);
+    expect(r.stdout).toContain('DRIFT: gone from AWS: alarm drctl-canary-sa-east-1');
+    expect(r.stdout).not.toMatch(/gone from AWS: .*canary drctl-pri/);
   });
 
   it('refuses to adopt an IAM role of the same name that drctl did not make, and down leaves it', async () => {

@@ -183,6 +183,15 @@ describe('health-check step on the fake cloud', () => {
     expect(h.cloud.snapshot()).toEqual([]);
   });
 
+  it('status --refresh names a health check gone from AWS', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
+    const r = await h.run(['status', '--refresh'], WITH_CHECK);
+    expect(r.stdout).toContain(`DRIFT: gone from AWS: health check ${id} (primary)`);
+  });
+
   it('with canary.secondary, a second check watches the secondary canary', async () => {
     h = new Harness();
     h.writeConfig({ canary: { secondary: true } });

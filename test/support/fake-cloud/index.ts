@@ -56,11 +56,23 @@ export function createFakeCloud(opts: { clock?: VirtualClock } = {}): FakeCloud 
   cloud.register({ clientClass: ec2Sdk.EC2Client, sdk: ec2Sdk, model: new FakeEc2(cloud) });
   cloud.register({ clientClass: ec2Sdk.EC2Client, sdk: ec2Sdk, model: new FakeEc2Peering(cloud) });
   cloud.register({ clientClass: route53Sdk.Route53Client, sdk: route53Sdk, model: new FakeRoute53(cloud) });
-  cloud.register({ clientClass: route53Sdk.Route53Client, sdk: route53Sdk, model: new FakeRoute53Health(cloud) });
+  cloud.register({
+    clientClass: route53Sdk.Route53Client,
+    sdk: route53Sdk,
+    model: new FakeRoute53Health(cloud),
+  });
   cloud.register({ clientClass: iamSdk.IAMClient, sdk: iamSdk, model: new FakeIam(cloud) });
   cloud.register({ clientClass: s3Sdk.S3Client, sdk: s3Sdk, model: new FakeS3(cloud) });
-  cloud.register({ clientClass: cloudwatchSdk.CloudWatchClient, sdk: cloudwatchSdk, model: new FakeCloudWatch(cloud) });
-  cloud.register({ clientClass: syntheticsSdk.SyntheticsClient, sdk: syntheticsSdk, model: new FakeSynthetics(cloud) });
+  cloud.register({
+    clientClass: cloudwatchSdk.CloudWatchClient,
+    sdk: cloudwatchSdk,
+    model: new FakeCloudWatch(cloud),
+  });
+  cloud.register({
+    clientClass: syntheticsSdk.SyntheticsClient,
+    sdk: syntheticsSdk,
+    model: new FakeSynthetics(cloud),
+  });
   cloud.register({
     clientClass: ec2Sdk.EC2Client,
     sdk: ec2Sdk,

@@ -116,7 +116,7 @@ export const RUNTIME_VERSIONS: RuntimeVersion[] = [
 ];
 
 const NAMESPACE = 'CloudWatchSynthetics';
-const PASSING = new Set(['STOPPED', 'READY', 'ERROR']);
+const DELETABLE = new Set(['STOPPED', 'READY', 'ERROR']);
 
 function rateMs(expression: string): number | undefined {
   const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(expression);
@@ -533,7 +533,7 @@ export class FakeSynthetics extends FakeService {
 
   DeleteCanary(region: string, input: { Name: string; DeleteLambda?: boolean }) {
     const c = this.canary(region, input.Name);
-    if (!PASSING.has(c.state)) {
+    if (!DELETABLE.has(c.state)) {
       throw awsError('ConflictException', `Canary ${c.Name} cannot be deleted in state ${c.state}`, 409);
     }
     c.state = 'DELETING';
