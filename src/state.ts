@@ -196,7 +196,7 @@ export class StateStore {
     const now = new Date().toISOString();
     const byScope = (this.current.steps[step] ??= {});
     const prev = how === 'merge' ? byScope[scope]?.resources : undefined;
-    byScope[scope] = { status, updatedAt: now, resources: { ...prev, ...resources } as StepRecord['resources'] };
+    byScope[scope] = { status, updatedAt: now, resources: { ...prev, ...resources } };
     this.save();
   }
 

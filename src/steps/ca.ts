@@ -62,6 +62,9 @@ const CA_TIMEOUT_MS = 10 * 60_000;
 const CERT_TIMEOUT_MS = 10 * 60_000;
 // InUseBy lags the deletion of the listener or domain that used the certificate (aws-facts §7).
 const IN_USE_TIMEOUT_MS = 15 * 60_000;
+// "There is a delay of several seconds before you can retrieve information about the new
+// certificate" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
+const CERT_VISIBILITY_LAG_MS = 30_000;
 
 /** What drctl needs to know of a CA, parsed at the edge. */
 interface Ca {
@@ -569,6 +572,7 @@ export const ca: StepImpl<CaOutputs> = {
       // Only one this deployment's CA issued: a recorded certificate may be one the user gave.
       if (c?.certificateAuthorityArn === recordedCa) certificates.set(c.arn, c);
     }
+    const listedAt = ctx.clock.now();
     for (const c of certificates.values()) {
       if (c.arn === given) continue;
       await deleteCertificate(ctx, c.arn, { waitWhileInUse: true });
@@ -580,7 +584,22 @@ export const ca: StepImpl<CaOutputs> = {
       const c = await describeCa(ctx, recordedCa);
       if (c) cas.set(c.arn, c);
     }
+    const hadLiveCa = [...cas.values()].some((c) => c.status !== 'DELETED');
     for (const c of cas.values()) await deleteCa(ctx, c);
+
+    // A certificate requested just before a crash (its ARN never recorded) is invisible to
+    // ListCertificates for "several seconds" (API_RequestCertificate), so the listing above can
+    // miss it. Deleting the CA does not delete it: look once more after that lag.
+    if (hadLiveCa) {
+      const wait = listedAt + CERT_VISIBILITY_LAG_MS - ctx.clock.now();
+      if (wait > 0) {
+        ctx.progress('certificates: waiting for a just-requested one to become visible');
+        await ctx.clock.sleep(wait, ctx.signal);
+      }
+      for (const c of await taggedCertificates(ctx)) {
+        if (c.arn !== given) await deleteCertificate(ctx, c.arn, { waitWhileInUse: true });
+      }
+    }
     removeFile(caPemPath(ctx));
   },
 
