@@ -103,8 +103,30 @@ export class FakeCloud {
     return (this.probes.get(kind) ?? []).flatMap((p) => p(id, region));
   }
 
+  /**
+   * Every state transition a model schedules while serving a call: what, where, and when it will
+   * happen. The benchmark reads it to measure detection lag (how long after a resource became
+   * ready drctl's next read saw it).
+   */
+  readonly transitions: Array<{
+    key: DelayKey;
+    service: string;
+    region: string;
+    scheduledAt: number;
+    at: number;
+  }> = [];
+  private serving: CallLogEntry | undefined;
+
   delay(key: DelayKey): number {
-    return delayMs(key, this.profile, this.delayOverrides);
+    const ms = delayMs(key, this.profile, this.delayOverrides);
+    if (this.serving) {
+      const at = this.clock.now() + ms;
+      const { service, region } = this.serving;
+      if (!this.transitions.some((t) => t.key === key && t.at === at && t.region === region)) {
+        this.transitions.push({ key, service, region, scheduledAt: this.clock.now(), at });
+      }
+    }
+    return ms;
   }
 
   newId(prefix: string): string {
@@ -199,6 +221,7 @@ export class FakeCloud {
         return fail(awsError('InternalError', 'We encountered an internal error.', 500));
     }
     let out: unknown;
+    this.serving = entry;
     try {
       out = (model as unknown as Record<string, Handler>)[command]!.call(
         model,
@@ -208,6 +231,8 @@ export class FakeCloud {
     } catch (e) {
       if (e instanceof FakeAwsError) return fail(e);
       throw e;
+    } finally {
+      this.serving = undefined;
     }
     if (mutating && f.crashAfterMutating === this.mutatingSeen) {
       this.crashed = true;

@@ -1,0 +1,120 @@
+import { DELAYS, type DelayKey } from '../test/support/fake-cloud/delays.js';
+
+/**
+ * The resource-level dependency graph of a full `up`: what each AWS resource needs before it can
+ * be created, and how long it takes (a row of the same delay table the fake cloud uses). The
+ * physical lower bound for `up` is the longest path through it with both regions in parallel;
+ * the workshop baseline is the sum of the same durations, one resource after another.
+ */
+export interface ResourceNode {
+  id: string;
+  /** Duration: a delay-table row, or none for a synchronous call. */
+  key?: DelayKey;
+  scope: 'regional' | 'global';
+  /** Regional ids (same region), `@primary`/`@secondary` suffixed ids, or global ids. */
+  after: string[];
+}
+
+export const RESOURCES: ResourceNode[] = [
+  { id: 'keypair', key: 'keypair.create', scope: 'regional', after: [] },
+  { id: 'stack', key: 'stack.create', scope: 'regional', after: ['keypair'] },
+  { id: 'endpoint', key: 'vpce.create', scope: 'regional', after: ['stack'] },
+  // The resource policy names the endpoint, and a private API deploys only with a policy.
+  { id: 'api', key: 'apigw.import', scope: 'regional', after: ['endpoint'] },
+  { id: 'ca', key: 'pca.create', scope: 'regional', after: [] },
+  { id: 'ca-certificate', key: 'pca.issue', scope: 'regional', after: ['ca'] },
+  { id: 'ca-active', key: 'pca.import', scope: 'regional', after: ['ca-certificate'] },
+  { id: 'certificate', key: 'acm.issue', scope: 'regional', after: ['ca-active'] },
+  { id: 'domain', key: 'apigw.domain', scope: 'regional', after: ['api', 'certificate'] },
+  { id: 'nlb', key: 'nlb.create', scope: 'regional', after: ['stack'] },
+  // Health checks start once the NLB is active and a listener (which needs the certificate) uses the group.
+  {
+    id: 'targets-healthy',
+    key: 'nlb.targetHealthy',
+    scope: 'regional',
+    after: ['nlb', 'endpoint', 'certificate'],
+  },
+  { id: 'role', key: 'iam.propagate', scope: 'regional', after: [] },
+  { id: 'canary', key: 'canary.create', scope: 'regional', after: ['role', 'stack', 'api'] },
+  { id: 'canary-running', key: 'canary.start', scope: 'regional', after: ['canary'] },
+  {
+    id: 'peering-visible',
+    key: 'peering.visible',
+    scope: 'global',
+    after: ['stack@primary', 'stack@secondary'],
+  },
+  { id: 'peering-active', key: 'peering.active', scope: 'global', after: ['peering-visible'] },
+  { id: 'zone', key: 'r53.zone', scope: 'global', after: ['stack@primary'] },
+  { id: 'zone-associated', key: 'r53.associate', scope: 'global', after: ['zone', 'stack@secondary'] },
+  // PutMetricAlarm names the canary's metric, not the canary: both are synchronous calls.
+  { id: 'alarm', scope: 'global', after: [] },
+  { id: 'health-check', scope: 'global', after: ['alarm'] },
+  // drctl publishes the name only once the custom domain answers it in both regions.
+  {
+    id: 'failover-records',
+    key: 'r53.change',
+    scope: 'global',
+    after: ['zone', 'health-check', 'nlb@primary', 'nlb@secondary', 'domain@primary', 'domain@secondary'],
+  },
+];
+
+const seconds = (n: ResourceNode, profile: 'typical' | 'slow') => (n.key ? DELAYS[n.key][profile] : 0);
+
+/** Longest path, both regions in parallel (regions: ['primary'] for one region alone). */
+export function lowerBoundS(
+  profile: 'typical' | 'slow',
+  regions: string[] = ['primary', 'secondary'],
+): number {
+  const finish = new Map<string, number>();
+  const expand = (n: ResourceNode, region?: string) =>
+    n.after.flatMap((a) => {
+      if (a.includes('@')) return regions.includes(a.split('@')[1]!) ? [a] : [];
+      const dep = RESOURCES.find((r) => r.id === a)!;
+      if (dep.scope === 'global') return [a];
+      return region ? [`${a}@${region}`] : regions.map((r) => `${a}@${r}`);
+    });
+  const finishOf = (id: string): number => {
+    const known = finish.get(id);
+    if (known !== undefined) return known;
+    const [base, region] = id.split('@') as [string, string | undefined];
+    const n = RESOURCES.find((r) => r.id === base)!;
+    const start = Math.max(0, ...expand(n, region).map(finishOf));
+    const f = start + seconds(n, profile);
+    finish.set(id, f);
+    return f;
+  };
+  const ids = RESOURCES.flatMap((n) =>
+    n.scope === 'global' ? (regions.length > 1 ? [n.id] : []) : regions.map((r) => `${n.id}@${r}`),
+  );
+  return Math.max(...ids.map(finishOf));
+}
+
+/** The workshop done by a script, in its order: every resource waited for before the next. */
+export function workshopBaselineS(profile: 'typical' | 'slow'): number {
+  const regional = RESOURCES.filter((n) => n.scope === 'regional').reduce(
+    (s, n) => s + seconds(n, profile),
+    0,
+  );
+  const global = RESOURCES.filter((n) => n.scope === 'global').reduce((s, n) => s + seconds(n, profile), 0);
+  return 2 * regional + global;
+}
+
+/** Which read observes each transition, for the detection-lag figure. */
+export const OBSERVERS: Partial<Record<DelayKey, string[]>> = {
+  'stack.create': ['DescribeStacks'],
+  'vpce.create': ['DescribeVpcEndpoints'],
+  'pca.create': ['GetCertificateAuthorityCsr', 'DescribeCertificateAuthority'],
+  'pca.issue': ['GetCertificate'],
+  'pca.import': ['DescribeCertificateAuthority'],
+  'acm.issue': ['DescribeCertificate'],
+  'apigw.domain': ['GetDomainName', 'GetDomainNames'],
+  'nlb.create': ['DescribeLoadBalancers'],
+  'nlb.targetHealthy': ['DescribeTargetHealth'],
+  'peering.visible': ['DescribeVpcPeeringConnections'],
+  'peering.active': ['DescribeVpcPeeringConnections'],
+  'r53.change': ['GetChange'],
+  'r53.zone': ['GetChange'],
+  'r53.associate': ['GetChange'],
+  'canary.create': ['GetCanary', 'DescribeCanaries'],
+  'canary.start': ['GetCanary', 'DescribeCanaries'],
+};
