@@ -1,0 +1,43 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+// Start-up time is measured by `npm run bench`; this test only proves the property that makes it
+// fast: `drctl --help` and `drctl plan` never load an AWS SDK module.
+const root = new URL('../..', import.meta.url).pathname;
+const hook = join(root, 'test/support/deny-sdk-hook.mjs');
+const entry = `import { main } from ${JSON.stringify(join(root, 'src/cli.ts'))}; process.exitCode = await main(['node', 'drctl', ...process.argv.slice(1)]);`;
+
+function drctl(...args: string[]) {
+  return spawnSync(
+    process.execPath,
+    ['--import', 'tsx', '--import', hook, '--input-type=module', '-e', entry, '--', ...args],
+    {
+      cwd: root,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    },
+  );
+}
+
+describe('start-up loads no AWS SDK', () => {
+  it('drctl --help', () => {
+    const r = drctl('--help');
+    expect(r.stderr).not.toContain('loaded the AWS SDK');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('failover-test');
+  });
+
+  it('drctl plan', () => {
+    const r = drctl('--state', join(mkdtempSync(join(tmpdir(), 'drctl-startup-')), 'state.json'), 'plan');
+    expect(r.stderr).not.toContain('loaded the AWS SDK');
+    expect(r.status).toBe(0);
+  });
+
+  it('the hook itself catches an SDK import', () => {
+    const r = drctl('--state', join(mkdtempSync(join(tmpdir(), 'drctl-startup-')), 'state.json'), 'up');
+    expect(r.stderr).toContain('loaded the AWS SDK');
+  });
+});
