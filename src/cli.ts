@@ -6,7 +6,17 @@ import { type Clock, realClock } from './clock.js';
 import { type Config, loadConfig, regionsOf } from './config.js';
 import { DrctlError, InterruptedError, UsageError, errorMessage, type ExitCode } from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
-import { DEFAULT_STATE_PATH, GLOBAL, StateStore } from './state.js';
+import { estimateCost, formatCost } from './pricing.js';
+import { type DrillMode, describeBound, failoverBound } from './drill/bound.js';
+import {
+  DEFAULT_STATE_PATH,
+  FileBackend,
+  GLOBAL,
+  StateStore,
+  type StoreOptions,
+  isS3Location,
+  parseS3Location,
+} from './state.js';
 import { STEPS, type StepInfo } from './steps/index.js';
 import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
@@ -33,6 +43,7 @@ export interface CliDeps {
 interface GlobalOpts {
   config?: string;
   state?: string;
+  lockTimeout?: string;
   profile?: string;
   json?: boolean;
   verbose?: boolean;
@@ -61,7 +72,18 @@ export function buildProgram(
     .addOption(
       new Option('--config <path>', 'config file (default: ./drctl.config.json, else the workshop defaults)'),
     )
-    .addOption(new Option('--state <path>', `state file (default: ${DEFAULT_STATE_PATH})`))
+    .addOption(
+      new Option(
+        '--state <path>',
+        `state file, or s3://bucket/key for a team (default: ${DEFAULT_STATE_PATH})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--lock-timeout <seconds>',
+        'wait this long for a state lock held by another drctl (default: 0, fail at once)',
+      ),
+    )
     .addOption(
       new Option(
         '--profile <name>',
@@ -80,7 +102,7 @@ export function buildProgram(
     .command('up')
     .description('create or resume every step, both regions; safe to re-run')
     .action(async (_o, cmd: Command) => {
-      exit = await run('up', {}, globals(cmd));
+      await run('up', {}, globals(cmd));
     });
   program
     .command('step')
@@ -88,32 +110,45 @@ export function buildProgram(
     .argument('<name>', 'step name')
     .option('--region <region>', 'only this region (default: both)')
     .action(async (name: string, o: { region?: string }, cmd: Command) => {
-      exit = await run('step', { name, region: o.region }, globals(cmd));
+      await run('step', { name, region: o.region }, globals(cmd));
     });
   program
     .command('plan')
     .description('show the steps and what each will create or has recorded; makes no AWS call')
     .action(async (_o, cmd: Command) => {
-      exit = await run('plan', {}, globals(cmd));
+      await run('plan', {}, globals(cmd));
     });
   program
     .command('status')
     .description('show the recorded resources')
     .option('--refresh', 'check the recorded resources against AWS')
     .action(async (o: { refresh?: boolean }, cmd: Command) => {
-      exit = await run('status', { refresh: !!o.refresh }, globals(cmd));
+      await run('status', { refresh: !!o.refresh }, globals(cmd));
     });
   program
     .command('failover-test')
-    .description('drill: force a failover to the secondary, measure it, and restore')
-    .action(async (_o, cmd: Command) => {
-      exit = await run('failover-test', {}, globals(cmd));
+    .description('drill: force a failover to the secondary, measure it from inside the VPC, and restore')
+    .option(
+      '--mode <mode>',
+      'invert (default): invert the primary health check; outage: revoke the primary endpoint 443 ingress',
+    )
+    .option(
+      '--timeout <seconds>',
+      'how long each switch may take (default: twice the worst case `plan` shows)',
+    )
+    .option('--dry-run', 'check the preconditions and print what would change; change nothing')
+    .action(async (o: { mode?: string; timeout?: string; dryRun?: boolean }, cmd: Command) => {
+      await run('failover-test', { ...o }, globals(cmd));
     });
   program
     .command('down')
     .description('delete everything this deployment made, in reverse order; safe to re-run')
-    .action(async (_o, cmd: Command) => {
-      exit = await run('down', {}, globals(cmd));
+    .option(
+      '--discover',
+      'find what this deployment has in AWS by its tags and names, without the state file, and list it; with --yes, delete it',
+    )
+    .action(async (o: { discover?: boolean }, cmd: Command) => {
+      await run('down', { discover: !!o.discover }, globals(cmd));
     });
   program
     .command('config')
@@ -121,18 +156,24 @@ export function buildProgram(
     .option('--print-defaults', 'print the default config as JSON (a starting drctl.config.json)')
     .option('--reference', 'print every field with type, default and meaning (Markdown)')
     .action(async (o: { printDefaults?: boolean; reference?: boolean }, cmd: Command) => {
-      exit = await run('config', { ...o }, globals(cmd));
+      await run('config', { ...o }, globals(cmd));
+    });
+  program
+    .command('iam-policy')
+    .description('print the least-privilege IAM policy that up, failover-test and down need (no AWS call)')
+    .option('--account <id>', 'AWS account id for the ARNs (default: * in the account field)')
+    .option('--part <n>', 'print only part n when the policy is split to fit IAM size limits')
+    .action(async (o: { account?: string; part?: string }, cmd: Command) => {
+      await run('iam-policy', { ...o }, globals(cmd));
     });
   program
     .command('unlock')
     .description('remove a state lock left by a drctl that is gone')
     .action(async (_o, cmd: Command) => {
-      exit = await run('unlock', {}, globals(cmd));
+      await run('unlock', {}, globals(cmd));
     });
   return program;
 }
-
-let exit: ExitCode = 0;
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode> {
   const d = {
@@ -143,15 +184,16 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode
     clock: deps.clock ?? realClock,
     ...deps,
   };
-  exit = 0;
-  const program = buildProgram((cmd, args, opts) => runCommand(cmd, args, opts, d));
-  program.configureOutput({
-    writeOut: (s) => d.stdout.write(s),
-    writeErr: (s) => d.stderr.write(s),
-  });
+  // This call's own exit code: two drctl runs in one process (tests) must not share one.
+  let code: ExitCode = 0;
+  const program = buildProgram(async (cmd, args, opts) => (code = await runCommand(cmd, args, opts, d)));
+  const output = { writeOut: (s: string) => d.stdout.write(s), writeErr: (s: string) => d.stderr.write(s) };
+  // Subcommands copied the output settings when they were made: theirs (e.g. an unknown option of
+  // `down`) must go to the same streams.
+  for (const c of [program, ...program.commands]) c.configureOutput(output);
   try {
     await program.parseAsync(argv);
-    return exit;
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here with code 0; anything else is a usage error.
@@ -208,8 +250,11 @@ async function runCommand(
   try {
     if (cmd === 'config') return await configCommand(args, deps, opts);
     const { config, path: configPath } = loadConfig({ path: opts.config, cwd: deps.cwd });
-    const statePath = resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
-    const root = dirname(statePath);
+    // With the state on S3, keys and CA certificates still go to the local .drctl directory.
+    const onS3 = opts.state !== undefined && isS3Location(opts.state);
+    if (onS3) parseS3Location(opts.state!);
+    const statePath = onS3 ? opts.state! : resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
+    const root = onS3 ? resolve(deps.cwd, dirname(DEFAULT_STATE_PATH)) : dirname(statePath);
     const s: Session = {
       deps,
       opts,
@@ -269,11 +314,13 @@ async function dispatch(
 ): Promise<ExitCode> {
   switch (cmd) {
     case 'plan':
-      return plan(s);
+      return await plan(s);
     case 'status':
       return status(s, !!args.refresh, signal);
+    case 'iam-policy':
+      return iamPolicyCommand(s, args);
     case 'unlock': {
-      const holder = StateStore.forceUnlock(s.statePath);
+      const holder = await StateStore.forceUnlock(s.statePath, storeOptions(s));
       s.reporter.line(
         holder
           ? `removed the lock of pid ${holder.pid} on ${holder.host} (${holder.command})`
@@ -305,15 +352,11 @@ async function dispatch(
       return lifecycle(s, 'step', signal, { step: name as StepName, region });
     }
     case 'down':
+      if (args.discover) return discoverDown(s, signal);
       if (!s.opts.yes) await confirmDown(s);
       return lifecycle(s, 'down', signal);
     case 'failover-test':
-      throw new UsageError(
-        'failover-test needs the health-check and routing steps, which this version does not have yet',
-        {
-          field: 'failover-test',
-        },
-      );
+      return failoverTestCommand(s, args, signal);
     default:
       throw new UsageError(`unknown command ${cmd}`);
   }
@@ -339,9 +382,29 @@ async function confirmDown(s: Session): Promise<void> {
     throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
 }
 
+function storeOptions(s: Session): StoreOptions {
+  return {
+    clock: s.deps.clock,
+    aws: { profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws },
+    region: s.config.primary.region,
+    rescuePath: join(s.paths.root, 'state.rejected.json'),
+  };
+}
+
+function parseLockTimeout(value: string | undefined): number {
+  const seconds = value === undefined ? 0 : Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || value?.trim() === '') {
+    throw new UsageError(`must be a number of seconds (0 or more), not "${value}"`, {
+      field: '--lock-timeout',
+    });
+  }
+  return seconds * 1000;
+}
+
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal) {
   const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
-  const aws = new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
+  // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
+  const aws = new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, signal, ...s.deps.aws });
   return new Runner({
     config: s.config,
     store,
@@ -359,15 +422,38 @@ async function lifecycle(
   cmd: 'up' | 'down' | 'step',
   signal: AbortSignal,
   only?: { step: StepName; region?: string },
+  /**
+   * `down --discover`: the store to use (with an unreadable state file, an empty one in memory)
+   * and the nodes (step@scope) where discovery found something.
+   */
+  discovered?: { store: StateStore; nodes: ReadonlySet<string> },
 ): Promise<ExitCode> {
-  const store = StateStore.open(s.statePath, s.config);
+  const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
+  const store = discovered?.store ?? (await StateStore.load(s.statePath, s.config, storeOptions(s)));
   const runner = await makeRunner(s, store, signal);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
-  store.lock(cmd === 'step' ? `step ${only!.step}` : cmd);
+  await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
+    timeoutMs: lockTimeoutMs,
+    signal,
+    onWait: (holder) =>
+      s.reporter.emit({
+        type: 'log',
+        level: 'info',
+        message: `waiting up to ${lockTimeoutMs / 1000} s for the state lock held by ${holder}`,
+        t: s.deps.clock.now(),
+      }),
+  });
   const started = s.deps.clock.now();
   try {
-    const result = cmd === 'down' ? await runner.down() : await runner.up(only);
+    // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
+    if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
+      const { restoreDrillFirst } = await import('./drill/command.js');
+      await restoreDrillFirst({ ...drillDeps(s, store, signal), aws: await makeAws(s) });
+    }
+    const result =
+      cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
+    await store.flush(); // records of failed or interrupted steps
     const failed = result.results.filter((r) => r.status === 'failed');
     const code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
     const took = fmtDuration(s.deps.clock.now() - started);
@@ -400,12 +486,12 @@ async function lifecycle(
     });
     return code;
   } finally {
-    store.unlock();
+    await store.unlock();
   }
 }
 
-function plan(s: Session): ExitCode {
-  const store = StateStore.open(s.statePath, s.config);
+async function plan(s: Session): Promise<ExitCode> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
   const regions = regionsOf(s.config);
   const rows = s.steps.map((info) => {
     const scopes = info.scope === 'global' ? [GLOBAL] : regions;
@@ -430,6 +516,8 @@ function plan(s: Session): ExitCode {
       config: s.configPath ?? 'defaults',
       state: s.statePath,
       steps: rows,
+      cost: estimateCost(s.config),
+      worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
     });
     return 0;
   }
@@ -449,39 +537,223 @@ function plan(s: Session): ExitCode {
     out(`${String(i + 1).padStart(2)}. ${info.name.padEnd(15)} ${where}`);
     out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
   });
+  out('');
+  formatCost(estimateCost(s.config)).forEach(out);
+  out('');
+  out(`worst-case failover: ${describeBound(failoverBound(s.config, 'outage'))}`);
+  out(`  with failover-test --mode invert: ${describeBound(failoverBound(s.config, 'invert'))}`);
   return 0;
 }
 
+async function makeAws(s: Session) {
+  const { AwsClients } = await import('./aws/clients.js');
+  return new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
+}
+
+function drillDeps(s: Session, store: StateStore, signal: AbortSignal) {
+  return { config: s.config, store, clock: s.deps.clock, signal, steps: s.steps, reporter: s.reporter };
+}
+
+/** `failover-test`: the drill runs with the state lock held; a dry run changes nothing and takes none. */
+async function failoverTestCommand(
+  s: Session,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  const { failoverTest, parseDrillArgs } = await import('./drill/command.js');
+  const drillArgs = {
+    mode: args.mode as string | undefined,
+    timeout: args.timeout as string | undefined,
+    dryRun: !!args.dryRun,
+  };
+  parseDrillArgs(drillArgs); // bad flags are exit 2 before anything is read or locked
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  const runner = await makeRunner(s, store, signal);
+  await runner.load(); // the state's records against the step schemas: a hand-broken one is exit 2
+  const deps = {
+    ...drillDeps(s, store, signal),
+    aws: await makeAws(s),
+    stderr: s.deps.stderr,
+    json: !!s.opts.json,
+  };
+  if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
+  await store.lock('failover-test', { timeoutMs: parseLockTimeout(s.opts.lockTimeout), signal });
+  try {
+    return await failoverTest(deps, drillArgs);
+  } finally {
+    await store.flush();
+    await store.unlock();
+  }
+}
+
+async function iamPolicyCommand(s: Session, args: Record<string, unknown>): Promise<ExitCode> {
+  const { iamPolicy, splitPolicy, MANAGED_POLICY_MAX_CHARS } = await import('./iam.js');
+  const account = args.account as string | undefined;
+  if (account !== undefined && !/^\d{12}$/.test(account))
+    throw new UsageError(`--account must be a 12-digit AWS account id, not "${account}"`, {
+      field: '--account',
+    });
+  const stateS3 = isS3Location(s.statePath) ? parseS3Location(s.statePath) : undefined;
+  const parts = splitPolicy(iamPolicy(s.config, { account, stateS3 }));
+  const part = args.part === undefined ? undefined : Number(args.part);
+  if (part !== undefined && !(Number.isInteger(part) && part >= 1 && part <= parts.length))
+    throw new UsageError(`--part must be a number from 1 to ${parts.length}`, { field: '--part' });
+  if (s.opts.json) {
+    s.reporter.result({ ok: true, command: 'iam-policy', account: account ?? '*', policies: parts });
+    return 0;
+  }
+  const doc = part ? parts[part - 1] : parts.length === 1 ? parts[0] : parts;
+  s.deps.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  if (!part && parts.length > 1)
+    s.deps.stderr.write(
+      `# ${parts.length} policy documents (a customer managed policy holds ${MANAGED_POLICY_MAX_CHARS} characters): ` +
+        `attach all of them; \`drctl iam-policy --part N\` prints document N alone\n`,
+    );
+  return 0;
+}
+
+/** A state file that cannot be read or fails its schemas (not one of another deployment). */
+const isUnreadableState = (e: unknown): e is UsageError =>
+  e instanceof UsageError && /^state(\.|$)/.test(e.field ?? '');
+
+/**
+ * `down --discover`: list what AWS holds of this deployment, found by ownership tag and name (the
+ * state file may be lost or unreadable); with --yes, delete it with the normal `down`, whose steps
+ * find resources the same way. An unreadable state file is left as it is.
+ */
+async function discoverDown(s: Session, signal: AbortSignal): Promise<ExitCode> {
+  const { UnreadableStateBackend, foundDoc, foundLines } = await import('./discover.js');
+  let store: StateStore;
+  let runner: Awaited<ReturnType<typeof makeRunner>>;
+  let unreadable: string | undefined;
+  try {
+    store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+    runner = await makeRunner(s, store, signal);
+    await runner.load();
+  } catch (e) {
+    if (!isUnreadableState(e)) throw e;
+    unreadable = e.message;
+    const lockHolder = isS3Location(s.statePath) ? undefined : new FileBackend(s.statePath);
+    store = await StateStore.over(
+      new UnreadableStateBackend(s.statePath, lockHolder),
+      s.config,
+      storeOptions(s),
+    );
+    runner = await makeRunner(s, store, signal);
+    s.reporter.line(
+      `the state ${s.statePath} cannot be read (${unreadable}); it is left as it is, and this run works from AWS alone`,
+    );
+  }
+  const results = await runner.discover();
+  const count = results.reduce((n, r) => n + r.found.length, 0);
+  const failed = results.filter((r) => r.error);
+  const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
+  s.reporter.line(
+    count
+      ? `found ${count} resource(s) of deployment "${s.config.deployment}" in ${where}:`
+      : `nothing of deployment "${s.config.deployment}" found in ${where}`,
+  );
+  for (const l of foundLines(results)) s.reporter.line(l);
+  const doc = { command: 'down', discover: true, found: foundDoc(results) };
+  if (failed.length) {
+    s.reporter.line('some look-ups failed (above), so nothing was deleted: fix the cause and run it again');
+    s.reporter.result({
+      ...doc,
+      ok: false,
+      exitCode: 1,
+      errors: failed.map((r) => ({ step: r.step, scope: r.scope, message: r.error!.message })),
+    });
+    return 1;
+  }
+  if (!s.opts.yes) {
+    if (count)
+      s.reporter.line('nothing was deleted: `drctl down --discover --yes` deletes these, in reverse order');
+    s.reporter.result({ ...doc, ok: true, deleted: false });
+    return 0;
+  }
+  if (s.opts.json) {
+    for (const r of results)
+      for (const f of r.found)
+        s.reporter.emit({
+          type: 'log',
+          level: 'info',
+          step: r.step,
+          scope: r.scope,
+          message: `found: ${f.what}`,
+          t: s.deps.clock.now(),
+        });
+  }
+  const nodes = new Set(results.filter((r) => r.found.length).map((r) => `${r.step}@${r.scope}`));
+  const code = await lifecycle(s, 'down', signal, undefined, { store, nodes });
+  if (unreadable && code === 0) {
+    s.reporter.line(
+      `the unreadable state ${s.statePath} was left untouched; nothing it could name is left in AWS, so delete it before the next \`drctl up\``,
+    );
+  }
+  return code;
+}
+
 async function status(s: Session, refresh: boolean, signal: AbortSignal): Promise<ExitCode> {
-  const store = StateStore.open(s.statePath, s.config);
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
   let drift: Array<{ step: string; scope: string; missing: string[] }> = [];
+  let unrecorded: Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }> = [];
   if (refresh) {
     const runner = await makeRunner(s, store, signal);
     drift = await runner.refresh();
+    // Tagged resources the state does not know: left by a crash, or by a lost or older state.
+    unrecorded = (await runner.discover())
+      .map((r) => ({
+        step: r.step,
+        scope: r.scope,
+        resources: r.found.filter((f) => !f.recorded).map(({ what, id }) => ({ what, id })),
+      }))
+      .filter((r) => r.resources.length > 0);
   }
   const steps = store.state.steps;
   if (s.opts.json) {
     s.reporter.result({
-      ok: drift.every((d) => d.missing.length === 0),
+      ok: drift.every((d) => d.missing.length === 0) && unrecorded.length === 0,
       command: 'status',
       state: s.statePath,
       steps,
       drift: refresh ? drift : undefined,
+      unrecorded: refresh ? unrecorded : undefined,
     });
     return 0;
   }
-  if (Object.keys(steps).length === 0) {
-    s.reporter.line(`nothing recorded in ${s.statePath}`);
-    return 0;
-  }
+  const notRecorded = (step: string, scope: string) =>
+    unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
+  if (Object.keys(steps).length === 0) s.reporter.line(`nothing recorded in ${s.statePath}`);
   for (const info of s.steps) {
-    for (const [scope, rec] of Object.entries(steps[info.name] ?? {})) {
-      s.reporter.line(`${info.name} ${scope}: ${rec.status} (updated ${rec.updatedAt})`);
-      for (const [k, v] of Object.entries(rec.resources))
-        s.reporter.line(`    ${k}: ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+    const scopes = new Set([
+      ...Object.keys(steps[info.name] ?? {}),
+      ...unrecorded.filter((u) => u.step === info.name).map((u) => u.scope),
+    ]);
+    for (const scope of scopes) {
+      const rec = steps[info.name]?.[scope];
+      s.reporter.line(
+        rec
+          ? `${info.name} ${scope}: ${rec.status} (updated ${rec.updatedAt})`
+          : `${info.name} ${scope}: not recorded`,
+      );
+      for (const [k, v] of Object.entries(rec?.resources ?? {}))
+        s.reporter.line(`    ${k}: ${formatValue(v)}`);
       const d = drift.find((x) => x.step === info.name && x.scope === scope);
       if (d?.missing.length) s.reporter.line(`    DRIFT: gone from AWS: ${d.missing.join(', ')}`);
+      for (const f of notRecorded(info.name, scope))
+        s.reporter.line(`    DRIFT: in AWS with this deployment's tags, not in the state: ${f.what}`);
     }
   }
+  if (unrecorded.length)
+    s.reporter.line(
+      'not in the state: the next `drctl up` adopts what it can use, and `drctl down` deletes all of it (`drctl down --discover` lists it)',
+    );
   return 0;
+}
+
+/** A recorded value for people: lists comma-separated, objects as compact JSON. */
+function formatValue(v: unknown): string {
+  if (Array.isArray(v))
+    return v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x))).join(', ');
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
 }

@@ -8,7 +8,7 @@ import { type Config, regionsOf, roleOf } from './config.js';
 import { AwsStepError, DrctlError, InterruptedError, UsageError, errorMessage } from './errors.js';
 import type { EventSink, Outcome } from './events.js';
 import { STEPS, type StepInfo } from './steps/index.js';
-import type { AnyStepImpl, OutputsOf, StepContext, StepName, StepPaths } from './steps/types.js';
+import type { AnyStepImpl, Found, OutputsOf, StepContext, StepName, StepPaths } from './steps/types.js';
 import { GLOBAL, type StateStore } from './state.js';
 
 export interface RunnerOptions {
@@ -212,7 +212,9 @@ export class Runner {
         (step, scope, fields) => {
           const k = nodeKey(step, scope);
           if (!n.uses.includes(k) && !n.deps.includes(k)) {
-            throw new Error(`step ${n.step} awaited ${k} without declaring it in steps/index.ts (after/uses)`);
+            throw new Error(
+              `step ${n.step} awaited ${k} without declaring it in steps/index.ts (after/uses)`,
+            );
           }
           if (!inRun.has(k)) return Promise.resolve(this.readyRecord(step, scope, n));
           if (!fields) return done.get(k)!.promise;
@@ -236,6 +238,8 @@ export class Runner {
       try {
         const out = (await this.modules.get(n.step)!.up(ctx)) as Record<string, unknown>;
         this.o.store.record(n.step, n.scope, 'ready', out, 'replace');
+        // A step is done once its record is stored (S3 saves are queued; a file's are already on disk).
+        await this.o.store.flush();
         const outcome: Outcome = changed() ? 'created' : 'unchanged';
         this.o.sink.emit({
           type: 'step-done',
@@ -264,7 +268,7 @@ export class Runner {
    * `drctl down`: the reverse graph. A node is deleted once everything that depends on it is gone;
    * a failure keeps what it depends on and the run goes on with everything independent of it.
    */
-  async down(): Promise<RunResult> {
+  async down(o: { discovered?: ReadonlySet<string> } = {}): Promise<RunResult> {
     await this.load();
     const nodes = this.graph;
     const dependents = new Map<string, string[]>(nodes.map((n) => [nodeKey(n.step, n.scope), []]));
@@ -311,7 +315,9 @@ export class Runner {
         if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
         await this.modules.get(n.step)!.down(ctx);
         this.o.store.forget(n.step, n.scope);
-        const outcome: Outcome = hadRecord ? 'deleted' : 'absent';
+        await this.o.store.flush();
+        // Without a record, `down --discover` knows whether the step found something to delete.
+        const outcome: Outcome = hadRecord || o.discovered?.has(key) ? 'deleted' : 'absent';
         const now = this.o.clock.now();
         this.o.sink.emit({
           type: 'step-done',
@@ -351,6 +357,46 @@ export class Runner {
           const { ctx } = this.context(n, 'down', () => Promise.reject(new Error('not available in status')));
           out.push({ step: n.step, scope: n.scope, missing: await impl.check(ctx) });
         }),
+    );
+    return out;
+  }
+
+  /**
+   * `down --discover` and `status --refresh`: what every step finds of this deployment in AWS by
+   * ownership tag and deterministic name (read-only, every step and region at once), each marked
+   * with whether the state file knows its id. A step whose look-up fails reports its error.
+   */
+  async discover(): Promise<DiscoverResult[]> {
+    await this.load();
+    const known = recordedIds(this.o.store.state.steps);
+    const nodes = this.graph;
+    const out = await Promise.all(
+      nodes.map(async (n): Promise<DiscoverResult> => {
+        const impl = this.modules.get(n.step)!;
+        if (!impl.discover) return { step: n.step, scope: n.scope, found: [] };
+        const { ctx } = this.context(n, 'down', () =>
+          Promise.reject(new Error('outputOf is not available in discover')),
+        );
+        // Discovery works from AWS alone: no record to lean on, and nothing to record.
+        const readOnly = {
+          ...ctx,
+          recorded: {},
+          record: () => {
+            throw new Error(`step ${n.step}: discover must not record`);
+          },
+        };
+        try {
+          const found = await impl.discover(readOnly);
+          const unique = [...new Map(found.map((f) => [`${f.id}\n${f.what}`, f])).values()];
+          return {
+            step: n.step,
+            scope: n.scope,
+            found: unique.map((f) => ({ ...f, recorded: known.has(f.id) })),
+          };
+        } catch (e) {
+          return { step: n.step, scope: n.scope, found: [], error: this.wrap(e, n, ctx) };
+        }
+      }),
     );
     return out;
   }
@@ -490,6 +536,33 @@ export class Runner {
       resolution: resolutionFor(code),
     });
   }
+}
+
+export interface DiscoverResult {
+  step: StepName;
+  scope: string;
+  found: Array<Found & { recorded: boolean }>;
+  error?: DrctlError;
+}
+
+/**
+ * Every id the state file holds, in any step's record: strings, strings in lists, and each object
+ * in a list as its values joined with ':' (the peering step records routes as region, table and
+ * destination).
+ */
+export function recordedIds(steps: Readonly<Record<string, Record<string, { resources: unknown }>>>) {
+  const ids = new Set<string>();
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') ids.add(v);
+    else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === 'object') {
+      const values = Object.values(v);
+      if (values.every((x) => typeof x === 'string')) ids.add(values.join(':'));
+      values.forEach(walk);
+    }
+  };
+  for (const byScope of Object.values(steps)) for (const rec of Object.values(byScope)) walk(rec.resources);
+  return ids;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

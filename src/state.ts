@@ -1,18 +1,12 @@
-import {
-  closeSync,
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import type { AwsClientFactoryOptions } from './aws/clients.js';
+import { type Clock, realClock } from './clock.js';
 import type { Config } from './config.js';
-import { LockedError, UsageError } from './errors.js';
+import { AwsStepError, LockedError, UsageError } from './errors.js';
 import { writeFileAtomic } from './files.js';
 
 export const STATE_VERSION = 1;
@@ -66,6 +60,117 @@ export interface LockInfo {
   user: string;
   command: string;
   startedAt: string;
+  /** Random per lock, so a release never removes a lock someone else took after a forced unlock. */
+  id?: string;
+}
+
+/** The stored state text and a tag that changes whenever the text does (S3: the ETag). */
+export interface StoredText {
+  text: string;
+  etag: string;
+}
+
+export type LockAttempt = { acquired: true } | { acquired: false; holder: LockInfo | undefined };
+
+/**
+ * Where the state lives. StateStore keeps the logic (schema, records, lock waiting); a backend only
+ * moves text and guards it: a write names the tag of the version it replaces, so a writer that
+ * bypassed the lock is detected instead of overwritten (WriteConflict).
+ */
+export interface StateBackend {
+  /** As the user names it: a file path or s3://bucket/key. */
+  readonly location: string;
+  readonly backupLocation: string;
+  readonly lockLocation: string;
+  read(): Promise<StoredText | undefined>;
+  /**
+   * Replace the state with `text` if it is still at `etag` (undefined: if there is none yet), after
+   * keeping `previous` as the backup. Returns the new tag; throws WriteConflict otherwise.
+   */
+  write(text: string, etag: string | undefined, previous: string | undefined): Promise<string>;
+  /** One attempt at the exclusive lock; a lock left by a dead process on this host is taken over. */
+  tryLock(info: LockInfo): Promise<LockAttempt>;
+  /** Release the lock if it is still `info`'s. */
+  unlock(info: LockInfo): Promise<void>;
+  /** Remove the lock whoever holds it; returns the holder (undefined: there was none). */
+  forceUnlock(): Promise<LockInfo | undefined>;
+}
+
+/** A backend whose writes are synchronous: a record is stored before record() returns. */
+export interface SyncStateBackend extends StateBackend {
+  readSync(): StoredText | undefined;
+  writeSync(text: string, etag: string | undefined, previous: string | undefined): string;
+}
+
+/** The stored state changed since it was read: another writer bypassed the lock. */
+export class WriteConflict extends Error {
+  constructor(readonly location: string) {
+    super(`${location} was changed by another writer since drctl read it`);
+    this.name = 'WriteConflict';
+  }
+}
+
+export interface StoreOptions {
+  /** Resolves a relative file path (default: process.cwd()). */
+  cwd?: string;
+  /** Lock waits sleep on it (virtual in tests). */
+  clock?: Clock;
+  /** S3 state: how to build the S3 client (profile, credentials, clock). */
+  aws?: AwsClientFactoryOptions;
+  /** S3 state: the region to ask for the bucket's region from when s3://…?region= is not given. */
+  region?: string;
+  /** Where this run's records go if the stored state was changed under it (so no id is lost). */
+  rescuePath?: string;
+}
+
+export interface LockOptions {
+  /** Keep retrying a held lock this long (0: fail at once). */
+  timeoutMs?: number;
+  /** Called once when the lock is held and drctl starts waiting, with who holds it. */
+  onWait?: (holder: string) => void;
+  signal?: AbortSignal;
+}
+
+export const isS3Location = (location: string) => location.startsWith('s3://');
+
+export interface S3Location {
+  bucket: string;
+  key: string;
+  region?: string;
+}
+
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html
+const BUCKET = /^(?!xn--|sthree-|amzn-s3-demo-)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+
+/** `s3://bucket/key[?region=r]`, checked before any AWS call. */
+export function parseS3Location(url: string): S3Location {
+  const bad = (message: string) =>
+    new UsageError(`${message} (${url})`, {
+      field: '--state',
+      resolution: 'Give the state as s3://<bucket>/<key>, e.g. s3://my-team-state/drctl/prod.json.',
+    });
+  const m = /^s3:\/\/([^/?]*)(?:\/([^?]*))?(?:\?(.*))?$/.exec(url);
+  if (!m) throw bad('not an s3://bucket/key URL');
+  const [, bucket = '', key = '', query] = m;
+  if (
+    !BUCKET.test(bucket) ||
+    bucket.includes('..') ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(bucket) ||
+    bucket.endsWith('-s3alias')
+  ) {
+    throw bad(`"${bucket}" is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+  }
+  if (!key || key.endsWith('/')) throw bad('the state needs an object key after the bucket');
+  if (Buffer.byteLength(key) > 1000) throw bad('the object key is too long');
+  let region: string | undefined;
+  for (const part of query ? query.split('&') : []) {
+    const [name, value = ''] = part.split('=');
+    if (name !== 'region' || !REGION.test(value))
+      throw bad(`unknown or malformed parameter "${part}" (only region=<aws region>)`);
+    region = value;
+  }
+  return region ? { bucket, key, region } : { bucket, key };
 }
 
 function isAlive(pid: number): boolean {
@@ -77,21 +182,178 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** A lock its holder cannot still be using: its process on this very host is gone. */
+export function isStale(holder: LockInfo | undefined): boolean {
+  return !!holder && holder.host === hostname() && !isAlive(holder.pid);
+}
+
+export function describeHolder(holder: LockInfo | undefined): string {
+  return holder
+    ? `pid ${holder.pid} on ${holder.host} (${holder.user}, \`drctl ${holder.command}\`, since ${holder.startedAt})`
+    : 'an unreadable lock';
+}
+
+export function parseLock(text: string): LockInfo | undefined {
+  try {
+    const v = JSON.parse(text) as Partial<LockInfo> | null;
+    if (!v || typeof v !== 'object' || typeof v.pid !== 'number' || typeof v.host !== 'string')
+      return undefined;
+    return {
+      pid: v.pid,
+      host: v.host,
+      user: String(v.user ?? '?'),
+      command: String(v.command ?? '?'),
+      startedAt: String(v.startedAt ?? '?'),
+      ...(typeof v.id === 'string' ? { id: v.id } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /**
- * The state file. Synchronous I/O on purpose: each save is one small file, and a synchronous
- * write cannot interleave with another step's save in the same process, so records never race.
+ * The local file: written atomically (temp file, fsync, rename) with mode 0600, the previous version
+ * kept as `.bak`, locked by a `.lock` file created exclusively. Synchronous on purpose: each save is
+ * one small file, and a synchronous write cannot interleave with another step's save, so a record
+ * is on disk before record() returns.
+ */
+export class FileBackend implements SyncStateBackend {
+  readonly backupLocation: string;
+  readonly lockLocation: string;
+
+  constructor(readonly location: string) {
+    this.backupLocation = `${location}.bak`;
+    this.lockLocation = `${location}.lock`;
+  }
+
+  readSync(): StoredText | undefined {
+    if (!existsSync(this.location)) return undefined;
+    const text = readFileSync(this.location, 'utf8');
+    return { text, etag: sha256(text) };
+  }
+
+  read(): Promise<StoredText | undefined> {
+    return Promise.resolve(this.readSync());
+  }
+
+  writeSync(text: string, etag: string | undefined): string {
+    const current = this.readSync();
+    if (current?.etag !== etag) throw new WriteConflict(this.location);
+    if (current) writeFileAtomic(this.backupLocation, current.text);
+    writeFileAtomic(this.location, text);
+    return sha256(text);
+  }
+
+  write(text: string, etag: string | undefined): Promise<string> {
+    try {
+      return Promise.resolve(this.writeSync(text, etag));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  tryLock(info: LockInfo): Promise<LockAttempt> {
+    mkdirSync(dirname(this.lockLocation), { recursive: true, mode: 0o700 });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(this.lockLocation, 'wx', 0o600);
+        writeSync(fd, JSON.stringify(info));
+        closeSync(fd);
+        return Promise.resolve({ acquired: true });
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = this.readLock();
+      if (!isStale(holder)) return Promise.resolve({ acquired: false, holder });
+      unlinkSync(this.lockLocation); // stale: its process is gone
+    }
+    return Promise.resolve({ acquired: false, holder: this.readLock() });
+  }
+
+  unlock(info: LockInfo): Promise<void> {
+    const holder = this.readLock();
+    // Someone ran `drctl unlock` and another drctl took the lock since: it is theirs now.
+    if (holder && holder.id !== undefined && holder.id !== info.id) return Promise.resolve();
+    try {
+      unlinkSync(this.lockLocation);
+    } catch {
+      // already gone (`drctl unlock` from another shell)
+    }
+    return Promise.resolve();
+  }
+
+  forceUnlock(): Promise<LockInfo | undefined> {
+    const holder = this.readLock();
+    try {
+      unlinkSync(this.lockLocation);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve(undefined);
+      throw e;
+    }
+    return Promise.resolve(holder ?? { pid: 0, host: '?', user: '?', command: '?', startedAt: '?' });
+  }
+
+  private readLock(): LockInfo | undefined {
+    try {
+      return parseLock(readFileSync(this.lockLocation, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const isSync = (b: StateBackend): b is SyncStateBackend =>
+  typeof (b as Partial<SyncStateBackend>).writeSync === 'function';
+
+async function openBackend(location: string, opts: StoreOptions): Promise<StateBackend> {
+  if (!isS3Location(location)) return new FileBackend(resolve(opts.cwd ?? '.', location));
+  const where = parseS3Location(location);
+  // The S3 client (and the SDK behind it) loads only for an s3:// state.
+  const { S3Backend } = await import('./state-s3.js');
+  return S3Backend.create(where, {
+    aws: opts.aws ?? {},
+    clock: opts.clock ?? realClock,
+    fallbackRegion: opts.region ?? 'us-east-1',
+  });
+}
+
+/**
+ * The deployment's state: per step and region, the ids recorded so far. record() is synchronous
+ * and cheap; with a file the record is on disk when it returns, with S3 saves are queued one at a
+ * time (the newest snapshot wins) and `flush()` waits for them.
  */
 export class StateStore {
-  private lockHeld = false;
+  private lockInfo: LockInfo | undefined;
+  /** The text last read or written, i.e. what the backup of the next write holds. */
+  private stored: StoredText | undefined;
+  private pending: string | undefined;
+  private writing: Promise<void> | undefined;
+  private writeError: Error | undefined;
 
   private constructor(
-    readonly path: string,
+    private readonly backend: StateBackend,
     private current: State,
-    readonly existed: boolean,
-  ) {}
+    private readonly config: Config,
+    private readonly opts: StoreOptions,
+    stored: StoredText | undefined,
+  ) {
+    this.stored = stored;
+  }
+
+  /** The state's location as given (file path or s3://bucket/key). */
+  get path(): string {
+    return this.backend.location;
+  }
 
   get lockPath(): string {
-    return `${this.path}.lock`;
+    return this.backend.lockLocation;
+  }
+
+  /** Whether a state existed when it was read. */
+  get existed(): boolean {
+    return this.stored !== undefined;
   }
 
   get state(): Readonly<State> {
@@ -99,90 +361,91 @@ export class StateStore {
   }
 
   /**
-   * Reads and validates the state file (or starts an empty one in memory; nothing is written until
-   * the first record). A corrupt, truncated, foreign or future file is a UsageError and is left as is.
+   * A local state file, synchronously (the benchmark, tests). Nothing is written until the first
+   * record. A corrupt, truncated, foreign or future file is a UsageError and is left as is.
    */
   static open(path: string, config: Config): StateStore {
-    const abs = resolve(path);
-    if (!existsSync(abs)) return new StateStore(abs, emptyState(config), false);
-    const state = parseState(readFileSync(abs, 'utf8'), abs);
-    if (state.deployment !== config.deployment) {
-      throw new UsageError(
-        `${abs} belongs to deployment "${state.deployment}", but the config says "${config.deployment}"`,
-        {
-          field: 'deployment',
-          resolution: 'Use the matching --config, or another --state path for this deployment.',
-        },
-      );
-    }
-    for (const role of ['primary', 'secondary'] as const) {
-      if (state.regions[role] !== config[role].region) {
-        throw new UsageError(
-          `${abs} was made for ${role} region ${state.regions[role]}, but the config says ${config[role].region}`,
-          {
-            field: `${role}.region`,
-            resolution: 'Run `drctl down` with the old config first, or use another --state path.',
-          },
-        );
-      }
-    }
-    return new StateStore(abs, state, true);
+    const backend = new FileBackend(resolve(path));
+    const stored = backend.readSync();
+    return new StateStore(
+      backend,
+      stored ? validate(stored.text, backend.location, config) : emptyState(config),
+      config,
+      {},
+      stored,
+    );
   }
 
-  /** Take the exclusive lock, or say who holds it. A lock left by a dead process on this host is taken over. */
-  lock(command: string): void {
+  /** A file path or s3://bucket/key: reads and validates the state (or starts an empty one in memory). */
+  static async load(location: string, config: Config, opts: StoreOptions = {}): Promise<StateStore> {
+    const backend = await openBackend(location, opts);
+    return StateStore.over(backend, config, opts);
+  }
+
+  /** A store over a given backend (tests). */
+  static async over(backend: StateBackend, config: Config, opts: StoreOptions = {}): Promise<StateStore> {
+    const stored = await backend.read();
+    const state = stored ? validate(stored.text, backend.location, config) : emptyState(config);
+    return new StateStore(backend, state, config, opts, stored);
+  }
+
+  static async forceUnlock(location: string, opts: StoreOptions = {}): Promise<LockInfo | undefined> {
+    return (await openBackend(location, opts)).forceUnlock();
+  }
+
+  /**
+   * Take the exclusive lock, or say who holds it; with a timeout, retry until it is free. The state
+   * is read again once the lock is ours: whoever held it may have changed it meanwhile.
+   */
+  async lock(command: string, o: LockOptions = {}): Promise<void> {
+    const clock = this.opts.clock ?? realClock;
     const info: LockInfo = {
       pid: process.pid,
       host: hostname(),
       user: safeUser(),
       command,
-      startedAt: new Date().toISOString(),
+      startedAt: new Date(clock.now()).toISOString(),
+      id: randomUUID(),
     };
-    mkdirSync(dirname(this.lockPath), { recursive: true, mode: 0o700 });
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, JSON.stringify(info));
-        closeSync(fd);
-        this.lockHeld = true;
-        return;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const timeoutMs = o.timeoutMs ?? 0;
+    const started = clock.now();
+    let waiting = false;
+    for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+      const attempt = await this.backend.tryLock(info);
+      if (attempt.acquired) break;
+      const who = describeHolder(attempt.holder);
+      const elapsedMs = clock.now() - started;
+      if (elapsedMs >= timeoutMs) {
+        const waited = waiting ? ` (waited ${Math.round(elapsedMs / 1000)} s)` : '';
+        throw new LockedError(`state ${this.path} is locked by ${who}${waited}`, {
+          resolution: `Wait for it to finish${timeoutMs ? '' : ', or pass --lock-timeout <seconds> to wait'}. If it is gone for good, run \`drctl unlock\` (removes ${this.lockPath}).`,
+        });
       }
-      const holder = readLock(this.lockPath);
-      if (holder && holder.host === hostname() && !isAlive(holder.pid)) {
-        unlinkSync(this.lockPath); // stale: its process is gone
-        continue;
-      }
-      const who = holder
-        ? `pid ${holder.pid} on ${holder.host} (${holder.user}, \`drctl ${holder.command}\`, since ${holder.startedAt})`
-        : 'an unreadable lock file';
-      throw new LockedError(`state ${this.path} is locked by ${who}`, {
-        resolution: `Wait for it to finish. If it is gone for good, run \`drctl unlock\` (removes ${this.lockPath}).`,
-      });
+      if (!waiting) o.onWait?.(who);
+      waiting = true;
+      await clock.sleep(Math.min(delayMs, timeoutMs - elapsedMs), o.signal);
     }
-  }
-
-  unlock(): void {
-    if (!this.lockHeld) return;
-    this.lockHeld = false;
+    this.lockInfo = info;
     try {
-      unlinkSync(this.lockPath);
-    } catch {
-      // already gone (`drctl unlock` from another shell)
-    }
-  }
-
-  static forceUnlock(path: string): LockInfo | undefined {
-    const lockPath = `${resolve(path)}.lock`;
-    const holder = readLock(lockPath);
-    try {
-      unlinkSync(lockPath);
+      await this.reread();
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      await this.unlock();
       throw e;
     }
-    return holder ?? { pid: 0, host: '?', user: '?', command: '?', startedAt: '?' };
+  }
+
+  async unlock(): Promise<void> {
+    const info = this.lockInfo;
+    if (!info) return;
+    await this.writing; // never release the lock under a write in flight
+    this.lockInfo = undefined;
+    await this.backend.unlock(info);
+  }
+
+  /** Wait for queued saves; throws if one failed (the stored state was changed by another writer). */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.writeError) throw this.writeError;
   }
 
   record(
@@ -212,11 +475,93 @@ export class StateStore {
     return this.current.steps[step]?.[scope];
   }
 
-  private save(): void {
-    this.current.updatedAt = new Date().toISOString();
-    if (existsSync(this.path)) copyFileSync(this.path, `${this.path}.bak`);
-    writeFileAtomic(this.path, `${JSON.stringify(this.current, null, 2)}\n`);
+  private async reread(): Promise<void> {
+    const now = await this.backend.read();
+    if (now?.etag === this.stored?.etag) return;
+    this.current = now ? validate(now.text, this.backend.location, this.config) : emptyState(this.config);
+    this.stored = now;
   }
+
+  private save(): void {
+    if (this.writeError) throw this.writeError;
+    this.current.updatedAt = new Date().toISOString();
+    const text = `${JSON.stringify(this.current, null, 2)}\n`;
+    if (isSync(this.backend)) {
+      try {
+        const etag = this.backend.writeSync(text, this.stored?.etag, this.stored?.text);
+        this.stored = { text, etag };
+      } catch (e) {
+        throw this.failed(e, text);
+      }
+      return;
+    }
+    this.pending = text;
+    this.writing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending !== undefined) {
+        const text = this.pending;
+        this.pending = undefined;
+        try {
+          const etag = await this.backend.write(text, this.stored?.etag, this.stored?.text);
+          this.stored = { text, etag };
+        } catch (e) {
+          this.writeError = this.failed(e, this.pending ?? text);
+          this.pending = undefined;
+        }
+      }
+    } finally {
+      this.writing = undefined;
+    }
+  }
+
+  /** A failed save: on a conflict, this run's records are kept in the rescue file and named. */
+  private failed(e: unknown, text: string): Error {
+    if (!(e instanceof WriteConflict)) return e as Error;
+    let kept = '';
+    if (this.opts.rescuePath) {
+      try {
+        writeFileAtomic(this.opts.rescuePath, text);
+        kept = ` This run's records are in ${this.opts.rescuePath}.`;
+      } catch {
+        // the conflict is the news; a failed rescue must not hide it
+      }
+    }
+    return new AwsStepError(`${e.message}: not overwritten.${kept}`, {
+      resource: this.backend.location,
+      awsCode: 'PreconditionFailed',
+      resolution:
+        'Someone wrote the state without holding the lock (or after `drctl unlock`). Make sure no other drctl runs on this state, merge the records if needed, then run the same command again.',
+    });
+  }
+}
+
+/** Parse, check the schema, and check it belongs to this config's deployment and regions. */
+function validate(text: string, location: string, config: Config): State {
+  const state = parseState(text, location);
+  if (state.deployment !== config.deployment) {
+    throw new UsageError(
+      `${location} belongs to deployment "${state.deployment}", but the config says "${config.deployment}"`,
+      {
+        field: 'deployment',
+        resolution: 'Use the matching --config, or another --state path for this deployment.',
+      },
+    );
+  }
+  for (const role of ['primary', 'secondary'] as const) {
+    if (state.regions[role] !== config[role].region) {
+      throw new UsageError(
+        `${location} was made for ${role} region ${state.regions[role]}, but the config says ${config[role].region}`,
+        {
+          field: `${role}.region`,
+          resolution: 'Run `drctl down` with the old config first, or use another --state path.',
+        },
+      );
+    }
+  }
+  return state;
 }
 
 export function parseState(text: string, path: string): State {
@@ -239,14 +584,6 @@ export function parseState(text: string, path: string): State {
     });
   }
   return parsed.data;
-}
-
-function readLock(path: string): LockInfo | undefined {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
-  } catch {
-    return undefined;
-  }
 }
 
 function safeUser(): string {

@@ -35,6 +35,11 @@ export interface AwsClientFactoryOptions {
   clock?: Clock;
   /** How long one call may keep failing transiently before the error is passed on. */
   retryDeadlineMs?: number;
+  /**
+   * Ctrl-C: once aborted, no call starts (nor is retried); the ones in flight finish, so their
+   * answers are still recorded. Without it a step would run on to its next wait, creating more.
+   */
+  signal?: AbortSignal;
 }
 
 const READ_ONLY = /^(Describe|Get|List|Head|Test|Lookup)/;
@@ -47,7 +52,7 @@ const READ_ONLY = /^(Describe|Get|List|Head|Test|Lookup)/;
  * Mutating calls are retried only on throttling, which AWS refuses before doing anything; a 5xx on
  * a create may have happened, and the step's adopt-before-create logic is the safe answer to that.
  */
-function withRetries<C>(client: C, clock: Clock, deadlineMs: number): C {
+function withRetries<C>(client: C, clock: Clock, deadlineMs: number, signal?: AbortSignal): C {
   const c = client as unknown as {
     send: (command: { constructor: { name: string } }, ...rest: unknown[]) => Promise<unknown>;
   };
@@ -57,13 +62,14 @@ function withRetries<C>(client: C, clock: Clock, deadlineMs: number): C {
     const start = clock.now();
     let delayMs = 1_000;
     for (;;) {
+      signal?.throwIfAborted();
       try {
         return await send(command, ...rest);
       } catch (e) {
         const retry = readOnly ? isTransient(e) : isThrottled(e);
         if (!retry || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
-        await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2));
+        await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
         delayMs = Math.min(20_000, delayMs * 2);
       }
     }
@@ -89,7 +95,12 @@ export class AwsClients {
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
-      c = withRetries(new ctor(config), this.clock, this.opts.retryDeadlineMs ?? 5 * 60_000);
+      c = withRetries(
+        new ctor(config),
+        this.clock,
+        this.opts.retryDeadlineMs ?? 5 * 60_000,
+        this.opts.signal,
+      );
       this.cache.set(key, c);
     }
     return c;

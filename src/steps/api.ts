@@ -122,17 +122,22 @@ async function getApi(ctx: Ctx, restApiId: string): Promise<RestApi | undefined>
   }
 }
 
-/** Every REST API in the region with our name that is ours (tag or owner mark), oldest first. */
-async function findOurs(ctx: Ctx): Promise<RestApi[]> {
+/** Every REST API in the region, oldest first. */
+async function allApis(ctx: Ctx): Promise<RestApi[]> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
   const found: RestApi[] = [];
   let position: string | undefined;
   do {
     const r = await apigw.send(new GetRestApisCommand({ limit: 500, position }));
-    found.push(...(r.items ?? []).filter((a) => isOurs(a, ctx)));
+    found.push(...(r.items ?? []));
     position = r.position;
   } while (position);
   return found.sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
+}
+
+/** Every REST API in the region that is ours (tag or owner mark), oldest first. */
+async function findOurs(ctx: Ctx): Promise<RestApi[]> {
+  return (await allApis(ctx)).filter((a) => isOurs(a, ctx));
 }
 
 async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined> {
@@ -257,7 +262,11 @@ export const api: StepImpl<ApiOutputs> = {
     if (ctx.recorded.restApiId && (await getApi(ctx, ctx.recorded.restApiId)))
       ids.add(ctx.recorded.restApiId);
     // Tagged ones, and any imported just before a crash (owner mark, no tag yet).
-    for (const a of await findOurs(ctx)) ids.add(a.id!);
+    for (const a of await allApis(ctx)) {
+      if (isOurs(a, ctx)) ids.add(a.id!);
+      else if (a.name === apiName(ctx) && !ids.has(a.id!))
+        ctx.warn(`left REST API ${a.id} (${a.name}): it has our name but is not drctl's`);
+    }
     for (const restApiId of ids) {
       ctx.progress(`REST API ${restApiId}`);
       try {
@@ -284,5 +293,9 @@ export const api: StepImpl<ApiOutputs> = {
     if (!id) return [];
     if (!(await getApi(ctx, id))) return [`REST API ${id}`];
     return (await getStage(ctx, id)) ? [] : [`stage ${STAGE} of REST API ${id}`];
+  },
+
+  async discover(ctx) {
+    return (await findOurs(ctx)).map((a) => ({ what: `REST API ${a.id} (${a.name})`, id: a.id! }));
   },
 };

@@ -615,4 +615,13 @@ export const ca: StepImpl<CaOutputs> = {
     if (certArn && !(await describeCertificate(ctx, certArn))) missing.push(`certificate ${certArn}`);
     return missing;
   },
+
+  async discover(ctx) {
+    const cas = (await taggedCas(ctx)).filter((c) => c.status !== 'DELETED');
+    const certificates = await taggedCertificates(ctx);
+    return [
+      ...cas.map((c) => ({ what: `root CA ${c.arn} (${c.status})`, id: c.arn })),
+      ...certificates.map((c) => ({ what: `certificate ${c.arn} (${c.status})`, id: c.arn })),
+    ];
+  },
 };

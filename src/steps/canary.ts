@@ -49,7 +49,7 @@ import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../assets/can
 import { awsCode, isAlreadyExists, isAwsError, isNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, in each region where it runs (always the primary; the secondary when config
 // canary.secondary): the S3 artifact bucket <deployment>-canary-<account>-<region>, the IAM role
@@ -318,6 +318,9 @@ async function ensureBucket(ctx: Ctx, bucketName: string): Promise<void> {
     if (ctx.recorded.bucketName !== bucketName) ctx.record({ bucketName });
     if (tagValue(seen.tags, TAG_CONFIG) === want) return;
   } else {
+    // Recorded before the call: the bucket is tagged only at the end of this function, and
+    // `down` deletes an untagged bucket only if the state names it.
+    if (ctx.recorded.bucketName !== bucketName) ctx.record({ bucketName });
     try {
       await s3.send(
         new CreateBucketCommand({
@@ -330,7 +333,6 @@ async function ensureBucket(ctx: Ctx, bucketName: string): Promise<void> {
     } catch (e) {
       if (awsCode(e) !== 'BucketAlreadyOwnedByYou') throw e;
     }
-    ctx.record({ bucketName });
   }
   // Read-after-create can miss a new bucket for a moment (delays.md, S3 CreateBucket).
   const put = (what: string, call: () => Promise<unknown>) =>
@@ -508,12 +510,15 @@ async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
  * (delays.md row 11): retried while it says so, nothing else.
  */
 function retryingCreate<T>(ctx: Ctx, name: string, call: () => Promise<T>): Promise<T> {
-  const started = ctx.clock.now();
-  return ctx.retry(
-    `canary ${name}: waiting for its IAM role to propagate`,
-    call,
-    (e) => roleNotAssumableYet(e) && ctx.clock.now() - started < ROLE_PROPAGATION_TIMEOUT_MS,
-  );
+  // ctx.retry gives up after two minutes; the IAM window here is ROLE_PROPAGATION_TIMEOUT_MS.
+  return ctx.poll({
+    what: `canary ${name}: waiting for its IAM role to propagate`,
+    timeoutMs: ROLE_PROPAGATION_TIMEOUT_MS,
+    minDelayMs: 2_000,
+    maxDelayMs: 10_000,
+    retryOn: roleNotAssumableYet,
+    check: async () => ({ done: true, value: await call() }),
+  });
 }
 
 type Waited = { done: true; value: Canary } | { done: false; status: string };
@@ -773,18 +778,17 @@ async function teardown(ctx: Ctx): Promise<void> {
 
   const role = await getRole(ctx, n.roleName);
   const roleOurs = role && mine(role.Tags, ctx.recorded.roleName, n.roleName);
+  // Without a record, the role's ARN gives the account in the bucket's name (even a role that is
+  // not ours: then the bucket is looked at only to be named in a warning).
   const bucketName =
     ctx.recorded.bucketName ??
-    (roleOurs ? bucketNameFor(ctx.config.deployment, accountOf(role.Arn!), ctx.region) : undefined);
+    (role ? bucketNameFor(ctx.config.deployment, accountOf(role.Arn!), ctx.region) : undefined);
   if (bucketName) {
     const seen = await bucketTags(ctx, bucketName);
     if (seen.exists) {
-      const deployment = tagValue(seen.tags, 'drctl:deployment');
-      if (
-        ctx.recorded.bucketName === bucketName ||
-        deployment === ctx.config.deployment ||
-        deployment === undefined
-      ) {
+      // An untagged bucket of our name is one a crash left only if the state names it (it is
+      // recorded before CreateBucket); otherwise it is someone else's.
+      if (ctx.recorded.bucketName === bucketName || isOwnedBy(seen.tags, ctx.config.deployment)) {
         await emptyAndDeleteBucket(ctx, bucketName);
       } else ctx.warn(`left bucket ${bucketName}: it is not drctl's`);
     }
@@ -891,5 +895,35 @@ export const canary: StepImpl<CanaryOutputs> = {
     }
     if (!(await getRole(ctx, n.roleName))) missing.push(`IAM role ${n.roleName}`);
     return missing;
+  },
+
+  async discover(ctx) {
+    const found: Found[] = [];
+    const n = names(ctx);
+    const ours = (tags: Parameters<typeof isOwnedBy>[0]) => isOwnedBy(tags, ctx.config.deployment);
+    const c = await getCanary(ctx, n.canaryName);
+    if (c && ours(c.Tags)) {
+      found.push({ what: `canary ${n.canaryName} (${c.Status?.State ?? 'unknown'})`, id: n.canaryName });
+    }
+    let account: string | undefined;
+    const alarm = await describeAlarm(ctx, n.alarmName);
+    if (alarm?.AlarmArn) {
+      const cw = ctx.aws.client(CloudWatchClient, ctx.region);
+      const { Tags } = await cw.send(new ListAlarmTagsCommand({ ResourceARN: alarm.AlarmArn }));
+      if (ours(Tags)) found.push({ what: `alarm ${n.alarmName}`, id: n.alarmName });
+      account = alarm.AlarmArn.split(':')[4];
+    }
+    const role = await getRole(ctx, n.roleName);
+    if (role && ours(role.Tags)) {
+      found.push({ what: `IAM role ${n.roleName}`, id: n.roleName });
+      account = accountOf(role.Arn!);
+    }
+    // The bucket's name carries the account id, which the role's or the alarm's ARN tells.
+    if (account) {
+      const bucketName = bucketNameFor(ctx.config.deployment, account, ctx.region);
+      const seen = await bucketTags(ctx, bucketName);
+      if (seen.exists && ours(seen.tags)) found.push({ what: `bucket ${bucketName}`, id: bucketName });
+    }
+    return found;
   },
 };

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { awsCode, isNotFound, isThrottled, isTransient } from '../aws/errors.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError, errorMessage } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, per region: the API Gateway custom domain <host>.<domain> with that region's certificate,
 // its base path mapping (root) to the API's `prod` stage, and in domainMode `private` the domain
@@ -593,5 +593,24 @@ export const domain: StepImpl<DomainOutputs> = {
     if (!r.domainName) return [];
     const d = await getDomain(ctx, r.domainName, r.mode === 'private' ? r.domainNameId : undefined);
     return d ? [] : [`custom domain ${r.domainName}`];
+  },
+
+  async discover(ctx) {
+    const name = hostName(ctx);
+    const found: Found[] = [];
+    const regional = await getDomain(ctx, name);
+    if (regional?.type === 'REGIONAL' && isOwned(ctx, regional)) {
+      found.push({ what: `custom domain ${name} (REGIONAL)`, id: name });
+    }
+    for (const d of await taggedPrivateDomains(ctx, name)) {
+      found.push({ what: `custom domain ${label(d)} (PRIVATE)`, id: d.domainNameId ?? name });
+      for (const a of d.domainNameArn ? await accessAssociationsOf(ctx, d.domainNameArn) : []) {
+        found.push({
+          what: `access association of ${label(d)} with ${a.accessAssociationSource}`,
+          id: a.domainNameAccessAssociationArn!,
+        });
+      }
+    }
+    return found;
   },
 };

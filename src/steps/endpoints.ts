@@ -256,4 +256,11 @@ export const endpoints: StepImpl<EndpointsOutputs> = {
     const e = await describeById(ctx, id);
     return e && stateOf(e) !== 'deleting' ? [] : [`endpoint ${id}`];
   },
+
+  async discover(ctx) {
+    return (await describeTagged(ctx)).map((e) => ({
+      what: `endpoint ${e.VpcEndpointId} (${stateOf(e)}, ${e.VpcId})`,
+      id: e.VpcEndpointId!,
+    }));
+  },
 };

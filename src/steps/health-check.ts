@@ -16,7 +16,7 @@ import { awsCode, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { regionsOf } from '../config.js';
 import { AwsStepError } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (the PRIMARY
 // failover record's check) and, when config canary.secondary is on, one on the secondary's alarm.
@@ -279,5 +279,25 @@ export const healthCheck: StepImpl<HealthCheckOutputs> = {
       if (id && !(await getCheck(ctx, id))) missing.push(`health check ${id} (${which})`);
     }
     return missing;
+  },
+
+  /** Checks with this deployment's CallerReference prefix and tag: what `down` finds without a record. */
+  async discover(ctx) {
+    const found: Found[] = [];
+    const checks = await listChecks(ctx);
+    for (const which of WHICH) {
+      for (const c of checks.filter((x) => x.CallerReference?.startsWith(referencePrefix(ctx, which)))) {
+        const tags = await route53(ctx).send(
+          new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: c.Id }),
+        );
+        if (!isOwnedBy(tags.ResourceTagSet?.Tags, ctx.config.deployment)) continue;
+        const alarm = c.HealthCheckConfig?.AlarmIdentifier;
+        found.push({
+          what: `health check ${c.Id} (${which}${alarm ? `, alarm ${alarm.Name} in ${alarm.Region}` : ''})`,
+          id: c.Id!,
+        });
+      }
+    }
+    return found;
   },
 };

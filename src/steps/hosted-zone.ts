@@ -24,7 +24,7 @@ import { ROUTE53_REGION } from '../aws/clients.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the Route 53 private hosted zone <domain>, created with the primary VPC and then
 // associated with the secondary VPC (same account: no association authorization needed,
@@ -301,9 +301,15 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
     const recorded = ctx.recorded.hostedZoneId ? await getZone(ctx, ctx.recorded.hostedZoneId) : undefined;
     if (recorded) zones.push(recorded);
     else if (!ctx.recorded.hostedZoneId) {
-      for (const z of await ourZones(ctx)) {
+      const ours = await ourZones(ctx);
+      for (const z of ours) {
         const full = await getZone(ctx, z.id);
         if (full) zones.push(full);
+      }
+      for (const z of (await zonesNamed(ctx, ctx.config.domain)).filter(
+        (x) => !ours.some((o) => o.id === x.id),
+      )) {
+        ctx.warn(`left private hosted zone ${z.id} (${z.name}): it has our domain but is not drctl's`);
       }
     }
     for (const zone of zones) await deleteZone(ctx, zone);
@@ -317,6 +323,33 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
     return (ctx.recorded.vpcs ?? [])
       .filter((w) => !zone.vpcs.some((v) => v.vpcId === w.vpcId))
       .map((w) => `association of ${id} with ${w.vpcId} (${w.region})`);
+  },
+
+  /** Our zones, and the records in them that drctl makes (the traffic-policy step's, found here). */
+  async discover(ctx) {
+    const found: Found[] = [];
+    for (const z of await ourZones(ctx)) {
+      const full = await getZone(ctx, z.id);
+      const vpcs = (full?.vpcs ?? []).map((v) => `${v.vpcId} (${v.region})`).join(', ');
+      found.push({
+        what: `private hosted zone ${z.id} (${z.name}${vpcs ? `, with ${vpcs}` : ''})`,
+        id: z.id,
+      });
+      for (const r of (await listRecords(ctx, z.id)).filter((x) => isOurs(ctx, x))) {
+        found.push(
+          r.TrafficPolicyInstanceId
+            ? {
+                what: `traffic policy instance ${r.TrafficPolicyInstanceId} (${r.Name})`,
+                id: r.TrafficPolicyInstanceId,
+              }
+            : {
+                what: `record ${r.Name} ${r.Type} (${r.SetIdentifier}) in ${z.id}`,
+                id: r.SetIdentifier ?? r.Name!,
+              },
+        );
+      }
+    }
+    return found;
   },
 };
 

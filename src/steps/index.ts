@@ -135,6 +135,17 @@ export const STEPS: readonly StepInfo[] = [
       'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs',
     load: async () => (await import('./traffic-policy.js')).trafficPolicy,
   },
+  {
+    name: 'probe',
+    title: 'failover probe',
+    scope: 'global',
+    // The secondary VPC's subnets and security group, and both regions' CA certificates to trust.
+    after: ['vpc', 'ca'],
+    uses: [],
+    creates:
+      'Lambda function <deployment>-probe in the secondary VPC (+ IAM role): the failover-test client that resolves and calls <host>.<domain> from inside',
+    load: async () => (await import('./probe.js')).probe,
+  },
 ];
 
 export function stepInfo(name: string): StepInfo | undefined {

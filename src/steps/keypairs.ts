@@ -70,8 +70,16 @@ export const keypairs: StepImpl<KeypairsOutputs> = {
           ctx.record({ keyName: name, keyPairId: existing.KeyPairId! });
         return { keyName: name, keyPairId: existing.KeyPairId! };
       }
-      // Ours, but its private key never reached the disk (a crash between AWS's answer and the
-      // write): AWS cannot return it again, so the pair is useless. Replace it.
+      if (ctx.recorded.keyPairId === existing.KeyPairId) {
+        // Recorded ids are written only after the PEM, so its private key exists on the machine
+        // that made it (a team mate sharing an S3 state): replacing it would lock them out.
+        ctx.warn(
+          `key pair ${name}: its private key is not on this machine (${pem}); ask whoever ran \`up\` first for it`,
+        );
+        return { keyName: name, keyPairId: existing.KeyPairId! };
+      }
+      // Ours, but never recorded and its private key never reached the disk (a crash between
+      // AWS's answer and the write): AWS cannot return it again, so the pair is useless. Replace it.
       ctx.warn(`key pair ${name} has no private key at ${pem}; replacing it`);
       await ec2.send(new DeleteKeyPairCommand({ KeyPairId: existing.KeyPairId }));
     }
@@ -108,5 +116,13 @@ export const keypairs: StepImpl<KeypairsOutputs> = {
     if (!(await describe(ctx, name))) missing.push(`key pair ${name}`);
     if (!existsSync(pemPath(ctx))) missing.push(`private key ${pemPath(ctx)}`);
     return missing;
+  },
+
+  async discover(ctx) {
+    const name = keyName(ctx);
+    const k = await describe(ctx, name);
+    return k && isOwnedBy(k.Tags, ctx.config.deployment)
+      ? [{ what: `key pair ${name}`, id: k.KeyPairId! }]
+      : [];
   },
 };

@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { isDependencyInUse, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, per region: an internal Network Load Balancer in the private subnets, a TLS target group
 // of type ip on 443 holding every execute-api endpoint ENI IP (the workshop registered only the
@@ -434,6 +434,28 @@ export const nlb: StepImpl<NlbOutputs> = {
       if (!l?.Listeners?.length) missing.push(`listener ${r.listenerArn}`);
     }
     return missing;
+  },
+
+  async discover(ctx) {
+    const found: Found[] = [];
+    const lbName = loadBalancerName(ctx);
+    const lb = await describeLb(ctx, { name: lbName });
+    if (lb && isOwnedBy(await tagsOf(ctx, lb.LoadBalancerArn!), ctx.config.deployment)) {
+      found.push({
+        what: `load balancer ${lbName} (${lb.State?.Code ?? 'unknown'})`,
+        id: lb.LoadBalancerArn!,
+      });
+      const r = await elb(ctx).send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
+      for (const l of r.Listeners ?? []) {
+        found.push({ what: `listener ${lbName}:${l.Port}`, id: l.ListenerArn! });
+      }
+    }
+    const tgName = targetGroupName(ctx);
+    const tgArn = await targetGroupArnByName(ctx, tgName);
+    if (tgArn && isOwnedBy(await tagsOf(ctx, tgArn), ctx.config.deployment)) {
+      found.push({ what: `target group ${tgName}`, id: tgArn });
+    }
+    return found;
   },
 };
 

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { TAG_DEPLOYMENT, isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the VPC peering connection between the two VPCs (requested in the primary region with
 // PeerRegion, accepted in the secondary region) and, in every route table of both VPCs, the route
@@ -372,12 +372,49 @@ export const peering: StepImpl<PeeringOutputs> = {
     }
     return missing;
   },
+
+  async discover(ctx) {
+    const found: Found[] = [];
+    const tagged = await list(ctx, [
+      { Name: `tag:${TAG_DEPLOYMENT}`, Values: [ctx.config.deployment] },
+      { Name: 'status-code', Values: LIVE },
+    ]);
+    for (const p of tagged) {
+      found.push({
+        what: `peering ${p.id} (${p.status}, ${p.requesterVpcId} <-> ${p.accepterVpcId})`,
+        id: p.id,
+      });
+      for (const region of [ctx.region, ctx.peerRegion]) {
+        for (const t of await tablesRoutingVia(ctx, region, p.id)) {
+          for (const r of t.Routes ?? []) {
+            if (r.VpcPeeringConnectionId !== p.id || !r.DestinationCidrBlock) continue;
+            found.push({
+              what: `route ${r.DestinationCidrBlock} in ${t.RouteTableId} (${region})`,
+              // As the step records routes: region, table and destination.
+              id: `${region}:${t.RouteTableId}:${r.DestinationCidrBlock}`,
+            });
+          }
+        }
+      }
+    }
+    return found;
+  },
 };
 
 function byRegion(routes: RouteRecord[]): Map<string, RouteRecord[]> {
   const m = new Map<string, RouteRecord[]>();
   for (const r of routes) m.set(r.region, [...(m.get(r.region) ?? []), r]);
   return m;
+}
+
+/** The route tables in `region` with a route through the peering, whoever's VPC they are in. */
+async function tablesRoutingVia(ctx: Ctx, region: string, pcxId: string): Promise<RouteTable[]> {
+  const r = await ctx.aws.client(EC2Client, region).send(
+    new DescribeRouteTablesCommand({
+      Filters: [{ Name: 'route.vpc-peering-connection-id', Values: [pcxId] }],
+    }),
+  );
+  return r.RouteTables ?? [];
 }
 
 /** The named tables that still exist (a missing one is skipped, not an error). */
@@ -396,19 +433,15 @@ async function describeTables(ctx: Ctx, region: string, ids: string[]): Promise<
 }
 
 /**
- * Routes through our peering, in the VPCs the vpc step recorded (or, without them, the tables
- * recorded here): removed before the peering so no table is left with a blackhole route. Routes
- * that now point elsewhere were changed by someone else and are left alone.
+ * Routes through our peering, in the VPCs the vpc step recorded (or, without them, every table
+ * routing through the peering: the state may be lost): removed before the peering so no table is
+ * left with a blackhole route. Routes that now point elsewhere were changed by someone else and
+ * are left alone.
  */
 async function deleteRoutes(ctx: Ctx, pcxId: string): Promise<void> {
-  const recorded = byRegion(ctx.recorded.routes ?? []);
   for (const region of [ctx.region, ctx.peerRegion]) {
     const vpcId = ctx.peek('vpc', region)?.vpcId;
-    const tables = vpcId
-      ? await routeTables(ctx, region, vpcId)
-      : await describeTables(ctx, region, [
-          ...new Set((recorded.get(region) ?? []).map((r) => r.routeTableId)),
-        ]);
+    const tables = vpcId ? await routeTables(ctx, region, vpcId) : await tablesRoutingVia(ctx, region, pcxId);
     const ec2 = ctx.aws.client(EC2Client, region);
     for (const t of tables) {
       for (const r of t.Routes ?? []) {

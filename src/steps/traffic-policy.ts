@@ -629,4 +629,14 @@ export const trafficPolicy: StepImpl<TrafficPolicyOutputs> = {
       .filter((id) => !present.some((r) => r.SetIdentifier === id))
       .map((id) => `record ${recordNameOf(ctx)} (${id})`);
   },
+
+  /**
+   * The traffic policy, by its name. The failover records and policy instances live in the
+   * private zone and are listed by the hosted-zone step, which finds that zone without a record.
+   */
+  async discover(ctx) {
+    const p = await policyNamed(ctx, policyNameOf(ctx));
+    if (!p?.Id) return [];
+    return [{ what: `traffic policy ${p.Id} (${p.Name}, ${p.LatestVersion ?? 1} version(s))`, id: p.Id }];
+  },
 };

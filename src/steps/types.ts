@@ -18,6 +18,7 @@ export const STEP_NAMES = [
   'canary',
   'health-check',
   'traffic-policy',
+  'probe',
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
@@ -94,6 +95,23 @@ export interface StepImpl<Out> {
   down(ctx: StepContext<Out>): Promise<void>;
   /** For `status --refresh`: the recorded resources that are gone from AWS (read-only calls). */
   check?(ctx: StepContext<Out>): Promise<string[]>;
+  /**
+   * For `down --discover` and `status --refresh`: what of this deployment exists in AWS for this
+   * step and region, found the way `down` finds it (ownership tags, deterministic names), without
+   * the state file. Read-only calls; a resource that is not ours is never listed.
+   */
+  discover?(ctx: StepContext<Out>): Promise<Found[]>;
+}
+
+/** A resource `discover` found. */
+export interface Found {
+  /** In AWS words, as `down` would name it: "stack drctl-vpc", "root CA arn:…". */
+  what: string;
+  /**
+   * Its id in the form this step records it (an ARN where the step records ARNs, a name where it
+   * records names), so a caller can tell whether the state file knows it.
+   */
+  id: string;
 }
 
 export type AnyStepImpl = StepImpl<any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -292,4 +292,10 @@ export const vpc: StepImpl<VpcOutputs> = {
     const s = await describe(ctx, ctx.recorded.stackId ?? stackName(ctx));
     return s ? [] : [`stack ${ctx.recorded.stackName ?? stackName(ctx)}`];
   },
+
+  async discover(ctx) {
+    const s = await describe(ctx, stackName(ctx));
+    if (!s || !isOwnedBy(s.Tags, ctx.config.deployment)) return [];
+    return [{ what: `stack ${s.StackName} (${s.StackStatus})`, id: s.StackId! }];
+  },
 };

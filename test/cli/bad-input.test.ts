@@ -81,6 +81,36 @@ const cases: Case[] = [
   { name: '--config file missing', args: ['--config', 'nope.json', 'up'], field: /--config: cannot read/ },
   { name: 'unknown flag', args: ['--regoin', 'x'], field: /unknown option/ },
   { name: 'unknown command', args: ['upp'], field: /unknown command/ },
+  {
+    name: '--state s3:// without a key',
+    args: ['--state', 's3://team-state', 'up'],
+    field: /--state: the state needs an object key/,
+  },
+  {
+    name: '--state s3:// with a key ending in /',
+    args: ['--state', 's3://team-state/drctl/', 'up'],
+    field: /--state: the state needs an object key/,
+  },
+  {
+    name: '--state s3:// bad bucket name',
+    args: ['--state', 's3://Team_State/drctl.json', 'up'],
+    field: /--state: "Team_State" is not a valid S3 bucket name/,
+  },
+  {
+    name: '--state s3:// bucket missing',
+    args: ['--state', 's3://no-such-state-bucket/drctl.json', 'up'],
+    field: /--state: bucket no-such-state-bucket .*does not exist/,
+  },
+  {
+    name: '--state s3:// unknown parameter',
+    args: ['--state', 's3://team-state/drctl.json?regoin=eu-west-1', 'plan'],
+    field: /--state: unknown or malformed parameter "regoin=eu-west-1"/,
+  },
+  {
+    name: '--lock-timeout not a number',
+    args: ['--lock-timeout', 'soon', 'up'],
+    field: /--lock-timeout: must be/,
+  },
   { name: 'step: unknown name', args: ['step', 'vcp'], field: /step: unknown step "vcp"/ },
   {
     name: 'step: region not in the deployment',
@@ -134,6 +164,14 @@ const cases: Case[] = [
     field: /state\.steps\..*\.status/,
   },
   { name: 'state: not an object', state: () => '[]', field: /state/ },
+  {
+    // An unreadable state is worked around by tag; another deployment's is a wrong --config/--state.
+    name: 'down --discover: the state of another deployment',
+    args: ['down', '--discover', '--yes'],
+    state: (s) => JSON.stringify({ ...s, deployment: 'other' }),
+    field: /deployment: .*belongs to deployment "other"/,
+  },
+  { name: 'down --discover: a value given', args: ['down', '--discover=all'], field: /--discover/ },
 ];
 
 describe('bad input gives exit 2 naming the field, and changes nothing in the cloud or on disk', () => {

@@ -127,6 +127,17 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     expect(existsSync(join(h.dir, '.drctl', 'keys', 'us-west-1.pem'))).toBe(true);
   });
 
+  it('a recorded key pair whose private key is on another machine is kept, with a warning', async () => {
+    h = new Harness();
+    await h.ok(['up'], FIRST_TWO);
+    const { rmSync } = await import('node:fs');
+    rmSync(join(h.dir, '.drctl', 'keys'), { recursive: true });
+    h.cloud.resetCalls();
+    const r = await h.ok(['up'], FIRST_TWO);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    expect(JSON.stringify(r.events)).toContain('its private key is not on this machine');
+  });
+
   it('refuses to adopt a key pair of the same name that drctl did not make', async () => {
     h = new Harness();
     const { EC2Client, CreateKeyPairCommand } = await import('@aws-sdk/client-ec2');

@@ -23,6 +23,12 @@ export interface Faults {
   throttleRate?: number;
   /** Calls (by command name) refused with a throttling error `throttleRate` of the time; all if unset. */
   throttleOnly?: string[];
+  /**
+   * Fraction of read-only calls answered with a server error (500 or 503) before they run (0..1):
+   * AWS's InternalError / ServiceUnavailable on a bad day. Reads only: a 5xx on a create leaves
+   * unknown whether it happened, which `crashAfterMutating` already models.
+   */
+  serverErrorRate?: number;
 }
 
 type Handler = (region: string, input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -66,6 +72,8 @@ export class FakeCloud {
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
   private mutatingSeen = 0;
+  /** Mutating calls that succeeded: what `crashAfterMutating` counts (a refused call did nothing). */
+  private mutatingDone = 0;
   private ids = 0;
   private rngState = 42;
   private readonly bindings: Binding[] = [];
@@ -215,6 +223,17 @@ export class FakeCloud {
     ) {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
     }
+    if (!mutating && f.serverErrorRate && this.random() < f.serverErrorRate) {
+      return fail(
+        this.random() < 0.5
+          ? awsError(
+              serverErrorCode(model.service),
+              'We encountered an internal error. Please try again.',
+              500,
+            )
+          : awsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503),
+      );
+    }
     if (mutating) {
       this.mutatingSeen++;
       if (f.failMutating === this.mutatingSeen)
@@ -234,7 +253,8 @@ export class FakeCloud {
     } finally {
       this.serving = undefined;
     }
-    if (mutating && f.crashAfterMutating === this.mutatingSeen) {
+    if (mutating) this.mutatingDone++;
+    if (mutating && f.crashAfterMutating === this.mutatingDone) {
       this.crashed = true;
       return fail(new SimulatedCrash());
     }
@@ -255,12 +275,17 @@ export class FakeCloud {
     this.crashed = false;
     this.faults = {};
     this.mutatingSeen = 0;
+    this.mutatingDone = 0;
   }
 
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
   snapshot(): string[] {
     return this.bindings.flatMap((b) => b.model.snapshot()).sort();
   }
+}
+
+function serverErrorCode(service: string): string {
+  return service === 'ec2' || service === 's3' ? 'InternalError' : 'InternalFailure';
 }
 
 function throttleCode(service: string): string {

@@ -2,7 +2,7 @@ import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
 
-type Json = any;  
+type Json = any;
 type StackStatus =
   | 'CREATE_IN_PROGRESS'
   | 'CREATE_COMPLETE'

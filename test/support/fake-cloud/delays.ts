@@ -37,7 +37,8 @@ export const DELAYS = {
   'acm.describeLag': {
     typical: 2,
     slow: 5,
-    source: '[S26] TF #9616; RequestCertificate API "a delay of several seconds" before it can be described (ESTIMATE)',
+    source:
+      '[S26] TF #9616; RequestCertificate API "a delay of several seconds" before it can be described (ESTIMATE)',
   },
   'apigw.domain': { typical: 5, slow: 30, source: '[S27][S28] regional domains near-instant' },
   'nlb.create': { typical: 150, slow: 240, source: '[S30] Terraform logs 142, 157, 161 s' },
@@ -55,6 +56,23 @@ export const DELAYS = {
   'canary.stop': { typical: 10, slow: 60, source: '[S54]' },
   'canary.delete': { typical: 15, slow: 60, source: '[S55]' },
   'lambda.eniRelease': { typical: 1200, slow: 2700, source: '[S57]-[S61] Hyperplane ENIs up to 20-45 min' },
+  'lambda.create': {
+    typical: 30,
+    slow: 90,
+    source:
+      'ESTIMATE, no row in delays.md: a VPC function stays Pending while Lambda makes its Hyperplane ENIs (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)',
+  },
+  'lambda.update': {
+    typical: 5,
+    slow: 30,
+    source: 'ESTIMATE, no row in delays.md: LastUpdateStatus InProgress -> Successful after a code update',
+  },
+  'nlb.targetReact': {
+    typical: 30,
+    slow: 60,
+    source:
+      '[S34] NLB health checks: interval 10 s x threshold 3 (the nlb step); Route 53 reading the target health of an alias: ESTIMATE',
+  },
   'alarm.react': { typical: 90, slow: 240, source: '[S63][S64]' },
   'iam.propagate': { typical: 10, slow: 30, source: '[S66][S67][S68]' },
 } as const satisfies Record<string, DelayRow>;

@@ -254,7 +254,15 @@ export class FakeEc2 extends FakeService {
       .filter((t) =>
         matchFilters(
           input.Filters,
-          tagFilter(t.tags, { 'vpc-id': t.VpcId, 'route-table-id': t.RouteTableId }),
+          tagFilter(t.tags, {
+            'vpc-id': t.VpcId,
+            'route-table-id': t.RouteTableId,
+            // "route.vpc-peering-connection-id: The ID of a VPC peering connection specified in a
+            // route in the table" (EC2 API DescribeRouteTables).
+            'route.vpc-peering-connection-id': t.routes
+              .map((r) => r.VpcPeeringConnectionId)
+              .filter((x): x is string => x !== undefined),
+          }),
         ),
       )
       .map((t) => ({

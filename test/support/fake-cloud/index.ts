@@ -9,6 +9,7 @@ import * as cloudwatchSdk from '@aws-sdk/client-cloudwatch';
 import * as iamSdk from '@aws-sdk/client-iam';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import * as syntheticsSdk from '@aws-sdk/client-synthetics';
+import * as lambdaSdk from '@aws-sdk/client-lambda';
 import { FakeAcm } from './acm.js';
 import { FakeAcmPca } from './acm-pca.js';
 import { FakeApiGateway } from './apigateway.js';
@@ -26,6 +27,8 @@ import { FakeS3 } from './s3.js';
 import { FakeSynthetics } from './synthetics.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { FakeElbv2 } from './elbv2.js';
+import { FakeLambda } from './lambda.js';
+import { FakeNetwork } from './network.js';
 
 export { FakeCloud, FakeService, tagsToMap, mapToTags, type CallLogEntry, type Faults } from './cloud.js';
 export { VirtualClock } from './clock.js';
@@ -46,6 +49,8 @@ export { FakeEc2Endpoints } from './ec2-endpoints.js';
 export { FakeApiGateway } from './apigateway.js';
 export { FakeElbv2 } from './elbv2.js';
 export { FakeApiGatewayDomains } from './apigateway-domains.js';
+export { FakeLambda } from './lambda.js';
+export { FakeNetwork } from './network.js';
 
 /**
  * A fake account with every service model drctl talks to, installed into the SDK clients.
@@ -100,6 +105,8 @@ export function createFakeCloud(opts: { clock?: VirtualClock } = {}): FakeCloud 
   });
   cloud.register({ clientClass: acmPcaSdk.ACMPCAClient, sdk: acmPcaSdk, model: new FakeAcmPca(cloud) });
   cloud.register({ clientClass: acmSdk.ACMClient, sdk: acmSdk, model: new FakeAcm(cloud) });
+  cloud.register({ clientClass: ec2Sdk.EC2Client, sdk: ec2Sdk, model: new FakeNetwork(cloud) });
+  cloud.register({ clientClass: lambdaSdk.LambdaClient, sdk: lambdaSdk, model: new FakeLambda(cloud) });
   cloud.install();
   return cloud;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
 
@@ -5,7 +6,14 @@ export interface S3Object {
   Key: string;
   Size: number;
   lastModified: number;
+  /** Quoted, as S3 returns it: the MD5 of the body for a single-part upload without SSE-KMS. */
+  ETag: string;
+  /** The body as text (objects drctl reads back: the state and its lock). */
+  body?: string;
+  ServerSideEncryption?: string;
 }
+
+const md5Etag = (body: string) => `"${createHash('md5').update(body).digest('hex')}"`;
 
 export interface Bucket {
   Name: string;
@@ -69,7 +77,7 @@ export class FakeS3 extends FakeService {
   putArtifact(region: string, name: string, key: string, size = 1024): boolean {
     const b = this.buckets.get(name);
     if (!b || b.region !== region) return false;
-    b.objects.set(key, { Key: key, Size: size, lastModified: this.now() });
+    b.objects.set(key, { Key: key, Size: size, lastModified: this.now(), ETag: `"${this.id('')}"` });
     return true;
   }
 
@@ -227,11 +235,100 @@ export class FakeS3 extends FakeService {
     return { TagSet: mapToTags(b.tags) };
   }
 
-  PutObject(region: string, input: { Bucket: string; Key: string; Body?: unknown }) {
+  /**
+   * Conditional writes (https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
+   * If-None-Match accepts only `*` and fails with 412 while the key exists; If-Match fails with 412
+   * when the ETag differs and with 404 NoSuchKey when there is no object. Requests are served one
+   * at a time here, so S3's 409 ConditionalRequestConflict (two in flight) never arises.
+   */
+  PutObject(
+    region: string,
+    input: {
+      Bucket: string;
+      Key: string;
+      Body?: unknown;
+      IfNoneMatch?: string;
+      IfMatch?: string;
+      ServerSideEncryption?: string;
+    },
+  ) {
     const b = this.bucket(region, input.Bucket);
-    const size = typeof input.Body === 'string' ? input.Body.length : 0;
-    b.objects.set(input.Key, { Key: input.Key, Size: size, lastModified: this.now() });
-    return { ETag: `"${this.id('')}"` };
+    const existing = b.objects.get(input.Key);
+    if (input.IfNoneMatch !== undefined) {
+      if (input.IfNoneMatch !== '*') {
+        throw awsError(
+          'NotImplemented',
+          'A header you provided implies functionality that is not implemented',
+          501,
+        );
+      }
+      if (existing) throw preconditionFailed();
+    }
+    if (input.IfMatch !== undefined) {
+      if (!existing) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      if (input.IfMatch !== '*' && input.IfMatch !== existing.ETag) throw preconditionFailed();
+    }
+    const body =
+      typeof input.Body === 'string'
+        ? input.Body
+        : input.Body instanceof Uint8Array
+          ? Buffer.from(input.Body).toString('utf8')
+          : undefined;
+    const sse = input.ServerSideEncryption ?? defaultSse(b.encryption);
+    const o: S3Object = {
+      Key: input.Key,
+      Size: body === undefined ? 0 : Buffer.byteLength(body),
+      lastModified: this.now(),
+      // With SSE-KMS the ETag is not the MD5 of the data.
+      ETag: body !== undefined && !sse.startsWith('aws:kms') ? md5Etag(body) : `"${this.id('')}"`,
+      ServerSideEncryption: sse,
+      ...(body !== undefined ? { body } : {}),
+    };
+    b.objects.set(input.Key, o);
+    return { ETag: o.ETag, ServerSideEncryption: sse };
+  }
+
+  GetObject(region: string, input: { Bucket: string; Key: string; IfMatch?: string }) {
+    const o = this.bucket(region, input.Bucket).objects.get(input.Key);
+    if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    if (input.IfMatch !== undefined && input.IfMatch !== '*' && input.IfMatch !== o.ETag)
+      throw preconditionFailed();
+    return {
+      // The SDK hands back a stream with transformToString(); the fake's answers are cloned, so bytes.
+      Body: new Uint8Array(Buffer.from(o.body ?? '')),
+      ETag: o.ETag,
+      ContentLength: o.Size,
+      LastModified: new Date(o.lastModified),
+      ServerSideEncryption: o.ServerSideEncryption,
+    };
+  }
+
+  HeadObject(region: string, input: { Bucket: string; Key: string }) {
+    const o = this.bucket(region, input.Bucket).objects.get(input.Key);
+    // HEAD has no body: the SDK names the error by its status.
+    if (!o) throw awsError('NotFound', 'Not Found', 404);
+    return { ETag: o.ETag, ContentLength: o.Size, LastModified: new Date(o.lastModified) };
+  }
+
+  /**
+   * Deleting a missing key succeeds (204) unless If-Match is sent: then 404 NoSuchKey; a different
+   * ETag is 412 (conditional deletes on general purpose buckets, Sep 2025:
+   * https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-deletes.html).
+   */
+  DeleteObject(region: string, input: { Bucket: string; Key: string; IfMatch?: string }) {
+    const b = this.bucket(region, input.Bucket);
+    const o = b.objects.get(input.Key);
+    if (input.IfMatch !== undefined) {
+      if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+      if (input.IfMatch !== '*' && input.IfMatch !== o.ETag) throw preconditionFailed();
+    }
+    b.objects.delete(input.Key);
+    return {};
+  }
+
+  /** An object's text (tests: the state on S3). */
+  objectText(bucket: string, key: string): string | undefined {
+    return this.buckets.get(bucket)?.objects.get(key)?.body;
   }
 
   ListObjectsV2(
@@ -288,4 +385,15 @@ export class FakeS3 extends FakeService {
     }
     return out;
   }
+}
+
+const preconditionFailed = () =>
+  awsError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', 412);
+
+/** What a write without an SSE header gets: the bucket default (SSE-S3 unless configured). */
+function defaultSse(encryption: unknown): string {
+  const rules = (
+    encryption as { Rules?: Array<{ ApplyServerSideEncryptionByDefault?: { SSEAlgorithm?: string } }> }
+  )?.Rules;
+  return rules?.[0]?.ApplyServerSideEncryptionByDefault?.SSEAlgorithm ?? 'AES256';
 }

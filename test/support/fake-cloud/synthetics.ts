@@ -149,10 +149,17 @@ export class FakeSynthetics extends FakeService {
   private hooked = false;
 
   /**
-   * What a run at `at` sees. The default reads `setProbeOutcome` per region; the failover drill's
-   * tests may replace it with a function of the fake network (security groups, endpoints ...).
+   * What a run at `at` sees: `setProbeOutcome` for its region when a test set one, else what the
+   * fake network lets it reach (`reachability`: endpoint, security groups, API), else a pass.
    */
-  probe: (canary: FakeCanary, at: number) => ProbeOutcome = (c) => this.outcomes.get(c.region) ?? 'pass';
+  probe: (canary: FakeCanary, at: number) => ProbeOutcome = (c) =>
+    this.outcomes.get(c.region) ?? this.reachability?.(c) ?? 'pass';
+
+  /**
+   * What the fake network lets a run see when no outcome was set by hand: the network model
+   * (network.ts) plugs in here, so a revoked security-group rule fails the canary on its own.
+   */
+  reachability: ((canary: FakeCanary) => ProbeOutcome) | undefined;
 
   /** Change what runs in `region` see from now on (runs already due are published first). */
   setProbeOutcome(region: string, outcome: ProbeOutcome): void {

@@ -1,0 +1,72 @@
+import type { DiscoverResult } from './runner.js';
+import type { LockAttempt, LockInfo, StateBackend, StoredText } from './state.js';
+
+// Helpers of `drctl down --discover` and `status --refresh`: finding this deployment's resources
+// without (or beside) the state file. The look-ups themselves are the steps' `discover` functions.
+
+/**
+ * A state that could not be read (corrupt, hand-edited) stands in as an empty one kept in memory:
+ * discovery needs no record, and `down --discover --yes` must not overwrite the unreadable file,
+ * which the user may still want to restore from. The lock is still the real one, when there is one.
+ */
+export class UnreadableStateBackend implements StateBackend {
+  readonly location: string;
+  readonly backupLocation: string;
+  readonly lockLocation: string;
+  private version = 0;
+  /** What this run wrote, so a re-read after the lock sees it (the real file is never touched). */
+  private stored: StoredText | undefined;
+
+  constructor(
+    location: string,
+    private readonly lockHolder?: Pick<StateBackend, 'tryLock' | 'unlock' | 'forceUnlock' | 'lockLocation'>,
+  ) {
+    this.location = location;
+    this.backupLocation = `${location} (unreadable: not backed up)`;
+    this.lockLocation = lockHolder?.lockLocation ?? `${location}.lock`;
+  }
+
+  read(): Promise<StoredText | undefined> {
+    return Promise.resolve(this.stored);
+  }
+
+  write(text: string): Promise<string> {
+    this.version++;
+    this.stored = { text, etag: `memory-${this.version}` };
+    return Promise.resolve(this.stored.etag);
+  }
+
+  tryLock(info: LockInfo): Promise<LockAttempt> {
+    return this.lockHolder ? this.lockHolder.tryLock(info) : Promise.resolve({ acquired: true });
+  }
+
+  unlock(info: LockInfo): Promise<void> {
+    return this.lockHolder ? this.lockHolder.unlock(info) : Promise.resolve();
+  }
+
+  forceUnlock(): Promise<LockInfo | undefined> {
+    return this.lockHolder ? this.lockHolder.forceUnlock() : Promise.resolve(undefined);
+  }
+}
+
+/** What discovery found, one line per resource, grouped by step and region; errors named. */
+export function foundLines(results: DiscoverResult[], o: { onlyUnrecorded?: boolean } = {}): string[] {
+  const lines: string[] = [];
+  for (const r of results) {
+    const found = o.onlyUnrecorded ? r.found.filter((f) => !f.recorded) : r.found;
+    for (const f of found) {
+      lines.push(
+        `  ${r.step} ${r.scope}: ${f.what}${f.recorded || o.onlyUnrecorded ? '' : ' (not in the state)'}`,
+      );
+    }
+    if (r.error) lines.push(`  ${r.step} ${r.scope}: could not look: ${r.error.message}`);
+  }
+  return lines;
+}
+
+/** The JSON form: step, scope, what, id and whether the state records it. */
+export function foundDoc(results: DiscoverResult[]) {
+  return results.flatMap((r) =>
+    r.found.map((f) => ({ step: r.step, scope: r.scope, what: f.what, id: f.id, recorded: f.recorded })),
+  );
+}

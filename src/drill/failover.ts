@@ -1,0 +1,785 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  DescribeSecurityGroupsCommand,
+  EC2Client,
+  type IpPermission,
+  RevokeSecurityGroupIngressCommand,
+  type SecurityGroup,
+} from '@aws-sdk/client-ec2';
+import {
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  type HealthCheck,
+  Route53Client,
+  UpdateHealthCheckCommand,
+} from '@aws-sdk/client-route-53';
+import { type ProbeResult, probeResultSchema } from '../assets/probe-function.js';
+import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
+import { awsCode, isNotFound } from '../aws/errors.js';
+import { pollUntil } from '../aws/wait.js';
+import type { Clock } from '../clock.js';
+import { type Config, cidrsOverlap, regionsOf } from '../config.js';
+import { AwsStepError, UsageError, errorMessage } from '../errors.js';
+import { GLOBAL, type StateStore } from '../state.js';
+import type { StepInfo } from '../steps/index.js';
+import { type DrillMode, type FailoverBound, defaultTimeoutSeconds, failoverBound } from './bound.js';
+import { type DrillChange, type DrillRecord, type IngressRuleRecord, drillRecordSchema } from './record.js';
+
+// The failover drill (`drctl failover-test`): check, inject one fault, watch what a client inside
+// the VPC sees until it is served by the secondary, put the fault back whatever happens, watch the
+// fail-back, and report the timeline against the bound and config.rtoTargetSeconds.
+// Modes (aws-facts §2): `invert` sets the primary health check's Inverted flag, the documented way
+// to force a failover (SetAlarmState cannot: Route 53 reads the alarm's data, not its state);
+// `outage` revokes the 443 ingress of the primary endpoint's security group, a real fault that the
+// canary, the alarm, the health check and DNS each notice on their own.
+// The engine never prints: it hands typed events to `emit` and returns the result.
+
+export type { DrillMode } from './bound.js';
+
+export type MarkKey = 'fault' | 'alarm' | 'health-check' | 'dns' | 'served';
+
+export interface Mark {
+  key: MarkKey;
+  label: string;
+  /** Epoch ms when it was seen; undefined if not (yet). */
+  at?: number;
+  /** Why there is no time (not applicable, not seen before the timeout). */
+  note?: string;
+}
+
+export type DrillEvent =
+  | { type: 'precondition'; text: string; t: number }
+  | { type: 'wait'; text: string; t: number }
+  | { type: 'restored-pending'; text: string; t: number }
+  | { type: 'change'; phase: 'inject' | 'restore'; text: string; t: number }
+  | { type: 'mark'; phase: 'failover' | 'failback'; key: MarkKey; label: string; t: number; sinceMs: number }
+  | { type: 'probe'; phase: 'failover' | 'failback'; text: string; t: number };
+
+export interface DrillOptions {
+  mode: DrillMode;
+  /** How long each switch may take; default twice the bound. */
+  timeoutMs?: number;
+  dryRun?: boolean;
+  /** How often the probe is invoked while watching (default 5 s). */
+  pollIntervalMs?: number;
+}
+
+export interface DrillContext {
+  config: Config;
+  store: StateStore;
+  aws: AwsClients;
+  clock: Clock;
+  signal: AbortSignal;
+  steps: readonly StepInfo[];
+  emit(e: DrillEvent): void;
+}
+
+interface Common {
+  mode: DrillMode;
+  primary: string;
+  secondary: string;
+  name: string;
+  bound: FailoverBound;
+  rtoTargetSeconds: number;
+  timeoutSeconds: number;
+  preconditions: string[];
+}
+
+export interface DryRunResult extends Common {
+  dryRun: true;
+  /** What the drill would change, then put back. */
+  wouldChange: string[];
+}
+
+export interface DrillResult extends Common {
+  dryRun: false;
+  ok: boolean;
+  /** Why it is not ok (empty when ok). */
+  problems: string[];
+  failover: Mark[];
+  failback: Mark[];
+  /** Fault injected -> first 200 from the secondary. */
+  recoverySeconds?: number;
+  /** Restored -> first 200 from the primary again. */
+  failbackSeconds?: number;
+  changes: DrillChange[];
+  probes: number;
+}
+
+/** 3 probe answers in a row that name the secondary but are not a 200 from it: stop and restore. */
+const STOP_AFTER_FAILURES = 3;
+/** How long an outage drill waits for the primary's alarm to be OK before it refuses. */
+const ALARM_SETTLE_TIMEOUT_MS = 5 * 60_000;
+const DEFAULT_POLL_MS = 5_000;
+
+// ---- AWS clients ---------------------------------------------------------------------------
+
+const route53 = (ctx: DrillContext) => ctx.aws.client(Route53Client, ROUTE53_REGION);
+
+interface Targets {
+  primary: string;
+  secondary: string;
+  name: string;
+  functionName: string;
+  functionRegion: string;
+  healthCheckId: string;
+  alarmName: string;
+  primaryNlbDnsName: string;
+  secondaryNlbDnsName: string;
+  secondaryTargetGroupArn: string;
+  endpointSecurityGroupId: string;
+}
+
+function requireComplete(ctx: DrillContext): void {
+  const regions = regionsOf(ctx.config);
+  for (const info of ctx.steps) {
+    for (const scope of info.scope === 'global' ? [GLOBAL] : regions) {
+      const status = ctx.store.get(info.name, scope)?.status;
+      if (status !== 'ready') {
+        throw new UsageError(
+          `failover-test needs a complete \`up\`: step ${info.name} in ${scope} is ${status ?? 'not done'}`,
+          { field: 'failover-test', resolution: 'Run `drctl up` first (it resumes where it stopped).' },
+        );
+      }
+    }
+  }
+}
+
+function field(ctx: DrillContext, step: string, scope: string, key: string): string {
+  const v = ctx.store.get(step, scope)?.resources[key];
+  if (typeof v !== 'string' || !v) {
+    throw new UsageError(`failover-test needs ${key} of step ${step} in ${scope}, which is not recorded`, {
+      field: 'failover-test',
+      resolution: `Run \`drctl up\` (or \`drctl step ${step}\`) first.`,
+    });
+  }
+  return v;
+}
+
+function targetsOf(ctx: DrillContext): Targets {
+  const [primary, secondary] = regionsOf(ctx.config);
+  return {
+    primary,
+    secondary,
+    name: `${ctx.config.host}.${ctx.config.domain}`,
+    functionName: field(ctx, 'probe', GLOBAL, 'functionName'),
+    functionRegion: field(ctx, 'probe', GLOBAL, 'region'),
+    healthCheckId: field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId'),
+    alarmName: field(ctx, 'canary', primary, 'alarmName'),
+    primaryNlbDnsName: field(ctx, 'nlb', primary, 'dnsName'),
+    secondaryNlbDnsName: field(ctx, 'nlb', secondary, 'dnsName'),
+    secondaryTargetGroupArn: field(ctx, 'nlb', secondary, 'targetGroupArn'),
+    endpointSecurityGroupId: field(ctx, 'vpc', primary, 'endpointSecurityGroupId'),
+  };
+}
+
+const inCidr = (ip: string | undefined, cidr: string) => !!ip && cidrsOverlap(`${ip}/32`, cidr);
+
+/** Which region an answer points at, by the VPC its (internal NLB) address lies in. */
+function sideOf(ctx: DrillContext, p: ProbeResult): 'primary' | 'secondary' | undefined {
+  const first = p.answer[0];
+  if (inCidr(first, ctx.config.primary.vpcCidr)) return 'primary';
+  if (inCidr(first, ctx.config.secondary.vpcCidr)) return 'secondary';
+  return undefined;
+}
+
+function describeProbe(p: ProbeResult): string {
+  const answer = p.answer.length ? p.answer.join(',') : 'no answer';
+  const outcome = p.error ? p.error : `${p.status ?? '?'}${p.region ? ` from ${p.region}` : ''}`;
+  return `${p.via ?? p.host ?? ''} -> ${answer}${p.ttlSeconds !== undefined ? ` (ttl ${p.ttlSeconds}s)` : ''} -> ${outcome}`;
+}
+
+async function invokeProbe(ctx: DrillContext, t: Targets, via?: string): Promise<ProbeResult> {
+  const lambda = ctx.aws.client(LambdaClient, t.functionRegion);
+  const r = await lambda.send(
+    new InvokeCommand({
+      FunctionName: t.functionName,
+      Payload: new TextEncoder().encode(JSON.stringify(via ? { via } : {})),
+    }),
+  );
+  const text = new TextDecoder().decode(r.Payload ?? new Uint8Array());
+  if (r.FunctionError) {
+    throw new AwsStepError(`probe ${t.functionName} failed (${r.FunctionError}): ${text.slice(0, 300)}`, {
+      resource: t.functionName,
+      awsCode: r.FunctionError,
+      resolution: 'Run `drctl step probe` to deploy it again, then the drill.',
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const result = probeResultSchema.safeParse(parsed);
+  if (!result.success) {
+    throw new AwsStepError(
+      `probe ${t.functionName} returned something else than a probe result: ${text.slice(0, 200)}`,
+      {
+        resource: t.functionName,
+        resolution: 'Run `drctl step probe` to deploy the current probe, then the drill.',
+      },
+    );
+  }
+  return result.data;
+}
+
+async function getHealthCheck(ctx: DrillContext, id: string): Promise<HealthCheck | undefined> {
+  try {
+    return (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Route 53's checkers agree for a CLOUDWATCH_METRIC check; a check counts healthy when more than
+ * 18% of them say so (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+ */
+async function healthCheckStatus(
+  ctx: DrillContext,
+  id: string,
+): Promise<{ healthy: boolean; status: string }> {
+  const r = await route53(ctx).send(new GetHealthCheckStatusCommand({ HealthCheckId: id }));
+  const reports = (r.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
+  const healthy = reports.filter((s) => s.startsWith('Success')).length;
+  return {
+    healthy: reports.length > 0 && healthy / reports.length > 0.18,
+    status: reports[0] ?? 'no observations',
+  };
+}
+
+async function alarmState(ctx: DrillContext, t: Targets): Promise<{ state: string; updatedAt?: number }> {
+  const r = await ctx.aws
+    .client(CloudWatchClient, t.primary)
+    .send(new DescribeAlarmsCommand({ AlarmNames: [t.alarmName] }));
+  const a = r.MetricAlarms?.[0];
+  return { state: a?.StateValue ?? 'missing', updatedAt: a?.StateUpdatedTimestamp?.getTime() };
+}
+
+async function describeGroup(
+  ctx: DrillContext,
+  region: string,
+  groupId: string,
+): Promise<SecurityGroup | undefined> {
+  try {
+    const r = await ctx.aws
+      .client(EC2Client, region)
+      .send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }));
+    return r.SecurityGroups?.[0];
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The group's ingress rules that let TCP 443 in, one per CIDR (what `outage` revokes). */
+function https443Rules(g: SecurityGroup | undefined): IngressRuleRecord[] {
+  return (g?.IpPermissions ?? [])
+    .filter(
+      (p) =>
+        p.IpProtocol === '-1' ||
+        (p.IpProtocol === 'tcp' && (p.FromPort ?? 0) <= 443 && 443 <= (p.ToPort ?? 65535)),
+    )
+    .flatMap((p) =>
+      (p.IpRanges ?? []).map((r) => ({
+        ipProtocol: p.IpProtocol!,
+        ...(p.IpProtocol === '-1' ? {} : { fromPort: p.FromPort, toPort: p.ToPort }),
+        cidrIp: r.CidrIp ?? '',
+        ...(r.Description ? { description: r.Description } : {}),
+      })),
+    );
+}
+
+const sameRule = (a: IngressRuleRecord, b: IngressRuleRecord) =>
+  a.ipProtocol === b.ipProtocol &&
+  a.fromPort === b.fromPort &&
+  a.toPort === b.toPort &&
+  a.cidrIp === b.cidrIp;
+
+function permissions(rules: IngressRuleRecord[]): IpPermission[] {
+  return rules.map((r) => ({
+    IpProtocol: r.ipProtocol,
+    FromPort: r.fromPort,
+    ToPort: r.toPort,
+    IpRanges: [{ CidrIp: r.cidrIp, ...(r.description ? { Description: r.description } : {}) }],
+  }));
+}
+
+// ---- the drill record in the state ---------------------------------------------------------
+
+export function pendingDrill(store: StateStore): DrillRecord | undefined {
+  const raw = store.get('probe', GLOBAL)?.resources.drill;
+  if (raw === undefined) return undefined;
+  const parsed = drillRecordSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UsageError('the recorded failover drill is not readable (hand-edited?)', {
+      field: 'state.steps.probe.global.resources.drill',
+      resolution: `Restore ${store.path}.bak, or put back by hand what the drill changed and remove that field.`,
+    });
+  }
+  return parsed.data;
+}
+
+async function writeDrill(ctx: DrillContext, record: DrillRecord | undefined): Promise<void> {
+  const rec = ctx.store.get('probe', GLOBAL);
+  if (!rec) return;
+  ctx.store.record('probe', GLOBAL, rec.status, { drill: record });
+  // Before the change it describes is made: a remote state must hold it, not just a queue.
+  await ctx.store.flush();
+}
+
+// ---- inject and restore --------------------------------------------------------------------
+
+async function setInverted(ctx: DrillContext, id: string, inverted: boolean): Promise<boolean> {
+  for (let attempt = 0; ; attempt++) {
+    const hc = await getHealthCheck(ctx, id);
+    if (!hc) return false;
+    if (!!hc.HealthCheckConfig?.Inverted === inverted) return false;
+    try {
+      await route53(ctx).send(
+        new UpdateHealthCheckCommand({
+          HealthCheckId: id,
+          HealthCheckVersion: hc.HealthCheckVersion,
+          Inverted: inverted,
+        }),
+      );
+      return true;
+    } catch (e) {
+      // Someone else updated the check between our read and write: read again.
+      if (awsCode(e) !== 'HealthCheckVersionMismatch' || attempt >= 2) throw e;
+    }
+  }
+}
+
+/** Put one change back; idempotent (a change not made, or already undone, is fine). */
+async function undo(ctx: DrillContext, change: DrillChange): Promise<string> {
+  if (change.kind === 'health-check-inverted') {
+    const changed = await setInverted(ctx, change.healthCheckId, false);
+    return changed
+      ? `health check ${change.healthCheckId}: Inverted=false`
+      : `health check ${change.healthCheckId}: not inverted (nothing to put back)`;
+  }
+  const g = await describeGroup(ctx, change.region, change.groupId);
+  if (!g) return `security group ${change.groupId} is gone (nothing to put back)`;
+  const present = https443Rules(g);
+  const missing = change.rules.filter((r) => !present.some((p) => sameRule(p, r)));
+  if (!missing.length) return `security group ${change.groupId}: 443 ingress in place (nothing to put back)`;
+  try {
+    await ctx.aws.client(EC2Client, change.region).send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: change.groupId,
+        IpPermissions: permissions(missing),
+      }),
+    );
+  } catch (e) {
+    if (awsCode(e) !== 'InvalidPermission.Duplicate') throw e;
+  }
+  return `security group ${change.groupId}: 443 ingress from ${missing.map((r) => r.cidrIp).join(', ')} authorized again`;
+}
+
+async function restoreAll(ctx: DrillContext, record: DrillRecord): Promise<string[]> {
+  const done: string[] = [];
+  for (const change of record.changes) {
+    try {
+      done.push(await undo(ctx, change));
+    } catch (e) {
+      throw new AwsStepError(`could not put back what the drill changed: ${errorMessage(e)}`, {
+        resource: change.kind === 'health-check-inverted' ? change.healthCheckId : change.groupId,
+        awsCode: awsCode(e),
+        cause: e,
+        resolution:
+          'Run `drctl failover-test` or `drctl up` again: both put back a recorded drill first. The change is recorded in the state until then.',
+      });
+    }
+  }
+  await writeDrill(ctx, undefined);
+  return done;
+}
+
+/**
+ * A drill a killed drctl left behind: put its changes back (the next `failover-test`, `up`, `step`
+ * and `down` call this first). Returns what was done, or undefined when nothing was pending.
+ */
+export async function restorePendingDrill(ctx: DrillContext): Promise<string[] | undefined> {
+  const record = pendingDrill(ctx.store);
+  if (!record) return undefined;
+  const done = await restoreAll(ctx, record);
+  ctx.emit({
+    type: 'restored-pending',
+    text: `put back what an interrupted ${record.mode} drill (started ${record.startedAt}) changed: ${done.join('; ')}`,
+    t: ctx.clock.now(),
+  });
+  return done;
+}
+
+// ---- preconditions -------------------------------------------------------------------------
+
+function refuse(message: string, resolution: string): UsageError {
+  return new UsageError(`refusing to inject: ${message}`, { field: 'failover-test', resolution });
+}
+
+async function checkPreconditions(
+  ctx: DrillContext,
+  t: Targets,
+  mode: DrillMode,
+  dryRun: boolean,
+): Promise<{ texts: string[]; rules: IngressRuleRecord[] }> {
+  const texts: string[] = [];
+  const note = (text: string) => {
+    texts.push(text);
+    ctx.emit({ type: 'precondition', text, t: ctx.clock.now() });
+  };
+  note('up is complete: every step is recorded as ready');
+
+  const fn = await ctx.aws
+    .client(LambdaClient, t.functionRegion)
+    .send(new GetFunctionConfigurationCommand({ FunctionName: t.functionName }))
+    .catch((e: unknown) => {
+      if (isNotFound(e))
+        throw refuse(`the probe ${t.functionName} is gone`, 'Run `drctl up` to make it again.');
+      throw e;
+    });
+  if (fn.State !== 'Active') {
+    throw refuse(
+      `the probe ${t.functionName} is ${fn.State}`,
+      'Wait a minute (or run `drctl up`), then try again.',
+    );
+  }
+
+  const hc = await getHealthCheck(ctx, t.healthCheckId);
+  if (!hc) throw refuse(`the health check ${t.healthCheckId} is gone`, 'Run `drctl up` to make it again.');
+  if (hc.HealthCheckConfig?.Inverted) {
+    throw refuse(
+      `the health check ${t.healthCheckId} is already inverted (changed outside drctl?)`,
+      'Run `drctl up`: it sets Inverted back to false.',
+    );
+  }
+  const status = await healthCheckStatus(ctx, t.healthCheckId);
+  if (!status.healthy) {
+    throw refuse(
+      `the primary is not healthy: health check ${t.healthCheckId} reports "${status.status}"`,
+      'There is nothing to fail over from. Fix the primary (or wait for a previous drill to heal), then try again.',
+    );
+  }
+  note(`primary health check ${t.healthCheckId} is healthy`);
+
+  const th = await ctx.aws
+    .client(ElasticLoadBalancingV2Client, t.secondary)
+    .send(new DescribeTargetHealthCommand({ TargetGroupArn: t.secondaryTargetGroupArn }));
+  const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+  const healthy = states.filter((s) => s === 'healthy').length;
+  if (healthy === 0) {
+    throw refuse(
+      `the secondary has no healthy target (${states.join(', ') || 'none registered'}): a failover would land nowhere`,
+      `Check the secondary NLB's targets in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
+    );
+  }
+  note(`secondary NLB targets healthy: ${healthy}/${states.length}`);
+
+  let rules: IngressRuleRecord[] = [];
+  if (mode === 'outage') {
+    // Just after `up` the alarm has no data yet and treats missing data as breaching: an outage
+    // injected then would show an ALARM that was there before the fault. Wait for it to settle.
+    const alarm = await pollUntil({
+      clock: ctx.clock,
+      signal: ctx.signal,
+      what: `alarm ${t.alarmName} OK`,
+      timeoutMs: ALARM_SETTLE_TIMEOUT_MS,
+      minDelayMs: 15_000,
+      maxDelayMs: 15_000,
+      onProgress: (text) => ctx.emit({ type: 'wait', text, t: ctx.clock.now() }),
+      check: async () => {
+        const a = await alarmState(ctx, t);
+        return a.state === 'OK' ? { done: true, value: a } : { done: false, status: a.state };
+      },
+    }).catch((e: unknown) => {
+      if (ctx.signal.aborted) throw e;
+      throw refuse(
+        `the primary canary's alarm ${t.alarmName} is not OK (${errorMessage(e)})`,
+        'The primary is failing, or its canary has no data yet (the first minutes after `up`): fix it or wait, then try again.',
+      );
+    });
+    note(`primary canary alarm ${t.alarmName} is ${alarm.state}`);
+    rules = https443Rules(await describeGroup(ctx, t.primary, t.endpointSecurityGroupId));
+    if (!rules.length) {
+      throw refuse(
+        `security group ${t.endpointSecurityGroupId} has no 443 ingress to revoke (already cut?)`,
+        'Run `drctl up` to put the VPC stack back as built, then try again.',
+      );
+    }
+    note(
+      `primary endpoint security group ${t.endpointSecurityGroupId} admits 443 from ${rules.map((r) => r.cidrIp).join(', ')}`,
+    );
+  }
+
+  if (dryRun) {
+    note(`not invoked in a dry run: the probe ${t.functionName} in ${t.functionRegion}`);
+    return { texts, rules };
+  }
+  const before = await invokeProbe(ctx, t);
+  if (sideOf(ctx, before) !== 'primary' || before.status !== 200 || before.region !== t.primary) {
+    throw refuse(
+      `from inside ${t.secondary}, ${describeProbe(before)}; expected a 200 from ${t.primary} through its NLB`,
+      'Fix the primary path first (DNS answer, NLB, certificate, custom domain), then try again.',
+    );
+  }
+  note(`from inside ${t.secondary}: ${describeProbe(before)}`);
+  const viaSecondary = await invokeProbe(ctx, t, t.secondaryNlbDnsName);
+  if (viaSecondary.status !== 200 || viaSecondary.region !== t.secondary) {
+    throw refuse(
+      `the secondary does not serve ${t.name}: ${describeProbe(viaSecondary)}`,
+      `Fix the secondary path in ${t.secondary} (NLB targets, certificate, custom domain), then try again.`,
+    );
+  }
+  note(`the secondary serves ${t.name}: ${describeProbe(viaSecondary)}`);
+  return { texts, rules };
+}
+
+// ---- watching ------------------------------------------------------------------------------
+
+interface Watch {
+  phase: 'failover' | 'failback';
+  /** The region clients should end up served by. */
+  to: 'primary' | 'secondary';
+  marks: Mark[];
+  start: number;
+  deadline: number;
+}
+
+function mark(ctx: DrillContext, w: Watch, key: MarkKey, at: number): void {
+  const m = w.marks.find((x) => x.key === key);
+  if (!m || m.at !== undefined || m.note) return;
+  m.at = at;
+  // The fault and the restore are announced as changes when they are made.
+  if (key !== 'fault')
+    ctx.emit({ type: 'mark', phase: w.phase, key, label: m.label, t: at, sinceMs: at - w.start });
+}
+
+const open = (w: Watch) => w.marks.filter((m) => m.at === undefined && !m.note);
+
+/**
+ * Poll until every mark of the phase is seen, or the deadline. Returns the stop-condition text if
+ * the clients' new region failed them repeatedly.
+ */
+async function watch(
+  ctx: DrillContext,
+  t: Targets,
+  w: Watch,
+  pollMs: number,
+  counter: { probes: number },
+): Promise<string | undefined> {
+  const region = w.to === 'primary' ? t.primary : t.secondary;
+  let failures = 0;
+  let last = '';
+  while (open(w).length) {
+    if (ctx.clock.now() + pollMs > w.deadline) break;
+    await ctx.clock.sleep(pollMs, ctx.signal);
+    const p = await invokeProbe(ctx, t);
+    counter.probes++;
+    const now = ctx.clock.now();
+    const text = describeProbe(p);
+    // A line when what the client gets changes, not when only the answer's remaining TTL does.
+    const gist = text.replace(/ \(ttl \d+s\)/, '');
+    if (gist !== last) ctx.emit({ type: 'probe', phase: w.phase, text, t: now });
+    last = gist;
+    const side = sideOf(ctx, p);
+    const served = p.status === 200 && p.region === region;
+    if (side === w.to) mark(ctx, w, 'dns', now);
+    if (served) mark(ctx, w, 'served', now);
+    if (w.phase === 'failover' && side === 'secondary' && !served) {
+      failures++;
+      if (failures >= STOP_AFTER_FAILURES) {
+        return `stop condition: ${failures} probes in a row were sent to ${t.secondary} and not served (${text})`;
+      }
+    } else failures = 0;
+    const hcOpen = open(w).some((m) => m.key === 'health-check');
+    if (hcOpen) {
+      const s = await healthCheckStatus(ctx, t.healthCheckId);
+      if (s.healthy === (w.to === 'primary')) mark(ctx, w, 'health-check', ctx.clock.now());
+    }
+    if (open(w).some((m) => m.key === 'alarm')) {
+      const a = await alarmState(ctx, t);
+      const want = w.to === 'secondary' ? 'ALARM' : 'OK';
+      // CloudWatch says when the state changed: nearer the truth than our poll.
+      if (a.state === want)
+        mark(ctx, w, 'alarm', Math.min(ctx.clock.now(), Math.max(w.start, a.updatedAt ?? now)));
+    }
+  }
+  for (const m of open(w)) m.note = `not seen within ${Math.round((w.deadline - w.start) / 1000)} s`;
+  return undefined;
+}
+
+function failoverMarks(t: Targets, mode: DrillMode): Mark[] {
+  return [
+    {
+      key: 'fault',
+      label:
+        mode === 'invert'
+          ? 'fault injected: health check Inverted'
+          : `fault injected: 443 ingress revoked on ${t.endpointSecurityGroupId}`,
+    },
+    mode === 'outage'
+      ? { key: 'alarm', label: 'alarm in ALARM' }
+      : { key: 'alarm', label: 'alarm in ALARM', note: 'n/a: an inverted check leaves the alarm alone' },
+    { key: 'health-check', label: 'health check unhealthy' },
+    { key: 'dns', label: `DNS answer switched to ${t.secondary}` },
+    { key: 'served', label: `first 200 from ${t.secondary}` },
+  ];
+}
+
+function failbackMarks(t: Targets, mode: DrillMode): Mark[] {
+  return [
+    { key: 'fault', label: mode === 'invert' ? 'restored: Inverted=false' : '443 ingress restored' },
+    mode === 'outage'
+      ? { key: 'alarm', label: 'alarm OK' }
+      : { key: 'alarm', label: 'alarm OK', note: 'n/a: an inverted check leaves the alarm alone' },
+    { key: 'health-check', label: 'health check healthy' },
+    { key: 'dns', label: `DNS answer back to ${t.primary}` },
+    { key: 'served', label: `first 200 from ${t.primary}` },
+  ];
+}
+
+// ---- the drill -----------------------------------------------------------------------------
+
+export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<DrillResult | DryRunResult> {
+  const bound = failoverBound(ctx.config, o.mode);
+  const timeoutSeconds =
+    o.timeoutMs !== undefined ? Math.round(o.timeoutMs / 1000) : defaultTimeoutSeconds(ctx.config, o.mode);
+  const timeoutMs = timeoutSeconds * 1000;
+  const pollMs = o.pollIntervalMs ?? DEFAULT_POLL_MS;
+
+  if (!o.dryRun) await restorePendingDrill(ctx);
+  else if (pendingDrill(ctx.store)) {
+    ctx.emit({
+      type: 'precondition',
+      text: 'an interrupted drill is recorded: a real run puts its changes back first',
+      t: ctx.clock.now(),
+    });
+  }
+  requireComplete(ctx);
+  const t = targetsOf(ctx);
+  const common = {
+    mode: o.mode,
+    primary: t.primary,
+    secondary: t.secondary,
+    name: t.name,
+    bound,
+    rtoTargetSeconds: ctx.config.rtoTargetSeconds,
+    timeoutSeconds,
+  };
+  const pre = await checkPreconditions(ctx, t, o.mode, !!o.dryRun);
+  const change: DrillChange =
+    o.mode === 'invert'
+      ? { kind: 'health-check-inverted', healthCheckId: t.healthCheckId }
+      : { kind: 'ingress-revoked', region: t.primary, groupId: t.endpointSecurityGroupId, rules: pre.rules };
+  if (o.dryRun) {
+    const wouldChange =
+      change.kind === 'health-check-inverted'
+        ? [`UpdateHealthCheck ${change.healthCheckId} Inverted=true, then Inverted=false`]
+        : [
+            `RevokeSecurityGroupIngress ${change.groupId} in ${change.region}: ${change.rules.map((r) => `${r.ipProtocol} ${r.fromPort ?? 'all'}-${r.toPort ?? 'all'} from ${r.cidrIp}`).join(', ')}, then AuthorizeSecurityGroupIngress of the same rules`,
+          ];
+    return { ...common, dryRun: true, preconditions: pre.texts, wouldChange };
+  }
+
+  const failover: Mark[] = failoverMarks(t, o.mode);
+  const failback: Mark[] = failbackMarks(t, o.mode);
+  const counter = { probes: 0 };
+  const problems: string[] = [];
+  const record: DrillRecord = {
+    mode: o.mode,
+    startedAt: new Date(ctx.clock.now()).toISOString(),
+    changes: [change],
+  };
+  // Recorded before the change: if drctl dies between the call and the next line, the next run
+  // still knows what to put back (undo is idempotent, so a change never made is fine).
+  await writeDrill(ctx, record);
+  let injectedAt: number | undefined;
+  let restoredAt: number | undefined;
+  let interrupted = false;
+  try {
+    if (change.kind === 'health-check-inverted') await setInverted(ctx, change.healthCheckId, true);
+    else {
+      await ctx.aws.client(EC2Client, change.region).send(
+        new RevokeSecurityGroupIngressCommand({
+          GroupId: change.groupId,
+          IpPermissions: permissions(change.rules),
+        }),
+      );
+    }
+    injectedAt = ctx.clock.now();
+    ctx.emit({ type: 'change', phase: 'inject', text: failover[0]!.label, t: injectedAt });
+    const w: Watch = {
+      phase: 'failover',
+      to: 'secondary',
+      marks: failover,
+      start: injectedAt,
+      deadline: injectedAt + timeoutMs,
+    };
+    mark(ctx, w, 'fault', injectedAt);
+    const stop = await watch(ctx, t, w, pollMs, counter);
+    if (stop) problems.push(stop);
+  } catch (e) {
+    interrupted = ctx.signal.aborted;
+    throw e;
+  } finally {
+    // Always, also on an error or Ctrl-C: what the drill changed goes back now.
+    const done = await restoreAll(ctx, record);
+    restoredAt = ctx.clock.now();
+    ctx.emit({
+      type: 'change',
+      phase: 'restore',
+      text: `${done.join('; ')}${interrupted ? ' (interrupted: the fail-back is not watched)' : ''}`,
+      t: restoredAt,
+    });
+  }
+
+  const w: Watch = {
+    phase: 'failback',
+    to: 'primary',
+    marks: failback,
+    start: restoredAt,
+    deadline: restoredAt + timeoutMs,
+  };
+  mark(ctx, w, 'fault', restoredAt);
+  await watch(ctx, t, w, pollMs, counter);
+
+  const at = (marks: Mark[], key: MarkKey) => marks.find((m) => m.key === key)?.at;
+  const served = at(failover, 'served');
+  const recoverySeconds = served !== undefined ? Math.round((served - injectedAt) / 1000) : undefined;
+  const back = at(failback, 'served');
+  const failbackSeconds = back !== undefined ? Math.round((back - restoredAt) / 1000) : undefined;
+  if (recoverySeconds === undefined) {
+    problems.push(
+      `no failover within the timeout of ${timeoutSeconds} s: clients were never served by ${t.secondary}`,
+    );
+  } else if (recoverySeconds > ctx.config.rtoTargetSeconds) {
+    problems.push(
+      `recovery took ${recoverySeconds} s, over the target of ${ctx.config.rtoTargetSeconds} s (rtoTargetSeconds)`,
+    );
+  }
+  if (failbackSeconds === undefined) {
+    problems.push(`no fail-back within ${timeoutSeconds} s: clients were not served by ${t.primary} again`);
+  }
+  return {
+    ...common,
+    dryRun: false,
+    preconditions: pre.texts,
+    ok: problems.length === 0,
+    problems,
+    failover,
+    failback,
+    recoverySeconds,
+    failbackSeconds,
+    changes: record.changes,
+    probes: counter.probes,
+  };
+}

@@ -1,0 +1,898 @@
+/**
+ * The least-privilege IAM policy `drctl up`, `failover-test` and `down` need, generated from one
+ * table: per step, the SDK commands it sends (test/iam/policy.test.ts checks this list against the
+ * commands each step module imports, and against every call the fake cloud sees in a full run) and
+ * the actions AWS checks on the caller's behalf (CloudFormation building the VPC, Synthetics making
+ * the canary's Lambda function, tag-on-create). Light on purpose: no AWS SDK, so `drctl iam-policy`
+ * and `drctl --help` start fast.
+ *
+ * How it scopes, per AWS's own rules:
+ * - reads that AWS authorizes only on "*" (Describe*, List*): one statement, limited to the two
+ *   regions (and us-east-1, where Route 53 and IAM answer) with aws:RequestedRegion;
+ * - resources drctl names: by ARN (key pairs, stack, NLB, target group, role, bucket, canary, alarm);
+ * - resources AWS names (endpoint, CA, certificate, peering): created only with the drctl:deployment
+ *   tag (aws:RequestTag) and changed or deleted only while they carry it (aws:ResourceTag);
+ * - what CloudFormation creates for the VPC stack: only through CloudFormation (aws:CalledVia).
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
+ */
+import type { Config } from './config.js';
+import { TAG_DEPLOYMENT } from './aws/tags.js';
+
+/** IAM service prefixes drctl's calls are authorized under. */
+export type IamService =
+  | 'acm'
+  | 'acm-pca'
+  | 'apigateway'
+  | 'cloudformation'
+  | 'cloudwatch'
+  | 'ec2'
+  | 'elasticloadbalancing'
+  | 'iam'
+  | 'lambda'
+  | 'route53'
+  | 's3'
+  | 'ssm'
+  | 'synthetics';
+
+/** The SDK package (`@aws-sdk/client-<name>`) each IAM prefix is called through. */
+export const SDK_CLIENT_OF: Readonly<Partial<Record<IamService, string>>> = {
+  acm: 'acm',
+  'acm-pca': 'acm-pca',
+  apigateway: 'api-gateway',
+  cloudformation: 'cloudformation',
+  cloudwatch: 'cloudwatch',
+  ec2: 'ec2',
+  elasticloadbalancing: 'elastic-load-balancing-v2',
+  iam: 'iam',
+  lambda: 'lambda',
+  route53: 'route-53',
+  s3: 's3',
+  ssm: 'ssm',
+  synthetics: 'synthetics',
+};
+
+type ConditionBlock = Record<string, Record<string, string | string[]>>;
+
+/**
+ * One permission of one step. ARN templates use `{p}` partition, `{r}` region, `{a}` account,
+ * `{d}` deployment; `{r}` takes each region the grant applies to.
+ */
+export interface Grant {
+  service: IamService;
+  /** SDK commands (without "Command") drctl sends under this grant. */
+  calls?: readonly string[];
+  /** IAM actions AWS checks on the caller's behalf, beyond the commands themselves. */
+  onBehalf?: readonly string[];
+  /** ARN templates; API Gateway grants take theirs from each command's route instead. */
+  resources?: readonly string[];
+  condition?: ConditionBlock;
+  /** The regions `{r}` takes: both (default), or one role's region. */
+  regions?: 'both' | 'primary' | 'secondary';
+}
+
+export interface StepPermissions {
+  /** A step name, or a command (`failover-test`) that calls AWS outside the steps. */
+  name: string;
+  grants: readonly Grant[];
+}
+
+const requestTag = (): ConditionBlock => ({
+  StringEquals: { [`aws:RequestTag/${TAG_DEPLOYMENT}`]: '{d}' },
+});
+const resourceTag = (): ConditionBlock => ({
+  StringEquals: { [`aws:ResourceTag/${TAG_DEPLOYMENT}`]: '{d}' },
+});
+const ec2CreateTags = (createAction: string, resource: string): Grant => ({
+  // Tags in TagSpecifications are authorized as ec2:CreateTags, allowed here only as part of that create.
+  // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
+  service: 'ec2',
+  onBehalf: ['ec2:CreateTags'],
+  resources: [`arn:{p}:ec2:{r}:{a}:${resource}`],
+  condition: { StringEquals: { 'ec2:CreateAction': createAction } },
+});
+
+/**
+ * The ec2 actions CloudFormation performs with the caller's credentials to build and delete
+ * templates/vpc.template.json (no service role is passed). test/iam/policy.test.ts checks every
+ * resource type of the template has its create and delete actions here.
+ */
+export const VPC_STACK_ACTIONS = [
+  'ec2:CreateVpc',
+  'ec2:DeleteVpc',
+  'ec2:ModifyVpcAttribute',
+  'ec2:CreateSubnet',
+  'ec2:DeleteSubnet',
+  'ec2:ModifySubnetAttribute',
+  'ec2:CreateInternetGateway',
+  'ec2:DeleteInternetGateway',
+  'ec2:AttachInternetGateway',
+  'ec2:DetachInternetGateway',
+  'ec2:CreateRouteTable',
+  'ec2:DeleteRouteTable',
+  'ec2:CreateRoute',
+  'ec2:DeleteRoute',
+  'ec2:ReplaceRoute',
+  'ec2:AssociateRouteTable',
+  'ec2:DisassociateRouteTable',
+  'ec2:AllocateAddress',
+  'ec2:ReleaseAddress',
+  'ec2:AssociateAddress',
+  'ec2:DisassociateAddress',
+  'ec2:CreateNatGateway',
+  'ec2:DeleteNatGateway',
+  'ec2:CreateSecurityGroup',
+  'ec2:DeleteSecurityGroup',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:RevokeSecurityGroupIngress',
+  'ec2:RevokeSecurityGroupEgress',
+  'ec2:RunInstances',
+  'ec2:TerminateInstances',
+  'ec2:CreateTags',
+  'ec2:DeleteTags',
+] as const;
+
+/**
+ * What Synthetics does with the caller's credentials in CreateCanary/DeleteCanary: it creates the
+ * canary's Lambda function `cwsyn-<canary>-<uuid>` and layer, and reads the VPC config.
+ * Source: the CloudWatchSyntheticsFullAccess managed policy (v14), narrowed to our canary names:
+ * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchSyntheticsFullAccess.html
+ */
+const SYNTHETICS_LAMBDA_ACTIONS = [
+  'lambda:CreateFunction',
+  'lambda:AddPermission',
+  'lambda:PublishVersion',
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'lambda:GetFunctionConfiguration',
+  'lambda:GetFunction',
+  'lambda:DeleteFunction',
+  'lambda:ListTags',
+  'lambda:TagResource',
+  'lambda:UntagResource',
+];
+
+/** Every step's calls and grants. Adding a call to a step without listing it here fails a test. */
+export const PERMISSIONS: readonly StepPermissions[] = [
+  {
+    name: 'keypairs',
+    grants: [
+      {
+        service: 'ec2',
+        calls: ['CreateKeyPair', 'DeleteKeyPair'],
+        resources: ['arn:{p}:ec2:{r}:{a}:key-pair/{d}-{r}'],
+      },
+      ec2CreateTags('CreateKeyPair', 'key-pair/{d}-{r}'),
+      { service: 'ec2', calls: ['DescribeKeyPairs'] },
+    ],
+  },
+  {
+    name: 'vpc',
+    grants: [
+      {
+        service: 'cloudformation',
+        calls: ['CreateStack', 'UpdateStack', 'DeleteStack', 'DescribeStacks', 'DescribeStackEvents'],
+        // Stack tags on CreateStack are authorized as TagResource.
+        onBehalf: ['cloudformation:TagResource'],
+        resources: ['arn:{p}:cloudformation:{r}:{a}:stack/{d}-vpc/*'],
+      },
+      { service: 'ec2', calls: ['DescribeNetworkInterfaces'] },
+      {
+        // CloudFormation creates the stack's resources with the caller's credentials.
+        // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html
+        service: 'ec2',
+        onBehalf: VPC_STACK_ACTIONS,
+        resources: ['*'],
+        condition: { 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' } },
+      },
+      // CloudFormation describes what it creates and waits on (NAT gateway, instance, addresses).
+      { service: 'ec2', onBehalf: ['ec2:Describe*'] },
+      {
+        // The template's AMI parameter is an SSM public parameter, resolved with the caller's credentials.
+        service: 'ssm',
+        onBehalf: ['ssm:GetParameters'],
+        resources: ['arn:{p}:ssm:{r}::parameter/aws/service/ami-amazon-linux-latest/*'],
+      },
+    ],
+  },
+  {
+    name: 'endpoints',
+    grants: [
+      {
+        service: 'ec2',
+        calls: ['CreateVpcEndpoint'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-endpoint/*'],
+        condition: requestTag(),
+      },
+      {
+        // The VPC, subnets and security group the endpoint goes into (made by the vpc stack).
+        service: 'ec2',
+        calls: ['CreateVpcEndpoint'],
+        resources: [
+          'arn:{p}:ec2:{r}:{a}:vpc/*',
+          'arn:{p}:ec2:{r}:{a}:subnet/*',
+          'arn:{p}:ec2:{r}:{a}:security-group/*',
+        ],
+      },
+      ec2CreateTags('CreateVpcEndpoint', 'vpc-endpoint/*'),
+      {
+        // Private DNS makes EC2 associate an AWS-managed private zone with the VPC for the caller.
+        service: 'route53',
+        onBehalf: ['route53:AssociateVPCWithHostedZone'],
+        resources: ['*'],
+      },
+      {
+        service: 'ec2',
+        calls: ['DeleteVpcEndpoints'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-endpoint/*'],
+        condition: resourceTag(),
+      },
+      { service: 'ec2', calls: ['DescribeVpcEndpoints', 'DescribeNetworkInterfaces'] },
+    ],
+  },
+  {
+    name: 'api',
+    grants: [
+      {
+        service: 'apigateway',
+        calls: [
+          'ImportRestApi',
+          'PutRestApi',
+          'UpdateRestApi',
+          'GetRestApi',
+          'GetRestApis',
+          'GetStage',
+          'CreateDeployment',
+          'DeleteRestApi',
+          'TagResource',
+        ],
+      },
+      {
+        // Setting an API's resource policy needs this as well as PATCH/PUT.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html
+        service: 'apigateway',
+        onBehalf: ['apigateway:UpdateRestApiPolicy'],
+        resources: ['arn:{p}:apigateway:{r}::/restapis', 'arn:{p}:apigateway:{r}::/restapis/*'],
+      },
+    ],
+  },
+  {
+    name: 'ca',
+    grants: [
+      {
+        service: 'acm-pca',
+        calls: ['CreateCertificateAuthority'],
+        onBehalf: ['acm-pca:TagCertificateAuthority'],
+        resources: ['*'],
+        condition: requestTag(),
+      },
+      {
+        service: 'acm-pca',
+        calls: [
+          'GetCertificateAuthorityCsr',
+          'IssueCertificate',
+          'GetCertificate',
+          'ImportCertificateAuthorityCertificate',
+          'UpdateCertificateAuthority',
+          'DeleteCertificateAuthority',
+        ],
+        resources: ['arn:{p}:acm-pca:{r}:{a}:certificate-authority/*'],
+        condition: resourceTag(),
+      },
+      // Reads also look at CAs that are not ours (adoption by tag), so they can't be tag-scoped.
+      {
+        service: 'acm-pca',
+        calls: [
+          'ListCertificateAuthorities',
+          'DescribeCertificateAuthority',
+          'GetCertificateAuthorityCertificate',
+          'ListTags',
+        ],
+      },
+      {
+        service: 'acm',
+        calls: ['RequestCertificate'],
+        onBehalf: ['acm:AddTagsToCertificate'],
+        resources: ['*'],
+        condition: requestTag(),
+      },
+      {
+        service: 'acm',
+        calls: ['DeleteCertificate'],
+        resources: ['arn:{p}:acm:{r}:{a}:certificate/*'],
+        condition: resourceTag(),
+      },
+      { service: 'acm', calls: ['DescribeCertificate', 'ListCertificates', 'ListTagsForCertificate'] },
+    ],
+  },
+  {
+    name: 'domain',
+    grants: [
+      {
+        service: 'apigateway',
+        calls: [
+          'CreateDomainName',
+          'GetDomainName',
+          'GetDomainNames',
+          'UpdateDomainName',
+          'DeleteDomainName',
+          'CreateBasePathMapping',
+          'GetBasePathMappings',
+          'DeleteBasePathMapping',
+          'CreateDomainNameAccessAssociation',
+          'GetDomainNameAccessAssociations',
+          'DeleteDomainNameAccessAssociation',
+        ],
+      },
+    ],
+  },
+  {
+    name: 'nlb',
+    grants: [
+      {
+        service: 'elasticloadbalancing',
+        calls: [
+          'CreateLoadBalancer',
+          'DeleteLoadBalancer',
+          'CreateTargetGroup',
+          'DeleteTargetGroup',
+          'RegisterTargets',
+          'DeregisterTargets',
+          'CreateListener',
+          'ModifyListener',
+        ],
+        // Tags passed to a create call are authorized as AddTags.
+        // https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/security_iam_id-based-policy-examples.html
+        onBehalf: ['elasticloadbalancing:AddTags'],
+        resources: [
+          'arn:{p}:elasticloadbalancing:{r}:{a}:loadbalancer/net/{d}-nlb-{r}/*',
+          'arn:{p}:elasticloadbalancing:{r}:{a}:listener/net/{d}-nlb-{r}/*',
+          'arn:{p}:elasticloadbalancing:{r}:{a}:targetgroup/{d}-tg-{r}/*',
+        ],
+      },
+      {
+        // The first load balancer of an account creates ELB's service-linked role.
+        service: 'iam',
+        onBehalf: ['iam:CreateServiceLinkedRole'],
+        resources: [
+          'arn:{p}:iam::{a}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing',
+        ],
+        condition: { StringEquals: { 'iam:AWSServiceName': 'elasticloadbalancing.amazonaws.com' } },
+      },
+      {
+        service: 'elasticloadbalancing',
+        calls: [
+          'DescribeLoadBalancers',
+          'DescribeListeners',
+          'DescribeTargetGroups',
+          'DescribeTargetHealth',
+          'DescribeTags',
+        ],
+      },
+    ],
+  },
+  {
+    name: 'peering',
+    grants: [
+      {
+        service: 'ec2',
+        calls: ['CreateVpcPeeringConnection'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-peering-connection/*'],
+        condition: requestTag(),
+        regions: 'primary',
+      },
+      ec2CreateTags('CreateVpcPeeringConnection', 'vpc-peering-connection/*'),
+      {
+        // Requester and accepter VPCs; the accepter's side of the peering carries no tags (tags
+        // are per region), so accepting and routing to it can't be tag-scoped.
+        service: 'ec2',
+        calls: ['CreateVpcPeeringConnection', 'AcceptVpcPeeringConnection'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc/*'],
+      },
+      {
+        service: 'ec2',
+        calls: ['AcceptVpcPeeringConnection'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-peering-connection/*'],
+        regions: 'secondary',
+      },
+      {
+        service: 'ec2',
+        calls: ['DeleteVpcPeeringConnection'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-peering-connection/*'],
+        condition: resourceTag(),
+        regions: 'primary',
+      },
+      {
+        // Route tables carry the stack's tags (CloudFormation propagates them).
+        service: 'ec2',
+        calls: ['CreateRoute', 'ReplaceRoute', 'DeleteRoute'],
+        resources: ['arn:{p}:ec2:{r}:{a}:route-table/*'],
+        condition: resourceTag(),
+      },
+      {
+        service: 'ec2',
+        calls: ['CreateRoute', 'ReplaceRoute'],
+        resources: ['arn:{p}:ec2:{r}:{a}:vpc-peering-connection/*'],
+      },
+      { service: 'ec2', calls: ['DescribeVpcPeeringConnections', 'DescribeRouteTables'] },
+    ],
+  },
+  {
+    name: 'hosted-zone',
+    grants: [
+      { service: 'route53', calls: ['CreateHostedZone'], resources: ['*'] },
+      {
+        service: 'route53',
+        calls: [
+          'AssociateVPCWithHostedZone',
+          'DisassociateVPCFromHostedZone',
+          'DeleteHostedZone',
+          'ChangeResourceRecordSets',
+          'ChangeTagsForResource',
+          'GetHostedZone',
+          'ListResourceRecordSets',
+        ],
+        resources: ['arn:{p}:route53:::hostedzone/*'],
+      },
+      {
+        service: 'route53',
+        calls: ['DeleteTrafficPolicyInstance'],
+        resources: ['arn:{p}:route53:::trafficpolicyinstance/*'],
+      },
+      { service: 'route53', calls: ['GetChange'], resources: ['arn:{p}:route53:::change/*'] },
+      // Route 53 checks the VPCs of a private zone exist, with the caller's credentials.
+      { service: 'ec2', onBehalf: ['ec2:DescribeVpcs'] },
+      {
+        service: 'route53',
+        calls: ['ListHostedZonesByName', 'ListHostedZonesByVPC', 'ListTagsForResources'],
+      },
+    ],
+  },
+  {
+    name: 'canary',
+    grants: [
+      {
+        service: 'iam',
+        calls: [
+          'CreateRole',
+          'GetRole',
+          'TagRole',
+          'PutRolePolicy',
+          'ListRolePolicies',
+          'DeleteRolePolicy',
+          'DeleteRole',
+        ],
+        resources: ['arn:{p}:iam::{a}:role/{d}-canary-{r}'],
+      },
+      {
+        service: 'iam',
+        onBehalf: ['iam:PassRole'],
+        resources: ['arn:{p}:iam::{a}:role/{d}-canary-{r}'],
+        condition: {
+          StringEquals: { 'iam:PassedToService': ['lambda.amazonaws.com', 'synthetics.amazonaws.com'] },
+        },
+      },
+      {
+        service: 's3',
+        calls: [
+          'CreateBucket',
+          'HeadBucket',
+          'GetBucketTagging',
+          'PutBucketTagging',
+          'PutBucketPolicy',
+          'PutBucketEncryption',
+          'PutBucketLifecycleConfiguration',
+          'PutPublicAccessBlock',
+          'ListObjectsV2',
+          'DeleteObjects',
+          'DeleteBucket',
+        ],
+        // Synthetics checks the artifact location's bucket with the caller's credentials.
+        onBehalf: ['s3:GetBucketLocation'],
+        resources: ['arn:{p}:s3:::{d}-canary-{a}-{r}', 'arn:{p}:s3:::{d}-canary-{a}-{r}/*'],
+      },
+      {
+        service: 'synthetics',
+        calls: ['CreateCanary', 'GetCanary', 'StartCanary', 'StopCanary', 'DeleteCanary'],
+        onBehalf: ['synthetics:TagResource'],
+        resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-pri', 'arn:{p}:synthetics:{r}:{a}:canary:{d}-sec'],
+      },
+      {
+        service: 'lambda',
+        onBehalf: SYNTHETICS_LAMBDA_ACTIONS,
+        resources: [
+          'arn:{p}:lambda:{r}:{a}:function:cwsyn-{d}-pri-*',
+          'arn:{p}:lambda:{r}:{a}:function:cwsyn-{d}-sec-*',
+        ],
+      },
+      {
+        service: 'lambda',
+        onBehalf: ['lambda:GetLayerVersion', 'lambda:PublishLayerVersion', 'lambda:DeleteLayerVersion'],
+        resources: ['arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-*', 'arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-*:*'],
+      },
+      {
+        // The Synthetics runtime layers live in an AWS-owned account.
+        service: 'lambda',
+        onBehalf: ['lambda:GetLayerVersion'],
+        resources: [
+          'arn:{p}:lambda:{r}:*:layer:Synthetics:*',
+          'arn:{p}:lambda:{r}:*:layer:Synthetics_Selenium:*',
+          'arn:{p}:lambda:{r}:*:layer:AWS-CW-Synthetics*:*',
+        ],
+      },
+      {
+        service: 'cloudwatch',
+        calls: ['PutMetricAlarm', 'DeleteAlarms', 'ListTagsForResource'],
+        // Tags on PutMetricAlarm are authorized as TagResource.
+        onBehalf: ['cloudwatch:TagResource'],
+        resources: ['arn:{p}:cloudwatch:{r}:{a}:alarm:{d}-canary-{r}'],
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
+      { service: 'synthetics', calls: ['DescribeRuntimeVersions'] },
+    ],
+  },
+  {
+    name: 'probe',
+    grants: [
+      {
+        service: 'iam',
+        calls: [
+          'CreateRole',
+          'GetRole',
+          'TagRole',
+          'PutRolePolicy',
+          'ListRolePolicies',
+          'DeleteRolePolicy',
+          'DeleteRole',
+        ],
+        resources: ['arn:{p}:iam::{a}:role/{d}-probe'],
+      },
+      {
+        service: 'iam',
+        onBehalf: ['iam:PassRole'],
+        resources: ['arn:{p}:iam::{a}:role/{d}-probe'],
+        condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } },
+      },
+      {
+        service: 'lambda',
+        calls: [
+          'CreateFunction',
+          'GetFunction',
+          'UpdateFunctionCode',
+          'UpdateFunctionConfiguration',
+          'DeleteFunction',
+        ],
+        // Tags on CreateFunction are authorized as TagResource.
+        onBehalf: ['lambda:TagResource'],
+        resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
+        regions: 'secondary',
+      },
+    ],
+  },
+  {
+    name: 'health-check',
+    grants: [
+      { service: 'route53', calls: ['CreateHealthCheck'], resources: ['*'] },
+      {
+        service: 'route53',
+        calls: [
+          'GetHealthCheck',
+          'UpdateHealthCheck',
+          'DeleteHealthCheck',
+          'ChangeTagsForResource',
+          'ListTagsForResource',
+        ],
+        resources: ['arn:{p}:route53:::healthcheck/*'],
+      },
+      { service: 'route53', calls: ['ListHealthChecks'] },
+    ],
+  },
+  {
+    name: 'traffic-policy',
+    grants: [
+      {
+        service: 'route53',
+        calls: [
+          'ChangeResourceRecordSets',
+          'ListResourceRecordSets',
+          'CreateTrafficPolicyInstance',
+          'ListTrafficPolicyInstancesByHostedZone',
+        ],
+        resources: ['arn:{p}:route53:::hostedzone/*'],
+      },
+      {
+        service: 'route53',
+        calls: [
+          'CreateTrafficPolicyVersion',
+          'GetTrafficPolicy',
+          'DeleteTrafficPolicy',
+          'CreateTrafficPolicyInstance',
+        ],
+        resources: ['arn:{p}:route53:::trafficpolicy/*'],
+      },
+      {
+        service: 'route53',
+        calls: ['GetTrafficPolicyInstance', 'UpdateTrafficPolicyInstance', 'DeleteTrafficPolicyInstance'],
+        resources: ['arn:{p}:route53:::trafficpolicyinstance/*'],
+      },
+      { service: 'route53', calls: ['GetChange'], resources: ['arn:{p}:route53:::change/*'] },
+      { service: 'route53', calls: ['CreateTrafficPolicy', 'ListTrafficPolicies'] },
+    ],
+  },
+  {
+    // src/drill/: `invert` flips the primary health check; `outage` revokes, then restores, the 443
+    // ingress of the primary endpoint's security group (made by the VPC stack, so it carries the
+    // stack's tags); the probe function answers what a client in the secondary VPC sees.
+    name: 'failover-test',
+    grants: [
+      {
+        service: 'route53',
+        calls: ['GetHealthCheck', 'GetHealthCheckStatus', 'UpdateHealthCheck'],
+        resources: ['arn:{p}:route53:::healthcheck/*'],
+      },
+      {
+        service: 'ec2',
+        calls: ['RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress'],
+        resources: ['arn:{p}:ec2:{r}:{a}:security-group/*'],
+        condition: resourceTag(),
+        regions: 'primary',
+      },
+      {
+        service: 'lambda',
+        calls: ['Invoke', 'GetFunctionConfiguration'],
+        resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
+        regions: 'secondary',
+      },
+      { service: 'ec2', calls: ['DescribeSecurityGroups'] },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
+      { service: 'elasticloadbalancing', calls: ['DescribeTargetHealth'] },
+    ],
+  },
+  {
+    // src/state-s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.
+    name: 'state-s3',
+    grants: [
+      {
+        service: 's3',
+        calls: ['GetObject', 'PutObject', 'DeleteObject'],
+        resources: [
+          'arn:{p}:s3:::{bucket}/{key}',
+          'arn:{p}:s3:::{bucket}/{key}.lock',
+          'arn:{p}:s3:::{bucket}/{key}.bak',
+        ],
+      },
+      {
+        service: 's3',
+        calls: ['GetBucketLocation', 'GetBucketEncryption'],
+        // Without ListBucket S3 answers a missing key with 403 instead of 404.
+        onBehalf: ['s3:ListBucket'],
+        resources: ['arn:{p}:s3:::{bucket}'],
+      },
+    ],
+  },
+];
+
+/**
+ * API Gateway authorizes its control plane per HTTP method on resource paths, not per operation:
+ * `apigateway:PATCH` on `arn:aws:apigateway:<region>::/restapis/<id>`.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+ * The routes are the SDK's own (checked against @aws-sdk/client-api-gateway's schemas by a test).
+ */
+export const APIGATEWAY_ROUTES: Readonly<Record<string, readonly [string, string]>> = {
+  ImportRestApi: ['POST', '/restapis'],
+  PutRestApi: ['PUT', '/restapis/{restApiId}'],
+  UpdateRestApi: ['PATCH', '/restapis/{restApiId}'],
+  GetRestApi: ['GET', '/restapis/{restApiId}'],
+  GetRestApis: ['GET', '/restapis'],
+  GetStage: ['GET', '/restapis/{restApiId}/stages/{stageName}'],
+  CreateDeployment: ['POST', '/restapis/{restApiId}/deployments'],
+  DeleteRestApi: ['DELETE', '/restapis/{restApiId}'],
+  TagResource: ['PUT', '/tags/{resourceArn}'],
+  CreateDomainName: ['POST', '/domainnames'],
+  GetDomainName: ['GET', '/domainnames/{domainName}'],
+  GetDomainNames: ['GET', '/domainnames'],
+  UpdateDomainName: ['PATCH', '/domainnames/{domainName}'],
+  DeleteDomainName: ['DELETE', '/domainnames/{domainName}'],
+  CreateBasePathMapping: ['POST', '/domainnames/{domainName}/basepathmappings'],
+  GetBasePathMappings: ['GET', '/domainnames/{domainName}/basepathmappings'],
+  DeleteBasePathMapping: ['DELETE', '/domainnames/{domainName}/basepathmappings/{basePath}'],
+  CreateDomainNameAccessAssociation: ['POST', '/domainnameaccessassociations'],
+  GetDomainNameAccessAssociations: ['GET', '/domainnameaccessassociations'],
+  DeleteDomainNameAccessAssociation: [
+    'DELETE',
+    '/domainnameaccessassociations/{domainNameAccessAssociationArn}',
+  ],
+};
+
+/** SDK commands whose IAM action is not `<prefix>:<command>` (S3 names its actions after the REST API). */
+const ACTION_ALIASES: Readonly<Record<string, string>> = {
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:HeadBucket': 's3:ListBucket',
+  's3:DeleteObjects': 's3:DeleteObject',
+  's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
+  's3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
+  's3:PutBucketLifecycleConfiguration': 's3:PutLifecycleConfiguration',
+  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
+  'lambda:Invoke': 'lambda:InvokeFunction',
+};
+
+/** The IAM action that authorizes one SDK command (API Gateway: see apiGatewayGrant). */
+export function actionOf(service: IamService, command: string): string {
+  const plain = `${service}:${command}`;
+  return ACTION_ALIASES[plain] ?? plain;
+}
+
+export interface PolicyStatement {
+  Sid: string;
+  Effect: 'Allow';
+  Action: string[];
+  Resource: string[];
+  Condition?: ConditionBlock;
+}
+
+export interface PolicyDocument {
+  Version: '2012-10-17';
+  Statement: PolicyStatement[];
+}
+
+export interface PolicyOptions {
+  /** The account id for ARNs; `*` when unknown (drctl makes no AWS call to find it). */
+  account?: string;
+  /** Only these steps/commands (default: all). */
+  only?: readonly string[];
+  /** The `--state s3://bucket/key` location, when the state lives on S3. */
+  stateS3?: { bucket: string; key: string };
+}
+
+/** Route 53 and IAM are global; their API answers in us-east-1 (the value of aws:RequestedRegion). */
+export const GLOBAL_API_REGION = 'us-east-1';
+
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+interface Draft {
+  actions: Set<string>;
+  resources: Set<string>;
+  condition?: ConditionBlock;
+  name: string;
+}
+
+function fill(template: string, vars: Record<string, string>): string {
+  return template.replace(/\{(p|a|r|d|bucket|key)\}/g, (_m, k: string) => vars[k] ?? '*');
+}
+
+/** The least-privilege policy for this config, as one document. */
+export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocument {
+  const [primary, secondary] = [config.primary.region, config.secondary.region];
+  const base: Record<string, string> = {
+    p: partitionOf(primary),
+    a: opts.account ?? '*',
+    d: config.deployment,
+    ...(opts.stateS3 ? { bucket: opts.stateS3.bucket, key: opts.stateS3.key } : {}),
+  };
+  const regionsFor = (g: Grant) =>
+    g.regions === 'primary' ? [primary] : g.regions === 'secondary' ? [secondary] : [primary, secondary];
+  const requestedRegions = [...new Set([primary, secondary, GLOBAL_API_REGION])];
+
+  // Statements are keyed by their resources and condition, so grants of several steps that need
+  // the same scope share one statement (the policy must fit IAM's size limits).
+  const drafts = new Map<string, Draft>();
+  const add = (name: string, actions: string[], resources: string[], condition?: ConditionBlock) => {
+    const filledCondition =
+      condition && (JSON.parse(fill(JSON.stringify(condition), base)) as ConditionBlock);
+    const key = JSON.stringify([[...new Set(resources)].sort(), filledCondition ?? null]);
+    const d = drafts.get(key) ?? {
+      actions: new Set(),
+      resources: new Set(resources),
+      condition: filledCondition,
+      name,
+    };
+    actions.forEach((a) => d.actions.add(a));
+    drafts.set(key, d);
+  };
+
+  for (const step of PERMISSIONS) {
+    if (opts.only && !opts.only.includes(step.name)) continue;
+    if (step.name === 'state-s3' && !opts.stateS3) continue;
+    for (const g of step.grants) {
+      const regions = regionsFor(g);
+      if (g.service === 'apigateway' && !g.resources) {
+        for (const call of g.calls ?? []) {
+          const route = APIGATEWAY_ROUTES[call];
+          if (!route) throw new Error(`no API Gateway route for ${call}`);
+          const path = route[1].replace(/\{[^}]+\}/g, '*');
+          const resources = regions.flatMap((r) => {
+            const arns = [`arn:${base.p}:apigateway:${r}::${path}`];
+            // Private custom domain names (domainMode private) carry the account in their ARN.
+            if (path.startsWith('/domainnames')) arns.push(`arn:${base.p}:apigateway:${r}:${base.a}:${path}`);
+            return arns;
+          });
+          add(step.name, [`apigateway:${route[0]}`], resources);
+        }
+        continue;
+      }
+      const actions = [...(g.calls ?? []).map((c) => actionOf(g.service, c)), ...(g.onBehalf ?? [])];
+      const templates = g.resources ?? ['*'];
+      const resources = [...new Set(templates.flatMap((t) => regions.map((r) => fill(t, { ...base, r }))))];
+      let condition = g.condition;
+      if (resources.includes('*')) {
+        // Actions authorized only on "*": keep them to this deployment's regions.
+        condition = {
+          ...condition,
+          StringEquals: { ...condition?.StringEquals, 'aws:RequestedRegion': requestedRegions },
+        };
+      }
+      add(step.name, actions, resources, condition);
+    }
+  }
+
+  const statements: PolicyStatement[] = [];
+  const sids = new Map<string, number>();
+  for (const d of drafts.values()) {
+    const wildcards = [...d.actions].filter((a) => a.endsWith('*'));
+    const actions = [...d.actions].filter((a) => !wildcards.some((w) => w !== a && matches(w, a))).sort();
+    // Statements shared by several steps are named for what they scope, the others for their step.
+    const onlyRegion =
+      d.resources.size === 1 &&
+      d.resources.has('*') &&
+      Object.keys(d.condition ?? {}).join() === 'StringEquals' &&
+      Object.keys(d.condition?.StringEquals ?? {}).join() === 'aws:RequestedRegion';
+    const viaCloudFormation = !!d.condition?.['ForAnyValue:StringEquals']?.['aws:CalledVia'];
+    const stem = onlyRegion
+      ? 'AnyResourceInTheseRegions'
+      : viaCloudFormation
+        ? 'VpcStackViaCloudFormation'
+        : d.name.replace(/(^|-)([a-z])/g, (_m, _s, c: string) => c.toUpperCase());
+    const n = (sids.get(stem) ?? 0) + 1;
+    sids.set(stem, n);
+    statements.push({
+      Sid: `${stem}${n}`,
+      Effect: 'Allow',
+      Action: actions,
+      Resource: [...d.resources].sort(),
+      ...(d.condition ? { Condition: d.condition } : {}),
+    });
+  }
+  return { Version: '2012-10-17', Statement: statements };
+}
+
+/** IAM's wildcard match (`*` any run of characters, `?` one), case-insensitive as IAM actions are. */
+export function matches(pattern: string, value: string, caseInsensitive = true): boolean {
+  const re = new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+      .join('')}$`,
+    caseInsensitive ? 'i' : '',
+  );
+  return re.test(value);
+}
+
+/**
+ * The characters IAM counts against a policy's size quota (whitespace excluded): a customer
+ * managed policy holds 6,144, a role's inline policies 10,240 together.
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+export function policySize(doc: PolicyDocument): number {
+  return JSON.stringify(doc).replace(/\s/g, '').length;
+}
+
+export const MANAGED_POLICY_MAX_CHARS = 6_144;
+
+/** Splits the statements over as few documents as fit the managed-policy quota. */
+export function splitPolicy(doc: PolicyDocument, maxChars = MANAGED_POLICY_MAX_CHARS): PolicyDocument[] {
+  const out: PolicyDocument[] = [];
+  let current: PolicyDocument = { Version: doc.Version, Statement: [] };
+  for (const s of doc.Statement) {
+    const next: PolicyDocument = { Version: doc.Version, Statement: [...current.Statement, s] };
+    if (current.Statement.length && policySize(next) > maxChars) {
+      out.push(current);
+      current = { Version: doc.Version, Statement: [s] };
+    } else current = next;
+  }
+  if (current.Statement.length) out.push(current);
+  return out;
+}

@@ -1,0 +1,456 @@
+import {
+  CreateRoleCommand,
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  PutRolePolicyCommand,
+  type Role,
+  TagRoleCommand,
+} from '@aws-sdk/client-iam';
+import {
+  CreateFunctionCommand,
+  DeleteFunctionCommand,
+  type FunctionConfiguration,
+  GetFunctionCommand,
+  LambdaClient,
+  UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PROBE_HANDLER, PROBE_RUNTIME, probeZip } from '../assets/probe-function.js';
+import { awsCode, isAwsError, isAlreadyExists, isNotFound } from '../aws/errors.js';
+import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
+import { regionsOf } from '../config.js';
+import { drillRecordSchema } from '../drill/record.js';
+import { AwsStepError } from '../errors.js';
+import type { Found, StepContext, StepImpl } from './types.js';
+
+// Owns, in the secondary region: the Lambda function <deployment>-probe in the secondary VPC's
+// private subnets (with the endpoint security group) and its IAM role <deployment>-probe. It is
+// the failover drill's client inside the VPC (src/assets/probe-function.ts): it resolves
+// <host>.<domain> through the private zone and calls /health through whichever NLB the answer
+// names, trusting both regions' private CAs.
+// Kept by `up` rather than made per drill: a VPC function's Hyperplane ENIs linger 20-45 minutes
+// after it is deleted (delays.md row 9), so a per-drill function would hold a following `down`
+// for that long. The secondary, because that is where clients must still get answers when the
+// primary is down; peering routes carry its calls to the primary NLB.
+
+const outputs = z.object({
+  functionName: z.string().regex(/^[a-zA-Z0-9-_]{1,64}$/),
+  functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:/),
+  /** The secondary region, where the function runs. */
+  region: z.string(),
+  roleName: z.string().optional(),
+  /** Lambda's CodeSha256 of the deployed zip (handler + CA bundle). */
+  codeSha256: z.string().optional(),
+  /** A failover drill in progress: what it changed, to be put back (src/drill/record.ts). */
+  drill: drillRecordSchema.optional(),
+});
+export type ProbeOutputs = z.infer<typeof outputs>;
+
+declare module './types.js' {
+  interface StepOutputs {
+    probe: ProbeOutputs;
+  }
+}
+
+type Ctx = StepContext<ProbeOutputs>;
+
+const IAM_REGION = 'us-east-1'; // IAM is global
+const POLICY_NAME = 'drctl-probe';
+const TAG_POLICY = 'drctl:config-sha';
+const TIMEOUT_S = 15;
+const PROBE_TIMEOUT_MS = 3_000;
+// Pending while Lambda makes the VPC function's network interfaces: seconds to a few minutes.
+const ACTIVE_TIMEOUT_MS = 10 * 60_000;
+// IAM roles take seconds (rarely a minute) before Lambda can assume them (delays.md row 11).
+const ROLE_PROPAGATION_TIMEOUT_MS = 4 * 60_000;
+const DELETE_TIMEOUT_MS = 2 * 60_000;
+
+export const probeFunctionName = (deployment: string) => `${deployment}-probe`;
+const roleNameOf = (deployment: string) => `${deployment}-probe`;
+
+const TRUST_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
+
+/**
+ * Only the network interfaces a VPC function needs (what AWSLambdaVPCAccessExecutionRole grants,
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html#configuration-vpc-permissions),
+ * and no logs:*: without CreateLogGroup, Lambda makes no log group that `down` would have to find.
+ */
+const ROLE_POLICY = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Sid: 'VpcNetworkInterfaces',
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      Resource: '*',
+    },
+  ],
+});
+
+const sha = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 16);
+const iam = (ctx: Ctx) => ctx.aws.client(IAMClient, IAM_REGION);
+const secondaryOf = (ctx: Ctx) => regionsOf(ctx.config)[1];
+const lambda = (ctx: Ctx) => ctx.aws.client(LambdaClient, secondaryOf(ctx));
+
+function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
+  return new AwsStepError(
+    `${kind} ${name} exists but was not made by drctl deployment "${ctx.config.deployment}"`,
+    { resource: name, resolution: `Delete or rename that ${kind}, or choose another \`deployment\` name.` },
+  );
+}
+
+// ---- IAM role ------------------------------------------------------------------------------
+
+async function getRole(ctx: Ctx, roleName: string): Promise<Role | undefined> {
+  try {
+    return (await iam(ctx).send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+async function ensureRole(ctx: Ctx, roleName: string): Promise<string> {
+  ctx.progress(`role ${roleName}`);
+  let role = await getRole(ctx, roleName);
+  if (role && !isOwnedBy(role.Tags, ctx.config.deployment) && ctx.recorded.roleName !== roleName) {
+    throw notOurs('IAM role', roleName, ctx);
+  }
+  if (!role) {
+    try {
+      role = (
+        await iam(ctx).send(
+          new CreateRoleCommand({
+            RoleName: roleName,
+            AssumeRolePolicyDocument: TRUST_POLICY,
+            Description: `drctl ${ctx.config.deployment}: execution role of the failover probe in ${secondaryOf(ctx)}`,
+            Tags: ctx.tags(),
+          }),
+        )
+      ).Role!;
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      role = await getRole(ctx, roleName);
+      if (!role || !isOwnedBy(role.Tags, ctx.config.deployment)) throw notOurs('IAM role', roleName, ctx);
+    }
+  }
+  if (ctx.recorded.roleName !== roleName) ctx.record({ roleName });
+  // The policy's hash in a tag: a re-run reads the role once and puts nothing.
+  const want = sha(ROLE_POLICY);
+  if (tagValue(role.Tags, TAG_POLICY) !== want) {
+    ctx.progress(`role ${roleName}: policy ${POLICY_NAME}`);
+    await iam(ctx).send(
+      new PutRolePolicyCommand({ RoleName: roleName, PolicyName: POLICY_NAME, PolicyDocument: ROLE_POLICY }),
+    );
+    await iam(ctx).send(new TagRoleCommand({ RoleName: roleName, Tags: [{ Key: TAG_POLICY, Value: want }] }));
+  }
+  return role.Arn!;
+}
+
+async function deleteRole(ctx: Ctx, roleName: string): Promise<void> {
+  const role = await getRole(ctx, roleName);
+  if (!role) return;
+  if (!isOwnedBy(role.Tags, ctx.config.deployment) && ctx.recorded.roleName !== roleName) return;
+  ctx.progress(`role ${roleName}`);
+  const policies =
+    (await iam(ctx).send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
+  for (const PolicyName of policies) {
+    try {
+      await iam(ctx).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+  try {
+    await iam(ctx).send(new DeleteRoleCommand({ RoleName: roleName }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+// ---- the function --------------------------------------------------------------------------
+
+interface Spec {
+  name: string;
+  roleArn: string;
+  zip: Uint8Array;
+  codeSha256: string;
+  environment: Record<string, string>;
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+/** Both regions' root CA certificates, as the ca step wrote them (none for a region given certificateArn). */
+function caPems(ctx: Ctx): string[] {
+  return regionsOf(ctx.config)
+    .map((region) => join(ctx.paths.ca, `${region}.pem`))
+    .filter((p) => existsSync(p))
+    .map((p) => readFileSync(p, 'utf8'));
+}
+
+async function spec(ctx: Ctx, roleArn: string): Promise<Spec> {
+  const [vpc, , ca] = await Promise.all([
+    ctx.outputOf('vpc', secondaryOf(ctx)),
+    ctx.outputOf('ca', regionsOf(ctx.config)[0]),
+    ctx.outputOf('ca', secondaryOf(ctx)),
+  ]);
+  const pems = caPems(ctx);
+  if (ca.certificateAuthorityArn && pems.length === 0) {
+    throw new AwsStepError(`no CA certificate in ${ctx.paths.ca} for the probe to trust`, {
+      resource: ctx.paths.ca,
+      resolution: 'Run `drctl step ca` to write the CA certificates again, then this step.',
+    });
+  }
+  const zip = probeZip(pems);
+  return {
+    name: probeFunctionName(ctx.config.deployment),
+    roleArn,
+    zip,
+    codeSha256: createHash('sha256').update(zip).digest('base64'),
+    environment: {
+      PROBE_HOST: `${ctx.config.host}.${ctx.config.domain}`,
+      PROBE_PATH: '/health',
+      PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
+    },
+    subnetIds: vpc.privateSubnetIds,
+    securityGroupIds: [vpc.endpointSecurityGroupId],
+  };
+}
+
+async function getFunction(
+  ctx: Ctx,
+  name: string,
+): Promise<{ config: FunctionConfiguration; tags: Record<string, string> } | undefined> {
+  try {
+    const r = await lambda(ctx).send(new GetFunctionCommand({ FunctionName: name }));
+    return { config: r.Configuration!, tags: r.Tags ?? {} };
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+const sameSet = (a: string[] | undefined, b: string[]) =>
+  JSON.stringify([...(a ?? [])].sort()) === JSON.stringify([...b].sort());
+
+function configDiffers(c: FunctionConfiguration, s: Spec): boolean {
+  return (
+    c.Role !== s.roleArn ||
+    c.Handler !== PROBE_HANDLER ||
+    c.Runtime !== PROBE_RUNTIME ||
+    c.Timeout !== TIMEOUT_S ||
+    JSON.stringify(c.Environment?.Variables ?? {}) !== JSON.stringify(s.environment) ||
+    !sameSet(c.VpcConfig?.SubnetIds, s.subnetIds) ||
+    !sameSet(c.VpcConfig?.SecurityGroupIds, s.securityGroupIds)
+  );
+}
+
+const roleNotAssumableYet = (e: unknown) =>
+  awsCode(e) === 'InvalidParameterValueException' && isAwsError(e) && /cannot be assumed/i.test(e.message);
+const updateInProgress = (e: unknown) => awsCode(e) === 'ResourceConflictException';
+
+async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration> {
+  ctx.progress(`function ${s.name} in ${secondaryOf(ctx)}`);
+  try {
+    // Refused until IAM has propagated a new role to Lambda (seconds, rarely a minute).
+    return await ctx.poll({
+      what: `function ${s.name}: role ${s.roleArn} assumable by Lambda`,
+      timeoutMs: ROLE_PROPAGATION_TIMEOUT_MS,
+      minDelayMs: 3_000,
+      maxDelayMs: 10_000,
+      retryOn: roleNotAssumableYet,
+      check: async () => ({
+        done: true,
+        value: await lambda(ctx).send(
+          new CreateFunctionCommand({
+            FunctionName: s.name,
+            Runtime: PROBE_RUNTIME,
+            Role: s.roleArn,
+            Handler: PROBE_HANDLER,
+            Code: { ZipFile: s.zip },
+            Description: `drctl ${ctx.config.deployment}: failover-test probe (resolves and calls ${s.environment.PROBE_HOST} from inside the VPC)`,
+            Timeout: TIMEOUT_S,
+            MemorySize: 128,
+            Environment: { Variables: s.environment },
+            VpcConfig: { SubnetIds: s.subnetIds, SecurityGroupIds: s.securityGroupIds },
+            Tags: tagMap(ctx.tags()),
+          }),
+        ),
+      }),
+    });
+  } catch (e) {
+    // Lambda answers a taken name with ResourceConflictException ("Function already exist").
+    if (awsCode(e) !== 'ResourceConflictException') throw e;
+    const raced = await getFunction(ctx, s.name);
+    if (!raced || !isOwnedBy(raced.tags, ctx.config.deployment))
+      throw notOurs('Lambda function', s.name, ctx);
+    return raced.config;
+  }
+}
+
+/** Until State Active and no update in progress (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). */
+async function waitReady(ctx: Ctx, name: string): Promise<FunctionConfiguration> {
+  return ctx.poll({
+    what: `function ${name} Active`,
+    timeoutMs: ACTIVE_TIMEOUT_MS,
+    minDelayMs: 3_000,
+    maxDelayMs: 10_000,
+    check: async () => {
+      const f = await getFunction(ctx, name);
+      if (!f) throw new AwsStepError(`function ${name} disappeared`, { resource: name });
+      const c = f.config;
+      if (c.State === 'Failed' || c.LastUpdateStatus === 'Failed') {
+        throw new AwsStepError(
+          `function ${name} failed: ${c.StateReason ?? c.LastUpdateStatusReason ?? ''}`,
+          {
+            resource: name,
+            awsCode: c.StateReasonCode ?? c.LastUpdateStatusReasonCode,
+            resolution:
+              'Fix the cause Lambda names (often subnet IPs or ENI permissions), then run the same command again.',
+          },
+        );
+      }
+      return c.State === 'Active' && c.LastUpdateStatus !== 'InProgress'
+        ? { done: true, value: c }
+        : {
+            done: false,
+            status: `${c.State}${c.LastUpdateStatus === 'InProgress' ? ', update in progress' : ''}`,
+          };
+    },
+  });
+}
+
+async function converge(ctx: Ctx, c: FunctionConfiguration, s: Spec): Promise<FunctionConfiguration> {
+  let current = c;
+  if (current.State !== 'Active' || current.LastUpdateStatus === 'InProgress')
+    current = await waitReady(ctx, s.name);
+  if (current.CodeSha256 !== s.codeSha256) {
+    ctx.progress(`function ${s.name}: new code (CA certificates changed)`);
+    await ctx.retry(
+      `function ${s.name} code`,
+      () => lambda(ctx).send(new UpdateFunctionCodeCommand({ FunctionName: s.name, ZipFile: s.zip })),
+      updateInProgress,
+    );
+    current = await waitReady(ctx, s.name);
+  }
+  if (configDiffers(current, s)) {
+    ctx.progress(`function ${s.name}: configuration`);
+    await ctx.retry(
+      `function ${s.name} configuration`,
+      () =>
+        lambda(ctx).send(
+          new UpdateFunctionConfigurationCommand({
+            FunctionName: s.name,
+            Role: s.roleArn,
+            Handler: PROBE_HANDLER,
+            Runtime: PROBE_RUNTIME,
+            Timeout: TIMEOUT_S,
+            Environment: { Variables: s.environment },
+            VpcConfig: { SubnetIds: s.subnetIds, SecurityGroupIds: s.securityGroupIds },
+          }),
+        ),
+      (e) => updateInProgress(e) || roleNotAssumableYet(e),
+    );
+    current = await waitReady(ctx, s.name);
+  }
+  return current;
+}
+
+export const probe: StepImpl<ProbeOutputs> = {
+  outputs,
+
+  async up(ctx) {
+    const region = secondaryOf(ctx);
+    const roleName = ctx.recorded.roleName ?? roleNameOf(ctx.config.deployment);
+    const roleArn = await ensureRole(ctx, roleName);
+    const s = await spec(ctx, roleArn);
+    ctx.progress(`function ${s.name}`);
+    const found = await getFunction(ctx, s.name);
+    if (found && !isOwnedBy(found.tags, ctx.config.deployment) && ctx.recorded.functionName !== s.name) {
+      throw notOurs('Lambda function', s.name, ctx);
+    }
+    let config = found?.config ?? (await createFunction(ctx, s));
+    if (ctx.recorded.functionName !== s.name || ctx.recorded.functionArn !== config.FunctionArn) {
+      ctx.record({ functionName: s.name, functionArn: config.FunctionArn!, region });
+    }
+    config = await converge(ctx, config, s);
+    return {
+      functionName: s.name,
+      functionArn: config.FunctionArn!,
+      region,
+      roleName,
+      codeSha256: config.CodeSha256,
+      // A drill record is the drill's to clear (it restores first); never dropped by a re-run.
+      ...(ctx.recorded.drill ? { drill: ctx.recorded.drill } : {}),
+    };
+  },
+
+  async down(ctx) {
+    const name = ctx.recorded.functionName ?? probeFunctionName(ctx.config.deployment);
+    const f = await getFunction(ctx, name);
+    const ours = f && (ctx.recorded.functionName === name || isOwnedBy(f.tags, ctx.config.deployment));
+    if (f && ours) {
+      ctx.progress(`function ${name}`);
+      try {
+        await ctx.retry(
+          `function ${name} delete`,
+          () => lambda(ctx).send(new DeleteFunctionCommand({ FunctionName: name })),
+          updateInProgress,
+        );
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+      // Its network interfaces stay 20-45 minutes more; the vpc step's `down` waits for them.
+      await ctx.poll({
+        what: `function ${name} deleted`,
+        timeoutMs: DELETE_TIMEOUT_MS,
+        minDelayMs: 1_000,
+        maxDelayMs: 5_000,
+        check: async () =>
+          (await getFunction(ctx, name))
+            ? { done: false, status: 'still there' }
+            : { done: true, value: undefined },
+      });
+    }
+    await deleteRole(ctx, ctx.recorded.roleName ?? roleNameOf(ctx.config.deployment));
+  },
+
+  async check(ctx) {
+    const missing: string[] = [];
+    if (ctx.recorded.functionName && !(await getFunction(ctx, ctx.recorded.functionName)))
+      missing.push(`Lambda function ${ctx.recorded.functionName}`);
+    if (ctx.recorded.roleName && !(await getRole(ctx, ctx.recorded.roleName)))
+      missing.push(`IAM role ${ctx.recorded.roleName}`);
+    return missing;
+  },
+
+  async discover(ctx): Promise<Found[]> {
+    const out: Found[] = [];
+    const name = probeFunctionName(ctx.config.deployment);
+    const f = await getFunction(ctx, name);
+    if (f && isOwnedBy(f.tags, ctx.config.deployment))
+      out.push({ what: `Lambda function ${name} in ${secondaryOf(ctx)}`, id: name });
+    const roleName = roleNameOf(ctx.config.deployment);
+    const role = await getRole(ctx, roleName);
+    if (role && isOwnedBy(role.Tags, ctx.config.deployment))
+      out.push({ what: `IAM role ${roleName}`, id: roleName });
+    return out;
+  },
+};

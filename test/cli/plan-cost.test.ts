@@ -1,0 +1,90 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig, configSchema } from '../../src/config.js';
+import { CANARY_RUNS_PER_MONTH, HOURS_PER_MONTH, REGIONAL_PRICES, estimateCost } from '../../src/pricing.js';
+import { Harness } from '../support/harness.js';
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '../../src');
+
+/** Modules a module loads at start-up: its static imports (not `await import()`), followed transitively. */
+function staticImports(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(/^import\s+(?!type\s)[^'"]*from\s+'([^']+)'/gm)) {
+    const spec = m[1]!;
+    if (spec.startsWith('.')) staticImports(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), seen);
+    else seen.add(spec);
+  }
+  return seen;
+}
+
+describe('drctl plan: what it costs', () => {
+  let h: Harness | undefined;
+  afterEach(() => {
+    h?.cleanup();
+    h = undefined;
+  });
+
+  it('prints per resource and in total, per hour and per month, with no credentials and no AWS call', async () => {
+    h = new Harness();
+    const r = await h.run(['plan'], { aws: {}, env: {} });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/cost while it runs \(USD list prices as of \d{4}-\d{2}-\d{2}/);
+    expect(r.stdout).toMatch(/ACM Private CA, general-purpose\s+sa-east-1\s+\$0\.5479\s+\$400\.00/);
+    expect(r.stdout).toMatch(/ACM Private CA, general-purpose\s+us-west-1\s+\$0\.5479\s+\$400\.00/);
+    expect(r.stdout).toMatch(/NAT gateway \(VPC stack\)\s+sa-east-1\s+\$0\.0930\s+\$67\.89/);
+    expect(r.stdout).toMatch(/^\s+total\s+\$\d+\.\d{4}\s+\$\d+\.\d{2}$/m);
+    expect(r.stdout).toContain('30-day free trial');
+    expect(h.cloud.calls).toEqual([]);
+
+    const json = await h.run(['--json', 'plan'], { aws: {}, env: {} });
+    const cost = json.summary?.cost as ReturnType<typeof estimateCost>;
+    expect(cost.totalMonthlyUsd).toBeGreaterThan(800); // two CAs alone are $800: not "3 USD"
+    expect(cost.lines.every((l) => l.monthlyUsd >= 0 && l.hourlyUsd >= 0)).toBe(true);
+    expect(h.cloud.calls).toEqual([]);
+  });
+
+  it('follows the config: another region, a given certificate, a secondary canary, traffic policy', () => {
+    const base = estimateCost(defaultConfig());
+    const cert = estimateCost(
+      configSchema.parse({
+        certificateArn: { 'sa-east-1': 'arn:aws:acm:sa-east-1:111122223333:certificate/x' },
+      }),
+    );
+    expect(base.totalMonthlyUsd - cert.totalMonthlyUsd).toBeCloseTo(400, 2);
+    const canary = estimateCost(configSchema.parse({ canary: { secondary: true } }));
+    const runs = CANARY_RUNS_PER_MONTH * REGIONAL_PRICES['us-west-1']!.canaryRun.usd;
+    expect(canary.totalMonthlyUsd - base.totalMonthlyUsd).toBeGreaterThan(runs);
+    const policy = estimateCost(configSchema.parse({ routing: 'traffic-policy' }));
+    expect(policy.totalMonthlyUsd - base.totalMonthlyUsd).toBeCloseTo(50, 2);
+    const elsewhere = estimateCost(
+      configSchema.parse({ primary: { region: 'eu-west-1', vpcCidr: '10.0.0.0/16' } }),
+    );
+    expect(elsewhere.notes.join(' ')).toContain('no prices for eu-west-1');
+    expect(elsewhere.lines.filter((l) => l.where === 'eu-west-1').every((l) => l.estimate)).toBe(true);
+  });
+
+  it('a month is 730 hours in every line', () => {
+    for (const l of estimateCost(defaultConfig()).lines)
+      expect(l.monthlyUsd).toBeCloseTo(l.hourlyUsd * HOURS_PER_MONTH, 1);
+  });
+
+  it('every price names its source; the table covers the workshop regions and us-east-1', () => {
+    for (const region of ['sa-east-1', 'us-west-1', 'us-east-1']) {
+      const prices = REGIONAL_PRICES[region];
+      expect(prices, region).toBeDefined();
+      for (const [k, p] of Object.entries(prices!))
+        expect(p.source, `${region} ${k}`).toMatch(/^https:\/\/aws\.amazon\.com\//);
+    }
+  });
+
+  it('plan, iam-policy and --help load no AWS SDK at start-up (start-up time is measured)', () => {
+    const loaded = [...staticImports(join(SRC, 'cli.ts')), ...staticImports(join(SRC, 'iam.ts'))];
+    expect(loaded).toContain('commander'); // the scan follows the imports
+    expect(loaded).toContain(join(SRC, 'pricing.ts'));
+    expect(loaded.filter((m) => m.startsWith('@aws-sdk/') || m.startsWith('@smithy/'))).toEqual([]);
+  });
+});

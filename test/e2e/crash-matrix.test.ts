@@ -1,0 +1,127 @@
+import '../support/fast-tmp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Harness } from '../support/harness.js';
+import { extra, normalised } from '../support/normalise.js';
+
+// The whole lifecycle, every step in both regions: drctl is killed right after AWS accepted each
+// mutating call of a clean run and before drctl could record the answer (`crashAfterMutating`),
+// then the next drctl runs. It must end exactly where a clean run ends: the same resources, none
+// twice. One clean run is the baseline for every injection point; a failing point is listed with
+// the call it followed, and all of them are reported at once.
+
+interface Baseline {
+  /** "region Command" of each mutating call of a clean `up`, then of a clean `down`. */
+  up: string[];
+  down: string[];
+  snapshot: string[];
+}
+
+let baseline: Baseline;
+const covered = { up: 0, upThenDown: 0, down: 0 };
+
+beforeAll(async () => {
+  const h = new Harness();
+  try {
+    await h.ok(['up']);
+    const up = h.cloud.mutatingCalls.map((c) => `${c.region} ${c.command}`);
+    const snapshot = normalised(h.cloud.snapshot());
+    h.cloud.resetCalls();
+    await h.ok(['down', '--yes']);
+    const down = h.cloud.mutatingCalls.map((c) => `${c.region} ${c.command}`);
+    expect(h.cloud.snapshot()).toEqual([]);
+    baseline = { up, down, snapshot };
+  } finally {
+    h.cleanup();
+  }
+});
+
+afterAll(() => {
+  console.log(
+    `crash matrix: ${covered.up} injection points in up (then up), ${covered.upThenDown} in up (then down), ` +
+      `${covered.down} in down (then down); clean run: ${baseline.up.length} mutating calls up, ${baseline.down.length} down`,
+  );
+});
+
+/** Run `args` with a crash after mutating call n; returns the call it crashed after. */
+async function crashAt(h: Harness, n: number, args: string[]): Promise<string> {
+  h.cloud.revive(); // counts mutating calls from here
+  h.cloud.resetCalls();
+  h.cloud.faults = { crashAfterMutating: n };
+  const r = await h.run(['--json', ...args]);
+  const crashed = h.cloud.calls.find((c) => c.mutating && c.outcome === 'SimulatedCrash');
+  if (!h.cloud.crashed || !crashed) throw new Error(`no crash at mutating call ${n} of ${args.join(' ')}`);
+  expect(r.code, `crash at ${n}`).not.toBe(0);
+  h.cloud.revive();
+  return `#${n} ${crashed.region} ${crashed.command}`;
+}
+
+describe('a crash after any mutating call of the whole lifecycle', () => {
+  it('then up again: the same resources as a clean run, each once, every step recorded ready', async () => {
+    const failures: string[] = [];
+    for (let n = 1; n <= baseline.up.length; n++) {
+      const h = new Harness();
+      try {
+        const where = await crashAt(h, n, ['up']);
+        const r = await h.run(['--json', 'up']);
+        if (r.code !== 0) {
+          failures.push(`${where}: up after the crash exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+          continue;
+        }
+        const got = normalised(h.cloud.snapshot());
+        if (JSON.stringify(got) !== JSON.stringify(baseline.snapshot)) {
+          failures.push(
+            `${where}: extra ${JSON.stringify(extra(got, baseline.snapshot))}, missing ${JSON.stringify(extra(baseline.snapshot, got))}`,
+          );
+        }
+        const notReady = Object.entries(h.state()!.steps).flatMap(([step, byScope]) =>
+          Object.entries(byScope)
+            .filter(([, rec]) => rec.status !== 'ready')
+            .map(([scope]) => `${step}@${scope}`),
+        );
+        if (notReady.length) failures.push(`${where}: not ready after up: ${notReady.join(', ')}`);
+        covered.up++;
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(covered.up).toBe(baseline.up.length);
+  });
+
+  it('then down: nothing is left, not even what the crashed run made but never recorded', async () => {
+    const failures: string[] = [];
+    for (let n = 1; n <= baseline.up.length; n++) {
+      const h = new Harness();
+      try {
+        const where = await crashAt(h, n, ['up']);
+        const r = await h.run(['--json', 'down', '--yes']);
+        if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+        else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+        else covered.upThenDown++;
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('of down, then down again: nothing is left', async () => {
+    const failures: string[] = [];
+    for (let n = 1; n <= baseline.down.length; n++) {
+      const h = new Harness();
+      try {
+        await h.ok(['up']);
+        const where = await crashAt(h, n, ['down', '--yes']);
+        const r = await h.run(['--json', 'down', '--yes']);
+        if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+        else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+        else if (Object.keys(h.state()!.steps).length)
+          failures.push(`${where}: the state still records steps`);
+        else covered.down++;
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+});

@@ -1,0 +1,497 @@
+import { FakeAcm, coversName } from './acm.js';
+import { FakeAcmPca } from './acm-pca.js';
+import { FakeApiGateway } from './apigateway.js';
+import { FakeApiGatewayDomains } from './apigateway-domains.js';
+import { type FakeCloud, FakeService } from './cloud.js';
+import { FakeEc2, type IngressRule, type NetworkInterface } from './ec2.js';
+import { FakeEc2Endpoints } from './ec2-endpoints.js';
+import { FakeElbv2, type LoadBalancer, cidrContains } from './elbv2.js';
+import { awsError } from './errors.js';
+import { FakeRoute53, type RecordSet, fqdn } from './route53.js';
+import { FakeRoute53Health } from './route53-health.js';
+import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics.js';
+
+// The network between the models: what a packet, a DNS query and an HTTPS request inside a VPC
+// see, computed from the other models' resources. Served on EC2Client beside FakeEc2 for the two
+// security-group rule commands, whose changes are what moves the failover chain in outage mode.
+//
+// - AuthorizeSecurityGroupIngress / RevokeSecurityGroupIngress: rules given by properties must
+//   match exactly; in a non-default VPC an unknown rule is InvalidPermission.NotFound and nothing
+//   is revoked; a rule that exists already is InvalidPermission.Duplicate and nothing is added
+//   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html).
+//   Before a change, the canaries' runs due so far are published with the old network, so a
+//   lazily settled run never sees a rule from its future.
+// - A canary run passes when its VPC endpoint is available, one of the endpoint's security groups
+//   admits TCP 443 from a canary ENI, the API is associated with that endpoint, and stage and path
+//   exist and answer for the expected region (the synthetics model asks `canaryOutcome`).
+// - DNS inside a VPC (the Route 53 Resolver): the private zones associated with the VPC; failover
+//   records answer PRIMARY while its health check is healthy and, with EvaluateTargetHealth, its
+//   load balancer has a healthy target, else SECONDARY, else PRIMARY (both down)
+//   (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
+//   Route 53 sees an NLB's target health 'nlb.targetReact' late. An answer is cached for its TTL
+//   per VPC: an alias to a load balancer takes the ELB record's 60 s. Internal NLB names resolve
+//   to their private IPs from anywhere (aws-facts §2).
+// - HTTPS to an NLB address: routes both ways (same VPC, or an active peering route), a TLS
+//   listener whose certificate covers the name and whose issuing CA is in the caller's trust
+//   bundle, a healthy target (all targets when none is: NLBs fail open) whose security group
+//   admits the NLB, then API Gateway: the custom domain named by the Host header, its base path
+//   mapping, the private API's resource policy for that endpoint, the stage and the path.
+
+/** Route 53 answers an alias to an ELB load balancer with the ELB record's TTL. */
+const ELB_ALIAS_TTL_S = 60;
+
+export interface DnsAnswer {
+  /** A records; empty with `error` set when the name does not resolve. */
+  addresses: string[];
+  ttlSeconds: number;
+  error?: string;
+}
+
+export interface HttpsResult {
+  status?: number;
+  body?: string;
+  /** A Node-style error code when no HTTP answer came (ETIMEDOUT, ECONNRESET, TLS errors). */
+  error?: string;
+}
+
+interface IpPermission {
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  IpRanges?: Array<{ CidrIp?: string; Description?: string }>;
+}
+
+const protocolOf = (p: string | undefined) => (p === '6' ? 'tcp' : (p ?? '').toLowerCase());
+
+function rulesOf(input: {
+  IpPermissions?: IpPermission[];
+  IpProtocol?: string;
+  FromPort?: number;
+  ToPort?: number;
+  CidrIp?: string;
+}): IngressRule[] {
+  const perms: IpPermission[] = input.IpPermissions?.length
+    ? input.IpPermissions
+    : [
+        {
+          IpProtocol: input.IpProtocol,
+          FromPort: input.FromPort,
+          ToPort: input.ToPort,
+          IpRanges: [{ CidrIp: input.CidrIp }],
+        },
+      ];
+  return perms.flatMap((p) =>
+    (p.IpRanges ?? []).map((r) => ({
+      IpProtocol: protocolOf(p.IpProtocol),
+      FromPort: protocolOf(p.IpProtocol) === '-1' ? undefined : p.FromPort,
+      ToPort: protocolOf(p.IpProtocol) === '-1' ? undefined : p.ToPort,
+      CidrIp: r.CidrIp ?? '',
+      Description: r.Description,
+    })),
+  );
+}
+
+const sameRule = (a: IngressRule, b: IngressRule) =>
+  protocolOf(a.IpProtocol) === protocolOf(b.IpProtocol) &&
+  (a.FromPort ?? -1) === (b.FromPort ?? -1) &&
+  (a.ToPort ?? -1) === (b.ToPort ?? -1) &&
+  a.CidrIp === b.CidrIp;
+
+const describeRule = (r: IngressRule) =>
+  `${r.CidrIp}, ${r.IpProtocol.toUpperCase()}, from port: ${r.FromPort ?? 'all'}, to port: ${r.ToPort ?? 'all'}, ALLOW`;
+
+export class FakeNetwork extends FakeService {
+  readonly service = 'ec2';
+  /** Security-group changes, with the load balancers' health as Route 53 saw it just before. */
+  private readonly changes: Array<{ t: number; before: Map<string, boolean> }> = [];
+  private readonly dnsCache = new Map<string, { answer: DnsAnswer; until: number }>();
+
+  constructor(cloud: FakeCloud) {
+    super(cloud);
+    const synthetics = this.optional(FakeSynthetics);
+    if (synthetics) synthetics.reachability = (c) => this.canaryOutcome(c);
+  }
+
+  private get ec2(): FakeEc2 {
+    return this.cloud.model(FakeEc2);
+  }
+  private get elb(): FakeElbv2 {
+    return this.cloud.model(FakeElbv2);
+  }
+
+  /** Another model, or undefined when a test's cloud does not register it. */
+  private optional<T extends FakeService>(ctor: abstract new (cloud: FakeCloud) => T): T | undefined {
+    try {
+      return this.cloud.model(ctor);
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ---- security group rules ----------------------------------------------------------------
+  private beforeChange(): void {
+    this.optional(FakeSynthetics)?.settleAll();
+    const before = new Map<string, boolean>();
+    for (const lb of this.elb.loadBalancers.values()) before.set(lb.arn, this.nlbHealthSeenByRoute53(lb.arn));
+    this.changes.push({ t: this.now(), before });
+  }
+
+  private group(region: string, groupId: string | undefined) {
+    const g = this.ec2.region(region).securityGroups.get(groupId ?? '');
+    if (!g) throw awsError('InvalidGroup.NotFound', `The security group '${groupId}' does not exist`);
+    return g;
+  }
+
+  AuthorizeSecurityGroupIngress(
+    region: string,
+    input: { GroupId?: string; IpPermissions?: IpPermission[]; IpProtocol?: string; CidrIp?: string },
+  ) {
+    const g = this.group(region, input.GroupId);
+    const rules = rulesOf(input);
+    const dup = rules.find((r) => g.ingress.some((x) => sameRule(x, r)));
+    if (dup) {
+      throw awsError(
+        'InvalidPermission.Duplicate',
+        `the specified rule "peer: ${describeRule(dup)}" already exists`,
+      );
+    }
+    this.beforeChange();
+    g.ingress.push(...rules);
+    return {
+      Return: true,
+      SecurityGroupRules: rules.map((r) => ({
+        SecurityGroupRuleId: this.id('sgr-'),
+        GroupId: g.GroupId,
+        IsEgress: false,
+        IpProtocol: r.IpProtocol,
+        FromPort: r.FromPort,
+        ToPort: r.ToPort,
+        CidrIpv4: r.CidrIp,
+        Description: r.Description,
+      })),
+    };
+  }
+
+  RevokeSecurityGroupIngress(
+    region: string,
+    input: { GroupId?: string; IpPermissions?: IpPermission[]; IpProtocol?: string; CidrIp?: string },
+  ) {
+    const g = this.group(region, input.GroupId);
+    const rules = rulesOf(input);
+    const unknown = rules.find((r) => !g.ingress.some((x) => sameRule(x, r)));
+    if (unknown) {
+      throw awsError(
+        'InvalidPermission.NotFound',
+        `The specified rule does not exist in this security group: ${describeRule(unknown)}`,
+      );
+    }
+    this.beforeChange();
+    g.ingress = g.ingress.filter((x) => !rules.some((r) => sameRule(x, r)));
+    return { Return: true };
+  }
+
+  // ---- reachability ------------------------------------------------------------------------
+  /** One of the groups lets TCP `port` in from `sourceIp`. */
+  admitsTcp(region: string, groupIds: string[], port: number, sourceIp: string): boolean {
+    const groups = this.ec2.region(region).securityGroups;
+    return groupIds.some((id) =>
+      (groups.get(id)?.ingress ?? []).some(
+        (rule) =>
+          (rule.IpProtocol === '-1' ||
+            (protocolOf(rule.IpProtocol) === 'tcp' &&
+              (rule.FromPort ?? 0) <= port &&
+              port <= (rule.ToPort ?? 65535))) &&
+          cidrContains(rule.CidrIp, sourceIp),
+      ),
+    );
+  }
+
+  /** The ENI holding `ip` in the region, if any. */
+  private eniAt(region: string, ip: string): NetworkInterface | undefined {
+    return this.ec2.liveEnis(region).find((e) => e.PrivateIpAddress === ip);
+  }
+
+  /** Whether a packet from `from` (an ENI) reaches `toIp` and the answer comes back. */
+  private routes(region: string, from: NetworkInterface, toRegion: string, to: NetworkInterface): boolean {
+    if (region === toRegion && from.VpcId === to.VpcId) return true;
+    const out = this.routeTableOf(region, from);
+    const back = this.routeTableOf(toRegion, to);
+    const via = (table: typeof out, ip: string) =>
+      table?.routes.some(
+        (r) => r.State === 'active' && r.VpcPeeringConnectionId && cidrContains(r.DestinationCidrBlock, ip),
+      ) ?? false;
+    return via(out, to.PrivateIpAddress) && via(back, from.PrivateIpAddress);
+  }
+
+  private routeTableOf(region: string, eni: NetworkInterface) {
+    const tables = [...this.ec2.region(region).routeTables.values()].filter((t) => t.VpcId === eni.VpcId);
+    return tables.find((t) => t.subnetIds.includes(eni.SubnetId)) ?? tables.find((t) => t.main);
+  }
+
+  /** What one canary run sees now (the synthetics model's default probe). */
+  canaryOutcome(c: FakeCanary): ProbeOutcome {
+    if (!c.VpcConfig) return 'fail'; // a private API is not reachable from outside a VPC
+    const url = c.EnvironmentVariables.PROBE_URL ?? '';
+    const m =
+      /^https:\/\/([a-z0-9]{10})-(vpce-[0-9a-f]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\/([^/]+)(\/.*)$/.exec(
+        url,
+      );
+    if (!m) return 'fail';
+    const [, restApiId, vpceId, apiRegion, stage, path] = m;
+    if (apiRegion !== c.region) return 'fail';
+    const endpoint = this.optional(FakeEc2Endpoints)?.endpoint(c.region, vpceId!);
+    if (!endpoint || endpoint.state(this.now()) !== 'available' || endpoint.VpcId !== c.VpcConfig.VpcId)
+      return 'fail';
+    const sources = this.ec2
+      .liveEnis(c.region)
+      .filter((e) => e.owner === `lambda:${c.lambdaName}`)
+      .map((e) => e.PrivateIpAddress);
+    if (!sources.some((ip) => this.admitsTcp(c.region, endpoint.SecurityGroupIds, 443, ip))) return 'fail';
+    const api = this.optional(FakeApiGateway)?.region(c.region).restApis.get(restApiId!);
+    if (!api?.vpcEndpointIds.includes(vpceId!)) return 'fail';
+    const answer = this.apiAnswer(c.region, restApiId!, stage!, path!, vpceId!);
+    if (answer.status !== 200) return 'fail';
+    const expected = c.EnvironmentVariables.EXPECTED_REGION;
+    return !expected || regionIn(answer.body) === expected ? 'pass' : 'fail';
+  }
+
+  /** The API's own answer to GET `path` on `stage`, called through endpoint `vpceId`. */
+  private apiAnswer(
+    region: string,
+    restApiId: string,
+    stage: string,
+    path: string,
+    vpceId: string,
+  ): HttpsResult {
+    const apis = this.optional(FakeApiGateway)?.region(region);
+    const api = apis?.restApis.get(restApiId);
+    const forbidden = (message: string) => ({ status: 403, body: JSON.stringify({ message }) });
+    if (!api) return forbidden('Forbidden');
+    // The api step's policy admits only its own endpoint (aws:SourceVpce).
+    if (api.policy !== undefined && !api.policy.includes(vpceId)) {
+      return forbidden(
+        `User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:${region}:${this.cloud.account}:${restApiId}/${stage}/GET${path}`,
+      );
+    }
+    if (!apis!.stages.get(restApiId)?.has(stage)) return forbidden('Forbidden');
+    if (!api.methods.some((x) => x.path === path && x.httpMethod.toUpperCase() === 'GET'))
+      return forbidden('Missing Authentication Token');
+    return { status: 200, body: mockBody(api.definition, path) };
+  }
+
+  // ---- load balancer health as Route 53 sees it ---------------------------------------------
+  /** The load balancer is active and one target of a group its listeners forward to is healthy. */
+  nlbHealthy(lbArn: string): boolean {
+    const lb = this.liveLb(lbArn);
+    if (!lb || this.now() < lb.activeAt) return false;
+    return this.targetGroupsOf(lb).some((tgArn) =>
+      this.elb
+        .DescribeTargetHealth(lb.region, { TargetGroupArn: tgArn })
+        .TargetHealthDescriptions.some((t) => t.TargetHealth.State === 'healthy'),
+    );
+  }
+
+  /** The same, 'nlb.targetReact' late after a security-group change (health check thresholds). */
+  nlbHealthSeenByRoute53(lbArn: string): boolean {
+    const lag = this.delay('nlb.targetReact');
+    const pending = this.changes.find((c) => this.now() < c.t + lag && c.before.has(lbArn));
+    return pending ? pending.before.get(lbArn)! : this.nlbHealthy(lbArn);
+  }
+
+  private liveLb(arn: string): LoadBalancer | undefined {
+    const lb = this.elb.loadBalancers.get(arn);
+    return lb && (lb.goneAt === undefined || lb.goneAt > this.now()) ? lb : undefined;
+  }
+
+  private targetGroupsOf(lb: LoadBalancer): string[] {
+    return [...this.elb.listeners.values()]
+      .filter((l) => l.loadBalancerArn === lb.arn)
+      .map((l) => l.targetGroupArn);
+  }
+
+  private lbByDnsName(name: string): LoadBalancer | undefined {
+    return [...this.elb.loadBalancers.values()].find(
+      (lb) => fqdn(lb.dnsName) === fqdn(name) && this.liveLb(lb.arn),
+    );
+  }
+
+  private lbAddresses(lb: LoadBalancer): string[] {
+    const live = this.ec2.liveEnis(lb.region);
+    return lb.eniIds
+      .map((id) => live.find((e) => e.NetworkInterfaceId === id)?.PrivateIpAddress)
+      .filter((ip): ip is string => ip !== undefined);
+  }
+
+  // ---- DNS ---------------------------------------------------------------------------------
+  /** What the Route 53 Resolver of `vpcId` answers for an A query of `name` now (cached for the TTL). */
+  resolve(region: string, vpcId: string, name: string): DnsAnswer {
+    const key = `${region}|${vpcId}|${fqdn(name)}`;
+    const cached = this.dnsCache.get(key);
+    if (cached && this.now() < cached.until) {
+      return { ...cached.answer, ttlSeconds: Math.ceil((cached.until - this.now()) / 1000) };
+    }
+    const answer = this.lookup(region, vpcId, fqdn(name));
+    if (answer.ttlSeconds > 0)
+      this.dnsCache.set(key, { answer, until: this.now() + answer.ttlSeconds * 1000 });
+    return answer;
+  }
+
+  private lookup(region: string, vpcId: string, name: string): DnsAnswer {
+    const nx = { addresses: [], ttlSeconds: 0, error: 'ENOTFOUND' };
+    const r53 = this.optional(FakeRoute53);
+    const zones = (
+      r53?.ListHostedZonesByVPC('global', { VPCId: vpcId, VPCRegion: region }).HostedZoneSummaries ?? []
+    )
+      .filter((z) => name === z.Name || name.endsWith(`.${z.Name}`))
+      .sort((a, b) => b.Name.length - a.Name.length);
+    if (!zones.length) {
+      const lb = this.lbByDnsName(name);
+      return lb ? { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S } : nx;
+    }
+    // A private zone answers for its whole name space: a name it lacks is NXDOMAIN.
+    const records = r53!.recordsOf(zones[0]!.HostedZoneId).filter((r) => r.Name === name && r.Type === 'A');
+    if (!records.length) return nx;
+    if (records.some((r) => r.TrafficPolicyInstanceId)) {
+      return { addresses: [], ttlSeconds: 0, error: 'ESERVFAIL (traffic policy records are not modelled)' };
+    }
+    let chosen = records[0]!;
+    const primary = records.find((r) => r.Failover === 'PRIMARY');
+    const secondary = records.find((r) => r.Failover === 'SECONDARY');
+    if (primary && secondary) {
+      chosen = this.recordHealthy(primary) || !this.recordHealthy(secondary) ? primary : secondary;
+    } else if (primary ?? secondary) chosen = (primary ?? secondary)!;
+    return this.answerOf(chosen);
+  }
+
+  private recordHealthy(r: RecordSet): boolean {
+    if (r.HealthCheckId) {
+      try {
+        if (!this.cloud.model(FakeRoute53Health).healthOf(r.HealthCheckId).healthy) return false;
+      } catch {
+        // A deleted check: Route 53 does not refuse it (aws-facts §9); count it healthy.
+      }
+    }
+    if (r.AliasTarget?.EvaluateTargetHealth) {
+      const lb = this.lbByDnsName(r.AliasTarget.DNSName);
+      if (!lb || !this.nlbHealthSeenByRoute53(lb.arn)) return false;
+    }
+    return true;
+  }
+
+  private answerOf(r: RecordSet): DnsAnswer {
+    if (r.AliasTarget) {
+      const lb = this.lbByDnsName(r.AliasTarget.DNSName);
+      return lb
+        ? { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S }
+        : { addresses: [], ttlSeconds: 0, error: 'ENOTFOUND' };
+    }
+    return { addresses: (r.ResourceRecords ?? []).map((x) => x.Value), ttlSeconds: r.TTL ?? 0 };
+  }
+
+  // ---- HTTPS -------------------------------------------------------------------------------
+  /**
+   * GET https://`hostName``path` sent to `ip` from ENI `from` (SNI and Host = `hostName`),
+   * trusting the PEM certificates in `caBundle`.
+   */
+  https(
+    region: string,
+    from: NetworkInterface,
+    ip: string,
+    hostName: string,
+    path: string,
+    caBundle: string,
+  ): HttpsResult {
+    const lb = [...this.elb.loadBalancers.values()].find(
+      (x) => this.liveLb(x.arn) && this.lbAddresses(x).includes(ip),
+    );
+    const lbEni = lb ? this.eniAt(lb.region, ip) : undefined;
+    if (!lb || !lbEni || !this.routes(region, from, lb.region, lbEni)) return { error: 'ETIMEDOUT' };
+    if (this.now() < lb.activeAt) return { error: 'ECONNREFUSED' };
+    const listener = [...this.elb.listeners.values()].find(
+      (l) => l.loadBalancerArn === lb.arn && l.port === 443,
+    );
+    if (!listener) return { error: 'ECONNREFUSED' };
+    if (listener.protocol === 'TLS') {
+      const tlsError = this.verify(lb.region, listener.certificateArns[0] ?? '', hostName, caBundle);
+      if (tlsError) return { error: tlsError };
+    }
+    const tg = this.elb.targetGroups.get(listener.targetGroupArn);
+    if (!tg) return { error: 'ECONNRESET' };
+    const health = this.elb.DescribeTargetHealth(lb.region, {
+      TargetGroupArn: tg.arn,
+    }).TargetHealthDescriptions;
+    const healthy = health.filter((t) => t.TargetHealth.State === 'healthy');
+    // All targets unhealthy: the NLB fails open and sends to any of them.
+    const target = (healthy.length ? healthy : health)[0];
+    if (!target) return { error: 'ECONNRESET' };
+    const targetEni = this.eniAt(lb.region, target.Target.Id);
+    const nlbIps = this.lbAddresses(lb);
+    if (
+      !targetEni ||
+      !nlbIps.some((src) => this.admitsTcp(lb.region, targetEni.groupIds, target.Target.Port, src))
+    )
+      return { error: 'ECONNRESET' }; // the NLB closes the client's connection when its backend one fails
+    const endpoint = this.optional(FakeEc2Endpoints)?.endpoint(lb.region, targetEni.owner);
+    if (!endpoint || endpoint.state(this.now()) !== 'available') return { error: 'ECONNRESET' };
+    return this.customDomainAnswer(lb.region, hostName, path, endpoint.VpcEndpointId);
+  }
+
+  private verify(
+    region: string,
+    certificateArn: string,
+    hostName: string,
+    caBundle: string,
+  ): string | undefined {
+    const cert = this.optional(FakeAcm)?.find(region, certificateArn);
+    if (!cert) return undefined; // no ACM model: any certificate passes
+    if (![cert.domainName, ...cert.sans].some((n) => coversName(n, hostName)))
+      return 'ERR_TLS_CERT_ALTNAME_INVALID';
+    if (!cert.certificateAuthorityArn) return undefined; // publicly trusted
+    const ca = this.optional(FakeAcmPca)?.find(region, cert.certificateAuthorityArn);
+    const norm = (pem: string) => pem.replace(/\s+/g, '');
+    // The listener sends the ACM certificate's chain up to the private root: Node's word for a
+    // root it does not trust.
+    if (!ca?.certificatePem || !norm(caBundle).includes(norm(ca.certificatePem)))
+      return 'SELF_SIGNED_CERT_IN_CHAIN';
+    return undefined;
+  }
+
+  private customDomainAnswer(region: string, hostName: string, path: string, vpceId: string): HttpsResult {
+    const domains = this.optional(FakeApiGatewayDomains);
+    const forbidden = { status: 403, body: JSON.stringify({ message: 'Forbidden' }) };
+    const domain = domains
+      ?.GetDomainNames(region, { limit: 500 })
+      .items.find((d) => d.domainName === hostName);
+    if (!domain) return forbidden;
+    const mappings = domains!.GetBasePathMappings(region, {
+      domainName: domain.domainName,
+      domainNameId: (domain as { domainNameId?: string }).domainNameId,
+    }).items;
+    const root = mappings.find((m) => m.basePath === '(none)' || m.basePath === '');
+    if (!root?.stage) return forbidden;
+    return this.apiAnswer(region, root.restApiId, root.stage, path, vpceId);
+  }
+
+  snapshot(): string[] {
+    return [];
+  }
+}
+
+/** The body a MOCK integration answers for GET `path` (its default response template). */
+function mockBody(definition: unknown, path: string): string {
+  const d = definition as {
+    paths?: Record<string, { get?: Record<string, unknown> }>;
+  };
+  const integration = d.paths?.[path]?.get?.['x-amazon-apigateway-integration'] as
+    { responses?: { default?: { responseTemplates?: Record<string, string> } } } | undefined;
+  return integration?.responses?.default?.responseTemplates?.['application/json'] ?? '{}';
+}
+
+function regionIn(body: string | undefined): string | undefined {
+  try {
+    const parsed = JSON.parse(body ?? '') as { region?: unknown };
+    return typeof parsed.region === 'string' ? parsed.region : undefined;
+  } catch {
+    return undefined;
+  }
+}
