@@ -46,6 +46,14 @@ export const RESOURCES: ResourceNode[] = [
   { id: 'peering-active', key: 'peering.active', scope: 'global', after: ['peering-visible'] },
   { id: 'zone', key: 'r53.zone', scope: 'global', after: ['stack@primary'] },
   { id: 'zone-associated', key: 'r53.associate', scope: 'global', after: ['zone', 'stack@secondary'] },
+  // The drill's in-VPC probe: a Lambda function in the secondary VPC trusting both CAs.
+  { id: 'probe-role', key: 'iam.propagate', scope: 'global', after: [] },
+  {
+    id: 'probe-function',
+    key: 'lambda.create',
+    scope: 'global',
+    after: ['probe-role', 'stack@secondary', 'ca-active@primary', 'ca-active@secondary'],
+  },
   // PutMetricAlarm names the canary's metric, not the canary: both are synchronous calls.
   { id: 'alarm', scope: 'global', after: [] },
   { id: 'health-check', scope: 'global', after: ['alarm'] },
@@ -117,4 +125,5 @@ export const OBSERVERS: Partial<Record<DelayKey, string[]>> = {
   'r53.associate': ['GetChange'],
   'canary.create': ['GetCanary', 'DescribeCanaries'],
   'canary.start': ['GetCanary', 'DescribeCanaries'],
+  'lambda.create': ['GetFunction', 'GetFunctionConfiguration'],
 };

@@ -79,7 +79,15 @@ function done(r: RunFigures): void {
 function detectionLags(r: RunFigures): number[] {
   const lags: number[] = [];
   const end = r.startedAt + r.makespanS * 1000;
+  // A model may recompute the same change on every read (an NLB target's next health check):
+  // only the first moment counts, per kind of change, region and scheduling command.
+  const first = new Map<string, (typeof r.cloud.transitions)[number]>();
   for (const t of r.cloud.transitions) {
+    const k = `${t.key}|${t.region}|${t.command}`;
+    const seen = first.get(k);
+    if (!seen || t.at < seen.at) first.set(k, t);
+  }
+  for (const t of first.values()) {
     const observers = OBSERVERS[t.key];
     if (!observers || !Number.isFinite(t.at) || t.at < r.startedAt || t.at > end) continue;
     const observes = (c: (typeof r.cloud.calls)[number]) =>
@@ -87,7 +95,7 @@ function detectionLags(r: RunFigures): number[] {
     // Only the transitions drctl was waiting for: it read the resource between the change being
     // scheduled and the change happening (an NLB turning active is never polled on its own: its
     // targets turning healthy, which needs it, is).
-    if (!r.cloud.calls.some((c) => observes(c) && c.t >= t.scheduledAt && c.t < t.at)) continue;
+    if (!r.cloud.calls.some((c) => observes(c) && c.seq > t.seq && c.t < t.at)) continue;
     const seen = r.cloud.calls.find((c) => observes(c) && c.t >= t.at);
     if (seen) lags.push((seen.t - t.at) / 1000);
   }

@@ -117,6 +117,9 @@ export class FakeCloud {
    * ready drctl's next read saw it).
    */
   readonly transitions: Array<{
+    seq: number;
+    /** The command whose handling scheduled it. */
+    command: string;
     key: DelayKey;
     service: string;
     region: string;
@@ -131,7 +134,15 @@ export class FakeCloud {
       const at = this.clock.now() + ms;
       const { service, region } = this.serving;
       if (!this.transitions.some((t) => t.key === key && t.at === at && t.region === region)) {
-        this.transitions.push({ key, service, region, scheduledAt: this.clock.now(), at });
+        this.transitions.push({
+          seq: this.serving.seq,
+          command: this.serving.command,
+          key,
+          service,
+          region,
+          scheduledAt: this.clock.now(),
+          at,
+        });
       }
     }
     return ms;

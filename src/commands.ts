@@ -1,0 +1,598 @@
+/** The commands behind src/cli.ts, loaded only once a command runs. */
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { type Config, loadConfig, regionsOf } from './config.js';
+import { DrctlError, InterruptedError, UsageError, errorMessage, type ExitCode } from './errors.js';
+import { type Reporter, createReporter, fmtDuration } from './report.js';
+import { estimateCost, formatCost } from './pricing.js';
+import { type DrillMode, describeBound, failoverBound } from './drill/bound.js';
+import {
+  DEFAULT_STATE_PATH,
+  FileBackend,
+  GLOBAL,
+  StateStore,
+  type StoreOptions,
+  isS3Location,
+  parseS3Location,
+} from './state.js';
+import { STEPS, type StepInfo } from './steps/index.js';
+import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
+
+import type { CliDeps } from './cli.js';
+
+export interface GlobalOpts {
+  config?: string;
+  state?: string;
+  lockTimeout?: string;
+  profile?: string;
+  json?: boolean;
+  verbose?: boolean;
+  yes?: boolean;
+  color?: boolean;
+}
+
+interface Session {
+  deps: Required<Pick<CliDeps, 'cwd' | 'env' | 'stdout' | 'stderr' | 'clock'>> & CliDeps;
+  opts: GlobalOpts;
+  config: Config;
+  configPath: string | undefined;
+  statePath: string;
+  paths: StepPaths;
+  reporter: Reporter;
+  steps: readonly StepInfo[];
+}
+
+async function configCommand(
+  args: Record<string, unknown>,
+  d: Session['deps'],
+  opts: GlobalOpts,
+): Promise<ExitCode> {
+  const { configReference, printDefaults } = await import('./config-doc.js');
+  if (args.reference) d.stdout.write(`${configReference()}\n`);
+  else if (args.printDefaults) d.stdout.write(printDefaults());
+  else {
+    const { config, path } = loadConfig({ path: opts.config, cwd: d.cwd });
+    if (!opts.json) d.stderr.write(`# ${path ?? 'no config file: the workshop defaults'}\n`);
+    d.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+  }
+  return 0;
+}
+
+export async function runCommand(
+  cmd: string,
+  args: Record<string, unknown>,
+  opts: GlobalOpts,
+  deps: Session['deps'],
+): Promise<ExitCode> {
+  const interactive = (deps.isTTY ?? process.stderr.isTTY === true) && !deps.env.CI;
+  const color = opts.color !== false && !deps.env.NO_COLOR && interactive;
+  const reporter = await createReporter({
+    json: !!opts.json,
+    interactive: interactive && !opts.json,
+    color,
+    verbose: !!opts.verbose,
+    stdout: deps.stdout,
+    stderr: deps.stderr,
+  });
+  const controller = new AbortController();
+  const onSignal = () => {
+    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: the user means it
+    reporter.line('interrupted: finishing the call in flight and saving the state (Ctrl-C again to force)');
+    controller.abort(new InterruptedError());
+  };
+  if (deps.signal)
+    deps.signal.addEventListener('abort', () => controller.abort(new InterruptedError()), { once: true });
+  else {
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  }
+  try {
+    if (cmd === 'config') return await configCommand(args, deps, opts);
+    const { config, path: configPath } = loadConfig({ path: opts.config, cwd: deps.cwd });
+    // With the state on S3, keys and CA certificates still go to the local .drctl directory.
+    const onS3 = opts.state !== undefined && isS3Location(opts.state);
+    if (onS3) parseS3Location(opts.state!);
+    const statePath = onS3 ? opts.state! : resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
+    const root = onS3 ? resolve(deps.cwd, dirname(DEFAULT_STATE_PATH)) : dirname(statePath);
+    const s: Session = {
+      deps,
+      opts,
+      config,
+      configPath,
+      statePath,
+      paths: { root, keys: join(root, 'keys'), ca: join(root, 'ca') },
+      reporter,
+      steps: deps.steps ?? STEPS,
+    };
+    return await dispatch(cmd, args, s, controller.signal);
+  } catch (e) {
+    return reportError(e, reporter, opts, deps);
+  } finally {
+    reporter.close();
+    if (!deps.signal) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}
+
+function reportError(e: unknown, reporter: Reporter, opts: GlobalOpts, deps: Session['deps']): ExitCode {
+  const err = e instanceof DrctlError ? e : undefined;
+  const code: ExitCode = err?.exitCode ?? 1;
+  const where = err ? [err.context.step, err.context.region].filter(Boolean).join(' ') : '';
+  const lines = [
+    `error${where ? ` (${where})` : ''}: ${err ? err.message : `internal error: ${errorMessage(e)}`}`,
+    err?.resolution
+      ? `what to do: ${err.resolution}`
+      : err
+        ? ''
+        : 'This is a bug in drctl; please report it with --verbose output.',
+  ].filter(Boolean);
+  if (opts.json) {
+    reporter.result({
+      ok: false,
+      exitCode: code,
+      error: {
+        message: err?.message ?? errorMessage(e),
+        ...err?.context,
+        field: (err as UsageError | undefined)?.field,
+        resolution: err?.resolution,
+      },
+    });
+  }
+  deps.stderr.write(`${lines.join('\n')}\n`);
+  if (opts.verbose && e instanceof Error && e.stack) deps.stderr.write(`${e.stack}\n`);
+  return code;
+}
+
+async function dispatch(
+  cmd: string,
+  args: Record<string, unknown>,
+  s: Session,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  switch (cmd) {
+    case 'plan':
+      return await plan(s);
+    case 'status':
+      return status(s, !!args.refresh, signal);
+    case 'iam-policy':
+      return iamPolicyCommand(s, args);
+    case 'unlock': {
+      const holder = await StateStore.forceUnlock(s.statePath, storeOptions(s));
+      s.reporter.line(
+        holder
+          ? `removed the lock of pid ${holder.pid} on ${holder.host} (${holder.command})`
+          : 'no lock was held',
+      );
+      s.reporter.result({ ok: true, unlocked: !!holder });
+      return 0;
+    }
+    case 'up':
+      return lifecycle(s, 'up', signal);
+    case 'step': {
+      const name = args.name as string;
+      if (!(STEP_NAMES as readonly string[]).includes(name)) {
+        throw new UsageError(`unknown step "${name}"`, {
+          field: 'step',
+          resolution: `Valid steps: ${STEP_NAMES.join(', ')}.`,
+        });
+      }
+      const region = args.region as string | undefined;
+      if (region !== undefined && !regionsOf(s.config).includes(region)) {
+        throw new UsageError(
+          `${region} is not one of this deployment's regions (${regionsOf(s.config).join(', ')})`,
+          { field: '--region' },
+        );
+      }
+      if (!s.steps.some((x) => x.name === name)) {
+        throw new UsageError(`step "${name}" is not available in this version of drctl`, { field: 'step' });
+      }
+      return lifecycle(s, 'step', signal, { step: name as StepName, region });
+    }
+    case 'down':
+      if (args.discover) return discoverDown(s, signal);
+      if (!s.opts.yes) await confirmDown(s);
+      return lifecycle(s, 'down', signal);
+    case 'failover-test':
+      return failoverTestCommand(s, args, signal);
+    default:
+      throw new UsageError(`unknown command ${cmd}`);
+  }
+}
+
+async function confirmDown(s: Session): Promise<void> {
+  const interactive = s.deps.isTTY ?? process.stdin.isTTY === true;
+  if (!interactive && !s.deps.confirm) {
+    throw new UsageError('down deletes every resource of this deployment and needs confirmation', {
+      field: '--yes',
+      resolution: 'Pass --yes to confirm when running without a terminal.',
+    });
+  }
+  const question = `Delete everything drctl made for deployment "${s.config.deployment}" in ${regionsOf(s.config).join(' and ')}? Type the deployment name to confirm: `;
+  let answer: string;
+  if (s.deps.confirm) answer = await s.deps.confirm(question);
+  else {
+    const rl = createInterface({ input: process.stdin, output: s.deps.stderr });
+    answer = await rl.question(question);
+    rl.close();
+  }
+  if (answer.trim() !== s.config.deployment)
+    throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
+}
+
+function storeOptions(s: Session): StoreOptions {
+  return {
+    clock: s.deps.clock,
+    aws: { profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws },
+    region: s.config.primary.region,
+    rescuePath: join(s.paths.root, 'state.rejected.json'),
+  };
+}
+
+function parseLockTimeout(value: string | undefined): number {
+  const seconds = value === undefined ? 0 : Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0 || value?.trim() === '') {
+    throw new UsageError(`must be a number of seconds (0 or more), not "${value}"`, {
+      field: '--lock-timeout',
+    });
+  }
+  return seconds * 1000;
+}
+
+async function makeRunner(s: Session, store: StateStore, signal: AbortSignal) {
+  const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
+  // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
+  const aws = new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, signal, ...s.deps.aws });
+  return new Runner({
+    config: s.config,
+    store,
+    aws,
+    clock: s.deps.clock,
+    sink: s.reporter,
+    signal,
+    paths: s.paths,
+    steps: s.steps,
+  });
+}
+
+async function lifecycle(
+  s: Session,
+  cmd: 'up' | 'down' | 'step',
+  signal: AbortSignal,
+  only?: { step: StepName; region?: string },
+  /**
+   * `down --discover`: the store to use (with an unreadable state file, an empty one in memory)
+   * and the nodes (step@scope) where discovery found something.
+   */
+  discovered?: { store: StateStore; nodes: ReadonlySet<string> },
+): Promise<ExitCode> {
+  const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
+  const store = discovered?.store ?? (await StateStore.load(s.statePath, s.config, storeOptions(s)));
+  const runner = await makeRunner(s, store, signal);
+  // Validate the state against the step schemas before taking the lock or calling AWS.
+  await runner.load();
+  await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
+    timeoutMs: lockTimeoutMs,
+    signal,
+    onWait: (holder) =>
+      s.reporter.emit({
+        type: 'log',
+        level: 'info',
+        message: `waiting up to ${lockTimeoutMs / 1000} s for the state lock held by ${holder}`,
+        t: s.deps.clock.now(),
+      }),
+  });
+  const started = s.deps.clock.now();
+  try {
+    // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
+    if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
+      const { restoreDrillFirst } = await import('./drill/command.js');
+      await restoreDrillFirst({ ...drillDeps(s, store, signal), aws: await makeAws(s) });
+    }
+    const result =
+      cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
+    await store.flush(); // records of failed or interrupted steps
+    const failed = result.results.filter((r) => r.status === 'failed');
+    const code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
+    const took = fmtDuration(s.deps.clock.now() - started);
+    if (code === 0)
+      s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
+    else if (code === 130)
+      s.reporter.line(
+        `${cmd}: interrupted after ${took}; the state is saved, run the same command to resume`,
+      );
+    else {
+      s.reporter.line(
+        `${cmd}: ${failed.length} step(s) failed after ${took}: ${failed.map((f) => `${f.step} ${f.scope}`).join(', ')}`,
+      );
+      if (result.left.length) s.reporter.line(`still recorded (left in AWS): ${result.left.join(', ')}`);
+    }
+    s.reporter.result({
+      ok: code === 0,
+      exitCode: code,
+      command: cmd,
+      elapsedMs: s.deps.clock.now() - started,
+      results: result.results.map((r) => ({
+        step: r.step,
+        scope: r.scope,
+        status: r.status,
+        outcome: r.outcome,
+        reason: r.reason,
+        error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
+      })),
+      left: result.left,
+    });
+    return code;
+  } finally {
+    await store.unlock();
+  }
+}
+
+async function plan(s: Session): Promise<ExitCode> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  const regions = regionsOf(s.config);
+  const rows = s.steps.map((info) => {
+    const scopes = info.scope === 'global' ? [GLOBAL] : regions;
+    return {
+      step: info.name,
+      title: info.title,
+      creates: info.creates,
+      after: info.after,
+      scopes: Object.fromEntries(
+        scopes.map((scope) => {
+          const rec = store.get(info.name, scope);
+          return [scope, rec ? (rec.status === 'ready' ? 'recorded' : `resume (${rec.status})`) : 'create'];
+        }),
+      ),
+    };
+  });
+  if (s.opts.json) {
+    s.reporter.result({
+      ok: true,
+      command: 'plan',
+      deployment: s.config.deployment,
+      config: s.configPath ?? 'defaults',
+      state: s.statePath,
+      steps: rows,
+      cost: estimateCost(s.config),
+      worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
+    });
+    return 0;
+  }
+  const out = (t: string) => s.reporter.line(t);
+  out(
+    `deployment ${s.config.deployment}: primary ${regions[0]}, secondary ${regions[1]}, ${s.config.host}.${s.config.domain}`,
+  );
+  out(
+    `config: ${s.configPath ?? 'none found, using the workshop defaults'}; state: ${s.statePath}${store.existed ? '' : ' (none yet)'}`,
+  );
+  out('');
+  s.steps.forEach((info, i) => {
+    const row = rows[i]!;
+    const where = Object.entries(row.scopes)
+      .map(([scope, what]) => `${scope}: ${what}`)
+      .join(', ');
+    out(`${String(i + 1).padStart(2)}. ${info.name.padEnd(15)} ${where}`);
+    out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
+  });
+  out('');
+  formatCost(estimateCost(s.config)).forEach(out);
+  out('');
+  out(`worst-case failover: ${describeBound(failoverBound(s.config, 'outage'))}`);
+  out(`  with failover-test --mode invert: ${describeBound(failoverBound(s.config, 'invert'))}`);
+  return 0;
+}
+
+async function makeAws(s: Session) {
+  const { AwsClients } = await import('./aws/clients.js');
+  return new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
+}
+
+function drillDeps(s: Session, store: StateStore, signal: AbortSignal) {
+  return { config: s.config, store, clock: s.deps.clock, signal, steps: s.steps, reporter: s.reporter };
+}
+
+/** `failover-test`: the drill runs with the state lock held; a dry run changes nothing and takes none. */
+async function failoverTestCommand(
+  s: Session,
+  args: Record<string, unknown>,
+  signal: AbortSignal,
+): Promise<ExitCode> {
+  const { failoverTest, parseDrillArgs } = await import('./drill/command.js');
+  const drillArgs = {
+    mode: args.mode as string | undefined,
+    timeout: args.timeout as string | undefined,
+    dryRun: !!args.dryRun,
+  };
+  parseDrillArgs(drillArgs); // bad flags are exit 2 before anything is read or locked
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  const runner = await makeRunner(s, store, signal);
+  await runner.load(); // the state's records against the step schemas: a hand-broken one is exit 2
+  const deps = {
+    ...drillDeps(s, store, signal),
+    aws: await makeAws(s),
+    stderr: s.deps.stderr,
+    json: !!s.opts.json,
+  };
+  if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
+  await store.lock('failover-test', { timeoutMs: parseLockTimeout(s.opts.lockTimeout), signal });
+  try {
+    return await failoverTest(deps, drillArgs);
+  } finally {
+    await store.flush();
+    await store.unlock();
+  }
+}
+
+async function iamPolicyCommand(s: Session, args: Record<string, unknown>): Promise<ExitCode> {
+  const { iamPolicy, splitPolicy, MANAGED_POLICY_MAX_CHARS } = await import('./iam.js');
+  const account = args.account as string | undefined;
+  if (account !== undefined && !/^\d{12}$/.test(account))
+    throw new UsageError(`--account must be a 12-digit AWS account id, not "${account}"`, {
+      field: '--account',
+    });
+  const stateS3 = isS3Location(s.statePath) ? parseS3Location(s.statePath) : undefined;
+  const parts = splitPolicy(iamPolicy(s.config, { account, stateS3 }));
+  const part = args.part === undefined ? undefined : Number(args.part);
+  if (part !== undefined && !(Number.isInteger(part) && part >= 1 && part <= parts.length))
+    throw new UsageError(`--part must be a number from 1 to ${parts.length}`, { field: '--part' });
+  if (s.opts.json) {
+    s.reporter.result({ ok: true, command: 'iam-policy', account: account ?? '*', policies: parts });
+    return 0;
+  }
+  const doc = part ? parts[part - 1] : parts.length === 1 ? parts[0] : parts;
+  s.deps.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  if (!part && parts.length > 1)
+    s.deps.stderr.write(
+      `# ${parts.length} policy documents (a customer managed policy holds ${MANAGED_POLICY_MAX_CHARS} characters): ` +
+        `attach all of them; \`drctl iam-policy --part N\` prints document N alone\n`,
+    );
+  return 0;
+}
+
+/** A state file that cannot be read or fails its schemas (not one of another deployment). */
+const isUnreadableState = (e: unknown): e is UsageError =>
+  e instanceof UsageError && /^state(\.|$)/.test(e.field ?? '');
+
+/**
+ * `down --discover`: list what AWS holds of this deployment, found by ownership tag and name (the
+ * state file may be lost or unreadable); with --yes, delete it with the normal `down`, whose steps
+ * find resources the same way. An unreadable state file is left as it is.
+ */
+async function discoverDown(s: Session, signal: AbortSignal): Promise<ExitCode> {
+  const { UnreadableStateBackend, foundDoc, foundLines } = await import('./discover.js');
+  let store: StateStore;
+  let runner: Awaited<ReturnType<typeof makeRunner>>;
+  let unreadable: string | undefined;
+  try {
+    store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+    runner = await makeRunner(s, store, signal);
+    await runner.load();
+  } catch (e) {
+    if (!isUnreadableState(e)) throw e;
+    unreadable = e.message;
+    const lockHolder = isS3Location(s.statePath) ? undefined : new FileBackend(s.statePath);
+    store = await StateStore.over(
+      new UnreadableStateBackend(s.statePath, lockHolder),
+      s.config,
+      storeOptions(s),
+    );
+    runner = await makeRunner(s, store, signal);
+    s.reporter.line(
+      `the state ${s.statePath} cannot be read (${unreadable}); it is left as it is, and this run works from AWS alone`,
+    );
+  }
+  const results = await runner.discover();
+  const count = results.reduce((n, r) => n + r.found.length, 0);
+  const failed = results.filter((r) => r.error);
+  const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
+  s.reporter.line(
+    count
+      ? `found ${count} resource(s) of deployment "${s.config.deployment}" in ${where}:`
+      : `nothing of deployment "${s.config.deployment}" found in ${where}`,
+  );
+  for (const l of foundLines(results)) s.reporter.line(l);
+  const doc = { command: 'down', discover: true, found: foundDoc(results) };
+  if (failed.length) {
+    s.reporter.line('some look-ups failed (above), so nothing was deleted: fix the cause and run it again');
+    s.reporter.result({
+      ...doc,
+      ok: false,
+      exitCode: 1,
+      errors: failed.map((r) => ({ step: r.step, scope: r.scope, message: r.error!.message })),
+    });
+    return 1;
+  }
+  if (!s.opts.yes) {
+    if (count)
+      s.reporter.line('nothing was deleted: `drctl down --discover --yes` deletes these, in reverse order');
+    s.reporter.result({ ...doc, ok: true, deleted: false });
+    return 0;
+  }
+  if (s.opts.json) {
+    for (const r of results)
+      for (const f of r.found)
+        s.reporter.emit({
+          type: 'log',
+          level: 'info',
+          step: r.step,
+          scope: r.scope,
+          message: `found: ${f.what}`,
+          t: s.deps.clock.now(),
+        });
+  }
+  const nodes = new Set(results.filter((r) => r.found.length).map((r) => `${r.step}@${r.scope}`));
+  const code = await lifecycle(s, 'down', signal, undefined, { store, nodes });
+  if (unreadable && code === 0) {
+    s.reporter.line(
+      `the unreadable state ${s.statePath} was left untouched; nothing it could name is left in AWS, so delete it before the next \`drctl up\``,
+    );
+  }
+  return code;
+}
+
+async function status(s: Session, refresh: boolean, signal: AbortSignal): Promise<ExitCode> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  let drift: Array<{ step: string; scope: string; missing: string[] }> = [];
+  let unrecorded: Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }> = [];
+  if (refresh) {
+    const runner = await makeRunner(s, store, signal);
+    drift = await runner.refresh();
+    // Tagged resources the state does not know: left by a crash, or by a lost or older state.
+    unrecorded = (await runner.discover())
+      .map((r) => ({
+        step: r.step,
+        scope: r.scope,
+        resources: r.found.filter((f) => !f.recorded).map(({ what, id }) => ({ what, id })),
+      }))
+      .filter((r) => r.resources.length > 0);
+  }
+  const steps = store.state.steps;
+  if (s.opts.json) {
+    s.reporter.result({
+      ok: drift.every((d) => d.missing.length === 0) && unrecorded.length === 0,
+      command: 'status',
+      state: s.statePath,
+      steps,
+      drift: refresh ? drift : undefined,
+      unrecorded: refresh ? unrecorded : undefined,
+    });
+    return 0;
+  }
+  const notRecorded = (step: string, scope: string) =>
+    unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
+  if (Object.keys(steps).length === 0) s.reporter.line(`nothing recorded in ${s.statePath}`);
+  for (const info of s.steps) {
+    const scopes = new Set([
+      ...Object.keys(steps[info.name] ?? {}),
+      ...unrecorded.filter((u) => u.step === info.name).map((u) => u.scope),
+    ]);
+    for (const scope of scopes) {
+      const rec = steps[info.name]?.[scope];
+      s.reporter.line(
+        rec
+          ? `${info.name} ${scope}: ${rec.status} (updated ${rec.updatedAt})`
+          : `${info.name} ${scope}: not recorded`,
+      );
+      for (const [k, v] of Object.entries(rec?.resources ?? {}))
+        s.reporter.line(`    ${k}: ${formatValue(v)}`);
+      const d = drift.find((x) => x.step === info.name && x.scope === scope);
+      if (d?.missing.length) s.reporter.line(`    DRIFT: gone from AWS: ${d.missing.join(', ')}`);
+      for (const f of notRecorded(info.name, scope))
+        s.reporter.line(`    DRIFT: in AWS with this deployment's tags, not in the state: ${f.what}`);
+    }
+  }
+  if (unrecorded.length)
+    s.reporter.line(
+      'not in the state: the next `drctl up` adopts what it can use, and `drctl down` deletes all of it (`drctl down --discover` lists it)',
+    );
+  return 0;
+}
+
+/** A recorded value for people: lists comma-separated, objects as compact JSON. */
+function formatValue(v: unknown): string {
+  if (Array.isArray(v))
+    return v.map((x) => (typeof x === 'object' && x !== null ? JSON.stringify(x) : String(x))).join(', ');
+  return typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v);
+}
