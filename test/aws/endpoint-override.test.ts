@@ -43,6 +43,7 @@ const clients = [
   ['@aws-sdk/client-cloudwatch', 'CloudWatchClient', 'DescribeAlarmsCommand', 'CLOUDWATCH'],
   ['@aws-sdk/client-iam', 'IAMClient', 'ListRolesCommand', 'IAM'],
   ['@aws-sdk/client-s3', 'S3Client', 'ListBucketsCommand', 'S3'],
+  ['@aws-sdk/client-lambda', 'LambdaClient', 'ListFunctionsCommand', 'LAMBDA'],
 ] as const;
 
 describe('AWS_ENDPOINT_URL reaches every client through the factory', () => {
