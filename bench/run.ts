@@ -12,13 +12,10 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AwsClients } from '../src/aws/clients.js';
 import { defaultConfig } from '../src/config.js';
-import { nullSink } from '../src/events.js';
-import { Runner } from '../src/runner.js';
-import { StateStore } from '../src/state.js';
 import { createFakeCloud, type FakeCloud } from '../test/support/fake-cloud/index.js';
 import { OBSERVERS, lowerBoundS, workshopBaselineS } from './graph.js';
+import { benchRunner } from './runner.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -38,19 +35,7 @@ async function run(only?: { region: string }, reuse?: RunFigures): Promise<RunFi
   const cloud = reuse?.cloud ?? createFakeCloud();
   cloud.profile = profile;
   const dir = reuse?.dir ?? mkdtempSync(join(tmpdir(), 'drctl-bench-'));
-  const config = defaultConfig();
-  const runner = new Runner({
-    config,
-    store: StateStore.open(join(dir, 'state.json'), config),
-    aws: new AwsClients({
-      clock: cloud.clock,
-      credentials: () => Promise.resolve({ accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' }),
-    }),
-    clock: cloud.clock,
-    sink: nullSink,
-    signal: new AbortController().signal,
-    paths: { root: dir, keys: join(dir, 'keys'), ca: join(dir, 'ca') },
-  });
+  const runner = benchRunner(cloud, dir);
   const before = cloud.calls.length;
   const startedAt = cloud.clock.now();
   const result = await runner.up(only);

@@ -8,11 +8,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import {
   CreateRoleCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
   IAMClient,
-  ListRolePoliciesCommand,
   PutRolePolicyCommand,
   type Role,
   TagRoleCommand,
@@ -45,6 +41,7 @@ import {
 import { createHash } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
+import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
 import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../assets/canary-script.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
@@ -82,7 +79,6 @@ declare module './types.js' {
 
 type Ctx = StepContext<CanaryOutputs>;
 
-const IAM_REGION = 'us-east-1'; // IAM is global; its endpoint is the same from every region
 const POLICY_NAME = 'drctl-canary';
 const TAG_CONFIG = 'drctl:config-sha';
 const ARTIFACT_PREFIX = 'canary';
@@ -176,16 +172,6 @@ function rolePolicy(ctx: Ctx, account: string, bucketName: string, canaryName: s
       },
     ],
   });
-}
-
-async function getRole(ctx: Ctx, roleName: string): Promise<Role | undefined> {
-  try {
-    return (await ctx.aws.client(IAMClient, IAM_REGION).send(new GetRoleCommand({ RoleName: roleName })))
-      .Role;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
 }
 
 function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
@@ -735,19 +721,6 @@ async function emptyAndDeleteBucket(ctx: Ctx, bucketName: string): Promise<void>
   });
 }
 
-async function deleteRole(ctx: Ctx, roleName: string): Promise<void> {
-  const iam = ctx.aws.client(IAMClient, IAM_REGION);
-  try {
-    const { PolicyNames } = await iam.send(new ListRolePoliciesCommand({ RoleName: roleName }));
-    for (const PolicyName of PolicyNames ?? []) {
-      await iam.send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
-    }
-    await iam.send(new DeleteRoleCommand({ RoleName: roleName }));
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
-}
-
 /** Delete what is recorded or tagged as ours: canary (then its alarm), bucket, role. */
 async function teardown(ctx: Ctx): Promise<void> {
   const n = names(ctx);
@@ -794,7 +767,7 @@ async function teardown(ctx: Ctx): Promise<void> {
     }
   }
 
-  if (roleOurs) await deleteRole(ctx, n.roleName);
+  if (roleOurs) await deleteRoleWithInlinePolicies(ctx, n.roleName);
   else if (role) ctx.warn(`left IAM role ${n.roleName}: it is not drctl's`);
 }
 

@@ -6,7 +6,6 @@ import {
   DeleteHostedZoneCommand,
   DeleteTrafficPolicyInstanceCommand,
   DisassociateVPCFromHostedZoneCommand,
-  GetChangeCommand,
   GetHostedZoneCommand,
   type HostedZone,
   ListHostedZonesByNameCommand,
@@ -16,11 +15,10 @@ import {
   ListTagsForResourcesCommand,
   type RRType,
   type ResourceRecordSet,
-  Route53Client,
   type VPCRegion,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { ROUTE53_REGION } from '../aws/clients.js';
+import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
@@ -58,12 +56,10 @@ interface Zone {
 }
 
 // Zone creation and VPC association reach INSYNC in 45-90 s (delays.md §8).
-const INSYNC_TIMEOUT_MS = 10 * 60_000;
 
 /** Route 53 names are absolute: "octank.com." */
 const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
 const bare = (id: string) => id.replace(/^\/(hostedzone|change)\//, '');
-const route53 = (ctx: Pick<Ctx, 'aws'>) => ctx.aws.client(Route53Client, ROUTE53_REGION);
 
 /**
  * Route 53 refuses a CallerReference it has seen before, even one of a deleted zone
@@ -129,21 +125,6 @@ async function ourZones(ctx: Ctx): Promise<Zone[]> {
     }
   }
   return [...byReference, ...tagged];
-}
-
-async function waitInsync(ctx: Pick<Ctx, 'aws' | 'poll'>, changeId: string | undefined, what: string) {
-  if (!changeId) return;
-  await ctx.poll({
-    what,
-    timeoutMs: INSYNC_TIMEOUT_MS,
-    minDelayMs: 5_000,
-    maxDelayMs: 10_000,
-    check: async () => {
-      const r = await route53(ctx).send(new GetChangeCommand({ Id: changeId }));
-      const status = r.ChangeInfo?.Status ?? 'PENDING';
-      return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, status };
-    },
-  });
 }
 
 /**
@@ -214,7 +195,7 @@ async function associate(ctx: Ctx, zone: Zone, vpc: VpcRef): Promise<void> {
         VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
       }),
     );
-    await waitInsync(ctx, r.ChangeInfo?.Id, `zone ${zone.id} association with ${vpc.vpcId}`);
+    await waitChangeInsync(ctx, r.ChangeInfo?.Id, `zone ${zone.id} association with ${vpc.vpcId}`);
   } catch (e) {
     if (awsCode(e) !== 'ConflictingDomainExists') throw e;
     // Also the answer when the VPC is on this very zone already (an association we did not see).
@@ -267,7 +248,7 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
         zoneName: ctx.config.domain,
         callerReference: made.zone.callerReference,
       });
-      await waitInsync(ctx, made.changeId, `zone ${made.zone.id}`);
+      await waitChangeInsync(ctx, made.changeId, `zone ${made.zone.id}`);
       zone = made.zone.vpcs.length ? made.zone : ((await getZone(ctx, made.zone.id)) ?? made.zone);
       fresh = true;
     } else if (ctx.recorded.hostedZoneId !== zone.id) {

@@ -1,14 +1,4 @@
-import {
-  CreateRoleCommand,
-  DeleteRoleCommand,
-  DeleteRolePolicyCommand,
-  GetRoleCommand,
-  IAMClient,
-  ListRolePoliciesCommand,
-  PutRolePolicyCommand,
-  type Role,
-  TagRoleCommand,
-} from '@aws-sdk/client-iam';
+import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, TagRoleCommand } from '@aws-sdk/client-iam';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
@@ -22,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
 import { PROBE_HANDLER, PROBE_RUNTIME, probeZip } from '../assets/probe-function.js';
 import { awsCode, isAwsError, isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
@@ -118,15 +109,6 @@ function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
 
 // ---- IAM role ------------------------------------------------------------------------------
 
-async function getRole(ctx: Ctx, roleName: string): Promise<Role | undefined> {
-  try {
-    return (await iam(ctx).send(new GetRoleCommand({ RoleName: roleName }))).Role;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
 async function ensureRole(ctx: Ctx, roleName: string): Promise<string> {
   ctx.progress(`role ${roleName}`);
   let role = await getRole(ctx, roleName);
@@ -169,20 +151,7 @@ async function deleteRole(ctx: Ctx, roleName: string): Promise<void> {
   if (!role) return;
   if (!isOwnedBy(role.Tags, ctx.config.deployment) && ctx.recorded.roleName !== roleName) return;
   ctx.progress(`role ${roleName}`);
-  const policies =
-    (await iam(ctx).send(new ListRolePoliciesCommand({ RoleName: roleName }))).PolicyNames ?? [];
-  for (const PolicyName of policies) {
-    try {
-      await iam(ctx).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-  }
-  try {
-    await iam(ctx).send(new DeleteRoleCommand({ RoleName: roleName }));
-  } catch (e) {
-    if (!isNotFound(e)) throw e;
-  }
+  await deleteRoleWithInlinePolicies(ctx, roleName);
 }
 
 // ---- the function --------------------------------------------------------------------------

@@ -5,7 +5,6 @@ import {
   CreateTrafficPolicyVersionCommand,
   DeleteTrafficPolicyCommand,
   DeleteTrafficPolicyInstanceCommand,
-  GetChangeCommand,
   GetTrafficPolicyCommand,
   GetTrafficPolicyInstanceCommand,
   ListResourceRecordSetsCommand,
@@ -13,12 +12,11 @@ import {
   type ListTrafficPoliciesCommandOutput,
   ListTrafficPolicyInstancesByHostedZoneCommand,
   type ResourceRecordSet,
-  Route53Client,
   type TrafficPolicySummary,
   UpdateTrafficPolicyInstanceCommand,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { ROUTE53_REGION } from '../aws/clients.js';
+import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { AwsStepError, errorMessage } from '../errors.js';
 import type { StepContext, StepImpl } from './types.js';
@@ -66,9 +64,7 @@ interface Targets {
 }
 
 // Record changes and policy instances reach INSYNC / Applied in 45-120 s (delays.md §8).
-const INSYNC_TIMEOUT_MS = 10 * 60_000;
 
-const route53 = (ctx: Pick<Ctx, 'aws'>) => ctx.aws.client(Route53Client, ROUTE53_REGION);
 const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
 const recordNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.host}.${ctx.config.domain}`;
 const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
@@ -102,21 +98,6 @@ async function targets(ctx: Ctx): Promise<Targets> {
       healthCheckId: health.secondaryHealthCheckId,
     },
   };
-}
-
-async function waitInsync(ctx: Ctx, changeId: string | undefined, what: string): Promise<void> {
-  if (!changeId) return;
-  await ctx.poll({
-    what,
-    timeoutMs: INSYNC_TIMEOUT_MS,
-    minDelayMs: 5_000,
-    maxDelayMs: 10_000,
-    check: async () => {
-      const r = await route53(ctx).send(new GetChangeCommand({ Id: changeId }));
-      const status = r.ChangeInfo?.Status ?? 'PENDING';
-      return status === 'INSYNC' ? { done: true, value: undefined } : { done: false, status };
-    },
-  });
 }
 
 /** The A record sets at <host>.<domain> (ListResourceRecordSets starts there and runs on past it). */
@@ -260,7 +241,7 @@ async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOut
     }),
   );
   ctx.record(base);
-  await waitInsync(ctx, r.ChangeInfo?.Id, `records ${recordNameOf(ctx)}`);
+  await waitChangeInsync(ctx, r.ChangeInfo?.Id, `records ${recordNameOf(ctx)}`);
   return base;
 }
 

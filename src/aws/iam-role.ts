@@ -1,0 +1,51 @@
+import {
+  DeleteRoleCommand,
+  DeleteRolePolicyCommand,
+  GetRoleCommand,
+  IAMClient,
+  ListRolePoliciesCommand,
+  type Role,
+} from '@aws-sdk/client-iam';
+import type { StepContext } from '../steps/types.js';
+import { isNotFound } from './errors.js';
+
+/** IAM is global; its endpoint answers the same from every region. */
+export const IAM_REGION = 'us-east-1';
+
+export const iam = (ctx: Pick<StepContext<unknown>, 'aws'>) => ctx.aws.client(IAMClient, IAM_REGION);
+
+export async function getRole(
+  ctx: Pick<StepContext<unknown>, 'aws'>,
+  roleName: string,
+): Promise<Role | undefined> {
+  try {
+    return (await iam(ctx).send(new GetRoleCommand({ RoleName: roleName }))).Role;
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}
+
+/**
+ * Delete a role and its inline policies: DeleteRole refuses (DeleteConflict) while any remain
+ * (https://docs.aws.amazon.com/IAM/latest/APIReference/API_DeleteRole.html). Gone already is fine.
+ * The caller decides whether the role is ours.
+ */
+export async function deleteRoleWithInlinePolicies(
+  ctx: Pick<StepContext<unknown>, 'aws'>,
+  roleName: string,
+): Promise<void> {
+  try {
+    const { PolicyNames } = await iam(ctx).send(new ListRolePoliciesCommand({ RoleName: roleName }));
+    for (const PolicyName of PolicyNames ?? []) {
+      try {
+        await iam(ctx).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    await iam(ctx).send(new DeleteRoleCommand({ RoleName: roleName }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
