@@ -134,3 +134,13 @@ export function isTransient(e: unknown): boolean {
   const status = e.$metadata?.httpStatusCode;
   return status !== undefined && status >= 500;
 }
+
+/** The call's result, or undefined when AWS says the resource does not exist. */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
+}

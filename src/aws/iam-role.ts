@@ -7,7 +7,7 @@ import {
   type Role,
 } from '@aws-sdk/client-iam';
 import type { StepContext } from '../steps/types.js';
-import { isNotFound } from './errors.js';
+import { isNotFound, unlessNotFound } from './errors.js';
 
 /** IAM is global; its endpoint answers the same from every region. */
 export const IAM_REGION = 'us-east-1';
@@ -18,12 +18,7 @@ export async function getRole(
   ctx: Pick<StepContext<unknown>, 'aws'>,
   roleName: string,
 ): Promise<Role | undefined> {
-  try {
-    return (await iam(ctx).send(new GetRoleCommand({ RoleName: roleName }))).Role;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(async () => (await iam(ctx).send(new GetRoleCommand({ RoleName: roleName }))).Role);
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { type ProbeResult, probeResultSchema } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
-import { awsCode, isNotFound } from '../aws/errors.js';
+import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { pollUntil } from '../aws/wait.js';
 import type { Clock } from '../clock.js';
 import { type Config, cidrsOverlap, regionsOf } from '../config.js';
@@ -231,12 +231,9 @@ async function invokeProbe(ctx: DrillContext, t: Targets, via?: string): Promise
 }
 
 async function getHealthCheck(ctx: DrillContext, id: string): Promise<HealthCheck | undefined> {
-  try {
-    return (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(
+    async () => (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck,
+  );
 }
 
 /**

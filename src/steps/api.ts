@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { isNotFound } from '../aws/errors.js';
+import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import {
@@ -114,12 +114,7 @@ function canonicalStatements(policy: unknown): string {
 
 async function getApi(ctx: Ctx, restApiId: string): Promise<RestApi | undefined> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
-  try {
-    return await apigw.send(new GetRestApiCommand({ restApiId }));
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(() => apigw.send(new GetRestApiCommand({ restApiId })));
 }
 
 /** Every REST API in the region, oldest first. */
@@ -142,12 +137,7 @@ async function findOurs(ctx: Ctx): Promise<RestApi[]> {
 
 async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
-  try {
-    return await apigw.send(new GetStageCommand({ restApiId, stageName: STAGE }));
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(() => apigw.send(new GetStageCommand({ restApiId, stageName: STAGE })));
 }
 
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));

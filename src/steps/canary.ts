@@ -43,7 +43,7 @@ import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
 import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
 import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../assets/canary-script.js';
-import { awsCode, isAlreadyExists, isAwsError, isNotFound } from '../aws/errors.js';
+import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -364,13 +364,10 @@ async function ensureBucket(ctx: Ctx, bucketName: string): Promise<void> {
 // ---- canary --------------------------------------------------------------------------------
 
 async function getCanary(ctx: Ctx, name: string): Promise<Canary | undefined> {
-  try {
-    return (await ctx.aws.client(SyntheticsClient, ctx.region).send(new GetCanaryCommand({ Name: name })))
-      .Canary;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(
+    async () =>
+      (await ctx.aws.client(SyntheticsClient, ctx.region).send(new GetCanaryCommand({ Name: name }))).Canary,
+  );
 }
 
 function versionOf(name: string, family: RegExp): number[] | undefined {

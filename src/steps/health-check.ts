@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { ROUTE53_REGION } from '../aws/clients.js';
-import { awsCode, isNotFound } from '../aws/errors.js';
+import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { regionsOf } from '../config.js';
 import { AwsStepError } from '../errors.js';
@@ -80,12 +80,9 @@ function route53(ctx: Ctx): Route53Client {
 }
 
 async function getCheck(ctx: Ctx, id: string): Promise<HealthCheck | undefined> {
-  try {
-    return (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(
+    async () => (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck,
+  );
 }
 
 async function listChecks(ctx: Ctx): Promise<HealthCheck[]> {

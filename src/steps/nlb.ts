@@ -18,7 +18,7 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
-import { isDependencyInUse, isNotFound } from '../aws/errors.js';
+import { isDependencyInUse, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -85,12 +85,7 @@ function checkNames(ctx: Ctx): void {
 const elb = (ctx: Ctx) => ctx.aws.client(ElasticLoadBalancingV2Client, ctx.region);
 
 async function orUndefined<T>(call: Promise<T>): Promise<T | undefined> {
-  try {
-    return await call;
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
+  return unlessNotFound(() => call);
 }
 
 async function tagsOf(ctx: Ctx, resourceArn: string) {

@@ -14,6 +14,7 @@ import {
   type ResourceRecordSet,
   type TrafficPolicySummary,
   UpdateTrafficPolicyInstanceCommand,
+  type TrafficPolicyInstance,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
@@ -350,19 +351,22 @@ interface Instance {
   policyVersion: number;
 }
 
+function parseInstance(i: TrafficPolicyInstance): Instance {
+  return {
+    id: i.Id!,
+    name: i.Name!,
+    ttl: i.TTL ?? 0,
+    state: i.State ?? '',
+    message: i.Message ?? '',
+    policyId: i.TrafficPolicyId!,
+    policyVersion: i.TrafficPolicyVersion!,
+  };
+}
+
 async function getInstance(ctx: Ctx, id: string): Promise<Instance | undefined> {
   try {
     const r = await route53(ctx).send(new GetTrafficPolicyInstanceCommand({ Id: id }));
-    const i = r.TrafficPolicyInstance!;
-    return {
-      id: i.Id!,
-      name: i.Name!,
-      ttl: i.TTL ?? 0,
-      state: i.State ?? '',
-      message: i.Message ?? '',
-      policyId: i.TrafficPolicyId!,
-      policyVersion: i.TrafficPolicyVersion!,
-    };
+    return parseInstance(r.TrafficPolicyInstance!);
   } catch (e) {
     if (isNotFound(e)) return undefined;
     throw e;
@@ -377,15 +381,7 @@ async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
     );
     return (r.TrafficPolicyInstances ?? [])
       .filter((i) => fqdn(i.Name ?? '') === fqdn(recordNameOf(ctx)))
-      .map((i) => ({
-        id: i.Id!,
-        name: i.Name!,
-        ttl: i.TTL ?? 0,
-        state: i.State ?? '',
-        message: i.Message ?? '',
-        policyId: i.TrafficPolicyId!,
-        policyVersion: i.TrafficPolicyVersion!,
-      }));
+      .map(parseInstance);
   } catch (e) {
     if (isNotFound(e)) return [];
     throw e;
