@@ -16,8 +16,8 @@ interface JsonSchemaNode {
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 function typeOf(n: JsonSchemaNode): string {
-  if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
-  const t = Array.isArray(n.type) ? n.type.join(' \\| ') : (n.type ?? 'any');
+  if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' or ');
+  const t = Array.isArray(n.type) ? n.type.join(' or ') : (n.type ?? 'any');
   if (t === 'object' && n.additionalProperties && typeof n.additionalProperties === 'object')
     return 'map of string';
   const range =
@@ -38,15 +38,33 @@ function rows(node: JsonSchemaNode, prefix: string, defaults: Record<string, unk
   });
 }
 
-/** The README's config reference, generated from the schema (a test keeps the README in sync). */
+/** Words of `text` in lines of at most `width` characters, each after the first indented by `indent`. */
+function wrap(text: string, width: number, indent: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const next = line ? `${line} ${word}` : word;
+    if (next.length > width && line) {
+      lines.push(line);
+      line = `${indent}${word}`;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines.join('\n');
+}
+
+/**
+ * The config reference (docs/configuration.md, `drctl config --reference`), generated from the schema:
+ * one list item per field, wrapped to 110 characters (a test keeps the file in sync).
+ */
 export function configReference(): string {
   const schema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
-  const table = [
-    ['field', 'type', 'default', 'meaning'],
-    ['---', '---', '---', '---'],
-    ...rows(schema, '', defaultConfig()),
-  ];
-  return table.map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return rows(schema, '', defaultConfig())
+    .map(([field, type, def, meaning]) => {
+      const what = def === '(none)' ? `${type}, no default` : `${type}, default ${def}`;
+      return wrap(`- ${field} (${what}): ${meaning}`, 110, '  ');
+    })
+    .join('\n');
 }
 
 export function printDefaults(): string {

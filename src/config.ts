@@ -74,7 +74,7 @@ export const configSchema = z
       .string()
       .regex(HOST, 'must be one DNS label like api')
       .default('api')
-      .describe('clients call https://<host>.<domain>/'),
+      .describe('clients call `https://<host>.<domain>/`'),
     ttl: z.number().int().min(0).max(86_400).default(60).describe('TTL (seconds) of the failover records'),
     sshCidr: z
       .string()

@@ -47,11 +47,11 @@ export function failoverBound(config: Config, mode: DrillMode): FailoverBound {
             what: `alarm period x ${ALARM_EVALUATION_PERIODS}`,
             seconds: ALARM_PERIOD_S * ALARM_EVALUATION_PERIODS,
           },
-          { what: 'Route 53 reaction (delays.md estimate, slow)', seconds: ROUTE53_REACTION_S },
+          { what: 'Route 53 reaction (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },
           { what: 'TTL', seconds: answerTtlSeconds(config) },
         ]
       : [
-          { what: 'Route 53 reaction to Inverted (delays.md estimate, slow)', seconds: ROUTE53_REACTION_S },
+          { what: 'Route 53 reaction to Inverted (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },
           { what: 'TTL', seconds: answerTtlSeconds(config) },
         ];
   return { mode, seconds: parts.reduce((a, p) => a + p.seconds, 0), parts };

@@ -274,7 +274,7 @@ describe('failover-test: refusals and the bound', () => {
     h = new Harness();
     const r = await h.run(['plan']);
     expect(r.stdout).toContain(
-      'worst-case failover: 270 s (canary period 60 + alarm period x 1 60 + Route 53 reaction (delays.md estimate, slow) 90 + TTL 60)',
+      'worst-case failover: 270 s (canary period 60 + alarm period x 1 60 + Route 53 reaction (undocumented, slow estimate) 90 + TTL 60)',
     );
     expect(r.stdout).toMatch(/with failover-test --mode invert: 150 s/);
     h.writeConfig({ routing: 'traffic-policy', ttl: 10 });

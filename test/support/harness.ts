@@ -67,7 +67,7 @@ export class Harness {
     });
     const events = stdout.text
       .split('\n')
-      .filter((l) => l.startsWith('{'))
+      .filter((l) => l.startsWith('{') && l.endsWith('}'))
       .map((l) => JSON.parse(l) as RunOutput['events'][number]);
     const summary = events.find((e) => e.type === 'summary') as Record<string, unknown> | undefined;
     return { code, stdout: stdout.text, stderr: stderr.text, events, summary };
