@@ -158,10 +158,28 @@ export const configSchema = z
           .boolean()
           .default(false)
           .describe('also run a canary and alarm in the secondary (a fail-back signal)'),
+        evaluationPeriods: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(3)
+          .describe(
+            "N: the alarm looks at the canary's last N one-minute runs (SuccessPercent < 100 is a failed run)",
+          ),
+        datapointsToAlarm: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            'M: failed runs among the last N that fail the region over (1 <= M <= N); one blip never does when M >= 2',
+          ),
       })
       .strict()
-      .default({ artifactExpiryDays: 7, secondary: false })
-      .describe('the CloudWatch Synthetics canary'),
+      .default({ artifactExpiryDays: 7, secondary: false, evaluationPeriods: 3, datapointsToAlarm: 2 })
+      .describe('the CloudWatch Synthetics canary and its alarm (see docs/canary-and-alarm.md)'),
     rtoTargetSeconds: z
       .number()
       .int()
@@ -177,6 +195,13 @@ export const configSchema = z
         code: 'custom',
         path: ['secondary', 'region'],
         message: 'must differ from primary.region',
+      });
+    }
+    if (c.canary.datapointsToAlarm > c.canary.evaluationPeriods) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['canary', 'datapointsToAlarm'],
+        message: `must be at most canary.evaluationPeriods (${c.canary.evaluationPeriods}): M of N needs M <= N`,
       });
     }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {

@@ -1,22 +1,23 @@
+import { CANARY_PERIOD_S, canaryAlarmMetric } from '../canary-alarm.js';
 import type { Config } from '../config.js';
 
 /**
  * The longest a failover may take with this configuration, part by part, for `plan` and for the
  * drill's default timeout. Kept free of the AWS SDK: `plan` makes no AWS call and loads no client.
  *
- * A real fault travels: the canary's next run fails (up to one schedule period), the datapoint
- * fills the alarm's evaluation window (period x evaluation periods), Route 53 reads the alarm's
- * metric data and reacts (no documented figure: delays.md gives 30 s typical, 90 s slow, an
- * ESTIMATE), then resolvers keep the old answer for up to the record's TTL. An inverted health
- * check skips the first two.
+ * A real fault travels: the canary's next run fails (up to one schedule period), then every run
+ * fails until M of the last N periods hold a failed run (config canary.datapointsToAlarm of
+ * canary.evaluationPeriods). Route 53 reads the alarm's metric data with its own copy of the
+ * alarm, which carries EvaluationPeriods but not DatapointsToAlarm
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html):
+ * if it does not apply M of N it waits for all N, so the worst case counts N periods. Route 53
+ * then reacts (no documented figure: delays.md gives 30 s typical, 90 s slow, an ESTIMATE), and
+ * resolvers keep the old answer for up to the record's TTL. An inverted health check skips the
+ * canary and the alarm.
  */
 export type DrillMode = 'invert' | 'outage';
 
-/** The canary step's schedule, rate(1 minute) (src/steps/canary.ts). */
-export const CANARY_PERIOD_S = 60;
-/** The canary step's alarm: Period 60, EvaluationPeriods 1 (src/steps/canary.ts alarmSpec). */
-export const ALARM_PERIOD_S = 60;
-export const ALARM_EVALUATION_PERIODS = 1;
+export { CANARY_PERIOD_S } from '../canary-alarm.js';
 /** delays.md §8, "CLOUDWATCH_METRIC health check reacting to an alarm change": the slow value, an ESTIMATE. */
 export const ROUTE53_REACTION_S = 90;
 /** An alias record to a load balancer answers with the ELB record's TTL, 60 s (traffic-policy.ts). */
@@ -39,13 +40,14 @@ export function answerTtlSeconds(config: Config): number {
 }
 
 export function failoverBound(config: Config, mode: DrillMode): FailoverBound {
+  const alarm = canaryAlarmMetric(config);
   const parts: BoundPart[] =
     mode === 'outage'
       ? [
           { what: 'canary period', seconds: CANARY_PERIOD_S },
           {
-            what: `alarm period x ${ALARM_EVALUATION_PERIODS}`,
-            seconds: ALARM_PERIOD_S * ALARM_EVALUATION_PERIODS,
+            what: `alarm period x ${alarm.EvaluationPeriods} (${alarm.DatapointsToAlarm} of ${alarm.EvaluationPeriods} runs failed; Route 53 may need ${alarm.EvaluationPeriods})`,
+            seconds: alarm.Period * alarm.EvaluationPeriods,
           },
           { what: 'Route 53 reaction (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },
           { what: 'TTL', seconds: answerTtlSeconds(config) },

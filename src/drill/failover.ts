@@ -483,8 +483,9 @@ async function checkPreconditions(
 
   let rules: IngressRuleRecord[] = [];
   if (mode === 'outage') {
-    // Just after `up` the alarm has no data yet and treats missing data as breaching: an outage
-    // injected then would show an ALARM that was there before the fault. Wait for it to settle.
+    // Just after `up` the alarm has no data yet (INSUFFICIENT_DATA, which the health check counts
+    // as Unhealthy): an outage injected then would show a failure that was there before the fault.
+    // Wait for it to settle.
     const alarm = await pollUntil({
       clock: ctx.clock,
       signal: ctx.signal,

@@ -43,6 +43,7 @@ import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
 import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
 import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../assets/canary-script.js';
+import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
@@ -52,7 +53,8 @@ import type { Found, StepContext, StepImpl } from './types.js';
 // canary.secondary): the S3 artifact bucket <deployment>-canary-<account>-<region>, the IAM role
 // <deployment>-canary-<region> with its inline policy, the Synthetics canary <deployment>-pri|sec
 // (Synthetics makes its Lambda function and, in the VPC, its ENIs) and the CloudWatch alarm
-// <deployment>-canary-<region> on the canary's Failed metric, which the health-check step watches.
+// <deployment>-canary-<region> on the canary's SuccessPercent (M of N runs failed), which the
+// health-check step watches.
 
 const outputs = z.object({
   /** false in the secondary unless config.canary.secondary: then nothing else is set. */
@@ -82,8 +84,6 @@ type Ctx = StepContext<CanaryOutputs>;
 const POLICY_NAME = 'drctl-canary';
 const TAG_CONFIG = 'drctl:config-sha';
 const ARTIFACT_PREFIX = 'canary';
-const NAMESPACE = 'CloudWatchSynthetics';
-const METRIC = 'Failed';
 const RUN_TIMEOUT_S = 30;
 const PROBE_TIMEOUT_MS = 10_000;
 const CREATE_TIMEOUT_MS = 10 * 60_000;
@@ -162,7 +162,7 @@ function rolePolicy(ctx: Ctx, account: string, bucketName: string, canaryName: s
         Effect: 'Allow',
         Action: 'cloudwatch:PutMetricData',
         Resource: '*',
-        Condition: { StringEquals: { 'cloudwatch:namespace': NAMESPACE } },
+        Condition: { StringEquals: { 'cloudwatch:namespace': CANARY_NAMESPACE } },
       },
       {
         Sid: 'VpcNetworkInterfaces',
@@ -619,22 +619,14 @@ async function ensureRunning(ctx: Ctx, c: Canary): Promise<Canary> {
 // ---- alarm ---------------------------------------------------------------------------------
 
 function alarmSpec(ctx: Ctx, alarmName: string, canaryName: string, probeUrl: string) {
+  const metric = canaryAlarmMetric(ctx.config);
   return {
     AlarmName: alarmName,
-    AlarmDescription: `drctl ${ctx.config.deployment}: canary ${canaryName} failed or went silent probing ${probeUrl}. Watched by a Route 53 health check.`,
+    AlarmDescription: `drctl ${ctx.config.deployment}: canary ${canaryName} failed ${metric.DatapointsToAlarm} of its last ${metric.EvaluationPeriods} runs probing ${probeUrl}. Watched by a Route 53 health check.`,
     // A Route 53 CLOUDWATCH_METRIC check needs a standard-resolution metric and a plain statistic
     // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_AlarmIdentifier.html).
-    Namespace: NAMESPACE,
-    MetricName: METRIC,
+    ...metric,
     Dimensions: [{ Name: 'CanaryName', Value: canaryName }],
-    Statistic: 'Sum' as const,
-    Period: 60,
-    EvaluationPeriods: 1,
-    DatapointsToAlarm: 1,
-    Threshold: 1,
-    ComparisonOperator: 'GreaterThanOrEqualToThreshold' as const,
-    // A canary that stops publishing (no way out of the VPC) must count as down (aws-facts §12.15).
-    TreatMissingData: 'breaching',
   };
 }
 

@@ -14,6 +14,7 @@ import { z } from 'zod';
 import { ROUTE53_REGION } from '../aws/clients.js';
 import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
+import { canaryAlarmMetric } from '../canary-alarm.js';
 import { regionsOf } from '../config.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -100,10 +101,35 @@ const pointsAt = (hc: HealthCheck, alarm: Alarm) =>
   hc.HealthCheckConfig?.AlarmIdentifier?.Name === alarm.Name &&
   hc.HealthCheckConfig.AlarmIdentifier.Region === alarm.Region;
 
+/**
+ * Route 53 keeps its own copy of the alarm's settings (CloudWatchAlarmConfiguration), made when the
+ * check is created or its AlarmIdentifier is updated; nothing documented refreshes it when the
+ * alarm changes (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html).
+ * A copy that differs from what the canary step puts on the alarm (an older drctl's Failed >= 1)
+ * is renewed with an UpdateHealthCheck naming the same alarm.
+ */
+function copyIsCurrent(ctx: Ctx, hc: HealthCheck): boolean {
+  const have = hc.CloudWatchAlarmConfiguration;
+  const want = canaryAlarmMetric(ctx.config);
+  return (
+    have?.Namespace === want.Namespace &&
+    have.MetricName === want.MetricName &&
+    have.Statistic === want.Statistic &&
+    have.Period === want.Period &&
+    have.EvaluationPeriods === want.EvaluationPeriods &&
+    have.Threshold === want.Threshold &&
+    have.ComparisonOperator === want.ComparisonOperator
+  );
+}
+
 /** Bring an existing check to the wanted alarm and settings (e.g. one left Inverted by a drill). */
 async function converge(ctx: Ctx, hc: HealthCheck, alarm: Alarm): Promise<void> {
   const cfg = hc.HealthCheckConfig;
-  const right = pointsAt(hc, alarm) && cfg?.InsufficientDataHealthStatus === 'Unhealthy' && !cfg.Inverted;
+  const right =
+    pointsAt(hc, alarm) &&
+    cfg?.InsufficientDataHealthStatus === 'Unhealthy' &&
+    !cfg.Inverted &&
+    copyIsCurrent(ctx, hc);
   if (right) return;
   if (cfg?.Inverted)
     ctx.warn(`health check ${hc.Id} was left inverted (an interrupted failover-test?); reverting`);

@@ -26,6 +26,7 @@ interface Summary {
   recoverySeconds: number | null;
   failbackSeconds: number | null;
   boundSeconds: number;
+  timeoutSeconds: number;
   failover: TimelineEntry[];
   failback: TimelineEntry[];
   problems: string[];
@@ -215,7 +216,8 @@ describe.each(MODES)('failover-test --mode %s on the fake cloud', (mode) => {
     expect(h.cloud.mutatingCalls).toEqual([]);
     expect(h.cloud.snapshot()).toEqual(snapshot);
     const s = summaryOf(r);
-    expect(s.boundSeconds).toBe(mode === 'invert' ? 150 : 270);
+    expect(s.boundSeconds).toBe(mode === 'invert' ? 150 : 390);
+    expect(s.timeoutSeconds).toBe(2 * s.boundSeconds);
     expect(s.wouldChange!.join(' ')).toMatch(
       mode === 'invert' ? /UpdateHealthCheck .* Inverted=true/ : /RevokeSecurityGroupIngress sg-/,
     );
@@ -274,11 +276,21 @@ describe('failover-test: refusals and the bound', () => {
     h = new Harness();
     const r = await h.run(['plan']);
     expect(r.stdout).toContain(
-      'worst-case failover: 270 s (canary period 60 + alarm period x 1 60 + Route 53 reaction (undocumented, slow estimate) 90 + TTL 60)',
+      'worst-case failover: 390 s (canary period 60 + alarm period x 3 (2 of 3 runs failed; Route 53 may need 3) 180 + Route 53 reaction (undocumented, slow estimate) 90 + TTL 60)',
     );
     expect(r.stdout).toMatch(/with failover-test --mode invert: 150 s/);
     h.writeConfig({ routing: 'traffic-policy', ttl: 10 });
-    expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 220 s .* TTL 10\)/);
+    expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 340 s .* TTL 10\)/);
+  });
+
+  it("plan's bound follows canary.evaluationPeriods", async () => {
+    h = new Harness();
+    h.writeConfig({ canary: { evaluationPeriods: 1, datapointsToAlarm: 1 } });
+    expect((await h.run(['plan'])).stdout).toMatch(
+      /worst-case failover: 270 s .* alarm period x 1 \(1 of 1 runs failed/,
+    );
+    h.writeConfig({ canary: { evaluationPeriods: 5, datapointsToAlarm: 3 } });
+    expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 510 s/);
   });
 
   it('the outage drill moves the whole chain on its own: canary runs fail, alarm and health check follow', async () => {

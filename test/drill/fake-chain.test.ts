@@ -15,8 +15,8 @@ import { DELAYS, FakeNetwork, FakeSynthetics } from '../support/fake-cloud/index
 import { Harness } from '../support/harness.js';
 
 // The failover chain as the fake cloud models it, link by link, with the delay table's lags:
-// a fault fails the canary's next run, which publishes Failed=1; the alarm follows its data after
-// 'alarm.react'; the Route 53 check follows the same data after 'r53.healthReact' (not the alarm
+// a fault fails the canary's next runs, which publish SuccessPercent=0; with 2 of 3 failed, the
+// alarm follows its data after 'alarm.react'; the Route 53 check follows the same data after 'r53.healthReact' (not the alarm
 // state); the resolver's answer follows health once the cached answer's TTL runs out. An inverted
 // check flips at once.
 
@@ -52,7 +52,7 @@ describe('the failover chain in the fake cloud', () => {
   it('a real fault: canary run fails, alarm and health check follow its data with their lags, DNS after the TTL', async () => {
     h = new Harness();
     await h.ok(['up']);
-    // Right after up the alarm has no data yet (missing data is breaching): let it settle.
+    // Right after up the alarm has no data yet (INSUFFICIENT_DATA): let it settle.
     h.cloud.clock.advance(5 * 60_000);
     const syn = h.cloud.model(FakeSynthetics);
     const canaryRuns = () => syn.find(PRIMARY, 'drctl-pri')!.runs;
@@ -91,25 +91,32 @@ describe('the failover chain in the fake cloud', () => {
     const stats = await new CloudWatchClient({ region: PRIMARY }).send(
       new GetMetricStatisticsCommand({
         Namespace: 'CloudWatchSynthetics',
-        MetricName: 'Failed',
+        MetricName: 'SuccessPercent',
         Dimensions: [{ Name: 'CanaryName', Value: 'drctl-pri' }],
         StartTime: new Date(run - 1_000),
         EndTime: new Date(run + 1_000),
         Period: 60,
-        Statistics: ['Sum'],
+        Statistics: ['Average'],
       }),
     );
-    expect(stats.Datapoints!.map((d) => d.Sum)).toEqual([1]);
+    expect(stats.Datapoints!.map((d) => d.Average)).toEqual([0]);
+
+    // One failed run is not enough (2 of 3): the next one fails too.
+    const second = run + 60_000;
+    const hcLagMs = DELAYS['r53.healthReact'].typical * 1000;
+    until(run + hcLagMs + 1_000);
+    expect(await healthCheck()).toMatch(/^Success/);
+    until(second);
+    expect(canaryRuns().at(-1)).toMatchObject({ at: second, outcome: 'fail' });
 
     // The health check reads the data 'r53.healthReact' late; the alarm 'alarm.react' late on average.
-    const hcLagMs = DELAYS['r53.healthReact'].typical * 1000;
-    until(run + hcLagMs - 1_000);
+    until(second + hcLagMs - 1_000);
     expect(await healthCheck()).toMatch(/^Success/);
-    until(run + hcLagMs + 1_000);
+    until(second + hcLagMs + 1_000);
     expect(await healthCheck()).toMatch(/^Failure: metric data: ALARM/);
-    until(run + 59_000);
+    until(second + 59_000);
     expect(await alarm()).toBe('OK');
-    until(run + 121_000);
+    until(second + 121_000);
     expect(await alarm()).toBe('ALARM');
 
     // Route 53 has moved long ago, yet the resolver answers from its cache until the TTL is out.

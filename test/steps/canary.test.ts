@@ -156,21 +156,22 @@ describe('canary step on the fake cloud', () => {
     });
   });
 
-  it('the alarm watches the canary: OK while the API answers, ALARM when it fails or goes silent', async () => {
+  it('the alarm watches the canary: OK while the API answers, ALARM when it fails, INSUFFICIENT_DATA when silent', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
     const out = rec('canary', PRIMARY);
     const a = await alarmState(PRIMARY, out.alarmName);
     expect(a).toMatchObject({
       Namespace: 'CloudWatchSynthetics',
-      MetricName: 'Failed',
+      MetricName: 'SuccessPercent',
       Dimensions: [{ Name: 'CanaryName', Value: out.canaryName }],
-      Statistic: 'Sum',
+      Statistic: 'Average',
       Period: 60,
-      EvaluationPeriods: 1,
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'breaching',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      Threshold: 100,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'missing',
     });
     minutes(4);
     expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
@@ -191,10 +192,13 @@ describe('canary step on the fake cloud', () => {
     syn.setProbeOutcome(PRIMARY, 'pass');
     minutes(4);
     expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
+    // Missing data stays missing: the last real datapoints count until the evaluation range is empty.
     syn.setProbeOutcome(PRIMARY, 'silent');
+    minutes(3);
+    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
     minutes(4);
     const silent = await alarmState(PRIMARY, out.alarmName);
-    expect(silent.StateValue).toBe('ALARM');
+    expect(silent.StateValue).toBe('INSUFFICIENT_DATA');
     expect(silent.StateReason).toMatch(/no datapoints/);
   });
 

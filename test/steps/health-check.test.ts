@@ -49,9 +49,9 @@ describe('health-check step on the fake cloud', () => {
     // Route 53's copy of the alarm is on the canary's own metric.
     expect(hc.CloudWatchAlarmConfiguration).toMatchObject({
       Namespace: 'CloudWatchSynthetics',
-      MetricName: 'Failed',
+      MetricName: 'SuccessPercent',
       Dimensions: [{ Name: 'CanaryName', Value: canary.canaryName }],
-      Statistic: 'Sum',
+      Statistic: 'Average',
       Period: 60,
     });
     const alarm = h.cloud.model(FakeCloudWatch).alarm(PRIMARY, canary.alarmName)!;
@@ -88,8 +88,9 @@ describe('health-check step on the fake cloud', () => {
     syn.setProbeOutcome(PRIMARY, 'fail');
     minutes(3);
     expect(await status(id)).toMatch(/^Failure/);
+    // Missing data stays missing: the failed runs count until the evaluation range holds none.
     syn.setProbeOutcome(PRIMARY, 'silent');
-    minutes(3);
+    minutes(6);
     expect(await status(id)).toMatch(/^Failure: insufficient data, InsufficientDataHealthStatus Unhealthy/);
     syn.setProbeOutcome(PRIMARY, 'pass');
     minutes(3);

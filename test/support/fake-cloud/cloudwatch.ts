@@ -140,16 +140,35 @@ export class FakeCloudWatch extends FakeService {
   }
 
   /**
-   * Evaluate an alarm configuration on the data of the `EvaluationPeriods` periods ending at
-   * `windowEnd`. `undefined` TreatMissingData (Route 53's reading of the data) reports no data at all
-   * as INSUFFICIENT_DATA.
+   * Evaluate an alarm configuration at `windowEnd` as CloudWatch does
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
+   * it reads an evaluation range longer than EvaluationPeriods (N), here N + 2 periods (the docs'
+   * example: N = 3, range 5; no figure is given per period length). With N real datapoints in the
+   * range, the most recent N are compared and ALARM needs DatapointsToAlarm (M) of them breaching;
+   * TreatMissingData is not used. With fewer, the missing ones are filled in as TreatMissingData
+   * says, as few times as possible: `breaching`/`notBreaching` fill N - real points; `missing`
+   * compares the real ones only, and is INSUFFICIENT_DATA when the whole range is empty; `ignore`
+   * does the same but keeps the state of the evaluation before where `missing` would go to
+   * INSUFFICIENT_DATA or alarm early. The docs' "premature alarm" rule: with `missing`, a
+   * range whose real points all breach goes to ALARM once the oldest breaching one inside the last
+   * N periods is at least M periods old (their tables: `- - X - -` ALARM for 3 of 3, `- - - X -` for
+   * 2 of 3, but `0 - X - -` OK). `undefined` TreatMissingData (Route 53's reading) is `missing`.
    */
-  evaluate(region: string, cfg: MetricAlarmConfig, windowEnd: number): { state: AlarmState; reason: string } {
+  evaluate(
+    region: string,
+    cfg: MetricAlarmConfig,
+    windowEnd: number,
+    depth = 0,
+  ): { state: AlarmState; reason: string } {
     const periodMs = cfg.Period * 1000;
     const stat = cfg.Statistic ?? 'Average';
     const treat = cfg.TreatMissingData ?? 'missing';
+    const n = cfg.EvaluationPeriods;
+    const m = cfg.DatapointsToAlarm ?? n;
+    const range = n + 2;
+    // Oldest first; undefined = no datapoint in that period.
     const periods: Array<number | undefined> = [];
-    for (let i = cfg.EvaluationPeriods - 1; i >= 0; i--) {
+    for (let i = range - 1; i >= 0; i--) {
       const to = windowEnd - i * periodMs;
       const values = this.datapoints(
         region,
@@ -161,28 +180,43 @@ export class FakeCloudWatch extends FakeService {
       ).map((d) => d.value);
       periods.push(values.length ? aggregate(stat, values) : undefined);
     }
-    const present = periods.filter((p): p is number => p !== undefined);
-    if (present.length === 0) {
+    const breach = (v: number) => breaches(cfg.ComparisonOperator, v, cfg.Threshold);
+    const real = periods.filter((p): p is number => p !== undefined);
+    const shown = `[${periods.map((v) => (v === undefined ? '-' : v.toFixed(1))).join(', ')}]`;
+    if (real.length === 0) {
       if (treat === 'breaching')
         return { state: 'ALARM', reason: 'no datapoints were received (treated as breaching)' };
       if (treat === 'notBreaching')
         return { state: 'OK', reason: 'no datapoints were received (treated as not breaching)' };
+      if (treat === 'ignore' && depth < range)
+        return this.evaluate(region, cfg, windowEnd - periodMs, depth + 1);
       return { state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: no datapoints were received' };
     }
-    const breaching =
-      present.filter((v) => breaches(cfg.ComparisonOperator, v, cfg.Threshold)).length +
-      (treat === 'breaching' ? periods.length - present.length : 0);
-    const needed = cfg.DatapointsToAlarm ?? cfg.EvaluationPeriods;
-    const shown = `[${present.map((v) => v.toFixed(1)).join(', ')}]`;
-    return breaching >= needed
-      ? {
-          state: 'ALARM',
-          reason: `Threshold Crossed: ${breaching} datapoint(s) ${shown} crossed the threshold (${cfg.Threshold}).`,
-        }
-      : {
-          state: 'OK',
-          reason: `Threshold Crossed: datapoints ${shown} were not ${cfg.ComparisonOperator} the threshold (${cfg.Threshold}).`,
-        };
+    let evaluated: boolean[];
+    if (real.length >= n) evaluated = real.slice(-n).map(breach);
+    else if (treat === 'breaching' || treat === 'notBreaching')
+      evaluated = [...real.map(breach), ...Array<boolean>(n - real.length).fill(treat === 'breaching')];
+    else evaluated = real.map(breach);
+    const breaching = evaluated.filter(Boolean).length;
+    const alarm = (why: string) => ({
+      state: 'ALARM' as const,
+      reason: `Threshold Crossed: ${why} ${shown} (threshold ${cfg.Threshold}, ${m} of ${n}).`,
+    });
+    if (breaching >= m) return alarm(`${breaching} datapoint(s) crossed the threshold`);
+    if ((treat === 'missing' || treat === 'ignore') && real.length < n && real.every(breach)) {
+      const lastN = periods.slice(-n);
+      const oldest = lastN.findIndex((v) => v !== undefined);
+      if (oldest >= 0 && n - oldest >= m) {
+        // Where `missing` goes to ALARM early, `ignore` keeps the state it had (the docs' tables).
+        if (treat === 'ignore' && depth < range)
+          return this.evaluate(region, cfg, windowEnd - periodMs, depth + 1);
+        return alarm('the only datapoints, all breaching and old enough,');
+      }
+    }
+    return {
+      state: 'OK',
+      reason: `Threshold Crossed: datapoints ${shown} were not ${cfg.ComparisonOperator} the threshold (${cfg.Threshold}) ${m} of ${n} times.`,
+    };
   }
 
   /** The alarm's state now: SetAlarmState until the next evaluation, else the data seen 'alarm.react' late. */

@@ -47,6 +47,14 @@ export class FakeRoute53Health extends FakeService {
   private readonly checks = new Map<string, FakeHealthCheck>();
   private readonly usedReferences = new Map<string, string>();
   private hooked = false;
+  /**
+   * Whether Route 53 applies the alarm's DatapointsToAlarm (M of N) when it reads the metric data.
+   * Its CloudWatchAlarmConfiguration carries EvaluationPeriods but neither DatapointsToAlarm nor
+   * TreatMissingData (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html),
+   * so the docs leave it open: `ignored` needs all N periods breaching. Missing data is always
+   * read as `missing` (then InsufficientDataHealthStatus decides).
+   */
+  datapointsToAlarm: 'honoured' | 'ignored' = 'honoured';
 
   constructor(cloud: FakeCloud) {
     super(cloud);
@@ -78,7 +86,11 @@ export class FakeRoute53Health extends FakeService {
     if (this.now() < hc.createdAt + react) return { healthy: true, reason: 'new health check, no data yet' };
     const region = hc.config.AlarmIdentifier!.Region;
     const cw = this.cloud.model(FakeCloudWatch);
-    const cfg = { ...hc.alarm, TreatMissingData: undefined };
+    const cfg = {
+      ...hc.alarm,
+      TreatMissingData: undefined,
+      DatapointsToAlarm: this.datapointsToAlarm === 'honoured' ? hc.alarm.DatapointsToAlarm : undefined,
+    };
     const seen = cw.evaluate(region, cfg, this.now() - react);
     if (seen.state !== 'INSUFFICIENT_DATA') {
       return { healthy: seen.state === 'OK', reason: `metric data: ${seen.state}: ${seen.reason}` };
