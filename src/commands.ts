@@ -46,16 +46,23 @@ async function configCommand(
   args: Record<string, unknown>,
   d: Session['deps'],
   opts: GlobalOpts,
+  reporter: Reporter,
 ): Promise<ExitCode> {
   const { configReference, printDefaults } = await import('./config-doc.js');
   if (args.reference) d.stdout.write(`${configReference()}\n`);
   else if (args.printDefaults) d.stdout.write(printDefaults());
   else {
-    const { config, path } = loadConfig({ path: opts.config, cwd: d.cwd });
+    const { config, path, warnings } = loadConfig({ path: opts.config, cwd: d.cwd });
+    warnConfig(warnings, reporter, d);
     if (!opts.json) d.stderr.write(`# ${path ?? 'no config file: the workshop defaults'}\n`);
     d.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
   }
   return 0;
+}
+
+/** Risky or ineffective config values: said before anything runs, on stderr (and as --json events). */
+function warnConfig(warnings: string[], reporter: Reporter, d: Session['deps']): void {
+  for (const message of warnings) reporter.emit({ type: 'log', level: 'warn', message, t: d.clock.now() });
 }
 
 export async function runCommand(
@@ -87,8 +94,9 @@ export async function runCommand(
     process.on('SIGTERM', onSignal);
   }
   try {
-    if (cmd === 'config') return await configCommand(args, deps, opts);
-    const { config, path: configPath } = loadConfig({ path: opts.config, cwd: deps.cwd });
+    if (cmd === 'config') return await configCommand(args, deps, opts, reporter);
+    const { config, path: configPath, warnings } = loadConfig({ path: opts.config, cwd: deps.cwd });
+    warnConfig(warnings, reporter, deps);
     // With the state on S3, keys and CA certificates still go to the local .drctl directory.
     const onS3 = opts.state !== undefined && isS3Location(opts.state);
     if (onS3) parseS3Location(opts.state!);

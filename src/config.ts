@@ -2,9 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from './errors.js';
+import { AWS_REGIONS, closest } from './regions.js';
 
-// AWS commercial and GovCloud region names (us-west-1, ap-southeast-2, us-gov-west-1, ...).
-const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 // Deployment names flow into NLB and target-group names (<= 32 chars: `${name}-tg-${region}` is
 // the longest, with region up to 14 chars), canary names (lowercase, <= 21 chars), S3 bucket names
 // (lowercase) and CloudFormation stack names.
@@ -42,12 +41,26 @@ const vpcCidr = z.string().refine(
   { message: 'must be an IPv4 CIDR block from /16 to /22 with no host bits set, like 10.0.0.0/16' },
 );
 
-const regionSchema = z
-  .object({
-    region: z.string().regex(REGION, 'must be an AWS region name like sa-east-1').describe('AWS region'),
-    vpcCidr: vpcCidr.describe('the VPC CIDR (/16 to /22); must not overlap the other region'),
-  })
-  .strict();
+const region = z.string().superRefine((r, ctx) => {
+  if (AWS_REGIONS.includes(r)) return;
+  const guess = closest(r, AWS_REGIONS);
+  ctx.addIssue({
+    code: 'custom',
+    message: `${JSON.stringify(r)} is not an AWS region${guess ? ` (did you mean ${guess}?)` : ''}; known regions: ${AWS_REGIONS.join(', ')}`,
+  });
+});
+
+/** `primary` or `secondary`: each field defaults on its own, so `{"region": "eu-west-1"}` is enough. */
+const regionSchema = (defaults: { region: string; vpcCidr: string }) =>
+  z
+    .object({
+      region: region.default(defaults.region).describe('AWS region'),
+      vpcCidr: vpcCidr
+        .default(defaults.vpcCidr)
+        .describe('the VPC CIDR (/16 to /22); must not overlap the other region'),
+    })
+    .strict()
+    .prefault({});
 
 export const configSchema = z
   .object({
@@ -58,12 +71,12 @@ export const configSchema = z
       .regex(DEPLOYMENT, 'lowercase letters, digits and hyphens, starting with a letter')
       .default('drctl')
       .describe('name of this deployment: prefixes every AWS name; the value of the drctl:deployment tag'),
-    primary: regionSchema
-      .default({ region: 'sa-east-1', vpcCidr: '10.0.0.0/16' })
-      .describe('the region that serves while healthy: `region` and `vpcCidr`'),
-    secondary: regionSchema
-      .default({ region: 'us-west-1', vpcCidr: '172.16.0.0/16' })
-      .describe('the failover region: `region` and `vpcCidr` (must not overlap the primary)'),
+    primary: regionSchema({ region: 'sa-east-1', vpcCidr: '10.0.0.0/16' }).describe(
+      'the region that serves while healthy: `region` and `vpcCidr`',
+    ),
+    secondary: regionSchema({ region: 'us-west-1', vpcCidr: '172.16.0.0/16' }).describe(
+      'the failover region: `region` and `vpcCidr` (must not overlap the primary)',
+    ),
     domain: z
       .string()
       .toLowerCase()
@@ -75,7 +88,16 @@ export const configSchema = z
       .regex(HOST, 'must be one DNS label like api')
       .default('api')
       .describe('clients call `https://<host>.<domain>/`'),
-    ttl: z.number().int().min(0).max(86_400).default(60).describe('TTL (seconds) of the failover records'),
+    ttl: z
+      .number()
+      .int()
+      .min(0)
+      .max(86_400)
+      .default(60)
+      .describe(
+        'TTL (seconds) of the records the traffic policy makes, with `routing: "traffic-policy"` only; the ' +
+          "default failover alias records answer with the load balancer's own TTL (60 s)",
+      ),
     sshCidr: z
       .string()
       .refine((c) => parseCidr(c) !== undefined, 'must be an IPv4 CIDR block like 203.0.113.7/32')
@@ -114,13 +136,7 @@ export const configSchema = z
           .describe('restore window after `down` (DeleteCertificateAuthority accepts 7-30 days)'),
       })
       .strict()
-      .default({
-        commonName: 'drctl root CA',
-        organization: 'Octank',
-        country: 'US',
-        validityYears: 10,
-        permanentDeletionTimeInDays: 7,
-      })
+      .prefault({})
       .describe('the root CA made in each region (ACM Private CA, about $400/month each)'),
     domainMode: z
       .enum(['regional', 'private'])
@@ -178,7 +194,7 @@ export const configSchema = z
           ),
       })
       .strict()
-      .default({ artifactExpiryDays: 7, secondary: false, evaluationPeriods: 3, datapointsToAlarm: 2 })
+      .prefault({})
       .describe('the CloudWatch Synthetics canary and its alarm (see docs/canary-and-alarm.md)'),
     rtoTargetSeconds: z
       .number()
@@ -234,40 +250,109 @@ export function regionConfig(config: Config, region: string) {
   return roleOf(config, region) === 'primary' ? config.primary : config.secondary;
 }
 
-/** Turn a zod error into a UsageError naming the first offending field (`primary.vpcCidr`). */
-export function usageErrorFromZod(err: z.ZodError, what: string, prefix = ''): UsageError {
-  const issue = err.issues[0]!;
-  let field = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    const keys = (issue as { keys: string[] }).keys;
-    field = [field, keys[0]].filter(Boolean).join('.');
-    message = `unknown field in ${what}`;
-  }
-  return new UsageError(message, {
-    field: field || what,
-    resolution: `Fix ${field || 'it'} in ${what}${err.issues.length > 1 ? ` (and ${err.issues.length - 1} more problem(s))` : ''}.`,
+/** Every config key, dotted (`primary.region`), for "did you mean" on an unknown field. */
+function knownFields(
+  node: z.core.JSONSchema.BaseSchema = z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' }),
+  prefix = '',
+): string[] {
+  return Object.entries(node.properties ?? {}).flatMap(([key, child]) => {
+    const path = prefix ? `${prefix}.${key}` : key;
+    return typeof child === 'object' && child.properties ? [path, ...knownFields(child, path)] : [path];
   });
+}
+
+/** One line per problem: `field: message`. An unknown key is one problem each. */
+function problems(err: z.ZodError, what: string, prefix: string): Array<{ field: string; message: string }> {
+  return err.issues.flatMap((issue) => {
+    const at = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    if (issue.code === 'unrecognized_keys') {
+      const fields = prefix ? [] : knownFields();
+      return (issue as { keys: string[] }).keys.map((key) => {
+        const field = [at, key].filter(Boolean).join('.');
+        const guess = closest(field, fields);
+        return { field, message: `unknown field${guess ? ` (did you mean ${guess}?)` : ''}` };
+      });
+    }
+    return [{ field: at || what, message: issue.message }];
+  });
+}
+
+/** A zod error as one UsageError that lists every problem, each naming its field (`primary.vpcCidr`). */
+export function usageErrorFromZod(err: z.ZodError, what: string, prefix = ''): UsageError {
+  const all = problems(err, what, prefix);
+  const first = all[0]!;
+  if (all.length === 1)
+    return new UsageError(first.message, {
+      field: first.field,
+      resolution: `Fix ${first.field} in ${what}.`,
+    });
+  return new UsageError(
+    `${all.length} problems in ${what}:\n${all.map((p) => `  ${p.field}: ${p.message}`).join('\n')}`,
+    { field: first.field, resolution: `Fix each of them in ${what}.`, omitFieldPrefix: true },
+  );
 }
 
 export interface LoadedConfig {
   config: Config;
   /** The file it came from, or undefined when the workshop defaults were used. */
   path: string | undefined;
+  /** Valid but risky or ineffective settings, one sentence each, naming the field. */
+  warnings: string[];
 }
+
+/** Settings that are valid but open something up or do nothing; `raw` is the file as written. */
+export function configWarnings(config: Config, raw: Record<string, unknown>): string[] {
+  const warnings: string[] = [];
+  const ssh = config.sshCidr === null ? undefined : parseCidr(config.sshCidr);
+  if (ssh && ssh.prefix < 8)
+    warnings.push(
+      `sshCidr: ${config.sshCidr} opens SSH on the client instances to ${ssh.prefix === 0 ? 'the whole internet' : `${2 ** (32 - ssh.prefix)} addresses`}; use your own address, like 203.0.113.7/32, or null to keep SSH closed`,
+    );
+  if (/^ELBSecurityPolicy-(2015-05|2016-08|TLS-1-0-|FS-2018-06|FS-1-1-)/.test(config.tlsPolicy))
+    warnings.push(
+      `tlsPolicy: ${config.tlsPolicy} allows TLS 1.0 or 1.1 on the load balancers; the default ELBSecurityPolicy-TLS13-1-2-2021-06 allows TLS 1.2 and 1.3 only`,
+    );
+  if ('ttl' in raw && config.routing === 'failover-records')
+    warnings.push(
+      `ttl: has no effect with routing "failover-records": alias records answer with the load balancer's TTL (60 s); it applies to routing "traffic-policy" only`,
+    );
+  return warnings;
+}
+
+const BOMS: Array<[string, number[]]> = [
+  ['UTF-32 LE', [0xff, 0xfe, 0x00, 0x00]],
+  ['UTF-32 BE', [0x00, 0x00, 0xfe, 0xff]],
+  ['UTF-16 LE', [0xff, 0xfe]],
+  ['UTF-16 BE', [0xfe, 0xff]],
+];
 
 /** `--config PATH`, else drctl.config.json in the working directory, else the workshop's defaults. */
 export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const path = resolve(cwd, opts.path ?? DEFAULT_CONFIG_FILE);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && opts.path === undefined) {
-      return { config: defaultConfig(), path: undefined };
+      return { config: defaultConfig(), path: undefined, warnings: [] };
     }
-    throw new UsageError(`cannot read config file ${path}: ${(e as Error).message}`, { field: '--config' });
+    const why = (e as NodeJS.ErrnoException).code === 'EISDIR' ? 'it is a directory' : (e as Error).message;
+    throw new UsageError(`cannot read config file ${path}: ${why}`, { field: '--config' });
+  }
+  const warnings: string[] = [];
+  for (const [name, bom] of BOMS) {
+    if (bom.every((b, i) => bytes[i] === b))
+      throw new UsageError(`${path} is encoded as ${name} (it starts with that byte order mark)`, {
+        field: '--config',
+        resolution: 'Save it as UTF-8 and run the same command again.',
+      });
+  }
+  let text = bytes.toString('utf8');
+  if (text.startsWith('\uFEFF')) {
+    // Windows editors (Notepad, PowerShell's Out-File) write one; JSON.parse would fail on it.
+    text = text.slice(1);
+    warnings.push(`--config: ${path} starts with a UTF-8 byte order mark; drctl ignored it`);
   }
   let raw: unknown;
   try {
@@ -275,7 +360,15 @@ export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedCo
   } catch (e) {
     throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`, { field: '--config' });
   }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new UsageError(`${path} must hold one JSON object, like {"deployment": "drctl"}`, {
+      field: '--config',
+    });
   const parsed = configSchema.safeParse(raw);
   if (!parsed.success) throw usageErrorFromZod(parsed.error, path);
-  return { config: parsed.data, path };
+  return {
+    config: parsed.data,
+    path,
+    warnings: [...warnings, ...configWarnings(parsed.data, raw as Record<string, unknown>)],
+  };
 }

@@ -30,8 +30,12 @@ export class UsageError extends DrctlError {
   readonly exitCode = 2 as const;
   /** The config key, flag or state path at fault, e.g. `primary.vpcCidr` or `--region`. */
   readonly field: string | undefined;
-  constructor(message: string, opts: { field?: string; resolution?: string; cause?: unknown } = {}) {
-    super(opts.field ? `${opts.field}: ${message}` : message, opts);
+  constructor(
+    message: string,
+    opts: { field?: string; resolution?: string; cause?: unknown; omitFieldPrefix?: boolean } = {},
+  ) {
+    // omitFieldPrefix: the message already names its fields (a list of several problems).
+    super(opts.field && !opts.omitFieldPrefix ? `${opts.field}: ${message}` : message, opts);
     this.field = opts.field;
   }
 }

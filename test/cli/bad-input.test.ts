@@ -32,7 +32,7 @@ const cases: Case[] = [
   {
     name: 'primary.region malformed',
     config: { primary: { region: 'sa-east', vpcCidr: '10.0.0.0/16' } },
-    field: /primary\.region: must be an AWS region/,
+    field: /primary\.region: "sa-east" is not an AWS region/,
   },
   {
     name: 'regions equal',

@@ -1,0 +1,66 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+/**
+ * The built CLI (`bin/drctl.js`, which imports dist/) run as a child process in a directory of its
+ * own, the way a person meets it: real argv, real exit code, real stdout and stderr, no TTY.
+ */
+export const root = new URL('../..', import.meta.url).pathname;
+export const denySdkHook = join(root, 'test/support/deny-sdk-hook.mjs');
+
+function newest(dir: string): number {
+  return readdirSync(dir, { withFileTypes: true }).reduce((m, e) => {
+    const p = join(dir, e.name);
+    return Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }, 0);
+}
+
+/** Fails with what to do when dist/ is missing or older than src/ (tests of the built CLI need a build). */
+export function assertBuilt(): void {
+  const cli = join(root, 'dist/cli.js');
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src')))
+    throw new Error('dist/ is missing or older than src/: run `npm run build` before these tests');
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class BuiltCli {
+  readonly dir = mkdtempSync(join(tmpdir(), 'drctl-cli-'));
+
+  /** `drctl ARGS` in this directory; HOME is the directory too, so no real ~/.aws is read. */
+  run(
+    args: string[],
+    opts: { env?: Record<string, string>; input?: string; nodeArgs?: string[] } = {},
+  ): CliRun {
+    const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), join(root, 'bin/drctl.js'), ...args], {
+      cwd: this.dir,
+      encoding: 'utf8',
+      input: opts.input ?? '',
+      timeout: 30_000,
+      env: { PATH: process.env.PATH, HOME: this.dir, ...opts.env },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** Every file under the directory with a hash of its content: equal listings mean nothing changed. */
+  listing(dir = this.dir): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) Object.assign(out, this.listing(p));
+      else out[relative(this.dir, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
+    }
+    return out;
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
