@@ -103,6 +103,14 @@ export function buildProgram(
       await run('failover-test', { ...o }, globals(cmd));
     });
   program
+    .command('verify')
+    .description(
+      'check, read-only, that a failover would work now (about a minute; for cron and CI): exit 0 ready, 3 not ready, 1 could not check',
+    )
+    .action(async (_o, cmd: Command) => {
+      await run('verify', {}, globals(cmd));
+    });
+  program
     .command('down')
     .description('delete everything this deployment made, in reverse order; safe to re-run')
     .option(
@@ -125,7 +133,8 @@ export function buildProgram(
     .description('print the least-privilege IAM policy that up, failover-test and down need (no AWS call)')
     .option('--account <id>', 'AWS account id for the ARNs (default: * in the account field)')
     .option('--part <n>', 'print only part n when the policy is split to fit IAM size limits')
-    .action(async (o: { account?: string; part?: string }, cmd: Command) => {
+    .option('--read-only', 'only what verify, status --refresh, drills and report need (for cron and CI)')
+    .action(async (o: { account?: string; part?: string; readOnly?: boolean }, cmd: Command) => {
       await run('iam-policy', { ...o }, globals(cmd));
     });
   program

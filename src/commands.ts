@@ -1,4 +1,5 @@
 /** The commands behind src/cli.ts, loaded only once a command runs. */
+import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Config, loadConfig, regionsOf } from './config.js';
@@ -204,6 +205,8 @@ async function dispatch(
       return lifecycle(s, 'down', signal);
     case 'failover-test':
       return failoverTestCommand(s, args, signal);
+    case 'verify':
+      return verifyCommandOf(s, signal);
     default:
       throw new UsageError(`unknown command ${cmd}`);
   }
@@ -248,10 +251,16 @@ function parseLockTimeout(value: string | undefined): number {
   return seconds * 1000;
 }
 
-async function makeRunner(s: Session, store: StateStore, signal: AbortSignal) {
+async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, retryDeadlineMs?: number) {
   const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
   // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
-  const aws = new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, signal, ...s.deps.aws });
+  const aws = new AwsClients({
+    profile: s.opts.profile,
+    clock: s.deps.clock,
+    signal,
+    ...(retryDeadlineMs !== undefined ? { retryDeadlineMs } : {}),
+    ...s.deps.aws,
+  });
   return new Runner({
     config: s.config,
     store,
@@ -300,9 +309,10 @@ async function lifecycle(
     }
     const result =
       cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
-    await store.flush(); // records of failed or interrupted steps
     const failed = result.results.filter((r) => r.status === 'failed');
     const code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
+    if (cmd === 'up' && code === 0) store.recordApplied(s.config);
+    await store.flush(); // records of failed or interrupted steps
     const took = fmtDuration(s.deps.clock.now() - started);
     if (code === 0)
       s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
@@ -433,6 +443,53 @@ async function failoverTestCommand(
   }
 }
 
+/** Where drills and the last verify are kept: beside the state (src/evidence.ts). */
+async function evidenceOf(s: Session) {
+  const { FileEvidence } = await import('./evidence.js');
+  if (!isS3Location(s.statePath)) return new FileEvidence(dirname(s.statePath));
+  const { s3Evidence } = await import('./state-s3.js');
+  return s3Evidence(parseS3Location(s.statePath), storeOptions(s));
+}
+
+const VERIFY_RETRY_DEADLINE_MS = 60_000;
+
+/** `verify`: read-only, no lock (it changes nothing); its result is kept beside the state. */
+async function verifyCommandOf(s: Session, signal: AbortSignal): Promise<ExitCode> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  const runner = await makeRunner(s, store, signal, VERIFY_RETRY_DEADLINE_MS);
+  await runner.load(); // a hand-broken state is exit 2 before any AWS call
+  if (!store.existed)
+    throw new UsageError(`nothing to verify: no state at ${s.statePath}`, {
+      field: '--state',
+      resolution: 'Run `drctl up` first, or give the --state of the deployment to verify.',
+    });
+  const [{ verifyCommand }, { AwsClients }] = await Promise.all([
+    import('./verify/command.js'),
+    import('./aws/clients.js'),
+  ]);
+  // Every check waits on Ctrl-C at once while AWS is slow: more listeners than Node's default 10.
+  setMaxListeners(100, signal);
+  // About a minute, whatever AWS does: a read still failing after 60 s is "could not check".
+  const aws = new AwsClients({
+    profile: s.opts.profile,
+    clock: s.deps.clock,
+    signal,
+    retryDeadlineMs: VERIFY_RETRY_DEADLINE_MS,
+    ...s.deps.aws,
+  });
+  return verifyCommand(
+    {
+      config: s.config,
+      state: store.state,
+      aws,
+      clock: s.deps.clock,
+      steps: s.steps,
+      missingResources: () => runner.refresh(),
+    },
+    { reporter: s.reporter, evidence: await evidenceOf(s), json: !!s.opts.json },
+  );
+}
+
 async function iamPolicyCommand(s: Session, args: Record<string, unknown>): Promise<ExitCode> {
   const { iamPolicy, splitPolicy, MANAGED_POLICY_MAX_CHARS } = await import('./iam.js');
   const account = args.account as string | undefined;
@@ -441,7 +498,7 @@ async function iamPolicyCommand(s: Session, args: Record<string, unknown>): Prom
       field: '--account',
     });
   const stateS3 = isS3Location(s.statePath) ? parseS3Location(s.statePath) : undefined;
-  const parts = splitPolicy(iamPolicy(s.config, { account, stateS3 }));
+  const parts = splitPolicy(iamPolicy(s.config, { account, stateS3, readOnly: !!args.readOnly }));
   const part = args.part === undefined ? undefined : Number(args.part);
   if (part !== undefined && !(Number.isInteger(part) && part >= 1 && part <= parts.length))
     throw new UsageError(`--part must be a number from 1 to ${parts.length}`, { field: '--part' });

@@ -649,6 +649,47 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     ],
   },
   {
+    // src/verify/: `drctl verify` reads only (besides the step checks' reads, which it shares with
+    // `status --refresh`); its one Invoke is the probe, which resolves a name and GETs /health.
+    name: 'verify',
+    grants: [
+      {
+        service: 'acm',
+        calls: ['DescribeCertificate'],
+        resources: ['arn:{p}:acm:{r}:{a}:certificate/*'],
+      },
+      {
+        service: 'acm-pca',
+        calls: ['DescribeCertificateAuthority', 'ListPermissions'],
+        resources: ['arn:{p}:acm-pca:{r}:{a}:certificate-authority/*'],
+      },
+      {
+        service: 'route53',
+        calls: ['GetHealthCheck', 'GetHealthCheckStatus'],
+        resources: ['arn:{p}:route53:::healthcheck/*'],
+      },
+      {
+        service: 'route53',
+        calls: ['ListResourceRecordSets'],
+        resources: ['arn:{p}:route53:::hostedzone/*'],
+      },
+      {
+        service: 'route53',
+        calls: ['GetTrafficPolicyInstance'],
+        resources: ['arn:{p}:route53:::trafficpolicyinstance/*'],
+      },
+      {
+        service: 'lambda',
+        calls: ['Invoke'],
+        resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
+        regions: 'secondary',
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms', 'GetMetricStatistics'] },
+      { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
+      { service: 'elasticloadbalancing', calls: ['DescribeListeners', 'DescribeTargetHealth'] },
+    ],
+  },
+  {
     // src/state-s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.
     name: 'state-s3',
     grants: [
@@ -659,11 +700,14 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'arn:{p}:s3:::{bucket}/{key}',
           'arn:{p}:s3:::{bucket}/{key}.lock',
           'arn:{p}:s3:::{bucket}/{key}.bak',
+          // Beside the state (src/evidence.ts): drill records and the last verify.
+          'arn:{p}:s3:::{bucket}/{prefix}drills/*',
+          'arn:{p}:s3:::{bucket}/{prefix}verify/*',
         ],
       },
       {
         service: 's3',
-        calls: ['GetBucketLocation', 'GetBucketEncryption'],
+        calls: ['GetBucketLocation', 'GetBucketEncryption', 'ListObjectsV2'],
         // Without ListBucket S3 answers a missing key with 403 instead of 404.
         onBehalf: ['s3:ListBucket'],
         resources: ['arn:{p}:s3:::{bucket}'],
@@ -740,6 +784,11 @@ export interface PolicyOptions {
   account?: string;
   /** Only these steps/commands (default: all). */
   only?: readonly string[];
+  /**
+   * Only what the read-only commands need (`verify`, `status --refresh`, `drills`, `report`): every
+   * step's Describe/Get/List/Head calls and verify's own grants, no create, change or delete.
+   */
+  readOnly?: boolean;
   /** The `--state s3://bucket/key` location, when the state lives on S3. */
   stateS3?: { bucket: string; key: string };
 }
@@ -761,7 +810,7 @@ interface Draft {
 }
 
 function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(p|a|r|d|bucket|key)\}/g, (_m, k: string) => vars[k] ?? '*');
+  return template.replace(/\{(p|a|r|d|bucket|key|prefix)\}/g, (_m, k: string) => vars[k] ?? '*');
 }
 
 /** The least-privilege policy for this config, as one document. */
@@ -771,7 +820,13 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
     p: partitionOf(primary),
     a: opts.account ?? '*',
     d: config.deployment,
-    ...(opts.stateS3 ? { bucket: opts.stateS3.bucket, key: opts.stateS3.key } : {}),
+    ...(opts.stateS3
+      ? {
+          bucket: opts.stateS3.bucket,
+          key: opts.stateS3.key,
+          prefix: opts.stateS3.key.slice(0, opts.stateS3.key.lastIndexOf('/') + 1),
+        }
+      : {}),
   };
   const regionsFor = (g: Grant) =>
     g.regions === 'primary' ? [primary] : g.regions === 'secondary' ? [secondary] : [primary, secondary];
@@ -797,7 +852,9 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
   for (const step of PERMISSIONS) {
     if (opts.only && !opts.only.includes(step.name)) continue;
     if (step.name === 'state-s3' && !opts.stateS3) continue;
-    for (const g of step.grants) {
+    for (const full of step.grants) {
+      const g = opts.readOnly ? readOnlyPart(step.name, full) : full;
+      if (!g) continue;
       const regions = regionsFor(g);
       if (g.service === 'apigateway' && !g.resources) {
         for (const call of g.calls ?? []) {
@@ -858,6 +915,23 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
   }
   return { Version: '2012-10-17', Statement: statements };
 }
+
+const READ_ONLY_CALL = /^(Describe|Get|List|Head)/;
+
+/** A grant cut to its reads (verify's grants whole: its Invoke runs the read-only probe). */
+function readOnlyPart(step: string, g: Grant): Grant | undefined {
+  if (step === 'verify') return g;
+  // The state on S3 is read and its evidence written (verify keeps its last result there).
+  if (step === 'state-s3') return g;
+  const calls = (g.calls ?? []).filter((c) => READ_ONLY_CALL.test(c));
+  if (!calls.length) return undefined;
+  const { onBehalf: _ignored, ...rest } = g;
+  // A tag condition on a read would refuse the look-ups of things not (yet) ours: reads go unscoped by tag.
+  return { ...rest, calls, ...(g.condition && isTagCondition(g.condition) ? { condition: undefined } : {}) };
+}
+
+const isTagCondition = (c: ConditionBlock) =>
+  Object.values(c).some((block) => Object.keys(block).some((k) => k.startsWith('aws:RequestTag/')));
 
 /** IAM's wildcard match (`*` any run of characters, `?` one), case-insensitive as IAM actions are. */
 export function matches(pattern: string, value: string, caseInsensitive = true): boolean {

@@ -3,6 +3,7 @@ import {
   GetBucketEncryptionCommand,
   GetBucketLocationCommand,
   GetObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type PutObjectCommandInput,
   S3Client,
@@ -10,6 +11,7 @@ import {
 import { type AwsClientFactoryOptions, AwsClients } from './aws/clients.js';
 import { awsCode } from './aws/errors.js';
 import type { Clock } from './clock.js';
+import type { EvidenceStore } from './evidence.js';
 import { AwsStepError, UsageError, errorMessage } from './errors.js';
 import {
   type LockAttempt,
@@ -116,6 +118,45 @@ export class S3Backend implements StateBackend {
 
   async read(): Promise<StoredText | undefined> {
     return this.get(this.where.key, 'read the state');
+  }
+
+  /**
+   * Drill records and the last verify, under the state key's prefix (`team/prod.json` ->
+   * `team/drills/...`), with the state's encryption. Listing needs s3:ListBucket on that prefix.
+   */
+  evidence(): EvidenceStore {
+    const slash = this.where.key.lastIndexOf('/');
+    const prefix = slash < 0 ? '' : this.where.key.slice(0, slash + 1);
+    const bucket = this.where.bucket;
+    return {
+      where: (name) => `s3://${bucket}/${prefix}${name}`,
+      put: async (name, text) => {
+        await this.put(`${prefix}${name}`, text, {}, `keep ${name} beside the state`);
+      },
+      get: async (name) => (await this.get(`${prefix}${name}`, `read ${name}`))?.text,
+      list: async (dir) => {
+        const names: string[] = [];
+        let token: string | undefined;
+        do {
+          let r;
+          try {
+            r = await this.s3.send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                Prefix: `${prefix}${dir}/`,
+                ContinuationToken: token,
+              }),
+            );
+          } catch (e) {
+            throw s3Error(e, `s3://${bucket}/${prefix}${dir}/`, `list ${dir}`);
+          }
+          for (const o of r.Contents ?? [])
+            if (o.Key?.endsWith('.json')) names.push(o.Key.slice(prefix.length));
+          token = r.IsTruncated ? r.NextContinuationToken : undefined;
+        } while (token);
+        return names.sort();
+      },
+    };
   }
 
   async write(text: string, etag: string | undefined, previous: string | undefined): Promise<string> {
@@ -260,4 +301,18 @@ function s3Error(e: unknown, resource: string, what: string): AwsStepError {
       ? `The state on S3 needs ${PERMISSIONS}.`
       : 'Run the same command again; if it persists, check the bucket and your credentials.',
   });
+}
+
+/** The evidence store beside an S3 state (src/evidence.ts). */
+export async function s3Evidence(
+  where: S3Location,
+  o: { aws?: AwsClientFactoryOptions; clock?: Clock; region?: string },
+): Promise<EvidenceStore> {
+  const { realClock } = await import('./clock.js');
+  const backend = await S3Backend.create(where, {
+    aws: o.aws ?? {},
+    clock: o.clock ?? realClock,
+    fallbackRegion: o.region ?? 'us-east-1',
+  });
+  return backend.evidence();
 }

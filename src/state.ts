@@ -37,6 +37,11 @@ export const stateSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     steps: z.record(z.string(), z.record(z.string(), stepRecordSchema)),
+    /** The config the last complete `up` built with: `verify` says when the one in use differs. */
+    applied: z
+      .object({ at: z.iso.datetime(), config: z.record(z.string(), json) })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -460,6 +465,15 @@ export class StateStore {
     const byScope = (this.current.steps[step] ??= {});
     const prev = how === 'merge' ? byScope[scope]?.resources : undefined;
     byScope[scope] = { status, updatedAt: now, resources: { ...prev, ...resources } };
+    this.save();
+  }
+
+  /** After a complete `up`: the config it built with (no secrets: a config holds names and sizes). */
+  recordApplied(config: Config): void {
+    this.current.applied = {
+      at: new Date().toISOString(),
+      config: JSON.parse(JSON.stringify(config)) as Record<string, unknown>,
+    };
     this.save();
   }
 

@@ -233,6 +233,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
     const owner = (path: string): string[] | undefined => {
       if (path.startsWith('steps/')) return [path.slice('steps/'.length).replace(/\.ts$/, '')];
       if (path.startsWith('drill/')) return ['failover-test'];
+      if (path.startsWith('verify/')) return ['verify'];
       if (path === 'state-s3.ts') return ['state-s3'];
       return SHARED[path];
     };
@@ -339,6 +340,36 @@ describe('the IAM policy (drctl iam-policy)', () => {
       .filter(([, c]) => !allows(doc, c))
       .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
     expect([...new Set(denied)]).toEqual([]);
+  }, 60_000);
+
+  it('the read-only policy (iam-policy --read-only) allows every call of verify, and no change', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    h.cloud.resetCalls();
+    const r = await h.run(['--json', 'verify']);
+    expect([0, 3], r.stderr).toContain(r.code);
+    expect(h.cloud.calls.length).toBeGreaterThan(10);
+    const doc = iamPolicy(defaultConfig(), { account: ACCOUNT, readOnly: true });
+    const denied = h.cloud.calls
+      .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
+      .filter(([, c]) => !allows(doc, c))
+      .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
+    expect([...new Set(denied)]).toEqual([]);
+    const actions = [...new Set(doc.Statement.flatMap((s) => s.Action))];
+    // API Gateway's reads are HTTP GETs on its resource paths.
+    expect(actions.filter((a) => !/^([a-z0-9-]+:(Describe|Get|List|Head)|apigateway:GET$)/.test(a))).toEqual([
+      'lambda:InvokeFunction',
+    ]);
+    const out = new Capture();
+    expect(
+      await main(['node', 'drctl', 'iam-policy', '--read-only'], {
+        stdout: out,
+        stderr: new Capture(),
+        cwd: h.dir,
+      }),
+    ).toBe(0);
+    expect(out.text).toMatch(/lambda:InvokeFunction/);
+    expect(out.text).not.toMatch(/CreateStack|DeleteStack|PutMetricAlarm/);
   }, 60_000);
 
   it('refuses what drctl does not do: another stack, another bucket, untagged endpoints, other regions', () => {

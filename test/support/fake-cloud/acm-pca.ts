@@ -36,6 +36,8 @@ export interface CertificateAuthority {
   certificatePem?: string;
   issued: Map<string, IssuedCertificate>;
   issueTokens: Map<string, { arn: string; at: number }>;
+  /** What CreatePermission granted a service principal (acm.amazonaws.com: ACM's renewals). */
+  permissions: Array<{ principal: string; actions: string[]; sourceAccount?: string; createdAt: number }>;
   /** Set by DeleteCertificateAuthority: restorable until, and the status it had before. */
   restorableUntil?: number;
   statusBeforeDeletion?: CaStatus;
@@ -179,6 +181,7 @@ export class FakeAcmPca extends FakeService {
       csr: `-----BEGIN CERTIFICATE REQUEST-----\nfake-csr-${arn}\n-----END CERTIFICATE REQUEST-----\n`,
       issued: new Map(),
       issueTokens: new Map(),
+      permissions: [],
     };
     this.cas.set(arn, ca);
     if (tokenKey) this.createTokens.set(tokenKey, { arn, at: now });
@@ -327,6 +330,62 @@ export class FakeAcmPca extends FakeService {
       );
     }
     this.setStatus(ca, input.Status as CaStatus);
+    return {};
+  }
+
+  // Permissions for a service principal on the CA (https://docs.aws.amazon.com/privateca/latest/APIReference/API_CreatePermission.html):
+  // only acm.amazonaws.com, actions among IssueCertificate, GetCertificate and ListPermissions; a
+  // second grant to the same principal is PermissionAlreadyExistsException.
+  CreatePermission(
+    region: string,
+    input: {
+      CertificateAuthorityArn?: string;
+      Principal?: string;
+      Actions?: string[];
+      SourceAccount?: string;
+    },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    const valid = ['IssueCertificate', 'GetCertificate', 'ListPermissions'];
+    if (input.Principal !== 'acm.amazonaws.com')
+      throw awsError('InvalidRequestException', `The principal ${input.Principal} is not supported.`);
+    if (!input.Actions?.length || input.Actions.some((a) => !valid.includes(a)))
+      throw awsError('InvalidRequestException', `Actions must be among ${valid.join(', ')}.`);
+    if (ca.permissions.some((p) => p.principal === input.Principal))
+      throw awsError('PermissionAlreadyExistsException', `The permission already exists on ${ca.arn}.`);
+    ca.permissions.push({
+      principal: input.Principal,
+      actions: [...input.Actions],
+      sourceAccount: input.SourceAccount,
+      createdAt: this.now(),
+    });
+    return {};
+  }
+
+  ListPermissions(region: string, input: { CertificateAuthorityArn?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    return {
+      Permissions: ca.permissions.map((p) => ({
+        CertificateAuthorityArn: ca.arn,
+        CreatedAt: new Date(p.createdAt),
+        Principal: p.principal,
+        SourceAccount: p.sourceAccount ?? this.cloud.account,
+        Actions: [...p.actions],
+        Policy: '',
+      })),
+    };
+  }
+
+  DeletePermission(
+    region: string,
+    input: { CertificateAuthorityArn?: string; Principal?: string; SourceAccount?: string },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const before = ca.permissions.length;
+    ca.permissions = ca.permissions.filter((p) => p.principal !== input.Principal);
+    if (ca.permissions.length === before)
+      throw awsError('ResourceNotFoundException', `No permission for ${input.Principal} on ${ca.arn}.`);
     return {};
   }
 

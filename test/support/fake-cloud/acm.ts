@@ -26,7 +26,13 @@ export interface AcmCertificate {
   settleAt: number;
   outcome: 'ISSUED' | 'FAILED';
   failureReason?: string;
+  /** NotAfter of an issued certificate; default: 395 days (13 months) after issue, ACM's private validity. */
+  notAfter?: number;
 }
+
+// ACM private certificates are valid for 13 months (395 days) unless exported with another validity:
+// https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate.html
+export const PRIVATE_VALIDITY_MS = 395 * 86_400_000;
 
 function uuid(rand: () => number): string {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
@@ -59,6 +65,11 @@ export class FakeAcm extends FakeService {
   find(region: string, arn: string): AcmCertificate | undefined {
     const c = this.certs.get(arn);
     return c && c.region === region ? c : undefined;
+  }
+
+  /** When the certificate stops being valid (test helper: set `notAfter` to bring it near). */
+  notAfter(c: AcmCertificate): number {
+    return c.notAfter ?? c.settleAt + PRIVATE_VALIDITY_MS;
   }
 
   status(c: AcmCertificate): Status {
@@ -176,7 +187,13 @@ export class FakeAcm extends FakeService {
         CreatedAt: new Date(c.createdAt),
         InUseBy: this.inUseBy(c),
         ...(c.certificateAuthorityArn ? { CertificateAuthorityArn: c.certificateAuthorityArn } : {}),
-        ...(status === 'ISSUED' ? { IssuedAt: new Date(c.settleAt) } : {}),
+        ...(status === 'ISSUED'
+          ? {
+              IssuedAt: new Date(c.settleAt),
+              NotBefore: new Date(c.settleAt),
+              NotAfter: new Date(this.notAfter(c)),
+            }
+          : {}),
         ...(status === 'FAILED' ? { FailureReason: c.failureReason } : {}),
       },
     };

@@ -29,6 +29,11 @@ export interface Faults {
    * unknown whether it happened, which `crashAfterMutating` already models.
    */
   serverErrorRate?: number;
+  /**
+   * Calls (by command name) refused as IAM refuses an action the caller's policy lacks: 403
+   * AccessDenied (AccessDeniedException on JSON services, UnauthorizedOperation on EC2).
+   */
+  accessDenied?: string[];
 }
 
 type Handler = (region: string, input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -234,6 +239,15 @@ export class FakeCloud {
     ) {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
     }
+    if (f.accessDenied?.includes(command)) {
+      return fail(
+        awsError(
+          accessDeniedCode(model.service),
+          `User: arn:aws:iam::${this.account}:user/drctl is not authorized to perform: ${model.service}:${command}`,
+          403,
+        ),
+      );
+    }
     if (!mutating && f.serverErrorRate && this.random() < f.serverErrorRate) {
       return fail(
         this.random() < 0.5
@@ -297,6 +311,22 @@ export class FakeCloud {
 
 function serverErrorCode(service: string): string {
   return service === 'ec2' || service === 's3' ? 'InternalError' : 'InternalFailure';
+}
+
+function accessDeniedCode(service: string): string {
+  switch (service) {
+    case 'ec2':
+      return 'UnauthorizedOperation';
+    case 's3':
+    case 'route53':
+    case 'iam':
+    case 'cloudformation':
+    case 'elasticloadbalancing':
+    case 'cloudwatch':
+      return 'AccessDenied';
+    default:
+      return 'AccessDeniedException';
+  }
 }
 
 function throttleCode(service: string): string {
