@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
-import { awsCode, isThrottled } from './aws/errors.js';
+import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
 import { ownershipTags } from './aws/tags.js';
 import { pollUntil, retrying } from './aws/wait.js';
 import type { Clock } from './clock.js';
@@ -50,6 +50,10 @@ export interface RunResult {
   /** After `down`: what the state still records (step@scope), i.e. what is left in AWS. */
   left: string[];
 }
+
+/** How often a step runs in all when a call it made failed ambiguously (see Runner.rerunning). */
+const STEP_RUNS = 4;
+const RERUN_PAUSE_MS = 5_000;
 
 export const nodeKey = (step: string, scope: string) => `${step}@${scope}`;
 
@@ -236,7 +240,8 @@ export class Runner {
         },
       );
       try {
-        const out = (await this.modules.get(n.step)!.up(ctx)) as Record<string, unknown>;
+        const impl = this.modules.get(n.step)!;
+        const out = (await this.rerunning(ctx, () => impl.up(ctx))) as Record<string, unknown>;
         this.o.store.record(n.step, n.scope, 'ready', out, 'replace');
         // A step is done once its record is stored (S3 saves are queued; a file's are already on disk).
         await this.o.store.flush();
@@ -313,7 +318,8 @@ export class Runner {
       });
       try {
         if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
-        await this.modules.get(n.step)!.down(ctx);
+        const impl = this.modules.get(n.step)!;
+        await this.rerunning(ctx, () => impl.down(ctx));
         this.o.store.forget(n.step, n.scope);
         await this.o.store.flush();
         // Without a record, `down --discover` knows whether the step found something to delete.
@@ -399,6 +405,27 @@ export class Runner {
       }),
     );
     return out;
+  }
+
+  /**
+   * A call the client factory does not resend (idempotency.ts) failed with a server error: AWS may
+   * have applied it. The step runs again from the top after a pause (reads can lag a create by a
+   * moment), and its find-or-create looks for what the call made (token, tag, name, owner mark)
+   * before creating: the contract the crash matrix holds every step to.
+   */
+  private async rerunning<T>(ctx: StepContext<Record<string, unknown>>, run: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (e) {
+        const command = notResentCommand(e);
+        if (command === undefined || attempt >= STEP_RUNS || this.o.signal.aborted) throw e;
+        ctx.warn(
+          `${command} failed with ${awsCode(e) ?? errorMessage(e)} (an AWS error; it may have been applied, so it is not resent): looking for its result before creating anything`,
+        );
+        await this.o.clock.sleep(RERUN_PAUSE_MS * attempt, this.o.signal);
+      }
+    }
   }
 
   /** `drctl step X` alone: every input must already be recorded as ready, else name the step to run first. */
@@ -586,6 +613,9 @@ export function resolutionFor(code: string | undefined): string {
   }
   if (isThrottled({ name: code, message: '', $metadata: {} })) {
     return 'AWS throttled drctl beyond its retries: wait a minute and run the same command again.';
+  }
+  if (isServerError({ name: code, message: '', $metadata: {} })) {
+    return 'AWS answered with a server error, also when drctl retried: run the same command again in a few minutes (it looks for what a failed create may have made before creating), or check the AWS Health Dashboard.';
   }
   if (/LimitExceeded|Quota/i.test(code))
     return 'An account quota is reached: raise it in Service Quotas or remove unused resources.';

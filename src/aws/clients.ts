@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type Clock, realClock } from '../clock.js';
-import { isThrottled, isTransient } from './errors.js';
+import { isServerError, isTransient, markNotResent } from './errors.js';
+import { isResendable } from './idempotency.js';
 
 /**
  * The one place SDK clients are built. Every AWS call goes through a client from here, so
@@ -9,7 +10,8 @@ import { isThrottled, isTransient } from './errors.js';
  *   profile exactly as AWS_PROFILE would, SSO included;
  * - retries: standard mode with more attempts than the default 3, because API Gateway and
  *   Route 53 control-plane quotas are low (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html);
- *   AWS_RETRY_MODE / AWS_MAX_ATTEMPTS still win when set;
+ *   AWS_RETRY_MODE / AWS_MAX_ATTEMPTS still win when set, except that a call idempotency.ts lists
+ *   as not resendable always goes out once (see withRetries);
  * - endpoints: never set here. The SDK reads AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> itself
  *   (https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html), so LocalStack or
  *   moto work without a code path of ours.
@@ -42,32 +44,45 @@ export interface AwsClientFactoryOptions {
   signal?: AbortSignal;
 }
 
-const READ_ONLY = /^(Describe|Get|List|Head|Test|Lookup)/;
+type Sender = (command: SdkCommand, ...rest: unknown[]) => Promise<unknown>;
+interface SdkCommand {
+  constructor: { name: string };
+  input?: unknown;
+}
+
+const commandName = (command: SdkCommand) => command.constructor.name.replace(/Command$/, '');
 
 /**
  * Our retry layer above the SDK's: the SDK retries a throttled call a few times within seconds;
  * this keeps going with capped backoff up to a deadline, because API Gateway's control plane allows
  * one DeleteRestApi per 30 s per account and Route 53 answers PriorRequestNotComplete while a change
  * is in flight (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html).
- * Mutating calls are retried only on throttling, which AWS refuses before doing anything; a 5xx on
- * a create may have happened, and the step's adopt-before-create logic is the safe answer to that.
+ *
+ * Throttling is refused before AWS does anything, so every call is resent on it. A server error
+ * (5xx, dropped connection) may come after the work was done: only a call idempotency.ts lists as
+ * resendable is sent again. The others go through `once`, a twin client with the SDK's retry off
+ * (maxAttempts 1: the SDK would otherwise resend every 5xx of any operation), and their server
+ * error is marked so that no caller resends it either; the runner re-runs the step, which looks
+ * for what the call may have made before it creates anything.
  */
-function withRetries<C>(client: C, clock: Clock, deadlineMs: number, signal?: AbortSignal): C {
-  const c = client as unknown as {
-    send: (command: { constructor: { name: string } }, ...rest: unknown[]) => Promise<unknown>;
-  };
+function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: number, signal?: AbortSignal): C {
+  const c = client as unknown as { send: Sender };
   const send = c.send.bind(c);
   c.send = async (command, ...rest) => {
-    const readOnly = READ_ONLY.test(command.constructor.name);
+    const name = commandName(command);
+    const resendable = isResendable(name, command.input);
+    const target: Sender = resendable
+      ? send
+      : (cmd, ...r) => (once() as unknown as { send: Sender }).send(cmd, ...r);
     const start = clock.now();
     let delayMs = 1_000;
     for (;;) {
       signal?.throwIfAborted();
       try {
-        return await send(command, ...rest);
+        return await target(command, ...rest);
       } catch (e) {
-        const retry = readOnly ? isTransient(e) : isThrottled(e);
-        if (!retry || clock.now() - start + delayMs > deadlineMs) throw e;
+        if (!resendable && isServerError(e)) markNotResent(e, name);
+        if (!isTransient(e) || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
         await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
         delayMs = Math.min(20_000, delayMs * 2);
@@ -95,8 +110,10 @@ export class AwsClients {
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
+      let once: C | undefined;
       c = withRetries(
         new ctor(config),
+        () => (once ??= new ctor({ ...config, maxAttempts: 1 })),
         this.clock,
         this.opts.retryDeadlineMs ?? 5 * 60_000,
         this.opts.signal,

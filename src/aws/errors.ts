@@ -82,6 +82,8 @@ export function isAlreadyExists(e: unknown): boolean {
   return code !== undefined && ALREADY_EXISTS.has(code);
 }
 
+// Refused before AWS did anything: resending is always safe. A 5xx is not throttling: AWS may
+// have done the work before it failed (isServerError below).
 const THROTTLED = new Set([
   'ThrottlingException',
   'Throttling',
@@ -92,14 +94,67 @@ const THROTTLED = new Set([
   'RequestThrottledException',
   'SlowDown',
   'PriorRequestNotComplete', // Route 53: a change to the same resource is still in progress
-  'ServiceUnavailable',
-  'InternalError',
-  'InternalFailure',
 ]);
 
 export function isThrottled(e: unknown): boolean {
   const code = awsCode(e);
   return code !== undefined && THROTTLED.has(code);
+}
+
+const SERVER_ERRORS = new Set([
+  'InternalError',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'InternalServerError',
+]);
+// What Node's HTTP stack throws when the connection drops mid-call; the SDK retries these too
+// (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
+const CONNECTION_ERRORS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+/**
+ * AWS failed while handling the call (a 5xx, a dropped connection, a time-out): unlike throttling,
+ * the call may have been applied. Resending a read is fine; resending a create without an
+ * idempotency token may make a second resource (see idempotency.ts).
+ */
+export function isServerError(e: unknown): boolean {
+  if (typeof e !== 'object' || e === null) return false;
+  const { code, name } = e as { code?: unknown; name?: unknown };
+  if (typeof code === 'string' && CONNECTION_ERRORS.has(code)) return true;
+  if (name === 'TimeoutError' || name === 'RequestTimeout' || name === 'RequestTimeoutException') return true;
+  if (!isAwsError(e)) return false;
+  const status = e.$metadata?.httpStatusCode;
+  return SERVER_ERRORS.has(awsCode(e) ?? '') || (status !== undefined && status >= 500);
+}
+
+const NOT_RESENT = Symbol.for('drctl.notResent');
+
+/**
+ * Marks a server error on a call that must not be sent blindly again (the client factory does,
+ * for the commands idempotency.ts lists as not resendable): nothing retries it, and the step is
+ * run again from the top, so it looks for what the call may have made before creating anything.
+ */
+export function markNotResent(e: unknown, command: string): void {
+  if (typeof e === 'object' && e !== null && !(NOT_RESENT in e)) {
+    Object.defineProperty(e, NOT_RESENT, { value: command, enumerable: false });
+  }
+}
+
+/** The command whose server error left unknown whether it was applied, if `e` is one. */
+export function notResentCommand(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const v = (e as Record<symbol, unknown>)[NOT_RESENT];
+  if (typeof v === 'string') return v;
+  // A step may wrap the AWS error in its own.
+  const cause = (e as { cause?: unknown }).cause;
+  return cause !== undefined && cause !== e ? notResentCommand(cause) : undefined;
 }
 
 const DEPENDENCY = new Set([
@@ -124,15 +179,14 @@ export function isDependencyInUse(e: unknown): boolean {
 }
 
 /**
- * Errors that clear on their own within seconds to minutes: throttling, and the eventual
- * consistency cases the steps know about (a peering not yet visible in the accepter region,
- * an IAM role Synthetics cannot assume yet).
+ * Errors that clear on their own within seconds to minutes, so the same call may simply be sent
+ * again: throttling, and server errors, except on a call that must not be resent (markNotResent).
+ * Steps add the eventual-consistency cases they know (a peering not yet visible in the accepter
+ * region, an IAM role Synthetics cannot assume yet) through `retryOn`.
  */
 export function isTransient(e: unknown): boolean {
   if (isThrottled(e)) return true;
-  if (!isAwsError(e)) return false;
-  const status = e.$metadata?.httpStatusCode;
-  return status !== undefined && status >= 500;
+  return isServerError(e) && notResentCommand(e) === undefined;
 }
 
 /** The call's result, or undefined when AWS says the resource does not exist. */

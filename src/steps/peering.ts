@@ -321,36 +321,41 @@ export const peering: StepImpl<PeeringOutputs> = {
 
   async down(ctx) {
     const primary = ctx.region;
-    let id = ctx.recorded.vpcPeeringConnectionId;
-    if (!id) {
-      const tagged = await list(ctx, [
-        { Name: `tag:${TAG_DEPLOYMENT}`, Values: [ctx.config.deployment] },
-        { Name: 'status-code', Values: LIVE },
-      ]);
-      id = tagged[0]?.id;
+    // Every live connection with our tag, not only the recorded one: a request whose answer was
+    // lost (a crash, or a 5xx after AWS made it) leaves one that no state file names.
+    const ids = new Set<string>();
+    const recordedId = ctx.recorded.vpcPeeringConnectionId;
+    if (recordedId) ids.add(recordedId);
+    const tagged = await list(ctx, [
+      { Name: `tag:${TAG_DEPLOYMENT}`, Values: [ctx.config.deployment] },
+      { Name: 'status-code', Values: LIVE },
+    ]);
+    for (const p of tagged) ids.add(p.id);
+    for (const id of ids) {
+      await deleteRoutes(ctx, id);
+      try {
+        await ctx.aws
+          .client(EC2Client, primary)
+          .send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
+      } catch (e) {
+        // A failed request can't be deleted; AWS drops it by itself.
+        if (!isNotFound(e) && awsCode(e) !== 'InvalidStateTransition') throw e;
+      }
     }
-    if (id) await deleteRoutes(ctx, id);
-    if (!id) return;
-    try {
-      await ctx.aws
-        .client(EC2Client, primary)
-        .send(new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
-    } catch (e) {
-      // A failed request can't be deleted; AWS drops it by itself.
-      if (!isNotFound(e) && awsCode(e) !== 'InvalidStateTransition') throw e;
+    for (const id of ids) {
+      await ctx.poll({
+        what: `peering ${id} deleted`,
+        timeoutMs: DELETE_TIMEOUT_MS,
+        minDelayMs: 2_000,
+        maxDelayMs: 5_000,
+        check: async () => {
+          const p = await describe(ctx, primary, id);
+          if (!p || (p.status !== 'deleting' && !LIVE.includes(p.status)))
+            return { done: true, value: undefined };
+          return { done: false, status: p.status };
+        },
+      });
     }
-    await ctx.poll({
-      what: `peering ${id} deleted`,
-      timeoutMs: DELETE_TIMEOUT_MS,
-      minDelayMs: 2_000,
-      maxDelayMs: 5_000,
-      check: async () => {
-        const p = await describe(ctx, primary, id);
-        if (!p || (p.status !== 'deleting' && !LIVE.includes(p.status)))
-          return { done: true, value: undefined };
-        return { done: false, status: p.status };
-      },
-    });
   },
 
   async check(ctx) {

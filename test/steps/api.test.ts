@@ -127,6 +127,26 @@ describe('api step on the fake cloud', () => {
     }
   });
 
+  for (const as of ['server-error', 'connection-reset'] as const) {
+    it(`an import answered with a ${as === 'server-error' ? '500' : 'dropped connection'} after it was applied is adopted, not repeated: one API per region`, async () => {
+      h = new Harness();
+      await h.ok(['up'], PRIOR);
+      h.cloud.revive(); // counts mutating calls from here: the first is an ImportRestApi
+      h.cloud.faults = { failAfterApplyingMutating: 1, failAfterApplyingAs: as };
+      await h.ok(['up'], STEPS_USED);
+      const imports = h.cloud.calls.filter((c) => c.command === 'ImportRestApi');
+      expect(imports.map((c) => c.outcome).sort()).toEqual([
+        as === 'server-error' ? 'InternalFailure' : 'Error',
+        'ok',
+      ]);
+      expect(count(h.cloud.snapshot(), '/restapi/')).toBe(2);
+      for (const region of REGIONS) {
+        const model = h.cloud.model(FakeApiGateway).region(region);
+        expect([...model.restApis.keys()]).toEqual([rec(region).restApiId]);
+      }
+    });
+  }
+
   it('down after a crash right after ImportRestApi still deletes the untagged API it made', async () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);

@@ -156,6 +156,50 @@ describe('peering step on the fake cloud', () => {
     expect(peerings(h.cloud.snapshot())).toHaveLength(1);
   });
 
+  it('a request answered 500 after AWS made it is adopted, not sent again: one peering, down leaves nothing', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    h.cloud.revive(); // counts mutating calls from here: the first is the request
+    h.cloud.faults = { failAfterApplyingMutating: 1 };
+    const r = await h.ok(['up'], STEPS_USED);
+    const requests = h.cloud.calls.filter((c) => c.command === 'CreateVpcPeeringConnection');
+    // Neither the SDK's retry nor drctl's sent it again; the step looked and found it.
+    expect(requests.map((c) => c.outcome)).toEqual(['InternalError']);
+    expect(peerings(h.cloud.snapshot())).toEqual([expect.stringContaining('(active)')]);
+    expect(routes(h.cloud.snapshot())).toHaveLength(4);
+    expect(r.stdout).toMatch(
+      /CreateVpcPeeringConnection failed with InternalError \(an AWS error; it may have been applied/,
+    );
+    expect(r.stdout).not.toMatch(/throttl/i);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('down removes every peering tagged with this deployment, not only the recorded one', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const primary = vpcOf(h, 'sa-east-1');
+    const secondary = vpcOf(h, 'us-west-1');
+    // A second request whose answer never reached the state file (an older drctl resent a 500).
+    await new EC2Client({ region: 'sa-east-1' }).send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: primary.vpcId,
+        PeerVpcId: secondary.vpcId,
+        PeerRegion: 'us-west-1',
+        TagSpecifications: [
+          { ResourceType: 'vpc-peering-connection', Tags: [{ Key: 'drctl:deployment', Value: 'drctl' }] },
+        ],
+      }),
+    );
+    h.cloud.clock.advance(60_000); // it reaches the accepter region: pending-acceptance
+    expect(peerings(h.cloud.snapshot())).toEqual([
+      expect.stringContaining('(active)'),
+      expect.stringContaining('(pending-acceptance)'),
+    ]);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
   it('a conflicting route to the peer CIDR is an error that names the table and its target', async () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);

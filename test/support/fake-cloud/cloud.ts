@@ -1,3 +1,4 @@
+import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
 import { VirtualClock } from './clock.js';
 import { type DelayKey, type DelayProfile, delayMs } from './delays.js';
@@ -12,6 +13,8 @@ export interface CallLogEntry {
   t: number;
   mutating: boolean;
   outcome: 'ok' | string;
+  /** 1 for the call drctl made; 2, 3... for the SDK's own resends of it (see `sdkSend`). */
+  attempt: number;
 }
 
 export interface Faults {
@@ -19,6 +22,14 @@ export interface Faults {
   crashAfterMutating?: number;
   /** Refuse the Nth mutating call with an InternalError before applying it. */
   failMutating?: number;
+  /**
+   * Apply the Nth (1-based) mutating call, then answer as if it failed: AWS did the work, but
+   * drctl hears a 500 (InternalError or InternalFailure, as the service names it) or, with
+   * `failAfterApplyingAs: 'connection-reset'`, a dropped connection (ECONNRESET). What a resend
+   * then does is up to the SDK's retry (emulated, see `sdkSend`) and drctl.
+   */
+  failAfterApplyingMutating?: number;
+  failAfterApplyingAs?: 'server-error' | 'connection-reset';
   /** Fraction of calls refused with a throttling error before they run (0..1). */
   throttleRate?: number;
   /** Calls (by command name) refused with a throttling error `throttleRate` of the time; all if unset. */
@@ -196,11 +207,10 @@ export class FakeCloud {
             );
           served.set(name, b.model.constructor.name);
           mock.on(command as any).callsFake(async (input: unknown, getClient: () => any) => {
+            const client = getClient() as SdkClientLike; // now: it names the last client that sent
             // Global services (Route 53, IAM) keep one set of resources whatever the client's region.
-            const region = b.model.global
-              ? 'global'
-              : await (getClient() as { config: { region: () => Promise<string> } }).config.region();
-            return this.dispatch(b.model, name, region, input);
+            const region = b.model.global ? 'global' : await client.config.region();
+            return this.sdkSend(client, (attempt) => this.dispatch(b.model, name, region, input, attempt));
           });
         }
       }
@@ -213,7 +223,40 @@ export class FakeCloud {
     for (const r of this.restorers.splice(0)) r();
   }
 
-  private dispatch(model: FakeService, command: string, region: string, input: unknown): unknown {
+  /** Off only for a test that wants to see a single attempt whatever the client says. */
+  sdkRetries = true;
+
+  /**
+   * The SDK's standard retry, which aws-sdk-client-mock bypasses by replacing `send`: a throttling
+   * or transient error (every 5xx, a dropped connection) is sent again, up to the client's
+   * maxAttempts, of any operation (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html;
+   * @smithy/core retryMiddleware). The classification is the SDK's own; the back-off (50 ms base,
+   * 1 s for throttling, doubling, full jitter, at most 20 s) runs on the virtual clock. The retry
+   * quota is left out: it only matters after hundreds of failures.
+   */
+  private async sdkSend(client: SdkClientLike, call: (attempt: number) => unknown): Promise<unknown> {
+    const maxAttempts = this.sdkRetries ? ((await client.config.maxAttempts?.()) ?? 3) : 1;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(attempt);
+      } catch (e) {
+        const err = e as Parameters<typeof isTransientError>[0];
+        const throttled = isThrottlingError(err);
+        if (attempt >= maxAttempts || e instanceof SimulatedCrash || !(throttled || isTransientError(err)))
+          throw e;
+        const base = throttled ? 1_000 : 50;
+        await this.clock.sleep(Math.min(20_000, base * 2 ** (attempt - 1) * this.random()));
+      }
+    }
+  }
+
+  private dispatch(
+    model: FakeService,
+    command: string,
+    region: string,
+    input: unknown,
+    attempt = 1,
+  ): unknown {
     const mutating = !/^(Describe|Get|List|Head|Test|Lookup)/.test(command);
     const entry: CallLogEntry = {
       seq: this.calls.length + 1,
@@ -224,6 +267,7 @@ export class FakeCloud {
       t: this.clock.now(),
       mutating,
       outcome: 'ok',
+      attempt,
     };
     this.calls.push(entry);
     const fail = (e: Error) => {
@@ -283,6 +327,17 @@ export class FakeCloud {
       this.crashed = true;
       return fail(new SimulatedCrash());
     }
+    if (mutating && f.failAfterApplyingMutating === this.mutatingSeen) {
+      return fail(
+        f.failAfterApplyingAs === 'connection-reset'
+          ? connectionReset()
+          : awsError(
+              serverErrorCode(model.service),
+              'We encountered an internal error. Please try again.',
+              500,
+            ),
+      );
+    }
     return structuredClone(out);
   }
 
@@ -307,6 +362,15 @@ export class FakeCloud {
   snapshot(): string[] {
     return this.bindings.flatMap((b) => b.model.snapshot()).sort();
   }
+}
+
+interface SdkClientLike {
+  config: { region: () => Promise<string>; maxAttempts?: () => Promise<number> };
+}
+
+/** What Node's HTTP stack throws when the connection drops before the answer arrives. */
+function connectionReset(): Error {
+  return Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
 }
 
 function serverErrorCode(service: string): string {
