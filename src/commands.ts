@@ -614,12 +614,14 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
       .filter((r) => r.resources.length > 0);
   }
   const steps = store.state.steps;
+  const certificates = await certificateLifetimes(s, store, refresh);
   if (s.opts.json) {
     s.reporter.result({
       ok: drift.every((d) => d.missing.length === 0) && unrecorded.length === 0,
       command: 'status',
       state: s.statePath,
       steps,
+      certificates,
       drift: refresh ? drift : undefined,
       unrecorded: refresh ? unrecorded : undefined,
     });
@@ -642,6 +644,8 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
       );
       for (const [k, v] of Object.entries(rec?.resources ?? {}))
         s.reporter.line(`    ${k}: ${formatValue(v)}`);
+      const cert = info.name === 'ca' ? certificates.find((c) => c.region === scope) : undefined;
+      if (cert) s.reporter.line(`    ${describeLifetime(cert, s.deps.clock.now())}`);
       const d = drift.find((x) => x.step === info.name && x.scope === scope);
       if (d?.missing.length) s.reporter.line(`    DRIFT: gone from AWS: ${d.missing.join(', ')}`);
       for (const f of notRecorded(info.name, scope))
@@ -653,6 +657,72 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
       'not in the state: the next `drctl up` adopts what it can use, and `drctl down` deletes all of it (`drctl down --discover` lists it)',
     );
   return 0;
+}
+
+interface CertificateLifetime {
+  region: string;
+  certificateArn: string;
+  /** 'aws': read now (--refresh); 'recorded': what the last `up` saw. */
+  source: 'aws' | 'recorded';
+  status?: string;
+  notAfter?: string;
+  renewalEligibility?: string;
+  renewalStatus?: string;
+  renewalPermission?: 'granted' | 'missing';
+}
+
+/** Each region's certificate: NotAfter and whether ACM can renew it (ACM's word with --refresh). */
+async function certificateLifetimes(
+  s: Session,
+  store: StateStore,
+  refresh: boolean,
+): Promise<CertificateLifetime[]> {
+  const out: CertificateLifetime[] = [];
+  const records = Object.entries(store.state.steps.ca ?? {});
+  const aws = refresh && records.length ? await makeAws(s) : undefined;
+  const { certificateFacts } = aws ? await import('./steps/ca.js') : { certificateFacts: undefined };
+  for (const [region, rec] of records) {
+    const r = rec.resources as {
+      certificateArn?: string;
+      certificateAuthorityArn?: string | null;
+      certificateNotAfter?: string;
+      renewalEligibility?: string;
+      renewalPermission?: 'granted';
+    };
+    if (!r.certificateArn) continue;
+    if (aws && certificateFacts) {
+      const facts = await certificateFacts(aws, region, r.certificateArn, r.certificateAuthorityArn);
+      out.push({ region, certificateArn: r.certificateArn, source: 'aws', status: facts?.status ?? 'gone', ...facts });
+    } else {
+      out.push({
+        region,
+        certificateArn: r.certificateArn,
+        source: 'recorded',
+        ...(r.certificateNotAfter ? { notAfter: r.certificateNotAfter } : {}),
+        ...(r.renewalEligibility ? { renewalEligibility: r.renewalEligibility } : {}),
+        ...(r.renewalPermission ? { renewalPermission: r.renewalPermission } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+function describeLifetime(c: CertificateLifetime, now: number): string {
+  const parts: string[] = [];
+  if (c.status && c.status !== 'ISSUED') parts.push(c.status);
+  if (c.notAfter) {
+    const days = Math.floor((Date.parse(c.notAfter) - now) / 86_400_000);
+    parts.push(
+      `${days < 0 ? 'expired' : 'expires'} ${c.notAfter.slice(0, 10)} (${days < 0 ? `${-days} days ago` : `in ${days} days`})`,
+    );
+  } else parts.push('expiry unknown (run `drctl status --refresh`)');
+  parts.push(`renewal ${c.renewalEligibility ?? 'unknown'}`);
+  if (c.renewalStatus) parts.push(`last renewal ${c.renewalStatus}`);
+  if (c.renewalPermission === 'granted') parts.push('CA grants ACM renewal');
+  if (c.renewalPermission === 'missing') parts.push('CA does NOT grant ACM renewal');
+  if (c.status === 'EXPIRED') parts.push('run `drctl up`: it requests a new certificate');
+  else if (c.renewalPermission === 'missing') parts.push('run `drctl up` before it expires');
+  return `certificate: ${parts.join('; ')} [${c.source === 'aws' ? 'ACM now' : 'as recorded'}]`;
 }
 
 /** A recorded value for people: lists comma-separated, objects as compact JSON. */

@@ -275,6 +275,10 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'ImportCertificateAuthorityCertificate',
           'UpdateCertificateAuthority',
           'DeleteCertificateAuthority',
+          // ACM's managed renewal needs the CA to grant it these (assign-permissions.html).
+          'CreatePermission',
+          'DeletePermission',
+          'ListPermissions',
         ],
         resources: ['arn:{p}:acm-pca:{r}:{a}:certificate-authority/*'],
         condition: resourceTag(),

@@ -40,6 +40,11 @@ type GlobalPriceKey = 'hostedZoneMonth' | 'healthCheckMonth' | 'trafficPolicyRec
 
 const SRC = {
   pca: 'https://aws.amazon.com/private-ca/pricing/ (general-purpose mode; same in every region)',
+  // "Private certificates whose private key you cannot access are free. These include certificates
+  // that are used with Integrated Services such as Elastic Load Balancing, CloudFront, and API
+  // Gateway"; an ACM certificate is charged the first time it is exported.
+  pcaCertificate:
+    'https://aws.amazon.com/private-ca/pricing/ and https://docs.aws.amazon.com/privateca/latest/userguide/PcaPricing.html (ACM certificate never exported, used by ELB and API Gateway only; checked 2026-12-01)',
   vpc: 'https://aws.amazon.com/vpc/pricing/',
   ipv4: 'https://aws.amazon.com/vpc/pricing/ (public IPv4 address, since 2024-02-01)',
   elb: 'https://aws.amazon.com/elasticloadbalancing/pricing/',
@@ -59,7 +64,7 @@ const p = (usd: number, unit: string, source: string, estimate = false): Price =
 export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, Price>>>> = {
   'us-east-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0.75, 'certificate (first 1,000 a month)', SRC.pca),
+    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.045, 'hour', SRC.vpc),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.0225, 'hour', SRC.elb),
@@ -73,7 +78,7 @@ export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, 
   },
   'sa-east-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0.75, 'certificate (first 1,000 a month)', SRC.pca),
+    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.093, 'hour', SRC.vpc),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.034, 'hour', SRC.elb, true),
@@ -87,7 +92,7 @@ export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, 
   },
   'us-west-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0.75, 'certificate (first 1,000 a month)', SRC.pca),
+    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.048, 'hour', SRC.vpc, true),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.0252, 'hour', SRC.elb, true),
@@ -183,12 +188,14 @@ export function estimateCost(config: Config): CostEstimate {
         est('privateCaMonth'),
         '30-day free trial for the first CA in a region',
       );
-      oneOff.push({
-        resource: 'private certificate (ACM)',
-        where: region,
-        usd: r.privateCertificate.usd,
-        estimate: est('privateCertificate'),
-      });
+      if (r.privateCertificate.usd > 0) {
+        oneOff.push({
+          resource: 'private certificate (ACM)',
+          where: region,
+          usd: r.privateCertificate.usd,
+          estimate: est('privateCertificate'),
+        });
+      }
     }
     hourly(
       'NAT gateway (VPC stack)',
@@ -267,6 +274,11 @@ export function estimateCost(config: Config): CostEstimate {
       'global',
       g.trafficPolicyRecordMonth.usd,
       !!g.trafficPolicyRecordMonth.estimate,
+    );
+  }
+  if (roles.some(({ region }) => !config.certificateArn?.[region])) {
+    notes.push(
+      'private certificates: free while only the NLB and API Gateway use them (AWS Private CA charges $0.75 for one the first time it is exported from ACM; drctl never exports)',
     );
   }
   notes.push(

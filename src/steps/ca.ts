@@ -11,7 +11,9 @@ import {
   ACMPCAClient,
   type CertificateAuthority,
   CreateCertificateAuthorityCommand,
+  CreatePermissionCommand,
   DeleteCertificateAuthorityCommand,
+  DeletePermissionCommand,
   DescribeCertificateAuthorityCommand,
   GetCertificateAuthorityCertificateCommand,
   GetCertificateAuthorityCsrCommand,
@@ -19,6 +21,8 @@ import {
   ImportCertificateAuthorityCertificateCommand,
   IssueCertificateCommand,
   ListCertificateAuthoritiesCommand,
+  ListPermissionsCommand,
+  type ListPermissionsCommandOutput,
   ListTagsCommand,
   UpdateCertificateAuthorityCommand,
 } from '@aws-sdk/client-acm-pca';
@@ -26,16 +30,17 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { AwsClients } from '../aws/clients.js';
 import { awsCode, isDependencyInUse, isNotFound } from '../aws/errors.js';
 import { TAG_REGION, isOwnedBy, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import { removeFile, writeFileAtomic } from '../files.js';
 import type { StepContext, StepImpl } from './types.js';
 
-// Owns, per region: one AWS Private CA root CA (about $400 a month while it exists), the private
-// ACM certificate for *.<domain> and <host>.<domain> it issues, and the CA certificate at
-// .drctl/ca/<region>.pem for clients to trust. With config.certificateArn[<region>] it makes
-// neither and hands that certificate on.
+// Owns, per region: one AWS Private CA root CA (about $400 a month while it exists), the
+// permission it gives ACM to renew what it issued, the private ACM certificate for *.<domain> and
+// <host>.<domain> it issues, and the CA certificate at .drctl/ca/<region>.pem for clients to
+// trust. With config.certificateArn[<region>] it makes neither and hands that certificate on.
 
 const outputs = z.object({
   /** The region's root CA; null when config.certificateArn gives this region's certificate. */
@@ -45,6 +50,12 @@ const outputs = z.object({
     .nullable(),
   /** The ACM certificate for *.<domain> and <host>.<domain> (private, from that CA). */
   certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:/),
+  /** The certificate's NotAfter when `up` last looked (ACM moves it when it renews). */
+  certificateNotAfter: z.string().datetime().optional(),
+  /** ACM's RenewalEligibility for the certificate: ELIGIBLE or INELIGIBLE. */
+  renewalEligibility: z.string().optional(),
+  /** The CA grants acm.amazonaws.com what managed renewal needs (only for drctl's own CA). */
+  renewalPermission: z.enum(['granted']).optional(),
 });
 export type CaOutputs = z.infer<typeof outputs>;
 
@@ -82,6 +93,10 @@ interface Certificate {
   names: string[];
   inUseBy: string[];
   failureReason?: string;
+  notAfter?: Date;
+  renewalEligibility?: string;
+  renewalStatus?: string;
+  renewalStatusReason?: string;
 }
 
 export const caPemPath = (ctx: Pick<Ctx, 'paths' | 'region'>) => join(ctx.paths.ca, `${ctx.region}.pem`);
@@ -110,8 +125,20 @@ function parseCertificate(c: CertificateDetail): Certificate {
     names: c.SubjectAlternativeNames ?? (c.DomainName ? [c.DomainName] : []),
     inUseBy: c.InUseBy ?? [],
     ...(c.FailureReason ? { failureReason: c.FailureReason } : {}),
+    ...(c.NotAfter ? { notAfter: c.NotAfter } : {}),
+    ...(c.RenewalEligibility ? { renewalEligibility: c.RenewalEligibility } : {}),
+    ...(c.RenewalSummary?.RenewalStatus ? { renewalStatus: c.RenewalSummary.RenewalStatus } : {}),
+    ...(c.RenewalSummary?.RenewalStatusReason
+      ? { renewalStatusReason: c.RenewalSummary.RenewalStatusReason }
+      : {}),
   };
 }
+
+/** What `up` records of a certificate's lifetime (and `status` shows). */
+const lifetimeOf = (c: Certificate) => ({
+  ...(c.notAfter ? { certificateNotAfter: c.notAfter.toISOString() } : {}),
+  ...(c.renewalEligibility ? { renewalEligibility: c.renewalEligibility } : {}),
+});
 
 const isInProgress = (e: unknown) => awsCode(e) === 'RequestInProgressException';
 
@@ -335,6 +362,68 @@ async function writeCaPem(ctx: Ctx, arn: string): Promise<void> {
   writeFileAtomic(caPemPath(ctx), r.Certificate!, 0o644);
 }
 
+// ---- ACM's renewal permission ---------------------------------------------------------------------
+
+const ACM_PRINCIPAL = 'acm.amazonaws.com';
+// "In order for ACM to automatically renew private certificates, you must give the ACM service
+// principal all available permissions" (https://docs.aws.amazon.com/privateca/latest/APIReference/API_Permission.html).
+// Without them ACM's renewal fails and the certificate expires after its 395 days
+// (https://docs.aws.amazon.com/privateca/latest/userguide/assign-permissions.html).
+const RENEWAL_ACTIONS = ['IssueCertificate', 'GetCertificate', 'ListPermissions'] as const;
+
+/** The CA's permission for ACM: 'all' (renewal works), 'partial', or 'none'. */
+async function acmPermission(
+  aws: Pick<AwsClients, 'client'>,
+  region: string,
+  caArn: string,
+): Promise<'all' | 'partial' | 'none'> {
+  const pca = aws.client(ACMPCAClient, region);
+  let NextToken: string | undefined;
+  do {
+    const page: ListPermissionsCommandOutput = await pca.send(
+      new ListPermissionsCommand({ CertificateAuthorityArn: caArn, NextToken }),
+    );
+    const mine = page.Permissions?.find((p) => p.Principal === ACM_PRINCIPAL);
+    if (mine) return RENEWAL_ACTIONS.every((a) => mine.Actions?.includes(a)) ? 'all' : 'partial';
+    NextToken = page.NextToken;
+  } while (NextToken);
+  return 'none';
+}
+
+async function revokeAcmPermission(ctx: Ctx, caArn: string): Promise<void> {
+  try {
+    await ctx.aws
+      .client(ACMPCAClient, ctx.region)
+      .send(new DeletePermissionCommand({ CertificateAuthorityArn: caArn, Principal: ACM_PRINCIPAL }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+}
+
+/**
+ * Grant acm.amazonaws.com the renewal actions on our CA, unless it has them. A permission can't
+ * be changed, only deleted and made again, so one with fewer actions is replaced.
+ */
+async function grantRenewal(ctx: Ctx, caArn: string): Promise<void> {
+  const current = await acmPermission(ctx.aws, ctx.region, caArn);
+  if (current === 'all') return;
+  ctx.progress(`root CA ${shortArn(caArn)}: letting ACM renew its certificates`);
+  if (current === 'partial') await revokeAcmPermission(ctx, caArn);
+  try {
+    await ctx.aws.client(ACMPCAClient, ctx.region).send(
+      new CreatePermissionCommand({
+        CertificateAuthorityArn: caArn,
+        Principal: ACM_PRINCIPAL,
+        Actions: [...RENEWAL_ACTIONS],
+      }),
+    );
+  } catch (e) {
+    // Another `up`, or a crashed one, granted it a moment ago.
+    if (awsCode(e) !== 'PermissionAlreadyExistsException') throw e;
+    if ((await acmPermission(ctx.aws, ctx.region, caArn)) !== 'all') throw e;
+  }
+}
+
 // ---- the ACM certificate -------------------------------------------------------------------------
 
 async function describeCertificate(ctx: Ctx, arn: string): Promise<Certificate | undefined> {
@@ -370,11 +459,13 @@ async function taggedCertificates(ctx: Ctx): Promise<Certificate[]> {
   return found;
 }
 
+// An EXPIRED certificate is never renewed: the next `up` requests a new one, which the nlb and
+// domain steps then take.
 const fromCa = (c: Certificate, caArn: string) =>
-  c.certificateAuthorityArn === caArn && c.status !== 'FAILED' && c.status !== 'REVOKED';
+  c.certificateAuthorityArn === caArn && !['FAILED', 'REVOKED', 'EXPIRED'].includes(c.status);
 
-async function waitIssued(ctx: Ctx, arn: string): Promise<void> {
-  await ctx.poll({
+async function waitIssued(ctx: Ctx, arn: string): Promise<Certificate> {
+  return ctx.poll({
     what: `certificate ${shortArn(arn)}`,
     timeoutMs: CERT_TIMEOUT_MS,
     minDelayMs: 2_000,
@@ -385,7 +476,7 @@ async function waitIssued(ctx: Ctx, arn: string): Promise<void> {
     check: async () => {
       const c = await describeCertificate(ctx, arn);
       if (!c) return { done: false, status: 'not visible yet' };
-      if (c.status === 'ISSUED') return { done: true, value: undefined };
+      if (c.status === 'ISSUED') return { done: true, value: c };
       if (c.status !== 'PENDING_VALIDATION') {
         throw new AwsStepError(
           `certificate ${arn} is ${c.status}${c.failureReason ? ` (${c.failureReason})` : ''}`,
@@ -401,7 +492,7 @@ async function waitIssued(ctx: Ctx, arn: string): Promise<void> {
   });
 }
 
-async function findOrRequestCertificate(ctx: Ctx, caArn: string): Promise<string> {
+async function findOrRequestCertificate(ctx: Ctx, caArn: string): Promise<Certificate> {
   const recorded = ctx.recorded.certificateArn;
   const known = recorded ? await describeCertificate(ctx, recorded) : undefined;
   let mine = known && fromCa(known, caArn) ? known : undefined;
@@ -415,8 +506,7 @@ async function findOrRequestCertificate(ctx: Ctx, caArn: string): Promise<string
   }
   if (mine) {
     if (mine.arn !== recorded) ctx.record({ certificateArn: mine.arn });
-    if (mine.status !== 'ISSUED') await waitIssued(ctx, mine.arn);
-    return mine.arn;
+    return mine.status === 'ISSUED' ? mine : waitIssued(ctx, mine.arn);
   }
   const acm = ctx.aws.client(ACMClient, ctx.region);
   const [domainName, ...alternatives] = certificateNames(ctx);
@@ -434,8 +524,7 @@ async function findOrRequestCertificate(ctx: Ctx, caArn: string): Promise<string
   );
   const arn = r.CertificateArn!;
   ctx.record({ certificateArn: arn });
-  await waitIssued(ctx, arn);
-  return arn;
+  return waitIssued(ctx, arn);
 }
 
 /**
@@ -496,7 +585,7 @@ async function useGivenCertificate(ctx: Ctx, arn: string): Promise<CaOutputs> {
         '`drctl down` deletes it',
     );
   }
-  return { certificateAuthorityArn: null, certificateArn: arn };
+  return { certificateAuthorityArn: null, certificateArn: arn, ...lifetimeOf(c) };
 }
 
 async function deleteCa(ctx: Ctx, ca: Ca): Promise<void> {
@@ -544,6 +633,54 @@ async function waitCaDeleted(ctx: Ctx, arn: string): Promise<Ca | undefined> {
   });
 }
 
+/** A certificate's lifetime as ACM reports it now (for `status --refresh`). */
+export interface CertificateFacts {
+  status: string;
+  notAfter?: string;
+  renewalEligibility?: string;
+  /** The last managed renewal's status (and reason), once one fell due. */
+  renewalStatus?: string;
+  /** For drctl's own CA: whether it grants ACM every renewal action. */
+  renewalPermission?: 'granted' | 'missing';
+}
+
+export async function certificateFacts(
+  aws: Pick<AwsClients, 'client'>,
+  region: string,
+  certificateArn: string,
+  certificateAuthorityArn: string | null | undefined,
+): Promise<CertificateFacts | undefined> {
+  let c: Certificate | undefined;
+  try {
+    const r = await aws
+      .client(ACMClient, region)
+      .send(new DescribeCertificateCommand({ CertificateArn: certificateArn }));
+    c = r.Certificate ? parseCertificate(r.Certificate) : undefined;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  if (!c) return undefined;
+  let renewalPermission: CertificateFacts['renewalPermission'];
+  if (certificateAuthorityArn) {
+    try {
+      renewalPermission =
+        (await acmPermission(aws, region, certificateAuthorityArn)) === 'all' ? 'granted' : 'missing';
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      renewalPermission = 'missing';
+    }
+  }
+  return {
+    status: c.status,
+    ...(c.notAfter ? { notAfter: c.notAfter.toISOString() } : {}),
+    ...(c.renewalEligibility ? { renewalEligibility: c.renewalEligibility } : {}),
+    ...(c.renewalStatus
+      ? { renewalStatus: `${c.renewalStatus}${c.renewalStatusReason ? ` (${c.renewalStatusReason})` : ''}` }
+      : {}),
+    ...(renewalPermission ? { renewalPermission } : {}),
+  };
+}
+
 export const ca: StepImpl<CaOutputs> = {
   outputs,
 
@@ -555,8 +692,14 @@ export const ca: StepImpl<CaOutputs> = {
     const found = await findOrCreateCa(ctx);
     await activate(ctx, found);
     if (found.arn !== before || !existsSync(caPemPath(ctx))) await writeCaPem(ctx, found.arn);
-    const certificateArn = await findOrRequestCertificate(ctx, found.arn);
-    return { certificateAuthorityArn: found.arn, certificateArn };
+    await grantRenewal(ctx, found.arn);
+    const certificate = await findOrRequestCertificate(ctx, found.arn);
+    return {
+      certificateAuthorityArn: found.arn,
+      certificateArn: certificate.arn,
+      ...lifetimeOf(certificate),
+      renewalPermission: 'granted',
+    };
   },
 
   async down(ctx) {
@@ -585,7 +728,11 @@ export const ca: StepImpl<CaOutputs> = {
       if (c) cas.set(c.arn, c);
     }
     const hadLiveCa = [...cas.values()].some((c) => c.status !== 'DELETED');
-    for (const c of cas.values()) await deleteCa(ctx, c);
+    for (const c of cas.values()) {
+      // Gone with the CA anyway; revoked first so a CA restored in its window does not bring it back.
+      if (c.status !== 'DELETED') await revokeAcmPermission(ctx, c.arn);
+      await deleteCa(ctx, c);
+    }
 
     // A certificate requested just before a crash (its ARN never recorded) is invisible to
     // ListCertificates for "several seconds" (API_RequestCertificate), so the listing above can
@@ -613,6 +760,11 @@ export const ca: StepImpl<CaOutputs> = {
     }
     const certArn = ctx.recorded.certificateArn;
     if (certArn && !(await describeCertificate(ctx, certArn))) missing.push(`certificate ${certArn}`);
+    if (caArn && ctx.recorded.renewalPermission === 'granted' && !missing.length) {
+      if ((await acmPermission(ctx.aws, ctx.region, caArn)) !== 'all') {
+        missing.push(`the permission of root CA ${caArn} for ACM to renew its certificates`);
+      }
+    }
     return missing;
   },
 

@@ -84,8 +84,10 @@ describe('ca step on the fake cloud', () => {
     expect(h.cloud.calls.map((c) => `${c.region} ${c.command}`).sort()).toEqual([
       'sa-east-1 DescribeCertificate',
       'sa-east-1 DescribeCertificateAuthority',
+      'sa-east-1 ListPermissions',
       'us-west-1 DescribeCertificate',
       'us-west-1 DescribeCertificateAuthority',
+      'us-west-1 ListPermissions',
     ]);
     expect(logs(r, 'info').filter((m) => m.includes('$400'))).toEqual([]);
     expectOneOfEach();
@@ -130,6 +132,7 @@ describe('ca step on the fake cloud', () => {
       'CreateCertificateAuthority',
       'IssueCertificate',
       'ImportCertificateAuthorityCertificate',
+      'CreatePermission',
       'RequestCertificate',
     ]);
     h.cleanup();
@@ -141,6 +144,9 @@ describe('ca step on the fake cloud', () => {
       h.cloud.revive();
       await h.ok(['up'], CA_ONLY);
       expectOneOfEach();
+      expect(h.cloud.snapshot().filter((l) => l.includes('/permission/')), `crash ${n}`).toEqual(
+        REGIONS.map((r) => expect.stringMatching(new RegExp(`^acm-pca/${r}/permission/.*/acm\\.amazonaws\\.com$`))),
+      );
       await h.ok(['down', '--yes'], CA_ONLY);
       expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
       h.cleanup();
@@ -224,6 +230,8 @@ describe('ca step on the fake cloud', () => {
     expect(h.state()!.steps.ca!['sa-east-1']!.resources).toEqual({
       certificateAuthorityArn: null,
       certificateArn: given,
+      certificateNotAfter: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      renewalEligibility: 'INELIGIBLE',
     });
     expect(cas('sa-east-1')).toEqual([]);
     expect(cas('us-west-1')).toHaveLength(1);

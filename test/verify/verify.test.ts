@@ -129,7 +129,10 @@ describe('drctl verify', () => {
       `certificate ${PRIMARY}`,
       () => {
         const acm = h.cloud.model(FakeAcm);
-        acm.find(PRIMARY, rec('ca', PRIMARY).certificateArn)!.notAfter = h.cloud.clock.now() + 5 * DAY_MS;
+        const cert = acm.find(PRIMARY, rec('ca', PRIMARY).certificateArn)!;
+        // Near expiry only if ACM's renewal fails (its CA grants renewal, so say why it fails).
+        cert.renewalFailure = 'PCA_REQUEST_FAILED';
+        cert.notAfter = h.cloud.clock.now() + 5 * DAY_MS;
       },
     ],
     [
@@ -260,8 +263,9 @@ describe('drctl verify', () => {
 
   it('warns, still ready (exit 0), when a certificate expires within 30 days', async () => {
     await upReady();
-    h.cloud.model(FakeAcm).find(SECONDARY, rec('ca', SECONDARY).certificateArn)!.notAfter =
-      h.cloud.clock.now() + 20 * DAY_MS;
+    const cert = h.cloud.model(FakeAcm).find(SECONDARY, rec('ca', SECONDARY).certificateArn)!;
+    cert.renewalFailure = 'PCA_REQUEST_FAILED';
+    cert.notAfter = h.cloud.clock.now() + 20 * DAY_MS;
     const r = await verify();
     expect(r.code).toBe(0);
     const line = resultOf(r).checks.find((l) => l.check === 'certificate' && l.region === SECONDARY)!;

@@ -36,12 +36,25 @@ export interface CertificateAuthority {
   certificatePem?: string;
   issued: Map<string, IssuedCertificate>;
   issueTokens: Map<string, { arn: string; at: number }>;
-  /** What CreatePermission granted a service principal (acm.amazonaws.com: ACM's renewals). */
-  permissions: Array<{ principal: string; actions: string[]; sourceAccount?: string; createdAt: number }>;
   /** Set by DeleteCertificateAuthority: restorable until, and the status it had before. */
   restorableUntil?: number;
   statusBeforeDeletion?: CaStatus;
+  /** CreatePermission grants to acm.amazonaws.com, live and revoked (ACM's renewals look back). */
+  permissions: CaPermission[];
 }
+
+export interface CaPermission {
+  principal: string;
+  actions: string[];
+  sourceAccount: string;
+  createdAt: number;
+  /** Set by DeletePermission. */
+  deletedAt?: number;
+}
+
+/** What ACM needs to renew a private certificate (API_Permission: "all available permissions"). */
+export const RENEWAL_ACTIONS = ['IssueCertificate', 'GetCertificate', 'ListPermissions'] as const;
+const ACM_PRINCIPAL = 'acm.amazonaws.com';
 
 function uuid(rand: () => number): string {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
@@ -65,6 +78,9 @@ function bytesToText(b: unknown): string {
  *   same token makes a second CA (workshop mistake §12.14);
  * - an ACTIVE CA cannot be deleted (disable it first); a deleted CA stays listed as DELETED with
  *   RestorableUntil and is not live (not in the snapshot); it vanishes once the window has passed.
+ * - CreatePermission / ListPermissions / DeletePermission for the ACM principal only; a second
+ *   CreatePermission for it is PermissionAlreadyExistsException. The ACM model asks
+ *   `grantsRenewal(ca, t)` when a certificate falls due for renewal.
  */
 export class FakeAcmPca extends FakeService {
   readonly service = 'acm-pca';
@@ -333,62 +349,6 @@ export class FakeAcmPca extends FakeService {
     return {};
   }
 
-  // Permissions for a service principal on the CA (https://docs.aws.amazon.com/privateca/latest/APIReference/API_CreatePermission.html):
-  // only acm.amazonaws.com, actions among IssueCertificate, GetCertificate and ListPermissions; a
-  // second grant to the same principal is PermissionAlreadyExistsException.
-  CreatePermission(
-    region: string,
-    input: {
-      CertificateAuthorityArn?: string;
-      Principal?: string;
-      Actions?: string[];
-      SourceAccount?: string;
-    },
-  ) {
-    const ca = this.need(region, input.CertificateAuthorityArn);
-    this.refuseDeleted(ca);
-    const valid = ['IssueCertificate', 'GetCertificate', 'ListPermissions'];
-    if (input.Principal !== 'acm.amazonaws.com')
-      throw awsError('InvalidRequestException', `The principal ${input.Principal} is not supported.`);
-    if (!input.Actions?.length || input.Actions.some((a) => !valid.includes(a)))
-      throw awsError('InvalidRequestException', `Actions must be among ${valid.join(', ')}.`);
-    if (ca.permissions.some((p) => p.principal === input.Principal))
-      throw awsError('PermissionAlreadyExistsException', `The permission already exists on ${ca.arn}.`);
-    ca.permissions.push({
-      principal: input.Principal,
-      actions: [...input.Actions],
-      sourceAccount: input.SourceAccount,
-      createdAt: this.now(),
-    });
-    return {};
-  }
-
-  ListPermissions(region: string, input: { CertificateAuthorityArn?: string }) {
-    const ca = this.need(region, input.CertificateAuthorityArn);
-    return {
-      Permissions: ca.permissions.map((p) => ({
-        CertificateAuthorityArn: ca.arn,
-        CreatedAt: new Date(p.createdAt),
-        Principal: p.principal,
-        SourceAccount: p.sourceAccount ?? this.cloud.account,
-        Actions: [...p.actions],
-        Policy: '',
-      })),
-    };
-  }
-
-  DeletePermission(
-    region: string,
-    input: { CertificateAuthorityArn?: string; Principal?: string; SourceAccount?: string },
-  ) {
-    const ca = this.need(region, input.CertificateAuthorityArn);
-    const before = ca.permissions.length;
-    ca.permissions = ca.permissions.filter((p) => p.principal !== input.Principal);
-    if (ca.permissions.length === before)
-      throw awsError('ResourceNotFoundException', `No permission for ${input.Principal} on ${ca.arn}.`);
-    return {};
-  }
-
   DeleteCertificateAuthority(
     region: string,
     input: { CertificateAuthorityArn?: string; PermanentDeletionTimeInDays?: number },
@@ -411,12 +371,105 @@ export class FakeAcmPca extends FakeService {
     return {};
   }
 
+  /**
+   * Whether at virtual time `t` the CA was ACTIVE-capable and granted acm.amazonaws.com every
+   * renewal action (https://docs.aws.amazon.com/privateca/latest/userguide/assign-permissions.html).
+   */
+  grantsRenewal(ca: CertificateAuthority, t: number): boolean {
+    return this.renewalGrantIntervals(ca).some(([from, to]) => from <= t && t < to);
+  }
+
+  /** The [from, to) spans during which the CA granted ACM every renewal action. */
+  renewalGrantIntervals(ca: CertificateAuthority): Array<[number, number]> {
+    return ca.permissions
+      .filter((p) => p.principal === ACM_PRINCIPAL && RENEWAL_ACTIONS.every((a) => p.actions.includes(a)))
+      .map((p) => [p.createdAt, p.deletedAt ?? Number.POSITIVE_INFINITY]);
+  }
+
+  private livePermission(ca: CertificateAuthority, principal: string): CaPermission | undefined {
+    return ca.permissions.find((p) => p.principal === principal && p.deletedAt === undefined);
+  }
+
+  CreatePermission(
+    region: string,
+    input: { CertificateAuthorityArn?: string; Principal?: string; Actions?: string[]; SourceAccount?: string },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    if (input.Principal !== ACM_PRINCIPAL) {
+      throw awsError('InvalidArnException', `The principal ${input.Principal} is not valid: only ${ACM_PRINCIPAL}.`);
+    }
+    const actions = input.Actions ?? [];
+    if (
+      actions.length < 1 ||
+      actions.length > 3 ||
+      !actions.every((a) => (RENEWAL_ACTIONS as readonly string[]).includes(a))
+    ) {
+      throw awsError(
+        'ValidationException',
+        'Actions must be 1 to 3 of IssueCertificate, GetCertificate and ListPermissions.',
+      );
+    }
+    if (this.livePermission(ca, input.Principal)) {
+      throw awsError(
+        'PermissionAlreadyExistsException',
+        `The designated permission has already been given to ${input.Principal}.`,
+      );
+    }
+    ca.permissions.push({
+      principal: input.Principal,
+      actions: [...new Set(actions)],
+      sourceAccount: input.SourceAccount ?? this.cloud.account,
+      createdAt: this.now(),
+    });
+    return {};
+  }
+
+  ListPermissions(region: string, input: { CertificateAuthorityArn?: string; MaxResults?: number; NextToken?: string }) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    this.refuseDeleted(ca);
+    const all = ca.permissions.filter((p) => p.deletedAt === undefined);
+    const start = input.NextToken ? Number(input.NextToken) : 0;
+    const size = input.MaxResults ?? 100;
+    const next = start + size < all.length ? String(start + size) : undefined;
+    return {
+      Permissions: all.slice(start, start + size).map((p) => ({
+        CertificateAuthorityArn: ca.arn,
+        CreatedAt: new Date(p.createdAt),
+        Principal: p.principal,
+        SourceAccount: p.sourceAccount,
+        Actions: [...p.actions],
+        Policy: JSON.stringify({ Principal: { Service: p.principal }, Action: p.actions.map((a) => `acm-pca:${a}`) }),
+      })),
+      ...(next ? { NextToken: next } : {}),
+    };
+  }
+
+  DeletePermission(
+    region: string,
+    input: { CertificateAuthorityArn?: string; Principal?: string; SourceAccount?: string },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const p = this.livePermission(ca, input.Principal ?? '');
+    if (!p) {
+      throw awsError(
+        'ResourceNotFoundException',
+        `No permission for ${input.Principal} on certificate authority ${ca.arn}.`,
+      );
+    }
+    p.deletedAt = this.now();
+    return {};
+  }
+
   snapshot(): string[] {
     const out: string[] = [];
     for (const ca of [...this.cas.values()]) {
       const live = this.find(ca.region, ca.arn);
       if (!live || live.status === 'DELETED') continue;
       out.push(`acm-pca/${ca.region}/certificate-authority/${ca.arn.split('/').pop()}(${live.status})`);
+      for (const p of live.permissions.filter((x) => x.deletedAt === undefined)) {
+        out.push(`acm-pca/${ca.region}/permission/${ca.arn.split('/').pop()}/${p.principal}`);
+      }
     }
     return out;
   }

@@ -3,7 +3,17 @@ import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
 
 type Tags = Record<string, string>;
-type Status = 'PENDING_VALIDATION' | 'ISSUED' | 'FAILED';
+type Status = 'PENDING_VALIDATION' | 'ISSUED' | 'FAILED' | 'EXPIRED';
+
+const DAY_MS = 86_400_000;
+// "Each private certificate is valid for 13 months (395 days)"
+// (https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
+export const PRIVATE_VALIDITY_MS = 395 * DAY_MS;
+// "When a managed certificate is 60 days away from expiration, ACM automatically attempts to renew it"
+// (https://docs.aws.amazon.com/acm/latest/userguide/renew-private-cert.html).
+export const RENEW_BEFORE_MS = 60 * DAY_MS;
+// How often ACM tries again after a failed renewal is not documented: once a day here.
+export const RENEW_RETRY_MS = DAY_MS;
 
 // "Idempotency tokens time out after one hour" (ACM RequestCertificate API).
 const TOKEN_WINDOW_MS = 60 * 60_000;
@@ -26,13 +36,17 @@ export interface AcmCertificate {
   settleAt: number;
   outcome: 'ISSUED' | 'FAILED';
   failureReason?: string;
-  /** NotAfter of an issued certificate; default: 395 days (13 months) after issue, ACM's private validity. */
-  notAfter?: number;
+  /** Validity of the certificate ACM serves now (a renewal moves both). */
+  notBefore: number;
+  notAfter: number;
+  /** The last managed-renewal attempt's result, once one fell due. */
+  renewal?: { status: 'SUCCESS' | 'FAILED'; reason?: string; updatedAt: number };
+  /**
+   * Test switch: every renewal attempt fails with this reason (e.g. PCA_REQUEST_FAILED), so a test
+   * that moves `notAfter` near can keep a certificate near expiry although its CA grants renewal.
+   */
+  renewalFailure?: string;
 }
-
-// ACM private certificates are valid for 13 months (395 days) unless exported with another validity:
-// https://docs.aws.amazon.com/acm/latest/userguide/acm-certificate.html
-export const PRIVATE_VALIDITY_MS = 395 * 86_400_000;
 
 function uuid(rand: () => number): string {
   const hex = (n: number) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
@@ -54,7 +68,9 @@ export function coversName(pattern: string, name: string): boolean {
  * `acm.describeLag` ("a delay of several seconds before you can retrieve information about the new
  * certificate", RequestCertificate API). DeleteCertificate is refused with ResourceInUseException
  * while a load balancer listener or an API Gateway domain uses it (dependency probes of kind
- * 'acm-certificate'); InUseBy lists those users.
+ * 'acm-certificate'); InUseBy lists those users. Issued certificates have NotBefore/NotAfter
+ * (395 days for private ones); virtual time can pass NotAfter (status EXPIRED) unless ACM's managed
+ * renewal (`renew`) succeeded first.
  */
 export class FakeAcm extends FakeService {
   readonly service = 'acm';
@@ -67,13 +83,59 @@ export class FakeAcm extends FakeService {
     return c && c.region === region ? c : undefined;
   }
 
-  /** When the certificate stops being valid (test helper: set `notAfter` to bring it near). */
+  /**
+   * When the certificate stops being valid. Tests may set `notAfter` to bring it near; ACM then
+   * renews it at once if its CA grants renewal, unless `renewalFailure` is set.
+   */
   notAfter(c: AcmCertificate): number {
-    return c.notAfter ?? c.settleAt + PRIVATE_VALIDITY_MS;
+    this.status(c);
+    return c.notAfter;
   }
 
   status(c: AcmCertificate): Status {
-    return this.now() < c.settleAt ? 'PENDING_VALIDATION' : c.outcome;
+    if (this.now() < c.settleAt) return 'PENDING_VALIDATION';
+    if (c.outcome === 'FAILED') return 'FAILED';
+    this.renew(c);
+    return this.now() >= c.notAfter ? 'EXPIRED' : 'ISSUED';
+  }
+
+  /**
+   * ACM's managed renewal of a private certificate, settled up to now: from 60 days before
+   * NotAfter it tries (here once a day) and succeeds only while the issuing CA is ACTIVE and grants
+   * acm.amazonaws.com IssueCertificate, GetCertificate and ListPermissions
+   * (https://docs.aws.amazon.com/privateca/latest/userguide/assign-permissions.html); a
+   * renewed certificate keeps its ARN and gets a new validity. Otherwise it expires.
+   */
+  private renew(c: AcmCertificate): void {
+    if (c.type !== 'PRIVATE' || !c.certificateAuthorityArn) return;
+    const pca = this.cloud.model(FakeAcmPca);
+    for (;;) {
+      const due = c.notAfter - RENEW_BEFORE_MS;
+      const until = Math.min(this.now(), c.notAfter - 1);
+      if (until < due) return;
+      let renewedAt: number | undefined;
+      let reason = 'PCA_ACCESS_DENIED';
+      let lastTry = due;
+      for (let t = due; t <= until; t += RENEW_RETRY_MS) {
+        lastTry = t;
+        const ca = pca.find(c.region, c.certificateAuthorityArn);
+        if (c.renewalFailure) reason = c.renewalFailure;
+        else if (!ca) reason = 'PCA_RESOURCE_NOT_FOUND';
+        else if (ca.status !== 'ACTIVE') reason = 'PCA_INVALID_STATE';
+        else if (!pca.grantsRenewal(ca, t)) reason = 'PCA_ACCESS_DENIED';
+        else {
+          renewedAt = t;
+          break;
+        }
+      }
+      if (renewedAt === undefined) {
+        c.renewal = { status: 'FAILED', reason, updatedAt: lastTry };
+        return;
+      }
+      c.notBefore = renewedAt;
+      c.notAfter = renewedAt + PRIVATE_VALIDITY_MS;
+      c.renewal = { status: 'SUCCESS', updatedAt: renewedAt };
+    }
   }
 
   /** Test helper: an ISSUED certificate made outside drctl (an import or a public one). */
@@ -95,6 +157,8 @@ export class FakeAcm extends FakeService {
       visibleAt: now,
       settleAt: now,
       outcome: 'ISSUED',
+      notBefore: now,
+      notAfter: now + PRIVATE_VALIDITY_MS,
     });
     return arn;
   }
@@ -154,6 +218,7 @@ export class FakeAcm extends FakeService {
     }
     const arn = `arn:aws:acm:${region}:${this.cloud.account}:certificate/${uuid(() => this.cloud.random())}`;
     const names = [input.DomainName, ...(input.SubjectAlternativeNames ?? [])];
+    const issuedAt = now + this.delay('acm.issue');
     this.certs.set(arn, {
       arn,
       region,
@@ -165,9 +230,11 @@ export class FakeAcm extends FakeService {
       tags: tagsToMap(input.Tags),
       createdAt: now,
       visibleAt: now + this.delay('acm.describeLag'),
-      settleAt: now + this.delay('acm.issue'),
+      settleAt: issuedAt,
       outcome,
       failureReason,
+      notBefore: issuedAt,
+      notAfter: issuedAt + PRIVATE_VALIDITY_MS,
     });
     if (tokenKey) this.tokens.set(tokenKey, { arn, at: now });
     return { CertificateArn: arn };
@@ -187,11 +254,21 @@ export class FakeAcm extends FakeService {
         CreatedAt: new Date(c.createdAt),
         InUseBy: this.inUseBy(c),
         ...(c.certificateAuthorityArn ? { CertificateAuthorityArn: c.certificateAuthorityArn } : {}),
-        ...(status === 'ISSUED'
+        ...(status === 'ISSUED' || status === 'EXPIRED'
           ? {
-              IssuedAt: new Date(c.settleAt),
-              NotBefore: new Date(c.settleAt),
-              NotAfter: new Date(this.notAfter(c)),
+              IssuedAt: new Date(c.notBefore),
+              NotBefore: new Date(c.notBefore),
+              NotAfter: new Date(c.notAfter),
+              RenewalEligibility: c.type === 'PRIVATE' ? 'ELIGIBLE' : 'INELIGIBLE',
+            }
+          : {}),
+        ...(c.renewal
+          ? {
+              RenewalSummary: {
+                RenewalStatus: c.renewal.status,
+                ...(c.renewal.reason ? { RenewalStatusReason: c.renewal.reason } : {}),
+                UpdatedAt: new Date(c.renewal.updatedAt),
+              },
             }
           : {}),
         ...(status === 'FAILED' ? { FailureReason: c.failureReason } : {}),

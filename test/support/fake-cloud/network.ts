@@ -444,6 +444,7 @@ export class FakeNetwork extends FakeService {
   ): string | undefined {
     const cert = this.optional(FakeAcm)?.find(region, certificateArn);
     if (!cert) return undefined; // no ACM model: any certificate passes
+    if (this.optional(FakeAcm)!.status(cert) === 'EXPIRED') return 'CERT_HAS_EXPIRED';
     if (![cert.domainName, ...cert.sans].some((n) => coversName(n, hostName)))
       return 'ERR_TLS_CERT_ALTNAME_INVALID';
     if (!cert.certificateAuthorityArn) return undefined; // publicly trusted
