@@ -692,7 +692,13 @@ async function certificateLifetimes(
     if (!r.certificateArn) continue;
     if (aws && certificateFacts) {
       const facts = await certificateFacts(aws, region, r.certificateArn, r.certificateAuthorityArn);
-      out.push({ region, certificateArn: r.certificateArn, source: 'aws', status: facts?.status ?? 'gone', ...facts });
+      out.push({
+        region,
+        certificateArn: r.certificateArn,
+        source: 'aws',
+        status: facts?.status ?? 'gone',
+        ...facts,
+      });
     } else {
       out.push({
         region,

@@ -64,7 +64,7 @@ const p = (usd: number, unit: string, source: string, estimate = false): Price =
 export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, Price>>>> = {
   'us-east-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
+    privateCertificate: p(0, 'certificate (never exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.045, 'hour', SRC.vpc),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.0225, 'hour', SRC.elb),
@@ -78,7 +78,7 @@ export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, 
   },
   'sa-east-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
+    privateCertificate: p(0, 'certificate (never exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.093, 'hour', SRC.vpc),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.034, 'hour', SRC.elb, true),
@@ -92,7 +92,7 @@ export const REGIONAL_PRICES: Readonly<Record<string, Readonly<Record<PriceKey, 
   },
   'us-west-1': {
     privateCaMonth: p(400, 'CA-month', SRC.pca),
-    privateCertificate: p(0, 'certificate (never exported; $0.75 the first time one is exported)', SRC.pcaCertificate),
+    privateCertificate: p(0, 'certificate (never exported)', SRC.pcaCertificate),
     natGatewayHour: p(0.048, 'hour', SRC.vpc, true),
     publicIpv4Hour: p(0.005, 'address-hour', SRC.ipv4),
     nlbHour: p(0.0252, 'hour', SRC.elb, true),

@@ -20,7 +20,7 @@ const MONTHS_14 = 426 * DAY;
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (region: string) => h.state()!.steps.ca![region]!.resources as Record<string, unknown>;
+const rec = (region: string) => h.state()!.steps.ca![region]!.resources;
 const describeCert = async (region: string) =>
   (
     await new ACMClient({ region }).send(
@@ -107,14 +107,19 @@ describe('fake ACM: a certificate whose CA never granted renewal expires', () =>
     h.cloud.clock.advance(396 * DAY);
     const c = await describeCert('sa-east-1');
     expect(c.Status).toBe('EXPIRED');
-    expect(c.RenewalSummary).toMatchObject({ RenewalStatus: 'FAILED', RenewalStatusReason: 'PCA_ACCESS_DENIED' });
+    expect(c.RenewalSummary).toMatchObject({
+      RenewalStatus: 'FAILED',
+      RenewalStatusReason: 'PCA_ACCESS_DENIED',
+    });
     expect((await describeCert('us-west-1')).Status).toBe('ISSUED');
   });
 });
 
 describe('certificates in use by the NLB listener', () => {
   const THROUGH_NLB = {
-    steps: STEPS.filter((x) => ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name)),
+    steps: STEPS.filter((x) =>
+      ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name),
+    ),
   };
   const https = (region: string) => {
     const nlb = h.state()!.steps.nlb![region]!.resources as { dnsName: string };
@@ -146,7 +151,9 @@ describe('certificates in use by the NLB listener', () => {
 describe('an expired certificate', () => {
   it('is replaced by the next up (it can never be renewed), and the listener serves the new one', async () => {
     const THROUGH_NLB = {
-      steps: STEPS.filter((x) => ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name)),
+      steps: STEPS.filter((x) =>
+        ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name),
+      ),
     };
     h = new Harness();
     await h.ok(['up'], THROUGH_NLB);
@@ -180,7 +187,9 @@ describe('drctl status shows each certificate’s expiry', () => {
     const lines = plain.stdout.split('\n').filter((l) => l.includes('certificate: '));
     expect(lines).toHaveLength(2);
     for (const l of lines) {
-      expect(l).toMatch(/expires \d{4}-\d\d-\d\d \(in 39[45] days\); renewal ELIGIBLE; CA grants ACM renewal \[as recorded\]/);
+      expect(l).toMatch(
+        /expires \d{4}-\d\d-\d\d \(in 39[45] days\); renewal ELIGIBLE; CA grants ACM renewal \[as recorded\]/,
+      );
     }
 
     await new ACMPCAClient({ region: 'sa-east-1' }).send(

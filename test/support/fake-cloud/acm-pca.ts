@@ -392,12 +392,20 @@ export class FakeAcmPca extends FakeService {
 
   CreatePermission(
     region: string,
-    input: { CertificateAuthorityArn?: string; Principal?: string; Actions?: string[]; SourceAccount?: string },
+    input: {
+      CertificateAuthorityArn?: string;
+      Principal?: string;
+      Actions?: string[];
+      SourceAccount?: string;
+    },
   ) {
     const ca = this.need(region, input.CertificateAuthorityArn);
     this.refuseDeleted(ca);
     if (input.Principal !== ACM_PRINCIPAL) {
-      throw awsError('InvalidArnException', `The principal ${input.Principal} is not valid: only ${ACM_PRINCIPAL}.`);
+      throw awsError(
+        'InvalidArnException',
+        `The principal ${input.Principal} is not valid: only ${ACM_PRINCIPAL}.`,
+      );
     }
     const actions = input.Actions ?? [];
     if (
@@ -425,7 +433,10 @@ export class FakeAcmPca extends FakeService {
     return {};
   }
 
-  ListPermissions(region: string, input: { CertificateAuthorityArn?: string; MaxResults?: number; NextToken?: string }) {
+  ListPermissions(
+    region: string,
+    input: { CertificateAuthorityArn?: string; MaxResults?: number; NextToken?: string },
+  ) {
     const ca = this.need(region, input.CertificateAuthorityArn);
     this.refuseDeleted(ca);
     const all = ca.permissions.filter((p) => p.deletedAt === undefined);
@@ -439,7 +450,10 @@ export class FakeAcmPca extends FakeService {
         Principal: p.principal,
         SourceAccount: p.sourceAccount,
         Actions: [...p.actions],
-        Policy: JSON.stringify({ Principal: { Service: p.principal }, Action: p.actions.map((a) => `acm-pca:${a}`) }),
+        Policy: JSON.stringify({
+          Principal: { Service: p.principal },
+          Action: p.actions.map((a) => `acm-pca:${a}`),
+        }),
       })),
       ...(next ? { NextToken: next } : {}),
     };
