@@ -144,8 +144,13 @@ describe('ca step on the fake cloud', () => {
       h.cloud.revive();
       await h.ok(['up'], CA_ONLY);
       expectOneOfEach();
-      expect(h.cloud.snapshot().filter((l) => l.includes('/permission/')), `crash ${n}`).toEqual(
-        REGIONS.map((r) => expect.stringMatching(new RegExp(`^acm-pca/${r}/permission/.*/acm\\.amazonaws\\.com$`))),
+      expect(
+        h.cloud.snapshot().filter((l) => l.includes('/permission/')),
+        `crash ${n}`,
+      ).toEqual(
+        REGIONS.map((r) =>
+          expect.stringMatching(new RegExp(`^acm-pca/${r}/permission/.*/acm\\.amazonaws\\.com$`)),
+        ),
       );
       await h.ok(['down', '--yes'], CA_ONLY);
       expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);

@@ -145,7 +145,10 @@ describe('domain step (regional, the default) on the fake cloud', () => {
     await h.ok(['up'], STEPS_USED);
     expectOneOfEach('regional');
     for (const region of REGIONS) {
-      expect(rec(region, 'ca')).toMatchObject({ certificateAuthorityArn: null, certificateArn: given[region] });
+      expect(rec(region, 'ca')).toMatchObject({
+        certificateAuthorityArn: null,
+        certificateArn: given[region],
+      });
       expect(h.cloud.dependents('acm-certificate', given[region]!, region)).toHaveLength(1);
     }
     await h.ok(['down', '--yes'], STEPS_USED);
