@@ -760,11 +760,6 @@ export const ca: StepImpl<CaOutputs> = {
     }
     const certArn = ctx.recorded.certificateArn;
     if (certArn && !(await describeCertificate(ctx, certArn))) missing.push(`certificate ${certArn}`);
-    if (caArn && ctx.recorded.renewalPermission === 'granted' && !missing.length) {
-      if ((await acmPermission(ctx.aws, ctx.region, caArn)) !== 'all') {
-        missing.push(`the permission of root CA ${caArn} for ACM to renew its certificates`);
-      }
-    }
     return missing;
   },
 
