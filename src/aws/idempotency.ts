@@ -76,6 +76,7 @@ const IDEMPOTENT: Record<string, Rule> = {
   DeleteCertificateAuthority: true,
   DeleteDomainName: true,
   DeleteDomainNameAccessAssociation: true,
+  DeletePermission: true,
   DeleteFunction: true,
   DeleteHealthCheck: true,
   DeleteHostedZone: true,
@@ -104,6 +105,7 @@ const IDEMPOTENT: Record<string, Rule> = {
   CreateDomainName: false,
   CreateDomainNameAccessAssociation: false,
   CreateBasePathMapping: false,
+  CreatePermission: false, // a repeat is PermissionAlreadyExistsException; the ca step reads first
   CreateCanary: false,
   CreateFunction: false,
   CreateRole: false,
