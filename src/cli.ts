@@ -111,6 +111,12 @@ export function buildProgram(
       await run('verify', {}, globals(cmd));
     });
   program
+    .command('drills')
+    .description('list the drills kept beside the state (every failover-test, dry runs marked)')
+    .action(async (_o, cmd: Command) => {
+      await run('drills', {}, globals(cmd));
+    });
+  program
     .command('down')
     .description('delete everything this deployment made, in reverse order; safe to re-run')
     .option(

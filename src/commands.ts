@@ -207,6 +207,10 @@ async function dispatch(
       return failoverTestCommand(s, args, signal);
     case 'verify':
       return verifyCommandOf(s, signal);
+    case 'drills': {
+      const { drillsCommand } = await import('./evidence/drills.js');
+      return drillsCommand({ config: s.config, evidence: await evidenceOf(s), reporter: s.reporter });
+    }
     default:
       throw new UsageError(`unknown command ${cmd}`);
   }
@@ -432,6 +436,7 @@ async function failoverTestCommand(
     aws: await makeAws(s),
     stderr: s.deps.stderr,
     json: !!s.opts.json,
+    evidence: await evidenceOf(s),
   };
   if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
   await store.lock('failover-test', { timeoutMs: parseLockTimeout(s.opts.lockTimeout), signal });
@@ -445,7 +450,7 @@ async function failoverTestCommand(
 
 /** Where drills and the last verify are kept: beside the state (src/evidence.ts). */
 async function evidenceOf(s: Session) {
-  const { FileEvidence } = await import('./evidence.js');
+  const { FileEvidence } = await import('./evidence/store.js');
   if (!isS3Location(s.statePath)) return new FileEvidence(dirname(s.statePath));
   const { s3Evidence } = await import('./state-s3.js');
   return s3Evidence(parseS3Location(s.statePath), storeOptions(s));

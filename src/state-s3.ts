@@ -11,7 +11,7 @@ import {
 import { type AwsClientFactoryOptions, AwsClients } from './aws/clients.js';
 import { awsCode } from './aws/errors.js';
 import type { Clock } from './clock.js';
-import type { EvidenceStore } from './evidence.js';
+import type { EvidenceStore } from './evidence/store.js';
 import { AwsStepError, UsageError, errorMessage } from './errors.js';
 import {
   type LockAttempt,

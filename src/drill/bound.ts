@@ -53,7 +53,10 @@ export function failoverBound(config: Config, mode: DrillMode): FailoverBound {
           { what: 'TTL', seconds: answerTtlSeconds(config) },
         ]
       : [
-          { what: 'Route 53 reaction to Inverted (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },
+          {
+            what: 'Route 53 reaction to Inverted (undocumented, slow estimate)',
+            seconds: ROUTE53_REACTION_S,
+          },
           { what: 'TTL', seconds: answerTtlSeconds(config) },
         ];
   return { mode, seconds: parts.reduce((a, p) => a + p.seconds, 0), parts };

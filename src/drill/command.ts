@@ -18,10 +18,21 @@ import {
   type DrillContext,
   type DrillEvent,
   type DrillMode,
+  type DrillResult,
+  type DryRunResult,
   restorePendingDrill,
   runDrill,
 } from './failover.js';
-import { drillEventText, drillSummary, renderDrill } from './render.js';
+import type { EvidenceStore } from '../evidence/store.js';
+import { defaultTimeoutSeconds, failoverBound } from './bound.js';
+import {
+  DRILL_HISTORY_VERSION,
+  type DrillHistoryRecord,
+  accountOf,
+  drctlVersion,
+  saveDrill,
+} from './history.js';
+import { drillEventText, drillSummary, renderDrill, timeline } from './render.js';
 
 // `drctl failover-test`: parse its options, run the drill engine with the lock held, and hand
 // its events and result to the reporter. Loaded lazily by cli.ts (it pulls in the AWS clients).
@@ -36,6 +47,8 @@ export interface FailoverTestDeps {
   reporter: Reporter;
   stderr: NodeJS.WritableStream;
   json: boolean;
+  /** Where the drill's record is kept (beside the state); none: not kept (tests of the engine). */
+  evidence?: EvidenceStore;
 }
 
 export interface FailoverTestArgs {
@@ -91,12 +104,25 @@ export function parseDrillArgs(a: FailoverTestArgs): {
 /** Runs with the state lock held by the caller (except a dry run, which changes nothing). */
 export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs): Promise<ExitCode> {
   const o = parseDrillArgs(args);
+  const startedAt = d.clock.now();
+  const events: DrillEvent[] = [];
+  const base = drillContext(d);
+  const ctx: DrillContext = {
+    ...base,
+    emit: (e) => {
+      events.push(e);
+      base.emit(e);
+    },
+  };
   let result;
   try {
-    result = await runDrill(drillContext(d), o);
+    result = await runDrill(ctx, o);
   } catch (e) {
-    throw asDrctlError(e, d.signal);
+    const err = asDrctlError(e, d.signal);
+    await keepRecord(d, historyRecord(d, o, startedAt, events, undefined, err));
+    throw err;
   }
+  await keepRecord(d, historyRecord(d, o, startedAt, events, result));
   for (const line of renderDrill(result)) d.reporter.line(line);
   const summary = { command: 'failover-test', ...drillSummary(result) };
   if (result.dryRun || result.ok) {
@@ -115,6 +141,80 @@ export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs):
   });
   d.stderr.write(`error: ${err.message}\nwhat to do: ${err.resolution}\n`);
   return err.exitCode;
+}
+
+/** The drill as kept beside the state: whatever happened, with every event it emitted. */
+function historyRecord(
+  d: FailoverTestDeps,
+  o: ReturnType<typeof parseDrillArgs>,
+  startedAt: number,
+  events: DrillEvent[],
+  r: DrillResult | DryRunResult | undefined,
+  error?: DrctlError,
+): DrillHistoryRecord {
+  const bound = r?.bound ?? failoverBound(d.config, o.mode);
+  const iso = (t: number) => new Date(t).toISOString();
+  const real = r && !r.dryRun ? r : undefined;
+  const result: DrillHistoryRecord['result'] = r
+    ? r.dryRun
+      ? 'dry-run'
+      : r.ok
+        ? 'pass'
+        : 'fail'
+    : error instanceof UsageError
+      ? 'refused'
+      : 'error';
+  return {
+    version: DRILL_HISTORY_VERSION,
+    drctlVersion: drctlVersion(),
+    deployment: d.config.deployment,
+    ...(accountOf(d.store.state) ? { account: accountOf(d.store.state) } : {}),
+    regions: { primary: d.config.primary.region, secondary: d.config.secondary.region },
+    name: `${d.config.host}.${d.config.domain}`,
+    mode: o.mode,
+    dryRun: o.dryRun,
+    result,
+    startedAt: iso(startedAt),
+    endedAt: iso(d.clock.now()),
+    recoverySeconds: real?.recoverySeconds ?? null,
+    failbackSeconds: real?.failbackSeconds ?? null,
+    rtoTargetSeconds: d.config.rtoTargetSeconds,
+    boundSeconds: bound.seconds,
+    bound: bound.parts,
+    timeoutSeconds:
+      r?.timeoutSeconds ??
+      (o.timeoutMs !== undefined ? Math.round(o.timeoutMs / 1000) : defaultTimeoutSeconds(d.config, o.mode)),
+    problems: real?.problems ?? (r?.dryRun ? [] : error ? [error.message] : []),
+    ...(error ? { error: error.message } : {}),
+    failover: real ? timeline(real.failover, real.failover[0]?.at) : [],
+    failback: real ? timeline(real.failback, real.failback[0]?.at) : [],
+    events: events.map((e) => ({
+      at: iso(e.t),
+      type: e.type,
+      ...('phase' in e ? { phase: e.phase } : {}),
+      text: drillEventText(e),
+    })),
+    samples: (real?.samples ?? []).map((x) => ({
+      at: iso(x.t),
+      phase: x.phase,
+      answered: x.answered,
+      ...(x.status !== undefined ? { status: x.status } : {}),
+      ...(x.servedBy ? { servedBy: x.servedBy } : {}),
+      ...(x.error ? { error: x.error } : {}),
+    })),
+    probes: real?.probes ?? 0,
+  };
+}
+
+/** A drill whose record cannot be kept still gives its verdict: the record is evidence, not the result. */
+async function keepRecord(d: FailoverTestDeps, record: DrillHistoryRecord): Promise<void> {
+  if (!d.evidence) return;
+  try {
+    const where = await saveDrill(d.evidence, record);
+    d.reporter.line(`drill record kept: ${where}`);
+  } catch (e) {
+    d.reporter.line(`could not keep the drill record beside the state: ${errorMessage(e)}`);
+  }
 }
 
 /** An SDK error or Ctrl-C out of the drill, in drctl's words (the restore has run by then). */

@@ -61,6 +61,18 @@ export type DrillEvent =
   | { type: 'mark'; phase: 'failover' | 'failback'; key: MarkKey; label: string; t: number; sinceMs: number }
   | { type: 'probe'; phase: 'failover' | 'failback'; text: string; t: number };
 
+/** One probe answer while watching: what a client in the secondary VPC got, and when. */
+export interface ProbeSampleAt {
+  t: number;
+  phase: 'failover' | 'failback';
+  /** The region whose NLB the DNS answer named; none when it named neither (or no answer). */
+  answered: 'primary' | 'secondary' | 'none';
+  status?: number;
+  /** The region whose API answered (from the body). */
+  servedBy?: string;
+  error?: string;
+}
+
 export interface DrillOptions {
   mode: DrillMode;
   /** How long each switch may take; default twice the bound. */
@@ -110,6 +122,8 @@ export interface DrillResult extends Common {
   failbackSeconds?: number;
   changes: DrillChange[];
   probes: number;
+  /** Every probe answer of both phases, in order (the report's timeline). */
+  samples: ProbeSampleAt[];
 }
 
 /** 3 probe answers in a row that name the secondary but are not a 200 from it: stop and restore. */
@@ -572,7 +586,7 @@ async function watch(
   t: Targets,
   w: Watch,
   pollMs: number,
-  counter: { probes: number },
+  counter: { probes: number; samples: ProbeSampleAt[] },
 ): Promise<string | undefined> {
   const region = w.to === 'primary' ? t.primary : t.secondary;
   let failures = 0;
@@ -590,6 +604,14 @@ async function watch(
     last = gist;
     const side = sideOf(ctx, p);
     const served = p.status === 200 && p.region === region;
+    counter.samples.push({
+      t: now,
+      phase: w.phase,
+      answered: side ?? 'none',
+      ...(p.status !== undefined ? { status: p.status } : {}),
+      ...(p.region ? { servedBy: p.region } : {}),
+      ...(p.error ? { error: p.error } : {}),
+    });
     if (side === w.to) mark(ctx, w, 'dns', now);
     if (served) mark(ctx, w, 'served', now);
     if (w.phase === 'failover' && side === 'secondary' && !served) {
@@ -690,7 +712,7 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
 
   const failover: Mark[] = failoverMarks(t, o.mode);
   const failback: Mark[] = failbackMarks(t, o.mode);
-  const counter = { probes: 0 };
+  const counter = { probes: 0, samples: [] as ProbeSampleAt[] };
   const problems: string[] = [];
   const record: DrillRecord = {
     mode: o.mode,
@@ -779,5 +801,6 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
     failbackSeconds,
     changes: record.changes,
     probes: counter.probes,
+    samples: counter.samples,
   };
 }

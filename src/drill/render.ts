@@ -69,7 +69,7 @@ export function renderDrill(r: DrillResult | DryRunResult): string[] {
   ];
 }
 
-const timeline = (marks: Mark[], start: number | undefined) =>
+export const timeline = (marks: Mark[], start: number | undefined) =>
   marks.map((m) => ({
     event: m.key,
     label: m.label,

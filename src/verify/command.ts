@@ -1,8 +1,8 @@
 import { awsCode } from '../aws/errors.js';
 import type { ExitCode } from '../errors.js';
 import { errorMessage } from '../errors.js';
-import type { EvidenceStore } from '../evidence.js';
-import { LAST_VERIFY } from '../evidence.js';
+import type { EvidenceStore } from '../evidence/store.js';
+import { LAST_VERIFY } from '../evidence/store.js';
 import type { Reporter } from '../report.js';
 import { CHECKS, type CheckLine, type VerifyCheck, type VerifyContext } from './checks.js';
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from './files.js';
+import { writeFileAtomic } from '../files.js';
 
 /**
  * What drctl keeps beside the state as evidence: a record of every drill (`drills/<time>-<mode>.json`)

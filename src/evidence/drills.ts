@@ -1,0 +1,57 @@
+import type { Config } from '../config.js';
+import { type DrillHistoryRecord, loadDrills } from '../drill/history.js';
+import type { ExitCode } from '../errors.js';
+import type { Reporter } from '../report.js';
+import type { EvidenceStore } from './store.js';
+
+// `drctl drills`: the drill history kept beside the state, one line per drill, oldest first.
+
+const secs = (n: number | null) => (n === null ? '-' : `${n} s`);
+
+export function drillLine(d: DrillHistoryRecord): string {
+  const when = `${d.startedAt.slice(0, 19).replace('T', ' ')}Z`;
+  const verdict = d.result.toUpperCase();
+  const times =
+    d.result === 'pass' || d.result === 'fail'
+      ? `recovery ${secs(d.recoverySeconds)} (target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s), fail-back ${secs(d.failbackSeconds)}`
+      : d.result === 'dry-run'
+        ? 'nothing was changed'
+        : (d.error ?? d.problems.join('; '));
+  return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}`;
+}
+
+export async function drillsCommand(o: {
+  config: Config;
+  evidence: EvidenceStore;
+  reporter: Reporter;
+}): Promise<ExitCode> {
+  const { drills, unreadable } = await loadDrills(o.evidence, o.config);
+  const where = o.evidence.where('drills');
+  if (!drills.length) o.reporter.line(`no drill recorded in ${where} yet: run \`drctl failover-test\``);
+  else {
+    o.reporter.line(`${drills.length} drill(s) of deployment ${o.config.deployment}, kept in ${where}:`);
+    for (const d of drills) o.reporter.line(drillLine(d));
+  }
+  for (const u of unreadable) o.reporter.line(`unreadable (skipped): ${u}`);
+  o.reporter.result({
+    ok: true,
+    command: 'drills',
+    location: where,
+    drills: drills.map((d) => ({
+      startedAt: d.startedAt,
+      mode: d.mode,
+      dryRun: d.dryRun,
+      result: d.result,
+      recoverySeconds: d.recoverySeconds,
+      failbackSeconds: d.failbackSeconds,
+      rtoTargetSeconds: d.rtoTargetSeconds,
+      boundSeconds: d.boundSeconds,
+      problems: d.problems,
+      drctlVersion: d.drctlVersion,
+      account: d.account,
+      regions: d.regions,
+    })),
+    unreadable,
+  });
+  return 0;
+}
