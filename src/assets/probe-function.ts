@@ -1,5 +1,6 @@
 import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
+import { HTTPS_GET_SOURCE } from './https-get.js';
 
 /**
  * The failover drill's ground truth: a small Lambda function in the secondary VPC (the probe
@@ -29,28 +30,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 
 const CA = readFileSync(new URL('./${PROBE_CA_FILE}', import.meta.url), 'utf8');
-const TRUST = CA.trim() ? [...tls.rootCertificates, CA] : undefined;
+const TRUST = trustedCas(tls, CA);
 const MAX_BODY = 4096;
 
-function get(address, host, path, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    const req = https.request(
-      { host: address, port: Number(process.env.PROBE_PORT || '443'), servername: host, path, method: 'GET',
-        ca: TRUST, timeout: timeoutMs,
-        headers: { host, accept: 'application/json', 'user-agent': 'drctl-probe' } },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c) => { if (body.length < MAX_BODY) body += c; });
-        res.on('end', () => resolve({ status: res.statusCode, body: body.slice(0, MAX_BODY) }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
-    req.on('error', reject);
-    req.end();
-  });
-}
+${HTTPS_GET_SOURCE}
+const get = (address, host, path, timeoutMs) =>
+  httpsGet(https, { address, host, path, port: Number(process.env.PROBE_PORT || '443'), ca: TRUST,
+    timeoutMs, maxBody: MAX_BODY, userAgent: 'drctl-probe' });
 
 export const handler = async (event) => {
   const host = process.env.PROBE_HOST;

@@ -39,10 +39,17 @@ import {
   SyntheticsClient,
 } from '@aws-sdk/client-synthetics';
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
 import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
-import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../assets/canary-script.js';
+import {
+  CANARY_CA_PATH,
+  CANARY_HANDLER,
+  CANARY_SCRIPT,
+  CANARY_SCRIPT_PATH,
+} from '../assets/canary-script.js';
 import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
@@ -68,8 +75,13 @@ const outputs = z.object({
   bucketName: z.string().optional(),
   roleName: z.string().optional(),
   runtimeVersion: z.string().optional(),
-  /** What the canary probes (never the failover name). */
+  /** The URL the canary calls, as a client does: https://<host>.<domain>/health. */
   probeUrl: z.string().optional(),
+  /**
+   * Where it connects: this region's own NLB DNS name (never the failover name, which after a
+   * failover answers from the other region and would let the primary's check heal itself).
+   */
+  probeVia: z.string().optional(),
 });
 export type CanaryOutputs = z.infer<typeof outputs>;
 
@@ -86,6 +98,8 @@ const TAG_CONFIG = 'drctl:config-sha';
 const ARTIFACT_PREFIX = 'canary';
 const RUN_TIMEOUT_S = 30;
 const PROBE_TIMEOUT_MS = 10_000;
+/** The API's GET /health MOCK answers {"status":"ok","region":"<region>"} (src/assets/petstore-openapi.ts). */
+const PROBE_PATH = '/health';
 const CREATE_TIMEOUT_MS = 10 * 60_000;
 const STATE_TIMEOUT_MS = 5 * 60_000;
 // IAM roles take seconds (rarely a minute) before Lambda can assume them; Terraform waits twice
@@ -415,13 +429,28 @@ interface CanarySpec {
   name: string;
   roleArn: string;
   bucketName: string;
+  /** <host>.<domain>: SNI and Host of the call. */
+  host: string;
   probeUrl: string;
+  probeVia: string;
+  /** The region's private root CA certificate ('' with config.certificateArn: Node's roots only). */
+  caPem: string;
   subnetIds: string[];
   securityGroupIds: string[];
 }
 
-function canaryZip(): Uint8Array {
-  return zipSync({ [CANARY_SCRIPT_PATH]: [strToU8(CANARY_SCRIPT), { mtime: ZIP_MTIME }] });
+/** The script and, beside it, the CA certificates it trusts. */
+function canaryZip(s: CanarySpec): Uint8Array {
+  return zipSync({
+    [CANARY_SCRIPT_PATH]: [strToU8(CANARY_SCRIPT), { mtime: ZIP_MTIME }],
+    [CANARY_CA_PATH]: [strToU8(s.caPem), { mtime: ZIP_MTIME }],
+  });
+}
+
+/** The region's root CA certificate as the ca step wrote it (none for a region given certificateArn). */
+function caPemOf(ctx: Ctx): string {
+  const path = join(ctx.paths.ca, `${ctx.region}.pem`);
+  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 
 function artifactLocation(ctx: Ctx, s: CanarySpec): string {
@@ -432,8 +461,10 @@ function artifactLocation(ctx: Ctx, s: CanarySpec): string {
 function canarySha(ctx: Ctx, s: CanarySpec): string {
   return sha({
     script: sha(CANARY_SCRIPT),
+    ca: sha(s.caPem),
     handler: CANARY_HANDLER,
     probeUrl: s.probeUrl,
+    probeVia: s.probeVia,
     region: ctx.region,
     roleArn: s.roleArn,
     artifacts: artifactLocation(ctx, s),
@@ -456,7 +487,7 @@ async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
       syn.send(
         new CreateCanaryCommand({
           Name: s.name,
-          Code: { Handler: CANARY_HANDLER, ZipFile: canaryZip() },
+          Code: { Handler: CANARY_HANDLER, ZipFile: canaryZip(s) },
           ArtifactS3Location: artifactLocation(ctx, s),
           ExecutionRoleArn: s.roleArn,
           // Every minute, until stopped (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryScheduleInput.html).
@@ -464,7 +495,9 @@ async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
           RunConfig: {
             TimeoutInSeconds: RUN_TIMEOUT_S,
             EnvironmentVariables: {
-              PROBE_URL: s.probeUrl,
+              PROBE_HOST: s.host,
+              PROBE_VIA: s.probeVia,
+              PROBE_PATH: PROBE_PATH,
               EXPECTED_REGION: ctx.region,
               PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
             },
@@ -477,13 +510,18 @@ async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
         }),
       ),
     );
-    ctx.record({ canaryName: s.name, runtimeVersion, probeUrl: s.probeUrl });
+    ctx.record({ canaryName: s.name, runtimeVersion, probeUrl: s.probeUrl, probeVia: s.probeVia });
     return r.Canary!;
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
     const raced = await getCanary(ctx, s.name);
     if (!raced || !isOwnedBy(raced.Tags, ctx.config.deployment)) throw notOurs('canary', s.name, ctx);
-    ctx.record({ canaryName: s.name, runtimeVersion: raced.RuntimeVersion, probeUrl: s.probeUrl });
+    ctx.record({
+      canaryName: s.name,
+      runtimeVersion: raced.RuntimeVersion,
+      probeUrl: s.probeUrl,
+      probeVia: s.probeVia,
+    });
     return raced;
   }
 }
@@ -586,8 +624,17 @@ async function ensureCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
       );
       await removeCanary(ctx, s.name);
       c = undefined;
-    } else if (ctx.recorded.canaryName !== s.name || ctx.recorded.probeUrl !== s.probeUrl) {
-      ctx.record({ canaryName: s.name, runtimeVersion: c.RuntimeVersion, probeUrl: s.probeUrl });
+    } else if (
+      ctx.recorded.canaryName !== s.name ||
+      ctx.recorded.probeUrl !== s.probeUrl ||
+      ctx.recorded.probeVia !== s.probeVia
+    ) {
+      ctx.record({
+        canaryName: s.name,
+        runtimeVersion: c.RuntimeVersion,
+        probeUrl: s.probeUrl,
+        probeVia: s.probeVia,
+      });
     }
   }
   return c ?? createCanary(ctx, s);
@@ -776,6 +823,7 @@ export const canary: StepImpl<CanaryOutputs> = {
           roleName: undefined,
           runtimeVersion: undefined,
           probeUrl: undefined,
+          probeVia: undefined,
         });
       }
       return { enabled: false };
@@ -795,22 +843,33 @@ export const canary: StepImpl<CanaryOutputs> = {
       role.policySha,
     );
 
-    const api = await ctx.outputOf('api');
-    // The region's own API through its own endpoint: never <host>.<domain>, which after a
-    // failover answers from the other region and would make this check heal itself.
-    const probeUrl = `${api.vpceInvokeUrl.replace(/\/+$/, '')}/health`;
+    // What a client calls, through this region's own entry point: the NLB (its DNS name is
+    // recorded as soon as the load balancer is created, long before it is active), or with
+    // domainMode private the region's execute-api endpoint, which then serves the custom domain
+    // itself. The CA certificate is the one the listener's or domain's certificate chains to.
+    const [dnsName] = await Promise.all([
+      ctx.config.domainMode === 'private'
+        ? ctx.fieldsOf('endpoints', ctx.region, ['dnsNames']).then((e) => e.dnsNames[0]!)
+        : ctx.fieldsOf('nlb', ctx.region, ['dnsName']).then((n) => n.dnsName),
+      ctx.outputOf('ca'),
+    ]);
+    const host = `${ctx.config.host}.${ctx.config.domain}`;
+    const probeUrl = `https://${host}${PROBE_PATH}`;
 
     const spec: CanarySpec = {
       name: n.canaryName,
       roleArn,
       bucketName,
+      host,
       probeUrl,
+      probeVia: dnsName,
+      caPem: caPemOf(ctx),
       subnetIds: vpc.privateSubnetIds,
       securityGroupIds: [vpc.endpointSecurityGroupId],
     };
     let created = await ensureCanary(ctx, spec);
     // The alarm needs only the canary's name: made while the canary is still CREATING.
-    await ensureAlarm(ctx, n.alarmName, n.canaryName, probeUrl);
+    await ensureAlarm(ctx, n.alarmName, n.canaryName, `${probeUrl} via ${dnsName}`);
     let running: Canary | undefined;
     const started = ctx.clock.now();
     while (!running) {
@@ -839,6 +898,7 @@ export const canary: StepImpl<CanaryOutputs> = {
       roleName: n.roleName,
       runtimeVersion: running.RuntimeVersion ?? ctx.recorded.runtimeVersion,
       probeUrl,
+      probeVia: dnsName,
     };
   },
 

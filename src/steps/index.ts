@@ -110,10 +110,12 @@ export const STEPS: readonly StepInfo[] = [
     title: 'canary and alarm',
     scope: 'regional',
     after: ['vpc'],
-    // The role and bucket (and the role's IAM propagation) need only the VPC; the API's URL is
-    // awaited just before CreateCanary.
-    uses: ['api'],
-    creates: 'CloudWatch Synthetics canary in the VPC (+ S3 artifact bucket, IAM role) and its failure alarm',
+    // The role and bucket (and the role's IAM propagation) need only the VPC; the NLB's DNS name
+    // (recorded as soon as it is created; the endpoint's with domainMode private) and the CA
+    // certificate are awaited just before CreateCanary.
+    uses: ['nlb', 'endpoints', 'ca'],
+    creates:
+      'CloudWatch Synthetics canary in the VPC calling https://<host>.<domain>/health through its own NLB (+ S3 artifact bucket, IAM role), and its M-of-N alarm',
     load: async () => (await import('./canary.js')).canary,
   },
   {

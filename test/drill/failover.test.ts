@@ -3,7 +3,13 @@ import { GetHealthCheckCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { failoverBound } from '../../src/drill/bound.js';
 import { defaultConfig } from '../../src/config.js';
-import { FakeEc2, FakeLambda, FakeSynthetics } from '../support/fake-cloud/index.js';
+import {
+  FakeCloudWatch,
+  FakeEc2,
+  FakeLambda,
+  FakeRoute53Health,
+  FakeSynthetics,
+} from '../support/fake-cloud/index.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
@@ -249,9 +255,24 @@ describe('failover-test: refusals and the bound', () => {
     expect(h.cloud.mutatingCalls).toEqual([]);
   });
 
-  it('an outage drill right after up waits for the primary alarm to have data and be OK first', async () => {
+  it('an outage drill waits for the primary alarm to be OK first', async () => {
     h = new Harness();
     await h.ok(['up']);
+    // The primary has just been failing and is healthy again: Route 53 (30 s behind the data)
+    // already says so, the alarm (a minute behind, evaluated each minute) not yet.
+    const syn = h.cloud.model(FakeSynthetics);
+    syn.setProbeOutcome(PRIMARY, 'fail');
+    h.cloud.clock.advance(4 * 60_000);
+    syn.clearProbeOutcome(PRIMARY);
+    const hcId = rec('health-check', 'global').primaryHealthCheckId as string;
+    const alarmOf = () => h.cloud.model(FakeCloudWatch).alarm(PRIMARY, 'drctl-canary-sa-east-1')!;
+    for (let i = 0; i < 60; i++) {
+      h.cloud.clock.advance(5_000);
+      const healthy = h.cloud.model(FakeRoute53Health).healthOf(hcId).healthy;
+      if (healthy && h.cloud.model(FakeCloudWatch).stateOf(alarmOf()).state !== 'OK') break;
+    }
+    expect(h.cloud.model(FakeRoute53Health).healthOf(hcId).healthy).toBe(true);
+    expect(h.cloud.model(FakeCloudWatch).stateOf(alarmOf()).state).toBe('ALARM');
     const r = await h.run(['--json', 'failover-test', '--mode', 'outage']);
     expect(r.code, r.stderr).toBe(0);
     const logs = r.events.filter((e) => e.type === 'log').map((e) => (e as { message: string }).message);

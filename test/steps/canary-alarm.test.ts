@@ -19,7 +19,17 @@ import { Harness } from '../support/harness.js';
 // (Unhealthy) fails over.
 
 const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const WITH_CHECK = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary', 'health-check']);
+const WITH_CHECK = pick([
+  'keypairs',
+  'vpc',
+  'endpoints',
+  'api',
+  'ca',
+  'domain',
+  'nlb',
+  'canary',
+  'health-check',
+]);
 const PRIMARY = 'sa-east-1';
 
 let h: Harness;

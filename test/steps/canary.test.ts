@@ -15,9 +15,15 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-synthetics';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
-import { runInNewContext } from 'node:vm';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CANARY_HANDLER, CANARY_SCRIPT, CANARY_SCRIPT_PATH } from '../../src/assets/canary-script.js';
+import {
+  CANARY_CA_PATH,
+  CANARY_HANDLER,
+  CANARY_SCRIPT,
+  CANARY_SCRIPT_PATH,
+} from '../../src/assets/canary-script.js';
 import { pickRuntime } from '../../src/steps/canary.js';
 import { STEPS } from '../../src/steps/index.js';
 import { FakeIam, FakeS3, FakeSynthetics } from '../support/fake-cloud/index.js';
@@ -25,8 +31,8 @@ import { RUNTIME_VERSIONS } from '../support/fake-cloud/synthetics.js';
 import { Harness } from '../support/harness.js';
 
 const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api']);
-const WITH_CANARY = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary']);
+const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb']);
+const WITH_CANARY = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary']);
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 
@@ -50,7 +56,7 @@ const alarmState = async (region: string, name: string) => {
 const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
 
 describe('canary step on the fake cloud', () => {
-  it('up makes one running VPC canary in the primary, probing its own API through its own endpoint', async () => {
+  it('up makes one running VPC canary in the primary, calling https://<host>.<domain>/health through its own NLB', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
     const snap = h.cloud.snapshot();
@@ -76,9 +82,11 @@ describe('canary step on the fake cloud', () => {
       bucketName: 'drctl-canary-111122223333-sa-east-1',
       roleName: 'drctl-canary-sa-east-1',
       runtimeVersion: 'syn-nodejs-puppeteer-11.0',
-      probeUrl: `${api.vpceInvokeUrl}/health`,
+      probeUrl: 'https://api.octank.com/health',
+      probeVia: rec('nlb', PRIMARY).dnsName,
     });
-    expect(out.probeUrl).not.toContain('octank.com');
+    expect(out.probeVia).toMatch(/^internal-.*\.elb\.sa-east-1\.amazonaws\.com$/);
+    expect(api.vpceInvokeUrl).toBeDefined();
     expect(rec('canary', SECONDARY)).toEqual({ enabled: false });
 
     const c = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;
@@ -87,7 +95,12 @@ describe('canary step on the fake cloud', () => {
       SubnetIds: vpc.privateSubnetIds,
       SecurityGroupIds: [vpc.endpointSecurityGroupId],
     });
-    expect(c.EnvironmentVariables).toMatchObject({ PROBE_URL: out.probeUrl, EXPECTED_REGION: PRIMARY });
+    expect(c.EnvironmentVariables).toMatchObject({
+      PROBE_HOST: 'api.octank.com',
+      PROBE_VIA: out.probeVia,
+      PROBE_PATH: '/health',
+      EXPECTED_REGION: PRIMARY,
+    });
     expect([c.Expression, c.DurationInSeconds, c.Handler]).toEqual(['rate(1 minute)', 0, CANARY_HANDLER]);
     expect(c.ArtifactS3Location).toBe(`s3://${out.bucketName}/canary/${PRIMARY}/drctl-pri`);
     expect(c.tags).toMatchObject({
@@ -99,8 +112,13 @@ describe('canary step on the fake cloud', () => {
     const create = h.cloud.calls.find((x) => x.command === 'CreateCanary' && x.outcome === 'ok')!
       .input as any;
     const files = unzipSync(create.Code.ZipFile);
-    expect(Object.keys(files)).toEqual([CANARY_SCRIPT_PATH]);
+    expect(Object.keys(files).sort()).toEqual([CANARY_CA_PATH, CANARY_SCRIPT_PATH]);
     expect(strFromU8(files[CANARY_SCRIPT_PATH]!)).toBe(CANARY_SCRIPT);
+    // The region's own private root CA, as the ca step wrote it.
+    expect(strFromU8(files[CANARY_CA_PATH]!)).toBe(
+      readFileSync(join(h.dir, '.drctl', 'ca', `${PRIMARY}.pem`), 'utf8'),
+    );
+    expect(strFromU8(files[CANARY_CA_PATH]!)).toMatch(/^-----BEGIN CERTIFICATE-----/);
 
     // One Lambda ENI per private subnet, named as Lambda names them.
     const enis = snap.filter((l) => l.includes('(lambda:cwsyn-drctl-pri-'));
@@ -322,7 +340,7 @@ describe('canary step on the fake cloud', () => {
     }
   });
 
-  it('with canary.secondary, the secondary gets its own canary probing its own API; turning it off removes it', async () => {
+  it('with canary.secondary, the secondary gets its own canary calling through its own NLB; turning it off removes it', async () => {
     h = new Harness();
     h.writeConfig({ canary: { secondary: true } });
     await h.ok(['up'], WITH_CANARY);
@@ -331,9 +349,13 @@ describe('canary step on the fake cloud', () => {
       enabled: true,
       canaryName: 'drctl-sec',
       alarmName: 'drctl-canary-us-west-1',
-      probeUrl: `${rec('api', SECONDARY).vpceInvokeUrl}/health`,
+      probeUrl: 'https://api.octank.com/health',
+      probeVia: rec('nlb', SECONDARY).dnsName,
     });
-    expect(sec.probeUrl).toContain('.us-west-1.');
+    expect(sec.probeVia).toContain('.us-west-1.');
+    expect(
+      h.cloud.model(FakeSynthetics).find(SECONDARY, 'drctl-sec')!.EnvironmentVariables.EXPECTED_REGION,
+    ).toBe(SECONDARY);
     expect(count(h.cloud.snapshot(), '/canary/')).toBe(2);
 
     h.writeConfig({ canary: { secondary: false } });
@@ -479,51 +501,5 @@ describe('canary runtime and script', () => {
       pickRuntime([v('syn-nodejs-puppeteer-9.1', true), v('syn-nodejs-3.0'), v('syn-python-selenium-5.1')]),
     ).toBe('syn-nodejs-3.0');
     expect(pickRuntime([v('syn-nodejs-playwright-2.0'), v('syn-nodejs-2.2', true)])).toBeUndefined();
-  });
-
-  /** Run the canary script with a stub `https` that answers `status` and `body`. */
-  async function probe(
-    status: number,
-    body: string,
-    env = { PROBE_URL: 'https://x/prod/health', EXPECTED_REGION: 'sa-east-1' },
-  ) {
-    const https = {
-      get: (_url: string, _opts: unknown, cb: (res: any) => void) => {
-        const handlers: Record<string, (v?: unknown) => void> = {};
-        const res = {
-          statusCode: status,
-          setEncoding: () => undefined,
-          on: (ev: string, fn: (v?: unknown) => void) => {
-            handlers[ev] = fn;
-            return res;
-          },
-        };
-        setImmediate(() => {
-          cb(res);
-          handlers.data?.(body);
-          handlers.end?.();
-        });
-        return { on: () => undefined, destroy: () => undefined };
-      },
-    };
-    const module = { exports: {} as { handler?: () => Promise<string> } };
-    runInNewContext(CANARY_SCRIPT, {
-      require: (m: string) => (m === 'https' ? https : undefined),
-      module,
-      exports: module.exports,
-      process: { env },
-      console: { log: () => undefined },
-    });
-    return module.exports.handler!();
-  }
-
-  it('the script passes only on a 200 whose JSON names the expected region', async () => {
-    await expect(probe(200, '{"status":"ok","region":"sa-east-1"}')).resolves.toBe('ok');
-    await expect(probe(200, '{"status":"ok","region":"us-west-1"}')).rejects.toThrow(
-      /region us-west-1, expected sa-east-1/,
-    );
-    await expect(probe(403, '{"message":"Forbidden"}')).rejects.toThrow(/answered 403/);
-    await expect(probe(200, '<html>')).rejects.toThrow(/not JSON/);
-    await expect(probe(200, '{}', { PROBE_URL: '', EXPECTED_REGION: '' })).rejects.toThrow(/must be set/);
   });
 });

@@ -15,8 +15,18 @@ import { FakeCloudWatch, FakeRoute53Health, FakeSynthetics } from '../support/fa
 import { Harness } from '../support/harness.js';
 
 const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary']);
-const WITH_CHECK = pick(['keypairs', 'vpc', 'endpoints', 'api', 'canary', 'health-check']);
+const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary']);
+const WITH_CHECK = pick([
+  'keypairs',
+  'vpc',
+  'endpoints',
+  'api',
+  'ca',
+  'domain',
+  'nlb',
+  'canary',
+  'health-check',
+]);
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 

@@ -423,18 +423,10 @@ export class FakeLambda extends FakeService {
     const base = { host, via, path, checkedAt: new Date(this.now()).toISOString() };
     if (!from || !f.vpc)
       return { ...base, answer: [], error: 'ENETUNREACH: the function has no network interface' };
-    const target = via ?? host;
-    const dns = /^\d+\.\d+\.\d+\.\d+$/.test(target)
-      ? { addresses: [target], ttlSeconds: 0, error: undefined }
-      : network.resolve(f.region, f.vpc.VpcId, target);
-    if (dns.error) return { ...base, answer: [], error: `dns: ${dns.error}` };
     const caBundle = f.files['ca-bundle.pem'] ?? '';
-    let last: { address: string; error?: string; status?: number; body?: string } | undefined;
-    for (const address of dns.addresses) {
-      const r = network.https(f.region, from, address, host, path, caBundle);
-      last = { address, ...r };
-      if (!r.error) break;
-    }
+    const r = network.clientGet(f.region, from, via ?? host, host, path, caBundle);
+    if (r.answer.length === 0 && r.error) return { ...base, answer: [], error: r.error };
+    const last = r.address === undefined ? undefined : r;
     const region = (() => {
       try {
         const parsed = JSON.parse(last?.body ?? '') as { region?: unknown };
@@ -445,8 +437,8 @@ export class FakeLambda extends FakeService {
     })();
     return {
       ...base,
-      answer: dns.addresses,
-      ttlSeconds: dns.ttlSeconds,
+      answer: r.answer,
+      ttlSeconds: r.ttlSeconds,
       address: last?.address,
       status: last?.status,
       region,

@@ -21,9 +21,11 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_RevokeSecurityGroupIngress.html).
 //   Before a change, the canaries' runs due so far are published with the old network, so a
 //   lazily settled run never sees a rule from its future.
-// - A canary run passes when its VPC endpoint is available, one of the endpoint's security groups
-//   admits TCP 443 from a canary ENI, the API is associated with that endpoint, and stage and path
-//   exist and answer for the expected region (the synthetics model asks `canaryOutcome`).
+// - A canary run does what drctl's canary script does (the synthetics model asks `canaryOutcome`):
+//   from one of its Lambda ENIs it resolves PROBE_VIA (its region's NLB DNS name) and GETs
+//   https://PROBE_HOST/health through it, trusting the .pem files in its zip; it passes on a 200
+//   naming the expected region. So the listener, its certificate (name, CA, expiry), the targets,
+//   the custom domain, its mapping, the endpoint and the API are each on its path.
 // - DNS inside a VPC (the Route 53 Resolver): the private zones associated with the VPC; failover
 //   records answer PRIMARY while its health check is healthy and, with EvaluateTargetHealth, its
 //   load balancer has a healthy target, else SECONDARY, else PRIMARY (both down)
@@ -32,8 +34,8 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   per VPC: an alias to a load balancer takes the ELB record's 60 s. Internal NLB names resolve
 //   to their private IPs from anywhere (aws-facts §2).
 // - HTTPS to an NLB address: routes both ways (same VPC, or an active peering route), a TLS
-//   listener whose certificate covers the name and whose issuing CA is in the caller's trust
-//   bundle, a healthy target (all targets when none is: NLBs fail open) whose security group
+//   listener whose certificate covers the name, is not past its NotAfter (`notAfter`, when the
+//   ACM model sets one) and whose issuing CA is in the caller's trust bundle, a healthy target (all targets when none is: NLBs fail open) whose security group
 //   admits the NLB, then API Gateway: the custom domain named by the Host header, its base path
 //   mapping, the private API's resource policy for that endpoint, the stage and the path.
 
@@ -228,10 +230,40 @@ export class FakeNetwork extends FakeService {
     return tables.find((t) => t.subnetIds.includes(eni.SubnetId)) ?? tables.find((t) => t.main);
   }
 
-  /** What one canary run sees now (the synthetics model's default probe). */
+  /**
+   * What one canary run sees now (the synthetics model's default probe): what drctl's canary
+   * script (src/assets/canary-script.ts) does from one of the canary's Lambda ENIs, on this
+   * network: resolve PROBE_VIA (its region's NLB), GET https://PROBE_HOST + PROBE_PATH through each
+   * answer trusting the .pem files bundled beside the script, pass on a 200 naming EXPECTED_REGION.
+   * A canary outside a VPC cannot reach a private API.
+   */
   canaryOutcome(c: FakeCanary): ProbeOutcome {
-    if (!c.VpcConfig) return 'fail'; // a private API is not reachable from outside a VPC
-    const url = c.EnvironmentVariables.PROBE_URL ?? '';
+    if (!c.VpcConfig) return 'fail';
+    const from = this.ec2.liveEnis(c.region).find((e) => e.owner === `lambda:${c.lambdaName}`);
+    if (!from) return 'silent';
+    const env = c.EnvironmentVariables;
+    if (env.PROBE_URL) return this.invokeUrlOutcome(c, from, env.PROBE_URL);
+    if (!env.PROBE_HOST || !env.PROBE_VIA || !env.EXPECTED_REGION) return 'fail';
+    const caBundle = Object.entries(c.files)
+      .filter(([name]) => name.endsWith('.pem'))
+      .map(([, pem]) => pem)
+      .join('\n');
+    const r = this.clientGet(
+      c.region,
+      from,
+      env.PROBE_VIA,
+      env.PROBE_HOST,
+      env.PROBE_PATH ?? '/health',
+      caBundle,
+    );
+    return r.status === 200 && regionIn(r.body) === env.EXPECTED_REGION ? 'pass' : 'fail';
+  }
+
+  /**
+   * A canary that GETs an execute-api URL of the `{api}-{vpce}` form itself (what drctl's canary
+   * did before it called the client name): endpoint, security group, association, API only.
+   */
+  private invokeUrlOutcome(c: FakeCanary, from: NetworkInterface, url: string): ProbeOutcome {
     const m =
       /^https:\/\/([a-z0-9]{10})-(vpce-[0-9a-f]+)\.execute-api\.([a-z0-9-]+)\.amazonaws\.com\/([^/]+)(\/.*)$/.exec(
         url,
@@ -240,19 +272,43 @@ export class FakeNetwork extends FakeService {
     const [, restApiId, vpceId, apiRegion, stage, path] = m;
     if (apiRegion !== c.region) return 'fail';
     const endpoint = this.optional(FakeEc2Endpoints)?.endpoint(c.region, vpceId!);
-    if (!endpoint || endpoint.state(this.now()) !== 'available' || endpoint.VpcId !== c.VpcConfig.VpcId)
+    if (!endpoint || endpoint.state(this.now()) !== 'available' || endpoint.VpcId !== from.VpcId)
       return 'fail';
-    const sources = this.ec2
-      .liveEnis(c.region)
-      .filter((e) => e.owner === `lambda:${c.lambdaName}`)
-      .map((e) => e.PrivateIpAddress);
-    if (!sources.some((ip) => this.admitsTcp(c.region, endpoint.SecurityGroupIds, 443, ip))) return 'fail';
+    if (!this.admitsTcp(c.region, endpoint.SecurityGroupIds, 443, from.PrivateIpAddress)) return 'fail';
     const api = this.optional(FakeApiGateway)?.region(c.region).restApis.get(restApiId!);
     if (!api?.vpcEndpointIds.includes(vpceId!)) return 'fail';
     const answer = this.apiAnswer(c.region, restApiId!, stage!, path!, vpceId!);
-    if (answer.status !== 200) return 'fail';
     const expected = c.EnvironmentVariables.EXPECTED_REGION;
-    return !expected || regionIn(answer.body) === expected ? 'pass' : 'fail';
+    return answer.status === 200 && (!expected || regionIn(answer.body) === expected) ? 'pass' : 'fail';
+  }
+
+  /**
+   * What drctl's in-VPC clients do (src/assets/https-get.ts, used by the canary and the drill's
+   * probe): resolve `target` (a name, or an address) through the resolver of `from`'s VPC, then
+   * GET https://`host``path` through each answered address in turn until one answers.
+   */
+  clientGet(
+    region: string,
+    from: NetworkInterface,
+    target: string,
+    host: string,
+    path: string,
+    caBundle: string,
+  ): HttpsResult & { answer: string[]; ttlSeconds: number; address?: string } {
+    const dns: DnsAnswer = /^\d+\.\d+\.\d+\.\d+$/.test(target)
+      ? { addresses: [target], ttlSeconds: 0 }
+      : this.resolve(region, from.VpcId, target);
+    if (dns.error) return { answer: [], ttlSeconds: 0, error: `dns: ${dns.error}` };
+    let last: (HttpsResult & { address: string }) | undefined;
+    for (const address of dns.addresses) {
+      last = { address, ...this.https(region, from, address, host, path, caBundle) };
+      if (!last.error) break;
+    }
+    return {
+      answer: dns.addresses,
+      ttlSeconds: dns.ttlSeconds,
+      ...(last ?? { error: 'no address answered' }),
+    };
   }
 
   /** The API's own answer to GET `path` on `stage`, called through endpoint `vpceId`. */
@@ -447,6 +503,8 @@ export class FakeNetwork extends FakeService {
     if (this.optional(FakeAcm)!.status(cert) === 'EXPIRED') return 'CERT_HAS_EXPIRED';
     if (![cert.domainName, ...cert.sans].some((n) => coversName(n, hostName)))
       return 'ERR_TLS_CERT_ALTNAME_INVALID';
+    const notAfter = (cert as { notAfter?: number }).notAfter;
+    if (notAfter !== undefined && this.now() >= notAfter) return 'CERT_HAS_EXPIRED';
     if (!cert.certificateAuthorityArn) return undefined; // publicly trusted
     const ca = this.optional(FakeAcmPca)?.find(region, cert.certificateAuthorityArn);
     const norm = (pem: string) => pem.replace(/\s+/g, '');

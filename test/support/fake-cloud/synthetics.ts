@@ -26,6 +26,8 @@ export interface FakeCanary {
   until: number;
   Handler: string;
   script: string;
+  /** Every file of the zip under nodejs/node_modules/ (the script, a CA bundle beside it, ...). */
+  files: Record<string, string>;
   ArtifactS3Location: string;
   ExecutionRoleArn: string;
   Expression: string;
@@ -165,6 +167,12 @@ export class FakeSynthetics extends FakeService {
   setProbeOutcome(region: string, outcome: ProbeOutcome): void {
     this.settleAll();
     this.outcomes.set(region, outcome);
+  }
+
+  /** From now on runs in `region` see the fake network again. */
+  clearProbeOutcome(region: string): void {
+    this.settleAll();
+    this.outcomes.delete(region);
   }
 
   private get cw(): FakeCloudWatch {
@@ -372,7 +380,7 @@ export class FakeSynthetics extends FakeService {
     if (!/^s3:\/\/[a-z0-9-]+(\/.*)?$/.test(input.ArtifactS3Location)) {
       throw invalid('ArtifactS3Location must be an S3 location whose bucket name has no period');
     }
-    const script = this.checkCode(input.Code, invalid);
+    const { script, files } = this.checkCode(input.Code, invalid);
     // An execution role Lambda cannot assume yet (IAM eventual consistency, delays.md row 11).
     const assumable = this.cloud.model(FakeIam).assumableBy(input.ExecutionRoleArn, 'lambda.amazonaws.com');
     if (assumable === 'missing') throw invalid(`Execution role ${input.ExecutionRoleArn} does not exist.`);
@@ -410,6 +418,7 @@ export class FakeSynthetics extends FakeService {
       until: this.now() + this.delay('canary.create'),
       Handler: input.Code.Handler,
       script,
+      files,
       ArtifactS3Location: input.ArtifactS3Location,
       ExecutionRoleArn: input.ExecutionRoleArn,
       Expression: input.Schedule.Expression,
@@ -449,7 +458,10 @@ export class FakeSynthetics extends FakeService {
   }
 
   /** The zip layout Synthetics requires for Node.js: nodejs/node_modules/<file>.js exporting the handler. */
-  private checkCode(code: { Handler: string; ZipFile?: Uint8Array }, invalid: (m: string) => Error): string {
+  private checkCode(
+    code: { Handler: string; ZipFile?: Uint8Array },
+    invalid: (m: string) => Error,
+  ): { script: string; files: Record<string, string> } {
     if (!code.ZipFile) throw invalid('Code.ZipFile is required (S3 code locations are not modelled)');
     const [file, fn] = code.Handler.split('.');
     if (!file || !fn) throw invalid(`Invalid handler ${code.Handler}: expected <file>.<function>`);
@@ -471,7 +483,13 @@ export class FakeSynthetics extends FakeService {
     ) {
       throw invalid(`nodejs/node_modules/${file}.js does not export ${fn}`);
     }
-    return script;
+    // Synthetics unpacks the zip as a Lambda layer: nodejs/node_modules/ is /opt/nodejs/node_modules/.
+    const files = Object.fromEntries(
+      Object.entries(entries)
+        .filter(([k]) => k.startsWith('nodejs/node_modules/') && !k.endsWith('/'))
+        .map(([k, v]) => [k.slice('nodejs/node_modules/'.length), strFromU8(v)]),
+    );
+    return { script, files };
   }
 
   private uuid(): string {
