@@ -111,8 +111,10 @@ describe('the canary calls https://<host>.<domain>/health through its own NLB, a
 
   it('an expired listener certificate fails the canary', async () => {
     await upSettled();
+    // A certificate ACM could not renew, past its NotAfter.
     const cert = h.cloud.model(FakeAcm).find(PRIMARY, rec('ca', PRIMARY).certificateArn as string)!;
-    (cert as { notAfter?: number }).notAfter = h.cloud.clock.now();
+    cert.renewalFailure = 'the CA does not grant acm.amazonaws.com the renewal permissions';
+    cert.notAfter = h.cloud.clock.now();
     expectCanaryFailsOver();
   });
 

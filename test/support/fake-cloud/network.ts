@@ -34,9 +34,9 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   per VPC: an alias to a load balancer takes the ELB record's 60 s. Internal NLB names resolve
 //   to their private IPs from anywhere (aws-facts §2).
 // - HTTPS to an NLB address: routes both ways (same VPC, or an active peering route), a TLS
-//   listener whose certificate covers the name, is not past its NotAfter (`notAfter`, when the
-//   ACM model sets one) and whose issuing CA is in the caller's trust bundle, a healthy target (all targets when none is: NLBs fail open) whose security group
-//   admits the NLB, then API Gateway: the custom domain named by the Host header, its base path
+//   listener whose certificate is not EXPIRED, covers the name and whose issuing CA is in the
+//   caller's trust bundle, a healthy target (all targets when none is: NLBs fail open) whose
+//   security group admits the NLB, then API Gateway: the custom domain named by the Host header, its base path
 //   mapping, the private API's resource policy for that endpoint, the stage and the path.
 
 /** Route 53 answers an alias to an ELB load balancer with the ELB record's TTL. */
@@ -503,8 +503,6 @@ export class FakeNetwork extends FakeService {
     if (this.optional(FakeAcm)!.status(cert) === 'EXPIRED') return 'CERT_HAS_EXPIRED';
     if (![cert.domainName, ...cert.sans].some((n) => coversName(n, hostName)))
       return 'ERR_TLS_CERT_ALTNAME_INVALID';
-    const notAfter = (cert as { notAfter?: number }).notAfter;
-    if (notAfter !== undefined && this.now() >= notAfter) return 'CERT_HAS_EXPIRED';
     if (!cert.certificateAuthorityArn) return undefined; // publicly trusted
     const ca = this.optional(FakeAcmPca)?.find(region, cert.certificateAuthorityArn);
     const norm = (pem: string) => pem.replace(/\s+/g, '');
