@@ -117,6 +117,16 @@ export function buildProgram(
       await run('drills', {}, globals(cmd));
     });
   program
+    .command('report')
+    .description(
+      'one self-contained HTML page (or Markdown) of the deployment, the last verify and the drills, with charts; no AWS call',
+    )
+    .option('--out <file>', 'write it to this file (default: stdout)')
+    .option('--format <format>', 'html (default) or md (Markdown, for a ticket); .md in --out implies md')
+    .action(async (o: { out?: string; format?: string }, cmd: Command) => {
+      await run('report', { ...o }, globals(cmd));
+    });
+  program
     .command('down')
     .description('delete everything this deployment made, in reverse order; safe to re-run')
     .option(

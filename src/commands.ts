@@ -207,6 +207,26 @@ async function dispatch(
       return failoverTestCommand(s, args, signal);
     case 'verify':
       return verifyCommandOf(s, signal);
+    case 'report': {
+      const { reportCommand, parseReportArgs } = await import('./evidence/report-command.js');
+      const reportArgs = { out: args.out as string | undefined, format: args.format as string | undefined };
+      parseReportArgs(reportArgs);
+      if (s.opts.json && !reportArgs.out)
+        throw new UsageError('with --json, the report needs a file: stdout carries the JSON summary', {
+          field: '--out',
+        });
+      const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+      return reportCommand({
+        config: s.config,
+        state: store.state,
+        evidence: await evidenceOf(s),
+        reporter: s.reporter,
+        stdout: s.deps.stdout,
+        now: s.deps.clock.now(),
+        args: reportArgs,
+        resolvePath: (p) => resolve(s.deps.cwd, p),
+      });
+    }
     case 'drills': {
       const { drillsCommand } = await import('./evidence/drills.js');
       return drillsCommand({ config: s.config, evidence: await evidenceOf(s), reporter: s.reporter });

@@ -1,9 +1,4 @@
-import {
-  ACMPCAClient,
-  CreatePermissionCommand,
-  DeletePermissionCommand,
-  ListPermissionsCommand,
-} from '@aws-sdk/client-acm-pca';
+import { ACMPCAClient, DeletePermissionCommand } from '@aws-sdk/client-acm-pca';
 import { DeleteRouteCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   DeleteListenerCommand,
@@ -45,28 +40,11 @@ const failing = (r: RunOutput) =>
     .checks.filter((l) => l.status === 'fail')
     .map((l) => `${l.check}${l.region ? ` ${l.region}` : ''}`);
 
-/**
- * A complete `up`, a few minutes on (the canary has data), with ACM allowed to renew: the CA
- * permission for acm.amazonaws.com is granted here only if `up` did not already grant it.
- */
+/** A complete `up`, a few minutes on: the canary has data by then. */
 async function upReady(config?: Record<string, unknown>): Promise<void> {
   h = new Harness();
   if (config) h.writeConfig(config);
   await h.ok(['up']);
-  for (const region of [PRIMARY, SECONDARY]) {
-    const pca = new ACMPCAClient({ region });
-    const CertificateAuthorityArn = rec('ca', region).certificateAuthorityArn as string;
-    const granted =
-      (await pca.send(new ListPermissionsCommand({ CertificateAuthorityArn }))).Permissions ?? [];
-    if (!granted.some((p) => p.Principal === 'acm.amazonaws.com'))
-      await pca.send(
-        new CreatePermissionCommand({
-          CertificateAuthorityArn,
-          Principal: 'acm.amazonaws.com',
-          Actions: ['IssueCertificate', 'GetCertificate', 'ListPermissions'],
-        }),
-      );
-  }
   h.cloud.clock.advance(5 * 60_000);
 }
 

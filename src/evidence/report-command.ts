@@ -1,0 +1,91 @@
+import { extname } from 'node:path';
+import type { Config } from '../config.js';
+import { loadDrills } from '../drill/history.js';
+import { UsageError, type ExitCode } from '../errors.js';
+import { writeFileAtomic } from '../files.js';
+import type { Reporter } from '../report.js';
+import type { State } from '../state.js';
+import type { VerifyResult } from '../verify/command.js';
+import { renderCharts, renderHtml, renderMarkdown, reportData } from './report.js';
+import { DRILLS_DIR, type EvidenceStore, LAST_VERIFY } from './store.js';
+
+// `drctl report [--out FILE] [--format html|md]`: reads the state and what is kept beside it (the
+// last verify, the drills); makes no AWS call beyond reading an S3 state.
+
+export type ReportFormat = 'html' | 'md';
+
+export function parseReportArgs(a: { out?: string; format?: string }): {
+  out?: string;
+  format: ReportFormat;
+} {
+  const inferred = a.out && extname(a.out).toLowerCase() === '.md' ? 'md' : 'html';
+  const format = a.format ?? inferred;
+  if (format !== 'html' && format !== 'md')
+    throw new UsageError(`must be html or md, not "${format}"`, { field: '--format' });
+  if (a.out !== undefined && !a.out.trim()) throw new UsageError('needs a file name', { field: '--out' });
+  return { out: a.out, format };
+}
+
+function parseVerify(text: string | undefined): VerifyResult | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<VerifyResult>;
+    return v && v.command === 'verify' && Array.isArray(v.checks) && v.counts
+      ? (v as VerifyResult)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function reportCommand(o: {
+  config: Config;
+  state: Readonly<State>;
+  evidence: EvidenceStore;
+  reporter: Reporter;
+  stdout: NodeJS.WritableStream;
+  now: number;
+  args: { out?: string; format?: string };
+  /** Resolves --out against the working directory. */
+  resolvePath: (p: string) => string;
+}): Promise<ExitCode> {
+  const args = parseReportArgs(o.args);
+  const [verifyText, { drills, unreadable }] = await Promise.all([
+    o.evidence.get(LAST_VERIFY),
+    loadDrills(o.evidence, o.config),
+  ]);
+  const data = reportData({
+    config: o.config,
+    state: o.state,
+    verify: parseVerify(verifyText),
+    verifyLocation: o.evidence.where(LAST_VERIFY),
+    drills,
+    drillsLocation: o.evidence.where(DRILLS_DIR),
+    now: o.now,
+  });
+  const charts = await renderCharts(data);
+  const text = args.format === 'md' ? renderMarkdown(data, charts) : renderHtml(data, charts);
+  for (const u of unreadable) o.reporter.line(`unreadable drill record (skipped): ${u}`);
+  let written: string | undefined;
+  if (args.out) {
+    written = o.resolvePath(args.out);
+    // A report is made to be shared: readable by others, unlike the state.
+    writeFileAtomic(written, text, 0o644);
+    o.reporter.line(
+      `report written: ${written} (${data.drills.length} drill(s), ${data.verify ? 'last verify included' : 'no verify kept yet'})`,
+    );
+  } else o.stdout.write(text);
+  o.reporter.result({
+    ok: true,
+    command: 'report',
+    format: args.format,
+    out: written,
+    drills: data.drills.length,
+    lastDrill: data.lastDrill?.startedAt,
+    verify: data.verify?.checkedAt,
+    charts: Object.entries(charts)
+      .filter(([, c]) => c)
+      .map(([k]) => k),
+  });
+  return 0;
+}
