@@ -312,11 +312,23 @@ export const certificates: VerifyCheck = {
       const renew =
         'ACM renews a private certificate 60 days before it expires if its CA lets it (the ca-renewal check); ' +
         "if it did not, see the certificate's RenewalSummary in ACM, or run `drctl step ca` to issue a new one.";
-      if (days < 0) return [fail('certificate', `certificate ${arn} expired on ${when}`, renew, region)];
+      const summary = c.RenewalSummary;
+      const renewal =
+        summary?.RenewalStatus === 'FAILED'
+          ? `; ACM's last renewal attempt FAILED${summary.RenewalStatusReason ? ` (${summary.RenewalStatusReason})` : ''}`
+          : c.RenewalEligibility === 'INELIGIBLE'
+            ? '; ACM will not renew it (RenewalEligibility INELIGIBLE)'
+            : '';
+      if (days < 0)
+        return [fail('certificate', `certificate ${arn} expired on ${when}${renewal}`, renew, region)];
       if (days < CERT_FAIL_DAYS)
-        return [fail('certificate', `certificate expires in ${days} days (${when})`, renew, region)];
-      if (days < CERT_WARN_DAYS)
-        return [warn('certificate', `certificate expires in ${days} days (${when})`, renew, region)];
+        return [
+          fail('certificate', `certificate expires in ${days} days (${when})${renewal}`, renew, region),
+        ];
+      if (days < CERT_WARN_DAYS || renewal)
+        return [
+          warn('certificate', `certificate expires in ${days} days (${when})${renewal}`, renew, region),
+        ];
       return [ok('certificate', `certificate issued, expires in ${days} days (${when})`, region)];
     }),
 };

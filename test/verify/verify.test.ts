@@ -251,6 +251,18 @@ describe('drctl verify', () => {
     expect(line.text).toMatch(/expires in 20 days/);
   }, 60_000);
 
+  it("warns, still ready, when ACM's renewal of a certificate failed though it has time left", async () => {
+    await upReady();
+    const cert = h.cloud.model(FakeAcm).find(PRIMARY, rec('ca', PRIMARY).certificateArn)!;
+    cert.renewalFailure = 'PCA_REQUEST_FAILED';
+    cert.notAfter = h.cloud.clock.now() + 50 * DAY_MS;
+    const r = await verify();
+    expect(r.code).toBe(0);
+    const line = resultOf(r).checks.find((l) => l.check === 'certificate' && l.region === PRIMARY)!;
+    expect(line.status).toBe('warn');
+    expect(line.text).toMatch(/expires in 50 days .*last renewal attempt FAILED \(PCA_REQUEST_FAILED\)/);
+  }, 60_000);
+
   it('exits 1 (could not check) when AWS throttles every read for good', async () => {
     await upReady();
     h.cloud.faults = { throttleRate: 1 };
