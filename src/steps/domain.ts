@@ -198,6 +198,30 @@ function certificateRefused(
   );
 }
 
+/**
+ * CreateDomainName said the name exists, yet this account has no such domain: another AWS account
+ * holds it. A REGIONAL custom domain name is unique per region across all accounts
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html), and
+ * the workshop's api.octank.com is the name everyone who ran it used.
+ */
+function domainTaken(ctx: Ctx, e: unknown): AwsStepError {
+  const host = hostName(ctx);
+  return new AwsStepError(
+    `custom domain ${host} is taken in ${ctx.region}: a REGIONAL custom domain name is unique per region across all AWS accounts, and another account holds this one (${awsCode(e) ?? 'error'}: ${errorMessage(e)})`,
+    {
+      resource: host,
+      awsCode: awsCode(e),
+      cause: e,
+      resolution:
+        `Either use a domain of your own: set \`domain\` (and \`host\` if you like) in the config to a name no other account uses, ` +
+        `e.g. "domain": "dr.example.com" for https://${ctx.config.host}.dr.example.com/ ` +
+        '(run `drctl down` first: the certificate and hosted zone made so far are for the old name); ' +
+        `or set "domainMode": "private": a private custom domain name need not be unique, and clients reach it through the execute-api endpoint. ` +
+        'Then run `drctl up` again (docs/domain-modes.md compares the two).',
+    },
+  );
+}
+
 const isCertificateRefusal = (e: unknown) =>
   awsCode(e) === 'BadRequestException' && /certificate/i.test(errorMessage(e));
 const isAlreadyThere = (e: unknown) =>
@@ -249,10 +273,11 @@ async function findOrCreateRegional(
     } catch (e) {
       if (isCertificateRefusal(e))
         throw certificateRefused(ctx, e, 'REGIONAL', certificateArn, fromPrivateCa);
-      // A racing `up` (another state file) made it between our look-up and our create.
+      // A racing `up` (another state file) made it between our look-up and our create; or
+      // another account holds the name, and we cannot see it.
       if (!isAlreadyThere(e)) throw e;
       d = await getDomain(ctx, name);
-      if (!d) throw e;
+      if (!d) throw domainTaken(ctx, e);
     }
   }
   if (d.type !== 'REGIONAL' || !isOwned(ctx, d)) throw notOurs(ctx, d);

@@ -7,9 +7,14 @@ import { awsError } from './errors.js';
 // API Gateway custom domains, served beside FakeApiGateway on APIGatewayClient. Behaviours
 // (aws-facts §3, delays.md §5, the private custom domain tutorial
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains-tutorial.html):
-// - REGIONAL domain names are unique per account and region (BadRequestException "The domain name
-//   you provided already exists.", as boto3/CLI users quote it); PRIVATE ones are
-//   not ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
+// - REGIONAL domain names are unique per region across all AWS accounts ("A custom domain name
+//   must be unique within a Region across all AWS accounts", how-to-custom-domains.html):
+//   BadRequestException "The domain name you provided already exists.", as boto3/CLI users quote
+//   it, also when another account holds the name (laravel/vapor-cli's DomainNameAlreadyExists
+//   solution for that very message: "not in use in different AWS Account"). The switch
+//   `takenByAnotherAccount(region, name)` marks a name as held elsewhere: CreateDomainName refuses
+//   it, and GetDomainName(s) do not show it (it is not this account's). PRIVATE names are
+//   not unique ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
 //   with its own domainNameId, so a repeated create is a duplicate, as on AWS.
 // - The certificate must be an ISSUED ACM certificate of the same region that covers the name.
 //   Whether a certificate from AWS Private CA is accepted is UNSURE (aws-facts §3): the switch
@@ -86,6 +91,17 @@ export class FakeApiGatewayDomains extends FakeService {
   acceptPrivateCaCertificates: Record<EndpointType, boolean> = { REGIONAL: true, PRIVATE: true };
   private readonly domains: CustomDomain[] = [];
   private readonly associations: AccessAssociation[] = [];
+  /** region|name of REGIONAL (or edge) domain names another AWS account holds. */
+  private readonly heldElsewhere = new Set<string>();
+
+  /** Another AWS account holds the REGIONAL custom domain `domainName` in `region` (every region when omitted). */
+  takenByAnotherAccount(domainName: string, region = '*'): void {
+    this.heldElsewhere.add(`${region}|${domainName}`);
+  }
+
+  private isHeldElsewhere(region: string, domainName: string): boolean {
+    return this.heldElsewhere.has(`${region}|${domainName}`) || this.heldElsewhere.has(`*|${domainName}`);
+  }
 
   constructor(cloud: FakeCloud) {
     super(cloud);
@@ -203,7 +219,8 @@ export class FakeApiGatewayDomains extends FakeService {
     }
     if (
       type === 'REGIONAL' &&
-      this.domains.some((d) => d.region === region && d.domainName === name && d.type !== 'PRIVATE')
+      (this.isHeldElsewhere(region, name) ||
+        this.domains.some((d) => d.region === region && d.domainName === name && d.type !== 'PRIVATE'))
     ) {
       throw awsError('BadRequestException', 'The domain name you provided already exists.');
     }
