@@ -31,6 +31,14 @@ function expectOneOfEach(mode: 'regional' | 'private'): void {
     expect(mappings, `mappings in ${region}`).toHaveLength(1);
     expect(mappings[0]).toMatch(new RegExp(`/\\(none\\)\\(${api}/prod\\)$`));
     expect(lines('domain-name-access-association', region)).toHaveLength(mode === 'private' ? 1 : 0);
+    // The private domain is reached at the endpoint: the failover records alias its DNS name.
+    if (mode === 'private') {
+      const vpce = String(rec(region, 'endpoints').vpcEndpointId);
+      expect(rec(region).endpointDnsName).toMatch(
+        new RegExp(`^${vpce}-\\w+\\.execute-api\\.${region}\\.vpce\\.amazonaws\\.com$`),
+      );
+      expect(rec(region).endpointHostedZoneId).toMatch(/^Z[0-9A-Z]+$/);
+    }
   }
 }
 
