@@ -309,6 +309,28 @@ describe('domain step (domainMode private) on the fake cloud', () => {
     }
   });
 
+  it('a 5xx after AWS applied each mutating call of the step: the same up looks before it creates, one of each', async () => {
+    await upToDomain(PRIVATE);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    const calls = h.cloud.mutatingCalls.length;
+    h.cleanup();
+    for (let n = 1; n <= calls; n++) {
+      await upToDomain(PRIVATE);
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['--json', 'up'], STEPS_USED);
+      h.cloud.faults = {};
+      if (r.code !== 0) {
+        h.cloud.clock.advance(60_000);
+        await h.ok(['up'], STEPS_USED);
+      }
+      expectOneOfEach('private');
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot(), `after down, 5xx at call ${n}`).toEqual([]);
+      h.cleanup();
+    }
+  });
+
   it('where AWS rejects the private-CA certificate for a PRIVATE domain, up says so and names config certificateArn', async () => {
     await upToDomain(PRIVATE);
     h.cloud.model(FakeApiGatewayDomains).acceptPrivateCaCertificates.PRIVATE = false;
