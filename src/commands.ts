@@ -545,6 +545,7 @@ async function plan(s: Session): Promise<ExitCode> {
   const regions = regionsOf(s.config);
   const rows = s.steps.map((info) => {
     const scopes = info.scope === 'global' ? [GLOBAL] : regions;
+    const unused = info.unusedWhen?.(s.config);
     return {
       step: info.name,
       title: info.title,
@@ -553,6 +554,7 @@ async function plan(s: Session): Promise<ExitCode> {
       scopes: Object.fromEntries(
         scopes.map((scope) => {
           const rec = store.get(info.name, scope);
+          if (unused) return [scope, rec ? `delete (not used: ${unused})` : `not used (${unused})`];
           return [scope, rec ? (rec.status === 'ready' ? 'recorded' : `resume (${rec.status})`) : 'create'];
         }),
       ),

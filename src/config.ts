@@ -148,7 +148,7 @@ export const configSchema = z
       .enum(['regional', 'private'])
       .default('regional')
       .describe(
-        'regional: REGIONAL custom domain reached through the NLB (the workshop); private: the Nov 2024 private custom domain',
+        'regional: a REGIONAL custom domain reached through an internal NLB (the workshop; the name must be free in every account of the region); private: a PRIVATE custom domain reached at the execute-api endpoint, no NLB (see docs/domain-modes.md)',
       ),
     certificateArn: z
       .record(z.string(), z.string().regex(/^arn:aws[a-z-]*:acm:/, 'must be an ACM certificate ARN'))
@@ -224,6 +224,14 @@ export const configSchema = z
         code: 'custom',
         path: ['canary', 'datapointsToAlarm'],
         message: `must be at most canary.evaluationPeriods (${c.canary.evaluationPeriods}): M of N needs M <= N`,
+      });
+    }
+    if (c.domainMode === 'private' && c.routing === 'traffic-policy') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['routing'],
+        message:
+          'traffic-policy cannot route to an execute-api endpoint (a traffic policy has no endpoint type for it): use "failover-records" with domainMode private',
       });
     }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {

@@ -341,6 +341,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'DeleteDomainNameAccessAssociation',
         ],
       },
+      // domainMode private: the endpoint's DNS name, which the failover records alias.
+      { service: 'ec2', calls: ['DescribeVpcEndpoints'] },
     ],
   },
   {
@@ -662,7 +664,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
         regions: 'secondary',
       },
-      { service: 'ec2', calls: ['DescribeSecurityGroups'] },
+      { service: 'ec2', calls: ['DescribeSecurityGroups', 'DescribeVpcEndpoints'] },
       { service: 'cloudwatch', calls: ['DescribeAlarms'] },
       { service: 'elasticloadbalancing', calls: ['DescribeTargetHealth'] },
     ],

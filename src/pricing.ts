@@ -241,13 +241,16 @@ export function estimateCost(config: Config): CostEstimate {
       est('interfaceEndpointAzHour'),
       'plus data processed per GB',
     );
-    hourly(
-      'internal Network Load Balancer',
-      region,
-      r.nlbHour.usd,
-      est('nlbHour'),
-      'plus NLCU-hours (near zero for a canary)',
-    );
+    // domainMode private: clients reach the execute-api endpoint directly, no NLB is made.
+    if (config.domainMode !== 'private') {
+      hourly(
+        'internal Network Load Balancer',
+        region,
+        r.nlbHour.usd,
+        est('nlbHour'),
+        'plus NLCU-hours (near zero for a canary)',
+      );
+    }
     if (canary) {
       monthly(
         'Synthetics canary, 1 run a minute',

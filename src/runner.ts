@@ -203,6 +203,29 @@ export class Runner {
         mine.reject(new Error(reason));
         return;
       }
+      const unused = n.info.unusedWhen?.(this.o.config);
+      if (unused) {
+        try {
+          await this.retire(n);
+        } catch (e) {
+          const err = this.wrap(e, n, {});
+          this.fail(n, err, this.o.clock.now());
+          results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
+          mine.reject(err);
+          return;
+        }
+        const reason = `not used: ${unused}`;
+        this.o.sink.emit({
+          type: 'step-skipped',
+          step: n.step,
+          scope: n.scope,
+          reason,
+          t: this.o.clock.now(),
+        });
+        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
+        mine.resolve({});
+        return;
+      }
       const started = this.o.clock.now();
       this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
       const { ctx, changed } = this.context(
@@ -437,12 +460,34 @@ export class Runner {
     return nodes;
   }
 
+  /**
+   * A step this config does not use, during `up`: what an earlier config recorded for it (the NLB
+   * of regional mode) is deleted with the step's own `down`, and the record goes.
+   */
+  private async retire(n: PlanNode): Promise<void> {
+    if (!this.o.store.get(n.step, n.scope)) return;
+    const started = this.o.clock.now();
+    this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
+    const { ctx } = this.context(n, 'down', (step, scope) => {
+      const rec = this.o.store.get(step, scope);
+      return rec
+        ? Promise.resolve(rec.resources)
+        : Promise.reject(new UsageError(`nothing recorded for ${step} in ${scope}`));
+    });
+    ctx.warn(`${n.step} is not used with this config: deleting what it made before`);
+    this.o.store.record(n.step, n.scope, 'deleting', {});
+    await this.modules.get(n.step)!.down(ctx);
+    this.o.store.forget(n.step, n.scope);
+    await this.o.store.flush();
+  }
+
   /** `drctl step X` alone: every input must already be recorded as ready, else name the step to run first. */
   private checkInputsRecorded(nodes: PlanNode[]): void {
     const inRun = new Set(nodes.map((n) => nodeKey(n.step, n.scope)));
     for (const n of nodes) {
       for (const d of [...n.deps, ...n.uses].filter((k) => !inRun.has(k))) {
         const [step, scope] = d.split('@') as [StepName, string];
+        if (this.isUnused(step)) continue;
         if (this.o.store.get(step, scope)?.status !== 'ready') {
           const where = scope === GLOBAL ? '' : ` --region ${scope}`;
           throw new UsageError(
@@ -457,7 +502,12 @@ export class Runner {
     }
   }
 
+  private isUnused(step: StepName): boolean {
+    return this.steps.find((s) => s.name === step)?.unusedWhen?.(this.o.config) !== undefined;
+  }
+
   private readyRecord(step: StepName, scope: string, n: PlanNode): Record<string, unknown> {
+    if (this.isUnused(step)) return {};
     const rec = this.o.store.get(step, scope);
     if (rec?.status !== 'ready') {
       throw new UsageError(`step ${n.step} needs step ${step} in ${scope}, which has not run`, {

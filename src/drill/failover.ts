@@ -2,6 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupsCommand,
+  DescribeVpcEndpointsCommand,
   EC2Client,
   type IpPermission,
   RevokeSecurityGroupIngressCommand,
@@ -144,9 +145,17 @@ interface Targets {
   functionRegion: string;
   healthCheckId: string;
   alarmName: string;
-  primaryNlbDnsName: string;
-  secondaryNlbDnsName: string;
-  secondaryTargetGroupArn: string;
+  /**
+   * Where clients reach each region: its NLB, or with domainMode private its execute-api endpoint
+   * (the failover records' alias targets).
+   */
+  entry: 'NLB' | 'endpoint';
+  primaryEntryDnsName: string;
+  secondaryEntryDnsName: string;
+  /** regional mode: the secondary NLB's targets must be healthy before a failover. */
+  secondaryTargetGroupArn?: string;
+  /** domainMode private: the secondary endpoint must be available before a failover. */
+  secondaryVpcEndpointId?: string;
   endpointSecurityGroupId: string;
 }
 
@@ -154,6 +163,8 @@ interface Targets {
 export function requireComplete(ctx: Pick<DrillContext, 'config' | 'store' | 'steps'>): void {
   const regions = regionsOf(ctx.config);
   for (const info of ctx.steps) {
+    // A step this config does not use (the NLB with domainMode private) records nothing.
+    if (info.unusedWhen?.(ctx.config)) continue;
     for (const scope of info.scope === 'global' ? [GLOBAL] : regions) {
       const status = ctx.store.get(info.name, scope)?.status;
       if (status !== 'ready') {
@@ -187,16 +198,26 @@ function targetsOf(ctx: DrillContext): Targets {
     functionRegion: field(ctx, 'probe', GLOBAL, 'region'),
     healthCheckId: field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId'),
     alarmName: field(ctx, 'canary', primary, 'alarmName'),
-    primaryNlbDnsName: field(ctx, 'nlb', primary, 'dnsName'),
-    secondaryNlbDnsName: field(ctx, 'nlb', secondary, 'dnsName'),
-    secondaryTargetGroupArn: field(ctx, 'nlb', secondary, 'targetGroupArn'),
+    ...(ctx.config.domainMode === 'private'
+      ? {
+          entry: 'endpoint' as const,
+          primaryEntryDnsName: field(ctx, 'domain', primary, 'endpointDnsName'),
+          secondaryEntryDnsName: field(ctx, 'domain', secondary, 'endpointDnsName'),
+          secondaryVpcEndpointId: field(ctx, 'endpoints', secondary, 'vpcEndpointId'),
+        }
+      : {
+          entry: 'NLB' as const,
+          primaryEntryDnsName: field(ctx, 'nlb', primary, 'dnsName'),
+          secondaryEntryDnsName: field(ctx, 'nlb', secondary, 'dnsName'),
+          secondaryTargetGroupArn: field(ctx, 'nlb', secondary, 'targetGroupArn'),
+        }),
     endpointSecurityGroupId: field(ctx, 'vpc', primary, 'endpointSecurityGroupId'),
   };
 }
 
 const inCidr = (ip: string | undefined, cidr: string) => !!ip && cidrsOverlap(`${ip}/32`, cidr);
 
-/** Which region an answer points at, by the VPC its (internal NLB) address lies in. */
+/** Which region an answer points at, by the VPC its address (internal NLB or endpoint) lies in. */
 function sideOf(ctx: DrillContext, p: ProbeResult): 'primary' | 'secondary' | undefined {
   const first = p.answer[0];
   if (inCidr(first, ctx.config.primary.vpcCidr)) return 'primary';
@@ -483,18 +504,38 @@ async function checkPreconditions(
   }
   note(`primary health check ${t.healthCheckId} is healthy`);
 
-  const th = await ctx.aws
-    .client(ElasticLoadBalancingV2Client, t.secondary)
-    .send(new DescribeTargetHealthCommand({ TargetGroupArn: t.secondaryTargetGroupArn }));
-  const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
-  const healthy = states.filter((s) => s === 'healthy').length;
-  if (healthy === 0) {
-    throw refuse(
-      `the secondary has no healthy target (${states.join(', ') || 'none registered'}): a failover would land nowhere`,
-      `Check the secondary NLB's targets in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
-    );
+  if (t.secondaryTargetGroupArn) {
+    const th = await ctx.aws
+      .client(ElasticLoadBalancingV2Client, t.secondary)
+      .send(new DescribeTargetHealthCommand({ TargetGroupArn: t.secondaryTargetGroupArn }));
+    const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+    const healthy = states.filter((s) => s === 'healthy').length;
+    if (healthy === 0) {
+      throw refuse(
+        `the secondary has no healthy target (${states.join(', ') || 'none registered'}): a failover would land nowhere`,
+        `Check the secondary NLB's targets in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
+      );
+    }
+    note(`secondary NLB targets healthy: ${healthy}/${states.length}`);
   }
-  note(`secondary NLB targets healthy: ${healthy}/${states.length}`);
+  if (t.secondaryVpcEndpointId) {
+    const r = await ctx.aws
+      .client(EC2Client, t.secondary)
+      .send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [t.secondaryVpcEndpointId] }))
+      .catch((e: unknown) => {
+        if (isNotFound(e)) return { VpcEndpoints: [] };
+        throw e;
+      });
+    // The API reports endpoint states in camelCase (`available`), the SDK enum in PascalCase.
+    const state = (r.VpcEndpoints?.[0]?.State ?? 'gone').toLowerCase();
+    if (state !== 'available') {
+      throw refuse(
+        `the secondary endpoint ${t.secondaryVpcEndpointId} is ${state}: a failover would land nowhere`,
+        `Check the secondary endpoint in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
+      );
+    }
+    note(`secondary endpoint ${t.secondaryVpcEndpointId} is available`);
+  }
 
   let rules: IngressRuleRecord[] = [];
   if (mode === 'outage') {
@@ -540,16 +581,16 @@ async function checkPreconditions(
   const before = await invokeProbe(ctx, t);
   if (sideOf(ctx, before) !== 'primary' || before.status !== 200 || before.region !== t.primary) {
     throw refuse(
-      `from inside ${t.secondary}, ${describeProbe(before)}; expected a 200 from ${t.primary} through its NLB`,
-      'Fix the primary path first (DNS answer, NLB, certificate, custom domain), then try again.',
+      `from inside ${t.secondary}, ${describeProbe(before)}; expected a 200 from ${t.primary} through its ${t.entry}`,
+      `Fix the primary path first (DNS answer, ${t.entry}, certificate, custom domain), then try again.`,
     );
   }
   note(`from inside ${t.secondary}: ${describeProbe(before)}`);
-  const viaSecondary = await invokeProbe(ctx, t, t.secondaryNlbDnsName);
+  const viaSecondary = await invokeProbe(ctx, t, t.secondaryEntryDnsName);
   if (viaSecondary.status !== 200 || viaSecondary.region !== t.secondary) {
     throw refuse(
       `the secondary does not serve ${t.name}: ${describeProbe(viaSecondary)}`,
-      `Fix the secondary path in ${t.secondary} (NLB targets, certificate, custom domain), then try again.`,
+      `Fix the secondary path in ${t.secondary} (${t.entry === 'NLB' ? 'NLB targets' : 'endpoint, its access association'}, certificate, custom domain), then try again.`,
     );
   }
   note(`the secondary serves ${t.name}: ${describeProbe(viaSecondary)}`);

@@ -16,14 +16,10 @@ import {
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
+import { canonicalStatements, parsePolicy } from '../aws/resource-policy.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
-import {
-  type JsonValue,
-  petstoreDefinition,
-  petstoreOpenApi,
-  privateApiPolicy,
-} from '../assets/petstore-openapi.js';
+import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: one PRIVATE REST API per region (<deployment>-petstore, imported from
@@ -72,45 +68,6 @@ function isOurs(api: RestApi, ctx: Pick<Ctx, 'config'>): boolean {
 }
 
 const sha = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 16);
-
-/**
- * GetRestApi returns the policy with its quotes backslash-escaped ({\"Version\":...}); terraform
- * unquotes it the same way (terraform-provider-aws internal/service/apigateway/rest_api.go).
- */
-export function parsePolicy(text: string | undefined): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    try {
-      return JSON.parse(JSON.parse(`"${text}"`) as string);
-    } catch {
-      return undefined;
-    }
-  }
-}
-
-/**
- * The policy's statements with API Gateway's expansion of `execute-api:/*` to
- * arn:aws:execute-api:<region>:<account>:<api-id>/* undone, so ours compares equal to what AWS holds.
- */
-function canonicalStatements(policy: unknown): string {
-  const doc = policy as { Statement?: unknown } | undefined;
-  const list = [doc?.Statement ?? []].flat() as Array<Record<string, JsonValue>>;
-  const short = (r: JsonValue): JsonValue =>
-    typeof r === 'string'
-      ? r.replace(/^arn:aws[a-z-]*:execute-api:[^:]+:[^:]+:[a-z0-9]+\//, 'execute-api:/')
-      : r;
-  return JSON.stringify(
-    list
-      .map((s) => ({
-        ...s,
-        Resource: Array.isArray(s.Resource) ? s.Resource.map(short) : short(s.Resource ?? null),
-      }))
-      .map((s) => JSON.stringify(s, Object.keys(s).sort()))
-      .sort(),
-  );
-}
 
 async function getApi(ctx: Ctx, restApiId: string): Promise<RestApi | undefined> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);

@@ -14,8 +14,10 @@ import {
   GetDomainNamesCommand,
   UpdateDomainNameCommand,
 } from '@aws-sdk/client-api-gateway';
+import { DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { awsCode, isNotFound, isThrottled, isTransient } from '../aws/errors.js';
+import { samePolicy } from '../aws/resource-policy.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError, errorMessage } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -26,7 +28,9 @@ import type { Found, StepContext, StepImpl } from './types.js';
 // - regional (default, the workshop's): a REGIONAL domain; clients reach it through the NLB, which
 //   forwards TLS to the endpoint with Host = the custom domain;
 // - private (Nov 2024): a PRIVATE domain with an execute-api policy for our endpoint only, and an
-//   access association between the domain and that endpoint.
+//   access association between the domain and that endpoint; clients reach it at the endpoint
+//   itself (the failover records alias the endpoint's DNS name, recorded here), no NLB.
+// docs/domain-modes.md compares the two.
 
 const outputs = z.object({
   domainName: z.string(),
@@ -38,6 +42,12 @@ const outputs = z.object({
   domainNameId: z.string().optional(),
   domainNameArn: z.string().optional(),
   accessAssociationArn: z.string().optional(),
+  /**
+   * private mode: where clients reach the domain in this region, the endpoint's regional DNS name
+   * and the Route 53 zone of that name (the failover records' alias target).
+   */
+  endpointDnsName: z.string().optional(),
+  endpointHostedZoneId: z.string().optional(),
   /** The mapping's base path: '' is the root (AWS shows it as "(none)"), so URLs are https://<domainName>/. */
   basePath: z.string(),
 });
@@ -198,14 +208,41 @@ function certificateRefused(
   );
 }
 
+/**
+ * CreateDomainName said the name exists, yet this account has no such domain: another AWS account
+ * holds it. A REGIONAL custom domain name is unique per region across all accounts
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/how-to-custom-domains.html), and
+ * the workshop's api.octank.com is the name everyone who ran it used.
+ */
+function domainTaken(ctx: Ctx, e: unknown): AwsStepError {
+  const host = hostName(ctx);
+  return new AwsStepError(
+    `custom domain ${host} is taken in ${ctx.region}: a REGIONAL custom domain name is unique per region across all AWS accounts, and another account holds this one (${awsCode(e) ?? 'error'}: ${errorMessage(e)})`,
+    {
+      resource: host,
+      awsCode: awsCode(e),
+      cause: e,
+      resolution:
+        `Either use a domain of your own: set \`domain\` (and \`host\` if you like) in the config to a name no other account uses, ` +
+        `e.g. "domain": "dr.example.com" for https://${ctx.config.host}.dr.example.com/ ` +
+        '(run `drctl down` first: the certificate and hosted zone made so far are for the old name); ' +
+        `or set "domainMode": "private": a private custom domain name need not be unique, and clients reach it through the execute-api endpoint. ` +
+        'Then run `drctl up` again (docs/domain-modes.md compares the two).',
+    },
+  );
+}
+
 const isCertificateRefusal = (e: unknown) =>
   awsCode(e) === 'BadRequestException' && /certificate/i.test(errorMessage(e));
 const isAlreadyThere = (e: unknown) =>
   awsCode(e) === 'BadRequestException' && /already exists/i.test(errorMessage(e));
 
-/** The execute-api policy of a private domain: invocations through our endpoint only. */
-function privateDomainPolicy(vpcEndpointId: string): string {
-  return JSON.stringify({
+/**
+ * The execute-api policy of a private domain: invocations through our endpoint only (the
+ * tutorial's policy: https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains-tutorial.html).
+ */
+function privateDomainPolicy(vpcEndpointId: string) {
+  return {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: ['execute-api:/*'] },
@@ -217,7 +254,7 @@ function privateDomainPolicy(vpcEndpointId: string): string {
         Condition: { StringNotEquals: { 'aws:SourceVpce': vpcEndpointId } },
       },
     ],
-  });
+  };
 }
 
 // ---- regional mode ----------------------------------------------------------------------------------
@@ -249,10 +286,11 @@ async function findOrCreateRegional(
     } catch (e) {
       if (isCertificateRefusal(e))
         throw certificateRefused(ctx, e, 'REGIONAL', certificateArn, fromPrivateCa);
-      // A racing `up` (another state file) made it between our look-up and our create.
+      // A racing `up` (another state file) made it between our look-up and our create; or
+      // another account holds the name, and we cannot see it.
       if (!isAlreadyThere(e)) throw e;
       d = await getDomain(ctx, name);
-      if (!d) throw e;
+      if (!d) throw domainTaken(ctx, e);
     }
   }
   if (d.type !== 'REGIONAL' || !isOwned(ctx, d)) throw notOurs(ctx, d);
@@ -329,7 +367,7 @@ async function findOrCreatePrivate(
               endpointConfiguration: { types: ['PRIVATE'] },
               securityPolicy: 'TLS_1_2',
               // Without a policy API Gateway provisions a deny-all one (aws-facts §3).
-              policy: privateDomainPolicy(vpcEndpointId),
+              policy: JSON.stringify(privateDomainPolicy(vpcEndpointId)),
               tags: tagMap(ctx.tags()),
             }),
           ),
@@ -352,9 +390,13 @@ async function findOrCreatePrivate(
   const patches: Array<{ op: 'replace'; path: string; value: string }> = [];
   if (d.certificateArn !== certificateArn)
     patches.push({ op: 'replace', path: '/certificateArn', value: certificateArn });
-  // The endpoint may have been replaced since: the policy must name the current one.
-  if (!d.policy?.includes(vpcEndpointId)) {
-    patches.push({ op: 'replace', path: '/policy', value: privateDomainPolicy(vpcEndpointId) });
+  // The endpoint may have been replaced since (or the policy edited): it must be ours, naming the current one.
+  if (!samePolicy(d.policy, privateDomainPolicy(vpcEndpointId))) {
+    patches.push({
+      op: 'replace',
+      path: '/policy',
+      value: JSON.stringify(privateDomainPolicy(vpcEndpointId)),
+    });
   }
   if (patches.length) {
     ctx.progress(`custom domain ${label(d)}: updating ${patches.map((p) => p.path.slice(1)).join(' and ')}`);
@@ -423,6 +465,36 @@ async function ensureAccessAssociation(ctx: Ctx, d: Domain, vpcEndpointId: strin
     );
   }
   return mine.domainNameAccessAssociationArn!;
+}
+
+/**
+ * The endpoint's regional endpoint-specific DNS name and its hosted zone: what a Route 53 alias to
+ * the endpoint names (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-to-vpc-interface-endpoint.html).
+ * It resolves to the endpoint's private IPs from anywhere, so the other VPC reaches it over the peering.
+ */
+async function endpointAliasTarget(
+  ctx: Ctx,
+  vpcEndpointId: string,
+): Promise<{ endpointDnsName: string; endpointHostedZoneId: string }> {
+  const r = await ctx.aws
+    .client(EC2Client, ctx.region)
+    .send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [vpcEndpointId] }));
+  // Regional first, then one per zone (vpce-…-<az>.…), then the private DNS names.
+  const entries = r.VpcEndpoints?.[0]?.DnsEntries ?? [];
+  const regional = entries.find(
+    (e) => e.DnsName?.startsWith(`${vpcEndpointId}-`) && !/-[a-z]{2}-[a-z]+-\d[a-z]\./.test(e.DnsName),
+  );
+  if (!regional?.DnsName || !regional.HostedZoneId) {
+    throw new AwsStepError(
+      `endpoint ${vpcEndpointId} in ${ctx.region} has no regional DNS name to point ${hostName(ctx)} at`,
+      {
+        resource: vpcEndpointId,
+        resolution:
+          'Run `drctl step endpoints` (or `drctl up`) to check the endpoint, then `drctl up` again.',
+      },
+    );
+  }
+  return { endpointDnsName: regional.DnsName, endpointHostedZoneId: regional.HostedZoneId };
 }
 
 // ---- both modes -------------------------------------------------------------------------------------
@@ -577,6 +649,7 @@ export const domain: StepImpl<DomainOutputs> = {
       domainNameId: d.domainNameId!,
       domainNameArn: d.domainNameArn!,
       accessAssociationArn,
+      ...(await endpointAliasTarget(ctx, vpcEndpointId)),
       basePath: '',
     };
   },

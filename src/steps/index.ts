@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { AnyStepImpl, StepName } from './types.js';
 
 export interface StepInfo {
@@ -13,6 +14,11 @@ export interface StepInfo {
   uses: StepName[];
   /** One line for `plan`: what it makes per region (or once). */
   creates: string;
+  /**
+   * Why this config makes nothing with the step, if it does not (the NLB with domainMode private).
+   * `up` then skips it, after removing what an earlier config recorded for it; `down` runs it always.
+   */
+  unusedWhen?: (config: Config) => string | undefined;
   load: () => Promise<AnyStepImpl>;
 }
 
@@ -85,6 +91,11 @@ export const STEPS: readonly StepInfo[] = [
     uses: ['endpoints', 'ca'],
     creates:
       'internal Network Load Balancer, TLS listener (modern policy), IP target group of the endpoint ENIs',
+    // A private custom domain is reached at the execute-api endpoint itself (docs/domain-modes.md).
+    unusedWhen: (c) =>
+      c.domainMode === 'private'
+        ? 'domainMode private: clients reach the execute-api endpoint directly'
+        : undefined,
     load: async () => (await import('./nlb.js')).nlb,
   },
   {
@@ -134,7 +145,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['hosted-zone', 'health-check', 'domain'],
     uses: ['nlb'],
     creates:
-      'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs',
+      'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs (to the execute-api endpoints with domainMode private)',
     load: async () => (await import('./traffic-policy.js')).trafficPolicy,
   },
   {

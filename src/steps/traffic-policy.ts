@@ -62,6 +62,8 @@ type Ctx = StepContext<TrafficPolicyOutputs>;
 interface Target {
   dnsName: string;
   canonicalHostedZoneId: string;
+  /** An NLB (regional mode), or an execute-api endpoint (domainMode private). */
+  viaNlb: boolean;
   healthCheckId?: string;
 }
 interface Targets {
@@ -83,29 +85,38 @@ const policyNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-${r
 const probeNameOf = (ctx: Pick<Ctx, 'config'>) => `_drctl-probe.${recordNameOf(ctx)}`;
 
 async function targets(ctx: Ctx): Promise<Targets> {
-  const [zone, health, primary, secondary] = await Promise.all([
+  const [zone, health, primaryDomain, secondaryDomain] = await Promise.all([
     ctx.outputOf('hosted-zone'),
     ctx.outputOf('health-check'),
-    // The NLBs' DNS names exist as soon as they are created: the records need not wait minutes
-    // for their targets to turn healthy (EvaluateTargetHealth covers the meantime).
-    ctx.fieldsOf('nlb', ctx.region, ['dnsName', 'canonicalHostedZoneId']),
-    ctx.fieldsOf('nlb', ctx.peerRegion, ['dnsName', 'canonicalHostedZoneId']),
     // DNS sends clients to the name only once the custom domain answers it in both regions.
     ctx.outputOf('domain', ctx.region),
     ctx.outputOf('domain', ctx.peerRegion),
   ]);
+  const entry = async (region: string, d: typeof primaryDomain) => {
+    // domainMode private: a private custom domain answers at the execute-api endpoint itself, and
+    // the endpoint's DNS name resolves to its private IPs from the other VPC too (over the peering).
+    if (ctx.config.domainMode === 'private') {
+      if (!d.endpointDnsName || !d.endpointHostedZoneId) {
+        throw new AwsStepError(`the domain step recorded no endpoint DNS name in ${region}`, {
+          resource: `${recordNameOf(ctx)} (${region})`,
+          resolution: `Run \`drctl step domain --region ${region}\`, then \`drctl up\` again.`,
+        });
+      }
+      return { dnsName: d.endpointDnsName, canonicalHostedZoneId: d.endpointHostedZoneId, viaNlb: false };
+    }
+    // The NLBs' DNS names exist as soon as they are created: the records need not wait minutes
+    // for their targets to turn healthy (EvaluateTargetHealth covers the meantime).
+    const lb = await ctx.fieldsOf('nlb', region, ['dnsName', 'canonicalHostedZoneId']);
+    return { dnsName: lb.dnsName, canonicalHostedZoneId: lb.canonicalHostedZoneId, viaNlb: true };
+  };
+  const [primary, secondary] = await Promise.all([
+    entry(ctx.region, primaryDomain),
+    entry(ctx.peerRegion, secondaryDomain),
+  ]);
   return {
     hostedZoneId: zone.hostedZoneId,
-    primary: {
-      dnsName: primary.dnsName,
-      canonicalHostedZoneId: primary.canonicalHostedZoneId,
-      healthCheckId: health.primaryHealthCheckId,
-    },
-    secondary: {
-      dnsName: secondary.dnsName,
-      canonicalHostedZoneId: secondary.canonicalHostedZoneId,
-      healthCheckId: health.secondaryHealthCheckId,
-    },
+    primary: { ...primary, healthCheckId: health.primaryHealthCheckId },
+    secondary: { ...secondary, healthCheckId: health.secondaryHealthCheckId },
   };
 }
 
@@ -158,8 +169,9 @@ function foreignRecords(ctx: Ctx, zoneId: string, records: ResourceRecordSet[]):
  * of the NLB's network interfaces. The price: an alias takes the target's TTL (60 s for ELB), so
  * `ttl` in the config applies to the traffic-policy mode only
  * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resource-record-sets-choosing-alias-non-alias.html).
- * EvaluateTargetHealth on both: an NLB with no healthy target (endpoint gone) counts as down
- * too, and if both are down Route 53 still answers with the primary.
+ * EvaluateTargetHealth on both NLB aliases: an NLB with no healthy target (endpoint gone) counts
+ * as down too, and if both are down Route 53 still answers with the primary. With domainMode
+ * private the aliases name the execute-api endpoints instead (no NLB on the path).
  */
 function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
   const [primaryId, secondaryId] = setIdentifiersOf(ctx);
@@ -172,7 +184,10 @@ function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
     AliasTarget: {
       HostedZoneId: target.canonicalHostedZoneId,
       DNSName: target.dnsName,
-      EvaluateTargetHealth: true,
+      // Route 53 documents target health for load balancers (and other records), not for
+      // interface endpoints: there the health check alone decides.
+      // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html
+      EvaluateTargetHealth: target.viaNlb,
     },
   });
   return [record(primaryId!, 'PRIMARY', t.primary), record(secondaryId!, 'SECONDARY', t.secondary)];

@@ -94,6 +94,16 @@ function field(ctx: VerifyContext, step: string, scope: string, key: string): st
   return v;
 }
 
+/** Where clients reach a region: its NLB, or with domainMode private its execute-api endpoint. */
+function entryOf(ctx: VerifyContext, region: string): { dns: string; what: string } {
+  return ctx.config.domainMode === 'private'
+    ? { dns: field(ctx, 'domain', region, 'endpointDnsName'), what: `${region} endpoint` }
+    : { dns: field(ctx, 'nlb', region, 'dnsName'), what: `${region} NLB` };
+}
+
+/** domainMode private has no NLB: the NLB checks have nothing to look at. */
+const noNlb = (ctx: VerifyContext) => ctx.config.domainMode === 'private';
+
 function optionalField(ctx: VerifyContext, step: string, scope: string, key: string): unknown {
   return ctx.state.steps[step]?.[scope]?.resources[key];
 }
@@ -157,6 +167,7 @@ export const stateComplete: VerifyCheck = {
     const regions = regionsOf(ctx.config);
     const notReady: string[] = [];
     for (const info of ctx.steps) {
+      if (info.unusedWhen?.(ctx.config)) continue; // records nothing with this config
       for (const scope of info.scope === 'global' ? [GLOBAL] : regions) {
         const status = ctx.state.steps[info.name]?.[scope]?.status;
         if (status !== 'ready') notReady.push(`${info.name} ${scope} (${status ?? 'not done'})`);
@@ -264,19 +275,21 @@ export const probeThroughNlb: VerifyCheck = {
   run: (ctx) =>
     perRegion(ctx, 'probe', async (region) => {
       const name = `${ctx.config.host}.${ctx.config.domain}`;
-      const via = field(ctx, 'nlb', region, 'dnsName');
-      const p = await invokeProbe(ctx, via);
+      const entry = entryOf(ctx, region);
+      const p = await invokeProbe(ctx, entry.dns);
       const url = `https://${name}/health`;
       if (p.status === 200 && p.region === region)
         return [
-          ok('probe', `${url} through the ${region} NLB: 200 from ${region}, certificate verified`, region),
+          ok('probe', `${url} through the ${entry.what}: 200 from ${region}, certificate verified`, region),
         ];
       if (p.error && TLS_ERROR.test(p.error))
         return [
           fail(
             'probe',
-            `${url} through the ${region} NLB: the certificate does not verify (${p.error})`,
-            `The NLB listener must serve the ${region} CA's certificate for ${name}: run \`drctl up\`.`,
+            `${url} through the ${entry.what}: the certificate does not verify (${p.error})`,
+            noNlb(ctx)
+              ? `The ${region} private custom domain must hold the ${region} CA's certificate for ${name} and an access association with the endpoint: run \`drctl up\`.`
+              : `The NLB listener must serve the ${region} CA's certificate for ${name}: run \`drctl up\`.`,
             region,
           ),
         ];
@@ -284,8 +297,8 @@ export const probeThroughNlb: VerifyCheck = {
       return [
         fail(
           'probe',
-          `${url} through the ${region} NLB, from inside the VPC: ${got}`,
-          `Check the ${region} path (NLB listener and targets, VPC endpoint, custom domain, API): \`drctl status --refresh\`, then \`drctl up\`.`,
+          `${url} through the ${entry.what}, from inside the VPC: ${got}`,
+          `Check the ${region} path (${noNlb(ctx) ? 'VPC endpoint, access association, custom domain policy' : 'NLB listener and targets, VPC endpoint, custom domain'}, API): \`drctl status --refresh\`, then \`drctl up\`.`,
           region,
         ),
       ];
@@ -384,6 +397,7 @@ export const listeners: VerifyCheck = {
   title: 'each NLB has its TLS 443 listener with the certificate, forwarding to the targets',
   run: (ctx) =>
     perRegion(ctx, 'listener', async (region) => {
+      if (noNlb(ctx)) return [ok('listener', 'no NLB with domainMode private: nothing to check', region)];
       const arn = field(ctx, 'nlb', region, 'listenerArn');
       const tg = field(ctx, 'nlb', region, 'targetGroupArn');
       const cert = field(ctx, 'ca', region, 'certificateArn');
@@ -532,7 +546,7 @@ export const alarmFed: VerifyCheck = {
 
 export const failoverRecords: VerifyCheck = {
   id: 'dns',
-  title: 'the failover records point at the NLBs, the primary with its health check',
+  title: 'the failover records point at the NLBs (or endpoints), the primary with its health check',
   run: (ctx) =>
     global('dns', async () => {
       const [primary, secondary] = regionsOf(ctx.config);
@@ -551,8 +565,8 @@ export const failoverRecords: VerifyCheck = {
       const zoneId = field(ctx, 'traffic-policy', GLOBAL, 'hostedZoneId');
       const hcId = field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId');
       const want = {
-        PRIMARY: { dns: field(ctx, 'nlb', primary, 'dnsName'), region: primary, hc: hcId },
-        SECONDARY: { dns: field(ctx, 'nlb', secondary, 'dnsName'), region: secondary, hc: undefined },
+        PRIMARY: { ...entryOf(ctx, primary), region: primary, hc: hcId },
+        SECONDARY: { ...entryOf(ctx, secondary), region: secondary, hc: undefined },
       };
       const r = await route53(ctx).send(
         new ListResourceRecordSetsCommand({
@@ -575,7 +589,7 @@ export const failoverRecords: VerifyCheck = {
           lines.push(
             fail(
               'dns',
-              `the ${role} record for ${name} points at ${target || 'no alias'}, not the ${w.region} NLB ${w.dns}`,
+              `the ${role} record for ${name} points at ${target || 'no alias'}, not the ${w.what} ${w.dns}`,
               UP,
             ),
           );
@@ -587,10 +601,7 @@ export const failoverRecords: VerifyCheck = {
               UP,
             ),
           );
-        else
-          lines.push(
-            ok('dns', `${role} ${name} -> ${w.region} NLB${w.hc ? ` with health check ${w.hc}` : ''}`),
-          );
+        else lines.push(ok('dns', `${role} ${name} -> ${w.what}${w.hc ? ` with health check ${w.hc}` : ''}`));
       }
       return lines;
     }),
@@ -670,6 +681,8 @@ export const secondaryTargets: VerifyCheck = {
   run: (ctx) =>
     global('targets', async () => {
       const [, secondary] = regionsOf(ctx.config);
+      if (noNlb(ctx))
+        return [ok('targets', 'no NLB targets with domainMode private: nothing to check', secondary)];
       const tg = field(ctx, 'nlb', secondary, 'targetGroupArn');
       const th = await ctx.aws
         .client(ElasticLoadBalancingV2Client, secondary)

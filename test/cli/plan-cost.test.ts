@@ -76,7 +76,7 @@ describe('drctl plan: what it costs', () => {
     );
   });
 
-  it('follows the config: another region, a given certificate, a secondary canary, traffic policy', () => {
+  it('follows the config: another region, a given certificate, a secondary canary, traffic policy, no NLB', () => {
     const base = estimateCost(defaultConfig());
     const cert = estimateCost(
       configSchema.parse({
@@ -89,6 +89,11 @@ describe('drctl plan: what it costs', () => {
     expect(canary.totalMonthlyUsd - base.totalMonthlyUsd).toBeGreaterThan(runs);
     const policy = estimateCost(configSchema.parse({ routing: 'traffic-policy' }));
     expect(policy.totalMonthlyUsd - base.totalMonthlyUsd).toBeCloseTo(50, 2);
+    // domainMode private makes no NLB: the estimate drops the two NLB lines.
+    const nlbs = ['sa-east-1', 'us-west-1'].reduce((sum, r) => sum + REGIONAL_PRICES[r]!.nlbHour.usd, 0);
+    const noNlb = estimateCost(configSchema.parse({ domainMode: 'private' }));
+    expect(base.totalMonthlyUsd - noNlb.totalMonthlyUsd).toBeCloseTo(nlbs * HOURS_PER_MONTH, 2);
+    expect(noNlb.lines.some((l) => /Network Load Balancer/.test(l.resource))).toBe(false);
     const elsewhere = estimateCost(
       configSchema.parse({ primary: { region: 'eu-west-1', vpcCidr: '10.0.0.0/16' } }),
     );

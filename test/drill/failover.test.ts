@@ -342,3 +342,26 @@ describe('end to end', () => {
     expect(h.state()!.steps).toEqual({});
   });
 });
+
+describe.each(MODES)('failover-test --mode %s with domainMode private (no NLB) on the fake cloud', (mode) => {
+  it('fails over from endpoint to endpoint over the peering, restores, and exits 0', async () => {
+    await upAll({ domainMode: 'private' });
+    expect(h.cloud.snapshot().filter((l) => l.startsWith('elbv2/'))).toEqual([]);
+    const ingress = await endpointIngress();
+    const snapshot = h.cloud.snapshot();
+    const r = await h.run(['--json', 'failover-test', '--mode', mode]);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(r);
+    expect(s).toMatchObject({ ok: true, exitCode: 0, mode, problems: [] });
+    expectOrdered(s, mode);
+    expect(s.recoverySeconds!).toBeLessThanOrEqual(failoverBound(defaultConfig(), mode).seconds);
+    await expectRestored(ingress);
+    expect(h.cloud.snapshot()).toEqual(snapshot);
+    // The secondary was checked at its endpoint's own DNS name, not at an NLB.
+    const vias = h.cloud.calls
+      .filter((c) => c.command === 'Invoke')
+      .map((c) => JSON.parse(new TextDecoder().decode((c.input as { Payload: Uint8Array }).Payload)).via)
+      .filter(Boolean);
+    expect(vias).toEqual([rec('domain', SECONDARY).endpointDnsName]);
+  });
+});

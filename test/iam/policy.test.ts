@@ -327,21 +327,28 @@ describe('the IAM policy (drctl iam-policy)', () => {
       expect(services).toContain(s);
   }, 60_000);
 
-  it('also covers the other code paths: private custom domain, traffic policy, a secondary canary', async () => {
-    h = new Harness();
-    const config = { domainMode: 'private', routing: 'traffic-policy', canary: { secondary: true } };
-    h.writeConfig(config);
-    // AWS documents traffic flow for public zones only; the fake can accept it, to reach that code.
-    h.cloud.model(FakeRoute53).privateZoneTrafficPolicy = 'accept';
-    await h.ok(['up']);
-    await h.ok(['down', '--yes']);
-    const doc = iamPolicy(configSchema.parse(config), { account: ACCOUNT });
-    const denied = h.cloud.calls
-      .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
-      .filter(([, c]) => !allows(doc, c))
-      .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
-    expect([...new Set(denied)]).toEqual([]);
-  }, 60_000);
+  it.each([
+    // Traffic policies route to NLBs only, so they go with the regional domain mode.
+    ['private custom domain, a secondary canary', { domainMode: 'private', canary: { secondary: true } }],
+    ['traffic policy', { routing: 'traffic-policy' }],
+  ])(
+    'also covers the other code paths: %s',
+    async (_, config) => {
+      h = new Harness();
+      h.writeConfig(config);
+      // AWS documents traffic flow for public zones only; the fake can accept it, to reach that code.
+      h.cloud.model(FakeRoute53).privateZoneTrafficPolicy = 'accept';
+      await h.ok(['up']);
+      await h.ok(['down', '--yes']);
+      const doc = iamPolicy(configSchema.parse(config), { account: ACCOUNT });
+      const denied = h.cloud.calls
+        .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
+        .filter(([, c]) => !allows(doc, c))
+        .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
+      expect([...new Set(denied)]).toEqual([]);
+    },
+    60_000,
+  );
 
   it('the read-only policy (iam-policy --read-only) allows every call of verify, and no change', async () => {
     h = new Harness();

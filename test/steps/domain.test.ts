@@ -31,6 +31,14 @@ function expectOneOfEach(mode: 'regional' | 'private'): void {
     expect(mappings, `mappings in ${region}`).toHaveLength(1);
     expect(mappings[0]).toMatch(new RegExp(`/\\(none\\)\\(${api}/prod\\)$`));
     expect(lines('domain-name-access-association', region)).toHaveLength(mode === 'private' ? 1 : 0);
+    // The private domain is reached at the endpoint: the failover records alias its DNS name.
+    if (mode === 'private') {
+      const vpce = String(rec(region, 'endpoints').vpcEndpointId);
+      expect(rec(region).endpointDnsName).toMatch(
+        new RegExp(`^${vpce}-\\w+\\.execute-api\\.${region}\\.vpce\\.amazonaws\\.com$`),
+      );
+      expect(rec(region).endpointHostedZoneId).toMatch(/^Z[0-9A-Z]+$/);
+    }
   }
 }
 
@@ -156,6 +164,50 @@ describe('domain step (regional, the default) on the fake cloud', () => {
     expect(h.cloud.snapshot()).toHaveLength(2); // the two given certificates, never drctl's to delete
   });
 
+  it('a REGIONAL domain name another AWS account holds stops up in that region with the cause and both ways out', async () => {
+    await upToDomain();
+    // Another account made api.octank.com in sa-east-1 (the workshop's name): this account cannot see it.
+    h.cloud.model(FakeApiGatewayDomains).takenByAnotherAccount('api.octank.com', 'sa-east-1');
+    const r = await h.run(['--json', 'up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    const f = failure(r, 'sa-east-1')!;
+    expect(f.error.message).toContain('custom domain api.octank.com is taken in sa-east-1');
+    expect(f.error.message).toContain('unique per region across all AWS accounts');
+    expect(f.error.message).toContain('BadRequestException: The domain name you provided already exists.');
+    expect(f.error.resolution).toContain('`domain`');
+    expect(f.error.resolution).toContain('"domainMode": "private"');
+    expect(f.error).toMatchObject({ code: 'BadRequestException', resource: 'api.octank.com' });
+    // The other region is free: its domain is made; nothing half-made is left in sa-east-1.
+    expect(failure(r, 'us-west-1')).toBeUndefined();
+    expect(lines('domain-name', 'sa-east-1')).toEqual([]);
+    expect(lines('domain-name', 'us-west-1')).toHaveLength(1);
+
+    // What a person reads: the step and region, the cause, and what to do.
+    const plain = await h.run(['up'], STEPS_USED);
+    expect(plain.code).toBe(1);
+    expect(plain.stderr).toMatch(/domain.*sa-east-1.*custom domain api\.octank\.com is taken in sa-east-1/);
+    expect(plain.stderr).toContain('what to do: Either use a domain of your own');
+
+    expect(plain.stderr).toContain('run `drctl down` first');
+
+    // Way out 1: a domain of our own (after `down`: certificate and zone follow the name).
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+    h.writeConfig({ domain: 'dr.example.com' });
+    h.cloud.clock.advance(60_000);
+    await h.ok(['up'], STEPS_USED);
+    for (const region of REGIONS) {
+      expect(rec(region)).toMatchObject({ domainName: 'api.dr.example.com', mode: 'regional' });
+    }
+  });
+
+  it('with a taken REGIONAL name, domainMode private is the other way out', async () => {
+    await upToDomain({ domainMode: 'private' });
+    h.cloud.model(FakeApiGatewayDomains).takenByAnotherAccount('api.octank.com');
+    await h.ok(['up'], STEPS_USED);
+    expectOneOfEach('private');
+  });
+
   it('a REGIONAL domain of the same name that is not ours stops up with what to do', async () => {
     await upToDomain();
     const certificateArn = String(rec('sa-east-1', 'ca').certificateArn);
@@ -253,6 +305,28 @@ describe('domain step (domainMode private) on the fake cloud', () => {
       expectOneOfEach('private');
       await h.ok(['down', '--yes'], STEPS_USED);
       expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
+      h.cleanup();
+    }
+  });
+
+  it('a 5xx after AWS applied each mutating call of the step: the same up looks before it creates, one of each', async () => {
+    await upToDomain(PRIVATE);
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    const calls = h.cloud.mutatingCalls.length;
+    h.cleanup();
+    for (let n = 1; n <= calls; n++) {
+      await upToDomain(PRIVATE);
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['--json', 'up'], STEPS_USED);
+      h.cloud.faults = {};
+      if (r.code !== 0) {
+        h.cloud.clock.advance(60_000);
+        await h.ok(['up'], STEPS_USED);
+      }
+      expectOneOfEach('private');
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot(), `after down, 5xx at call ${n}`).toEqual([]);
       h.cleanup();
     }
   });

@@ -53,6 +53,19 @@ async function verify(): Promise<RunOutput> {
 }
 
 describe('drctl verify', () => {
+  it('with domainMode private (no NLB): ready, probing each region at its execute-api endpoint', async () => {
+    await upReady({ domainMode: 'private' });
+    const r = await verify();
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const res = resultOf(r);
+    expect(res.checks.filter((l) => l.status !== 'ok')).toEqual([]);
+    const text = (check: string, region?: string) =>
+      res.checks.find((l) => l.check === check && (!region || l.region === region))!.text;
+    expect(text('probe', SECONDARY)).toMatch(/through the us-west-1 endpoint: 200 from us-west-1/);
+    expect(text('dns')).toMatch(/PRIMARY api\.octank\.com -> sa-east-1 endpoint with health check/);
+    expect(text('listener', PRIMARY)).toMatch(/no NLB with domainMode private/);
+  });
+
   it('is ready (exit 0) after up, makes no change, and keeps its result beside the state', async () => {
     await upReady();
     const snapshot = h.cloud.snapshot();

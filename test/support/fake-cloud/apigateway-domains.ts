@@ -1,15 +1,21 @@
 import { FakeAcm, coversName } from './acm.js';
-import { FakeApiGateway } from './apigateway.js';
+import { type ApiAnswer, FakeApiGateway, notAuthorized, refused } from './apigateway.js';
 import { FakeService, type FakeCloud } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
+import { evaluatePolicy } from './resource-policy.js';
 
 // API Gateway custom domains, served beside FakeApiGateway on APIGatewayClient. Behaviours
 // (aws-facts §3, delays.md §5, the private custom domain tutorial
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains-tutorial.html):
-// - REGIONAL domain names are unique per account and region (BadRequestException "The domain name
-//   you provided already exists.", as boto3/CLI users quote it); PRIVATE ones are
-//   not ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
+// - REGIONAL domain names are unique per region across all AWS accounts ("A custom domain name
+//   must be unique within a Region across all AWS accounts", how-to-custom-domains.html):
+//   BadRequestException "The domain name you provided already exists.", as boto3/CLI users quote
+//   it, also when another account holds the name (laravel/vapor-cli's DomainNameAlreadyExists
+//   solution for that very message: "not in use in different AWS Account"). The switch
+//   `takenByAnotherAccount(region, name)` marks a name as held elsewhere: CreateDomainName refuses
+//   it, and GetDomainName(s) do not show it (it is not this account's). PRIVATE names are
+//   not unique ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
 //   with its own domainNameId, so a repeated create is a duplicate, as on AWS.
 // - The certificate must be an ISSUED ACM certificate of the same region that covers the name.
 //   Whether a certificate from AWS Private CA is accepted is UNSURE (aws-facts §3): the switch
@@ -25,6 +31,20 @@ import { awsError } from './errors.js';
 //   one for the same pair is a ConflictException. ASSUMPTION: a private domain with access
 //   associations cannot be deleted (the tutorial deletes them first; AWS's exact behaviour is
 //   not documented), so code that forgets them fails here.
+// - A domain is unusable until AVAILABLE: invocations get 403 ForbiddenException, and (switch
+//   `mappingNeedsAvailable`, default on; UNSURE: AWS documents no such refusal, but a mapping made
+//   on a PENDING domain is not known to work either) CreateBasePathMapping is a
+//   BadRequestException. drctl waits for AVAILABLE first, so both outcomes pass.
+// - The data plane (`request`, asked by the network model for a request that reached an execute-api
+//   endpoint with Host <name>): a PRIVATE domain of that name answers only through an endpoint with
+//   an access association to it ("your VPC endpoint needs a domain name access association with a
+//   custom domain name, and the custom domain name needs to allow access for the VPC endpoint",
+//   apigateway-private-api-test-invoke-url.html); its `policy` is evaluated as IAM does
+//   (resource-policy.ts; the invocation's resource is ASSUMED to be
+//   arn:aws:execute-api:<region>:<account>:/domainnames/<name>+<id>/<METHOD><path>, which the
+//   documented `execute-api:/*` covers); then the root mapping's API answers, its own resource
+//   policy evaluated too. Without such an association a REGIONAL domain of the name answers (the
+//   NLB workaround: the NLB forwards Host = the custom domain). Neither: 403 ForbiddenException.
 // - Dependency probes: 'acm-certificate' (domains using a certificate, for ACM's
 //   DeleteCertificate) and 'apigateway-restapi' (mappings to an API, for DeleteRestApi).
 
@@ -86,6 +106,19 @@ export class FakeApiGatewayDomains extends FakeService {
   acceptPrivateCaCertificates: Record<EndpointType, boolean> = { REGIONAL: true, PRIVATE: true };
   private readonly domains: CustomDomain[] = [];
   private readonly associations: AccessAssociation[] = [];
+  /** UNSURE (see above): CreateBasePathMapping refuses a domain that is not AVAILABLE yet. */
+  mappingNeedsAvailable = true;
+  /** region|name of REGIONAL (or edge) domain names another AWS account holds. */
+  private readonly heldElsewhere = new Set<string>();
+
+  /** Another AWS account holds the REGIONAL custom domain `domainName` in `region` (every region when omitted). */
+  takenByAnotherAccount(domainName: string, region = '*'): void {
+    this.heldElsewhere.add(`${region}|${domainName}`);
+  }
+
+  private isHeldElsewhere(region: string, domainName: string): boolean {
+    return this.heldElsewhere.has(`${region}|${domainName}`) || this.heldElsewhere.has(`*|${domainName}`);
+  }
 
   constructor(cloud: FakeCloud) {
     super(cloud);
@@ -203,7 +236,8 @@ export class FakeApiGatewayDomains extends FakeService {
     }
     if (
       type === 'REGIONAL' &&
-      this.domains.some((d) => d.region === region && d.domainName === name && d.type !== 'PRIVATE')
+      (this.isHeldElsewhere(region, name) ||
+        this.domains.some((d) => d.region === region && d.domainName === name && d.type !== 'PRIVATE'))
     ) {
       throw awsError('BadRequestException', 'The domain name you provided already exists.');
     }
@@ -323,6 +357,12 @@ export class FakeApiGatewayDomains extends FakeService {
         'Only PRIVATE REST APIs can be mapped to a private custom domain name',
       );
     }
+    if (this.mappingNeedsAvailable && this.now() < d.availableAt) {
+      throw awsError(
+        'BadRequestException',
+        `Domain name ${d.domainName} is not available yet (status PENDING); try again when it is AVAILABLE`,
+      );
+    }
     const basePath = input.basePath ?? '(none)';
     if (d.mappings.has(basePath)) {
       throw awsError('ConflictException', 'Base path already exists for this domain name', 409);
@@ -403,6 +443,55 @@ export class FakeApiGatewayDomains extends FakeService {
     if (i < 0) throw awsError('NotFoundException', 'Invalid domain name access association identifier', 404);
     this.associations.splice(i, 1);
     return {};
+  }
+
+  // ---- the data plane --------------------------------------------------------------------------
+  /** The domain a request with Host `host` at endpoint `vpceId` reaches: an associated PRIVATE one, else the REGIONAL one. */
+  private domainFor(region: string, host: string, vpceId: string): CustomDomain | undefined {
+    const name = host.toLowerCase();
+    const associated = this.domains.find(
+      (d) =>
+        d.region === region &&
+        d.type === 'PRIVATE' &&
+        d.domainName === name &&
+        this.associations.some((a) => a.domainNameArn === d.domainNameArn && a.source === vpceId),
+    );
+    return (
+      associated ??
+      this.domains.find((x) => x.region === region && x.type === 'REGIONAL' && x.domainName === name)
+    );
+  }
+
+  /** What API Gateway answers a request with Host `host` that reached execute-api endpoint `vpceId`. */
+  request(region: string, input: { host: string; vpceId: string; method?: string; path: string }): ApiAnswer {
+    const d = this.domainFor(region, input.host, input.vpceId);
+    if (!d || this.now() < d.availableAt) return refused('ForbiddenException', 'Forbidden');
+    const method = (input.method ?? 'GET').toUpperCase();
+    if (d.type === 'PRIVATE') {
+      const base = `arn:aws:execute-api:${region}:${this.cloud.account}:/domainnames/${d.domainName}+${d.domainNameId}`;
+      const resource = `${base}/${method}${input.path}`;
+      const decision = evaluatePolicy(d.policy ?? DENY_ALL, {
+        action: 'execute-api:Invoke',
+        resource,
+        shorthandBase: base,
+        context: this.apis.sourceContext(region, input.vpceId),
+      });
+      if (decision !== 'allow') return notAuthorized(resource, decision);
+    }
+    const root = d.mappings.get('(none)');
+    if (!root?.stage) return refused('ForbiddenException', 'Forbidden');
+    return this.apis.invoke(region, {
+      restApiId: root.restApiId,
+      stage: root.stage,
+      method,
+      path: input.path,
+      vpceId: input.vpceId,
+    });
+  }
+
+  /** The certificate a TLS client is shown for `host` at endpoint `vpceId` (of the domain `request` would pick). */
+  certificateFor(region: string, host: string, vpceId: string): string | undefined {
+    return this.domainFor(region, host, vpceId)?.certificateArn;
   }
 
   private viewAssociation(a: AccessAssociation) {

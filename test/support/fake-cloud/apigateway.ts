@@ -1,6 +1,7 @@
 import { FakeService } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
+import { evaluatePolicy } from './resource-policy.js';
 
 // API Gateway (REST, v1), per region: REST APIs, deployments, stages and tags (the `api` step's).
 // Custom domains live in apigateway-domains.ts, a second model on APIGatewayClient; it reaches
@@ -19,6 +20,12 @@ import { awsError } from './errors.js';
 // - Control-plane quotas per account and region ([S19]): ImportRestApi/CreateRestApi/PutRestApi
 //   1 per 3 s, CreateDeployment 1 per 5 s, DeleteRestApi and Create/Update/DeleteDomainName 1 per
 //   30 s: a faster call gets TooManyRequestsException (429) and does nothing.
+// - The data plane (`invoke`, asked by the network model): a private API answers only a request
+//   that came through a VPC endpoint and that its resource policy allows, evaluated as IAM does
+//   (resource-policy.ts: an explicit Deny wins, an Allow is needed, aws:SourceVpce / aws:SourceVpc
+//   compared); a refusal is 403 AccessDeniedException with AWS's "User: anonymous is not authorized"
+//   message. Unknown API or stage: 403 ForbiddenException; unknown method and path: 403
+//   MissingAuthenticationTokenException (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
 
 type Json = any;
 type Tags = Record<string, string>;
@@ -447,6 +454,47 @@ export class FakeApiGateway extends FakeService {
     return JSON.stringify(doc);
   }
 
+  // ---- the data plane ------------------------------------------------------------------------
+  /**
+   * What API Gateway answers a GET of `path` on `stage` of the API, arriving through execute-api
+   * endpoint `vpceId` (the caller has already reached the endpoint).
+   */
+  invoke(
+    region: string,
+    input: { restApiId: string; stage: string; method?: string; path: string; vpceId: string },
+  ): ApiAnswer {
+    const api = this.region(region).restApis.get(input.restApiId);
+    if (!api) return refused('ForbiddenException', 'Forbidden');
+    const method = (input.method ?? 'GET').toUpperCase();
+    if (api.endpointTypes.includes('PRIVATE')) {
+      const base = `arn:aws:execute-api:${region}:${this.cloud.account}:${api.id}`;
+      const resource = `${base}/${input.stage}/${method}${input.path}`;
+      const decision = evaluatePolicy(api.policy, {
+        action: 'execute-api:Invoke',
+        resource,
+        shorthandBase: base,
+        context: this.sourceContext(region, input.vpceId),
+      });
+      if (decision !== 'allow') return notAuthorized(resource, decision);
+    }
+    if (!this.region(region).stages.get(api.id)?.has(input.stage))
+      return refused('ForbiddenException', 'Forbidden');
+    if (!api.methods.some((m) => m.path === input.path && m.httpMethod === method))
+      return refused('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    return { status: 200, body: mockBody(api.definition, input.path, method) };
+  }
+
+  /** The condition keys a request through endpoint `vpceId` carries. */
+  sourceContext(region: string, vpceId: string): Record<string, string | undefined> {
+    let vpcId: string | undefined;
+    try {
+      vpcId = this.cloud.model(FakeEc2Endpoints).endpoint(region, vpceId)?.VpcId;
+    } catch {
+      vpcId = undefined; // no endpoint model registered
+    }
+    return { 'aws:SourceVpce': vpceId, 'aws:SourceVpc': vpcId };
+  }
+
   /** An associated endpoint must exist, be an execute-api interface endpoint, and not be deleted. */
   private checkVpcEndpoint(region: string, vpcEndpointId: string): void {
     let ok = true;
@@ -472,6 +520,35 @@ export class FakeApiGateway extends FakeService {
     }
     return out;
   }
+}
+
+/** An HTTP answer of API Gateway's data plane; `errorType` is its x-amzn-ErrorType header. */
+export interface ApiAnswer {
+  status: number;
+  body: string;
+  errorType?: string;
+}
+
+export function refused(errorType: string, message: string, status = 403): ApiAnswer {
+  return { status, body: JSON.stringify({ message }), errorType };
+}
+
+/** AWS's words for a request a resource policy does not allow. */
+export function notAuthorized(resource: string, decision: 'explicit-deny' | 'implicit-deny'): ApiAnswer {
+  const why =
+    decision === 'explicit-deny'
+      ? ' with an explicit deny'
+      : ' because no resource-based policy allows the execute-api:Invoke action';
+  return refused(
+    'AccessDeniedException',
+    `User: anonymous is not authorized to perform: execute-api:Invoke on resource: ${resource}${why}`,
+  );
+}
+
+/** The body a MOCK integration answers for `method` `path` (its default response template). */
+function mockBody(definition: Json, path: string, method: string): string {
+  const integration = definition?.paths?.[path]?.[method.toLowerCase()]?.['x-amazon-apigateway-integration'];
+  return integration?.responses?.default?.responseTemplates?.['application/json'] ?? '{}';
 }
 
 function parseDefinition(body: Uint8Array | string | undefined): Json {

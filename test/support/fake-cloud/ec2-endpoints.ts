@@ -329,24 +329,57 @@ export class FakeEc2Endpoints extends FakeService {
     this.ec2.liveEnis(region);
   }
 
+  /** Every endpoint with its region (deleted ones included). */
+  all(): Array<{ region: string; endpoint: VpcEndpoint }> {
+    return [...this.endpoints].flatMap(([region, m]) =>
+      [...m.values()].map((endpoint) => ({ region, endpoint })),
+    );
+  }
+
+  /**
+   * The endpoint-specific DNS names (regional first, then zonal) with the hosted zone a Route 53
+   * alias to them names. They are public DNS names that resolve to the ENIs' private IPs from
+   * anywhere (https://docs.aws.amazon.com/vpc/latest/privatelink/privatelink-access-aws-services.html).
+   */
+  endpointDnsNames(region: string, e: VpcEndpoint): Array<{ DnsName: string; HostedZoneId: string }> {
+    const r = this.ec2.region(region);
+    const service = e.ServiceName.split('.').slice(3).join('.');
+    const zonal = e.SubnetIds.map((s) => r.subnets.get(s)?.AvailabilityZone).filter(
+      (az): az is string => az !== undefined,
+    );
+    // AWS has one such zone per region; the fake uses one stand-in id for all.
+    const hostedZoneId = 'Z7HUB22UULQXV';
+    return [
+      {
+        DnsName: `${e.VpcEndpointId}-${e.dnsSuffix}.${service}.${region}.vpce.amazonaws.com`,
+        HostedZoneId: hostedZoneId,
+      },
+      ...zonal.map((az) => ({
+        DnsName: `${e.VpcEndpointId}-${e.dnsSuffix}-${az}.${service}.${region}.vpce.amazonaws.com`,
+        HostedZoneId: hostedZoneId,
+      })),
+    ];
+  }
+
+  /** The live endpoint one of whose endpoint-specific DNS names is `name`. */
+  byDnsName(name: string): { region: string; endpoint: VpcEndpoint } | undefined {
+    const wanted = name.toLowerCase().replace(/\.$/, '');
+    return this.all().find(
+      ({ region, endpoint }) =>
+        endpoint.state(this.now()) !== 'deleted' &&
+        this.endpointDnsNames(region, endpoint).some((d) => d.DnsName === wanted),
+    );
+  }
+
   private describe(region: string, e: VpcEndpoint) {
     const state = e.state(this.now());
     const r = this.ec2.region(region);
     const service = e.ServiceName.split('.').slice(3).join('.');
-    const base = `${e.VpcEndpointId}-${e.dnsSuffix}.${service}.${region}.vpce.amazonaws.com`;
-    const zonal = e.SubnetIds.map((s) => r.subnets.get(s)?.AvailabilityZone).filter(
-      (az): az is string => az !== undefined,
-    );
-    const hostedZoneId = 'Z7HUB22UULQXV';
     const DnsEntries =
       state === 'deleted'
         ? []
         : [
-            { DnsName: base, HostedZoneId: hostedZoneId },
-            ...zonal.map((az) => ({
-              DnsName: `${e.VpcEndpointId}-${e.dnsSuffix}-${az}.${service}.${region}.vpce.amazonaws.com`,
-              HostedZoneId: hostedZoneId,
-            })),
+            ...this.endpointDnsNames(region, e),
             ...(e.PrivateDnsEnabled
               ? [
                   { DnsName: `${service}.${region}.amazonaws.com`, HostedZoneId: 'ZONEIDPENDING' },

@@ -38,9 +38,17 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   caller's trust bundle, a healthy target (all targets when none is: NLBs fail open) whose
 //   security group admits the NLB, then API Gateway: the custom domain named by the Host header, its base path
 //   mapping, the private API's resource policy for that endpoint, the stage and the path.
+// - HTTPS to an execute-api endpoint's address (domainMode private: the failover records alias the
+//   endpoints' DNS names): routes both ways, the endpoint's security group admits 443 from the
+//   caller, the endpoint is available, TLS with the certificate of the custom domain the request
+//   reaches, then API Gateway (apigateway-domains.ts `request`: access association, the domain's
+//   and the API's resource policies evaluated as IAM does, AVAILABLE, mapping, stage, path).
+//   Endpoint-specific DNS names (vpce-...vpce.amazonaws.com) resolve to the ENIs' IPs from anywhere.
 
 /** Route 53 answers an alias to an ELB load balancer with the ELB record's TTL. */
 const ELB_ALIAS_TTL_S = 60;
+/** The TTL of an interface endpoint's DNS records (an alias to one takes it too). */
+const VPCE_TTL_S = 60;
 
 export interface DnsAnswer {
   /** A records; empty with `error` set when the name does not resolve. */
@@ -54,6 +62,8 @@ export interface HttpsResult {
   body?: string;
   /** A Node-style error code when no HTTP answer came (ETIMEDOUT, ECONNRESET, TLS errors). */
   error?: string;
+  /** API Gateway's x-amzn-ErrorType of a refusal (AccessDeniedException, ForbiddenException, ...). */
+  errorType?: string;
 }
 
 interface IpPermission {
@@ -414,20 +424,10 @@ export class FakeNetwork extends FakeService {
     path: string,
     vpceId: string,
   ): HttpsResult {
-    const apis = this.optional(FakeApiGateway)?.region(region);
-    const api = apis?.restApis.get(restApiId);
-    const forbidden = (message: string) => ({ status: 403, body: JSON.stringify({ message }) });
-    if (!api) return forbidden('Forbidden');
-    // The api step's policy admits only its own endpoint (aws:SourceVpce).
-    if (api.policy !== undefined && !api.policy.includes(vpceId)) {
-      return forbidden(
-        `User: anonymous is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:${region}:${this.cloud.account}:${restApiId}/${stage}/GET${path}`,
-      );
-    }
-    if (!apis!.stages.get(restApiId)?.has(stage)) return forbidden('Forbidden');
-    if (!api.methods.some((x) => x.path === path && x.httpMethod.toUpperCase() === 'GET'))
-      return forbidden('Missing Authentication Token');
-    return { status: 200, body: mockBody(api.definition, path) };
+    const apis = this.optional(FakeApiGateway);
+    if (!apis)
+      return { status: 403, body: JSON.stringify({ message: 'Forbidden' }), errorType: 'ForbiddenException' };
+    return apis.invoke(region, { restApiId, stage, path, vpceId });
   }
 
   // ---- load balancer health as Route 53 sees it ---------------------------------------------
@@ -495,10 +495,7 @@ export class FakeNetwork extends FakeService {
     )
       .filter((z) => name === z.Name || name.endsWith(`.${z.Name}`))
       .sort((a, b) => b.Name.length - a.Name.length);
-    if (!zones.length) {
-      const lb = this.lbByDnsName(name);
-      return lb ? { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S } : nx;
-    }
+    if (!zones.length) return this.publicAnswer(name) ?? nx;
     // A private zone answers for its whole name space: a name it lacks is NXDOMAIN.
     const records = r53!.recordsOf(zones[0]!.HostedZoneId).filter((r) => r.Name === name && r.Type === 'A');
     if (!records.length) return nx;
@@ -514,6 +511,18 @@ export class FakeNetwork extends FakeService {
     return this.answerOf(chosen);
   }
 
+  /** Names of AWS's own that public DNS answers from anywhere: internal NLBs, endpoint-specific VPCE names. */
+  private publicAnswer(name: string): DnsAnswer | undefined {
+    const lb = this.lbByDnsName(name);
+    if (lb) return { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S };
+    const vpce = this.optional(FakeEc2Endpoints)?.byDnsName(name);
+    if (vpce) {
+      const addresses = this.endpointAddresses(vpce.region, vpce.endpoint.VpcEndpointId);
+      return addresses.length ? { addresses, ttlSeconds: VPCE_TTL_S } : undefined;
+    }
+    return undefined;
+  }
+
   private recordHealthy(r: RecordSet): boolean {
     if (r.HealthCheckId) {
       try {
@@ -524,6 +533,8 @@ export class FakeNetwork extends FakeService {
     }
     if (r.AliasTarget?.EvaluateTargetHealth) {
       const lb = this.lbByDnsName(r.AliasTarget.DNSName);
+      const vpce = lb ? undefined : this.optional(FakeEc2Endpoints)?.byDnsName(r.AliasTarget.DNSName);
+      if (vpce) return vpce.endpoint.state(this.now()) === 'available';
       if (!lb || !this.nlbHealthSeenByRoute53(lb.arn)) return false;
     }
     return true;
@@ -531,10 +542,7 @@ export class FakeNetwork extends FakeService {
 
   private answerOf(r: RecordSet): DnsAnswer {
     if (r.AliasTarget) {
-      const lb = this.lbByDnsName(r.AliasTarget.DNSName);
-      return lb
-        ? { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S }
-        : { addresses: [], ttlSeconds: 0, error: 'ENOTFOUND' };
+      return this.publicAnswer(r.AliasTarget.DNSName) ?? { addresses: [], ttlSeconds: 0, error: 'ENOTFOUND' };
     }
     return { addresses: (r.ResourceRecords ?? []).map((x) => x.Value), ttlSeconds: r.TTL ?? 0 };
   }
@@ -555,8 +563,14 @@ export class FakeNetwork extends FakeService {
     const lb = [...this.elb.loadBalancers.values()].find(
       (x) => this.liveLb(x.arn) && this.lbAddresses(x).includes(ip),
     );
-    const lbEni = lb ? this.eniAt(lb.region, ip) : undefined;
-    if (!lb || !lbEni || !this.routes(region, from, lb.region, lbEni)) return { error: 'ETIMEDOUT' };
+    if (!lb) {
+      const at = this.endpointEniAt(ip);
+      return at
+        ? this.httpsToEndpoint(region, from, at.region, at.eni, hostName, path, caBundle)
+        : { error: 'ETIMEDOUT' };
+    }
+    const lbEni = this.eniAt(lb.region, ip);
+    if (!lbEni || !this.routes(region, from, lb.region, lbEni)) return { error: 'ETIMEDOUT' };
     if (this.now() < lb.activeAt) return { error: 'ECONNREFUSED' };
     const listener = [...this.elb.listeners.values()].find(
       (l) => l.loadBalancerArn === lb.arn && l.port === 443,
@@ -610,33 +624,67 @@ export class FakeNetwork extends FakeService {
 
   private customDomainAnswer(region: string, hostName: string, path: string, vpceId: string): HttpsResult {
     const domains = this.optional(FakeApiGatewayDomains);
-    const forbidden = { status: 403, body: JSON.stringify({ message: 'Forbidden' }) };
-    const domain = domains
-      ?.GetDomainNames(region, { limit: 500 })
-      .items.find((d) => d.domainName === hostName);
-    if (!domain) return forbidden;
-    const mappings = domains!.GetBasePathMappings(region, {
-      domainName: domain.domainName,
-      domainNameId: (domain as { domainNameId?: string }).domainNameId,
-    }).items;
-    const root = mappings.find((m) => m.basePath === '(none)' || m.basePath === '');
-    if (!root?.stage) return forbidden;
-    return this.apiAnswer(region, root.restApiId, root.stage, path, vpceId);
+    if (!domains)
+      return { status: 403, body: JSON.stringify({ message: 'Forbidden' }), errorType: 'ForbiddenException' };
+    return domains.request(region, { host: hostName, vpceId, path });
+  }
+
+  /**
+   * HTTPS straight to an execute-api endpoint's address (domainMode private, or the endpoint's
+   * own DNS name): the route there and back (same VPC, or peering), the endpoint's security group
+   * admitting 443 from the caller, the endpoint available, then TLS with the certificate of the
+   * custom domain the request reaches (a name of Amazon's own, *.execute-api / *.vpce, carries a
+   * publicly trusted certificate), then API Gateway.
+   */
+  private httpsToEndpoint(
+    region: string,
+    from: NetworkInterface,
+    endpointRegion: string,
+    eni: NetworkInterface,
+    hostName: string,
+    path: string,
+    caBundle: string,
+  ): HttpsResult {
+    if (!this.routes(region, from, endpointRegion, eni)) return { error: 'ETIMEDOUT' };
+    const endpoint = this.optional(FakeEc2Endpoints)?.endpoint(endpointRegion, eni.owner);
+    if (!endpoint || endpoint.state(this.now()) !== 'available') return { error: 'ECONNREFUSED' };
+    if (!this.admitsTcp(endpointRegion, eni.groupIds, 443, from.PrivateIpAddress))
+      return { error: 'ETIMEDOUT' };
+    const amazonName = /\.(execute-api\.[a-z0-9-]+|[a-z0-9-]+\.vpce)\.amazonaws\.com$/.test(hostName);
+    if (!amazonName) {
+      const certificateArn = this.optional(FakeApiGatewayDomains)?.certificateFor(
+        endpointRegion,
+        hostName,
+        endpoint.VpcEndpointId,
+      );
+      // No custom domain of that name here: API Gateway shows its own certificate, which does not cover it.
+      if (!certificateArn) return { error: 'ERR_TLS_CERT_ALTNAME_INVALID' };
+      const tlsError = this.verify(endpointRegion, certificateArn, hostName, caBundle);
+      if (tlsError) return { error: tlsError };
+    }
+    return this.customDomainAnswer(endpointRegion, hostName, path, endpoint.VpcEndpointId);
+  }
+
+  /** The live execute-api endpoint ENI at `ip` in any region. */
+  private endpointEniAt(ip: string): { region: string; eni: NetworkInterface } | undefined {
+    for (const { region, endpoint } of this.optional(FakeEc2Endpoints)?.all() ?? []) {
+      const eni = this.eniAt(region, ip);
+      if (eni?.owner === endpoint.VpcEndpointId) return { region, eni };
+    }
+    return undefined;
+  }
+
+  /** The private IPs of an endpoint's live ENIs. */
+  private endpointAddresses(region: string, vpceId: string): string[] {
+    return this.ec2
+      .liveEnis(region)
+      .filter((e) => e.owner === vpceId)
+      .map((e) => e.PrivateIpAddress);
   }
 
   snapshot(): string[] {
     return [];
   }
-}
-
-/** The body a MOCK integration answers for GET `path` (its default response template). */
-function mockBody(definition: unknown, path: string): string {
-  const d = definition as {
-    paths?: Record<string, { get?: Record<string, unknown> }>;
-  };
-  const integration = d.paths?.[path]?.get?.['x-amazon-apigateway-integration'] as
-    { responses?: { default?: { responseTemplates?: Record<string, string> } } } | undefined;
-  return integration?.responses?.default?.responseTemplates?.['application/json'] ?? '{}';
 }
 
 function regionIn(body: string | undefined): string | undefined {

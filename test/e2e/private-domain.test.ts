@@ -1,0 +1,405 @@
+import '../support/fast-tmp.js';
+import {
+  APIGatewayClient,
+  CreateBasePathMappingCommand,
+  CreateDomainNameAccessAssociationCommand,
+  CreateDomainNameCommand,
+  DeleteDomainNameAccessAssociationCommand,
+  UpdateDomainNameCommand,
+  UpdateRestApiCommand,
+} from '@aws-sdk/client-api-gateway';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { afterEach, describe, expect, it } from 'vitest';
+import { probeResultSchema, type ProbeResult } from '../../src/assets/probe-function.js';
+import { FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
+import { evaluatePolicy } from '../support/fake-cloud/resource-policy.js';
+import { Harness } from '../support/harness.js';
+
+// domainMode "private" end to end: PRIVATE custom domains with their policy and access
+// association, failover records aliasing each region's execute-api endpoint (reached over the
+// peering from the other VPC), no NLB; and the refusals API Gateway makes on that path, each with
+// AWS's error name.
+
+const PRIMARY = 'sa-east-1';
+const SECONDARY = 'us-west-1';
+const PRIVATE = { domainMode: 'private' };
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+type Rec = Record<string, any>;
+const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Rec;
+const apigw = (region: string) => new APIGatewayClient({ region });
+const nlbLines = () => h.cloud.snapshot().filter((l) => l.startsWith('elbv2/'));
+
+/** What a client in the secondary VPC gets for https://api.octank.com/health (the probe function). */
+async function probe(via?: string): Promise<ProbeResult> {
+  const r = await new LambdaClient({ region: SECONDARY }).send(
+    new InvokeCommand({
+      FunctionName: 'drctl-probe',
+      Payload: new TextEncoder().encode(JSON.stringify(via ? { via } : {})),
+    }),
+  );
+  return probeResultSchema.parse(JSON.parse(new TextDecoder().decode(r.Payload)));
+}
+
+/** Right after `up` the primary's canary has no data yet (the health check counts that as unhealthy). */
+const settle = () => h.cloud.clock.advance(5 * 60_000);
+
+async function upPrivate(): Promise<void> {
+  h = new Harness();
+  h.writeConfig(PRIVATE);
+  await h.ok(['up']);
+  settle();
+}
+
+describe('domainMode private: up, the path clients take, down', () => {
+  it("up makes no NLB and points the failover records at each region's execute-api endpoint", async () => {
+    h = new Harness();
+    h.writeConfig(PRIVATE);
+    const r = await h.ok(['--json', 'up']);
+    settle();
+    expect(nlbLines()).toEqual([]);
+    const skipped = r.events.filter((e) => e.type === 'step-skipped') as Array<{
+      step: string;
+      reason: string;
+    }>;
+    expect(skipped.map((e) => e.step)).toEqual(['nlb', 'nlb']);
+    expect(skipped[0]!.reason).toMatch(/not used: domainMode private/);
+    expect(h.state()!.steps.nlb).toBeUndefined();
+
+    const zoneId = rec('hosted-zone', 'global').hostedZoneId as string;
+    const { ResourceRecordSets } = await new Route53Client({ region: 'us-east-1' }).send(
+      new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
+    );
+    const failover = (ResourceRecordSets ?? []).filter((x) => x.Failover);
+    for (const [role, region] of [
+      ['PRIMARY', PRIMARY],
+      ['SECONDARY', SECONDARY],
+    ] as const) {
+      const d = rec('domain', region);
+      const vpce = rec('endpoints', region).vpcEndpointId as string;
+      expect(d.endpointDnsName).toMatch(
+        new RegExp(`^${vpce}-\\w+\\.execute-api\\.${region}\\.vpce\\.amazonaws\\.com$`),
+      );
+      const record = failover.find((x) => x.Failover === role)!;
+      expect(record.AliasTarget).toEqual({
+        DNSName: d.endpointDnsName,
+        HostedZoneId: d.endpointHostedZoneId,
+        EvaluateTargetHealth: false,
+      });
+    }
+
+    // A client in the secondary VPC reaches the primary's endpoint over the peering, through
+    // the private custom domain, and is served by the primary.
+    const p = await probe();
+    expect(p).toMatchObject({ status: 200, region: PRIMARY });
+    expect(p.address).toMatch(/^10\.0\./);
+    // And the secondary answers at its own endpoint's name.
+    expect(await probe(rec('domain', SECONDARY).endpointDnsName as string)).toMatchObject({
+      status: 200,
+      region: SECONDARY,
+    });
+
+    const plan = await h.run(['plan']);
+    expect(plan.stdout).toMatch(/nlb +sa-east-1: not used \(domainMode private: .*\), us-west-1: not used/);
+  });
+
+  it('down leaves an empty cloud', async () => {
+    await upPrivate();
+    await h.ok(['down', '--yes']);
+    expect(h.cloud.snapshot()).toEqual([]);
+    expect(h.state()!.steps).toEqual({});
+  });
+
+  it('switching regional -> private deletes the NLBs; private -> regional makes them again; down is clean', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    expect(nlbLines().length).toBeGreaterThan(0);
+    h.writeConfig(PRIVATE);
+    h.cloud.clock.advance(60_000); // domain changes: one per 30 s per account and region
+    const plan = await h.run(['plan']);
+    expect(plan.stdout).toMatch(/nlb +sa-east-1: delete \(not used: domainMode private/);
+    await h.ok(['up']);
+    settle();
+    expect(nlbLines()).toEqual([]);
+    expect(h.state()!.steps.nlb).toBeUndefined();
+    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+
+    h.writeConfig({});
+    h.cloud.clock.advance(60_000);
+    await h.ok(['up']);
+    settle();
+    expect(nlbLines().filter((l) => l.includes('/load-balancer/'))).toHaveLength(2);
+    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+    await h.ok(['down', '--yes']);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('down after a switch to private that has not run up yet still deletes the NLBs', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    h.writeConfig(PRIVATE);
+    await h.ok(['down', '--yes']);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('routing traffic-policy with domainMode private is refused before anything is made (exit 2, naming routing)', async () => {
+    h = new Harness();
+    h.writeConfig({ ...PRIVATE, routing: 'traffic-policy' });
+    const r = await h.run(['up']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/routing: traffic-policy cannot route to an execute-api endpoint/);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+  });
+});
+
+describe('API Gateway refuses what AWS refuses on the private path', () => {
+  it('a private custom domain whose policy denies the endpoint: the probe gets 403 AccessDeniedException, the drill refuses; up puts the policy back', async () => {
+    await upPrivate();
+    const d = rec('domain', PRIMARY);
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    h.cloud.clock.advance(60_000);
+    await apigw(PRIMARY).send(
+      new UpdateDomainNameCommand({
+        domainName: d.domainName,
+        domainNameId: d.domainNameId,
+        patchOperations: [
+          {
+            op: 'replace',
+            path: '/policy',
+            value: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [
+                {
+                  Effect: 'Allow',
+                  Principal: '*',
+                  Action: 'execute-api:Invoke',
+                  Resource: ['execute-api:/*'],
+                },
+                {
+                  Effect: 'Deny',
+                  Principal: '*',
+                  Action: 'execute-api:Invoke',
+                  Resource: ['execute-api:/*'],
+                  Condition: { StringEquals: { 'aws:SourceVpce': vpce } },
+                },
+              ],
+            }),
+          },
+        ],
+      }),
+    );
+    // At the primary's own endpoint: the canary goes through the domain too, fails, and DNS moves on.
+    const p = await probe(rec('domain', PRIMARY).endpointDnsName as string);
+    expect(p.status).toBe(403);
+    expect(p.body).toContain('User: anonymous is not authorized to perform: execute-api:Invoke');
+    expect(p.body).toContain('/domainnames/api.octank.com+');
+    expect(p.body).toContain('with an explicit deny');
+    const domains = h.cloud.model(FakeApiGatewayDomains);
+    expect(
+      domains.request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' }).errorType,
+    ).toBe('AccessDeniedException');
+
+    h.cloud.clock.advance(5 * 60_000);
+    const drill = await h.run(['failover-test', '--mode', 'invert']);
+    expect(drill.code).toBe(2);
+    // The primary's canary fails through the denied domain: nothing healthy to fail over from.
+    expect(drill.stderr).toMatch(/refusing to inject: the primary is not healthy/);
+
+    // up compares the policy it holds (parsed, not as text) with ours, and puts ours back.
+    h.cloud.clock.advance(60_000);
+    await h.ok(['up']);
+    settle();
+    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+  });
+
+  it('a private API whose resource policy allows nothing: 403 AccessDeniedException; up puts the policy back', async () => {
+    await upPrivate();
+    const restApiId = rec('api', PRIMARY).restApiId as string;
+    await apigw(PRIMARY).send(
+      new UpdateRestApiCommand({
+        restApiId,
+        patchOperations: [
+          {
+            op: 'replace',
+            path: '/policy',
+            value: JSON.stringify({
+              Version: '2012-10-17',
+              // Only the Deny of other endpoints is left: our endpoint is not denied, but nothing allows it.
+              Statement: [
+                {
+                  Effect: 'Deny',
+                  Principal: '*',
+                  Action: 'execute-api:Invoke',
+                  Resource: 'execute-api:/*',
+                  Condition: {
+                    StringNotEquals: { 'aws:SourceVpce': rec('endpoints', PRIMARY).vpcEndpointId },
+                  },
+                },
+              ],
+            }),
+          },
+        ],
+      }),
+    );
+    // At the primary's own endpoint (the canary fails too now, and DNS will move to the secondary).
+    const p = await probe(rec('domain', PRIMARY).endpointDnsName as string);
+    expect(p.status).toBe(403);
+    expect(p.body).toContain(
+      `on resource: arn:aws:execute-api:${PRIMARY}:${h.cloud.account}:${restApiId}/prod/GET/health`,
+    );
+    expect(p.body).toContain('because no resource-based policy allows the execute-api:Invoke action');
+
+    // up reads the policy back parsed, Conditions included, sees it is not ours, and puts ours back.
+    await h.ok(['up']);
+    expect(await probe(rec('domain', PRIMARY).endpointDnsName as string)).toMatchObject({
+      status: 200,
+      region: PRIMARY,
+    });
+  });
+
+  it('an endpoint without an access association to the private domain gets 403 ForbiddenException; up associates it again', async () => {
+    await upPrivate();
+    await apigw(PRIMARY).send(
+      new DeleteDomainNameAccessAssociationCommand({
+        domainNameAccessAssociationArn: rec('domain', PRIMARY).accessAssociationArn,
+      }),
+    );
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const answer = h.cloud
+      .model(FakeApiGatewayDomains)
+      .request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' });
+    expect(answer).toMatchObject({ status: 403, errorType: 'ForbiddenException' });
+    // The client sees it too: with no association, the endpoint shows no certificate for the name.
+    expect(await probe(rec('domain', PRIMARY).endpointDnsName as string)).toMatchObject({
+      error: 'ERR_TLS_CERT_ALTNAME_INVALID',
+    });
+
+    await h.ok(['up']);
+    settle();
+    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+  });
+
+  it('a private domain is unusable until AVAILABLE: mapping refused with BadRequestException, invocations 403 ForbiddenException', async () => {
+    await upPrivate();
+    const certificateArn = rec('ca', PRIMARY).certificateArn as string;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const restApiId = rec('api', PRIMARY).restApiId as string;
+    h.cloud.clock.advance(60_000);
+    const client = apigw(PRIMARY);
+    const d = await client.send(
+      new CreateDomainNameCommand({
+        domainName: 'other.octank.com',
+        certificateArn,
+        endpointConfiguration: { types: ['PRIVATE'] },
+        policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
+          ],
+        }),
+      }),
+    );
+    expect(d.domainNameStatus).toBe('PENDING');
+    await client.send(
+      new CreateDomainNameAccessAssociationCommand({
+        domainNameArn: d.domainNameArn,
+        accessAssociationSourceType: 'VPCE',
+        accessAssociationSource: vpce,
+      }),
+    );
+    await expect(
+      client.send(
+        new CreateBasePathMappingCommand({
+          domainName: 'other.octank.com',
+          domainNameId: d.domainNameId,
+          restApiId,
+          stage: 'prod',
+        }),
+      ),
+    ).rejects.toMatchObject({
+      name: 'BadRequestException',
+      message: expect.stringMatching(/not available yet/),
+    });
+    const model = h.cloud.model(FakeApiGatewayDomains);
+    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
+      {
+        status: 403,
+        errorType: 'ForbiddenException',
+      },
+    );
+
+    h.cloud.clock.advance(10 * 60_000);
+    await client.send(
+      new CreateBasePathMappingCommand({
+        domainName: 'other.octank.com',
+        domainNameId: d.domainNameId,
+        restApiId,
+        stage: 'prod',
+      }),
+    );
+    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
+      {
+        status: 200,
+      },
+    );
+  });
+});
+
+describe('resource policies are evaluated as IAM does (the fake cloud)', () => {
+  const base = 'arn:aws:execute-api:sa-east-1:111122223333:a1b2c3d4e5';
+  const req = (vpce?: string) => ({
+    action: 'execute-api:Invoke',
+    resource: `${base}/prod/GET/health`,
+    shorthandBase: base,
+    context: { 'aws:SourceVpce': vpce },
+  });
+  const allowAll = {
+    Effect: 'Allow',
+    Principal: '*',
+    Action: 'execute-api:Invoke',
+    Resource: 'execute-api:/*',
+  };
+  const policy = (...Statement: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement });
+
+  it('an explicit Deny wins over an Allow; with no Allow the request is denied', () => {
+    const denyOurs = {
+      ...allowAll,
+      Effect: 'Deny',
+      Condition: { StringEquals: { 'aws:SourceVpce': 'vpce-1' } },
+    };
+    expect(evaluatePolicy(policy(allowAll, denyOurs), req('vpce-1'))).toBe('explicit-deny');
+    expect(evaluatePolicy(policy(allowAll, denyOurs), req('vpce-2'))).toBe('allow');
+    expect(evaluatePolicy(policy(denyOurs), req('vpce-2'))).toBe('implicit-deny');
+    expect(evaluatePolicy(undefined, req('vpce-1'))).toBe('implicit-deny');
+  });
+
+  it('compares aws:SourceVpce, not the policy text: an endpoint id that merely contains ours is another endpoint', () => {
+    const onlyOurs = {
+      ...allowAll,
+      Effect: 'Deny',
+      Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0abc1' } },
+    };
+    // The text holds "vpce-0abc" (as a prefix of vpce-0abc1), yet vpce-0abc is denied.
+    expect(evaluatePolicy(policy(allowAll, onlyOurs), req('vpce-0abc'))).toBe('explicit-deny');
+    expect(evaluatePolicy(policy(allowAll, onlyOurs), req('vpce-0abc1'))).toBe('allow');
+    // Key names are case-insensitive, values of one key are ORed, a missing key fails a positive operator.
+    const either = { ...allowAll, Condition: { StringEquals: { 'AWS:SOURCEVPCE': ['vpce-1', 'vpce-2'] } } };
+    expect(evaluatePolicy(policy(either), req('vpce-2'))).toBe('allow');
+    expect(evaluatePolicy(policy(either), req(undefined))).toBe('implicit-deny');
+  });
+
+  it('Resource and Action wildcards and the execute-api:/* shorthand', () => {
+    const getOnly = { ...allowAll, Action: 'execute-api:*', Resource: 'execute-api:/prod/GET/*' };
+    expect(evaluatePolicy(policy(getOnly), req('vpce-1'))).toBe('allow');
+    expect(evaluatePolicy(policy({ ...getOnly, Resource: 'execute-api:/dev/*' }), req('vpce-1'))).toBe(
+      'implicit-deny',
+    );
+    expect(evaluatePolicy(policy({ ...allowAll, Resource: `${base}/*` }), req('vpce-1'))).toBe('allow');
+    expect(
+      evaluatePolicy(policy({ ...allowAll, Principal: { AWS: 'arn:aws:iam::1:root' } }), req('vpce-1')),
+    ).toBe('implicit-deny');
+  });
+});
