@@ -474,8 +474,11 @@ function canarySha(ctx: Ctx, s: CanarySpec): string {
   });
 }
 
+// A new role, or the ENI permission its new policy grants, not yet seen by Lambda (IAM eventual
+// consistency: https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+const IAM_NOT_SPREAD_YET = /cannot be assumed|does not have permissions to call CreateNetworkInterface/i;
 const roleNotAssumableYet = (e: unknown) =>
-  awsCode(e) === 'ValidationException' && isAwsError(e) && /cannot be assumed/i.test(e.message);
+  awsCode(e) === 'ValidationException' && isAwsError(e) && IAM_NOT_SPREAD_YET.test(e.message);
 
 async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
   const syn = ctx.aws.client(SyntheticsClient, ctx.region);
@@ -880,10 +883,10 @@ export const canary: StepImpl<CanaryOutputs> = {
         // canary in ERROR; Terraform deletes and creates it again within its IAM window
         // (terraform-provider-aws internal/service/synthetics/canary.go, retryCreateCanary).
         const roleError =
-          e instanceof AwsStepError && e.context.awsCode === 'ERROR' && /cannot be assumed/i.test(e.message);
+          e instanceof AwsStepError && e.context.awsCode === 'ERROR' && IAM_NOT_SPREAD_YET.test(e.message);
         if (!roleError || ctx.clock.now() - started > ROLE_PROPAGATION_TIMEOUT_MS) throw e;
         ctx.warn(
-          `canary ${n.canaryName} failed because Lambda could not assume its new role yet; creating it again`,
+          `canary ${n.canaryName} failed because Lambda could not assume its new role, or see its new policy, yet; creating it again`,
         );
         await removeCanary(ctx, n.canaryName);
         created = await createCanary(ctx, spec);

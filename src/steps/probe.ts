@@ -61,6 +61,7 @@ const PROBE_TIMEOUT_MS = 3_000;
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 // IAM roles take seconds (rarely a minute) before Lambda can assume them (delays.md row 11).
 const ROLE_PROPAGATION_TIMEOUT_MS = 4 * 60_000;
+const IAM_NOT_SPREAD_YET = /cannot be assumed|does not have permissions to call CreateNetworkInterface/i;
 const DELETE_TIMEOUT_MS = 2 * 60_000;
 
 export const probeFunctionName = (deployment: string) => `${deployment}-probe`;
@@ -231,8 +232,14 @@ function configDiffers(c: FunctionConfiguration, s: Spec): boolean {
   );
 }
 
+/**
+ * Lambda refuses a role it cannot assume yet, and a VPC function whose role's ENI permission has
+ * not spread yet (both InvalidParameterValueException), for seconds after the role or its policy
+ * is made (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * Terraform retries both messages in its IAM window too.
+ */
 const roleNotAssumableYet = (e: unknown) =>
-  awsCode(e) === 'InvalidParameterValueException' && isAwsError(e) && /cannot be assumed/i.test(e.message);
+  awsCode(e) === 'InvalidParameterValueException' && isAwsError(e) && IAM_NOT_SPREAD_YET.test(e.message);
 const updateInProgress = (e: unknown) => awsCode(e) === 'ResourceConflictException';
 
 async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration> {

@@ -252,6 +252,31 @@ describe('canary step on the fake cloud', () => {
     expect(count(snap, '/function/')).toBe(1);
   });
 
+  it('CreateCanary refused until the role\'s new policy has spread ("does not have permissions to call CreateNetworkInterface") is retried, making one canary', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    h.cloud.delayOverrides = { 'iam.propagate': 0, 'iam.policyPropagate': 40 };
+    await h.ok(['up'], WITH_CANARY);
+    const creates = h.cloud.calls.filter((c) => c.command === 'CreateCanary');
+    expect(creates[0]!.outcome).toBe('ValidationException');
+    expect(creates.filter((c) => c.outcome === 'ok')).toHaveLength(1);
+    expect(count(h.cloud.snapshot(), '/canary/')).toBe(1);
+  });
+
+  it("a canary that goes to ERROR because its role's new ENI permission had not spread is made again", async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    h.cloud.model(FakeSynthetics).roleNotAssumable = 'error';
+    h.cloud.delayOverrides = { 'iam.propagate': 0, 'iam.policyPropagate': 40 };
+    await h.ok(['up'], WITH_CANARY);
+    expect(
+      h.cloud.calls.filter((c) => c.command === 'CreateCanary' && c.outcome === 'ok').length,
+    ).toBeGreaterThan(1);
+    const snap = h.cloud.snapshot();
+    expect(count(snap, '/canary/')).toBe(1);
+    expect(snap.find((l) => l.includes('/canary/'))).toContain('(RUNNING)');
+  });
+
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);

@@ -69,6 +69,23 @@ describe('probe step on the fake cloud', () => {
     expect(creates.filter((o) => o === 'ok')).toHaveLength(1);
   });
 
+  it('CreateFunction refused until the new policy has spread ("does not have permissions to call CreateNetworkInterface") is retried, making one function', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    // The role is assumable at once; its ENI permission reaches Lambda only 40 s after PutRolePolicy.
+    h.cloud.delayOverrides = { 'iam.propagate': 0, 'iam.policyPropagate': 40 };
+    const r = await h.ok(['up'], WITH_PROBE);
+    const creates = h.cloud.calls.filter((c) => c.command === 'CreateFunction');
+    expect(creates[0]!.outcome).toBe('InvalidParameterValueException');
+    expect(creates.map((c) => c.outcome).filter((o) => o === 'ok')).toHaveLength(1);
+    const put = h.cloud.calls.find((c) => c.command === 'PutRolePolicy')!;
+    expect(creates.at(-1)!.t - put.t).toBeGreaterThanOrEqual(40_000);
+    expect(count(h.cloud.snapshot(), 'lambda/us-west-1/function/')).toBe(1);
+    expect(
+      r.events.some((e) => e.type === 'step-progress' && /assumable by Lambda/.test((e as any).text)),
+    ).toBe(true);
+  });
+
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_PROBE);

@@ -75,6 +75,12 @@ export const DELAYS = {
   },
   'alarm.react': { typical: 90, slow: 240, source: '[S63][S64]' },
   'iam.propagate': { typical: 10, slow: 30, source: '[S66][S67][S68]' },
+  'iam.policyPropagate': {
+    typical: 10,
+    slow: 30,
+    source:
+      '[S66][S67][S68], as for a new role: a new policy is seen by Lambda and Synthetics only after it spread (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency)',
+  },
 } as const satisfies Record<string, DelayRow>;
 
 export type DelayKey = keyof typeof DELAYS;

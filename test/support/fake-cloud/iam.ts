@@ -19,6 +19,11 @@ export interface Role {
   tags: Record<string, string>;
   createdAt: number;
   inline: Map<string, string>;
+  /**
+   * The last PutRolePolicy of each inline policy: what the policy said before, and when it changed.
+   * Other services see the new document only 'iam.policyPropagate' later (`allows(..., {seenBy})`).
+   */
+  changed: Map<string, { before: string | undefined; at: number }>;
 }
 
 function parsePolicy(doc: string, what: string): { Statement: PolicyStatement[] } {
@@ -46,8 +51,11 @@ const glob = (pattern: string, value: string) =>
 
 /**
  * IAM (global). Roles with inline policies; a role is refused as a Lambda/Synthetics execution
- * role for the 'iam.propagate' delay after CreateRole (eventual consistency, delays.md row 11),
- * and DeleteRole fails with DeleteConflict while inline policies remain, as IAM's does.
+ * role for the 'iam.propagate' delay after CreateRole (eventual consistency, delays.md row 11), and
+ * a service that checks a role's permissions sees a policy put with PutRolePolicy only
+ * 'iam.policyPropagate' later, the document it replaced until then
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).
+ * DeleteRole fails with DeleteConflict while inline policies remain, as IAM's does.
  */
 export class FakeIam extends FakeService {
   readonly service = 'iam';
@@ -74,11 +82,22 @@ export class FakeIam extends FakeService {
     return this.now() < role.createdAt + this.delay('iam.propagate') ? 'propagating' : 'yes';
   }
 
-  /** Whether the role's inline policies allow `action` on `resource` (Allow minus Deny; conditions ignored). */
-  allows(arn: string, action: string, resource = '*'): boolean {
+  /**
+   * Whether the role's inline policies allow `action` on `resource` (Allow minus Deny; conditions
+   * ignored). With `seenBy`, as another service sees them: a policy changed within the last
+   * 'iam.policyPropagate' still reads as it was before.
+   */
+  allows(arn: string, action: string, resource = '*', opts: { seenBy?: string } = {}): boolean {
     const role = this.roleByArn(arn);
     if (!role) return false;
-    const statements = [...role.inline.values()].flatMap((d) => parsePolicy(d, 'inline').Statement);
+    const docs = [...role.inline.entries()].map(([name, doc]) => {
+      const change = role.changed.get(name);
+      const fresh = change && this.now() < change.at + this.delay('iam.policyPropagate');
+      return opts.seenBy && fresh ? change.before : doc;
+    });
+    const statements = docs
+      .filter((d): d is string => d !== undefined)
+      .flatMap((d) => parsePolicy(d, 'inline').Statement);
     const matches = (s: PolicyStatement) =>
       list(s.Action).some((a) => glob(a, action)) &&
       (resource === '*' || list(s.Resource).some((r) => glob(r, resource)));
@@ -140,6 +159,7 @@ export class FakeIam extends FakeService {
       tags: tagsToMap(input.Tags),
       createdAt: this.now(),
       inline: new Map(),
+      changed: new Map(),
     };
     this.roles.set(role.RoleName, role);
     return { Role: this.describe(role) };
@@ -161,6 +181,8 @@ export class FakeIam extends FakeService {
   PutRolePolicy(_region: string, input: { RoleName: string; PolicyName: string; PolicyDocument: string }) {
     const r = this.role(input.RoleName);
     parsePolicy(input.PolicyDocument, 'inline');
+    const before = r.inline.get(input.PolicyName);
+    if (before !== input.PolicyDocument) r.changed.set(input.PolicyName, { before, at: this.now() });
     r.inline.set(input.PolicyName, input.PolicyDocument);
     return {};
   }

@@ -15,7 +15,8 @@ import { FakeNetwork } from './network.js';
 // - A name is unique per region: a second CreateFunction is ResourceConflictException ("Function
 //   already exist"); there is no idempotency token.
 // - The execution role must be assumable by lambda.amazonaws.com (IAM propagation: 'iam.propagate'),
-//   and for a VPC function allow ec2:CreateNetworkInterface, else InvalidParameterValueException.
+//   and for a VPC function allow ec2:CreateNetworkInterface, else InvalidParameterValueException;
+//   a policy put within 'iam.policyPropagate' does not count yet, with the same error.
 // - The zip must hold the handler's file and export its function; CodeSha256 is the base64 SHA-256
 //   of the zip, as Lambda reports it.
 // - DeleteFunction removes the function at once; its ENIs go 'lambda.eniRelease' later (20-45 min,
@@ -148,7 +149,9 @@ export class FakeLambda extends FakeService {
     if (iam.assumableBy(role, 'lambda.amazonaws.com') !== 'yes') {
       throw this.invalid('The role defined for the function cannot be assumed by Lambda.');
     }
-    if (vpc && !iam.allows(role, 'ec2:CreateNetworkInterface')) {
+    // Lambda checks the permission as IAM has spread it so far: a policy put seconds ago may not
+    // count yet ('iam.policyPropagate').
+    if (vpc && !iam.allows(role, 'ec2:CreateNetworkInterface', '*', { seenBy: 'lambda.amazonaws.com' })) {
       throw this.invalid(
         'The provided execution role does not have permissions to call CreateNetworkInterface on EC2',
       );

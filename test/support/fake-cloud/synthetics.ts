@@ -143,9 +143,10 @@ export class FakeSynthetics extends FakeService {
   readonly lambdas = new Map<string, LambdaFunction>();
   private readonly outcomes = new Map<string, ProbeOutcome>();
   /**
-   * How a role Lambda cannot assume yet shows: `refuse` fails CreateCanary with a
-   * ValidationException; `error` accepts it and the canary ends CREATING in ERROR with that reason
-   * (what Terraform sees on real AWS: terraform-provider-aws internal/service/synthetics/canary.go).
+   * How a role Lambda cannot assume yet (or whose ec2:CreateNetworkInterface has not spread yet)
+   * shows: `refuse` fails CreateCanary with a ValidationException; `error` accepts it and the
+   * canary ends CREATING in ERROR with that reason (what Terraform sees on real AWS:
+   * terraform-provider-aws internal/service/synthetics/canary.go).
    */
   roleNotAssumable: 'refuse' | 'error' = 'refuse';
   private hooked = false;
@@ -407,6 +408,18 @@ export class FakeSynthetics extends FakeService {
         SecurityGroupIds: [...(input.VpcConfig.SecurityGroupIds ?? [])],
       };
     }
+    // The canary's Lambda in a VPC needs ec2:CreateNetworkInterface as IAM has spread it so far
+    // (Lambda's check, lambda.ts); shown through the same switch as a role not assumable yet.
+    const eniError =
+      'The provided execution role does not have permissions to call CreateNetworkInterface on EC2';
+    const eniDenied =
+      vpc !== undefined &&
+      !this.cloud
+        .model(FakeIam)
+        .allows(input.ExecutionRoleArn, 'ec2:CreateNetworkInterface', '*', {
+          seenBy: 'lambda.amazonaws.com',
+        });
+    if (eniDenied && this.roleNotAssumable === 'refuse') throw invalid(eniError);
 
     const id = this.uuid();
     const c: FakeCanary = {
@@ -435,7 +448,7 @@ export class FakeSynthetics extends FakeService {
       createdAt: this.now(),
       lastModified: this.now(),
       runs: [],
-      failReason: assumable === 'yes' ? undefined : roleError,
+      failReason: assumable !== 'yes' ? roleError : eniDenied ? eniError : undefined,
     };
     canaries.set(c.Name, c);
     if (c.failReason) return { Canary: this.describe(c) };
