@@ -3,7 +3,14 @@ import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { type Config, loadConfig, regionsOf } from './config.js';
-import { DrctlError, InterruptedError, UsageError, errorMessage, type ExitCode } from './errors.js';
+import {
+  DrctlError,
+  InterruptedError,
+  UsageError,
+  errorMessage,
+  stackWithCauses,
+  type ExitCode,
+} from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
 import { estimateCost, formatCost } from './pricing.js';
 import { type DrillMode, describeBound, failoverBound } from './drill/bound.js';
@@ -20,6 +27,8 @@ import { STEPS, type StepInfo } from './steps/index.js';
 import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
 import type { CliDeps } from './cli.js';
+import type { AwsClientFactoryOptions } from './aws/clients.js';
+import { type CallInfo, type RetryInfo, callText, retryText } from './aws/calls.js';
 
 export interface GlobalOpts {
   config?: string;
@@ -28,6 +37,7 @@ export interface GlobalOpts {
   profile?: string;
   json?: boolean;
   verbose?: boolean;
+  debug?: boolean;
   yes?: boolean;
   color?: boolean;
 }
@@ -99,6 +109,15 @@ export async function runCommand(
     const { config, path: configPath, warnings } = loadConfig({ path: opts.config, cwd: deps.cwd });
     warnConfig(warnings, reporter, deps);
     // With the state on S3, keys and CA certificates still go to the local .drctl directory.
+    if (opts.state !== undefined && /^s3:/i.test(opts.state) && !isS3Location(opts.state))
+      throw new UsageError(
+        `"${opts.state}" looks like an S3 location, but those are written s3://<bucket>/<key>`,
+        {
+          field: '--state',
+          resolution:
+            'Write s3:// in lower case with two slashes; for a local file named "s3:...", write ./ before it.',
+        },
+      );
     const onS3 = opts.state !== undefined && isS3Location(opts.state);
     if (onS3) parseS3Location(opts.state!);
     const statePath = onS3 ? opts.state! : resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
@@ -150,7 +169,8 @@ function reportError(e: unknown, reporter: Reporter, opts: GlobalOpts, deps: Ses
     });
   }
   deps.stderr.write(`${lines.join('\n')}\n`);
-  if (opts.verbose && e instanceof Error && e.stack) deps.stderr.write(`${e.stack}\n`);
+  const stack = opts.verbose ? stackWithCauses(e) : undefined;
+  if (stack) deps.stderr.write(`${stack}\n`);
   return code;
 }
 
@@ -201,6 +221,7 @@ async function dispatch(
     }
     case 'down':
       if (args.discover) return discoverDown(s, signal);
+      if (await nothingToDelete(s, signal)) return 0;
       if (!s.opts.yes) await confirmDown(s);
       return lifecycle(s, 'down', signal);
     case 'failover-test':
@@ -236,6 +257,25 @@ async function dispatch(
   }
 }
 
+/**
+ * `down` when the state records nothing: the steps would find this deployment's resources by tag
+ * anyway, so look (read-only) first. Nothing there: say so, ask nothing, exit 0. Something: the
+ * normal `down` deletes it, after the question.
+ */
+async function nothingToDelete(s: Session, signal: AbortSignal): Promise<boolean> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  if (Object.values(store.state.steps).some((scopes) => Object.keys(scopes ?? {}).length > 0)) return false;
+  const runner = await makeRunner(s, store, signal);
+  const results = await runner.discover();
+  if (results.some((r) => r.error || r.found.length > 0)) return false;
+  const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
+  s.reporter.line(
+    `down: nothing to delete: ${store.existed ? `${s.statePath} records nothing` : `there is no state at ${s.statePath}`}, and nothing of deployment "${s.config.deployment}" was found by its tags and names in ${where}`,
+  );
+  s.reporter.result({ ok: true, exitCode: 0, command: 'down', nothingToDelete: true, results: [], left: [] });
+  return true;
+}
+
 async function confirmDown(s: Session): Promise<void> {
   const interactive = s.deps.isTTY ?? process.stdin.isTTY === true;
   if (!interactive && !s.deps.confirm) {
@@ -248,9 +288,14 @@ async function confirmDown(s: Session): Promise<void> {
   let answer: string;
   if (s.deps.confirm) answer = await s.deps.confirm(question);
   else {
-    const rl = createInterface({ input: process.stdin, output: s.deps.stderr });
-    answer = await rl.question(question);
-    rl.close();
+    answer = await s.reporter.suspend(async () => {
+      const rl = createInterface({ input: process.stdin, output: s.deps.stderr });
+      try {
+        return await rl.question(question);
+      } finally {
+        rl.close();
+      }
+    });
   }
   if (answer.trim() !== s.config.deployment)
     throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
@@ -259,7 +304,7 @@ async function confirmDown(s: Session): Promise<void> {
 function storeOptions(s: Session): StoreOptions {
   return {
     clock: s.deps.clock,
-    aws: { profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws },
+    aws: { profile: s.opts.profile, clock: s.deps.clock, ...awsHooks(s), ...s.deps.aws },
     region: s.config.primary.region,
     rescuePath: join(s.paths.root, 'state.rejected.json'),
   };
@@ -278,14 +323,16 @@ function parseLockTimeout(value: string | undefined): number {
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, retryDeadlineMs?: number) {
   const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
   // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
+  let runner: InstanceType<typeof Runner> | undefined = undefined;
   const aws = new AwsClients({
     profile: s.opts.profile,
     clock: s.deps.clock,
     signal,
     ...(retryDeadlineMs !== undefined ? { retryDeadlineMs } : {}),
+    ...awsHooks(s, (i) => runner?.onRetry(i) === true),
     ...s.deps.aws,
   });
-  return new Runner({
+  return (runner = new Runner({
     config: s.config,
     store,
     aws,
@@ -294,7 +341,53 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, re
     signal,
     paths: s.paths,
     steps: s.steps,
-  });
+  }));
+}
+
+/**
+ * `plan` makes no AWS call, except to read a state kept on S3: that read needs credentials, and
+ * when they are missing the message says why plan asks for them.
+ */
+async function loadPlanState(s: Session): Promise<StateStore> {
+  try {
+    return await StateStore.load(s.statePath, s.config, storeOptions(s));
+  } catch (e) {
+    const credentials = (x: unknown): boolean =>
+      x instanceof Error &&
+      (/Credential|ExpiredToken|TokenRefresh|InvalidClientTokenId/i.test(x.name) || credentials(x.cause));
+    if (!isS3Location(s.statePath) || !credentials(e)) throw e;
+    throw new UsageError(
+      `plan reads the state from ${s.statePath}, and reading S3 needs AWS credentials: ${errorMessage((e as Error).cause ?? e)}`,
+      {
+        field: '--state',
+        resolution:
+          'Give credentials (AWS_PROFILE or --profile, `aws sso login`, or environment variables); with a local --state, plan needs none.',
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * What the client factory tells while calls happen: each retry (on the progress line of the step
+ * that made the call, when `onStepRetry` takes it; else a plain line), and with --debug each call.
+ */
+function awsHooks(
+  s: Session,
+  onStepRetry?: (info: RetryInfo) => boolean,
+): Pick<AwsClientFactoryOptions, 'onRetry' | 'onCall'> {
+  return {
+    onRetry: (info) => {
+      if (onStepRetry?.(info)) return;
+      s.reporter.emit({
+        type: 'log',
+        level: 'info',
+        message: `${info.service} ${info.region}: ${retryText(info)}`,
+        t: s.deps.clock.now(),
+      });
+    },
+    ...(s.opts.debug ? { onCall: (c: CallInfo) => s.deps.stderr.write(`debug ${callText(c)}\n`) } : {}),
+  };
 }
 
 async function lifecycle(
@@ -350,6 +443,14 @@ async function lifecycle(
       );
       if (result.left.length) s.reporter.line(`still recorded (left in AWS): ${result.left.join(', ')}`);
     }
+    // Printed without --verbose: what the account still holds after `down`, and what it costs.
+    if (result.remains.length) {
+      s.reporter.line('kept by AWS after down:');
+      for (const r of result.remains)
+        s.reporter.line(
+          `  ${r.what} ${r.id} in ${r.region}${r.restorableUntil ? `, restorable until ${r.restorableUntil}` : ''}: ${r.cost}`,
+        );
+    }
     s.reporter.result({
       ok: code === 0,
       exitCode: code,
@@ -364,6 +465,7 @@ async function lifecycle(
         error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
       })),
       left: result.left,
+      ...(cmd === 'down' ? { remains: result.remains } : {}),
     });
     return code;
   } finally {
@@ -372,7 +474,7 @@ async function lifecycle(
 }
 
 async function plan(s: Session): Promise<ExitCode> {
-  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  const store = await loadPlanState(s);
   const regions = regionsOf(s.config);
   const rows = s.steps.map((info) => {
     const scopes = info.scope === 'global' ? [GLOBAL] : regions;
@@ -428,7 +530,7 @@ async function plan(s: Session): Promise<ExitCode> {
 
 async function makeAws(s: Session) {
   const { AwsClients } = await import('./aws/clients.js');
-  return new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
+  return new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...awsHooks(s), ...s.deps.aws });
 }
 
 function drillDeps(s: Session, store: StateStore, signal: AbortSignal) {

@@ -1,14 +1,31 @@
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { type RetryInfo, retryText } from './aws/calls.js';
 import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
 import { ownershipTags } from './aws/tags.js';
 import { pollUntil, retrying } from './aws/wait.js';
 import type { Clock } from './clock.js';
 import { type Config, regionsOf, roleOf } from './config.js';
-import { AwsStepError, DrctlError, InterruptedError, UsageError, errorMessage } from './errors.js';
+import {
+  AwsStepError,
+  DrctlError,
+  InterruptedError,
+  UsageError,
+  errorMessage,
+  stackWithCauses,
+} from './errors.js';
 import type { EventSink, Outcome } from './events.js';
 import { STEPS, type StepInfo } from './steps/index.js';
-import type { AnyStepImpl, Found, OutputsOf, StepContext, StepName, StepPaths } from './steps/types.js';
+import type {
+  AnyStepImpl,
+  Found,
+  OutputsOf,
+  StepContext,
+  StepName,
+  StepPaths,
+  Remains,
+} from './steps/types.js';
 import { GLOBAL, type StateStore } from './state.js';
 
 export interface RunnerOptions {
@@ -49,6 +66,8 @@ export interface RunResult {
   interrupted: boolean;
   /** After `down`: what the state still records (step@scope), i.e. what is left in AWS. */
   left: string[];
+  /** After `down`: what stays in AWS on purpose, with its cost (ctx.remains). */
+  remains: Array<Remains & { step: string; scope: string }>;
 }
 
 /** How often a step runs in all when a call it made failed ambiguously (see Runner.rerunning). */
@@ -118,10 +137,23 @@ export function planGraph(config: Config, steps: readonly StepInfo[] = STEPS): P
 export class Runner {
   private readonly steps: readonly StepInfo[];
   private readonly modules = new Map<StepName, AnyStepImpl>();
+  private readonly remains: RunResult['remains'] = [];
+  /** The step whose code is running, so a retry deep in the client factory lands on its progress line. */
+  private readonly current = new AsyncLocalStorage<(text: string) => void>();
 
   constructor(private readonly o: RunnerOptions) {
     this.steps = o.steps ?? STEPS;
   }
+
+  /**
+   * For the client factory's onRetry: the retry is shown on the progress line of the step that made
+   * the call; outside a step (state store, drill) it is a plain line. Returns whether a step took it.
+   */
+  readonly onRetry = (info: RetryInfo): boolean => {
+    const progress = this.current.getStore();
+    progress?.(retryText(info));
+    return progress !== undefined;
+  };
 
   get graph(): PlanNode[] {
     return planGraph(this.o.config, this.steps);
@@ -241,7 +273,10 @@ export class Runner {
       );
       try {
         const impl = this.modules.get(n.step)!;
-        const out = (await this.rerunning(ctx, () => impl.up(ctx))) as Record<string, unknown>;
+        const out = (await this.current.run(
+          (text: string) => ctx.progress(text),
+          () => this.rerunning(ctx, () => impl.up(ctx)),
+        )) as Record<string, unknown>;
         this.o.store.record(n.step, n.scope, 'ready', out, 'replace');
         // A step is done once its record is stored (S3 saves are queued; a file's are already on disk).
         await this.o.store.flush();
@@ -266,7 +301,13 @@ export class Runner {
     };
 
     await Promise.all(nodes.map(runNode));
-    return { command: only ? 'step' : 'up', results, interrupted: this.o.signal.aborted, left: [] };
+    return {
+      command: only ? 'step' : 'up',
+      results,
+      interrupted: this.o.signal.aborted,
+      left: [],
+      remains: [],
+    };
   }
 
   /**
@@ -319,7 +360,10 @@ export class Runner {
       try {
         if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
         const impl = this.modules.get(n.step)!;
-        await this.rerunning(ctx, () => impl.down(ctx));
+        await this.current.run(
+          (text: string) => ctx.progress(text),
+          () => this.rerunning(ctx, () => impl.down(ctx)),
+        );
         this.o.store.forget(n.step, n.scope);
         await this.o.store.flush();
         // Without a record, `down --discover` knows whether the step found something to delete.
@@ -347,7 +391,7 @@ export class Runner {
     const left = Object.entries(this.o.store.state.steps).flatMap(([step, byScope]) =>
       Object.keys(byScope).map((scope) => nodeKey(step, scope)),
     );
-    return { command: 'down', results, interrupted: this.o.signal.aborted, left };
+    return { command: 'down', results, interrupted: this.o.signal.aborted, left, remains: [...this.remains] };
   }
 
   /** `status --refresh`: ask each step with a record which of its recorded resources are gone. */
@@ -522,6 +566,7 @@ export class Runner {
         sink.emit({ type: 'log', level: 'info', step: n.step, scope: n.scope, message, t: clock.now() }),
       warn: (message) =>
         sink.emit({ type: 'log', level: 'warn', step: n.step, scope: n.scope, message, t: clock.now() }),
+      remains: (item) => this.remains.push({ step: n.step, scope: n.scope, ...item }),
       poll: (o) => pollUntil({ ...o, clock, signal, onProgress: (text) => progress(text) }),
       retry: (what, call, retryOn) =>
         retrying({ clock, what, signal, retryOn, onProgress: (text) => progress(text) }, call),
@@ -542,6 +587,7 @@ export class Runner {
         code: err.context.awsCode,
         resource: err.context.resource,
         resolution: err.resolution,
+        stack: stackWithCauses(err),
       },
     });
   }

@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type Clock, realClock } from '../clock.js';
+import type { CallInfo, RetryInfo } from './calls.js';
 import { isServerError, isTransient, markNotResent } from './errors.js';
 import { isResendable } from './idempotency.js';
 
@@ -42,6 +43,10 @@ export interface AwsClientFactoryOptions {
    * answers are still recorded. Without it a step would run on to its next wait, creating more.
    */
   signal?: AbortSignal;
+  /** Told before each retry of our layer sleeps, so the wait shows on the progress line. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Told after each HTTP attempt the SDK makes (`--debug`): service, command, region, status, time. */
+  onCall?: (info: CallInfo) => void;
 }
 
 type Sender = (command: SdkCommand, ...rest: unknown[]) => Promise<unknown>;
@@ -65,7 +70,14 @@ const commandName = (command: SdkCommand) => command.constructor.name.replace(/C
  * error is marked so that no caller resends it either; the runner re-runs the step, which looks
  * for what the call may have made before it creates anything.
  */
-function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: number, signal?: AbortSignal): C {
+function withRetries<C>(
+  client: C,
+  once: () => C,
+  clock: Clock,
+  deadlineMs: number,
+  signal?: AbortSignal,
+  onRetry?: (info: Omit<RetryInfo, 'service' | 'region'>) => void,
+): C {
   const c = client as unknown as { send: Sender };
   const send = c.send.bind(c);
   c.send = async (command, ...rest) => {
@@ -76,6 +88,7 @@ function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: numb
       : (cmd, ...r) => (once() as unknown as { send: Sender }).send(cmd, ...r);
     const start = clock.now();
     let delayMs = 1_000;
+    let attempt = 0;
     for (;;) {
       signal?.throwIfAborted();
       try {
@@ -84,7 +97,9 @@ function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: numb
         if (!resendable && isServerError(e)) markNotResent(e, name);
         if (!isTransient(e) || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
-        await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
+        const sleepMs = delayMs / 2 + Math.random() * (delayMs / 2);
+        onRetry?.({ command: name, attempt: ++attempt, delayMs: sleepMs, error: e });
+        await clock.sleep(sleepMs, signal);
         delayMs = Math.min(20_000, delayMs * 2);
       }
     }
@@ -110,13 +125,22 @@ export class AwsClients {
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
+      const service = ctor.name.replace(/Client$/, '');
+      const onRetry = this.opts.onRetry;
+      const onCall = this.opts.onCall;
+      const build = (cfg: ClientConfig) => {
+        const client = new ctor(cfg);
+        if (onCall) logCalls(client, service, region, onCall);
+        return client;
+      };
       let once: C | undefined;
       c = withRetries(
-        new ctor(config),
-        () => (once ??= new ctor({ ...config, maxAttempts: 1 })),
+        build(config),
+        () => (once ??= build({ ...config, maxAttempts: 1 })),
         this.clock,
         this.opts.retryDeadlineMs ?? 5 * 60_000,
         this.opts.signal,
+        onRetry && ((i) => onRetry({ ...i, service, region })),
       );
       this.cache.set(key, c);
     }
@@ -138,4 +162,41 @@ function profileCredentials(profile: string): AwsCredentialIdentityProvider {
     }
     return provider(props);
   };
+}
+
+/**
+ * `--debug`: a middleware in the deserialize step, inside the SDK's retry loop, so each HTTP
+ * attempt is told once with its status and time. It reads only names and the status, never the
+ * request (no parameters, headers or credentials).
+ */
+function logCalls(client: unknown, service: string, region: string, onCall: (info: CallInfo) => void): void {
+  const stack = (client as { middlewareStack?: { add: (mw: unknown, o: unknown) => void } }).middlewareStack;
+  if (!stack) return;
+  stack.add(
+    (
+      next: (args: unknown) => Promise<{ response?: { statusCode?: number } }>,
+      context: { commandName?: string },
+    ) =>
+      async (args: unknown) => {
+        const started = Date.now();
+        const command = (context.commandName ?? 'call').replace(/Command$/, '');
+        try {
+          const out = await next(args);
+          onCall({ service, command, region, status: out.response?.statusCode, ms: Date.now() - started });
+          return out;
+        } catch (e) {
+          const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+          onCall({
+            service,
+            command,
+            region,
+            status: err.$metadata?.httpStatusCode,
+            error: err.code ?? err.name,
+            ms: Date.now() - started,
+          });
+          throw e;
+        }
+      },
+    { step: 'deserialize', priority: 'high', name: 'drctlCallLog' },
+  );
 }

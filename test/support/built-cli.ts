@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,9 +44,46 @@ export class BuiltCli {
       encoding: 'utf8',
       input: opts.input ?? '',
       timeout: 30_000,
-      env: { PATH: process.env.PATH, HOME: this.dir, ...opts.env },
+      env: this.env(opts.env),
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * The same, without blocking this process: for a CLI that talks to a server the test runs
+   * (test/support/local-aws.ts). `onStderr` sees stderr as it comes and may answer on stdin.
+   */
+  runAsync(
+    args: string[],
+    opts: {
+      env?: Record<string, string>;
+      onStderr?: (soFar: string, stdin: NodeJS.WritableStream) => void;
+    } = {},
+  ): Promise<CliRun> {
+    const child = spawn(process.execPath, [join(root, 'bin/drctl.js'), ...args], {
+      cwd: this.dir,
+      env: this.env(opts.env),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, child.stdin);
+    });
+    if (!opts.onStderr) child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      }),
+    );
+  }
+
+  /** No real AWS: HOME is this directory (no ~/.aws), and the SDK never asks the EC2 metadata service. */
+  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH, HOME: this.dir, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
   }
 
   /** Every file under the directory with a hash of its content: equal listings mean nothing changed. */

@@ -34,6 +34,8 @@ export interface Faults {
   throttleRate?: number;
   /** Calls (by command name) refused with a throttling error `throttleRate` of the time; all if unset. */
   throttleOnly?: string[];
+  /** Refuse the first N calls (of `throttleOnly`, else any) with a throttling error, then let them through. */
+  throttleFirst?: number;
   /**
    * Fraction of read-only calls answered with a server error (500 or 503) before they run (0..1):
    * AWS's InternalError / ServiceUnavailable on a bad day. Reads only: a 5xx on a create leaves
@@ -84,6 +86,8 @@ export class FakeCloud {
   readonly account = '111122223333';
   readonly calls: CallLogEntry[] = [];
   faults: Faults = {};
+  /** How many calls `faults.throttleFirst` has refused so far. */
+  private throttledFirst = 0;
   profile: DelayProfile = 'typical';
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
@@ -276,11 +280,12 @@ export class FakeCloud {
     };
     if (this.crashed) return fail(new SimulatedCrash('simulated crash: the process is dead'));
     const f = this.faults;
-    if (
-      f.throttleRate &&
-      (!f.throttleOnly || f.throttleOnly.includes(command)) &&
-      this.random() < f.throttleRate
-    ) {
+    const throttleable = !f.throttleOnly || f.throttleOnly.includes(command);
+    if (throttleable && f.throttleFirst !== undefined && this.throttledFirst < f.throttleFirst) {
+      this.throttledFirst++;
+      return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
+    }
+    if (f.throttleRate && throttleable && this.random() < f.throttleRate) {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
     }
     if (f.accessDenied?.includes(command)) {
@@ -356,6 +361,7 @@ export class FakeCloud {
     this.faults = {};
     this.mutatingSeen = 0;
     this.mutatingDone = 0;
+    this.throttledFirst = 0;
   }
 
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
