@@ -74,10 +74,12 @@ describe('retries and server errors', () => {
 
   it('a server error is retried as a server error, never called throttling', async () => {
     h = new Harness();
-    h.cloud.faults = { failMutating: 1 };
+    // More than the SDK's own 6 attempts in each of the two regions (the fake emulates them), so
+    // drctl's layer retries too.
+    h.cloud.faults = { serverErrorFirst: 14, serverErrorOnly: ['DescribeKeyPairs'] };
     const r = await h.run(['up'], await firstStep());
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/CreateKeyPair server error 500 \(InternalError\), retry 1 in \d+ s/);
+    expect(r.stderr).toMatch(/DescribeKeyPairs server error 503 \(ServiceUnavailable\), retry [12] in \d+ s/);
     expect(r.stderr).not.toMatch(/throttl/i);
   });
 

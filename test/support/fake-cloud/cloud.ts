@@ -42,6 +42,9 @@ export interface Faults {
    * unknown whether it happened, which `crashAfterMutating` already models.
    */
   serverErrorRate?: number;
+  /** Answer the first N read-only calls (of `serverErrorOnly`, else any) with a 503 ServiceUnavailable. */
+  serverErrorFirst?: number;
+  serverErrorOnly?: string[];
   /**
    * Calls (by command name) refused as IAM refuses an action the caller's policy lacks: 403
    * AccessDenied (AccessDeniedException on JSON services, UnauthorizedOperation on EC2).
@@ -88,6 +91,8 @@ export class FakeCloud {
   faults: Faults = {};
   /** How many calls `faults.throttleFirst` has refused so far. */
   private throttledFirst = 0;
+  /** How many calls `faults.serverErrorFirst` has answered so far. */
+  private serverErroredFirst = 0;
   profile: DelayProfile = 'typical';
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
@@ -297,6 +302,15 @@ export class FakeCloud {
         ),
       );
     }
+    if (
+      !mutating &&
+      f.serverErrorFirst !== undefined &&
+      this.serverErroredFirst < f.serverErrorFirst &&
+      (!f.serverErrorOnly || f.serverErrorOnly.includes(command))
+    ) {
+      this.serverErroredFirst++;
+      return fail(awsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503));
+    }
     if (!mutating && f.serverErrorRate && this.random() < f.serverErrorRate) {
       return fail(
         this.random() < 0.5
@@ -362,6 +376,7 @@ export class FakeCloud {
     this.mutatingSeen = 0;
     this.mutatingDone = 0;
     this.throttledFirst = 0;
+    this.serverErroredFirst = 0;
   }
 
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
