@@ -221,7 +221,8 @@ async function dispatch(
     }
     case 'down':
       if (args.discover) return discoverDown(s, signal);
-      if (await nothingToDelete(s, signal)) return 0;
+      // Asked to confirm, with nothing recorded: look first, and ask only when there is something.
+      if (!s.opts.yes && (await nothingToDelete(s, signal))) return 0;
       if (!s.opts.yes) await confirmDown(s);
       return lifecycle(s, 'down', signal);
     case 'failover-test':
@@ -262,9 +263,19 @@ async function dispatch(
  * anyway, so look (read-only) first. Nothing there: say so, ask nothing, exit 0. Something: the
  * normal `down` deletes it, after the question.
  */
+/** Before `up` runs: what the config change since the last complete up will do (as `plan` shows it). */
+async function previewUp(s: Session, store: StateStore): Promise<void> {
+  const { planDiff, renderUpPreview } = await import('./plan-diff.js');
+  for (const message of renderUpPreview(planDiff(s.config, store.state, s.steps)))
+    s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
+}
+
+const recordsAny = (store: StateStore) =>
+  Object.values(store.state.steps).some((scopes) => Object.keys(scopes ?? {}).length > 0);
+
 async function nothingToDelete(s: Session, signal: AbortSignal): Promise<boolean> {
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
-  if (Object.values(store.state.steps).some((scopes) => Object.keys(scopes ?? {}).length > 0)) return false;
+  if (recordsAny(store)) return false;
   const runner = await makeRunner(s, store, signal);
   const results = await runner.discover();
   if (results.some((r) => r.error || r.found.length > 0)) return false;
@@ -272,7 +283,15 @@ async function nothingToDelete(s: Session, signal: AbortSignal): Promise<boolean
   s.reporter.line(
     `down: nothing to delete: ${store.existed ? `${s.statePath} records nothing` : `there is no state at ${s.statePath}`}, and nothing of deployment "${s.config.deployment}" was found by its tags and names in ${where}`,
   );
-  s.reporter.result({ ok: true, exitCode: 0, command: 'down', nothingToDelete: true, results: [], left: [] });
+  s.reporter.result({
+    ok: true,
+    exitCode: 0,
+    command: 'down',
+    nothingToDelete: true,
+    results: [],
+    left: [],
+    remains: [],
+  });
   return true;
 }
 
@@ -403,6 +422,8 @@ async function lifecycle(
 ): Promise<ExitCode> {
   const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
   const store = discovered?.store ?? (await StateStore.load(s.statePath, s.config, storeOptions(s)));
+  const recordedAtStart = recordsAny(store);
+  if (cmd === 'up') await previewUp(s, store);
   const runner = await makeRunner(s, store, signal);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
@@ -431,7 +452,13 @@ async function lifecycle(
     if (cmd === 'up' && code === 0) store.recordApplied(s.config);
     await store.flush(); // records of failed or interrupted steps
     const took = fmtDuration(s.deps.clock.now() - started);
-    if (code === 0)
+    const nothingThere =
+      cmd === 'down' && !recordedAtStart && result.results.every((r) => r.outcome === 'absent');
+    if (code === 0 && nothingThere)
+      s.reporter.line(
+        `down: nothing to delete: nothing was recorded, and nothing of deployment "${s.config.deployment}" was found by its tags and names (${took})`,
+      );
+    else if (code === 0)
       s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
     else if (code === 130)
       s.reporter.line(
@@ -465,7 +492,9 @@ async function lifecycle(
         error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
       })),
       left: result.left,
-      ...(cmd === 'down' ? { remains: result.remains } : {}),
+      ...(cmd === 'down'
+        ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
+        : {}),
     });
     return code;
   } finally {
@@ -475,22 +504,19 @@ async function lifecycle(
 
 async function plan(s: Session): Promise<ExitCode> {
   const store = await loadPlanState(s);
+  const { planDiff, renderPlanDiff, scopeText } = await import('./plan-diff.js');
+  const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
+  const rows = s.steps.map((info, i) => ({
+    step: info.name,
+    title: info.title,
+    creates: info.creates,
+    after: info.after,
+    scopes: Object.fromEntries(
+      Object.entries(diff.steps[i]!.scopes).map(([scope, d]) => [scope, scopeText(d)]),
+    ),
+    actions: diff.steps[i]!.scopes,
+  }));
   const regions = regionsOf(s.config);
-  const rows = s.steps.map((info) => {
-    const scopes = info.scope === 'global' ? [GLOBAL] : regions;
-    return {
-      step: info.name,
-      title: info.title,
-      creates: info.creates,
-      after: info.after,
-      scopes: Object.fromEntries(
-        scopes.map((scope) => {
-          const rec = store.get(info.name, scope);
-          return [scope, rec ? (rec.status === 'ready' ? 'recorded' : `resume (${rec.status})`) : 'create'];
-        }),
-      ),
-    };
-  });
   if (s.opts.json) {
     s.reporter.result({
       ok: true,
@@ -499,6 +525,9 @@ async function plan(s: Session): Promise<ExitCode> {
       config: s.configPath ?? 'defaults',
       state: s.statePath,
       steps: rows,
+      changes: diff.changes,
+      appliedAt: diff.appliedAt,
+      counts: diff.counts,
       cost: estimateCost(s.config),
       worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
     });
@@ -520,6 +549,9 @@ async function plan(s: Session): Promise<ExitCode> {
     out(`${String(i + 1).padStart(2)}. ${info.name.padEnd(15)} ${where}`);
     out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
   });
+  out('');
+  // Like `terraform plan`: what changed in the config since the last complete up, and the count.
+  renderPlanDiff(diff).forEach(out);
   out('');
   formatCost(estimateCost(s.config)).forEach(out);
   out('');

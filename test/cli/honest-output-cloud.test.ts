@@ -20,6 +20,13 @@ describe('down', () => {
     expect(existsSync(h.statePath)).toBe(false);
     const json = await h.run(['--json', 'down']);
     expect(json.summary).toMatchObject({ ok: true, exitCode: 0, nothingToDelete: true });
+    const yes = await h.run(['down', '--yes']);
+    expect(yes.code, yes.stderr).toBe(0);
+    expect(yes.stdout).toMatch(
+      /down: nothing to delete: nothing was recorded, and nothing of deployment "drctl" was found/,
+    );
+    expect(yes.stdout).not.toContain('everything deleted');
+    expect(h.cloud.mutatingCalls).toEqual([]);
   });
 
   it('with nothing recorded but resources found by tag, still asks (and refuses without a terminal)', async () => {

@@ -32,7 +32,14 @@ export interface CliRun {
 }
 
 export class BuiltCli {
-  readonly dir = mkdtempSync(join(tmpdir(), 'drctl-cli-'));
+  readonly dir: string;
+  private readonly owned: boolean;
+
+  /** In a new temporary directory, or in `dir` (e.g. a Harness's, after an `up` on the fake cloud). */
+  constructor(dir?: string) {
+    this.owned = dir === undefined;
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'drctl-cli-'));
+  }
 
   /** `drctl ARGS` in this directory; HOME is the directory too, so no real ~/.aws is read. */
   run(
@@ -98,6 +105,6 @@ export class BuiltCli {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.owned) rmSync(this.dir, { recursive: true, force: true });
   }
 }
