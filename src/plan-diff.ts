@@ -137,7 +137,10 @@ export function configChanges(before: unknown, after: unknown): FieldChange[] {
     .map((field) => ({ field, from: a.get(field), to: b.get(field) }));
 }
 
-function rulesFor(field: string): { rules: Rule[]; region?: 'primary' | 'secondary' | string } {
+function rulesFor(field: string): {
+  rules: Rule[];
+  /** 'primary', 'secondary', or a region name (certificateArn.<region>). */ region?: string;
+} {
   const [head, ...rest] = field.split('.');
   if ((head === 'primary' || head === 'secondary') && rest.length)
     return { rules: RULES[rest.join('.')] ?? [], region: head };
