@@ -28,7 +28,7 @@ import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
 import type { CliDeps } from './cli.js';
 import type { AwsClientFactoryOptions } from './aws/clients.js';
-import { type CallInfo, type RetryInfo, callText, retryText } from './aws/calls.js';
+import { type CallInfo, callText, retryText } from './aws/calls.js';
 
 export interface GlobalOpts {
   config?: string;
@@ -342,16 +342,15 @@ function parseLockTimeout(value: string | undefined): number {
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, retryDeadlineMs?: number) {
   const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
   // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
-  let runner: InstanceType<typeof Runner> | undefined = undefined;
   const aws = new AwsClients({
     profile: s.opts.profile,
     clock: s.deps.clock,
     signal,
     ...(retryDeadlineMs !== undefined ? { retryDeadlineMs } : {}),
-    ...awsHooks(s, (i) => runner?.onRetry(i) === true),
+    ...awsHooks(s),
     ...s.deps.aws,
   });
-  return (runner = new Runner({
+  return new Runner({
     config: s.config,
     store,
     aws,
@@ -360,7 +359,7 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, re
     signal,
     paths: s.paths,
     steps: s.steps,
-  }));
+  });
 }
 
 /**
@@ -388,16 +387,12 @@ async function loadPlanState(s: Session): Promise<StateStore> {
 }
 
 /**
- * What the client factory tells while calls happen: each retry (on the progress line of the step
- * that made the call, when `onStepRetry` takes it; else a plain line), and with --debug each call.
+ * What the client factory tells while calls happen: each retry made outside a step (a step's own
+ * go to its progress line: the runner's scoped clients) as a plain line, and with --debug each call.
  */
-function awsHooks(
-  s: Session,
-  onStepRetry?: (info: RetryInfo) => boolean,
-): Pick<AwsClientFactoryOptions, 'onRetry' | 'onCall'> {
+function awsHooks(s: Session): Pick<AwsClientFactoryOptions, 'onRetry' | 'onCall'> {
   return {
     onRetry: (info) => {
-      if (onStepRetry?.(info)) return;
       s.reporter.emit({
         type: 'log',
         level: 'info',

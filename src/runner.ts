@@ -1,7 +1,6 @@
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { type RetryInfo, retryText } from './aws/calls.js';
+import { retryText } from './aws/calls.js';
 import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
 import { ownershipTags } from './aws/tags.js';
 import { pollUntil, retrying } from './aws/wait.js';
@@ -138,22 +137,10 @@ export class Runner {
   private readonly steps: readonly StepInfo[];
   private readonly modules = new Map<StepName, AnyStepImpl>();
   private readonly remains: RunResult['remains'] = [];
-  /** The step whose code is running, so a retry deep in the client factory lands on its progress line. */
-  private readonly current = new AsyncLocalStorage<(text: string) => void>();
 
   constructor(private readonly o: RunnerOptions) {
     this.steps = o.steps ?? STEPS;
   }
-
-  /**
-   * For the client factory's onRetry: the retry is shown on the progress line of the step that made
-   * the call; outside a step (state store, drill) it is a plain line. Returns whether a step took it.
-   */
-  readonly onRetry = (info: RetryInfo): boolean => {
-    const progress = this.current.getStore();
-    progress?.(retryText(info));
-    return progress !== undefined;
-  };
 
   get graph(): PlanNode[] {
     return planGraph(this.o.config, this.steps);
@@ -273,10 +260,7 @@ export class Runner {
       );
       try {
         const impl = this.modules.get(n.step)!;
-        const out = (await this.current.run(
-          (text: string) => ctx.progress(text),
-          () => this.rerunning(ctx, () => impl.up(ctx)),
-        )) as Record<string, unknown>;
+        const out = (await this.rerunning(ctx, () => impl.up(ctx))) as Record<string, unknown>;
         this.o.store.record(n.step, n.scope, 'ready', out, 'replace');
         // A step is done once its record is stored (S3 saves are queued; a file's are already on disk).
         await this.o.store.flush();
@@ -360,10 +344,7 @@ export class Runner {
       try {
         if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
         const impl = this.modules.get(n.step)!;
-        await this.current.run(
-          (text: string) => ctx.progress(text),
-          () => this.rerunning(ctx, () => impl.down(ctx)),
-        );
+        await this.rerunning(ctx, () => impl.down(ctx));
         this.o.store.forget(n.step, n.scope);
         await this.o.store.flush();
         // Without a record, `down --discover` knows whether the step found something to delete.
@@ -534,7 +515,8 @@ export class Runner {
       role: n.scope === GLOBAL ? 'global' : roleOf(config, n.region),
       peerRegion: n.region === primary ? secondary : primary,
       config,
-      aws,
+      // A retry of a call this step makes shows on its progress line.
+      aws: aws.scoped((info) => progress(retryText(info))),
       clock,
       signal,
       paths,

@@ -76,7 +76,7 @@ function withRetries<C>(
   clock: Clock,
   deadlineMs: number,
   signal?: AbortSignal,
-  onRetry?: (info: Omit<RetryInfo, 'service' | 'region'>) => void,
+  onRetry?: (info: Omit<RetryInfo, 'service' | 'region'>, command: object) => void,
 ): C {
   const c = client as unknown as { send: Sender };
   const send = c.send.bind(c);
@@ -98,7 +98,7 @@ function withRetries<C>(
         if (!isTransient(e) || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
         const sleepMs = delayMs / 2 + Math.random() * (delayMs / 2);
-        onRetry?.({ command: name, attempt: ++attempt, delayMs: sleepMs, error: e });
+        onRetry?.({ command: name, attempt: ++attempt, delayMs: sleepMs, error: e }, command);
         await clock.sleep(sleepMs, signal);
         delayMs = Math.min(20_000, delayMs * 2);
       }
@@ -106,6 +106,13 @@ function withRetries<C>(
   };
   return client;
 }
+
+/**
+ * Who hears about a retry of one call: set by `scoped` clients for the commands they send (the
+ * runner's: each step's progress line), else the factory's `onRetry`. Keyed by the command
+ * object, which a step makes for each call.
+ */
+const RETRY_SINKS = new WeakMap<object, (info: RetryInfo) => void>();
 
 export class AwsClients {
   private readonly cache = new Map<string, unknown>();
@@ -140,11 +147,39 @@ export class AwsClients {
         this.clock,
         this.opts.retryDeadlineMs ?? 5 * 60_000,
         this.opts.signal,
-        onRetry && ((i) => onRetry({ ...i, service, region })),
+        (i, command) => (RETRY_SINKS.get(command) ?? onRetry)?.({ ...i, service, region }),
       );
       this.cache.set(key, c);
     }
     return c;
+  }
+
+  /**
+   * The same clients (same cache, same retry layer), except that a retry of a call sent through
+   * them is told to `onRetry`: the runner gives each step its own, so a retry shows on that step's
+   * progress line.
+   */
+  scoped(onRetry: (info: RetryInfo) => void): AwsClients {
+    const wrapped = new Map<string, unknown>();
+    const scoped = Object.create(this) as AwsClients;
+    scoped.client = <C>(ctor: ClientClass<C>, region: string): C => {
+      const key = `${ctor.name}@${region}`;
+      let w = wrapped.get(key) as C | undefined;
+      if (!w) {
+        const c = this.client(ctor, region) as unknown as {
+          send: (command: object, ...rest: unknown[]) => unknown;
+        };
+        const proxy = Object.create(c) as typeof c;
+        proxy.send = (command, ...rest) => {
+          RETRY_SINKS.set(command, onRetry);
+          return c.send(command, ...rest);
+        };
+        w = proxy as unknown as C;
+        wrapped.set(key, w);
+      }
+      return w;
+    };
+    return scoped;
   }
 
   /** Number of distinct clients built so far (a benchmark figure). */
