@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { AwsClientFactoryOptions } from './aws/clients.js';
 import { type Clock, realClock } from './clock.js';
@@ -27,6 +28,14 @@ export interface CliDeps {
   steps?: readonly StepInfo[];
 }
 
+/** drctl's version, from its package.json (one level above src/ and dist/). */
+export function drctlVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 export function buildProgram(
   run: (cmd: string, args: Record<string, unknown>, opts: GlobalOpts) => Promise<ExitCode>,
 ): Command {
@@ -54,8 +63,10 @@ export function buildProgram(
     )
     .option('--json', 'machine-readable output: newline-delimited JSON events and a summary on stdout')
     .option('--verbose', 'more detail, and stack traces on errors')
+    .option('--debug', 'log every AWS call (service, command, region, HTTP status, time) to stderr')
     .option('-y, --yes', 'do not ask before destructive changes (required for `down` without a terminal)')
     .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .version(drctlVersion(), '-V, --version', 'print the drctl version')
     .showHelpAfterError('(run `drctl --help` for usage)')
     .exitOverride();
 
@@ -164,6 +175,9 @@ export function buildProgram(
 }
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode> {
+  // drctl supports Node.js 20 on purpose (package.json engines); the SDK's notice that its future
+  // versions will not would otherwise land in the middle of the progress output, once per run.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const d = {
     cwd: deps.cwd ?? process.cwd(),
     env: deps.env ?? process.env,

@@ -8,6 +8,7 @@ import {
   LockedError,
   UsageError,
   errorMessage,
+  stackWithCauses,
   type ExitCode,
 } from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
@@ -31,6 +32,8 @@ import { STEPS, type StepInfo } from './steps/index.js';
 import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
 import type { CliDeps } from './cli.js';
+import type { AwsClientFactoryOptions } from './aws/clients.js';
+import { type CallInfo, callText, retryText } from './aws/calls.js';
 
 export interface GlobalOpts {
   config?: string;
@@ -39,6 +42,7 @@ export interface GlobalOpts {
   profile?: string;
   json?: boolean;
   verbose?: boolean;
+  debug?: boolean;
   yes?: boolean;
   color?: boolean;
 }
@@ -161,6 +165,15 @@ export async function runCommand(
     const { config, path: configPath, warnings } = loadConfig({ path: opts.config, cwd: deps.cwd });
     warnConfig(warnings, reporter, deps);
     // With the state on S3, keys and CA certificates still go to the local .drctl directory.
+    if (opts.state !== undefined && /^s3:/i.test(opts.state) && !isS3Location(opts.state))
+      throw new UsageError(
+        `"${opts.state}" looks like an S3 location, but those are written s3://<bucket>/<key>`,
+        {
+          field: '--state',
+          resolution:
+            'Write s3:// in lower case with two slashes; for a local file named "s3:...", write ./ before it.',
+        },
+      );
     const onS3 = opts.state !== undefined && isS3Location(opts.state);
     if (onS3) parseS3Location(opts.state!);
     const statePath = onS3 ? opts.state! : resolve(deps.cwd, opts.state ?? DEFAULT_STATE_PATH);
@@ -215,7 +228,8 @@ function reportError(e: unknown, reporter: Reporter, opts: GlobalOpts, deps: Ses
     });
   }
   deps.stderr.write(`${lines.join('\n')}\n`);
-  if (opts.verbose && e instanceof Error && e.stack) deps.stderr.write(`${e.stack}\n`);
+  const stack = opts.verbose ? stackWithCauses(e) : undefined;
+  if (stack) deps.stderr.write(`${stack}\n`);
   return code;
 }
 
@@ -258,6 +272,8 @@ async function dispatch(
     }
     case 'down':
       if (args.discover) return discoverDown(s, signal);
+      // Asked to confirm, with nothing recorded: look first, and ask only when there is something.
+      if (!s.opts.yes && (await nothingToDelete(s, signal))) return 0;
       return lifecycle(s, 'down', signal);
     case 'failover-test':
       return failoverTestCommand(s, args, signal);
@@ -312,8 +328,45 @@ async function ask(s: Session, question: string, expect?: string): Promise<boole
   }
   const { askText, askYesNo } = await import('./prompt.js');
   const io = { input: process.stdin, output: s.deps.stderr, signal: s.signals.stop };
-  if (expect !== undefined) return (await askText(question, io)).trim() === expect;
-  return askYesNo(question, io);
+  if (expect !== undefined) return (await s.reporter.suspend(() => askText(question, io))).trim() === expect;
+  return s.reporter.suspend(() => askYesNo(question, io));
+}
+
+/**
+ * `down` when the state records nothing: the steps would find this deployment's resources by tag
+ * anyway, so look (read-only) first. Nothing there: say so, ask nothing, exit 0. Something: the
+ * normal `down` deletes it, after the question.
+ */
+/** Before `up` runs: what the config change since the last complete up will do (as `plan` shows it). */
+async function previewUp(s: Session, store: StateStore): Promise<void> {
+  const { planDiff, renderUpPreview } = await import('./plan-diff.js');
+  for (const message of renderUpPreview(planDiff(s.config, store.state, s.steps)))
+    s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
+}
+
+const recordsAny = (store: StateStore) =>
+  Object.values(store.state.steps).some((scopes) => Object.keys(scopes ?? {}).length > 0);
+
+async function nothingToDelete(s: Session, signal: AbortSignal): Promise<boolean> {
+  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
+  if (recordsAny(store)) return false;
+  const runner = await makeRunner(s, store, signal);
+  const results = await runner.discover();
+  if (results.some((r) => r.error || r.found.length > 0)) return false;
+  const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
+  s.reporter.line(
+    `down: nothing to delete: ${store.existed ? `${s.statePath} records nothing` : `there is no state at ${s.statePath}`}, and nothing of deployment "${s.config.deployment}" was found by its tags and names in ${where}`,
+  );
+  s.reporter.result({
+    ok: true,
+    exitCode: 0,
+    command: 'down',
+    nothingToDelete: true,
+    results: [],
+    left: [],
+    remains: [],
+  });
+  return true;
 }
 
 async function confirmDown(s: Session): Promise<void> {
@@ -411,7 +464,7 @@ async function unlockCommand(s: Session, id: string | undefined, signal: AbortSi
 function storeOptions(s: Session): StoreOptions {
   return {
     clock: s.deps.clock,
-    aws: { profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws },
+    aws: { profile: s.opts.profile, clock: s.deps.clock, ...awsHooks(s), ...s.deps.aws },
     region: s.config.primary.region,
     rescuePath: join(s.paths.root, 'state.rejected.json'),
   };
@@ -441,6 +494,7 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, re
     abortSignal: s.signals.cancelCalls,
     ...httpTimeoutsFromEnv(s.deps.env),
     ...(retryDeadlineMs !== undefined ? { retryDeadlineMs } : {}),
+    ...awsHooks(s),
     ...s.deps.aws,
   });
   const runner = new Runner({
@@ -454,6 +508,48 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, re
     steps: s.steps,
   });
   return { runner, aws };
+}
+
+/**
+ * `plan` makes no AWS call, except to read a state kept on S3: that read needs credentials, and
+ * when they are missing the message says why plan asks for them.
+ */
+async function loadPlanState(s: Session): Promise<StateStore> {
+  try {
+    return await StateStore.load(s.statePath, s.config, storeOptions(s));
+  } catch (e) {
+    const credentials = (x: unknown): boolean =>
+      x instanceof Error &&
+      (/Credential|ExpiredToken|TokenRefresh|InvalidClientTokenId/i.test(x.name) || credentials(x.cause));
+    if (!isS3Location(s.statePath) || !credentials(e)) throw e;
+    throw new UsageError(
+      `plan reads the state from ${s.statePath}, and reading S3 needs AWS credentials: ${errorMessage((e as Error).cause ?? e)}`,
+      {
+        field: '--state',
+        resolution:
+          'Give credentials (AWS_PROFILE or --profile, `aws sso login`, or environment variables); with a local --state, plan needs none.',
+        cause: e,
+      },
+    );
+  }
+}
+
+/**
+ * What the client factory tells while calls happen: each retry made outside a step (a step's own
+ * go to its progress line: the runner's scoped clients) as a plain line, and with --debug each call.
+ */
+function awsHooks(s: Session): Pick<AwsClientFactoryOptions, 'onRetry' | 'onCall'> {
+  return {
+    onRetry: (info) => {
+      s.reporter.emit({
+        type: 'log',
+        level: 'info',
+        message: `${info.service} ${info.region}: ${retryText(info)}`,
+        t: s.deps.clock.now(),
+      });
+    },
+    ...(s.opts.debug ? { onCall: (c: CallInfo) => s.deps.stderr.write(`debug ${callText(c)}\n`) } : {}),
+  };
 }
 
 async function lifecycle(
@@ -470,6 +566,8 @@ async function lifecycle(
   const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
   if (cmd === 'down' && !discovered) requireConfirmable(s, 'down deletes every resource of this deployment');
   const store = discovered?.store ?? (await StateStore.load(s.statePath, s.config, storeOptions(s)));
+  const recordedAtStart = recordsAny(store);
+  if (cmd === 'up') await previewUp(s, store);
   const { runner, aws } = await makeRunner(s, store, signal);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
@@ -506,7 +604,13 @@ async function lifecycle(
     if (cmd === 'up' && code === 0) store.recordApplied(s.config);
     await store.flush(); // records of failed or interrupted steps
     const took = fmtDuration(s.deps.clock.now() - started);
-    if (code === 0)
+    const nothingThere =
+      cmd === 'down' && !recordedAtStart && result.results.every((r) => r.outcome === 'absent');
+    if (code === 0 && nothingThere)
+      s.reporter.line(
+        `down: nothing to delete: nothing was recorded, and nothing of deployment "${s.config.deployment}" was found by its tags and names (${took})`,
+      );
+    else if (code === 0)
       s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
     else if (code === 130)
       s.reporter.line(
@@ -517,6 +621,14 @@ async function lifecycle(
         `${cmd}: ${failed.length} step(s) failed after ${took}: ${failed.map((f) => `${f.step} ${f.scope}`).join(', ')}`,
       );
       if (result.left.length) s.reporter.line(`still recorded (left in AWS): ${result.left.join(', ')}`);
+    }
+    // Printed without --verbose: what the account still holds after `down`, and what it costs.
+    if (result.remains.length) {
+      s.reporter.line('kept by AWS after down:');
+      for (const r of result.remains)
+        s.reporter.line(
+          `  ${r.what} ${r.id} in ${r.region}${r.restorableUntil ? `, restorable until ${r.restorableUntil}` : ''}: ${r.cost}`,
+        );
     }
     s.reporter.result({
       ok: code === 0,
@@ -532,6 +644,9 @@ async function lifecycle(
         error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
       })),
       left: result.left,
+      ...(cmd === 'down'
+        ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
+        : {}),
     });
     return code;
   } finally {
@@ -541,10 +656,11 @@ async function lifecycle(
 }
 
 async function plan(s: Session): Promise<ExitCode> {
-  const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
-  const regions = regionsOf(s.config);
-  const rows = s.steps.map((info) => {
-    const scopes = info.scope === 'global' ? [GLOBAL] : regions;
+  const store = await loadPlanState(s);
+  const { planDiff, renderPlanDiff, scopeText } = await import('./plan-diff.js');
+  const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
+  const rows = s.steps.map((info, i) => {
+    // A step this config does not use (the NLB with domainMode private): up deletes what it made.
     const unused = info.unusedWhen?.(s.config);
     return {
       step: info.name,
@@ -552,14 +668,15 @@ async function plan(s: Session): Promise<ExitCode> {
       creates: info.creates,
       after: info.after,
       scopes: Object.fromEntries(
-        scopes.map((scope) => {
-          const rec = store.get(info.name, scope);
-          if (unused) return [scope, rec ? `delete (not used: ${unused})` : `not used (${unused})`];
-          return [scope, rec ? (rec.status === 'ready' ? 'recorded' : `resume (${rec.status})`) : 'create'];
+        Object.entries(diff.steps[i]!.scopes).map(([scope, d]) => {
+          if (!unused) return [scope, scopeText(d)];
+          return [scope, store.get(info.name, scope) ? `delete (not used: ${unused})` : `not used (${unused})`];
         }),
       ),
+      actions: diff.steps[i]!.scopes,
     };
   });
+  const regions = regionsOf(s.config);
   if (s.opts.json) {
     s.reporter.result({
       ok: true,
@@ -568,6 +685,9 @@ async function plan(s: Session): Promise<ExitCode> {
       config: s.configPath ?? 'defaults',
       state: s.statePath,
       steps: rows,
+      changes: diff.changes,
+      appliedAt: diff.appliedAt,
+      counts: diff.counts,
       cost: estimateCost(s.config),
       worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
     });
@@ -589,6 +709,9 @@ async function plan(s: Session): Promise<ExitCode> {
     out(`${String(i + 1).padStart(2)}. ${info.name.padEnd(15)} ${where}`);
     out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
   });
+  out('');
+  // Like `terraform plan`: what changed in the config since the last complete up, and the count.
+  renderPlanDiff(diff).forEach(out);
   out('');
   formatCost(estimateCost(s.config)).forEach(out);
   out('');
@@ -619,6 +742,7 @@ async function makeAws(s: Session, store?: StateStore) {
     clock: s.deps.clock,
     abortSignal: cancel.signal,
     ...httpTimeoutsFromEnv(s.deps.env),
+    ...awsHooks(s),
     ...s.deps.aws,
   });
 }

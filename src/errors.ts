@@ -69,3 +69,11 @@ export function isDrctlError(e: unknown): e is DrctlError {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** An error's stack followed by each cause's ("caused by: ..."), for --verbose. */
+export function stackWithCauses(e: unknown): string | undefined {
+  const parts: string[] = [];
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++)
+    parts.push(depth === 0 ? (x.stack ?? String(x)) : `caused by: ${x.stack ?? String(x)}`);
+  return parts.length ? parts.join('\n') : undefined;
+}

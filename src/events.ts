@@ -20,7 +20,8 @@ export type RunEvent =
       scope: string;
       elapsedMs: number;
       t: number;
-      error: { message: string; code?: string; resource?: string; resolution?: string };
+      /** stack: the error's stack and its causes' (shown with --verbose only). */
+      error: { message: string; code?: string; resource?: string; resolution?: string; stack?: string };
     }
   | { type: 'step-skipped'; step: string; scope: string; reason: string; t: number }
   | { type: 'log'; level: 'info' | 'warn'; step?: string; scope?: string; message: string; t: number };

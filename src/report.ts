@@ -10,6 +10,8 @@ export interface Reporter extends EventSink {
   line(text: string): void;
   /** The final machine-readable document in --json mode (ignored otherwise). */
   result(doc: Record<string, unknown>): void;
+  /** Runs `ask` (a prompt) with the spinner stopped, so nothing redraws over the question or the answer. */
+  suspend<T>(ask: () => Promise<T>): Promise<T>;
   close(): void;
 }
 
@@ -53,13 +55,19 @@ export function outcomeText(e: Extract<RunEvent, { type: 'step-done' }>): string
 class JsonReporter implements Reporter {
   constructor(private readonly o: ReporterOptions) {}
   emit(e: RunEvent): void {
-    this.o.stdout.write(`${JSON.stringify(e)}\n`);
+    // Stack traces only with --verbose, as on a terminal.
+    const out =
+      e.type === 'step-failed' && !this.o.verbose ? { ...e, error: { ...e.error, stack: undefined } } : e;
+    this.o.stdout.write(`${JSON.stringify(out)}\n`);
   }
   line(text: string): void {
     if (this.o.verbose) this.o.stderr.write(`${text}\n`);
   }
   result(doc: Record<string, unknown>): void {
     this.o.stdout.write(`${JSON.stringify({ type: 'summary', ...doc })}\n`);
+  }
+  suspend<T>(ask: () => Promise<T>): Promise<T> {
+    return ask();
   }
   close(): void {}
 }
@@ -93,6 +101,7 @@ class PlainReporter implements Reporter {
         return [
           `${paint(c, 31, '✖')} ${label(e)}: ${e.error.message}`,
           e.error.resolution ? `    what to do: ${e.error.resolution}` : '',
+          this.o.verbose && e.error.stack ? e.error.stack.replace(/^/gm, '    ') : '',
         ]
           .filter(Boolean)
           .join('\n');
@@ -115,6 +124,9 @@ class PlainReporter implements Reporter {
     this.o.stdout.write(`${text}\n`);
   }
   result(): void {}
+  suspend<T>(ask: () => Promise<T>): Promise<T> {
+    return ask();
+  }
   close(): void {}
 }
 
@@ -129,19 +141,26 @@ class SpinnerReporter extends PlainReporter {
     { title: string; text?: string; since: number; elapsed: number }
   >();
   private timer: NodeJS.Timeout | undefined;
+  private suspended = false;
 
   constructor(o: ReporterOptions, oraFactory: typeof import('ora').default) {
     super(o);
     this.spinner = oraFactory({ stream: o.stderr, discardStdin: false, color: o.color ? 'cyan' : false });
+    this.startTimer();
+  }
+
+  private startTimer(): void {
     // Re-render once a second so the elapsed times move while AWS works.
     this.timer = setInterval(() => this.render(), 1000);
     this.timer.unref();
   }
 
   private render(): void {
-    if (!this.spinner) return;
+    if (!this.spinner || this.suspended) return;
     if (this.running.size === 0) {
-      this.spinner.stop();
+      // Only a spinning spinner is cleared: clearing an idle one moves the cursor to column 0, over
+      // whatever the terminal shows on that line (a prompt, and the answer being typed).
+      if (this.spinner.isSpinning) this.spinner.stop();
       return;
     }
     const now = Date.now();
@@ -172,6 +191,21 @@ class SpinnerReporter extends PlainReporter {
       this.running.delete(key);
     if (e.type !== 'step-progress') super.emit(e);
     this.render();
+  }
+
+  override async suspend<T>(ask: () => Promise<T>): Promise<T> {
+    this.suspended = true;
+    if (this.timer) clearInterval(this.timer);
+    if (this.spinner?.isSpinning) this.spinner.stop();
+    try {
+      return await ask();
+    } finally {
+      this.suspended = false;
+      if (this.spinner) {
+        this.startTimer();
+        this.render();
+      }
+    }
   }
 
   override close(): void {

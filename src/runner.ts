@@ -1,15 +1,31 @@
 import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
+import { retryText } from './aws/calls.js';
 import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
 import { ownershipTags } from './aws/tags.js';
 import { pollUntil, retrying } from './aws/wait.js';
 import type { Clock } from './clock.js';
 import { type Config, regionsOf, roleOf } from './config.js';
-import { AwsStepError, DrctlError, InterruptedError, UsageError, errorMessage } from './errors.js';
+import {
+  AwsStepError,
+  DrctlError,
+  InterruptedError,
+  UsageError,
+  errorMessage,
+  stackWithCauses,
+} from './errors.js';
 import type { EventSink, Outcome } from './events.js';
 import { STEPS, type StepInfo } from './steps/index.js';
-import type { AnyStepImpl, Found, OutputsOf, StepContext, StepName, StepPaths } from './steps/types.js';
+import type {
+  AnyStepImpl,
+  Found,
+  OutputsOf,
+  StepContext,
+  StepName,
+  StepPaths,
+  Remains,
+} from './steps/types.js';
 import { GLOBAL, type StateStore } from './state.js';
 
 export interface RunnerOptions {
@@ -50,6 +66,8 @@ export interface RunResult {
   interrupted: boolean;
   /** After `down`: what the state still records (step@scope), i.e. what is left in AWS. */
   left: string[];
+  /** After `down`: what stays in AWS on purpose, with its cost (ctx.remains). */
+  remains: Array<Remains & { step: string; scope: string }>;
 }
 
 /** How often a step runs in all when a call it made failed ambiguously (see Runner.rerunning). */
@@ -119,6 +137,7 @@ export function planGraph(config: Config, steps: readonly StepInfo[] = STEPS): P
 export class Runner {
   private readonly steps: readonly StepInfo[];
   private readonly modules = new Map<StepName, AnyStepImpl>();
+  private readonly remains: RunResult['remains'] = [];
 
   constructor(private readonly o: RunnerOptions) {
     this.steps = o.steps ?? STEPS;
@@ -284,7 +303,13 @@ export class Runner {
     };
 
     await Promise.all(nodes.map(runNode));
-    return { command: only ? 'step' : 'up', results, interrupted: this.o.signal.aborted, left: [] };
+    return {
+      command: only ? 'step' : 'up',
+      results,
+      interrupted: this.o.signal.aborted,
+      left: [],
+      remains: [],
+    };
   }
 
   /**
@@ -365,7 +390,7 @@ export class Runner {
     const left = Object.entries(this.o.store.state.steps).flatMap(([step, byScope]) =>
       Object.keys(byScope).map((scope) => nodeKey(step, scope)),
     );
-    return { command: 'down', results, interrupted: this.o.signal.aborted, left };
+    return { command: 'down', results, interrupted: this.o.signal.aborted, left, remains: [...this.remains] };
   }
 
   /** `status --refresh`: ask each step with a record which of its recorded resources are gone. */
@@ -549,7 +574,8 @@ export class Runner {
       role: n.scope === GLOBAL ? 'global' : roleOf(config, n.region),
       peerRegion: n.region === primary ? secondary : primary,
       config,
-      aws,
+      // A retry of a call this step makes shows on its progress line.
+      aws: aws.scoped((info) => progress(retryText(info))),
       clock,
       signal,
       paths,
@@ -581,6 +607,7 @@ export class Runner {
         sink.emit({ type: 'log', level: 'info', step: n.step, scope: n.scope, message, t: clock.now() }),
       warn: (message) =>
         sink.emit({ type: 'log', level: 'warn', step: n.step, scope: n.scope, message, t: clock.now() }),
+      remains: (item) => this.remains.push({ step: n.step, scope: n.scope, ...item }),
       poll: (o) => pollUntil({ ...o, clock, signal, onProgress: (text) => progress(text) }),
       retry: (what, call, retryOn) =>
         retrying({ clock, what, signal, retryOn, onProgress: (text) => progress(text) }, call),
@@ -601,6 +628,7 @@ export class Runner {
         code: err.context.awsCode,
         resource: err.context.resource,
         resolution: err.resolution,
+        stack: stackWithCauses(err),
       },
     });
   }

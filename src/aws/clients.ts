@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type Clock, realClock } from '../clock.js';
 import { AwsStepError } from '../errors.js';
+import type { CallInfo, RetryInfo } from './calls.js';
 import { isServerError, isTransient, markNotResent, notResentCommand } from './errors.js';
 import { isResendable } from './idempotency.js';
 
@@ -74,6 +75,10 @@ export interface AwsClientFactoryOptions {
   abortSignal?: AbortSignal;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+  /** Told before each retry of our layer sleeps, so the wait shows on the progress line. */
+  onRetry?: (info: RetryInfo) => void;
+  /** Told after each HTTP attempt the SDK makes (`--debug`): service, command, region, status, time. */
+  onCall?: (info: CallInfo) => void;
 }
 
 type Sender = (command: SdkCommand, ...rest: unknown[]) => Promise<unknown>;
@@ -103,6 +108,7 @@ function withRetries<C>(
   clock: Clock,
   deadlineMs: number,
   o: { signal?: AbortSignal; abortSignal?: AbortSignal; requestTimeoutMs: number },
+  onRetry?: (info: Omit<RetryInfo, 'service' | 'region'>, command: object) => void,
 ): C {
   const { signal, abortSignal } = o;
   const c = client as unknown as { send: Sender };
@@ -115,6 +121,7 @@ function withRetries<C>(
       : (cmd, ...r) => (once() as unknown as { send: Sender }).send(cmd, ...r);
     const start = clock.now();
     let delayMs = 1_000;
+    let attempt = 0;
     for (;;) {
       signal?.throwIfAborted();
       // A signal of its own per call: older @smithy/node-http-handler versions (2.x, under some
@@ -136,7 +143,9 @@ function withRetries<C>(
         }
         if (!isTransient(e) || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
-        await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
+        const sleepMs = delayMs / 2 + Math.random() * (delayMs / 2);
+        onRetry?.({ command: name, attempt: ++attempt, delayMs: sleepMs, error: e }, command);
+        await clock.sleep(sleepMs, signal);
         delayMs = Math.min(20_000, delayMs * 2);
       } finally {
         abortSignal?.removeEventListener('abort', cancel);
@@ -145,6 +154,13 @@ function withRetries<C>(
   };
   return client;
 }
+
+/**
+ * Who hears about a retry of one call: set by `scoped` clients for the commands they send (the
+ * runner's: each step's progress line), else the factory's `onRetry`. Keyed by the command
+ * object, which a step makes for each call.
+ */
+const RETRY_SINKS = new WeakMap<object, (info: RetryInfo) => void>();
 
 export class AwsClients {
   private readonly cache = new Map<string, unknown>();
@@ -171,9 +187,13 @@ export class AwsClients {
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
+      const service = ctor.name.replace(/Client$/, '');
+      const onRetry = this.opts.onRetry;
+      const onCall = this.opts.onCall;
       const build = (cfg: ClientConfig) => {
         const client = new ctor(cfg);
         noteEndpoint(client);
+        if (onCall) logCalls(client, service, region, onCall);
         return Object.assign(client as object, { drctlRegion: region }) as C;
       };
       let once: C | undefined;
@@ -187,10 +207,39 @@ export class AwsClients {
           abortSignal: this.opts.abortSignal,
           requestTimeoutMs: config.requestHandler!.requestTimeout,
         },
+        (i, command) => (RETRY_SINKS.get(command) ?? onRetry)?.({ ...i, service, region }),
       );
       this.cache.set(key, c);
     }
     return c;
+  }
+
+  /**
+   * The same clients (same cache, same retry layer), except that a retry of a call sent through
+   * them is told to `onRetry`: the runner gives each step its own, so a retry shows on that step's
+   * progress line.
+   */
+  scoped(onRetry: (info: RetryInfo) => void): AwsClients {
+    const wrapped = new Map<string, unknown>();
+    const scoped = Object.create(this) as AwsClients;
+    scoped.client = <C>(ctor: ClientClass<C>, region: string): C => {
+      const key = `${ctor.name}@${region}`;
+      let w = wrapped.get(key) as C | undefined;
+      if (!w) {
+        const c = this.client(ctor, region) as unknown as {
+          send: (command: object, ...rest: unknown[]) => unknown;
+        };
+        const proxy = Object.create(c) as typeof c;
+        proxy.send = (command, ...rest) => {
+          RETRY_SINKS.set(command, onRetry);
+          return c.send(command, ...rest);
+        };
+        w = proxy as unknown as C;
+        wrapped.set(key, w);
+      }
+      return w;
+    };
+    return scoped;
   }
 
   /** Number of distinct clients built so far (a benchmark figure). */
@@ -274,5 +323,42 @@ function unanswered(e: unknown, client: unknown, command: string, timeoutMs: num
       resolution:
         'Check the network path to that endpoint (proxy, VPN, firewall, AWS_ENDPOINT_URL*), then run the same command again; DRCTL_HTTP_TIMEOUT_MS sets the time-out of each attempt.',
     },
+  );
+}
+
+/**
+ * `--debug`: a middleware in the deserialize step, inside the SDK's retry loop, so each HTTP
+ * attempt is told once with its status and time. It reads only names and the status, never the
+ * request (no parameters, headers or credentials).
+ */
+function logCalls(client: unknown, service: string, region: string, onCall: (info: CallInfo) => void): void {
+  const stack = (client as { middlewareStack?: { add: (mw: unknown, o: unknown) => void } }).middlewareStack;
+  if (!stack) return;
+  stack.add(
+    (
+      next: (args: unknown) => Promise<{ response?: { statusCode?: number } }>,
+      context: { commandName?: string },
+    ) =>
+      async (args: unknown) => {
+        const started = Date.now();
+        const command = (context.commandName ?? 'call').replace(/Command$/, '');
+        try {
+          const out = await next(args);
+          onCall({ service, command, region, status: out.response?.statusCode, ms: Date.now() - started });
+          return out;
+        } catch (e) {
+          const err = e as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+          onCall({
+            service,
+            command,
+            region,
+            status: err.$metadata?.httpStatusCode,
+            error: err.code ?? err.name,
+            ms: Date.now() - started,
+          });
+          throw e;
+        }
+      },
+    { step: 'deserialize', priority: 'high', name: 'drctlCallLog' },
   );
 }

@@ -118,7 +118,7 @@ export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs):
   try {
     result = await runDrill(ctx, o);
   } catch (e) {
-    const err = asDrctlError(e, d.signal);
+    const err = asDrctlError(e, d.signal, o.dryRun);
     await keepRecord(d, historyRecord(d, o, startedAt, events, undefined, err));
     throw err;
   }
@@ -218,17 +218,26 @@ async function keepRecord(d: FailoverTestDeps, record: DrillHistoryRecord): Prom
 }
 
 /** An SDK error or Ctrl-C out of the drill, in drctl's words (the restore has run by then). */
-function asDrctlError(e: unknown, signal: AbortSignal): DrctlError {
+function asDrctlError(e: unknown, signal: AbortSignal, dryRun: boolean): DrctlError {
+  // A dry run changes nothing, so it never says it put anything back.
   if (signal.aborted)
-    return new InterruptedError('failover-test interrupted; what the drill changed is back');
+    return new InterruptedError(
+      dryRun
+        ? 'failover-test --dry-run interrupted; it changes nothing'
+        : 'failover-test interrupted; what the drill changed is back',
+    );
   if (e instanceof DrctlError) return e;
   const code = awsCode(e);
-  return new AwsStepError(`failover-test: ${code ? `${code}: ` : ''}${errorMessage(e)}`, {
-    awsCode: code,
-    cause: e,
-    resolution:
-      'What the drill changed is back (or recorded, to be put back by the next run). Fix the cause named above, then run failover-test again.',
-  });
+  return new AwsStepError(
+    `failover-test${dryRun ? ' --dry-run' : ''}: ${code ? `${code}: ` : ''}${errorMessage(e)}`,
+    {
+      awsCode: code,
+      cause: e,
+      resolution: dryRun
+        ? 'A dry run changes nothing. Fix the cause named above, then run it again.'
+        : 'What the drill changed is back (or recorded, to be put back by the next run). Fix the cause named above, then run failover-test again.',
+    },
+  );
 }
 
 /** Before `up`, `step` or `down`: put back what a killed drill changed (no-op when none is recorded). */

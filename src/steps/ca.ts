@@ -35,6 +35,7 @@ import { collect, findInPages } from '../aws/pages.js';
 import { TAG_REGION, isOwnedBy, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import { removeFile, writeFileAtomic } from '../files.js';
+import { REGIONAL_PRICES } from '../pricing.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns, per region: one AWS Private CA root CA (about $400 a month while it exists), the
@@ -585,9 +586,29 @@ async function useGivenCertificate(ctx: Ctx, arn: string): Promise<CaOutputs> {
   return { certificateAuthorityArn: null, certificateArn: arn, ...lifetimeOf(c) };
 }
 
+/**
+ * A deleted CA stays restorable for its window. "You are not charged for a private CA after it has
+ * been deleted. However, if a deleted CA is restored, you are charged for the time between deletion
+ * and restoration" (https://docs.aws.amazon.com/privateca/latest/userguide/PCARestoreCA.html).
+ */
+function caRemains(ctx: Ctx, ca: Ca): void {
+  const month = REGIONAL_PRICES[ctx.region]?.privateCaMonth?.usd ?? 400;
+  const until = ca.restorableUntil?.toISOString().slice(0, 10);
+  ctx.remains?.({
+    what: 'private CA (deleted, restorable)',
+    id: ca.arn,
+    region: ctx.region,
+    ...(until ? { restorableUntil: until } : {}),
+    cost: `$0 while deleted; a restore bills the days since deletion at $${month.toFixed(2)} a month`,
+  });
+}
+
 async function deleteCa(ctx: Ctx, ca: Ca): Promise<void> {
   const pca = ctx.aws.client(ACMPCAClient, ctx.region);
-  if (ca.status === 'DELETED') return;
+  if (ca.status === 'DELETED') {
+    caRemains(ctx, ca);
+    return;
+  }
   if (ca.status === 'ACTIVE') {
     // "Before you can delete a CA that you have created and activated, you must disable it"
     // (https://docs.aws.amazon.com/privateca/latest/APIReference/API_DeleteCertificateAuthority.html).
@@ -609,6 +630,7 @@ async function deleteCa(ctx: Ctx, ca: Ca): Promise<void> {
     throw e;
   }
   const deleted = await waitCaDeleted(ctx, ca.arn);
+  caRemains(ctx, deleted ?? ca);
   const until = deleted?.restorableUntil?.toISOString().slice(0, 10);
   ctx.info(
     `deleted root CA ${ca.arn}; billing stops now. AWS keeps it restorable${until ? ` until ${until}` : ''} ` +

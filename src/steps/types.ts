@@ -79,10 +79,23 @@ export interface StepContext<Out> {
   progress(text: string): void;
   info(message: string): void;
   warn(message: string): void;
+  /** Something `down` leaves in AWS on purpose (a CA in its restore window): listed when `down` ends. */
+  remains?(item: Remains): void;
   /** pollUntil on this step's clock, signal and progress line. */
   poll<T>(o: Omit<PollOptions<T>, 'clock' | 'signal' | 'onProgress'>): Promise<T>;
   /** Retry a call while it fails transiently (throttling, eventual consistency), with backoff. */
   retry<T>(what: string, call: () => Promise<T>, retryOn?: (e: unknown) => boolean): Promise<T>;
+}
+
+/** What stays in AWS after `down`, and what it costs: printed at the end of `down` and in its --json summary. */
+export interface Remains {
+  what: string;
+  id: string;
+  region: string;
+  /** ISO date until which it can be restored (a private CA's restore window). */
+  restorableUntil?: string;
+  /** What it costs from now on, in words (with the figure). */
+  cost: string;
 }
 
 /** A step module's implementation. Its name, title, scope and edges live in steps/index.ts. */

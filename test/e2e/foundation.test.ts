@@ -220,7 +220,7 @@ describe('the command line', () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
     const r = await h.run(['plan'], FIRST_TWO);
-    expect(r.stdout).toContain('keypairs        sa-east-1: recorded, us-west-1: recorded');
+    expect(r.stdout).toContain('keypairs        sa-east-1: no change, us-west-1: no change');
   });
 
   it('status prints the recorded ids, and --refresh reports what is gone from AWS', async () => {

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +32,14 @@ export interface CliRun {
 }
 
 export class BuiltCli {
-  readonly dir = mkdtempSync(join(tmpdir(), 'drctl-cli-'));
+  readonly dir: string;
+  private readonly owned: boolean;
+
+  /** In a new temporary directory, or in `dir` (e.g. a Harness's, after an `up` on the fake cloud). */
+  constructor(dir?: string) {
+    this.owned = dir === undefined;
+    this.dir = dir ?? mkdtempSync(join(tmpdir(), 'drctl-cli-'));
+  }
 
   /** `drctl ARGS` in this directory; HOME is the directory too, so no real ~/.aws is read. */
   run(
@@ -44,9 +51,46 @@ export class BuiltCli {
       encoding: 'utf8',
       input: opts.input ?? '',
       timeout: 30_000,
-      env: { PATH: process.env.PATH, HOME: this.dir, ...opts.env },
+      env: this.env(opts.env),
     });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /**
+   * The same, without blocking this process: for a CLI that talks to a server the test runs
+   * (test/support/local-aws.ts). `onStderr` sees stderr as it comes and may answer on stdin.
+   */
+  runAsync(
+    args: string[],
+    opts: {
+      env?: Record<string, string>;
+      onStderr?: (soFar: string, stdin: NodeJS.WritableStream) => void;
+    } = {},
+  ): Promise<CliRun> {
+    const child = spawn(process.execPath, [join(root, 'bin/drctl.js'), ...args], {
+      cwd: this.dir,
+      env: this.env(opts.env),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      opts.onStderr?.(stderr, child.stdin);
+    });
+    if (!opts.onStderr) child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    return new Promise((resolve) =>
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      }),
+    );
+  }
+
+  /** No real AWS: HOME is this directory (no ~/.aws), and the SDK never asks the EC2 metadata service. */
+  private env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH, HOME: this.dir, AWS_EC2_METADATA_DISABLED: 'true', ...extra };
   }
 
   /** Every file under the directory with a hash of its content: equal listings mean nothing changed. */
@@ -61,6 +105,6 @@ export class BuiltCli {
   }
 
   cleanup(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    if (this.owned) rmSync(this.dir, { recursive: true, force: true });
   }
 }

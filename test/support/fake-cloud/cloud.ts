@@ -34,12 +34,17 @@ export interface Faults {
   throttleRate?: number;
   /** Calls (by command name) refused with a throttling error `throttleRate` of the time; all if unset. */
   throttleOnly?: string[];
+  /** Refuse the first N calls (of `throttleOnly`, else any) with a throttling error, then let them through. */
+  throttleFirst?: number;
   /**
    * Fraction of read-only calls answered with a server error (500 or 503) before they run (0..1):
    * AWS's InternalError / ServiceUnavailable on a bad day. Reads only: a 5xx on a create leaves
    * unknown whether it happened, which `crashAfterMutating` already models.
    */
   serverErrorRate?: number;
+  /** Answer the first N read-only calls (of `serverErrorOnly`, else any) with a 503 ServiceUnavailable. */
+  serverErrorFirst?: number;
+  serverErrorOnly?: string[];
   /**
    * Calls (by command name) refused as IAM refuses an action the caller's policy lacks: 403
    * AccessDenied (AccessDeniedException on JSON services, UnauthorizedOperation on EC2).
@@ -84,6 +89,10 @@ export class FakeCloud {
   readonly account = '111122223333';
   readonly calls: CallLogEntry[] = [];
   faults: Faults = {};
+  /** How many calls `faults.throttleFirst` has refused so far. */
+  private throttledFirst = 0;
+  /** How many calls `faults.serverErrorFirst` has answered so far. */
+  private serverErroredFirst = 0;
   profile: DelayProfile = 'typical';
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
@@ -281,11 +290,12 @@ export class FakeCloud {
     };
     if (this.crashed) return fail(new SimulatedCrash('simulated crash: the process is dead'));
     const f = this.faults;
-    if (
-      f.throttleRate &&
-      (!f.throttleOnly || f.throttleOnly.includes(command)) &&
-      this.random() < f.throttleRate
-    ) {
+    const throttleable = !f.throttleOnly || f.throttleOnly.includes(command);
+    if (throttleable && f.throttleFirst !== undefined && this.throttledFirst < f.throttleFirst) {
+      this.throttledFirst++;
+      return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
+    }
+    if (f.throttleRate && throttleable && this.random() < f.throttleRate) {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
     }
     if (f.accessDenied?.includes(command)) {
@@ -296,6 +306,15 @@ export class FakeCloud {
           403,
         ),
       );
+    }
+    if (
+      !mutating &&
+      f.serverErrorFirst !== undefined &&
+      this.serverErroredFirst < f.serverErrorFirst &&
+      (!f.serverErrorOnly || f.serverErrorOnly.includes(command))
+    ) {
+      this.serverErroredFirst++;
+      return fail(awsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503));
     }
     if (!mutating && f.serverErrorRate && this.random() < f.serverErrorRate) {
       return fail(
@@ -361,6 +380,8 @@ export class FakeCloud {
     this.faults = {};
     this.mutatingSeen = 0;
     this.mutatingDone = 0;
+    this.throttledFirst = 0;
+    this.serverErroredFirst = 0;
   }
 
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */

@@ -1,0 +1,76 @@
+import { awsCode, isThrottled } from './errors.js';
+
+/**
+ * What drctl says about AWS calls while they happen: each retry on the progress line, each call
+ * with --debug. Kept apart from the error classification (errors.ts): this module only words it.
+ */
+
+/** One retry of our retry layer (clients.ts), before it sleeps. */
+export interface RetryInfo {
+  service: string;
+  command: string;
+  region: string;
+  /** 1 for the first retry. */
+  attempt: number;
+  delayMs: number;
+  error: unknown;
+}
+
+/** One HTTP attempt as the SDK made it (--debug). Never the request's parameters or headers. */
+export interface CallInfo {
+  service: string;
+  command: string;
+  region: string;
+  /** HTTP status, when an answer came. */
+  status?: number;
+  /** The AWS error code, or the network error's code, when it failed. */
+  error?: string;
+  ms: number;
+}
+
+// Codes AWS services return for their own faults (HTTP 500 and 503), across the query, JSON and
+// REST protocols. A 5xx is AWS failing, never drctl being throttled.
+const SERVER_ERROR_CODES = new Set([
+  'InternalError',
+  'InternalFailure',
+  'InternalServerError',
+  'InternalServerErrorException',
+  'InternalServiceError',
+  'InternalServiceErrorException',
+  'InternalFailureException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'ServiceFailure',
+  'ServiceException',
+]);
+
+export function isServerErrorCode(code: string | undefined): boolean {
+  return code !== undefined && SERVER_ERROR_CODES.has(code);
+}
+
+function statusOf(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+}
+
+/** Why a call is retried, in words: "throttled (ThrottlingException)", "server error 503 (ServiceUnavailable)". */
+export function retryReason(e: unknown): string {
+  const code = awsCode(e) ?? (e as { code?: string } | undefined)?.code ?? (e as Error | undefined)?.name;
+  const status = statusOf(e);
+  const serverError = () => `server error${status ? ` ${status}` : ''}${code ? ` (${code})` : ''}`;
+  if (isServerErrorCode(code)) return serverError();
+  // Throttling codes first: S3's SlowDown comes with a 503.
+  if (isThrottled(e)) return `throttled (${code})`;
+  if (status !== undefined && status >= 500) return serverError();
+  return code ?? 'failed';
+}
+
+/** The progress line while a call is retried: "DeleteRestApi throttled (TooManyRequestsException), retry 3 in 8 s". */
+export function retryText(i: RetryInfo): string {
+  return `${i.command} ${retryReason(i.error)}, retry ${i.attempt} in ${Math.max(1, Math.round(i.delayMs / 1000))} s`;
+}
+
+/** One --debug line: "aws: EC2 DescribeVpcs sa-east-1 200 123 ms". */
+export function callText(c: CallInfo): string {
+  const outcome = c.status !== undefined ? String(c.status) : 'no answer';
+  return `aws: ${c.service} ${c.command} ${c.region} ${outcome}${c.error ? ` ${c.error}` : ''} ${c.ms} ms`;
+}

@@ -1,0 +1,278 @@
+import { type Config, regionsOf } from './config.js';
+import type { State } from './state.js';
+import type { StepInfo } from './steps/index.js';
+import type { StepName } from './steps/types.js';
+
+/**
+ * What `up` would change, per step and region, the way `terraform plan` shows it: from the state
+ * (what each step recorded) and the config the last complete `up` built with (`applied` in the
+ * state), against the config in use. SDK-free: `plan` makes no AWS call.
+ *
+ * create: nothing recorded; update: up changes the resource in place; replace: up deletes it and
+ * makes a new one; rebuild: up cannot apply the change (it needs `drctl down`, then `drctl up`);
+ * delete: up removes what the config no longer wants; no change; resume: an interrupted step.
+ */
+export type Action =
+  'create' | 'update' | 'replace' | 'rebuild' | 'delete' | 'no change' | 'resume' | 'recorded';
+
+export interface ScopeDiff {
+  action: Action;
+  /** The config fields behind an update, replace, rebuild or delete. */
+  fields: string[];
+  /** For resume: the recorded status. */
+  status?: string;
+}
+
+export interface FieldChange {
+  field: string;
+  from: unknown;
+  to: unknown;
+}
+
+export interface PlanDiff {
+  /** When the config `up` last built with was recorded; undefined when no complete `up` is recorded. */
+  appliedAt: string | undefined;
+  changes: FieldChange[];
+  steps: Array<{ step: StepName; scopes: Record<string, ScopeDiff> }>;
+  counts: Record<'create' | 'update' | 'replace' | 'rebuild' | 'delete', number>;
+}
+
+type Effect = Exclude<Action, 'no change' | 'resume' | 'recorded'>;
+/** Which regions a field's effect applies to: the field's own region, its peer, or both. */
+type Where = 'own' | 'peer' | 'both' | 'primary' | 'secondary' | 'global';
+
+interface Rule {
+  step: StepName;
+  effect: Effect | ((c: Config) => Effect | undefined);
+  where: Where;
+}
+
+/**
+ * For each config field: which steps act on a change of it, and how (read from the steps' `up`:
+ * the vpc stack's parameters, the listener's policy and certificate, the alarm's settings...).
+ * A field whose name starts with `primary.` or `secondary.` applies to that region (`own`).
+ */
+const RULES: Record<string, Rule[]> = {
+  vpcCidr: [
+    // A VPC's CIDR block cannot change in place, and the endpoint, NLB and functions in it block
+    // CloudFormation from replacing it.
+    { step: 'vpc', effect: 'rebuild', where: 'own' },
+    { step: 'vpc', effect: 'update', where: 'peer' }, // PeerVpcCidr: the peer's security-group rule
+    { step: 'peering', effect: 'rebuild', where: 'global' },
+  ],
+  domain: [
+    { step: 'hosted-zone', effect: 'rebuild', where: 'global' },
+    { step: 'ca', effect: 'rebuild', where: 'both' }, // the certificate names *.<domain>
+    { step: 'domain', effect: 'rebuild', where: 'both' },
+    { step: 'traffic-policy', effect: 'rebuild', where: 'global' },
+    { step: 'probe', effect: 'update', where: 'global' },
+  ],
+  host: [
+    { step: 'ca', effect: 'rebuild', where: 'both' }, // the certificate names <host>.<domain>
+    { step: 'domain', effect: 'rebuild', where: 'both' },
+    { step: 'traffic-policy', effect: 'rebuild', where: 'global' },
+    { step: 'probe', effect: 'update', where: 'global' },
+  ],
+  ttl: [
+    {
+      step: 'traffic-policy',
+      effect: (c) => (c.routing === 'traffic-policy' ? 'update' : undefined),
+      where: 'global',
+    },
+  ],
+  sshCidr: [{ step: 'vpc', effect: 'update', where: 'both' }],
+  clientInstanceType: [{ step: 'vpc', effect: 'update', where: 'both' }],
+  // The CA's subject and validity are set when the CA is made; up keeps the CA it has.
+  'ca.commonName': [{ step: 'ca', effect: 'rebuild', where: 'both' }],
+  'ca.organization': [{ step: 'ca', effect: 'rebuild', where: 'both' }],
+  'ca.country': [{ step: 'ca', effect: 'rebuild', where: 'both' }],
+  'ca.validityYears': [{ step: 'ca', effect: 'rebuild', where: 'both' }],
+  // Used by `down` only.
+  'ca.permanentDeletionTimeInDays': [],
+  domainMode: [{ step: 'domain', effect: 'replace', where: 'both' }],
+  tlsPolicy: [{ step: 'nlb', effect: 'update', where: 'both' }],
+  routing: [{ step: 'traffic-policy', effect: 'replace', where: 'global' }],
+  'canary.artifactExpiryDays': [{ step: 'canary', effect: 'update', where: 'both' }],
+  'canary.evaluationPeriods': [
+    { step: 'canary', effect: 'update', where: 'both' },
+    { step: 'health-check', effect: 'update', where: 'global' },
+  ],
+  'canary.datapointsToAlarm': [
+    { step: 'canary', effect: 'update', where: 'both' },
+    { step: 'health-check', effect: 'update', where: 'global' },
+  ],
+  'canary.secondary': [
+    // The canary step records the secondary either way; up makes or removes its canary.
+    { step: 'canary', effect: (c) => (c.canary.secondary ? 'create' : 'delete'), where: 'secondary' },
+    { step: 'health-check', effect: 'update', where: 'global' },
+  ],
+  // Used by failover-test only.
+  rtoTargetSeconds: [],
+};
+
+/** certificateArn.<region>: that region's certificate, on the domain and the listener. */
+const CERTIFICATE_RULES: Rule[] = [
+  { step: 'ca', effect: 'update', where: 'own' },
+  { step: 'domain', effect: 'update', where: 'own' },
+  { step: 'nlb', effect: 'update', where: 'own' },
+];
+
+function leaves(value: unknown, prefix = ''): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      for (const [p, leaf] of leaves(v, prefix ? `${prefix}.${k}` : k)) out.set(p, leaf);
+    }
+  } else if (prefix) out.set(prefix, value);
+  return out;
+}
+
+/** The fields that differ between two configs, dotted (`primary.vpcCidr`), in a stable order. */
+export function configChanges(before: unknown, after: unknown): FieldChange[] {
+  const a = leaves(before);
+  const b = leaves(after);
+  const fields = [...new Set([...a.keys(), ...b.keys()])].sort();
+  return fields
+    .filter((f) => JSON.stringify(a.get(f)) !== JSON.stringify(b.get(f)))
+    .map((field) => ({ field, from: a.get(field), to: b.get(field) }));
+}
+
+function rulesFor(field: string): {
+  rules: Rule[];
+  /** 'primary', 'secondary', or a region name (certificateArn.<region>). */ region?: string;
+} {
+  const [head, ...rest] = field.split('.');
+  if ((head === 'primary' || head === 'secondary') && rest.length)
+    return { rules: RULES[rest.join('.')] ?? [], region: head };
+  if (head === 'certificateArn' && rest.length) return { rules: CERTIFICATE_RULES, region: rest.join('.') };
+  return { rules: RULES[field] ?? [] };
+}
+
+const RANK: Record<Effect, number> = { update: 1, create: 2, delete: 2, replace: 3, rebuild: 4 };
+
+export function planDiff(config: Config, state: State | undefined, steps: readonly StepInfo[]): PlanDiff {
+  const regions = regionsOf(config);
+  const applied = state?.applied;
+  const changes = applied ? configChanges(applied.config, config) : [];
+  const effects = new Map<string, { effect: Effect; fields: Set<string> }>();
+  for (const change of changes) {
+    const { rules, region } = rulesFor(change.field);
+    const own = region === 'primary' ? regions[0] : region === 'secondary' ? regions[1] : region;
+    for (const rule of rules) {
+      const effect = typeof rule.effect === 'function' ? rule.effect(config) : rule.effect;
+      if (!effect) continue;
+      const peer = own === regions[0] ? regions[1] : regions[0];
+      const scopes =
+        rule.where === 'global'
+          ? ['global']
+          : rule.where === 'both'
+            ? regions
+            : rule.where === 'primary'
+              ? [regions[0]]
+              : rule.where === 'secondary'
+                ? [regions[1]]
+                : rule.where === 'own'
+                  ? own && regions.includes(own)
+                    ? [own]
+                    : []
+                  : own
+                    ? [peer]
+                    : [];
+      for (const scope of scopes) {
+        const key = `${rule.step}@${scope}`;
+        const prev = effects.get(key);
+        if (!prev) effects.set(key, { effect, fields: new Set([change.field]) });
+        else {
+          prev.fields.add(change.field);
+          if (RANK[effect] > RANK[prev.effect]) prev.effect = effect;
+        }
+      }
+    }
+  }
+  const counts = { create: 0, update: 0, replace: 0, rebuild: 0, delete: 0 };
+  const out = steps.map((info) => {
+    const scopes = info.scope === 'global' ? ['global'] : regions;
+    return {
+      step: info.name,
+      scopes: Object.fromEntries(
+        scopes.map((scope): [string, ScopeDiff] => {
+          const rec = state?.steps[info.name]?.[scope];
+          const e = effects.get(`${info.name}@${scope}`);
+          let d: ScopeDiff;
+          if (!rec) d = { action: 'create', fields: [] };
+          else if (rec.status !== 'ready') d = { action: 'resume', fields: [], status: rec.status };
+          else if (e) d = { action: e.effect, fields: [...e.fields] };
+          else d = { action: applied ? 'no change' : 'recorded', fields: [] };
+          if (d.action in counts) counts[d.action as keyof typeof counts]++;
+          return [scope, d];
+        }),
+      ),
+    };
+  });
+  return { appliedAt: applied?.at, changes, steps: out, counts };
+}
+
+const WORDS: Record<Action, string> = {
+  create: 'create',
+  update: 'update in place',
+  replace: 'replace',
+  rebuild: 'replace: down, then up',
+  delete: 'delete',
+  'no change': 'no change',
+  resume: 'resume',
+  recorded: 'recorded',
+};
+
+/** One scope's cell: "update in place (tlsPolicy)", "create", "resume (creating)". */
+export function scopeText(d: ScopeDiff): string {
+  if (d.action === 'resume') return `resume (${d.status})`;
+  return d.fields.length ? `${WORDS[d.action]} (${d.fields.join(', ')})` : WORDS[d.action];
+}
+
+const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
+
+/**
+ * The diff as lines for a person: the config changes since the last `up`, then a count like
+ * Terraform's "Plan: 1 to add, 2 to change, 0 to destroy". Empty when nothing is recorded yet.
+ * `plan` prints it, and `up` before it asks.
+ */
+export function renderPlanDiff(d: PlanDiff): string[] {
+  const lines: string[] = [];
+  if (d.appliedAt) {
+    if (d.changes.length === 0) lines.push(`config: unchanged since the last complete up (${d.appliedAt})`);
+    else {
+      lines.push(`config changed since the last complete up (${d.appliedAt}):`);
+      for (const c of d.changes) lines.push(`  ${c.field}: ${show(c.from)} -> ${show(c.to)}`);
+    }
+  }
+  const c = d.counts;
+  const total = c.create + c.update + c.replace + c.rebuild + c.delete;
+  lines.push(
+    total === 0
+      ? 'plan: no changes'
+      : `plan: ${c.create} to create, ${c.update} to update in place, ${c.replace + c.rebuild} to replace${c.rebuild ? ` (${c.rebuild} that up cannot replace itself: \`drctl down\`, then \`drctl up\`)` : ''}, ${c.delete} to delete`,
+  );
+  return lines;
+}
+
+/**
+ * What `up` prints before it starts (and before it asks, where it asks): the config changes and,
+ * one line each, only the steps and regions that would change. Empty when nothing changed.
+ */
+export function renderUpPreview(d: PlanDiff): string[] {
+  if (!d.appliedAt || d.changes.length === 0) return [];
+  return [
+    ...renderPlanDiff(d).filter((l) => !l.startsWith('plan:')),
+    ...renderChangedSteps(d),
+    renderPlanDiff(d).at(-1)!,
+  ];
+}
+
+/** Only the steps and regions that would change, one line each. */
+export function renderChangedSteps(d: PlanDiff): string[] {
+  return d.steps.flatMap((s) =>
+    Object.entries(s.scopes)
+      .filter(([, x]) => !['no change', 'recorded'].includes(x.action))
+      .map(([scope, x]) => `  ${s.step} ${scope}: ${scopeText(x)}`),
+  );
+}
