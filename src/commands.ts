@@ -350,7 +350,7 @@ const recordsAny = (store: StateStore) =>
 async function nothingToDelete(s: Session, signal: AbortSignal): Promise<boolean> {
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
   if (recordsAny(store)) return false;
-  const runner = await makeRunner(s, store, signal);
+  const { runner } = await makeRunner(s, store, signal);
   const results = await runner.discover();
   if (results.some((r) => r.error || r.found.length > 0)) return false;
   const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
