@@ -273,6 +273,8 @@ async function dispatch(
     case 'down':
       if (args.discover) return discoverDown(s, signal);
       // Asked to confirm, with nothing recorded: look first, and ask only when there is something.
+      // Without a terminal and without --yes it is refused before any AWS call.
+      if (!s.opts.yes) requireConfirmable(s, 'down deletes every resource of this deployment');
       if (!s.opts.yes && (await nothingToDelete(s, signal))) return 0;
       return lifecycle(s, 'down', signal);
     case 'failover-test':
@@ -670,7 +672,10 @@ async function plan(s: Session): Promise<ExitCode> {
       scopes: Object.fromEntries(
         Object.entries(diff.steps[i]!.scopes).map(([scope, d]) => {
           if (!unused) return [scope, scopeText(d)];
-          return [scope, store.get(info.name, scope) ? `delete (not used: ${unused})` : `not used (${unused})`];
+          return [
+            scope,
+            store.get(info.name, scope) ? `delete (not used: ${unused})` : `not used (${unused})`,
+          ];
         }),
       ),
       actions: diff.steps[i]!.scopes,

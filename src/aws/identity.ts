@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { UsageError, errorMessage } from '../errors.js';
+import { AwsStepError, UsageError, errorMessage } from '../errors.js';
 import type { AwsClients } from './clients.js';
-import { awsCode } from './errors.js';
+import { awsCode, isAwsError } from './errors.js';
 
 // Who pays: one STS GetCallerIdentity before a command that calls AWS. It needs no permission
 // (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it fails only
@@ -32,7 +32,18 @@ export async function callerIdentity(
     const r = await aws.client(STSClient, region).send(new GetCallerIdentityCommand({}));
     return { account: r.Account ?? '?', arn: r.Arn ?? '?' };
   } catch (e) {
-    throw credentialsError(e, source) ?? e;
+    const creds = credentialsError(e, source);
+    if (creds) throw creds;
+    if (!isAwsError(e)) throw e;
+    // Not a credentials problem (a 5xx, a refusal): name the call, so it is not taken for a bug.
+    throw new AwsStepError(`STS GetCallerIdentity in ${region}: ${e.name}: ${e.message}`, {
+      region,
+      resource: 'caller identity',
+      awsCode: awsCode(e),
+      cause: e,
+      resolution:
+        'Nothing was changed. Run the same command again; if it persists, check the AWS Health Dashboard.',
+    });
   }
 }
 

@@ -110,7 +110,8 @@ describe('failover-test --dry-run', () => {
     await h.ok(['up']);
     const stateBefore = JSON.stringify(h.state());
     h.cloud.resetCalls();
-    h.cloud.faults = { serverErrorRate: 1 };
+    // STS answers (the who-pays banner comes first); every read of the drill then fails.
+    h.cloud.faults = { serverErrorRate: 1, serverErrorSpare: ['sts'] };
     const r = await h.run(['failover-test', '--dry-run'], { aws: { credentials, retryDeadlineMs: 1 } });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error: failover-test --dry-run: /);

@@ -42,6 +42,8 @@ export interface Faults {
    * unknown whether it happened, which `crashAfterMutating` already models.
    */
   serverErrorRate?: number;
+  /** Services (`sts`, `ec2`...) that `serverErrorRate` spares, e.g. the who-pays check before a command. */
+  serverErrorSpare?: string[];
   /** Answer the first N read-only calls (of `serverErrorOnly`, else any) with a 503 ServiceUnavailable. */
   serverErrorFirst?: number;
   serverErrorOnly?: string[];
@@ -316,7 +318,12 @@ export class FakeCloud {
       this.serverErroredFirst++;
       return fail(awsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503));
     }
-    if (!mutating && f.serverErrorRate && this.random() < f.serverErrorRate) {
+    if (
+      !mutating &&
+      f.serverErrorRate &&
+      !f.serverErrorSpare?.includes(model.service) &&
+      this.random() < f.serverErrorRate
+    ) {
       return fail(
         this.random() < 0.5
           ? awsError(
