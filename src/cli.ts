@@ -155,9 +155,10 @@ export function buildProgram(
     });
   program
     .command('unlock')
-    .description('remove a state lock left by a drctl that is gone')
-    .action(async (_o, cmd: Command) => {
-      await run('unlock', {}, globals(cmd));
+    .description('remove a state lock left by a drctl that is gone; without an id, show the lock and its id')
+    .argument('[id]', 'the lock id, as shown when a run is refused')
+    .action(async (id: string | undefined, _o, cmd: Command) => {
+      await run('unlock', { id }, globals(cmd));
     });
   return program;
 }
@@ -178,6 +179,11 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode
     code = await runCommand(cmd, args, opts, d);
     return code;
   });
+  // A reader that went away (`drctl plan | head -1`): the rest of the output is dropped, the command
+  // ends as it would (its lock released), and no EPIPE stack is printed.
+  for (const stream of [d.stdout, d.stderr]) {
+    if (stream === process.stdout || stream === process.stderr) quietOnClosedPipe(stream);
+  }
   const output = { writeOut: (s: string) => d.stdout.write(s), writeErr: (s: string) => d.stderr.write(s) };
   // Subcommands copied the output settings when they were made: theirs (e.g. an unknown option of
   // `down`) must go to the same streams.
@@ -192,4 +198,15 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode
     }
     throw e;
   }
+}
+
+const guarded = new WeakSet<NodeJS.WritableStream>();
+
+function quietOnClosedPipe(stream: NodeJS.WritableStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE' || e.code === 'ERR_STREAM_DESTROYED') return;
+    throw e;
+  });
 }

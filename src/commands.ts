@@ -1,9 +1,15 @@
 /** The commands behind src/cli.ts, loaded only once a command runs. */
 import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { type Config, loadConfig, regionsOf } from './config.js';
-import { DrctlError, InterruptedError, UsageError, errorMessage, type ExitCode } from './errors.js';
+import {
+  DrctlError,
+  InterruptedError,
+  LockedError,
+  UsageError,
+  errorMessage,
+  type ExitCode,
+} from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
 import { estimateCost, formatCost } from './pricing.js';
 import { type DrillMode, describeBound, failoverBound } from './drill/bound.js';
@@ -11,11 +17,16 @@ import {
   DEFAULT_STATE_PATH,
   FileBackend,
   GLOBAL,
+  type LockInfo,
   StateStore,
   type StoreOptions,
+  describeHolder,
+  isHolderAlive,
   isS3Location,
+  isStale,
   parseS3Location,
 } from './state.js';
+import type { CallerIdentity } from './aws/identity.js';
 import { STEPS, type StepInfo } from './steps/index.js';
 import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
 
@@ -41,7 +52,31 @@ interface Session {
   paths: StepPaths;
   reporter: Reporter;
   steps: readonly StepInfo[];
+  signals: Signals;
+  /** Who pays, once asked (one STS call per run). */
+  identity?: CallerIdentity;
 }
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM. The first: no new AWS call starts, waits end, and the calls in
+ * flight get GRACE_MS to answer (a create's answer is recorded) before they are cancelled; the
+ * state is saved and the lock released as on any other end. The second cancels every call at
+ * once, including a drill's restore, and the process leaves within FORCE_EXIT_MS whatever hangs,
+ * releasing a file lock on its way out.
+ */
+interface Signals {
+  /** The first Ctrl-C. */
+  stop: AbortSignal;
+  /** GRACE_MS after the first Ctrl-C, or the second. */
+  cancelCalls: AbortSignal;
+  /** The second Ctrl-C. */
+  forced: AbortSignal;
+  /** Run just before a forced exit (synchronous: release a file lock). */
+  onForcedExit: Set<() => void>;
+}
+
+const GRACE_MS = 3_000;
+const FORCE_EXIT_MS = 5_000;
 
 async function configCommand(
   args: Record<string, unknown>,
@@ -83,13 +118,38 @@ export async function runCommand(
     stderr: deps.stderr,
   });
   const controller = new AbortController();
+  const cancelCalls = new AbortController();
+  const forced = new AbortController();
+  const signals: Signals = {
+    stop: controller.signal,
+    cancelCalls: cancelCalls.signal,
+    forced: forced.signal,
+    onForcedExit: new Set(),
+  };
   const onSignal = () => {
-    if (controller.signal.aborted) process.exit(130); // a second Ctrl-C: the user means it
-    reporter.line('interrupted: finishing the call in flight and saving the state (Ctrl-C again to force)');
+    if (controller.signal.aborted) {
+      reporter.line('interrupted again: cancelling the AWS calls in flight');
+      cancelCalls.abort(new InterruptedError());
+      forced.abort(new InterruptedError());
+      setTimeout(() => {
+        for (const f of signals.onForcedExit) f();
+        process.exit(130);
+      }, FORCE_EXIT_MS).unref();
+      return;
+    }
+    reporter.line('interrupted: stopping and saving the state (Ctrl-C again to stop at once)');
     controller.abort(new InterruptedError());
+    setTimeout(() => cancelCalls.abort(new InterruptedError()), GRACE_MS).unref();
   };
   if (deps.signal)
-    deps.signal.addEventListener('abort', () => controller.abort(new InterruptedError()), { once: true });
+    deps.signal.addEventListener(
+      'abort',
+      () => {
+        controller.abort(new InterruptedError());
+        cancelCalls.abort(new InterruptedError());
+      },
+      { once: true },
+    );
   else {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
@@ -112,6 +172,7 @@ export async function runCommand(
       paths: { root, keys: join(root, 'keys'), ca: join(root, 'ca') },
       reporter,
       steps: deps.steps ?? STEPS,
+      signals,
     };
     return await dispatch(cmd, args, s, controller.signal);
   } catch (e) {
@@ -167,16 +228,8 @@ async function dispatch(
       return status(s, !!args.refresh, signal);
     case 'iam-policy':
       return iamPolicyCommand(s, args);
-    case 'unlock': {
-      const holder = await StateStore.forceUnlock(s.statePath, storeOptions(s));
-      s.reporter.line(
-        holder
-          ? `removed the lock of pid ${holder.pid} on ${holder.host} (${holder.command})`
-          : 'no lock was held',
-      );
-      s.reporter.result({ ok: true, unlocked: !!holder });
-      return 0;
-    }
+    case 'unlock':
+      return unlockCommand(s, args.id as string | undefined, signal);
     case 'up':
       return lifecycle(s, 'up', signal);
     case 'step': {
@@ -201,7 +254,6 @@ async function dispatch(
     }
     case 'down':
       if (args.discover) return discoverDown(s, signal);
-      if (!s.opts.yes) await confirmDown(s);
       return lifecycle(s, 'down', signal);
     case 'failover-test':
       return failoverTestCommand(s, args, signal);
@@ -236,24 +288,120 @@ async function dispatch(
   }
 }
 
+/** Whether a question can be asked: a terminal, or an answer injected by a test. */
+const canAsk = (s: Session) => !!s.deps.confirm || (s.deps.isTTY ?? process.stdin.isTTY === true);
+
+/** Before anything is read from AWS: a change that needs confirmation, no terminal and no --yes, is exit 2. */
+function requireConfirmable(s: Session, what: string): void {
+  if (s.opts.yes || canAsk(s)) return;
+  throw new UsageError(`${what} and needs confirmation`, {
+    field: '--yes',
+    resolution: 'Pass --yes to confirm when running without a terminal.',
+  });
+}
+
+/** Ask; `expect`: the answer must be typed exactly (the deployment's name), else yes/no. */
+async function ask(s: Session, question: string, expect?: string): Promise<boolean> {
+  if (s.deps.confirm) {
+    const answer = (await s.deps.confirm(question)).trim();
+    return expect !== undefined ? answer === expect : /^y(es)?$/i.test(answer);
+  }
+  const { askText, askYesNo } = await import('./prompt.js');
+  const io = { input: process.stdin, output: s.deps.stderr, signal: s.signals.stop };
+  if (expect !== undefined) return (await askText(question, io)).trim() === expect;
+  return askYesNo(question, io);
+}
+
 async function confirmDown(s: Session): Promise<void> {
-  const interactive = s.deps.isTTY ?? process.stdin.isTTY === true;
-  if (!interactive && !s.deps.confirm) {
-    throw new UsageError('down deletes every resource of this deployment and needs confirmation', {
-      field: '--yes',
-      resolution: 'Pass --yes to confirm when running without a terminal.',
+  const question = `Delete everything drctl made for deployment "${s.config.deployment}" in ${regionsOf(s.config).join(' and ')}? Type the deployment name to confirm:`;
+  if (!(await ask(s, question, s.config.deployment)))
+    throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
+}
+
+/**
+ * `up`: what it will make and what that costs a month, then the question. Nothing to ask when every
+ * step is recorded as ready: `up` then only checks (and puts back what is gone).
+ */
+async function confirmUp(s: Session, store: StateStore): Promise<void> {
+  const regions = regionsOf(s.config);
+  const pending = s.steps.flatMap((info) =>
+    (info.scope === 'global' ? [GLOBAL] : regions)
+      .filter((scope) => store.get(info.name, scope)?.status !== 'ready')
+      .map((scope) => `${info.name} ${scope}`),
+  );
+  if (pending.length === 0 || s.opts.yes) return;
+  s.reporter.line(`up will create or resume ${pending.length} step(s): ${pending.join(', ')}`);
+  formatCost(estimateCost(s.config)).forEach((l) => s.reporter.line(l));
+  const question = `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`;
+  if (!(await ask(s, question)))
+    throw new UsageError('not confirmed; nothing was created', { field: '--yes' });
+}
+
+/** One STS call: the banner naming account, principal and regions; missing credentials are exit 2 here. */
+async function whoPays(s: Session, aws: import('./aws/clients.js').AwsClients): Promise<void> {
+  if (s.identity) return;
+  const { banner, callerIdentity, credentialSource } = await import('./aws/identity.js');
+  const source = credentialSource(s.opts.profile, s.deps.env);
+  s.identity = await callerIdentity(aws, s.config.primary.region, source);
+  s.reporter.line(banner(s.identity, source, regionsOf(s.config)));
+}
+
+/** Tells that a stale lock was taken over (its process on this host is gone). */
+function tookOver(s: Session) {
+  return (stale: LockInfo) =>
+    s.reporter.line(`took over the stale lock ${stale.id} of ${describeHolder(stale)}: its process is gone`);
+}
+
+/**
+ * `drctl unlock [id]`, like Terraform's force-unlock: the id shown when a run is refused. A lock
+ * whose drctl still runs on this host is never removed; any other is removed after a confirmation.
+ */
+async function unlockCommand(s: Session, id: string | undefined, signal: AbortSignal): Promise<ExitCode> {
+  signal.throwIfAborted();
+  const opts = storeOptions(s);
+  const holder = await StateStore.readLock(s.statePath, opts);
+  if (!holder) {
+    s.reporter.line(`no lock is held on ${s.statePath}`);
+    s.reporter.result({ ok: true, command: 'unlock', unlocked: false });
+    return 0;
+  }
+  const who = describeHolder(holder);
+  const alive = isHolderAlive(holder);
+  const stillRunning = `That drctl is still running on this host: let it finish, or stop it (Ctrl-C in its terminal, or \`kill ${holder.pid}\`); it saves the state and releases the lock itself.`;
+  if (id === undefined) {
+    throw new UsageError(`state ${s.statePath} is locked by ${who}, lock id ${holder.id}`, {
+      field: 'lock id',
+      resolution: alive ? stillRunning : `If it is gone, run \`drctl unlock ${holder.id}\`.`,
     });
   }
-  const question = `Delete everything drctl made for deployment "${s.config.deployment}" in ${regionsOf(s.config).join(' and ')}? Type the deployment name to confirm: `;
-  let answer: string;
-  if (s.deps.confirm) answer = await s.deps.confirm(question);
-  else {
-    const rl = createInterface({ input: process.stdin, output: s.deps.stderr });
-    answer = await rl.question(question);
-    rl.close();
+  if (id !== holder.id) {
+    throw new UsageError(`the lock on ${s.statePath} has id ${holder.id}, not ${id}`, {
+      field: 'lock id',
+      resolution: `It is held by ${who}, maybe taken since you looked: check that before removing it.`,
+    });
   }
-  if (answer.trim() !== s.config.deployment)
-    throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
+  if (alive)
+    throw new LockedError(`state ${s.statePath} is locked by ${who}, which is still running`, {
+      resolution: stillRunning,
+    });
+  const stale = isStale(holder);
+  if (!s.opts.yes) {
+    requireConfirmable(s, `unlock removes the lock of ${who}`);
+    const why = stale
+      ? 'its process is gone'
+      : `drctl cannot tell from here whether it still runs on ${holder.host}; if it does, two runs would change one deployment`;
+    if (!(await ask(s, `Remove the lock of ${who} (${why})?`)))
+      throw new UsageError('not confirmed; the lock is left in place', { field: '--yes' });
+  }
+  if (!(await StateStore.removeLock(s.statePath, id, opts))) {
+    throw new UsageError(`the lock on ${s.statePath} is no longer ${id}; nothing was removed`, {
+      field: 'lock id',
+      resolution: 'Run `drctl unlock` again to see who holds it now.',
+    });
+  }
+  s.reporter.line(`removed lock ${id} of ${who}${stale ? ' (its process was gone)' : ''}`);
+  s.reporter.result({ ok: true, command: 'unlock', unlocked: true, holder });
+  return 0;
 }
 
 function storeOptions(s: Session): StoreOptions {
@@ -276,16 +424,22 @@ function parseLockTimeout(value: string | undefined): number {
 }
 
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, retryDeadlineMs?: number) {
-  const [{ Runner }, { AwsClients }] = await Promise.all([import('./runner.js'), import('./aws/clients.js')]);
-  // The signal stops new AWS calls at Ctrl-C (the state store's own client keeps saving).
+  const [{ Runner }, { AwsClients, httpTimeoutsFromEnv }] = await Promise.all([
+    import('./runner.js'),
+    import('./aws/clients.js'),
+  ]);
+  // The signal stops new AWS calls at Ctrl-C, and cancels those in flight after a grace (the state
+  // store's own client keeps saving).
   const aws = new AwsClients({
     profile: s.opts.profile,
     clock: s.deps.clock,
     signal,
+    abortSignal: s.signals.cancelCalls,
+    ...httpTimeoutsFromEnv(s.deps.env),
     ...(retryDeadlineMs !== undefined ? { retryDeadlineMs } : {}),
     ...s.deps.aws,
   });
-  return new Runner({
+  const runner = new Runner({
     config: s.config,
     store,
     aws,
@@ -295,6 +449,7 @@ async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, re
     paths: s.paths,
     steps: s.steps,
   });
+  return { runner, aws };
 }
 
 async function lifecycle(
@@ -309,13 +464,20 @@ async function lifecycle(
   discovered?: { store: StateStore; nodes: ReadonlySet<string> },
 ): Promise<ExitCode> {
   const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
+  if (cmd === 'down' && !discovered) requireConfirmable(s, 'down deletes every resource of this deployment');
   const store = discovered?.store ?? (await StateStore.load(s.statePath, s.config, storeOptions(s)));
-  const runner = await makeRunner(s, store, signal);
+  const { runner, aws } = await makeRunner(s, store, signal);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
+  if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
+  if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
+  await whoPays(s, aws);
+  if (cmd === 'up') await confirmUp(s, store);
+  if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
     timeoutMs: lockTimeoutMs,
     signal,
+    onTakeOver: tookOver(s),
     onWait: (holder) =>
       s.reporter.emit({
         type: 'log',
@@ -325,11 +487,13 @@ async function lifecycle(
       }),
   });
   const started = s.deps.clock.now();
+  const releaseNow = () => store.unlockNow();
+  s.signals.onForcedExit.add(releaseNow);
   try {
     // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
     if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
       const { restoreDrillFirst } = await import('./drill/command.js');
-      await restoreDrillFirst({ ...drillDeps(s, store, signal), aws: await makeAws(s) });
+      await restoreDrillFirst({ ...drillDeps(s, store, signal), aws: await makeAws(s, store) });
     }
     const result =
       cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
@@ -367,6 +531,7 @@ async function lifecycle(
     });
     return code;
   } finally {
+    s.signals.onForcedExit.delete(releaseNow);
     await store.unlock();
   }
 }
@@ -426,9 +591,30 @@ async function plan(s: Session): Promise<ExitCode> {
   return 0;
 }
 
-async function makeAws(s: Session) {
-  const { AwsClients } = await import('./aws/clients.js');
-  return new AwsClients({ profile: s.opts.profile, clock: s.deps.clock, ...s.deps.aws });
+/**
+ * Clients for the drill. Its restore must still run after the first Ctrl-C: once a fault is
+ * recorded (before it is made) only the second Ctrl-C cancels calls in flight; before that, the
+ * first does, after the same grace as the steps'.
+ */
+async function makeAws(s: Session, store?: StateStore) {
+  const { AwsClients, httpTimeoutsFromEnv } = await import('./aws/clients.js');
+  const cancel = new AbortController();
+  const nothingToRestore = () => store?.get('probe', GLOBAL)?.resources.drill === undefined;
+  s.signals.forced.addEventListener('abort', () => cancel.abort(s.signals.forced.reason), { once: true });
+  s.signals.cancelCalls.addEventListener(
+    'abort',
+    () => {
+      if (nothingToRestore()) cancel.abort(s.signals.cancelCalls.reason);
+    },
+    { once: true },
+  );
+  return new AwsClients({
+    profile: s.opts.profile,
+    clock: s.deps.clock,
+    abortSignal: cancel.signal,
+    ...httpTimeoutsFromEnv(s.deps.env),
+    ...s.deps.aws,
+  });
 }
 
 function drillDeps(s: Session, store: StateStore, signal: AbortSignal) {
@@ -449,20 +635,30 @@ async function failoverTestCommand(
   };
   parseDrillArgs(drillArgs); // bad flags are exit 2 before anything is read or locked
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
-  const runner = await makeRunner(s, store, signal);
+  const { runner } = await makeRunner(s, store, signal);
   await runner.load(); // the state's records against the step schemas: a hand-broken one is exit 2
   const deps = {
     ...drillDeps(s, store, signal),
-    aws: await makeAws(s),
+    aws: await makeAws(s, store),
     stderr: s.deps.stderr,
     json: !!s.opts.json,
     evidence: await evidenceOf(s),
   };
+  const { requireComplete } = await import('./drill/failover.js');
+  requireComplete(deps); // before any AWS call
+  await whoPays(s, deps.aws);
   if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
-  await store.lock('failover-test', { timeoutMs: parseLockTimeout(s.opts.lockTimeout), signal });
+  await store.lock('failover-test', {
+    timeoutMs: parseLockTimeout(s.opts.lockTimeout),
+    signal,
+    onTakeOver: tookOver(s),
+  });
+  const releaseNow = () => store.unlockNow();
+  s.signals.onForcedExit.add(releaseNow);
   try {
     return await failoverTest(deps, drillArgs);
   } finally {
+    s.signals.onForcedExit.delete(releaseNow);
     await store.flush();
     await store.unlock();
   }
@@ -481,14 +677,14 @@ const VERIFY_RETRY_DEADLINE_MS = 60_000;
 /** `verify`: read-only, no lock (it changes nothing); its result is kept beside the state. */
 async function verifyCommandOf(s: Session, signal: AbortSignal): Promise<ExitCode> {
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
-  const runner = await makeRunner(s, store, signal, VERIFY_RETRY_DEADLINE_MS);
+  const { runner } = await makeRunner(s, store, signal, VERIFY_RETRY_DEADLINE_MS);
   await runner.load(); // a hand-broken state is exit 2 before any AWS call
   if (!store.existed)
     throw new UsageError(`nothing to verify: no state at ${s.statePath}`, {
       field: '--state',
       resolution: 'Run `drctl up` first, or give the --state of the deployment to verify.',
     });
-  const [{ verifyCommand }, { AwsClients }] = await Promise.all([
+  const [{ verifyCommand }, { AwsClients, httpTimeoutsFromEnv }] = await Promise.all([
     import('./verify/command.js'),
     import('./aws/clients.js'),
   ]);
@@ -499,6 +695,8 @@ async function verifyCommandOf(s: Session, signal: AbortSignal): Promise<ExitCod
     profile: s.opts.profile,
     clock: s.deps.clock,
     signal,
+    abortSignal: s.signals.cancelCalls,
+    ...httpTimeoutsFromEnv(s.deps.env),
     retryDeadlineMs: VERIFY_RETRY_DEADLINE_MS,
     ...s.deps.aws,
   });
@@ -553,12 +751,12 @@ const isUnreadableState = (e: unknown): e is UsageError =>
 async function discoverDown(s: Session, signal: AbortSignal): Promise<ExitCode> {
   const { UnreadableStateBackend, foundDoc, foundLines } = await import('./discover.js');
   let store: StateStore;
-  let runner: Awaited<ReturnType<typeof makeRunner>>;
+  let made: Awaited<ReturnType<typeof makeRunner>>;
   let unreadable: string | undefined;
   try {
     store = await StateStore.load(s.statePath, s.config, storeOptions(s));
-    runner = await makeRunner(s, store, signal);
-    await runner.load();
+    made = await makeRunner(s, store, signal);
+    await made.runner.load();
   } catch (e) {
     if (!isUnreadableState(e)) throw e;
     unreadable = e.message;
@@ -568,12 +766,13 @@ async function discoverDown(s: Session, signal: AbortSignal): Promise<ExitCode> 
       s.config,
       storeOptions(s),
     );
-    runner = await makeRunner(s, store, signal);
+    made = await makeRunner(s, store, signal);
     s.reporter.line(
       `the state ${s.statePath} cannot be read (${unreadable}); it is left as it is, and this run works from AWS alone`,
     );
   }
-  const results = await runner.discover();
+  await whoPays(s, made.aws);
+  const results = await made.runner.discover();
   const count = results.reduce((n, r) => n + r.found.length, 0);
   const failed = results.filter((r) => r.error);
   const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
@@ -626,11 +825,21 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
   let drift: Array<{ step: string; scope: string; missing: string[] }> = [];
   let unrecorded: Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }> = [];
+  // Terraform's -detailed-exitcode: 0 in sync, 2 drift found, 1 could not check.
+  const failures: Array<{ step: string; scope: string; message: string }> = [];
   if (refresh) {
-    const runner = await makeRunner(s, store, signal);
-    drift = await runner.refresh();
+    const { runner, aws } = await makeRunner(s, store, signal);
+    await whoPays(s, aws);
+    try {
+      drift = await runner.refresh();
+    } catch (e) {
+      failures.push({ step: 'refresh', scope: '', message: errorMessage(e) });
+    }
     // Tagged resources the state does not know: left by a crash, or by a lost or older state.
-    unrecorded = (await runner.discover())
+    const found = await runner.discover();
+    for (const r of found)
+      if (r.error) failures.push({ step: r.step, scope: r.scope, message: r.error.message });
+    unrecorded = found
       .map((r) => ({
         step: r.step,
         scope: r.scope,
@@ -639,18 +848,38 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
       .filter((r) => r.resources.length > 0);
   }
   const steps = store.state.steps;
-  const certificates = await certificateLifetimes(s, store, refresh);
+  let certificates: Awaited<ReturnType<typeof certificateLifetimes>>;
+  try {
+    // After failed look-ups, the recorded lifetimes: one more stalled call would only add waiting.
+    certificates = await certificateLifetimes(s, store, refresh && failures.length === 0);
+  } catch (e) {
+    failures.push({ step: 'ca', scope: '', message: errorMessage(e) });
+    certificates = await certificateLifetimes(s, store, false);
+  }
+  const drifted = drift.some((d) => d.missing.length > 0) || unrecorded.length > 0;
+  const code: ExitCode = failures.length ? 1 : drifted ? 2 : 0;
   if (s.opts.json) {
     s.reporter.result({
-      ok: drift.every((d) => d.missing.length === 0) && unrecorded.length === 0,
+      ok: code === 0,
+      exitCode: code,
       command: 'status',
       state: s.statePath,
       steps,
       certificates,
       drift: refresh ? drift : undefined,
       unrecorded: refresh ? unrecorded : undefined,
+      errors: failures.length ? failures : undefined,
     });
-    return 0;
+    return code;
+  }
+  if (failures.length) {
+    // What was recorded is not shown as the answer: it could not be checked.
+    for (const f of failures)
+      s.reporter.line(`could not check ${f.step}${f.scope ? ` ${f.scope}` : ''}: ${f.message}`);
+    s.reporter.line(
+      `status --refresh: ${failures.length} look-up(s) failed, so drift is unknown: fix the cause and run it again`,
+    );
+    return 1;
   }
   const notRecorded = (step: string, scope: string) =>
     unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
@@ -681,7 +910,11 @@ async function status(s: Session, refresh: boolean, signal: AbortSignal): Promis
     s.reporter.line(
       'not in the state: the next `drctl up` adopts what it can use, and `drctl down` deletes all of it (`drctl down --discover` lists it)',
     );
-  return 0;
+  if (refresh)
+    s.reporter.line(
+      drifted ? 'status --refresh: drift found (exit 2)' : 'status --refresh: in sync with AWS',
+    );
+  return code;
 }
 
 interface CertificateLifetime {

@@ -19,7 +19,10 @@ export class UnreadableStateBackend implements StateBackend {
 
   constructor(
     location: string,
-    private readonly lockHolder?: Pick<StateBackend, 'tryLock' | 'unlock' | 'forceUnlock' | 'lockLocation'>,
+    private readonly lockHolder?: Pick<
+      StateBackend,
+      'tryLock' | 'unlock' | 'readLock' | 'removeLock' | 'lockLocation'
+    >,
   ) {
     this.location = location;
     this.backupLocation = `${location} (unreadable: not backed up)`;
@@ -44,8 +47,12 @@ export class UnreadableStateBackend implements StateBackend {
     return this.lockHolder ? this.lockHolder.unlock(info) : Promise.resolve();
   }
 
-  forceUnlock(): Promise<LockInfo | undefined> {
-    return this.lockHolder ? this.lockHolder.forceUnlock() : Promise.resolve(undefined);
+  readLock(): Promise<LockInfo | undefined> {
+    return this.lockHolder ? this.lockHolder.readLock() : Promise.resolve(undefined);
+  }
+
+  removeLock(id: string): Promise<boolean> {
+    return this.lockHolder ? this.lockHolder.removeLock(id) : Promise.resolve(false);
   }
 }
 

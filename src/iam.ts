@@ -32,6 +32,7 @@ export type IamService =
   | 'route53'
   | 's3'
   | 'ssm'
+  | 'sts'
   | 'synthetics';
 
 /** The SDK package (`@aws-sdk/client-<name>`) each IAM prefix is called through. */
@@ -48,6 +49,7 @@ export const SDK_CLIENT_OF: Readonly<Partial<Record<IamService, string>>> = {
   route53: 'route-53',
   s3: 's3',
   ssm: 'ssm',
+  sts: 'sts',
   synthetics: 'synthetics',
 };
 
@@ -692,6 +694,14 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
       { service: 'elasticloadbalancing', calls: ['DescribeListeners', 'DescribeTargetHealth'] },
     ],
+  },
+  {
+    // src/aws/identity.ts: who pays, once before up, step, down, failover-test and status --refresh.
+    // GetCallerIdentity needs no permission (an explicit deny cannot block it); listed so the
+    // policy names every call drctl makes.
+    // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    name: 'caller-identity',
+    grants: [{ service: 'sts', calls: ['GetCallerIdentity'] }],
   },
   {
     // src/state-s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.

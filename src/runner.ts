@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
 import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
@@ -152,7 +153,9 @@ export class Runner {
           const field = ['state.steps', step, scope, 'resources', ...issue.path.map(String)].join('.');
           throw new UsageError(`${issue.message} (hand-edited?)`, {
             field,
-            resolution: `Restore ${this.o.store.path}.bak, or correct ${field}.`,
+            resolution: existsSync(`${this.o.store.path}.bak`)
+              ? `Restore ${this.o.store.path}.bak, or correct ${field}.`
+              : `Correct ${field}, or run \`drctl down --discover\` to find this deployment's resources by tag.`,
           });
         }
       }
@@ -165,15 +168,7 @@ export class Runner {
    */
   async up(only?: { step?: StepName; region?: string }): Promise<RunResult> {
     await this.load();
-    let nodes = this.graph;
-    if (only) {
-      nodes = nodes.filter(
-        (n) =>
-          (only.step === undefined ? n.scope !== GLOBAL : n.step === only.step) &&
-          (only.region === undefined || n.scope === only.region || n.scope === GLOBAL),
-      );
-      this.checkInputsRecorded(nodes);
-    }
+    const nodes = this.nodesFor(only);
     const inRun = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), n]));
     const done = new Map(
       nodes.map((n) => [nodeKey(n.step, n.scope), new Deferred<Record<string, unknown>>()]),
@@ -426,6 +421,20 @@ export class Runner {
         await this.o.clock.sleep(RERUN_PAUSE_MS * attempt, this.o.signal);
       }
     }
+  }
+
+  /** The nodes `up` (or `step`) would run; a step whose inputs are not recorded is a UsageError. */
+  nodesFor(only?: { step?: StepName; region?: string }): PlanNode[] {
+    let nodes = this.graph;
+    if (only) {
+      nodes = nodes.filter(
+        (n) =>
+          (only.step === undefined ? n.scope !== GLOBAL : n.step === only.step) &&
+          (only.region === undefined || n.scope === only.region || n.scope === GLOBAL),
+      );
+      this.checkInputsRecorded(nodes);
+    }
+    return nodes;
   }
 
   /** `drctl step X` alone: every input must already be recorded as ready, else name the step to run first. */

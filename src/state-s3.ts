@@ -189,10 +189,11 @@ export class S3Backend implements StateBackend {
 
   async tryLock(info: LockInfo): Promise<LockAttempt> {
     const key = `${this.where.key}.lock`;
+    let tookOver: LockInfo | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.put(key, JSON.stringify(info), { IfNoneMatch: '*' }, 'take the lock');
-        return { acquired: true };
+        return tookOver ? { acquired: true, tookOver } : { acquired: true };
       } catch (e) {
         if (!isPrecondition(e) && !isConcurrent(e)) throw e;
       }
@@ -203,10 +204,12 @@ export class S3Backend implements StateBackend {
       if (attempt >= 3 || (held && !isStale(holder))) return { acquired: false, holder };
       // Stale (its process on this host is gone): remove it if it is still that lock, and retry.
       // Not held: released between our put and our read; retry.
-      if (held)
+      if (held) {
         await this.delete(key, held.etag).catch((e: unknown) => {
           if (!isPrecondition(e)) throw e;
         });
+        tookOver = holder;
+      }
     }
   }
 
@@ -222,12 +225,23 @@ export class S3Backend implements StateBackend {
     }
   }
 
-  async forceUnlock(): Promise<LockInfo | undefined> {
+  async readLock(): Promise<LockInfo | undefined> {
+    const held = await this.get(`${this.where.key}.lock`, 'read the lock');
+    return held && parseLock(held.text);
+  }
+
+  async removeLock(id: string): Promise<boolean> {
     const key = `${this.where.key}.lock`;
     const held = await this.get(key, 'read the lock');
-    if (!held) return undefined;
-    await this.delete(key, undefined);
-    return parseLock(held.text) ?? { pid: 0, host: '?', user: '?', command: '?', startedAt: '?' };
+    if (!held || parseLock(held.text)?.id !== id) return false;
+    try {
+      // Only that version: a lock another drctl took since is left alone.
+      await this.delete(key, held.etag);
+      return true;
+    } catch (e) {
+      if (isPrecondition(e)) return false;
+      throw e;
+    }
   }
 
   private async get(key: string, what: string): Promise<StoredText | undefined> {

@@ -1,7 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { AwsClientFactoryOptions } from './aws/clients.js';
 import { type Clock, realClock } from './clock.js';
@@ -75,7 +84,9 @@ export interface StoredText {
   etag: string;
 }
 
-export type LockAttempt = { acquired: true } | { acquired: false; holder: LockInfo | undefined };
+/** acquired, and `tookOver` names the stale lock (its process on this host gone) it replaced. */
+export type LockAttempt =
+  { acquired: true; tookOver?: LockInfo } | { acquired: false; holder: LockInfo | undefined };
 
 /**
  * Where the state lives. StateStore keeps the logic (schema, records, lock waiting); a backend only
@@ -97,8 +108,10 @@ export interface StateBackend {
   tryLock(info: LockInfo): Promise<LockAttempt>;
   /** Release the lock if it is still `info`'s. */
   unlock(info: LockInfo): Promise<void>;
-  /** Remove the lock whoever holds it; returns the holder (undefined: there was none). */
-  forceUnlock(): Promise<LockInfo | undefined>;
+  /** The lock as stored (undefined: none); an unreadable one has pid 0 and an id from its text. */
+  readLock(): Promise<LockInfo | undefined>;
+  /** Remove the lock if it is still the one with this id; false if it is gone or another one now. */
+  removeLock(id: string): Promise<boolean>;
 }
 
 /** A backend whose writes are synchronous: a record is stored before record() returns. */
@@ -133,6 +146,8 @@ export interface LockOptions {
   timeoutMs?: number;
   /** Called once when the lock is held and drctl starts waiting, with who holds it. */
   onWait?: (holder: string) => void;
+  /** Called when a stale lock (its process on this host gone) was replaced by ours. */
+  onTakeOver?: (stale: LockInfo) => void;
   signal?: AbortSignal;
 }
 
@@ -179,12 +194,25 @@ export function parseS3Location(url: string): S3Location {
 }
 
 function isAlive(pid: number): boolean {
+  if (!(pid > 0)) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  // After a reboot the pid may belong to another program: on Linux, a live pid counts only if it
+  // runs node (drctl's own process). Elsewhere a live pid is taken at its word.
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return /node|drctl/i.test(cmdline);
+  } catch {
+    return true;
+  }
+}
+
+/** The holder is a drctl still running on this host (same host, its process alive). */
+export function isHolderAlive(holder: LockInfo | undefined): boolean {
+  return !!holder && holder.host === hostname() && isAlive(holder.pid);
 }
 
 /** A lock its holder cannot still be using: its process on this very host is gone. */
@@ -193,27 +221,33 @@ export function isStale(holder: LockInfo | undefined): boolean {
 }
 
 export function describeHolder(holder: LockInfo | undefined): string {
-  return holder
+  return holder && holder.pid > 0
     ? `pid ${holder.pid} on ${holder.host} (${holder.user}, \`drctl ${holder.command}\`, since ${holder.startedAt})`
     : 'an unreadable lock';
 }
 
+/** A lock's id, as `drctl unlock <id>` takes it; a lock without one (older drctl, unreadable) gets one from its text. */
+const lockIdOf = (text: string, id: unknown): string =>
+  typeof id === 'string' && id ? id : `text-${sha256(text).slice(0, 16)}`;
+
+/** The lock file's or object's text as a LockInfo, always with an id (unreadable: pid 0). */
 export function parseLock(text: string): LockInfo | undefined {
+  let v: Partial<LockInfo> | null = null;
   try {
-    const v = JSON.parse(text) as Partial<LockInfo> | null;
-    if (!v || typeof v !== 'object' || typeof v.pid !== 'number' || typeof v.host !== 'string')
-      return undefined;
-    return {
-      pid: v.pid,
-      host: v.host,
-      user: String(v.user ?? '?'),
-      command: String(v.command ?? '?'),
-      startedAt: String(v.startedAt ?? '?'),
-      ...(typeof v.id === 'string' ? { id: v.id } : {}),
-    };
+    v = JSON.parse(text) as Partial<LockInfo> | null;
   } catch {
-    return undefined;
+    // unreadable below
   }
+  if (!v || typeof v !== 'object' || typeof v.pid !== 'number' || typeof v.host !== 'string')
+    return { pid: 0, host: '?', user: '?', command: '?', startedAt: '?', id: lockIdOf(text, undefined) };
+  return {
+    pid: v.pid,
+    host: v.host,
+    user: String(v.user ?? '?'),
+    command: String(v.command ?? '?'),
+    startedAt: String(v.startedAt ?? '?'),
+    id: lockIdOf(text, v.id),
+  };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -235,6 +269,12 @@ export class FileBackend implements SyncStateBackend {
 
   readSync(): StoredText | undefined {
     if (!existsSync(this.location)) return undefined;
+    if (statSync(this.location).isDirectory()) {
+      throw new UsageError(`${this.location} is a directory, not a state file`, {
+        field: '--state',
+        resolution: `Give a file path, e.g. --state ${join(this.location, 'state.json')}.`,
+      });
+    }
     const text = readFileSync(this.location, 'utf8');
     return { text, etag: sha256(text) };
   }
@@ -261,24 +301,36 @@ export class FileBackend implements SyncStateBackend {
 
   tryLock(info: LockInfo): Promise<LockAttempt> {
     mkdirSync(dirname(this.lockLocation), { recursive: true, mode: 0o700 });
+    let tookOver: LockInfo | undefined;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockLocation, 'wx', 0o600);
         writeSync(fd, JSON.stringify(info));
         closeSync(fd);
-        return Promise.resolve({ acquired: true });
+        return Promise.resolve(tookOver ? { acquired: true, tookOver } : { acquired: true });
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       }
-      const holder = this.readLock();
+      const holder = this.readLockSync();
       if (!isStale(holder)) return Promise.resolve({ acquired: false, holder });
       unlinkSync(this.lockLocation); // stale: its process is gone
+      tookOver = holder;
     }
-    return Promise.resolve({ acquired: false, holder: this.readLock() });
+    return Promise.resolve({ acquired: false, holder: this.readLockSync() });
+  }
+
+  /** Synchronous release (a forced exit at the second Ctrl-C), if the lock is still `info`'s. */
+  unlockSync(info: LockInfo): void {
+    if (this.readLockSync()?.id !== info.id) return;
+    try {
+      unlinkSync(this.lockLocation);
+    } catch {
+      // already gone
+    }
   }
 
   unlock(info: LockInfo): Promise<void> {
-    const holder = this.readLock();
+    const holder = this.readLockSync();
     // Someone ran `drctl unlock` and another drctl took the lock since: it is theirs now.
     if (holder && holder.id !== undefined && holder.id !== info.id) return Promise.resolve();
     try {
@@ -289,23 +341,29 @@ export class FileBackend implements SyncStateBackend {
     return Promise.resolve();
   }
 
-  forceUnlock(): Promise<LockInfo | undefined> {
-    const holder = this.readLock();
-    try {
-      unlinkSync(this.lockLocation);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve(undefined);
-      throw e;
-    }
-    return Promise.resolve(holder ?? { pid: 0, host: '?', user: '?', command: '?', startedAt: '?' });
+  readLock(): Promise<LockInfo | undefined> {
+    return Promise.resolve(this.readLockSync());
   }
 
-  private readLock(): LockInfo | undefined {
+  removeLock(id: string): Promise<boolean> {
+    if (this.readLockSync()?.id !== id) return Promise.resolve(false);
     try {
-      return parseLock(readFileSync(this.lockLocation, 'utf8'));
+      unlinkSync(this.lockLocation);
+      return Promise.resolve(true);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve(false);
+      throw e;
+    }
+  }
+
+  private readLockSync(): LockInfo | undefined {
+    let text: string;
+    try {
+      text = readFileSync(this.lockLocation, 'utf8');
     } catch {
       return undefined;
     }
+    return parseLock(text);
   }
 }
 
@@ -394,8 +452,14 @@ export class StateStore {
     return new StateStore(backend, state, config, opts, stored);
   }
 
-  static async forceUnlock(location: string, opts: StoreOptions = {}): Promise<LockInfo | undefined> {
-    return (await openBackend(location, opts)).forceUnlock();
+  /** Who holds the lock on a state (undefined: nobody), without taking it. */
+  static async readLock(location: string, opts: StoreOptions = {}): Promise<LockInfo | undefined> {
+    return (await openBackend(location, opts)).readLock();
+  }
+
+  /** `drctl unlock <id>`: remove the lock if it is still the one with this id. */
+  static async removeLock(location: string, id: string, opts: StoreOptions = {}): Promise<boolean> {
+    return (await openBackend(location, opts)).removeLock(id);
   }
 
   /**
@@ -417,14 +481,21 @@ export class StateStore {
     let waiting = false;
     for (let delayMs = 1_000; ; delayMs = Math.min(delayMs * 2, 10_000)) {
       const attempt = await this.backend.tryLock(info);
-      if (attempt.acquired) break;
+      if (attempt.acquired) {
+        if (attempt.tookOver) o.onTakeOver?.(attempt.tookOver);
+        break;
+      }
       const who = describeHolder(attempt.holder);
       const elapsedMs = clock.now() - started;
       if (elapsedMs >= timeoutMs) {
         const waited = waiting ? ` (waited ${Math.round(elapsedMs / 1000)} s)` : '';
-        throw new LockedError(`state ${this.path} is locked by ${who}${waited}`, {
-          resolution: `Wait for it to finish${timeoutMs ? '' : ', or pass --lock-timeout <seconds> to wait'}. If it is gone for good, run \`drctl unlock\` (removes ${this.lockPath}).`,
-        });
+        const id = attempt.holder?.id;
+        throw new LockedError(
+          `state ${this.path} is locked by ${who}${waited}${id ? `, lock id ${id}` : ''}`,
+          {
+            resolution: `Wait for it to finish${timeoutMs ? '' : ', or pass --lock-timeout <seconds> to wait'}. If it is gone, run \`drctl unlock ${id ?? '<lock id>'}\`.`,
+          },
+        );
       }
       if (!waiting) o.onWait?.(who);
       waiting = true;
@@ -437,6 +508,17 @@ export class StateStore {
       await this.unlock();
       throw e;
     }
+  }
+
+  /**
+   * Release a file lock at once, without waiting for saves (a file's are synchronous anyway): the
+   * second Ctrl-C, just before the process exits. An S3 lock is left for `drctl unlock`.
+   */
+  unlockNow(): void {
+    const info = this.lockInfo;
+    if (!info || !(this.backend instanceof FileBackend)) return;
+    this.lockInfo = undefined;
+    this.backend.unlockSync(info);
   }
 
   async unlock(): Promise<void> {
@@ -578,23 +660,51 @@ function validate(text: string, location: string, config: Config): State {
   return state;
 }
 
+/** `<path>.bak`, when a local one exists (named only then); an S3 backup is not looked up. */
+function backupOf(path: string): string | undefined {
+  if (isS3Location(path)) return undefined;
+  return existsSync(`${path}.bak`) ? `${path}.bak` : undefined;
+}
+
+/** What a JSON file that is not drctl's state looks like, to say so instead of listing its fields. */
+function foreignKind(raw: unknown): string | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  if ('terraform_version' in o || 'lineage' in o) return 'a Terraform state';
+  if ('name' in o && ('dependencies' in o || 'scripts' in o || typeof o.version === 'string'))
+    return 'a package.json';
+  if (!('deployment' in o) && !('steps' in o)) return 'not a drctl state';
+  return undefined;
+}
+
+const notDrctls = (path: string, what: string) =>
+  new UsageError(`${path} is not a drctl state file (${what}); it was not changed`, {
+    field: '--state',
+    resolution: `Point --state at drctl's state file (default ${DEFAULT_STATE_PATH}), or at a path that does not exist yet for a new deployment.`,
+  });
+
 export function parseState(text: string, path: string): State {
   let raw: unknown;
+  const bak = backupOf(path);
   try {
     raw = JSON.parse(text);
   } catch (e) {
+    // A file that does not even start like JSON is someone else's; a cut-off one is ours.
+    if (text.trim() !== '' && !/^\s*[{[]/.test(text)) throw notDrctls(path, 'not JSON');
     throw new UsageError(`${path} is not valid JSON (truncated or corrupt?): ${(e as Error).message}`, {
       field: 'state',
-      resolution: `Restore ${path}.bak (the previous version), or run \`drctl down --discover\` to find resources by tag.`,
+      resolution: `${bak ? `Restore ${bak} (the previous version), or run` : 'Run'} \`drctl down --discover\` to find resources by tag.`,
     });
   }
+  const foreign = foreignKind(raw);
+  if (foreign) throw notDrctls(path, foreign);
   const parsed = stateSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const field = ['state', ...issue.path.map(String)].join('.');
     throw new UsageError(`${issue.message} (in ${path})`, {
       field,
-      resolution: `The file was left untouched. Restore ${path}.bak, or fix ${field} by hand.`,
+      resolution: `The file was left untouched. ${bak ? `Restore ${bak}, or run` : 'Run'} \`drctl down --discover\` to find this deployment's resources by tag.`,
     });
   }
   return parsed.data;

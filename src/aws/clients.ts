@@ -1,6 +1,7 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type Clock, realClock } from '../clock.js';
-import { isServerError, isTransient, markNotResent } from './errors.js';
+import { AwsStepError } from '../errors.js';
+import { isServerError, isTransient, markNotResent, notResentCommand } from './errors.js';
 import { isResendable } from './idempotency.js';
 
 /**
@@ -22,6 +23,33 @@ export interface ClientConfig {
   credentials?: AwsCredentialIdentityProvider;
   retryMode?: string;
   maxAttempts?: number;
+  /**
+   * The SDK's own Node HTTP handler, in its options form: each client builds it with its own
+   * @smithy/node-http-handler version. Without time-outs a call to an endpoint that accepts and
+   * never answers waits for ever. Since @smithy/node-http-handler 4.4 a request time-out only
+   * warns unless throwOnRequestTimeout is set (older versions always throw, ignoring the flag):
+   * https://docs.aws.amazon.com/sdk-for-javascript/v3/developer-guide/node-configuring-maxsockets.html
+   */
+  requestHandler?: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    throwOnRequestTimeout: boolean;
+  };
+}
+
+/** Defaults like the AWS CLI's (60 s each), shorter: drctl's calls are small and the probe's Lambda runs 15 s at most. */
+export const DEFAULT_CONNECTION_TIMEOUT_MS = 5_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** DRCTL_HTTP_TIMEOUT_MS: the request time-out of every AWS call (the connection time-out is at most 5 s). */
+export function httpTimeoutsFromEnv(env: NodeJS.ProcessEnv): {
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+} {
+  const raw = env.DRCTL_HTTP_TIMEOUT_MS;
+  const ms = raw === undefined || raw.trim() === '' ? NaN : Number(raw);
+  const requestTimeoutMs = Number.isFinite(ms) && ms > 0 ? ms : DEFAULT_REQUEST_TIMEOUT_MS;
+  return { requestTimeoutMs, connectionTimeoutMs: Math.min(DEFAULT_CONNECTION_TIMEOUT_MS, requestTimeoutMs) };
 }
 
 export type ClientClass<C> = new (config: ClientConfig) => C;
@@ -42,6 +70,10 @@ export interface AwsClientFactoryOptions {
    * answers are still recorded. Without it a step would run on to its next wait, creating more.
    */
   signal?: AbortSignal;
+  /** Aborting it cancels the calls in flight (Ctrl-C, after a short grace, or the second Ctrl-C). */
+  abortSignal?: AbortSignal;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 type Sender = (command: SdkCommand, ...rest: unknown[]) => Promise<unknown>;
@@ -65,10 +97,17 @@ const commandName = (command: SdkCommand) => command.constructor.name.replace(/C
  * error is marked so that no caller resends it either; the runner re-runs the step, which looks
  * for what the call may have made before it creates anything.
  */
-function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: number, signal?: AbortSignal): C {
+function withRetries<C>(
+  client: C,
+  once: () => C,
+  clock: Clock,
+  deadlineMs: number,
+  o: { signal?: AbortSignal; abortSignal?: AbortSignal; requestTimeoutMs: number },
+): C {
+  const { signal, abortSignal } = o;
   const c = client as unknown as { send: Sender };
   const send = c.send.bind(c);
-  c.send = async (command, ...rest) => {
+  c.send = async (command, options?: unknown, ...rest) => {
     const name = commandName(command);
     const resendable = isResendable(name, command.input);
     const target: Sender = resendable
@@ -78,14 +117,29 @@ function withRetries<C>(client: C, once: () => C, clock: Clock, deadlineMs: numb
     let delayMs = 1_000;
     for (;;) {
       signal?.throwIfAborted();
+      // A signal of its own per call: older @smithy/node-http-handler versions (2.x, under some
+      // clients) set `abortSignal.onabort`, so calls sharing one signal would cancel only the last.
+      const own = abortSignal && new AbortController();
+      const cancel = () => own?.abort(abortSignal?.reason);
+      abortSignal?.addEventListener('abort', cancel, { once: true });
+      if (abortSignal?.aborted) cancel();
+      const opts = own ? { abortSignal: own.signal, ...(options as object | undefined) } : options;
       try {
-        return await target(command, ...rest);
+        return await target(command, ...(opts === undefined ? [] : [opts]), ...rest);
       } catch (e) {
         if (!resendable && isServerError(e)) markNotResent(e, name);
+        // A stalled or unreachable endpoint: the SDK has retried it already; say where it is.
+        if (isUnanswered(e) && !abortSignal?.aborted) {
+          const err = unanswered(e, client, name, o.requestTimeoutMs);
+          if (notResentCommand(e) !== undefined) markNotResent(err, name);
+          throw err;
+        }
         if (!isTransient(e) || clock.now() - start + delayMs > deadlineMs) throw e;
         // Full jitter keeps two regions' steps from retrying in lockstep.
         await clock.sleep(delayMs / 2 + Math.random() * (delayMs / 2), signal);
         delayMs = Math.min(20_000, delayMs * 2);
+      } finally {
+        abortSignal?.removeEventListener('abort', cancel);
       }
     }
   };
@@ -106,17 +160,33 @@ export class AwsClients {
     const key = `${ctor.name}@${region}`;
     let c = this.cache.get(key) as C | undefined;
     if (!c) {
-      const config: ClientConfig = { region };
+      const config: ClientConfig = {
+        region,
+        requestHandler: {
+          connectionTimeout: this.opts.connectionTimeoutMs ?? DEFAULT_CONNECTION_TIMEOUT_MS,
+          requestTimeout: this.opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+          throwOnRequestTimeout: true,
+        },
+      };
       if (this.credentials) config.credentials = this.credentials;
       if (!process.env.AWS_RETRY_MODE) config.retryMode = 'standard';
       if (!process.env.AWS_MAX_ATTEMPTS) config.maxAttempts = 6;
+      const build = (cfg: ClientConfig) => {
+        const client = new ctor(cfg);
+        noteEndpoint(client);
+        return Object.assign(client as object, { drctlRegion: region }) as C;
+      };
       let once: C | undefined;
       c = withRetries(
-        new ctor(config),
-        () => (once ??= new ctor({ ...config, maxAttempts: 1 })),
+        build(config),
+        () => (once ??= build({ ...config, maxAttempts: 1 })),
         this.clock,
         this.opts.retryDeadlineMs ?? 5 * 60_000,
-        this.opts.signal,
+        {
+          signal: this.opts.signal,
+          abortSignal: this.opts.abortSignal,
+          requestTimeoutMs: config.requestHandler!.requestTimeout,
+        },
       );
       this.cache.set(key, c);
     }
@@ -138,4 +208,71 @@ function profileCredentials(profile: string): AwsCredentialIdentityProvider {
     }
     return provider(props);
   };
+}
+
+/** The connection or the answer did not come: refused, unreachable, or timed out (each attempt). */
+const UNANSWERED = new Set([
+  'ETIMEDOUT',
+  'ECONNREFUSED',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+
+function isUnanswered(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as NodeJS.ErrnoException).code;
+  return e.name === 'TimeoutError' || (code !== undefined && UNANSWERED.has(code));
+}
+
+const ENDPOINT = Symbol('drctl.endpoint');
+
+/**
+ * Each attempt's error carries the endpoint it went to (the SDK's own errors do not name it): a
+ * middleware in the innermost step, where the request has its final URL.
+ */
+function noteEndpoint(client: unknown): void {
+  const stack = (client as { middlewareStack?: { add: (...a: unknown[]) => void } }).middlewareStack;
+  if (!stack) return;
+  stack.add(
+    (next: (args: unknown) => Promise<unknown>) => async (args: { request?: unknown }) => {
+      try {
+        return await next(args);
+      } catch (e) {
+        const r = args.request as { protocol?: string; hostname?: string; port?: number } | undefined;
+        if (e instanceof Error && r?.hostname)
+          Object.assign(e, {
+            [ENDPOINT]: `${r.protocol ?? 'https:'}//${r.hostname}${r.port ? `:${r.port}` : ''}`,
+          });
+        throw e;
+      }
+    },
+    { step: 'deserialize', name: 'drctlNoteEndpoint', priority: 'low' },
+  );
+}
+
+function unanswered(e: unknown, client: unknown, command: string, timeoutMs: number): AwsStepError {
+  const config = (client as { config?: { serviceId?: string; region?: unknown } }).config;
+  const ctorName = (client as { constructor: { name: string } }).constructor.name;
+  const service = config?.serviceId ?? ctorName.replace(/Client$/, '');
+  const endpoint = (e as { [ENDPOINT]?: string })[ENDPOINT] ?? 'its endpoint';
+  const attempts = (e as { $metadata?: { attempts?: number } }).$metadata?.attempts;
+  const err = e as NodeJS.ErrnoException;
+  const why =
+    err.name === 'TimeoutError' || err.code === 'ETIMEDOUT'
+      ? `no answer within ${timeoutMs} ms`
+      : `${err.code ?? err.name}`;
+  const region = (client as { drctlRegion?: string }).drctlRegion;
+  return new AwsStepError(
+    `${service} ${command} at ${endpoint}: ${why}${attempts ? ` (${attempts} attempt${attempts === 1 ? '' : 's'})` : ''}`,
+    {
+      region,
+      resource: endpoint,
+      awsCode: err.code ?? err.name,
+      cause: e,
+      resolution:
+        'Check the network path to that endpoint (proxy, VPN, firewall, AWS_ENDPOINT_URL*), then run the same command again; DRCTL_HTTP_TIMEOUT_MS sets the time-out of each attempt.',
+    },
+  );
 }

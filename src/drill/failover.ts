@@ -150,7 +150,8 @@ interface Targets {
   endpointSecurityGroupId: string;
 }
 
-function requireComplete(ctx: DrillContext): void {
+/** Every step recorded as ready: checked before any AWS call. */
+export function requireComplete(ctx: Pick<DrillContext, 'config' | 'store' | 'steps'>): void {
   const regions = regionsOf(ctx.config);
   for (const info of ctx.steps) {
     for (const scope of info.scope === 'global' ? [GLOBAL] : regions) {

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -56,7 +57,9 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     h.cloud.resetCalls();
     const r = await h.ok(['up'], FIRST_TWO);
     expect(h.cloud.mutatingCalls).toEqual([]);
-    expect(h.cloud.calls.length).toBeLessThanOrEqual(4);
+    // One STS GetCallerIdentity (who pays), then one read per recorded resource.
+    expect(h.cloud.calls.filter((c) => c.service === 'sts').length).toBe(1);
+    expect(h.cloud.calls.filter((c) => c.service !== 'sts').length).toBeLessThanOrEqual(4);
     expect(
       r.events.filter((e) => e.type === 'step-done').map((e) => (e as { outcome: string }).outcome),
     ).toEqual(['unchanged', 'unchanged', 'unchanged', 'unchanged']);
@@ -248,24 +251,30 @@ describe('the command line', () => {
     expect(h.cloud.calls).toEqual([]);
   });
 
-  it('a second drctl is refused while the lock is held, naming the holder; unlock clears it', async () => {
+  it('a second drctl is refused while the lock is held, naming the holder and lock id; unlock refuses a live holder', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    writeFileSync(
-      `${h.statePath}.lock`,
-      JSON.stringify({
-        pid: process.pid,
-        host: (await import('node:os')).hostname(),
-        user: 'ci',
-        command: 'up',
-        startedAt: 'now',
-      }),
-    );
+    const lock = (pid: number, id: string) =>
+      writeFileSync(
+        `${h.statePath}.lock`,
+        JSON.stringify({ pid, host: hostname(), user: 'ci', command: 'up', startedAt: 'now', id }),
+      );
+    lock(process.pid, 'lock-live');
     const r = await h.run(['up'], FIRST_TWO);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`locked by pid ${process.pid}`);
-    expect(r.stderr).toContain('drctl unlock');
-    expect((await h.run(['unlock'])).code).toBe(0);
+    expect(r.stderr).toContain('lock id lock-live');
+    expect(r.stderr).toContain('drctl unlock lock-live');
+    const refused = await h.run(['unlock', 'lock-live', '--yes']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('which is still running');
+    expect(existsSync(`${h.statePath}.lock`)).toBe(true);
+    lock(2 ** 22 + 12345, 'lock-dead');
+    expect((await h.run(['unlock', 'lock-live', '--yes'])).code, 'the id of a lock that is gone').toBe(2);
+    const removed = await h.run(['unlock', 'lock-dead', '--yes']);
+    expect(removed.code).toBe(0);
+    expect(removed.stdout).toContain('removed lock lock-dead of pid 4206649');
+    expect(existsSync(`${h.statePath}.lock`)).toBe(false);
     await h.ok(['up'], FIRST_TWO);
   });
 

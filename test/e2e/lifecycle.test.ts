@@ -131,7 +131,7 @@ describe('a lost or unreadable state file', () => {
     );
 
     const r = await h.run(['status', '--refresh'], firstThree);
-    expect(r.code).toBe(0);
+    expect(r.code, 'drift found is exit 2, like terraform plan -detailed-exitcode').toBe(2);
     expect(r.stdout).toContain('DRIFT: gone from AWS: key pair drctl-us-west-1');
     expect(r.stdout).toMatch(
       /DRIFT: in AWS with this deployment's tags, not in the state: endpoint vpce-\w+/,

@@ -235,6 +235,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       if (path.startsWith('drill/')) return ['failover-test'];
       if (path.startsWith('verify/')) return ['verify'];
       if (path === 'state-s3.ts') return ['state-s3'];
+      if (path === 'aws/identity.ts') return ['caller-identity'];
       return SHARED[path];
     };
     const imported = new Map<string, Set<string>>();

@@ -245,13 +245,16 @@ for (const kind of KINDS) {
       expect(env.cloud.clock.now() - t0).toBeLessThanOrEqual(20_000);
     });
 
-    it('a forced unlock names the holder; the old holder then never removes the new lock', async () => {
+    it('a forced unlock takes the lock id and names the holder; the old holder then never removes the new lock', async () => {
       env = await kind.make();
-      expect(await StateStore.forceUnlock(env.location, env.opts)).toBeUndefined();
+      expect(await StateStore.readLock(env.location, env.opts)).toBeUndefined();
       const first = await load(env);
       await first.lock('up');
-      const holder = await StateStore.forceUnlock(env.location, env.opts);
+      const holder = await StateStore.readLock(env.location, env.opts);
       expect(holder).toMatchObject({ pid: process.pid, command: 'up' });
+      expect(await StateStore.removeLock(env.location, 'another-id', env.opts)).toBe(false);
+      expect(env.lockText()).toBeDefined();
+      expect(await StateStore.removeLock(env.location, holder!.id!, env.opts)).toBe(true);
       expect(env.lockText()).toBeUndefined();
       const second = await load(env);
       await second.lock('down');
@@ -271,9 +274,26 @@ for (const kind of KINDS) {
         startedAt: 'then',
       });
       const store = await load(env);
-      await store.lock('up');
+      const tookOver: unknown[] = [];
+      await store.lock('up', { onTakeOver: (stale) => tookOver.push(stale) });
       expect(JSON.parse(env.lockText()!).pid).toBe(process.pid);
+      expect(tookOver).toMatchObject([{ pid: 2 ** 22 + 12345, command: 'up' }]);
       await store.unlock();
+    });
+
+    it('a refused lock names its id, the one `drctl unlock` takes', async () => {
+      env = await kind.make();
+      await env.setLock({
+        pid: 1,
+        host: 'ci-runner-7',
+        user: 'ci',
+        command: 'down',
+        startedAt: 'then',
+        id: 'abc-123',
+      });
+      const err = await failure((await load(env)).lock('up'));
+      expect(err.message).toContain('lock id abc-123');
+      expect((err as LockedError).resolution).toContain('drctl unlock abc-123');
     });
 
     it('a lock held on another host is never taken over', async () => {

@@ -132,9 +132,13 @@ describe('team state on S3 (--state s3://bucket/key)', () => {
     const refused = await a.run([...STATE, 'up'], FIRST_TWO);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('locked by pid 4242 on laptop-7 (ana, `drctl down`');
-    const r = await a.run([...STATE, 'unlock']);
+    const id = /lock id (\S+)/.exec(refused.stderr)?.[1];
+    expect(refused.stderr).toContain(`drctl unlock ${id}`);
+    // Another host: drctl cannot tell whether it still runs, so it asks (no terminal: --yes).
+    expect((await a.run([...STATE, 'unlock', id!])).code).toBe(2);
+    const r = await a.run([...STATE, 'unlock', id!, '--yes']);
     expect(r.code).toBe(0);
-    expect(r.stderr + r.stdout).toContain('removed the lock of pid 4242 on laptop-7');
+    expect(r.stderr + r.stdout).toContain(`removed lock ${id} of pid 4242 on laptop-7`);
     expect(stored(a, `${KEY}.lock`)).toBeUndefined();
     await a.ok([...STATE, 'up'], FIRST_TWO);
   });

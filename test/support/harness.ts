@@ -52,10 +52,15 @@ export class Harness {
     return p;
   }
 
-  async run(args: string[], deps: Partial<CliDeps> = {}): Promise<RunOutput> {
+  /**
+   * `up` asks before it creates anything (and refuses without a terminal): tests answer with
+   * --yes unless they pass `{ autoYes: false }` to see the question itself.
+   */
+  async run(args: string[], deps: Partial<CliDeps> = {}, o: { autoYes?: boolean } = {}): Promise<RunOutput> {
     const stdout = new Capture();
     const stderr = new Capture();
-    const code = await main(['node', 'drctl', ...args], {
+    const yes = o.autoYes !== false && args.includes('up') && !args.includes('--yes') && !args.includes('-y');
+    const code = await main(['node', 'drctl', ...(yes ? ['--yes'] : []), ...args], {
       cwd: this.dir,
       env: { PATH: process.env.PATH },
       stdout,

@@ -10,6 +10,7 @@ import * as iamSdk from '@aws-sdk/client-iam';
 import * as s3Sdk from '@aws-sdk/client-s3';
 import * as syntheticsSdk from '@aws-sdk/client-synthetics';
 import * as lambdaSdk from '@aws-sdk/client-lambda';
+import * as stsSdk from '@aws-sdk/client-sts';
 import { FakeAcm } from './acm.js';
 import { FakeAcmPca } from './acm-pca.js';
 import { FakeApiGateway } from './apigateway.js';
@@ -29,6 +30,7 @@ import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { FakeElbv2 } from './elbv2.js';
 import { FakeLambda } from './lambda.js';
 import { FakeNetwork } from './network.js';
+import { FakeSts } from './sts.js';
 
 export { FakeCloud, FakeService, tagsToMap, mapToTags, type CallLogEntry, type Faults } from './cloud.js';
 export { VirtualClock } from './clock.js';
@@ -51,6 +53,7 @@ export { FakeElbv2 } from './elbv2.js';
 export { FakeApiGatewayDomains } from './apigateway-domains.js';
 export { FakeLambda } from './lambda.js';
 export { FakeNetwork } from './network.js';
+export { FakeSts } from './sts.js';
 
 /**
  * A fake account with every service model drctl talks to, installed into the SDK clients.
@@ -107,6 +110,7 @@ export function createFakeCloud(opts: { clock?: VirtualClock } = {}): FakeCloud 
   cloud.register({ clientClass: acmSdk.ACMClient, sdk: acmSdk, model: new FakeAcm(cloud) });
   cloud.register({ clientClass: ec2Sdk.EC2Client, sdk: ec2Sdk, model: new FakeNetwork(cloud) });
   cloud.register({ clientClass: lambdaSdk.LambdaClient, sdk: lambdaSdk, model: new FakeLambda(cloud) });
+  cloud.register({ clientClass: stsSdk.STSClient, sdk: stsSdk, model: new FakeSts(cloud) });
   cloud.install();
   return cloud;
 }

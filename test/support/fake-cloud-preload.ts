@@ -1,0 +1,61 @@
+/**
+ * `node --import tsx --import test/support/fake-cloud-preload.ts bin/drctl.js ARGS`: the built CLI,
+ * unchanged, on the fake cloud. The SDK clients dist/ imports are the same modules as the fake's, so
+ * its mocks answer; dist's real clock is pointed at the fake's virtual one, so waits take no time.
+ * A fresh process has an empty cloud: DRCTL_FAKE_SEED="up" runs that command first in this same
+ * process (its output dropped), so the command under test finds what it made.
+ * DRCTL_FAKE_STS=expired|invalid makes GetCallerIdentity refuse the credentials.
+ * DRCTL_FAKE_DELETE="ec2:key-pair:drctl-us-west-1" deletes a resource after the seed (drift).
+ * DRCTL_FAKE_FAULTS=JSON sets the fake's fault injection after the seed.
+ */
+import { Writable } from 'node:stream';
+import { createFakeCloud, FakeSts } from './fake-cloud/index.js';
+
+// dist/ by URL, typed as its source: the very modules bin/drctl.js loads.
+const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
+const { realClock } = (await import(dist('clock.js'))) as typeof import('../../src/clock.js');
+const cloud = createFakeCloud();
+Object.assign(realClock, {
+  now: () => cloud.clock.now(),
+  sleep: (ms: number, signal?: AbortSignal) => cloud.clock.sleep(ms, signal),
+});
+
+const seed = process.env.DRCTL_FAKE_SEED;
+if (seed) {
+  const { main } = (await import(dist('cli.js'))) as typeof import('../../src/cli.js');
+  let text = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  const code = await main(['node', 'drctl', '--yes', ...seed.split(' ')], {
+    stdout: sink,
+    stderr: sink,
+    isTTY: false,
+    env: {},
+  });
+  if (code !== 0) throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}:\n${text}`);
+}
+
+const drop = process.env.DRCTL_FAKE_DELETE;
+if (drop) {
+  const [service, kind, name] = drop.split(':');
+  if (service !== 'ec2' || kind !== 'key-pair' || !name)
+    throw new Error(`DRCTL_FAKE_DELETE: unknown ${drop}`);
+  const { EC2Client, DeleteKeyPairCommand } = await import('@aws-sdk/client-ec2');
+  await new EC2Client({ region: name.replace(/^drctl-/, '') }).send(
+    new DeleteKeyPairCommand({ KeyName: name }),
+  );
+}
+
+// After the seed, so its calls do not count: e.g. {"failMutating":1} fails the next mutating call.
+const faults = process.env.DRCTL_FAKE_FAULTS;
+if (faults) {
+  cloud.revive();
+  cloud.faults = JSON.parse(faults) as typeof cloud.faults;
+}
+
+const sts = process.env.DRCTL_FAKE_STS;
+if (sts === 'expired' || sts === 'invalid') cloud.model(FakeSts).credentials = sts;
