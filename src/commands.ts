@@ -120,6 +120,8 @@ export async function runCommand(
   const controller = new AbortController();
   const cancelCalls = new AbortController();
   const forced = new AbortController();
+  // Every AWS call in flight listens to these (one listener each): no leak warning past ten.
+  setMaxListeners(0, controller.signal, cancelCalls.signal, forced.signal);
   const signals: Signals = {
     stop: controller.signal,
     cancelCalls: cancelCalls.signal,
@@ -174,7 +176,9 @@ export async function runCommand(
       steps: deps.steps ?? STEPS,
       signals,
     };
-    return await dispatch(cmd, args, s, controller.signal);
+    const code = await dispatch(cmd, args, s, controller.signal);
+    // Calls cut short by Ctrl-C fail as any other would: the run was interrupted, not broken.
+    return code === 1 && controller.signal.aborted ? 130 : code;
   } catch (e) {
     return reportError(e, reporter, opts, deps);
   } finally {

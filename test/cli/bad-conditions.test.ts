@@ -804,6 +804,83 @@ const cases: Case[] = [
     },
   },
   {
+    command: 'verify',
+    code: 0,
+    name: 'verify a while after up is 0 (fake cloud)',
+    run: async () => {
+      const d = workdir();
+      const r = await runDrctl(['verify'], {
+        cwd: d.dir,
+        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up', DRCTL_FAKE_WAIT_S: '600' }),
+        fakeCloud: true,
+      });
+      expect(r.code, text(r)).toBe(0);
+      expect(text(r)).toContain('verify: ready');
+    },
+  },
+  {
+    command: 'verify',
+    code: 3,
+    name: 'verify with a recorded resource gone is 3, not ready (fake cloud)',
+    run: async () => {
+      const d = workdir();
+      const r = await runDrctl(['verify'], {
+        cwd: d.dir,
+        env: userEnv(d.dir, {
+          DRCTL_FAKE_SEED: 'up',
+          DRCTL_FAKE_WAIT_S: '600',
+          DRCTL_FAKE_DELETE: 'ec2:key-pair:drctl-us-west-1',
+        }),
+        fakeCloud: true,
+      });
+      expect(r.code, text(r)).toBe(3);
+      expect(text(r)).toContain('verify: NOT READY');
+    },
+  },
+  {
+    command: 'verify',
+    code: 1,
+    name: 'verify that cannot reach AWS is 1, could not check',
+    run: async () => {
+      const d = workdir();
+      copyFileSync(join(root, 'state.example.json'), join(d.dir, 'state.json'));
+      const r = await runDrctl(['--state', 'state.json', 'verify'], {
+        cwd: d.dir,
+        env: userEnv(d.dir, { ...KEYS, ...FAST, AWS_ENDPOINT_URL: await closedPort() }),
+      });
+      expect(r.code, text(r)).toBe(1);
+      expect(text(r)).toContain('verify: COULD NOT CHECK');
+    },
+  },
+  {
+    command: 'verify',
+    code: 2,
+    name: 'verify with no state is 2',
+    run: async () => {
+      const d = workdir();
+      const r = await runDrctl(['verify'], { cwd: d.dir, env: userEnv(d.dir) });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('nothing to verify');
+      expect(d.listing()).toEqual({});
+    },
+  },
+  {
+    command: 'verify',
+    code: 130,
+    name: 'Ctrl-C during verify is 130 within seconds',
+    run: async () => {
+      const { d, hole, env } = await stalledAfterSts();
+      copyFileSync(join(root, 'state.example.json'), join(d.dir, 'state.json'));
+      const r = spawnDrctl(['--state', 'state.json', 'verify'], { cwd: d.dir, env });
+      await hole.connected();
+      const sent = Date.now();
+      r.child.kill('SIGINT');
+      const e = await r.exited;
+      expect(e.code, text(e)).toBe(130);
+      expect(Date.now() - sent).toBeLessThan(15_000);
+    },
+  },
+  {
     command: 'plan',
     code: 0,
     name: 'plan needs no credentials',

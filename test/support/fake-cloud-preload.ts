@@ -6,6 +6,7 @@
  * process (its output dropped), so the command under test finds what it made.
  * DRCTL_FAKE_STS=expired|invalid makes GetCallerIdentity refuse the credentials.
  * DRCTL_FAKE_DELETE="ec2:key-pair:drctl-us-west-1" deletes a resource after the seed (drift).
+ * DRCTL_FAKE_WAIT_S=600 lets that much virtual time pass after the seed (canary runs, alarm data).
  * DRCTL_FAKE_FAULTS=JSON sets the fake's fault injection after the seed.
  */
 import { Writable } from 'node:stream';
@@ -38,6 +39,10 @@ if (seed) {
   });
   if (code !== 0) throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}:\n${text}`);
 }
+
+// Let virtual time pass after the seed (canary runs, alarm data): DRCTL_FAKE_WAIT_S=600.
+const wait = Number(process.env.DRCTL_FAKE_WAIT_S ?? 0);
+if (wait > 0) await cloud.clock.sleep(wait * 1000);
 
 const drop = process.env.DRCTL_FAKE_DELETE;
 if (drop) {
