@@ -11,14 +11,16 @@ afterEach(() => h?.cleanup());
 describe('down', () => {
   it('with nothing recorded and nothing found says so, asks nothing and exits 0', async () => {
     h = new Harness();
-    const r = await h.run(['down']); // no --yes, no terminal: it would refuse if it were to ask
+    // A terminal (an injected answer) but no --yes: it would ask if it found anything.
+    const asked = () => Promise.reject(new Error('drctl asked a question'));
+    const r = await h.run(['down'], { confirm: asked });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(
       /down: nothing to delete: there is no state at .*state\.json, and nothing of deployment "drctl" was found/,
     );
     expect(h.cloud.mutatingCalls).toEqual([]);
     expect(existsSync(h.statePath)).toBe(false);
-    const json = await h.run(['--json', 'down']);
+    const json = await h.run(['--json', 'down'], { confirm: asked });
     expect(json.summary).toMatchObject({ ok: true, exitCode: 0, nothingToDelete: true });
     const yes = await h.run(['down', '--yes']);
     expect(yes.code, yes.stderr).toBe(0);
