@@ -1,5 +1,6 @@
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 type Tags = Record<string, string>;
 export type CaStatus =
@@ -209,16 +210,27 @@ export class FakeAcmPca extends FakeService {
   }
 
   ListCertificateAuthorities(region: string, input: { MaxResults?: number; NextToken?: string }) {
-    const all = this.listed(region);
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const size = input.MaxResults ?? 20;
-    const page = all.slice(start, start + size);
-    const next = start + size < all.length ? String(start + size) : undefined;
-    return { CertificateAuthorities: page.map((c) => this.view(c)), ...(next ? { NextToken: next } : {}) };
+    const { items, next } = page(
+      this.cloud,
+      this.listed(region),
+      { token: input.NextToken, limit: input.MaxResults },
+      { command: 'ListCertificateAuthorities', defaultSize: 20, maxSize: 1000, key: (c) => c.arn },
+    );
+    return { CertificateAuthorities: items.map((c) => this.view(c)), ...(next ? { NextToken: next } : {}) };
   }
 
-  ListTags(region: string, input: { CertificateAuthorityArn?: string }) {
-    return { Tags: mapToTags(this.need(region, input.CertificateAuthorityArn).tags) };
+  ListTags(
+    region: string,
+    input: { CertificateAuthorityArn?: string; MaxResults?: number; NextToken?: string },
+  ) {
+    const ca = this.need(region, input.CertificateAuthorityArn);
+    const { items, next } = page(
+      this.cloud,
+      mapToTags(ca.tags),
+      { token: input.NextToken, limit: input.MaxResults },
+      { command: `ListTags/${ca.arn}`, defaultSize: 50, maxSize: 1000, key: (t) => t.Key },
+    );
+    return { Tags: items, ...(next ? { NextToken: next } : {}) };
   }
 
   TagCertificateAuthority(

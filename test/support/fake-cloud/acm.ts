@@ -1,6 +1,7 @@
 import { FakeAcmPca } from './acm-pca.js';
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 type Tags = Record<string, string>;
 type Status = 'PENDING_VALIDATION' | 'ISSUED' | 'FAILED' | 'EXPIRED';
@@ -293,11 +294,20 @@ export class FakeAcm extends FakeService {
         keyTypes.includes(c.keyAlgorithm) &&
         (!input.CertificateStatuses || input.CertificateStatuses.includes(this.status(c))),
     );
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const size = input.MaxItems ?? 1000;
-    const next = start + size < all.length ? String(start + size) : undefined;
+    const { items, next } = page(
+      this.cloud,
+      all,
+      { token: input.NextToken, limit: input.MaxItems },
+      {
+        command: 'ListCertificates',
+        defaultSize: 1000,
+        maxSize: 1000,
+        key: (c) => c.arn,
+        badToken: { name: 'InvalidArgsException' },
+      },
+    );
     return {
-      CertificateSummaryList: all.slice(start, start + size).map((c) => ({
+      CertificateSummaryList: items.map((c) => ({
         CertificateArn: c.arn,
         DomainName: c.domainName,
         SubjectAlternativeNameSummaries: [...c.sans],

@@ -1,5 +1,5 @@
 import { FakeAcm, coversName } from './acm.js';
-import { FakeApiGateway } from './apigateway.js';
+import { FakeApiGateway, apigwPage } from './apigateway.js';
 import { FakeService, type FakeCloud } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
@@ -251,10 +251,14 @@ export class FakeApiGatewayDomains extends FakeService {
   GetDomainNames(region: string, input: { position?: string; limit?: number; resourceOwner?: string }) {
     const all =
       input.resourceOwner === 'OTHER_ACCOUNTS' ? [] : this.domains.filter((d) => d.region === region);
-    const start = input.position ? Number(input.position) : 0;
-    const limit = Math.min(input.limit ?? 25, 500);
-    const next = start + limit < all.length ? String(start + limit) : undefined;
-    return { items: all.slice(start, start + limit).map((d) => this.view(d)), position: next };
+    const { items, position } = apigwPage(
+      this.cloud,
+      'GetDomainNames',
+      all,
+      input,
+      (d) => `${d.domainName}/${d.domainNameId ?? ''}`,
+    );
+    return { items: items.map((d) => this.view(d)), position };
   }
 
   /** replace /regionalCertificateArn, /certificateArn or /policy: what drctl changes in place. */
@@ -332,9 +336,19 @@ export class FakeApiGatewayDomains extends FakeService {
     return { ...m };
   }
 
-  GetBasePathMappings(region: string, input: { domainName?: string; domainNameId?: string }) {
+  GetBasePathMappings(
+    region: string,
+    input: { domainName?: string; domainNameId?: string; position?: string; limit?: number },
+  ) {
     const d = this.find(region, input.domainName, input.domainNameId);
-    return { items: [...d.mappings.values()].map((m) => ({ ...m })) };
+    const { items, position } = apigwPage(
+      this.cloud,
+      `GetBasePathMappings/${d.domainNameArn}`,
+      [...d.mappings.values()],
+      input,
+      (m) => m.basePath,
+    );
+    return { items: items.map((m) => ({ ...m })), position };
   }
 
   DeleteBasePathMapping(
@@ -390,10 +404,20 @@ export class FakeApiGatewayDomains extends FakeService {
     return this.viewAssociation(a);
   }
 
-  GetDomainNameAccessAssociations(region: string, input: { resourceOwner?: string }) {
-    const items =
+  GetDomainNameAccessAssociations(
+    region: string,
+    input: { resourceOwner?: string; position?: string; limit?: number },
+  ) {
+    const all =
       input.resourceOwner === 'OTHER_ACCOUNTS' ? [] : this.associations.filter((a) => a.region === region);
-    return { items: items.map((a) => this.viewAssociation(a)) };
+    const { items, position } = apigwPage(
+      this.cloud,
+      'GetDomainNameAccessAssociations',
+      all,
+      input,
+      (a) => a.arn,
+    );
+    return { items: items.map((a) => this.viewAssociation(a)), position };
   }
 
   DeleteDomainNameAccessAssociation(region: string, input: { domainNameAccessAssociationArn?: string }) {

@@ -1,6 +1,27 @@
-import { FakeService } from './cloud.js';
+import { type FakeCloud, FakeService } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
+
+/**
+ * API Gateway pages with `position` and `limit`: "The maximum number of returned results per page.
+ * The default value is 25 and the maximum value is 500." (API Gateway REST API, GetRestApis)
+ */
+export function apigwPage<T>(
+  cloud: Pick<FakeCloud, 'pageSize'>,
+  command: string,
+  all: T[],
+  input: { position?: string; limit?: number },
+  key: (item: T) => string,
+): { items: T[]; position?: string } {
+  const { items, next } = page(
+    cloud,
+    all,
+    { token: input.position, limit: input.limit },
+    { command, defaultSize: 25, maxSize: 500, key, badToken: { name: 'BadRequestException' } },
+  );
+  return next ? { items, position: next } : { items };
+}
 
 // API Gateway (REST, v1), per region: REST APIs, deployments, stages and tags (the `api` step's).
 // Custom domains live in apigateway-domains.ts, a second model on APIGatewayClient; it reaches
@@ -206,11 +227,8 @@ export class FakeApiGateway extends FakeService {
     const all = [...this.region(region).restApis.values()].sort(
       (a, b) => a.createdDate.getTime() - b.createdDate.getTime() || a.id.localeCompare(b.id),
     );
-    const limit = Math.min(input.limit ?? 25, 500);
-    const start = input.position ? Number(input.position) : 0;
-    const page = all.slice(start, start + limit);
-    const next = start + limit < all.length ? String(start + limit) : undefined;
-    return { items: page.map((a) => this.describeApi(region, a)), position: next };
+    const { items, position } = apigwPage(this.cloud, 'GetRestApis', all, input, (a) => a.id);
+    return { items: items.map((a) => this.describeApi(region, a)), position };
   }
 
   GetRestApi(region: string, input: { restApiId: string }) {
@@ -331,10 +349,17 @@ export class FakeApiGateway extends FakeService {
     return { id: d.id, description: d.description, createdDate: d.createdDate };
   }
 
-  GetDeployments(region: string, input: { restApiId: string }) {
+  GetDeployments(region: string, input: { restApiId: string; position?: string; limit?: number }) {
     this.api(region, input.restApiId);
-    const items = [...(this.region(region).deployments.get(input.restApiId)?.values() ?? [])];
-    return { items: items.map((d) => ({ ...d })) };
+    const all = [...(this.region(region).deployments.get(input.restApiId)?.values() ?? [])];
+    const { items, position } = apigwPage(
+      this.cloud,
+      `GetDeployments/${input.restApiId}`,
+      all,
+      input,
+      (d) => d.id,
+    );
+    return { items: items.map((d) => ({ ...d })), position };
   }
 
   GetStages(region: string, input: { restApiId: string; deploymentId?: string }) {

@@ -87,6 +87,11 @@ export class FakeCloud {
   profile: DelayProfile = 'typical';
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
+  /**
+   * At most this many items in every page of every list call (see paging.ts); unset, each call
+   * pages at its AWS default. FAKE_CLOUD_PAGE_SIZE sets it for a whole test run.
+   */
+  pageSize: number | undefined = envPageSize();
   private mutatingSeen = 0;
   /** Mutating calls that succeeded: what `crashAfterMutating` counts (a refused call did nothing). */
   private mutatingDone = 0;
@@ -371,6 +376,11 @@ interface SdkClientLike {
 /** What Node's HTTP stack throws when the connection drops before the answer arrives. */
 function connectionReset(): Error {
   return Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+}
+
+function envPageSize(): number | undefined {
+  const n = Number(process.env.FAKE_CLOUD_PAGE_SIZE);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 function serverErrorCode(service: string): string {

@@ -1,6 +1,7 @@
 import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 type Json = any;
 type StackStatus =
@@ -189,12 +190,25 @@ export class FakeCloudFormation extends FakeService {
     return {};
   }
 
-  DescribeStacks(region: string, input: { StackName?: string }) {
-    const list = input.StackName ? [this.find(region, input.StackName)] : this.live(region);
-    if (input.StackName && !list[0]) {
+  DescribeStacks(region: string, input: { StackName?: string; NextToken?: string }) {
+    const found = input.StackName ? [this.find(region, input.StackName)] : this.live(region);
+    if (input.StackName && !found[0]) {
       throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
     }
+    // One page holds up to 100 stacks; DescribeStacks takes no page size.
+    const { items: list, next } = page(
+      this.cloud,
+      found,
+      { token: input.NextToken },
+      {
+        command: 'DescribeStacks',
+        defaultSize: 100,
+        key: (s) => s!.StackId,
+        badToken: { name: 'ValidationError' },
+      },
+    );
     return {
+      ...(next ? { NextToken: next } : {}),
       Stacks: list.map((s) => ({
         StackId: s!.StackId,
         StackName: s!.StackName,
@@ -214,10 +228,24 @@ export class FakeCloudFormation extends FakeService {
     };
   }
 
-  DescribeStackEvents(region: string, input: { StackName: string }) {
+  DescribeStackEvents(region: string, input: { StackName: string; NextToken?: string }) {
     const s = this.find(region, input.StackName);
     if (!s) throw awsError('ValidationError', `Stack [${input.StackName}] does not exist`);
-    return { StackEvents: s.events.map((e) => ({ ...e, StackId: s.StackId, StackName: s.StackName })) };
+    const { items, next } = page(
+      this.cloud,
+      s.events,
+      { token: input.NextToken },
+      {
+        command: `DescribeStackEvents/${s.StackId}`,
+        defaultSize: 100,
+        key: (e) => `${e.Timestamp.getTime()}|${e.LogicalResourceId}|${e.ResourceStatus}`,
+        badToken: { name: 'ValidationError' },
+      },
+    );
+    return {
+      StackEvents: items.map((e) => ({ ...e, StackId: s.StackId, StackName: s.StackName })),
+      ...(next ? { NextToken: next } : {}),
+    };
   }
 
   GetTemplate(region: string, input: { StackName: string }) {

@@ -1,5 +1,6 @@
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 export type TreatMissingData = 'breaching' | 'notBreaching' | 'ignore' | 'missing';
@@ -338,6 +339,8 @@ export class FakeCloudWatch extends FakeService {
       AlarmNamePrefix?: string;
       StateValue?: AlarmState;
       AlarmTypes?: string[];
+      MaxRecords?: number;
+      NextToken?: string;
     },
   ) {
     if (input.AlarmNames && input.AlarmNamePrefix) {
@@ -346,13 +349,20 @@ export class FakeCloudWatch extends FakeService {
         'AlarmNames and AlarmNamePrefix cannot be used together.',
       );
     }
-    const MetricAlarms = [...this.regionAlarms(region).values()]
+    const all = [...this.regionAlarms(region).values()]
       .filter((a) => !input.AlarmNames || input.AlarmNames.includes(a.AlarmName))
       .filter((a) => !input.AlarmNamePrefix || a.AlarmName.startsWith(input.AlarmNamePrefix))
       .sort((a, b) => a.AlarmName.localeCompare(b.AlarmName))
       .map((a) => this.describe(a))
       .filter((a) => !input.StateValue || a.StateValue === input.StateValue);
-    return { MetricAlarms, CompositeAlarms: [] };
+    // "MaxRecords: The maximum number of alarm descriptions to retrieve. Valid Range: 1-100."
+    const { items, next } = page(
+      this.cloud,
+      all,
+      { token: input.NextToken, limit: input.MaxRecords },
+      { command: 'DescribeAlarms', defaultSize: 50, maxSize: 100, key: (a) => a.AlarmName },
+    );
+    return { MetricAlarms: items, CompositeAlarms: [], ...(next ? { NextToken: next } : {}) };
   }
 
   DeleteAlarms(region: string, input: { AlarmNames: string[] }) {

@@ -1,5 +1,5 @@
 import { FakeService, mapToTags } from './cloud.js';
-import { FakeEc2, type Filter, matchFilters, tagFilter, tagsFromSpec } from './ec2.js';
+import { type Ec2PageInput, ec2Page, FakeEc2, matchFilters, tagFilter, tagsFromSpec } from './ec2.js';
 import { awsError } from './errors.js';
 
 // Interface VPC endpoints (EC2), served beside FakeEc2 on EC2Client. Behaviours (aws-facts §6, delays.md §2):
@@ -195,7 +195,7 @@ export class FakeEc2Endpoints extends FakeService {
     return { VpcEndpoint: this.describe(region, e), ClientToken: input.ClientToken };
   }
 
-  DescribeVpcEndpoints(region: string, input: { VpcEndpointIds?: string[]; Filters?: Filter[] }) {
+  DescribeVpcEndpoints(region: string, input: Ec2PageInput & { VpcEndpointIds?: string[] }) {
     this.settle(region);
     const mine = this.inRegion(region);
     for (const id of input.VpcEndpointIds ?? []) {
@@ -203,9 +203,15 @@ export class FakeEc2Endpoints extends FakeService {
         throw awsError('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${id}' does not exist`);
       }
     }
-    const VpcEndpoints = [...mine.values()]
-      .filter((e) => !input.VpcEndpointIds || input.VpcEndpointIds.includes(e.VpcEndpointId))
-      .filter((e) =>
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeVpcEndpoints',
+      [...mine.values()].filter(
+        (e) => !input.VpcEndpointIds || input.VpcEndpointIds.includes(e.VpcEndpointId),
+      ),
+      { ...input, byIds: !!input.VpcEndpointIds?.length },
+      (e) => e.VpcEndpointId,
+      (e) =>
         matchFilters(
           input.Filters,
           tagFilter(e.tags, {
@@ -216,9 +222,8 @@ export class FakeEc2Endpoints extends FakeService {
             'vpc-endpoint-type': 'Interface',
           }),
         ),
-      )
-      .map((e) => this.describe(region, e));
-    return { VpcEndpoints };
+    );
+    return { VpcEndpoints: items.map((e) => this.describe(region, e)), NextToken };
   }
 
   DeleteVpcEndpoints(region: string, input: { VpcEndpointIds?: string[] }) {

@@ -1,6 +1,14 @@
 import { cidrsOverlap } from '../../../src/config.js';
 import { FakeService, mapToTags } from './cloud.js';
-import { type Filter, FakeEc2, type Route, type RouteTable, matchFilters, tagsFromSpec } from './ec2.js';
+import {
+  type Ec2PageInput,
+  ec2Page,
+  FakeEc2,
+  type Route,
+  type RouteTable,
+  matchFilters,
+  tagsFromSpec,
+} from './ec2.js';
 import { awsError } from './errors.js';
 
 type Tags = Record<string, string>;
@@ -156,19 +164,25 @@ export class FakeEc2Peering extends FakeService {
 
   DescribeVpcPeeringConnections(
     region: string,
-    input: { VpcPeeringConnectionIds?: string[]; Filters?: Filter[] },
+    input: Ec2PageInput & { VpcPeeringConnectionIds?: string[] },
   ) {
     for (const id of input.VpcPeeringConnectionIds ?? []) {
       if (!this.visible(region, id)) throw this.notFound(id);
     }
-    const list = [...this.peerings.keys()]
-      .map((id) => this.visible(region, id))
-      .filter((p): p is Peering => p !== undefined)
-      .filter(
-        (p) =>
-          !input.VpcPeeringConnectionIds || input.VpcPeeringConnectionIds.includes(p.VpcPeeringConnectionId),
-      )
-      .filter((p) =>
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeVpcPeeringConnections',
+      [...this.peerings.keys()]
+        .map((id) => this.visible(region, id))
+        .filter((p): p is Peering => p !== undefined)
+        .filter(
+          (p) =>
+            !input.VpcPeeringConnectionIds ||
+            input.VpcPeeringConnectionIds.includes(p.VpcPeeringConnectionId),
+        ),
+      { ...input, byIds: !!input.VpcPeeringConnectionIds?.length },
+      (p) => p.VpcPeeringConnectionId,
+      (p) =>
         matchFilters(input.Filters, (name) => {
           const tags = region === p.requester.region ? p.tags.requester : p.tags.accepter;
           if (name.startsWith('tag:')) return tags[name.slice(4)];
@@ -190,8 +204,8 @@ export class FakeEc2Peering extends FakeService {
               return undefined;
           }
         }),
-      );
-    return { VpcPeeringConnections: list.map((p) => this.view(region, p)) };
+    );
+    return { VpcPeeringConnections: items.map((p) => this.view(region, p)), NextToken };
   }
 
   AcceptVpcPeeringConnection(region: string, input: { VpcPeeringConnectionId?: string }) {

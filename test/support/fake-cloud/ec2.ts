@@ -1,5 +1,6 @@
-import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 type Tags = Record<string, string>;
 export interface Filter {
@@ -111,6 +112,43 @@ export function matchFilters(
   return true;
 }
 
+/** What every paged EC2 Describe* takes. */
+export interface Ec2PageInput {
+  Filters?: Filter[];
+  MaxResults?: number;
+  NextToken?: string;
+}
+
+/**
+ * One page of an EC2 Describe*: the page is cut from `all` first and Filters applied to it after,
+ * as EC2 does, so a page may come back empty with a NextToken. A call by ids is answered whole.
+ */
+export function ec2Page<T>(
+  cloud: Pick<FakeCloud, 'pageSize'>,
+  command: string,
+  all: T[],
+  input: Ec2PageInput & { byIds?: boolean },
+  key: (item: T) => string,
+  match: (item: T) => boolean,
+  maxSize = 1000,
+): { items: T[]; NextToken?: string } {
+  if (input.byIds) return { items: all.filter(match) };
+  const { items, next } = page(
+    cloud,
+    all,
+    { token: input.NextToken, limit: input.MaxResults },
+    {
+      command,
+      defaultSize: maxSize,
+      maxSize,
+      key,
+      keep: match,
+      badToken: { name: 'InvalidPaginationToken' },
+    },
+  );
+  return next ? { items, NextToken: next } : { items };
+}
+
 /** Filter getter for a tagged resource: `tag:K`, `tag-key`, plus the resource's own fields. */
 export function tagFilter(tags: Tags, own: Record<string, string | string[] | undefined>) {
   return (name: string) => {
@@ -214,44 +252,66 @@ export class FakeEc2 extends FakeService {
   }
 
   // ---- VPC pieces (read side; made by the fake CloudFormation) -----------------------------
-  DescribeVpcs(region: string, input: { VpcIds?: string[]; Filters?: Filter[] }) {
+  DescribeVpcs(region: string, input: Ec2PageInput & { VpcIds?: string[] }) {
     const r = this.region(region);
     for (const id of input.VpcIds ?? []) {
       if (!r.vpcs.has(id)) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
     }
-    const Vpcs = [...r.vpcs.values()]
-      .filter((v) => !input.VpcIds || input.VpcIds.includes(v.VpcId))
-      .filter((v) =>
-        matchFilters(input.Filters, tagFilter(v.tags, { 'vpc-id': v.VpcId, 'cidr-block': v.CidrBlock })),
-      )
-      .map((v) => ({ VpcId: v.VpcId, CidrBlock: v.CidrBlock, State: 'available', Tags: mapToTags(v.tags) }));
-    return { Vpcs };
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeVpcs',
+      [...r.vpcs.values()].filter((v) => !input.VpcIds || input.VpcIds.includes(v.VpcId)),
+      { ...input, byIds: !!input.VpcIds?.length },
+      (v) => v.VpcId,
+      (v) => matchFilters(input.Filters, tagFilter(v.tags, { 'vpc-id': v.VpcId, 'cidr-block': v.CidrBlock })),
+    );
+    const Vpcs = items.map((v) => ({
+      VpcId: v.VpcId,
+      CidrBlock: v.CidrBlock,
+      State: 'available',
+      Tags: mapToTags(v.tags),
+    }));
+    return { Vpcs, NextToken };
   }
 
-  DescribeSubnets(region: string, input: { SubnetIds?: string[]; Filters?: Filter[] }) {
+  DescribeSubnets(region: string, input: Ec2PageInput & { SubnetIds?: string[] }) {
     const r = this.region(region);
     for (const id of input.SubnetIds ?? []) {
       if (!r.subnets.has(id))
         throw awsError('InvalidSubnetID.NotFound', `The subnet ID '${id}' does not exist`);
     }
-    const Subnets = [...r.subnets.values()]
-      .filter((s) => !input.SubnetIds || input.SubnetIds.includes(s.SubnetId))
-      .filter((s) =>
-        matchFilters(input.Filters, tagFilter(s.tags, { 'vpc-id': s.VpcId, 'subnet-id': s.SubnetId })),
-      )
-      .map((s) => ({ ...s, tags: undefined, State: 'available', Tags: mapToTags(s.tags) }));
-    return { Subnets };
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeSubnets',
+      [...r.subnets.values()].filter((s) => !input.SubnetIds || input.SubnetIds.includes(s.SubnetId)),
+      { ...input, byIds: !!input.SubnetIds?.length },
+      (s) => s.SubnetId,
+      (s) => matchFilters(input.Filters, tagFilter(s.tags, { 'vpc-id': s.VpcId, 'subnet-id': s.SubnetId })),
+    );
+    const Subnets = items.map((s) => ({
+      ...s,
+      tags: undefined,
+      State: 'available',
+      Tags: mapToTags(s.tags),
+    }));
+    return { Subnets, NextToken };
   }
 
-  DescribeRouteTables(region: string, input: { RouteTableIds?: string[]; Filters?: Filter[] }) {
+  DescribeRouteTables(region: string, input: Ec2PageInput & { RouteTableIds?: string[] }) {
     const r = this.region(region);
     for (const id of input.RouteTableIds ?? []) {
       if (!r.routeTables.has(id))
         throw awsError('InvalidRouteTableID.NotFound', `The routeTable ID '${id}' does not exist`);
     }
-    const RouteTables = [...r.routeTables.values()]
-      .filter((t) => !input.RouteTableIds || input.RouteTableIds.includes(t.RouteTableId))
-      .filter((t) =>
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeRouteTables',
+      [...r.routeTables.values()].filter(
+        (t) => !input.RouteTableIds || input.RouteTableIds.includes(t.RouteTableId),
+      ),
+      { ...input, byIds: !!input.RouteTableIds?.length },
+      (t) => t.RouteTableId,
+      (t) =>
         matchFilters(
           input.Filters,
           tagFilter(t.tags, {
@@ -264,48 +324,61 @@ export class FakeEc2 extends FakeService {
               .filter((x): x is string => x !== undefined),
           }),
         ),
-      )
-      .map((t) => ({
-        RouteTableId: t.RouteTableId,
-        VpcId: t.VpcId,
-        Routes: t.routes.map((x) => ({ ...x })),
-        Associations: [
-          ...(t.main ? [{ Main: true, RouteTableId: t.RouteTableId }] : []),
-          ...t.subnetIds.map((s) => ({ Main: false, SubnetId: s, RouteTableId: t.RouteTableId })),
-        ],
-        Tags: mapToTags(t.tags),
-      }));
-    return { RouteTables };
+      // "MaxResults: Valid Range: Minimum value of 5. Maximum value of 100." (EC2 API DescribeRouteTables)
+      100,
+    );
+    const RouteTables = items.map((t) => ({
+      RouteTableId: t.RouteTableId,
+      VpcId: t.VpcId,
+      Routes: t.routes.map((x) => ({ ...x })),
+      Associations: [
+        ...(t.main ? [{ Main: true, RouteTableId: t.RouteTableId }] : []),
+        ...t.subnetIds.map((s) => ({ Main: false, SubnetId: s, RouteTableId: t.RouteTableId })),
+      ],
+      Tags: mapToTags(t.tags),
+    }));
+    return { RouteTables, NextToken };
   }
 
-  DescribeSecurityGroups(region: string, input: { GroupIds?: string[]; Filters?: Filter[] }) {
+  DescribeSecurityGroups(region: string, input: Ec2PageInput & { GroupIds?: string[] }) {
     const r = this.region(region);
     for (const id of input.GroupIds ?? []) {
       if (!r.securityGroups.has(id))
         throw awsError('InvalidGroup.NotFound', `The security group '${id}' does not exist`);
     }
-    const SecurityGroups = [...r.securityGroups.values()]
-      .filter((g) => !input.GroupIds || input.GroupIds.includes(g.GroupId))
-      .filter((g) =>
-        matchFilters(input.Filters, tagFilter(g.tags, { 'vpc-id': g.VpcId, 'group-id': g.GroupId })),
-      )
-      .map((g) => ({
-        GroupId: g.GroupId,
-        GroupName: g.GroupName,
-        Description: g.Description,
-        VpcId: g.VpcId,
-        IpPermissions: g.ingress.map((rule) => ({
-          IpProtocol: rule.IpProtocol,
-          FromPort: rule.FromPort,
-          ToPort: rule.ToPort,
-          IpRanges: [{ CidrIp: rule.CidrIp, Description: rule.Description }],
-        })),
-        Tags: mapToTags(g.tags),
-      }));
-    return { SecurityGroups };
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeSecurityGroups',
+      [...r.securityGroups.values()].filter((g) => !input.GroupIds || input.GroupIds.includes(g.GroupId)),
+      { ...input, byIds: !!input.GroupIds?.length },
+      (g) => g.GroupId,
+      (g) => matchFilters(input.Filters, tagFilter(g.tags, { 'vpc-id': g.VpcId, 'group-id': g.GroupId })),
+    );
+    const SecurityGroups = items.map((g) => ({
+      GroupId: g.GroupId,
+      GroupName: g.GroupName,
+      Description: g.Description,
+      VpcId: g.VpcId,
+      IpPermissions: g.ingress.map((rule) => ({
+        IpProtocol: rule.IpProtocol,
+        FromPort: rule.FromPort,
+        ToPort: rule.ToPort,
+        IpRanges: [{ CidrIp: rule.CidrIp, Description: rule.Description }],
+      })),
+      Tags: mapToTags(g.tags),
+    }));
+    return { SecurityGroups, NextToken };
   }
 
-  DescribeNetworkInterfaces(region: string, input: { NetworkInterfaceIds?: string[]; Filters?: Filter[] }) {
+  DescribeNetworkInterfaces(region: string, input: Ec2PageInput & { NetworkInterfaceIds?: string[] }) {
+    if (input.NetworkInterfaceIds?.length && input.MaxResults !== undefined) {
+      // "You cannot specify this parameter and the network interface IDs parameter in the same
+      // request." (EC2 API DescribeNetworkInterfaces, MaxResults)
+      throw awsError(
+        'InvalidParameterCombination',
+        'The parameter NetworkInterfaceIds cannot be used with the parameter maxResults',
+      );
+    }
     const live = this.liveEnis(region);
     for (const id of input.NetworkInterfaceIds ?? []) {
       if (!live.some((e) => e.NetworkInterfaceId === id)) {
@@ -315,9 +388,15 @@ export class FakeEc2 extends FakeService {
         );
       }
     }
-    const NetworkInterfaces = live
-      .filter((e) => !input.NetworkInterfaceIds || input.NetworkInterfaceIds.includes(e.NetworkInterfaceId))
-      .filter((e) =>
+    const { items, NextToken } = ec2Page(
+      this.cloud,
+      'DescribeNetworkInterfaces',
+      live.filter(
+        (e) => !input.NetworkInterfaceIds || input.NetworkInterfaceIds.includes(e.NetworkInterfaceId),
+      ),
+      { ...input, byIds: !!input.NetworkInterfaceIds?.length },
+      (e) => e.NetworkInterfaceId,
+      (e) =>
         matchFilters(input.Filters, (name) => {
           switch (name) {
             case 'vpc-id':
@@ -332,17 +411,17 @@ export class FakeEc2 extends FakeService {
               return undefined;
           }
         }),
-      )
-      .map((e) => ({
-        NetworkInterfaceId: e.NetworkInterfaceId,
-        SubnetId: e.SubnetId,
-        VpcId: e.VpcId,
-        PrivateIpAddress: e.PrivateIpAddress,
-        Description: e.Description,
-        Status: 'in-use',
-        Groups: e.groupIds.map((GroupId) => ({ GroupId })),
-      }));
-    return { NetworkInterfaces };
+    );
+    const NetworkInterfaces = items.map((e) => ({
+      NetworkInterfaceId: e.NetworkInterfaceId,
+      SubnetId: e.SubnetId,
+      VpcId: e.VpcId,
+      PrivateIpAddress: e.PrivateIpAddress,
+      Description: e.Description,
+      Status: 'in-use',
+      Groups: e.groupIds.map((GroupId) => ({ GroupId })),
+    }));
+    return { NetworkInterfaces, NextToken };
   }
 
   snapshot(): string[] {

@@ -1,7 +1,8 @@
 import { FakeAcm } from './acm.js';
-import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 // Elastic Load Balancing v2 (network load balancers), per region. Behaviours (aws-facts §7, delays.md §6):
 // - CreateLoadBalancer/CreateTargetGroup/CreateListener are idempotent for identical settings and
@@ -69,6 +70,24 @@ const NLB_ZONE_IDS: Record<string, string> = {
 function elbError(code: string, message: string, status = 400) {
   const modelled = !['ValidationError', 'UnsupportedCertificate'].includes(code);
   return Object.assign(awsError(modelled ? `${code}Exception` : code, message, status), { Code: code });
+}
+
+/** ELBv2 pages with Marker / NextMarker and PageSize (1-400); a call by ARNs or names is answered whole. */
+function elbPage<T>(
+  cloud: Pick<FakeCloud, 'pageSize'>,
+  command: string,
+  all: T[],
+  input: { Marker?: string; PageSize?: number; byIds: boolean },
+  key: (item: T) => string,
+): { items: T[]; NextMarker?: string } {
+  if (input.byIds) return { items: all };
+  const { items, next } = page(
+    cloud,
+    all,
+    { token: input.Marker, limit: input.PageSize },
+    { command, defaultSize: 400, maxSize: 400, key, badToken: { name: 'ValidationError' } },
+  );
+  return next ? { items, NextMarker: next } : { items };
 }
 
 export interface LoadBalancer {
@@ -288,7 +307,10 @@ export class FakeElbv2 extends FakeService {
     return { LoadBalancers: [this.describeLb(lb)] };
   }
 
-  DescribeLoadBalancers(region: string, input: { LoadBalancerArns?: string[]; Names?: string[] }) {
+  DescribeLoadBalancers(
+    region: string,
+    input: { LoadBalancerArns?: string[]; Names?: string[]; Marker?: string; PageSize?: number },
+  ) {
     const all = this.lbs(region);
     for (const arn of input.LoadBalancerArns ?? []) {
       if (!all.some((lb) => lb.arn === arn))
@@ -298,11 +320,16 @@ export class FakeElbv2 extends FakeService {
       if (!all.some((lb) => lb.name === name))
         throw elbError('LoadBalancerNotFound', `Load balancers '[${name}]' not found`);
     }
-    const LoadBalancers = all
-      .filter((lb) => !input.LoadBalancerArns || input.LoadBalancerArns.includes(lb.arn))
-      .filter((lb) => !input.Names || input.Names.includes(lb.name))
-      .map((lb) => this.describeLb(lb));
-    return { LoadBalancers };
+    const { items, NextMarker } = elbPage(
+      this.cloud,
+      'DescribeLoadBalancers',
+      all
+        .filter((lb) => !input.LoadBalancerArns || input.LoadBalancerArns.includes(lb.arn))
+        .filter((lb) => !input.Names || input.Names.includes(lb.name)),
+      { ...input, byIds: !!(input.LoadBalancerArns?.length || input.Names?.length) },
+      (lb) => lb.arn,
+    );
+    return { LoadBalancers: items.map((lb) => this.describeLb(lb)), NextMarker };
   }
 
   DeleteLoadBalancer(region: string, input: { LoadBalancerArn: string }) {
@@ -388,7 +415,13 @@ export class FakeElbv2 extends FakeService {
 
   DescribeTargetGroups(
     region: string,
-    input: { TargetGroupArns?: string[]; Names?: string[]; LoadBalancerArn?: string },
+    input: {
+      TargetGroupArns?: string[];
+      Names?: string[];
+      LoadBalancerArn?: string;
+      Marker?: string;
+      PageSize?: number;
+    },
   ) {
     const all = [...this.targetGroups.values()].filter((t) => t.region === region);
     for (const arn of input.TargetGroupArns ?? []) {
@@ -400,12 +433,17 @@ export class FakeElbv2 extends FakeService {
         throw elbError('TargetGroupNotFound', `Target groups '[${name}]' not found`);
     }
     if (input.LoadBalancerArn) this.lb(region, input.LoadBalancerArn);
-    const TargetGroups = all
-      .filter((t) => !input.TargetGroupArns || input.TargetGroupArns.includes(t.arn))
-      .filter((t) => !input.Names || input.Names.includes(t.name))
-      .filter((t) => !input.LoadBalancerArn || this.loadBalancersOf(t).includes(input.LoadBalancerArn))
-      .map((t) => this.describeTg(t));
-    return { TargetGroups };
+    const { items, NextMarker } = elbPage(
+      this.cloud,
+      'DescribeTargetGroups',
+      all
+        .filter((t) => !input.TargetGroupArns || input.TargetGroupArns.includes(t.arn))
+        .filter((t) => !input.Names || input.Names.includes(t.name))
+        .filter((t) => !input.LoadBalancerArn || this.loadBalancersOf(t).includes(input.LoadBalancerArn)),
+      { ...input, byIds: !!(input.TargetGroupArns?.length || input.Names?.length) },
+      (t) => t.arn,
+    );
+    return { TargetGroups: items.map((t) => this.describeTg(t)), NextMarker };
   }
 
   DeleteTargetGroup(region: string, input: { TargetGroupArn: string }) {
@@ -610,18 +648,26 @@ export class FakeElbv2 extends FakeService {
     return { Listeners: [this.describeListener(l)] };
   }
 
-  DescribeListeners(region: string, input: { LoadBalancerArn?: string; ListenerArns?: string[] }) {
+  DescribeListeners(
+    region: string,
+    input: { LoadBalancerArn?: string; ListenerArns?: string[]; Marker?: string; PageSize?: number },
+  ) {
     if (input.LoadBalancerArn) this.lb(region, input.LoadBalancerArn);
     const mine = [...this.listeners.values()].filter((l) => l.arn.includes(`:${region}:`));
     for (const arn of input.ListenerArns ?? []) {
       if (!mine.some((l) => l.arn === arn))
         throw elbError('ListenerNotFound', `One or more listeners not found`);
     }
-    const Listeners = mine
-      .filter((l) => !input.LoadBalancerArn || l.loadBalancerArn === input.LoadBalancerArn)
-      .filter((l) => !input.ListenerArns || input.ListenerArns.includes(l.arn))
-      .map((l) => this.describeListener(l));
-    return { Listeners };
+    const { items, NextMarker } = elbPage(
+      this.cloud,
+      'DescribeListeners',
+      mine
+        .filter((l) => !input.LoadBalancerArn || l.loadBalancerArn === input.LoadBalancerArn)
+        .filter((l) => !input.ListenerArns || input.ListenerArns.includes(l.arn)),
+      { ...input, byIds: !!input.ListenerArns?.length },
+      (l) => l.arn,
+    );
+    return { Listeners: items.map((l) => this.describeListener(l)), NextMarker };
   }
 
   DeleteListener(region: string, input: { ListenerArn: string }) {

@@ -1,5 +1,23 @@
-import { FakeService, mapToTags, tagsToMap } from './cloud.js';
+import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
+
+/** IAM pages with Marker / IsTruncated and MaxItems (default 100, at most 1000). */
+function iamPage<T>(
+  cloud: Pick<FakeCloud, 'pageSize'>,
+  command: string,
+  all: T[],
+  input: { Marker?: string; MaxItems?: number },
+  key: (item: T) => string,
+): { items: T[]; IsTruncated: boolean; Marker?: string } {
+  const { items, next } = page(
+    cloud,
+    all,
+    { token: input.Marker, limit: input.MaxItems },
+    { command, defaultSize: 100, maxSize: 1000, key, badToken: { name: 'InvalidInput' } },
+  );
+  return next ? { items, IsTruncated: true, Marker: next } : { items, IsTruncated: false };
+}
 
 interface PolicyStatement {
   Effect?: string;
@@ -174,8 +192,15 @@ export class FakeIam extends FakeService {
     return {};
   }
 
-  ListRoleTags(_region: string, input: { RoleName: string }) {
-    return { Tags: mapToTags(this.role(input.RoleName).tags), IsTruncated: false };
+  ListRoleTags(_region: string, input: { RoleName: string; Marker?: string; MaxItems?: number }) {
+    const { items, ...rest } = iamPage(
+      this.cloud,
+      `ListRoleTags/${input.RoleName}`,
+      mapToTags(this.role(input.RoleName).tags),
+      input,
+      (t) => t.Key,
+    );
+    return { Tags: items, ...rest };
   }
 
   PutRolePolicy(_region: string, input: { RoleName: string; PolicyName: string; PolicyDocument: string }) {
@@ -199,8 +224,15 @@ export class FakeIam extends FakeService {
     };
   }
 
-  ListRolePolicies(_region: string, input: { RoleName: string }) {
-    return { PolicyNames: [...this.role(input.RoleName).inline.keys()], IsTruncated: false };
+  ListRolePolicies(_region: string, input: { RoleName: string; Marker?: string; MaxItems?: number }) {
+    const { items, ...rest } = iamPage(
+      this.cloud,
+      `ListRolePolicies/${input.RoleName}`,
+      [...this.role(input.RoleName).inline.keys()],
+      input,
+      (n) => n,
+    );
+    return { PolicyNames: items, ...rest };
   }
 
   DeleteRolePolicy(_region: string, input: { RoleName: string; PolicyName: string }) {

@@ -395,9 +395,7 @@ export class FakeNetwork extends FakeService {
   private lookup(region: string, vpcId: string, name: string): DnsAnswer {
     const nx = { addresses: [], ttlSeconds: 0, error: 'ENOTFOUND' };
     const r53 = this.optional(FakeRoute53);
-    const zones = (
-      r53?.ListHostedZonesByVPC('global', { VPCId: vpcId, VPCRegion: region }).HostedZoneSummaries ?? []
-    )
+    const zones = (r53?.zonesOnVpc({ VPCId: vpcId, VPCRegion: region }) ?? [])
       .filter((z) => name === z.Name || name.endsWith(`.${z.Name}`))
       .sort((a, b) => b.Name.length - a.Name.length);
     if (!zones.length) {
@@ -405,7 +403,7 @@ export class FakeNetwork extends FakeService {
       return lb ? { addresses: this.lbAddresses(lb), ttlSeconds: ELB_ALIAS_TTL_S } : nx;
     }
     // A private zone answers for its whole name space: a name it lacks is NXDOMAIN.
-    const records = r53!.recordsOf(zones[0]!.HostedZoneId).filter((r) => r.Name === name && r.Type === 'A');
+    const records = r53!.recordsOf(zones[0]!.Id).filter((r) => r.Name === name && r.Type === 'A');
     if (!records.length) return nx;
     if (records.some((r) => r.TrafficPolicyInstanceId)) {
       return { addresses: [], ttlSeconds: 0, error: 'ESERVFAIL (traffic policy records are not modelled)' };

@@ -1,6 +1,7 @@
 import { FakeService, type FakeCloud } from './cloud.js';
 import { FakeCloudWatch, type MetricAlarmConfig } from './cloudwatch.js';
 import { awsError } from './errors.js';
+import { pageSize } from './paging.js';
 import { FakeRoute53 } from './route53.js';
 
 type InsufficientDataHealthStatus = 'Healthy' | 'Unhealthy' | 'LastKnownStatus';
@@ -242,7 +243,7 @@ export class FakeRoute53Health extends FakeService {
   ListHealthChecks(_region: string, input: { Marker?: string; MaxItems?: number }) {
     this.hook();
     const all = [...this.checks.values()];
-    const max = Number(input.MaxItems ?? 100);
+    const max = pageSize(this.cloud, input.MaxItems, 100, 1000);
     const start = input.Marker ? all.findIndex((c) => c.Id === input.Marker) : 0;
     const page = start < 0 ? [] : all.slice(start, start + max);
     const next = start >= 0 ? all[start + max] : undefined;

@@ -1,6 +1,7 @@
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
+import { page, pageSize } from './paging.js';
 
 type Tags = Record<string, string>;
 
@@ -163,7 +164,8 @@ export class FakeRoute53 extends FakeService {
     return this.cloud.model(FakeEc2).region(v.VPCRegion).vpcs.has(v.VPCId);
   }
 
-  private zonesOnVpc(vpc: { VPCRegion: string; VPCId: string }): Zone[] {
+  /** The zones associated with a VPC, whole (what the fake's resolver reads; not a handler). */
+  zonesOnVpc(vpc: { VPCRegion: string; VPCId: string }): Zone[] {
     return [...this.zones.values()].filter((z) =>
       z.vpcs.some((v) => v.VPCId === vpc.VPCId && v.VPCRegion === vpc.VPCRegion),
     );
@@ -247,7 +249,7 @@ export class FakeRoute53 extends FakeService {
     _region: string,
     input: { DNSName?: string; HostedZoneId?: string; MaxItems?: number },
   ) {
-    const max = Number(input.MaxItems ?? 100);
+    const max = pageSize(this.cloud, input.MaxItems, 100, 100);
     const all = [...this.zones.values()].sort(
       (a, b) => sortKey(a.Name).localeCompare(sortKey(b.Name)) || a.Id.localeCompare(b.Id),
     );
@@ -274,15 +276,31 @@ export class FakeRoute53 extends FakeService {
     };
   }
 
-  ListHostedZonesByVPC(_region: string, input: { VPCId?: string; VPCRegion?: string }) {
+  ListHostedZonesByVPC(
+    _region: string,
+    input: { VPCId?: string; VPCRegion?: string; MaxItems?: number; NextToken?: string },
+  ) {
     const vpc = { VPCId: input.VPCId ?? '', VPCRegion: input.VPCRegion ?? '' };
+    const max = pageSize(this.cloud, input.MaxItems, 100, 100);
+    const { items, next } = page(
+      this.cloud,
+      this.zonesOnVpc(vpc),
+      { token: input.NextToken, limit: max },
+      {
+        command: 'ListHostedZonesByVPC',
+        defaultSize: 100,
+        key: (z: Zone) => z.Id,
+        badToken: { name: 'InvalidPaginationToken' },
+      },
+    );
     return {
-      HostedZoneSummaries: this.zonesOnVpc(vpc).map((z) => ({
+      HostedZoneSummaries: items.map((z) => ({
         HostedZoneId: z.Id,
         Name: z.Name,
         Owner: { OwningAccount: this.cloud.account },
       })),
-      MaxItems: 100,
+      MaxItems: max,
+      ...(next ? { NextToken: next } : {}),
     };
   }
 
@@ -466,7 +484,7 @@ export class FakeRoute53 extends FakeService {
     },
   ) {
     const z = this.zone(input.HostedZoneId);
-    const max = Number(input.MaxItems ?? 300);
+    const max = pageSize(this.cloud, input.MaxItems, 300, 300);
     const order = (r: RecordSet) => `${sortKey(r.Name)}|${r.Type}|${r.SetIdentifier ?? ''}`;
     const all = [...z.records].sort((a, b) => order(a).localeCompare(order(b)));
     let start = 0;
@@ -652,21 +670,24 @@ export class FakeRoute53 extends FakeService {
   }
 
   ListTrafficPolicies(_region: string, input: { TrafficPolicyIdMarker?: string; MaxItems?: number }) {
-    const max = Number(input.MaxItems ?? 100);
+    const max = pageSize(this.cloud, input.MaxItems, 100, 100);
     const all = [...this.policies.values()].sort((a, b) => a.Id.localeCompare(b.Id));
-    const start = input.TrafficPolicyIdMarker ? all.findIndex((p) => p.Id > input.TrafficPolicyIdMarker!) : 0;
-    const page = start < 0 ? [] : all.slice(start, start + max);
-    const truncated = start >= 0 && all.length > start + max;
+    // "TrafficPolicyIdMarker: If the value of IsTruncated is true, TrafficPolicyIdMarker is the ID
+    // of the first traffic policy in the next group of MaxItems traffic policies." (Route 53 API)
+    let start = input.TrafficPolicyIdMarker ? all.findIndex((p) => p.Id >= input.TrafficPolicyIdMarker!) : 0;
+    if (start < 0) start = all.length;
+    const items = all.slice(start, start + max);
+    const next = all[start + max];
     return {
-      TrafficPolicySummaries: page.map((p) => ({
+      TrafficPolicySummaries: items.map((p) => ({
         Id: p.Id,
         Name: p.Name,
         Type: p.Type,
         LatestVersion: p.latest,
         TrafficPolicyCount: p.versions.size,
       })),
-      IsTruncated: truncated,
-      TrafficPolicyIdMarker: truncated ? page[page.length - 1]!.Id : undefined,
+      IsTruncated: next !== undefined,
+      TrafficPolicyIdMarker: next?.Id,
       MaxItems: max,
     };
   }
@@ -772,9 +793,20 @@ export class FakeRoute53 extends FakeService {
   }
 
   /** Like AWS, "no instances" is NoSuchTrafficPolicyInstance rather than an empty list. */
-  ListTrafficPolicyInstancesByHostedZone(_region: string, input: { HostedZoneId?: string }) {
+  ListTrafficPolicyInstancesByHostedZone(
+    _region: string,
+    input: {
+      HostedZoneId?: string;
+      TrafficPolicyInstanceNameMarker?: string;
+      TrafficPolicyInstanceTypeMarker?: string;
+      MaxItems?: number;
+    },
+  ) {
     const z = this.zone(input.HostedZoneId);
-    const list = [...this.instances.values()].filter((i) => i.HostedZoneId === z.Id);
+    const order = (i: TrafficPolicyInstance) => `${sortKey(i.Name)}|${i.TrafficPolicyType}`;
+    const list = [...this.instances.values()]
+      .filter((i) => i.HostedZoneId === z.Id)
+      .sort((a, b) => order(a).localeCompare(order(b)));
     if (!list.length) {
       throw awsError(
         'NoSuchTrafficPolicyInstance',
@@ -782,10 +814,22 @@ export class FakeRoute53 extends FakeService {
         404,
       );
     }
+    // The markers name the first instance of the next page (Route 53 API
+    // ListTrafficPolicyInstancesByHostedZone, TrafficPolicyInstanceNameMarker).
+    const max = pageSize(this.cloud, input.MaxItems, 100, 100);
+    let start = 0;
+    if (input.TrafficPolicyInstanceNameMarker) {
+      const from = `${sortKey(input.TrafficPolicyInstanceNameMarker)}|${input.TrafficPolicyInstanceTypeMarker ?? ''}`;
+      start = list.findIndex((i) => order(i) >= from);
+      if (start < 0) start = list.length;
+    }
+    const next = list[start + max];
     return {
-      TrafficPolicyInstances: list.map((i) => this.instanceView(i)),
-      IsTruncated: false,
-      MaxItems: 100,
+      TrafficPolicyInstances: list.slice(start, start + max).map((i) => this.instanceView(i)),
+      IsTruncated: next !== undefined,
+      TrafficPolicyInstanceNameMarker: next?.Name,
+      TrafficPolicyInstanceTypeMarker: next?.TrafficPolicyType,
+      MaxItems: max,
     };
   }
 

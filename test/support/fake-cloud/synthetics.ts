@@ -3,6 +3,7 @@ import { FakeService } from './cloud.js';
 import { FakeCloudWatch } from './cloudwatch.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 import { FakeIam } from './iam.js';
 import { FakeS3 } from './s3.js';
 
@@ -519,19 +520,37 @@ export class FakeSynthetics extends FakeService {
     const all = [...this.regionMap(region).values()]
       .filter((c) => !input.Names || input.Names.includes(c.Name))
       .sort((a, b) => a.Name.localeCompare(b.Name));
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const max = input.MaxResults ?? 20;
-    const page = all.slice(start, start + max);
-    return {
-      Canaries: page.map((c) => this.describe(c)),
-      NextToken: start + max < all.length ? String(start + max) : undefined,
-    };
+    const { items, next } = page(
+      this.cloud,
+      all,
+      { token: input.NextToken, limit: input.MaxResults },
+      {
+        command: 'DescribeCanaries',
+        defaultSize: 20,
+        maxSize: 20,
+        key: (c) => c.Name,
+        badToken: { name: 'ValidationException' },
+      },
+    );
+    return { Canaries: items.map((c) => this.describe(c)), NextToken: next };
   }
 
-  GetCanaryRuns(region: string, input: { Name: string; MaxResults?: number }) {
+  GetCanaryRuns(region: string, input: { Name: string; MaxResults?: number; NextToken?: string }) {
     const c = this.canary(region, input.Name);
-    const runs = [...c.runs].reverse().slice(0, input.MaxResults ?? 100);
+    const { items: runs, next } = page(
+      this.cloud,
+      [...c.runs].reverse(),
+      { token: input.NextToken, limit: input.MaxResults },
+      {
+        command: `GetCanaryRuns/${c.Name}`,
+        defaultSize: 100,
+        maxSize: 100,
+        key: (r) => r.Id,
+        badToken: { name: 'ValidationException' },
+      },
+    );
     return {
+      NextToken: next,
       CanaryRuns: runs.map((r) => ({
         Id: r.Id,
         Name: c.Name,
@@ -544,8 +563,20 @@ export class FakeSynthetics extends FakeService {
     };
   }
 
-  DescribeRuntimeVersions(_region: string, _input: { MaxResults?: number; NextToken?: string }) {
-    return { RuntimeVersions: RUNTIME_VERSIONS.map((r) => ({ ...r })) };
+  DescribeRuntimeVersions(_region: string, input: { MaxResults?: number; NextToken?: string }) {
+    const { items, next } = page(
+      this.cloud,
+      RUNTIME_VERSIONS,
+      { token: input.NextToken, limit: input.MaxResults },
+      {
+        command: 'DescribeRuntimeVersions',
+        defaultSize: 100,
+        maxSize: 100,
+        key: (r) => r.VersionName,
+        badToken: { name: 'ValidationException' },
+      },
+    );
+    return { RuntimeVersions: items.map((r) => ({ ...r })), NextToken: next };
   }
 
   StartCanary(region: string, input: { Name: string }) {
