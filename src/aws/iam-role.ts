@@ -3,11 +3,12 @@ import {
   DeleteRolePolicyCommand,
   GetRoleCommand,
   IAMClient,
-  ListRolePoliciesCommand,
+  paginateListRolePolicies,
   type Role,
 } from '@aws-sdk/client-iam';
 import type { StepContext } from '../steps/types.js';
 import { isNotFound, unlessNotFound } from './errors.js';
+import { collect } from './pages.js';
 
 /** IAM is global; its endpoint answers the same from every region. */
 export const IAM_REGION = 'us-east-1';
@@ -31,8 +32,11 @@ export async function deleteRoleWithInlinePolicies(
   roleName: string,
 ): Promise<void> {
   try {
-    const { PolicyNames } = await iam(ctx).send(new ListRolePoliciesCommand({ RoleName: roleName }));
-    for (const PolicyName of PolicyNames ?? []) {
+    const policyNames = await collect(
+      paginateListRolePolicies({ client: iam(ctx) }, { RoleName: roleName }),
+      (p) => p.PolicyNames,
+    );
+    for (const PolicyName of policyNames) {
       try {
         await iam(ctx).send(new DeleteRolePolicyCommand({ RoleName: roleName, PolicyName }));
       } catch (e) {

@@ -3,7 +3,7 @@ import {
   CreateDeploymentCommand,
   DeleteRestApiCommand,
   GetRestApiCommand,
-  GetRestApisCommand,
+  paginateGetRestApis,
   GetStageCommand,
   ImportRestApiCommand,
   PutRestApiCommand,
@@ -16,6 +16,7 @@ import {
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import {
@@ -119,14 +120,8 @@ async function getApi(ctx: Ctx, restApiId: string): Promise<RestApi | undefined>
 
 /** Every REST API in the region, oldest first. */
 async function allApis(ctx: Ctx): Promise<RestApi[]> {
-  const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
-  const found: RestApi[] = [];
-  let position: string | undefined;
-  do {
-    const r = await apigw.send(new GetRestApisCommand({ limit: 500, position }));
-    found.push(...(r.items ?? []));
-    position = r.position;
-  } while (position);
+  const client = ctx.aws.client(APIGatewayClient, ctx.region);
+  const found = await collect(paginateGetRestApis({ client }, { limit: 500 }), (p) => p.items);
   return found.sort((a, b) => (a.createdDate?.getTime() ?? 0) - (b.createdDate?.getTime() ?? 0));
 }
 

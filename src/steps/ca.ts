@@ -3,8 +3,8 @@ import {
   type CertificateDetail,
   DeleteCertificateCommand,
   DescribeCertificateCommand,
-  ListCertificatesCommand,
   ListTagsForCertificateCommand,
+  paginateListCertificates,
   RequestCertificateCommand,
 } from '@aws-sdk/client-acm';
 import {
@@ -20,10 +20,9 @@ import {
   GetCertificateCommand,
   ImportCertificateAuthorityCertificateCommand,
   IssueCertificateCommand,
-  ListCertificateAuthoritiesCommand,
-  ListPermissionsCommand,
-  type ListPermissionsCommandOutput,
-  ListTagsCommand,
+  paginateListCertificateAuthorities,
+  paginateListPermissions,
+  paginateListTags,
   UpdateCertificateAuthorityCommand,
 } from '@aws-sdk/client-acm-pca';
 import { createHash } from 'node:crypto';
@@ -32,6 +31,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { AwsClients } from '../aws/clients.js';
 import { awsCode, isDependencyInUse, isNotFound } from '../aws/errors.js';
+import { collect, findInPages } from '../aws/pages.js';
 import { TAG_REGION, isOwnedBy, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import { removeFile, writeFileAtomic } from '../files.js';
@@ -161,20 +161,22 @@ async function describeCa(ctx: Ctx, arn: string): Promise<Ca | undefined> {
  * crash lost its ARN.
  */
 async function taggedCas(ctx: Ctx): Promise<Ca[]> {
-  const pca = ctx.aws.client(ACMPCAClient, ctx.region);
+  const client = ctx.aws.client(ACMPCAClient, ctx.region);
   const found: Ca[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await pca.send(new ListCertificateAuthoritiesCommand({ NextToken, MaxResults: 100 }));
-    for (const c of page.CertificateAuthorities ?? []) {
-      if (c.Type !== 'ROOT' || !c.Arn) continue;
-      const { Tags } = await pca.send(new ListTagsCommand({ CertificateAuthorityArn: c.Arn }));
-      if (isOwnedBy(Tags, ctx.config.deployment) && tagValue(Tags, TAG_REGION) === ctx.region) {
-        found.push(parseCa(c));
-      }
+  const cas = await collect(
+    paginateListCertificateAuthorities({ client }, { MaxResults: 100 }),
+    (p) => p.CertificateAuthorities,
+  );
+  for (const c of cas) {
+    if (c.Type !== 'ROOT' || !c.Arn) continue;
+    const Tags = await collect(
+      paginateListTags({ client }, { CertificateAuthorityArn: c.Arn }),
+      (p) => p.Tags,
+    );
+    if (isOwnedBy(Tags, ctx.config.deployment) && tagValue(Tags, TAG_REGION) === ctx.region) {
+      found.push(parseCa(c));
     }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  }
   return found.sort((a, b) => a.createdAt - b.createdAt);
 }
 
@@ -377,17 +379,14 @@ async function acmPermission(
   region: string,
   caArn: string,
 ): Promise<'all' | 'partial' | 'none'> {
-  const pca = aws.client(ACMPCAClient, region);
-  let NextToken: string | undefined;
-  do {
-    const page: ListPermissionsCommandOutput = await pca.send(
-      new ListPermissionsCommand({ CertificateAuthorityArn: caArn, NextToken }),
-    );
-    const mine = page.Permissions?.find((p) => p.Principal === ACM_PRINCIPAL);
-    if (mine) return RENEWAL_ACTIONS.every((a) => mine.Actions?.includes(a)) ? 'all' : 'partial';
-    NextToken = page.NextToken;
-  } while (NextToken);
-  return 'none';
+  const client = aws.client(ACMPCAClient, region);
+  const mine = await findInPages(
+    paginateListPermissions({ client }, { CertificateAuthorityArn: caArn }),
+    (p) => p.Permissions,
+    (p) => p.Principal === ACM_PRINCIPAL,
+  );
+  if (!mine) return 'none';
+  return RENEWAL_ACTIONS.every((a) => mine.Actions?.includes(a)) ? 'all' : 'partial';
 }
 
 async function revokeAcmPermission(ctx: Ctx, caArn: string): Promise<void> {
@@ -442,20 +441,18 @@ async function taggedCertificates(ctx: Ctx): Promise<Certificate[]> {
   const acm = ctx.aws.client(ACMClient, ctx.region);
   const [wildcard] = certificateNames(ctx);
   const found: Certificate[] = [];
-  let NextToken: string | undefined;
-  do {
-    const page = await acm.send(new ListCertificatesCommand({ NextToken, MaxItems: 500 }));
-    for (const s of page.CertificateSummaryList ?? []) {
-      if (s.DomainName !== wildcard || !s.CertificateArn) continue;
-      const { Tags } = await acm.send(
-        new ListTagsForCertificateCommand({ CertificateArn: s.CertificateArn }),
-      );
-      if (!isOwnedBy(Tags, ctx.config.deployment) || tagValue(Tags, TAG_REGION) !== ctx.region) continue;
-      const c = await describeCertificate(ctx, s.CertificateArn);
-      if (c) found.push(c);
-    }
-    NextToken = page.NextToken;
-  } while (NextToken);
+  const summaries = await collect(
+    paginateListCertificates({ client: acm }, { MaxItems: 500 }),
+    (p) => p.CertificateSummaryList,
+  );
+  for (const s of summaries) {
+    if (s.DomainName !== wildcard || !s.CertificateArn) continue;
+    // ListTagsForCertificate answers every tag at once (it takes no page token).
+    const { Tags } = await acm.send(new ListTagsForCertificateCommand({ CertificateArn: s.CertificateArn }));
+    if (!isOwnedBy(Tags, ctx.config.deployment) || tagValue(Tags, TAG_REGION) !== ctx.region) continue;
+    const c = await describeCertificate(ctx, s.CertificateArn);
+    if (c) found.push(c);
+  }
   return found;
 }
 

@@ -31,7 +31,7 @@ import {
   type Canary,
   CreateCanaryCommand,
   DeleteCanaryCommand,
-  DescribeRuntimeVersionsCommand,
+  paginateDescribeRuntimeVersions,
   GetCanaryCommand,
   type RuntimeVersion,
   StartCanaryCommand,
@@ -52,6 +52,7 @@ import {
 } from '../assets/canary-script.js';
 import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -407,14 +408,8 @@ export function pickRuntime(versions: RuntimeVersion[]): string | undefined {
 }
 
 async function chooseRuntime(ctx: Ctx): Promise<string> {
-  const syn = ctx.aws.client(SyntheticsClient, ctx.region);
-  const all: RuntimeVersion[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await syn.send(new DescribeRuntimeVersionsCommand({ NextToken }));
-    all.push(...(r.RuntimeVersions ?? []));
-    NextToken = r.NextToken;
-  } while (NextToken);
+  const client = ctx.aws.client(SyntheticsClient, ctx.region);
+  const all = await collect(paginateDescribeRuntimeVersions({ client }, {}), (p) => p.RuntimeVersions);
   const picked = pickRuntime(all);
   if (!picked) {
     throw new AwsStepError(`no current Node.js Synthetics runtime in ${ctx.region}`, {

@@ -8,14 +8,16 @@ import {
   DeleteDomainNameCommand,
   type DomainName,
   type DomainNameAccessAssociation,
-  GetBasePathMappingsCommand,
+  type BasePathMapping,
   GetDomainNameAccessAssociationsCommand,
   GetDomainNameCommand,
   GetDomainNamesCommand,
+  paginateGetBasePathMappings,
   UpdateDomainNameCommand,
 } from '@aws-sdk/client-api-gateway';
 import { z } from 'zod';
 import { awsCode, isNotFound, isThrottled, isTransient } from '../aws/errors.js';
+import { findInPages } from '../aws/pages.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError, errorMessage } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -453,11 +455,19 @@ async function waitAvailable(ctx: Ctx, d: Domain): Promise<Domain> {
   });
 }
 
+async function rootMapping(ctx: Ctx, d: Domain): Promise<BasePathMapping | undefined> {
+  const client = ctx.aws.client(APIGatewayClient, ctx.region);
+  return findInPages(
+    paginateGetBasePathMappings({ client }, { ...ids(d), limit: 500 }),
+    (p) => p.items,
+    (m) => m.basePath === ROOT_BASE_PATH,
+  );
+}
+
 /** The root mapping to <api>/prod; a root mapping to anything else (an API since replaced) is replaced. */
 async function ensureMapping(ctx: Ctx, d: Domain, restApiId: string): Promise<void> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
-  const { items } = await apigw.send(new GetBasePathMappingsCommand({ ...ids(d), limit: 500 }));
-  const root = (items ?? []).find((m) => m.basePath === ROOT_BASE_PATH);
+  const root = await rootMapping(ctx, d);
   if (root?.restApiId === restApiId && root.stage === STAGE) return;
   if (root) {
     ctx.progress(`custom domain ${label(d)}: re-pointing its mapping from ${root.restApiId} to ${restApiId}`);
@@ -469,8 +479,7 @@ async function ensureMapping(ctx: Ctx, d: Domain, restApiId: string): Promise<vo
   } catch (e) {
     if (awsCode(e) !== 'ConflictException') throw e;
     // A racing `up` mapped it first: fine if it is the same mapping.
-    const again = await apigw.send(new GetBasePathMappingsCommand({ ...ids(d), limit: 500 }));
-    const now = (again.items ?? []).find((m) => m.basePath === ROOT_BASE_PATH);
+    const now = await rootMapping(ctx, d);
     if (now?.restApiId !== restApiId || now.stage !== STAGE) throw e;
   }
 }

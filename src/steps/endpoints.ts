@@ -3,12 +3,14 @@ import {
   DeleteVpcEndpointsCommand,
   DescribeNetworkInterfacesCommand,
   DescribeVpcEndpointsCommand,
+  paginateDescribeVpcEndpoints,
   EC2Client,
   type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, TAG_REGION, isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { StepContext, StepImpl } from './types.js';
@@ -65,18 +67,22 @@ async function describeById(ctx: Ctx, vpcEndpointId: string): Promise<VpcEndpoin
 
 /** This deployment's execute-api endpoints in this region (by ownership tag), not deleted. */
 async function describeTagged(ctx: Ctx, vpcId?: string): Promise<VpcEndpoint[]> {
-  const ec2 = ctx.aws.client(EC2Client, ctx.region);
-  const r = await ec2.send(
-    new DescribeVpcEndpointsCommand({
-      Filters: [
-        { Name: `tag:${TAG_DEPLOYMENT}`, Values: [ctx.config.deployment] },
-        { Name: `tag:${TAG_REGION}`, Values: [ctx.region] },
-        { Name: 'service-name', Values: [serviceName(ctx.region)] },
-        ...(vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
-      ],
-    }),
+  const client = ctx.aws.client(EC2Client, ctx.region);
+  const found = await collect(
+    paginateDescribeVpcEndpoints(
+      { client },
+      {
+        Filters: [
+          { Name: `tag:${TAG_DEPLOYMENT}`, Values: [ctx.config.deployment] },
+          { Name: `tag:${TAG_REGION}`, Values: [ctx.region] },
+          { Name: 'service-name', Values: [serviceName(ctx.region)] },
+          ...(vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : []),
+        ],
+      },
+    ),
+    (p) => p.VpcEndpoints,
   );
-  return (r.VpcEndpoints ?? []).filter((e) => stateOf(e) !== 'deleted');
+  return found.filter((e) => stateOf(e) !== 'deleted');
 }
 
 async function waitAvailable(ctx: Ctx, vpcEndpointId: string): Promise<VpcEndpoint> {

@@ -5,7 +5,7 @@ import {
   GetHealthCheckCommand,
   type HealthCheck,
   type HealthCheckConfig,
-  ListHealthChecksCommand,
+  paginateListHealthChecks,
   ListTagsForResourceCommand,
   Route53Client,
   UpdateHealthCheckCommand,
@@ -13,6 +13,7 @@ import {
 import { z } from 'zod';
 import { ROUTE53_REGION } from '../aws/clients.js';
 import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { canaryAlarmMetric } from '../canary-alarm.js';
 import { regionsOf } from '../config.js';
@@ -87,14 +88,7 @@ async function getCheck(ctx: Ctx, id: string): Promise<HealthCheck | undefined> 
 }
 
 async function listChecks(ctx: Ctx): Promise<HealthCheck[]> {
-  const out: HealthCheck[] = [];
-  let Marker: string | undefined;
-  do {
-    const r = await route53(ctx).send(new ListHealthChecksCommand({ Marker }));
-    out.push(...(r.HealthChecks ?? []));
-    Marker = r.IsTruncated ? r.NextMarker : undefined;
-  } while (Marker);
-  return out;
+  return collect(paginateListHealthChecks({ client: route53(ctx) }, {}), (p) => p.HealthChecks);
 }
 
 const pointsAt = (hc: HealthCheck, alarm: Alarm) =>

@@ -11,14 +11,14 @@ import {
   ListHostedZonesByNameCommand,
   type ListHostedZonesByNameCommandOutput,
   ListHostedZonesByVPCCommand,
-  ListResourceRecordSetsCommand,
+  type ListHostedZonesByVPCCommandOutput,
   ListTagsForResourcesCommand,
-  type RRType,
   type ResourceRecordSet,
   type VPCRegion,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
+import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
+import { INSYNC_TIMEOUT_MS, recordSetPages, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
@@ -93,19 +93,17 @@ async function getZone(ctx: Pick<Ctx, 'aws'>, id: string): Promise<Zone | undefi
 /** Private zones named <domain> (ListHostedZonesByName starts at the name and runs on past it). */
 async function zonesNamed(ctx: Pick<Ctx, 'aws'>, domain: string): Promise<Zone[]> {
   const name = fqdn(domain);
-  const out: Zone[] = [];
-  let DNSName: string | undefined = name;
-  let HostedZoneId: string | undefined;
-  for (;;) {
-    const r: ListHostedZonesByNameCommandOutput = await route53(ctx).send(
-      new ListHostedZonesByNameCommand({ DNSName, HostedZoneId }),
-    );
-    const zones = r.HostedZones ?? [];
-    out.push(...zones.filter((z) => z.Name === name && z.Config?.PrivateZone).map((z) => parseZone(z)));
-    if (!r.IsTruncated || r.NextDNSName !== name || zones.some((z) => z.Name !== name)) return out;
-    DNSName = r.NextDNSName;
-    HostedZoneId = r.NextHostedZoneId;
-  }
+  // The SDK has no paginator for ListHostedZonesByName: a truncated page names the next zone.
+  const byName = pages<ListHostedZonesByNameCommandOutput, { DNSName?: string; HostedZoneId?: string }>(
+    (next) => route53(ctx).send(new ListHostedZonesByNameCommand(next ?? { DNSName: name })),
+    (r) => (r.IsTruncated ? { DNSName: r.NextDNSName, HostedZoneId: r.NextHostedZoneId } : undefined),
+  );
+  const named = await leadingInPages(
+    byName,
+    (p) => p.HostedZones,
+    (z) => z.Name === name,
+  );
+  return named.filter((z) => z.Config?.PrivateZone).map((z) => parseZone(z));
 }
 
 /** Of the private zones named <domain>, those this deployment made (CallerReference) or tagged. */
@@ -176,10 +174,23 @@ function conflictingZone(ctx: Ctx, vpc: VpcRef, cause: unknown): AwsStepError {
 /** Name the zone that holds the VPC, for the error (a read-only courtesy). */
 async function zoneHolding(ctx: Ctx, vpc: VpcRef): Promise<string> {
   try {
-    const r = await route53(ctx).send(
-      new ListHostedZonesByVPCCommand({ VPCId: vpc.vpcId, VPCRegion: vpc.region as VPCRegion }),
+    // No SDK paginator for ListHostedZonesByVPC either: it pages with NextToken.
+    const byVpc = pages<ListHostedZonesByVPCCommandOutput, string>(
+      (NextToken) =>
+        route53(ctx).send(
+          new ListHostedZonesByVPCCommand({
+            VPCId: vpc.vpcId,
+            VPCRegion: vpc.region as VPCRegion,
+            NextToken,
+          }),
+        ),
+      (r) => r.NextToken,
     );
-    const z = r.HostedZoneSummaries?.find((s) => s.Name === fqdn(ctx.config.domain));
+    const z = await findInPages(
+      byVpc,
+      (p) => p.HostedZoneSummaries,
+      (s) => s.Name === fqdn(ctx.config.domain),
+    );
     return z ? ` (${z.HostedZoneId})` : '';
   } catch {
     return '';
@@ -348,18 +359,7 @@ async function ensureTags(ctx: Ctx, zoneId: string, fresh: boolean): Promise<voi
 }
 
 async function listRecords(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[]> {
-  const out: ResourceRecordSet[] = [];
-  let start: { StartRecordName?: string; StartRecordType?: RRType; StartRecordIdentifier?: string } = {};
-  for (;;) {
-    const r = await route53(ctx).send(new ListResourceRecordSetsCommand({ HostedZoneId: zoneId, ...start }));
-    out.push(...(r.ResourceRecordSets ?? []));
-    if (!r.IsTruncated) return out;
-    start = {
-      StartRecordName: r.NextRecordName,
-      StartRecordType: r.NextRecordType,
-      StartRecordIdentifier: r.NextRecordIdentifier,
-    };
-  }
+  return collect(recordSetPages(ctx, zoneId), (p) => p.ResourceRecordSets);
 }
 
 /**

@@ -14,11 +14,13 @@ import {
   type Listener,
   type LoadBalancer,
   ModifyListenerCommand,
+  paginateDescribeListeners,
   RegisterTargetsCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { isDependencyInUse, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -170,8 +172,11 @@ async function findListener(ctx: Ctx, loadBalancerArn: string): Promise<Listener
     const l = r?.Listeners?.[0];
     if (l && l.LoadBalancerArn === loadBalancerArn) return l;
   }
-  const r = await elb(ctx).send(new DescribeListenersCommand({ LoadBalancerArn: loadBalancerArn }));
-  return r.Listeners?.find((l) => l.Port === PORT);
+  return findInPages(
+    paginateDescribeListeners({ client: elb(ctx) }, { LoadBalancerArn: loadBalancerArn }),
+    (p) => p.Listeners,
+    (l) => l.Port === PORT,
+  );
 }
 
 async function waitActive(ctx: Ctx, loadBalancerArn: string): Promise<LoadBalancer> {
@@ -440,8 +445,11 @@ export const nlb: StepImpl<NlbOutputs> = {
         what: `load balancer ${lbName} (${lb.State?.Code ?? 'unknown'})`,
         id: lb.LoadBalancerArn!,
       });
-      const r = await elb(ctx).send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
-      for (const l of r.Listeners ?? []) {
+      const listeners = await collect(
+        paginateDescribeListeners({ client: elb(ctx) }, { LoadBalancerArn: lb.LoadBalancerArn }),
+        (p) => p.Listeners,
+      );
+      for (const l of listeners) {
         found.push({ what: `listener ${lbName}:${l.Port}`, id: l.ListenerArn! });
       }
     }

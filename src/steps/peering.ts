@@ -8,12 +8,15 @@ import {
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
   type Filter,
+  paginateDescribeRouteTables,
+  paginateDescribeVpcPeeringConnections,
   ReplaceRouteCommand,
   type RouteTable,
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { awsCode, isNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -88,15 +91,12 @@ async function describe(ctx: Ctx, region: string, id: string): Promise<Peering |
 }
 
 async function list(ctx: Ctx, filters: Filter[]): Promise<Peering[]> {
-  const ec2 = ctx.aws.client(EC2Client, ctx.region);
-  const out: Peering[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await ec2.send(new DescribeVpcPeeringConnectionsCommand({ Filters: filters, NextToken }));
-    out.push(...(r.VpcPeeringConnections ?? []).map((p) => parse(p, ctx.config.deployment)));
-    NextToken = r.NextToken;
-  } while (NextToken);
-  return out;
+  const client = ctx.aws.client(EC2Client, ctx.region);
+  const found = await collect(
+    paginateDescribeVpcPeeringConnections({ client }, { Filters: filters }),
+    (p) => p.VpcPeeringConnections,
+  );
+  return found.map((p) => parse(p, ctx.config.deployment));
 }
 
 const rank = (p: Peering) => LIVE.indexOf(p.status);
@@ -195,17 +195,11 @@ async function acceptAndWait(ctx: Ctx, p: Peering): Promise<void> {
 }
 
 async function routeTables(ctx: Ctx, region: string, vpcId: string): Promise<RouteTable[]> {
-  const ec2 = ctx.aws.client(EC2Client, region);
-  const out: RouteTable[] = [];
-  let NextToken: string | undefined;
-  do {
-    const r = await ec2.send(
-      new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }], NextToken }),
-    );
-    out.push(...(r.RouteTables ?? []));
-    NextToken = r.NextToken;
-  } while (NextToken);
-  return out;
+  const client = ctx.aws.client(EC2Client, region);
+  return collect(
+    paginateDescribeRouteTables({ client }, { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+    (p) => p.RouteTables,
+  );
 }
 
 const target = (r: NonNullable<RouteTable['Routes']>[number]) =>
@@ -414,12 +408,14 @@ function byRegion(routes: RouteRecord[]): Map<string, RouteRecord[]> {
 
 /** The route tables in `region` with a route through the peering, whoever's VPC they are in. */
 async function tablesRoutingVia(ctx: Ctx, region: string, pcxId: string): Promise<RouteTable[]> {
-  const r = await ctx.aws.client(EC2Client, region).send(
-    new DescribeRouteTablesCommand({
-      Filters: [{ Name: 'route.vpc-peering-connection-id', Values: [pcxId] }],
-    }),
+  const client = ctx.aws.client(EC2Client, region);
+  return collect(
+    paginateDescribeRouteTables(
+      { client },
+      { Filters: [{ Name: 'route.vpc-peering-connection-id', Values: [pcxId] }] },
+    ),
+    (p) => p.RouteTables,
   );
-  return r.RouteTables ?? [];
 }
 
 /** The named tables that still exist (a missing one is skipped, not an error). */

@@ -7,17 +7,19 @@ import {
   DeleteTrafficPolicyInstanceCommand,
   GetTrafficPolicyCommand,
   GetTrafficPolicyInstanceCommand,
-  ListResourceRecordSetsCommand,
   ListTrafficPoliciesCommand,
   type ListTrafficPoliciesCommandOutput,
   ListTrafficPolicyInstancesByHostedZoneCommand,
+  type ListTrafficPolicyInstancesByHostedZoneCommandOutput,
   type ResourceRecordSet,
+  type RRType,
   type TrafficPolicySummary,
   UpdateTrafficPolicyInstanceCommand,
   type TrafficPolicyInstance,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
+import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
+import { INSYNC_TIMEOUT_MS, recordSetPages, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { AwsStepError, errorMessage } from '../errors.js';
 import type { StepContext, StepImpl } from './types.js';
@@ -104,15 +106,11 @@ async function targets(ctx: Ctx): Promise<Targets> {
 /** The A record sets at <host>.<domain> (ListResourceRecordSets starts there and runs on past it). */
 async function recordsAtName(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[]> {
   const name = fqdn(recordNameOf(ctx));
-  const r = await route53(ctx).send(
-    new ListResourceRecordSetsCommand({
-      HostedZoneId: zoneId,
-      StartRecordName: name,
-      StartRecordType: 'A',
-      MaxItems: 10,
-    }),
+  return leadingInPages(
+    recordSetPages(ctx, zoneId, { name, type: 'A' }),
+    (p) => p.ResourceRecordSets,
+    (x) => fqdn(x.Name ?? '') === name && x.Type === 'A',
   );
-  return (r.ResourceRecordSets ?? []).filter((x) => fqdn(x.Name ?? '') === name && x.Type === 'A');
 }
 
 /** The same, or none once the zone is gone (`down` after a partial teardown). */
@@ -295,15 +293,16 @@ async function getPolicyDocument(ctx: Ctx, id: string, version: number): Promise
 }
 
 async function policyNamed(ctx: Ctx, name: string): Promise<TrafficPolicySummary | undefined> {
-  let TrafficPolicyIdMarker: string | undefined;
-  for (;;) {
-    const r: ListTrafficPoliciesCommandOutput = await route53(ctx).send(
-      new ListTrafficPoliciesCommand({ TrafficPolicyIdMarker }),
-    );
-    const found = r.TrafficPolicySummaries?.find((p) => p.Name === name);
-    if (found || !r.IsTruncated) return found;
-    TrafficPolicyIdMarker = r.TrafficPolicyIdMarker;
-  }
+  // No SDK paginator for ListTrafficPolicies: a truncated page names where the next one starts.
+  const policies = pages<ListTrafficPoliciesCommandOutput, string>(
+    (TrafficPolicyIdMarker) => route53(ctx).send(new ListTrafficPoliciesCommand({ TrafficPolicyIdMarker })),
+    (r) => (r.IsTruncated ? r.TrafficPolicyIdMarker : undefined),
+  );
+  return findInPages(
+    policies,
+    (p) => p.TrafficPolicySummaries,
+    (p) => p.Name === name,
+  );
 }
 
 /** The policy version holding `doc`: recorded, else found by name, else created (name is unique). */
@@ -375,13 +374,24 @@ async function getInstance(ctx: Ctx, id: string): Promise<Instance | undefined> 
 
 /** Instances answering <host>.<domain> in the zone (Route 53 answers "none" with NoSuchTrafficPolicyInstance). */
 async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
+  type Marker = { TrafficPolicyInstanceNameMarker?: string; TrafficPolicyInstanceTypeMarker?: RRType };
+  // No SDK paginator for this list either: a truncated page names the next instance.
+  const instances = pages<ListTrafficPolicyInstancesByHostedZoneCommandOutput, Marker>(
+    (marker) =>
+      route53(ctx).send(
+        new ListTrafficPolicyInstancesByHostedZoneCommand({ HostedZoneId: zoneId, ...marker }),
+      ),
+    (r) =>
+      r.IsTruncated
+        ? {
+            TrafficPolicyInstanceNameMarker: r.TrafficPolicyInstanceNameMarker,
+            TrafficPolicyInstanceTypeMarker: r.TrafficPolicyInstanceTypeMarker,
+          }
+        : undefined,
+  );
   try {
-    const r = await route53(ctx).send(
-      new ListTrafficPolicyInstancesByHostedZoneCommand({ HostedZoneId: zoneId }),
-    );
-    return (r.TrafficPolicyInstances ?? [])
-      .filter((i) => fqdn(i.Name ?? '') === fqdn(recordNameOf(ctx)))
-      .map(parseInstance);
+    const all = await collect(instances, (p) => p.TrafficPolicyInstances);
+    return all.filter((i) => fqdn(i.Name ?? '') === fqdn(recordNameOf(ctx))).map(parseInstance);
   } catch (e) {
     if (isNotFound(e)) return [];
     throw e;

@@ -2,16 +2,17 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
-  DescribeStackEventsCommand,
   DescribeStacksCommand,
+  paginateDescribeStackEvents,
   type Stack,
   UpdateStackCommand,
 } from '@aws-sdk/client-cloudformation';
-import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client, paginateDescribeNetworkInterfaces } from '@aws-sdk/client-ec2';
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
+import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy, tagValue } from '../aws/tags.js';
 import { regionConfig } from '../config.js';
 import { AwsStepError } from '../errors.js';
@@ -130,8 +131,11 @@ async function waitStack(
 async function failureReason(ctx: Ctx, stackId: string, s: Stack | undefined): Promise<string> {
   const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
   try {
-    const r = await cfn.send(new DescribeStackEventsCommand({ StackName: stackId }));
-    const ev = r.StackEvents?.find((e) => e.ResourceStatus?.endsWith('_FAILED'));
+    const ev = await findInPages(
+      paginateDescribeStackEvents({ client: cfn }, { StackName: stackId }),
+      (p) => p.StackEvents,
+      (e) => e.ResourceStatus?.endsWith('_FAILED') ?? false,
+    );
     if (ev) return `(${ev.LogicalResourceId}: ${ev.ResourceStatusReason ?? 'no reason given'})`;
   } catch {
     // the reason is a courtesy; the status already says it failed
@@ -163,11 +167,12 @@ function readOutputs(s: Stack): VpcOutputs {
 }
 
 async function foreignEnis(ctx: Ctx, vpcId: string): Promise<string[]> {
-  const ec2 = ctx.aws.client(EC2Client, ctx.region);
-  const r = await ec2.send(
-    new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  const client = ctx.aws.client(EC2Client, ctx.region);
+  const enis = await collect(
+    paginateDescribeNetworkInterfaces({ client }, { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+    (p) => p.NetworkInterfaces,
   );
-  return (r.NetworkInterfaces ?? [])
+  return enis
     .filter((n) => FOREIGN_ENI.test(n.Description ?? ''))
     .map((n) => `${n.NetworkInterfaceId} (${n.Description})`);
 }

@@ -19,6 +19,7 @@ const REGION = 'us-east-1';
 let cloud: FakeCloud;
 beforeEach(() => {
   cloud = createFakeCloud();
+  cloud.pageSize = undefined; // each test sets the mode it shows, whatever FAKE_CLOUD_PAGE_SIZE says
 });
 afterEach(() => cloud.uninstall());
 

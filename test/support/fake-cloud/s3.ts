@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
+import { page } from './paging.js';
 
 export interface S3Object {
   Key: string;
@@ -336,20 +337,28 @@ export class FakeS3 extends FakeService {
     input: { Bucket: string; Prefix?: string; ContinuationToken?: string; MaxKeys?: number },
   ) {
     const b = this.bucket(region, input.Bucket);
-    const max = Math.min(input.MaxKeys ?? 1000, 1000);
     const keys = [...b.objects.keys()].filter((k) => k.startsWith(input.Prefix ?? '')).sort();
-    const start = input.ContinuationToken ? keys.findIndex((k) => k > input.ContinuationToken!) : 0;
-    const page = start < 0 ? [] : keys.slice(start, start + max);
-    const truncated = start >= 0 && start + max < keys.length;
+    const { items, next } = page(
+      this.cloud,
+      keys,
+      { token: input.ContinuationToken, limit: input.MaxKeys },
+      {
+        command: `ListObjectsV2/${b.Name}`,
+        defaultSize: 1000,
+        maxSize: 1000,
+        key: (k) => k,
+        badToken: { name: 'InvalidArgument' },
+      },
+    );
     return {
       Name: b.Name,
       Prefix: input.Prefix,
-      KeyCount: page.length,
-      MaxKeys: max,
-      IsTruncated: truncated,
-      NextContinuationToken: truncated ? page[page.length - 1] : undefined,
-      Contents: page.length
-        ? page.map((k) => ({
+      KeyCount: items.length,
+      MaxKeys: Math.min(input.MaxKeys ?? 1000, 1000),
+      IsTruncated: next !== undefined,
+      NextContinuationToken: next,
+      Contents: items.length
+        ? items.map((k) => ({
             Key: k,
             Size: b.objects.get(k)!.Size,
             LastModified: new Date(b.objects.get(k)!.lastModified),
