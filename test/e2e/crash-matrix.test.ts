@@ -202,3 +202,53 @@ describe('a 500 after AWS applied any mutating call of up', () => {
     expect(covered.applied500).toBe(baseline.up.length);
   });
 });
+
+// Every other injection point, to keep the suite fast: the first matrix covers each one.
+describe('a crash after a mutating call, with every list answered one item a page (cloud.pageSize = 1)', () => {
+  const STRIDE = 2;
+  const paged = () => {
+    const h = new Harness();
+    h.cloud.pageSize = 1;
+    return h;
+  };
+
+  it('a crash after every other mutating call of up, then up: the clean result; then down: nothing left', async () => {
+    const failures: string[] = [];
+    for (let n = 1; n <= baseline.up.length; n += STRIDE) {
+      const h = paged();
+      try {
+        const where = await crashAt(h, n, ['up']);
+        const up = await h.run(['--json', 'up']);
+        const got = normalised(h.cloud.snapshot());
+        if (up.code !== 0)
+          failures.push(`${where}: up exited ${up.code}: ${up.stderr.trim().split('\n')[0]}`);
+        else if (JSON.stringify(got) !== JSON.stringify(baseline.snapshot))
+          failures.push(`${where}: extra ${JSON.stringify(extra(got, baseline.snapshot))}`);
+        const down = await h.run(['--json', 'down', '--yes']);
+        if (down.code !== 0)
+          failures.push(`${where}: down exited ${down.code}: ${down.stderr.trim().split('\n')[0]}`);
+        else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+
+  it('a crash after every other mutating call of down, then down: nothing left', async () => {
+    const failures: string[] = [];
+    for (let n = 1; n <= baseline.down.length; n += STRIDE) {
+      const h = paged();
+      try {
+        await h.ok(['up']);
+        const where = await crashAt(h, n, ['down', '--yes']);
+        const r = await h.run(['--json', 'down', '--yes']);
+        if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+        else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
+});

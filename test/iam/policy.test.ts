@@ -184,7 +184,7 @@ function statementAllows(s: PolicyStatement, c: Check): boolean {
 
 const allows = (doc: PolicyDocument, c: Check) => doc.Statement.some((s) => statementAllows(s, c));
 
-/** SDK commands (without "Command") a module under src/ imports, as `<IAM prefix>:<command>`. */
+/** SDK commands (without "Command") a module under src/ imports or pages, as `<IAM prefix>:<command>`. */
 function importedCommands(path: string): Set<string> {
   const clientToPrefix = new Map(Object.entries(SDK_CLIENT_OF).map(([prefix, client]) => [client, prefix]));
   const src = readFileSync(new URL(`../../src/${path}`, import.meta.url), 'utf8');
@@ -195,8 +195,14 @@ function importedCommands(path: string): Set<string> {
       const p = part.trim();
       if (!p || p.startsWith('type ')) continue;
       const name = p.split(/\s+as\s+/)[0]!;
-      if (!name.endsWith('Command')) continue;
-      out.add(`${prefix ?? `unknown-client-${m[2]}`}:${name.slice(0, -'Command'.length)}`);
+      // A paginator (`paginateDescribeRouteTables`) sends its command, page after page.
+      const command = name.endsWith('Command')
+        ? name.slice(0, -'Command'.length)
+        : name.startsWith('paginate')
+          ? name.slice('paginate'.length)
+          : undefined;
+      if (!command) continue;
+      out.add(`${prefix ?? `unknown-client-${m[2]}`}:${command}`);
     }
   }
   return out;
