@@ -18,7 +18,8 @@ import {
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
-import { INSYNC_TIMEOUT_MS, recordSetPages, route53, waitChangeInsync } from '../aws/route53.js';
+import { recordSetPages } from '../aws/route53-records.js';
+import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';

@@ -2,7 +2,7 @@ import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
 import {
   ACMPCAClient,
   DescribeCertificateAuthorityCommand,
-  ListPermissionsCommand,
+  paginateListPermissions,
 } from '@aws-sdk/client-acm-pca';
 import {
   CloudWatchClient,
@@ -25,12 +25,13 @@ import {
   GetHealthCheckCommand,
   GetHealthCheckStatusCommand,
   GetTrafficPolicyInstanceCommand,
-  ListResourceRecordSetsCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { probeResultSchema, type ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
+import { collect, leadingInPages } from '../aws/pages.js';
+import { recordSetPages } from '../aws/route53-records.js';
 import type { Clock } from '../clock.js';
 import { type Config, regionsOf } from '../config.js';
 import { GLOBAL, type State } from '../state.js';
@@ -359,11 +360,12 @@ export const caRenewal: VerifyCheck = {
         return [
           fail('ca-renewal', `CA ${caArn} is ${ca.Status}: it issues nothing, renewals included`, UP, region),
         ];
-      const r = await pca.send(new ListPermissionsCommand({ CertificateAuthorityArn: caArn }));
+      const permissions = await collect(
+        paginateListPermissions({ client: pca }, { CertificateAuthorityArn: caArn }),
+        (p) => p.Permissions,
+      );
       const granted = new Set(
-        (r.Permissions ?? [])
-          .filter((p) => p.Principal === 'acm.amazonaws.com')
-          .flatMap((p) => p.Actions ?? []),
+        permissions.filter((p) => p.Principal === 'acm.amazonaws.com').flatMap((p) => p.Actions ?? []),
       );
       const missing = ACM_RENEWAL_ACTIONS.filter((a) => !granted.has(a));
       if (!missing.length)
@@ -554,14 +556,11 @@ export const failoverRecords: VerifyCheck = {
         PRIMARY: { dns: field(ctx, 'nlb', primary, 'dnsName'), region: primary, hc: hcId },
         SECONDARY: { dns: field(ctx, 'nlb', secondary, 'dnsName'), region: secondary, hc: undefined },
       };
-      const r = await route53(ctx).send(
-        new ListResourceRecordSetsCommand({
-          HostedZoneId: zoneId,
-          StartRecordName: name,
-          StartRecordType: 'A',
-        }),
+      const sets = await leadingInPages(
+        recordSetPages(ctx, zoneId, { name, type: 'A' }),
+        (p) => p.ResourceRecordSets,
+        (s) => fqdn(s.Name) === fqdn(name) && s.Type === 'A',
       );
-      const sets = (r.ResourceRecordSets ?? []).filter((s) => fqdn(s.Name) === fqdn(name) && s.Type === 'A');
       const lines: CheckLine[] = [];
       for (const role of ['PRIMARY', 'SECONDARY'] as const) {
         const w = want[role];

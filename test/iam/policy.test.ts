@@ -234,6 +234,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
     // Shared AWS helpers answer to every step that uses them.
     const SHARED: Record<string, string[]> = {
       'aws/route53.ts': ['hosted-zone', 'traffic-policy'],
+      'aws/route53-records.ts': ['hosted-zone', 'traffic-policy', 'verify'],
       'aws/iam-role.ts': ['canary', 'probe'],
     };
     const owner = (path: string): string[] | undefined => {

@@ -451,12 +451,19 @@ export class FakeAcmPca extends FakeService {
   ) {
     const ca = this.need(region, input.CertificateAuthorityArn);
     this.refuseDeleted(ca);
-    const all = ca.permissions.filter((p) => p.deletedAt === undefined);
-    const start = input.NextToken ? Number(input.NextToken) : 0;
-    const size = input.MaxResults ?? 100;
-    const next = start + size < all.length ? String(start + size) : undefined;
+    const { items, next } = page(
+      this.cloud,
+      ca.permissions.filter((p) => p.deletedAt === undefined),
+      { token: input.NextToken, limit: input.MaxResults },
+      {
+        command: `ListPermissions/${ca.arn}`,
+        defaultSize: 100,
+        maxSize: 1000,
+        key: (p) => `${p.principal}/${p.createdAt}`,
+      },
+    );
     return {
-      Permissions: all.slice(start, start + size).map((p) => ({
+      Permissions: items.map((p) => ({
         CertificateAuthorityArn: ca.arn,
         CreatedAt: new Date(p.createdAt),
         Principal: p.principal,
