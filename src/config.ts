@@ -111,6 +111,12 @@ export const configSchema = z
       .regex(/^[a-z0-9]+\.[a-z0-9]+$/, 'must be an EC2 instance type like t3.micro')
       .default('t3.micro')
       .describe('instance type of the small client instance in each VPC'),
+    natGateway: z
+      .boolean()
+      .default(false)
+      .describe(
+        "add a NAT gateway (one AZ) for the private subnets; drctl's canary does not need it (VPC endpoints)",
+      ),
     ca: z
       .object({
         commonName: z.string().min(1).max(64).default('drctl root CA').describe('subject CN of each root CA'),

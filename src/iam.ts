@@ -122,6 +122,10 @@ export const VPC_STACK_ACTIONS = [
   'ec2:DisassociateAddress',
   'ec2:CreateNatGateway',
   'ec2:DeleteNatGateway',
+  // The S3 gateway and CloudWatch monitoring interface endpoints (the canary's way out).
+  'ec2:CreateVpcEndpoint',
+  'ec2:ModifyVpcEndpoint',
+  'ec2:DeleteVpcEndpoints',
   'ec2:CreateSecurityGroup',
   'ec2:DeleteSecurityGroup',
   'ec2:AuthorizeSecurityGroupIngress',
@@ -189,6 +193,13 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       // CloudFormation describes what it creates and waits on (NAT gateway, instance, addresses).
       { service: 'ec2', onBehalf: ['ec2:Describe*'] },
+      {
+        // The monitoring endpoint's private DNS: EC2 associates an AWS-managed private zone with
+        // the VPC for the caller.
+        service: 'route53',
+        onBehalf: ['route53:AssociateVPCWithHostedZone'],
+        resources: ['*'],
+      },
       {
         // The template's AMI parameter is an SSM public parameter, resolved with the caller's credentials.
         service: 'ssm',

@@ -117,7 +117,7 @@ export const GLOBAL_PRICES: Readonly<Record<GlobalPriceKey, Price>> = {
 /** Sizes behind the estimate (what the VPC template and the canary step make). */
 const ROOT_VOLUME_GB = 8; // the Amazon Linux 2023 AMI's root volume
 const ENDPOINT_AZS = 2; // one endpoint ENI per private subnet
-const PUBLIC_IPV4_PER_REGION = 2; // the NAT gateway's EIP and the client instance's public IP
+const PUBLIC_IPV4_CLIENT = 1; // the client instance's public IP (and the NAT's EIP with natGateway)
 const CANARY_RUN_SECONDS = 5; // a short HTTPS probe; billed as Lambda time on top of the run price
 const CANARY_MEMORY_GB = 1; // Synthetics' default 1,000 MB
 
@@ -197,17 +197,28 @@ export function estimateCost(config: Config): CostEstimate {
         });
       }
     }
+    // The canary's way out: an S3 gateway endpoint (no charge) and a monitoring interface
+    // endpoint in each private subnet's AZ, which survives one AZ, instead of one NAT gateway.
     hourly(
-      'NAT gateway (VPC stack)',
+      `CloudWatch monitoring interface endpoint (${ENDPOINT_AZS} AZs)`,
       region,
-      r.natGatewayHour.usd,
-      est('natGatewayHour'),
-      'plus data processed per GB',
+      ENDPOINT_AZS * r.interfaceEndpointAzHour.usd,
+      est('interfaceEndpointAzHour'),
+      'the canary publishes through it; the S3 gateway endpoint is free',
     );
+    if (config.natGateway) {
+      hourly(
+        'NAT gateway (natGateway: true)',
+        region,
+        r.natGatewayHour.usd,
+        est('natGatewayHour'),
+        'plus data processed per GB',
+      );
+    }
     hourly(
-      'public IPv4 addresses (NAT, client)',
+      config.natGateway ? 'public IPv4 addresses (NAT, client)' : 'public IPv4 address (client)',
       region,
-      PUBLIC_IPV4_PER_REGION * r.publicIpv4Hour.usd,
+      (PUBLIC_IPV4_CLIENT + (config.natGateway ? 1 : 0)) * r.publicIpv4Hour.usd,
       est('publicIpv4Hour'),
     );
     if (config.clientInstanceType === 't3.micro') {
@@ -279,6 +290,17 @@ export function estimateCost(config: Config): CostEstimate {
   if (roles.some(({ region }) => !config.certificateArn?.[region])) {
     notes.push(
       'private certificates: free while only the NLB and API Gateway use them (AWS Private CA charges $0.75 for one the first time it is exported from ACM; drctl never exports)',
+    );
+  }
+  {
+    const { prices: r } = pricesFor(config.primary.region);
+    const month = (usdPerHour: number) => `$${(usdPerHour * HOURS_PER_MONTH).toFixed(2)}`;
+    const endpoints = month(ENDPOINT_AZS * r.interfaceEndpointAzHour.usd);
+    const nat = month(r.natGatewayHour.usd + r.publicIpv4Hour.usd);
+    notes.push(
+      config.natGateway
+        ? `natGateway: true adds a NAT gateway and its address (${nat} a month in ${config.primary.region}, plus data) on top of the canary's endpoints (${endpoints})`
+        : `the canary's way out: VPC endpoints in both AZs (${endpoints} a month in ${config.primary.region}) instead of one NAT gateway in one AZ (${nat} plus data); natGateway: true adds the NAT`,
     );
   }
   notes.push(

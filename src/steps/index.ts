@@ -37,7 +37,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['keypairs'],
     uses: [],
     creates:
-      'CloudFormation stack: VPC, public + 2 private subnets, IGW, NAT gateway, route tables, endpoint SG, client instance',
+      'CloudFormation stack: VPC, public + 2 private subnets, IGW, S3 gateway + CloudWatch monitoring endpoints (NAT gateway with natGateway), route tables, endpoint SG, client instance',
     load: async () => (await import('./vpc.js')).vpc,
   },
   {

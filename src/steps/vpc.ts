@@ -19,7 +19,8 @@ import { AwsStepError } from '../errors.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: the CloudFormation stack <deployment>-vpc per region, made from templates/vpc.template.json
-// (VPC, subnets, IGW, NAT, route tables, endpoint SG, client instance).
+// (VPC, subnets, IGW, route tables, the S3 gateway and CloudWatch monitoring interface endpoints
+// the canary publishes through, endpoint SG, client instance; a NAT gateway with config natGateway).
 
 const id = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]+$`), `must be an id like ${prefix}-0123abcd`);
@@ -34,6 +35,12 @@ const outputs = z.object({
   privateRouteTableId: id('rtb'),
   endpointSecurityGroupId: id('sg'),
   clientInstanceId: id('i'),
+  /** The canary's way out that survives one AZ: S3 (artifacts) through a gateway endpoint... */
+  s3EndpointId: id('vpce').optional(),
+  /** ...and CloudWatch metrics through a `monitoring` interface endpoint in both private subnets. */
+  monitoringEndpointId: id('vpce').optional(),
+  /** Only with config natGateway: a NAT gateway in the public subnet's AZ for the private subnets. */
+  natGatewayId: id('nat').optional(),
   /**
    * CreateStack's ClientRequestToken, recorded before the call: a retry after a crash sends the
    * same one (and gets the same stack); a new create after `down` gets a new one, since CloudFormation
@@ -75,6 +82,7 @@ function parameters(ctx: Ctx, keyName: string) {
     { ParameterKey: 'KeyName', ParameterValue: keyName },
     { ParameterKey: 'SshCidr', ParameterValue: ctx.config.sshCidr ?? '' },
     { ParameterKey: 'InstanceType', ParameterValue: ctx.config.clientInstanceType },
+    { ParameterKey: 'NatGatewayEnabled', ParameterValue: String(ctx.config.natGateway) },
   ];
 }
 
@@ -163,10 +171,15 @@ function readOutputs(s: Stack): VpcOutputs {
     privateRouteTableId: need('PrivateRouteTableId'),
     endpointSecurityGroupId: need('EndpointSecurityGroupId'),
     clientInstanceId: need('ClientInstanceId'),
+    s3EndpointId: out.S3GatewayEndpointId || undefined,
+    monitoringEndpointId: out.MonitoringEndpointId || undefined,
+    // Explicitly undefined once natGateway is turned off: the record forgets it.
+    natGatewayId: out.NatGatewayId || undefined,
   };
 }
 
-async function foreignEnis(ctx: Ctx, vpcId: string): Promise<string[]> {
+/** `ownEndpoints`: the stack's own interface endpoints, whose ENIs CloudFormation deletes with it. */
+async function foreignEnis(ctx: Ctx, vpcId: string, ownEndpoints: string[] = []): Promise<string[]> {
   const client = ctx.aws.client(EC2Client, ctx.region);
   const enis = await collect(
     paginateDescribeNetworkInterfaces({ client }, { Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
@@ -174,18 +187,19 @@ async function foreignEnis(ctx: Ctx, vpcId: string): Promise<string[]> {
   );
   return enis
     .filter((n) => FOREIGN_ENI.test(n.Description ?? ''))
+    .filter((n) => !ownEndpoints.some((id) => n.Description === `VPC Endpoint Interface ${id}`))
     .map((n) => `${n.NetworkInterfaceId} (${n.Description})`);
 }
 
 /** Wait, with visible progress, until no other service's ENI sits in the VPC. */
-async function drainEnis(ctx: Ctx, vpcId: string): Promise<void> {
+async function drainEnis(ctx: Ctx, vpcId: string, ownEndpoints: string[]): Promise<void> {
   await ctx.poll({
     what: `network interfaces in ${vpcId}`,
     timeoutMs: ENI_DRAIN_TIMEOUT_MS,
     minDelayMs: 15_000,
     maxDelayMs: 60_000,
     check: async () => {
-      const left = await foreignEnis(ctx, vpcId);
+      const left = await foreignEnis(ctx, vpcId, ownEndpoints);
       if (left.length === 0) return { done: true, value: undefined };
       return {
         done: false,
@@ -278,8 +292,11 @@ export const vpc: StepImpl<VpcOutputs> = {
       return;
     }
     const vpcId = s.Outputs?.find((o) => o.OutputKey === 'VpcId')?.OutputValue;
+    const ownEndpoints = (s.Outputs ?? [])
+      .filter((o) => o.OutputKey === 'MonitoringEndpointId' && o.OutputValue)
+      .map((o) => o.OutputValue!);
     for (let attempt = 1; ; attempt++) {
-      if (vpcId) await drainEnis(ctx, vpcId);
+      if (vpcId) await drainEnis(ctx, vpcId, ownEndpoints);
       await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
       try {
         await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);

@@ -35,7 +35,10 @@ describe('drctl plan: what it costs', () => {
     expect(r.stdout).toMatch(/cost while it runs \(USD list prices as of \d{4}-\d{2}-\d{2}/);
     expect(r.stdout).toMatch(/ACM Private CA, general-purpose\s+sa-east-1\s+\$0\.5479\s+\$400\.00/);
     expect(r.stdout).toMatch(/ACM Private CA, general-purpose\s+us-west-1\s+\$0\.5479\s+\$400\.00/);
-    expect(r.stdout).toMatch(/NAT gateway \(VPC stack\)\s+sa-east-1\s+\$0\.0930\s+\$67\.89/);
+    expect(r.stdout).toMatch(
+      /CloudWatch monitoring interface endpoint \(2 AZs\)\s+sa-east-1\s+\$0\.0300\s+\$21\.90/,
+    );
+    expect(r.stdout).not.toMatch(/NAT gateway \(natGateway/);
     expect(r.stdout).toMatch(/^\s+total\s+\$\d+\.\d{4}\s+\$\d+\.\d{2}$/m);
     expect(r.stdout).toContain('30-day free trial');
     expect(h.cloud.calls).toEqual([]);
@@ -45,6 +48,32 @@ describe('drctl plan: what it costs', () => {
     expect(cost.totalMonthlyUsd).toBeGreaterThan(800); // two CAs alone are $800: not "3 USD"
     expect(cost.lines.every((l) => l.monthlyUsd >= 0 && l.hourlyUsd >= 0)).toBe(true);
     expect(h.cloud.calls).toEqual([]);
+  });
+
+  it("shows the canary's way out: endpoints in both AZs by default, a NAT gateway only with natGateway: true", () => {
+    const base = estimateCost(defaultConfig());
+    const nat = estimateCost(configSchema.parse({ natGateway: true }));
+    const line = (c: typeof base, re: RegExp) => c.lines.filter((l) => re.test(l.resource));
+    expect(line(base, /NAT gateway/)).toEqual([]);
+    expect(line(base, /monitoring interface endpoint/).map((l) => [l.where, l.monthlyUsd])).toEqual([
+      ['sa-east-1', 21.9],
+      ['us-west-1', 16.06],
+    ]);
+    expect(line(nat, /NAT gateway/).map((l) => [l.where, l.monthlyUsd])).toEqual([
+      ['sa-east-1', 67.89],
+      ['us-west-1', 35.04],
+    ]);
+    // The NAT costs its hours and its public address on top of the endpoints, in each region.
+    const sa = REGIONAL_PRICES['sa-east-1']!;
+    const usw = REGIONAL_PRICES['us-west-1']!;
+    expect(nat.totalMonthlyUsd - base.totalMonthlyUsd).toBeCloseTo(
+      (sa.natGatewayHour.usd + sa.publicIpv4Hour.usd + usw.natGatewayHour.usd + usw.publicIpv4Hour.usd) *
+        HOURS_PER_MONTH,
+      2,
+    );
+    expect(base.notes.join(' ')).toMatch(
+      /the canary's way out: VPC endpoints in both AZs \(\$21\.90 a month in sa-east-1\) instead of one NAT gateway in one AZ \(\$71\.54 plus data\)/,
+    );
   });
 
   it('follows the config: another region, a given certificate, a secondary canary, traffic policy', () => {

@@ -455,6 +455,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
         'ec2:RevokeSecurityGroupEgress',
       ],
       'AWS::EC2::Instance': ['ec2:RunInstances', 'ec2:TerminateInstances'],
+      'AWS::EC2::VPCEndpoint': ['ec2:CreateVpcEndpoint', 'ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints'],
     };
     const types = new Set(
       Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type),

@@ -1,5 +1,6 @@
 import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
+import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';
 
@@ -153,6 +154,7 @@ export class FakeCloudFormation extends FakeService {
       StackName: string;
       TemplateBody: string;
       Parameters?: Array<{ ParameterKey: string; ParameterValue: string }>;
+      Tags?: Array<{ Key: string; Value: string }>;
       ClientRequestToken?: string;
     },
   ) {
@@ -173,10 +175,21 @@ export class FakeCloudFormation extends FakeService {
     }
     s.templateBody = input.TemplateBody;
     s.parameters = parameters;
+    // Tags given replace the stack's tags (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html).
+    if (input.Tags) s.tags = tagsToMap(input.Tags);
     if (input.ClientRequestToken) s.tokens.add(input.ClientRequestToken);
     s.status = 'UPDATE_IN_PROGRESS';
     s.doneAt = this.now() + this.delay('stack.update');
-    this.refreshOutputs(s);
+    // Resources the new template (or a condition) drops go; new ones are made. Changed
+    // properties of kept resources are not modelled.
+    const wanted = this.activeResources(s);
+    for (const [logical, p] of [...s.physical]) {
+      if (!wanted.has(logical)) {
+        this.destroyOne(s, p);
+        s.physical.delete(logical);
+      }
+    }
+    this.materialize(s);
     return { StackId: s.StackId };
   }
 
@@ -255,23 +268,45 @@ export class FakeCloudFormation extends FakeService {
   }
 
   // ---- template evaluation -----------------------------------------------------------------
-  private materialize(s: Stack): void {
-    const t = JSON.parse(s.templateBody);
+  /** The parameters with their defaults. */
+  private paramsOf(s: Stack, t: Json): Record<string, string> {
     const params: Record<string, string> = {};
     for (const [k, p] of Object.entries<Json>(t.Parameters ?? {})) {
       params[k] = s.parameters[k] ?? (p.Type.startsWith('AWS::SSM') ? 'ami-0fake' : String(p.Default ?? ''));
       if (!(k in s.parameters) && p.Default === undefined) {
         throw awsError('ValidationError', `Parameters: [${k}] must have values`);
       }
+      if (p.AllowedValues && !p.AllowedValues.includes(params[k])) {
+        throw awsError('ValidationError', `Parameter '${k}' must be one of AllowedValues`);
+      }
     }
+    return params;
+  }
+
+  /** The template's resources whose Condition (if any) holds: what the stack should have. */
+  private activeResources(s: Stack): Map<string, Json> {
+    const t = JSON.parse(s.templateBody);
+    const params = this.paramsOf(s, t);
+    return new Map(
+      Object.entries<Json>(t.Resources).filter(
+        ([, res]) => !res.Condition || this.evalCond(t.Conditions[res.Condition], params),
+      ),
+    );
+  }
+
+  /** Make what the template declares and the stack does not have yet. */
+  private materialize(s: Stack): void {
+    const t = JSON.parse(s.templateBody);
+    const params = this.paramsOf(s, t);
     const r = this.ec2.region(s.region);
     const conditions = (name: string): boolean => this.evalCond(t.Conditions[name], params);
+    const todo = [...this.activeResources(s)].filter(([logical]) => !s.physical.has(logical));
     const ev = (v: Json): Json => this.evaluate(v, s, params, conditions);
     const tags = { ...s.tags, 'aws:cloudformation:stack-id': s.StackId };
     const owner = `stack:${s.StackId}`;
     const put = (logical: string, type: string, id: string, attrs: Record<string, string> = {}) =>
       s.physical.set(logical, { type, id, attrs });
-    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+    for (const [logical, res] of todo) {
       const p = res.Properties ?? {};
       switch (res.Type) {
         case 'AWS::EC2::VPC': {
@@ -290,7 +325,7 @@ export class FakeCloudFormation extends FakeService {
       }
     }
     // Second pass: everything that references the VPC.
-    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+    for (const [logical, res] of todo) {
       const p = res.Properties ?? {};
       switch (res.Type) {
         case 'AWS::EC2::Subnet': {
@@ -358,7 +393,7 @@ export class FakeCloudFormation extends FakeService {
         default:
       }
     }
-    for (const [logical, res] of Object.entries<Json>(t.Resources)) {
+    for (const [logical, res] of todo) {
       const p = res.Properties ?? {};
       switch (res.Type) {
         case 'AWS::EC2::NatGateway':
@@ -401,6 +436,24 @@ export class FakeCloudFormation extends FakeService {
         case 'AWS::EC2::VPCGatewayAttachment':
           put(logical, res.Type, this.id('attach-'));
           break;
+        case 'AWS::EC2::VPCEndpoint': {
+          const type = ev(p.VpcEndpointType) ?? 'Gateway';
+          if (type !== 'Interface' && type !== 'Gateway')
+            throw new Error(`fake CloudFormation: unsupported endpoint type ${type}`);
+          const id = this.cloud.model(FakeEc2Endpoints).createForStack(s.region, {
+            VpcId: ev(p.VpcId),
+            ServiceName: ev(p.ServiceName),
+            type,
+            SubnetIds: ev(p.SubnetIds) ?? [],
+            SecurityGroupIds: ev(p.SecurityGroupIds) ?? [],
+            RouteTableIds: ev(p.RouteTableIds) ?? [],
+            PrivateDnsEnabled: ev(p.PrivateDnsEnabled) === true,
+            tags,
+            owner: `${owner}:${logical}`,
+          });
+          put(logical, res.Type, id);
+          break;
+        }
         default:
           if (!s.physical.has(logical))
             throw new Error(`fake CloudFormation: unsupported resource type ${res.Type}`);
@@ -411,19 +464,20 @@ export class FakeCloudFormation extends FakeService {
 
   private refreshOutputs(s: Stack): void {
     const t = JSON.parse(s.templateBody);
-    const params = { ...s.parameters };
+    const params = this.paramsOf(s, t);
     const conditions = (name: string): boolean => this.evalCond(t.Conditions[name], params);
     s.outputs = Object.fromEntries(
-      Object.entries<Json>(t.Outputs ?? {}).map(([k, o]) => [
-        k,
-        String(this.evaluate(o.Value, s, params, conditions)),
-      ]),
+      Object.entries<Json>(t.Outputs ?? {})
+        .filter(([, o]) => !o.Condition || conditions(o.Condition))
+        .map(([k, o]) => [k, String(this.evaluate(o.Value, s, params, conditions))]),
     );
   }
 
   private destroyResources(s: Stack): void {
     const r = this.ec2.region(s.region);
     for (const p of s.physical.values()) {
+      if (p.type === 'AWS::EC2::VPCEndpoint')
+        this.cloud.model(FakeEc2Endpoints).removeForStack(s.region, p.id);
       r.vpcs.delete(p.id);
       r.subnets.delete(p.id);
       r.routeTables.delete(p.id);
@@ -431,6 +485,31 @@ export class FakeCloudFormation extends FakeService {
       r.others.delete(p.id);
     }
     for (const [id, e] of r.enis) if (e.owner.startsWith(`stack:${s.StackId}`)) r.enis.delete(id);
+  }
+
+  /** One resource an update drops (the kinds our template can drop: NAT, its EIP and route). */
+  private destroyOne(s: Stack, p: { type: string; id: string }): void {
+    const r = this.ec2.region(s.region);
+    const logical = [...s.physical].find(([, x]) => x === p)?.[0];
+    switch (p.type) {
+      case 'AWS::EC2::Route': {
+        const [table, cidr] = p.id.split('|');
+        const t = r.routeTables.get(table!);
+        if (t) t.routes = t.routes.filter((x) => x.DestinationCidrBlock !== cidr);
+        break;
+      }
+      case 'AWS::EC2::VPCEndpoint':
+        this.cloud.model(FakeEc2Endpoints).removeForStack(s.region, p.id);
+        break;
+      default:
+        r.vpcs.delete(p.id);
+        r.subnets.delete(p.id);
+        r.routeTables.delete(p.id);
+        r.securityGroups.delete(p.id);
+        r.others.delete(p.id);
+    }
+    for (const [id, e] of r.enis)
+      if (logical && e.owner === `stack:${s.StackId}:${logical}`) r.enis.delete(id);
   }
 
   private evalCond(c: Json, params: Record<string, string>): boolean {

@@ -22,6 +22,11 @@ export type VpcEndpointState = 'pending' | 'available' | 'deleting' | 'deleted';
 
 export class VpcEndpoint {
   deleteRequestedAt: number | undefined;
+  type: 'Interface' | 'Gateway' = 'Interface';
+  /** A gateway endpoint's route tables (S3 or DynamoDB traffic from their subnets goes through it). */
+  RouteTableIds: string[] = [];
+  /** Made by a CloudFormation stack: the stack's line in the snapshot stands for it. */
+  stackOwned = false;
   constructor(
     readonly VpcEndpointId: string,
     readonly VpcId: string,
@@ -66,6 +71,80 @@ export class FakeEc2Endpoints extends FakeService {
   /** For other models (API Gateway checks the endpoints it is associated with). */
   endpoint(region: string, vpcEndpointId: string): VpcEndpoint | undefined {
     return this.inRegion(region).get(vpcEndpointId);
+  }
+
+  /** Every endpoint of the region, deleted ones included (the network model reads them). */
+  endpointsIn(region: string): VpcEndpoint[] {
+    return [...this.inRegion(region).values()];
+  }
+
+  /**
+   * An AWS::EC2::VPCEndpoint of a CloudFormation stack (the fake CloudFormation calls this): an
+   * interface endpoint gets one ENI per subnet (owned by the stack, which deletes them with it); a
+   * gateway endpoint has no ENI, only its route tables. CloudFormation's PrivateDnsEnabled
+   * defaults to false (aws-facts §6), so the template says true.
+   */
+  createForStack(
+    region: string,
+    input: {
+      VpcId: string;
+      ServiceName: string;
+      type: 'Interface' | 'Gateway';
+      SubnetIds: string[];
+      SecurityGroupIds: string[];
+      RouteTableIds: string[];
+      PrivateDnsEnabled: boolean;
+      tags: Record<string, string>;
+      owner: string;
+    },
+  ): string {
+    const r = this.ec2.region(region);
+    if (!r.vpcs.has(input.VpcId)) throw new Error(`fake CloudFormation: VPC ${input.VpcId} does not exist`);
+    const id = this.id('vpce-');
+    const enis =
+      input.type === 'Gateway'
+        ? []
+        : input.SubnetIds.map((subnetId) => {
+            const eniId = this.id('eni-');
+            r.enis.set(eniId, {
+              NetworkInterfaceId: eniId,
+              SubnetId: subnetId,
+              VpcId: input.VpcId,
+              groupIds: [...input.SecurityGroupIds],
+              PrivateIpAddress: r.allocateIp(subnetId),
+              Description: `VPC Endpoint Interface ${id}`,
+              owner: input.owner,
+            });
+            return eniId;
+          });
+    const e = new VpcEndpoint(
+      id,
+      input.VpcId,
+      input.ServiceName,
+      input.type === 'Gateway' ? [] : [...input.SubnetIds],
+      input.type === 'Gateway' ? [] : [...input.SecurityGroupIds],
+      input.type === 'Interface' && input.PrivateDnsEnabled,
+      { ...input.tags },
+      this.now(),
+      this.now() + (input.type === 'Gateway' ? 0 : this.delay('vpce.create')),
+      this.delay('vpce.delete'),
+      undefined,
+      enis,
+      Math.floor(this.cloud.random() * 36 ** 8)
+        .toString(36)
+        .padStart(8, '0'),
+    );
+    e.type = input.type;
+    e.RouteTableIds = [...input.RouteTableIds];
+    e.stackOwned = true;
+    this.inRegion(region).set(id, e);
+    return id;
+  }
+
+  /** The stack deleted its endpoint (its ENIs go with the stack's). */
+  removeForStack(region: string, vpcEndpointId: string): void {
+    const e = this.inRegion(region).get(vpcEndpointId);
+    if (e && e.deleteRequestedAt === undefined) e.deleteRequestedAt = this.now() - e.deleteDelayMs;
   }
 
   CreateVpcEndpoint(
@@ -219,7 +298,7 @@ export class FakeEc2Endpoints extends FakeService {
             'service-name': e.ServiceName,
             'vpc-endpoint-id': e.VpcEndpointId,
             'vpc-endpoint-state': e.state(this.now()),
-            'vpc-endpoint-type': 'Interface',
+            'vpc-endpoint-type': e.type,
           }),
         ),
     );
@@ -282,7 +361,7 @@ export class FakeEc2Endpoints extends FakeService {
           ];
     return {
       VpcEndpointId: e.VpcEndpointId,
-      VpcEndpointType: 'Interface',
+      VpcEndpointType: e.type,
       VpcId: e.VpcId,
       ServiceName: e.ServiceName,
       State: state,
@@ -294,6 +373,7 @@ export class FakeEc2Endpoints extends FakeService {
       PrivateDnsEnabled: e.PrivateDnsEnabled,
       RequesterManaged: false,
       NetworkInterfaceIds: state === 'deleted' ? [] : [...e.NetworkInterfaceIds],
+      ...(e.type === 'Gateway' ? { RouteTableIds: [...e.RouteTableIds] } : {}),
       DnsEntries,
       CreationTimestamp: new Date(e.createdAt),
       Tags: mapToTags(e.tags),
@@ -306,7 +386,8 @@ export class FakeEc2Endpoints extends FakeService {
     for (const [region, m] of this.endpoints) {
       for (const e of m.values()) {
         const state = e.state(this.now());
-        if (state !== 'deleted') out.push(`ec2/${region}/vpc-endpoint/${e.VpcEndpointId}(${state})`);
+        if (state !== 'deleted' && !e.stackOwned)
+          out.push(`ec2/${region}/vpc-endpoint/${e.VpcEndpointId}(${state})`);
       }
     }
     return out;

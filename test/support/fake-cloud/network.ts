@@ -107,6 +107,8 @@ export class FakeNetwork extends FakeService {
   /** Security-group changes, with the load balancers' health as Route 53 saw it just before. */
   private readonly changes: Array<{ t: number; before: Map<string, boolean> }> = [];
   private readonly dnsCache = new Map<string, { answer: DnsAnswer; until: number }>();
+  /** Availability Zones failed by a test (`failAz`): nothing in their subnets answers or runs. */
+  private readonly failedAzs = new Set<string>();
 
   constructor(cloud: FakeCloud) {
     super(cloud);
@@ -192,6 +194,94 @@ export class FakeNetwork extends FakeService {
     return { Return: true };
   }
 
+  // ---- Availability Zones ------------------------------------------------------------------
+  /**
+   * Fail one Availability Zone: from now on no ENI in its subnets sends or answers (a canary's
+   * Lambda runs from its other subnets; NAT gateways, endpoint ENIs, NLB nodes and targets there
+   * are gone). Runs due so far are published first.
+   */
+  failAz(az: string): void {
+    this.optional(FakeSynthetics)?.settleAll();
+    this.failedAzs.add(az);
+  }
+
+  restoreAz(az: string): void {
+    this.optional(FakeSynthetics)?.settleAll();
+    this.failedAzs.delete(az);
+  }
+
+  private azOf(region: string, subnetId: string): string | undefined {
+    return this.ec2.region(region).subnets.get(subnetId)?.AvailabilityZone;
+  }
+
+  /** The ENI's Availability Zone has not been failed. */
+  private up(region: string, eni: NetworkInterface): boolean {
+    const az = this.azOf(region, eni.SubnetId);
+    return az === undefined || !this.failedAzs.has(az);
+  }
+
+  // ---- the way out of a private subnet -----------------------------------------------------
+  /**
+   * What a canary run needs besides its target: S3 (artifacts) and CloudWatch `monitoring`
+   * (metrics) from its subnet, through a NAT gateway route, or an S3 gateway endpoint on the
+   * subnet's route table plus an available `monitoring` interface endpoint with private DNS, an
+   * ENI in a live AZ and a security group admitting 443 from the ENI. Without either, Synthetics
+   * reports "No test result returned" and no metric
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_VPC.html).
+   */
+  wayOut(region: string, eni: NetworkInterface): { s3: boolean; monitoring: boolean } {
+    const table = this.routeTableOf(region, eni);
+    if (
+      table?.routes.some(
+        (r) =>
+          r.State === 'active' &&
+          r.NatGatewayId &&
+          r.DestinationCidrBlock === '0.0.0.0/0' &&
+          this.natUp(region, r.NatGatewayId),
+      )
+    ) {
+      return { s3: true, monitoring: true };
+    }
+    const endpoints = (this.optional(FakeEc2Endpoints)?.endpointsIn(region) ?? []).filter(
+      (e) => e.VpcId === eni.VpcId && e.state(this.now()) === 'available',
+    );
+    const s3 = endpoints.some(
+      (e) =>
+        e.type === 'Gateway' &&
+        e.ServiceName === `com.amazonaws.${region}.s3` &&
+        !!table &&
+        e.RouteTableIds.includes(table.RouteTableId),
+    );
+    const live = this.ec2.liveEnis(region);
+    const monitoring = endpoints.some(
+      (e) =>
+        e.type === 'Interface' &&
+        e.ServiceName === `com.amazonaws.${region}.monitoring` &&
+        e.PrivateDnsEnabled &&
+        e.NetworkInterfaceIds.some((id) => {
+          const x = live.find((l) => l.NetworkInterfaceId === id);
+          return x !== undefined && this.up(region, x);
+        }) &&
+        this.admitsTcp(region, e.SecurityGroupIds, 443, eni.PrivateIpAddress),
+    );
+    return { s3, monitoring };
+  }
+
+  /** A NAT gateway in a live AZ whose subnet routes 0.0.0.0/0 to an internet gateway. */
+  private natUp(region: string, natId: string): boolean {
+    const r = this.ec2.region(region);
+    const nat = r.others.get(natId);
+    if (nat?.kind !== 'nat' || !nat.SubnetId) return false;
+    const az = this.azOf(region, nat.SubnetId);
+    if (az !== undefined && this.failedAzs.has(az)) return false;
+    const tables = [...r.routeTables.values()];
+    const table = tables.find((t) => t.subnetIds.includes(nat.SubnetId!));
+    return !!table?.routes.some(
+      (x) =>
+        x.State === 'active' && x.DestinationCidrBlock === '0.0.0.0/0' && x.GatewayId?.startsWith('igw-'),
+    );
+  }
+
   // ---- reachability ------------------------------------------------------------------------
   /** One of the groups lets TCP `port` in from `sourceIp`. */
   admitsTcp(region: string, groupIds: string[], port: number, sourceIp: string): boolean {
@@ -239,8 +329,13 @@ export class FakeNetwork extends FakeService {
    */
   canaryOutcome(c: FakeCanary): ProbeOutcome {
     if (!c.VpcConfig) return 'fail';
-    const from = this.ec2.liveEnis(c.region).find((e) => e.owner === `lambda:${c.lambdaName}`);
+    // Lambda runs the canary from a subnet whose AZ is up; with none, no run happens at all.
+    const from = this.ec2
+      .liveEnis(c.region)
+      .find((e) => e.owner === `lambda:${c.lambdaName}` && this.up(c.region, e));
     if (!from) return 'silent';
+    const out = this.wayOut(c.region, from);
+    if (!out.s3 || !out.monitoring) return 'silent';
     const env = c.EnvironmentVariables;
     if (env.PROBE_URL) return this.invokeUrlOutcome(c, from, env.PROBE_URL);
     if (!env.PROBE_HOST || !env.PROBE_VIA || !env.EXPECTED_REGION) return 'fail';
