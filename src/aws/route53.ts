@@ -31,3 +31,30 @@ export async function waitChangeInsync(
     },
   });
 }
+
+/**
+ * The problems listed by a Route 53 InvalidChangeBatch, or undefined for any other error. The SDK
+ * v3 gives it two shapes (measured with its own deserializer, test/steps/route53-refusals.test.ts):
+ * for Route 53's standard error answer, `name` InvalidChangeBatch with the list bracketed in
+ * `message` (and `messages` empty); for its older <InvalidChangeBatch> answer, `name` Unknown,
+ * `message` UnknownError and the list under `Messages.Message`.
+ */
+export function changeBatchProblems(e: unknown): string[] | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const x = e as {
+    name?: unknown;
+    Code?: unknown;
+    message?: unknown;
+    messages?: unknown;
+    Messages?: { Message?: unknown };
+  };
+  if (x.name === 'InvalidChangeBatch' || x.Code === 'InvalidChangeBatch') {
+    if (Array.isArray(x.messages) && x.messages.length) return x.messages.map(String);
+    const text = String(x.message ?? '').replace(/^\[|\]$/g, '');
+    // Route 53 joins its messages with ", "; each starts with a capital ("Tried to ...", "RRSet ...").
+    return text ? text.split(/, (?=[A-Z])/) : [];
+  }
+  const listed = x.name === 'Unknown' ? x.Messages?.Message : undefined;
+  if (listed === undefined) return undefined;
+  return (Array.isArray(listed) ? listed : [listed]).map(String);
+}

@@ -5,6 +5,7 @@ import {
   CreateTrafficPolicyVersionCommand,
   DeleteTrafficPolicyCommand,
   DeleteTrafficPolicyInstanceCommand,
+  GetHostedZoneCommand,
   GetTrafficPolicyCommand,
   GetTrafficPolicyInstanceCommand,
   ListTrafficPoliciesCommand,
@@ -20,8 +21,8 @@ import {
 import { z } from 'zod';
 import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
-import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
-import { awsCode, isNotFound } from '../aws/errors.js';
+import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../aws/route53.js';
+import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../aws/errors.js';
 import { AwsStepError, errorMessage } from '../errors.js';
 import type { StepContext, StepImpl } from './types.js';
 
@@ -30,7 +31,12 @@ import type { StepContext, StepImpl } from './types.js';
 //   health check) to the primary NLB and SECONDARY to the secondary NLB.
 // - `routing: traffic-policy` (the workshop's): a traffic policy with a failover rule on the two
 //   NLBs and a traffic policy instance for the name. Traffic flow is documented for public zones
-//   only (aws-facts §1), so Route 53 may refuse the instance; the error then names the other mode.
+//   only (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/traffic-flow.html), so Route
+//   53 may refuse the instance in drctl's private zone. An instance cannot share its name with
+//   record sets, so the failover records must go first: before deleting them, the step tries an
+//   instance at a name nobody uses (`_drctl-probe.<host>.<domain>`) and, if Route 53 refuses that,
+//   stops with the failover records untouched. If the real instance still fails, the records are
+//   put back.
 // The workshop aimed its policy at EC2 instance IPs (aws-facts §12.6); both modes aim at the NLBs.
 
 const outputs = z.object({
@@ -76,6 +82,8 @@ const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
   `${ctx.config.deployment}-secondary`,
 ];
 const policyNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-${recordNameOf(ctx)}`;
+/** Where the step asks a private zone whether it takes policy instances: a name nothing answers. */
+const probeNameOf = (ctx: Pick<Ctx, 'config'>) => `_drctl-probe.${recordNameOf(ctx)}`;
 
 async function targets(ctx: Ctx): Promise<Targets> {
   const [zone, health, primary, secondary] = await Promise.all([
@@ -231,15 +239,30 @@ async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOut
   }
   ctx.progress(`records ${recordNameOf(ctx)} PRIMARY/SECONDARY`);
   // One batch: Route 53 applies it atomically, so the name never has a PRIMARY without its SECONDARY.
-  const r = await route53(ctx).send(
-    new ChangeResourceRecordSetsCommand({
-      HostedZoneId: t.hostedZoneId,
-      ChangeBatch: {
-        Comment: `drctl ${ctx.config.deployment}: failover for ${recordNameOf(ctx)}`,
-        Changes: desired.map((d) => ({ Action: 'UPSERT', ResourceRecordSet: d })),
-      },
-    }),
-  );
+  const r = await route53(ctx)
+    .send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: t.hostedZoneId,
+        ChangeBatch: {
+          Comment: `drctl ${ctx.config.deployment}: failover for ${recordNameOf(ctx)}`,
+          Changes: desired.map((d) => ({ Action: 'UPSERT', ResourceRecordSet: d })),
+        },
+      }),
+    )
+    .catch((e: unknown) => {
+      const problems = changeBatchProblems(e);
+      if (!problems) throw e;
+      throw new AwsStepError(
+        `Route 53 refused the failover records for ${recordNameOf(ctx)}: ${problems.join('; ') || errorMessage(e)}`,
+        {
+          resource: t.hostedZoneId,
+          awsCode: 'InvalidChangeBatch',
+          cause: e,
+          resolution:
+            'Nothing was changed (a change batch is all or nothing). An alias target that "was not found" or does not "lie within the target zone" is an NLB that is gone or moved: run `drctl up` again (the nlb step replaces it first).',
+        },
+      );
+    });
   ctx.record(base);
   await waitChangeInsync(ctx, r.ChangeInfo?.Id, `records ${recordNameOf(ctx)}`);
   return base;
@@ -373,8 +396,8 @@ async function getInstance(ctx: Ctx, id: string): Promise<Instance | undefined> 
   }
 }
 
-/** Instances answering <host>.<domain> in the zone (Route 53 answers "none" with NoSuchTrafficPolicyInstance). */
-async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
+/** Instances answering `name` (default <host>.<domain>) in the zone (Route 53 answers "none" with NoSuchTrafficPolicyInstance). */
+async function instancesAtName(ctx: Ctx, zoneId: string, name = recordNameOf(ctx)): Promise<Instance[]> {
   type Marker = { TrafficPolicyInstanceNameMarker?: string; TrafficPolicyInstanceTypeMarker?: RRType };
   // No SDK paginator for this list either: a truncated page names the next instance.
   const instances = pages<ListTrafficPolicyInstancesByHostedZoneCommandOutput, Marker>(
@@ -392,7 +415,7 @@ async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
   );
   try {
     const all = await collect(instances, (p) => p.TrafficPolicyInstances);
-    return all.filter((i) => fqdn(i.Name ?? '') === fqdn(recordNameOf(ctx))).map(parseInstance);
+    return all.filter((i) => fqdn(i.Name ?? '') === fqdn(name)).map(parseInstance);
   } catch (e) {
     if (isNotFound(e)) return [];
     throw e;
@@ -401,15 +424,96 @@ async function instancesAtName(ctx: Ctx, zoneId: string): Promise<Instance[]> {
 
 function refusedInPrivateZone(ctx: Ctx, zoneId: string, cause: unknown): AwsStepError {
   return new AwsStepError(
-    `Route 53 refused a traffic policy instance for ${recordNameOf(ctx)} in private hosted zone ${zoneId} (${awsCode(cause)}: ${errorMessage(cause)}). Traffic flow is documented for public hosted zones only.`,
+    `Route 53 refused a traffic policy instance in private hosted zone ${zoneId} (${awsCode(cause)}: ${errorMessage(cause)}), tried at ${probeNameOf(ctx)} before touching ${recordNameOf(ctx)}. Traffic flow is documented for public hosted zones only.`,
     {
       resource: zoneId,
       awsCode: awsCode(cause),
       cause,
-      resolution:
-        'Set "routing": "failover-records" in the config (the default: failover alias records in the private zone do the same job), then run `drctl up` again.',
+      resolution: `The failover records for ${recordNameOf(ctx)} are untouched and still route. Set "routing": "failover-records" in the config (the default: failover alias records in the private zone do the same job), then run \`drctl up\` again.`,
     },
   );
+}
+
+/**
+ * A refusal of the request itself (4xx, not throttling, not a permission problem): what a zone
+ * that takes no policy instances answers. Its code is not documented, so none is assumed.
+ */
+const isRefusal = (e: unknown) =>
+  isAwsError(e) &&
+  !isThrottled(e) &&
+  !isServerError(e) &&
+  !/AccessDenied|Unauthorized/i.test(awsCode(e) ?? '') &&
+  (e.$metadata?.httpStatusCode ?? 400) < 500;
+
+async function deleteInstance(ctx: Ctx, id: string): Promise<void> {
+  try {
+    await route53(ctx).send(new DeleteTrafficPolicyInstanceCommand({ Id: id }));
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  await ctx.poll({
+    what: `traffic policy instance ${id} deleted`,
+    timeoutMs: INSYNC_TIMEOUT_MS,
+    minDelayMs: 2_000,
+    maxDelayMs: 10_000,
+    check: async () =>
+      (await getInstance(ctx, id))
+        ? { done: false, status: 'still there' }
+        : { done: true, value: undefined },
+  });
+}
+
+/**
+ * Does this private zone take traffic policy instances? Asked at the probe name, so the answer
+ * costs nothing at <host>.<domain>; the probe instance is deleted at once (one left by a crash is
+ * deleted by the next try or by `down`). A refusal deletes the policy (nothing can use it) and
+ * stops the step.
+ */
+async function probePrivateZone(
+  ctx: Ctx,
+  zoneId: string,
+  policy: { id: string; version: number },
+): Promise<void> {
+  for (const left of await instancesAtName(ctx, zoneId, probeNameOf(ctx))) await deleteInstance(ctx, left.id);
+  ctx.progress(
+    `private zone ${zoneId}: does it take a traffic policy instance? (trying ${probeNameOf(ctx)})`,
+  );
+  let probeId: string;
+  try {
+    const r = await route53(ctx).send(
+      new CreateTrafficPolicyInstanceCommand({
+        HostedZoneId: zoneId,
+        Name: probeNameOf(ctx),
+        TTL: ctx.config.ttl,
+        TrafficPolicyId: policy.id,
+        TrafficPolicyVersion: policy.version,
+      }),
+    );
+    probeId = r.TrafficPolicyInstance!.Id!;
+  } catch (e) {
+    if (!isRefusal(e)) throw e;
+    await deletePolicyVersion(ctx, policy.id, policy.version);
+    ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
+    throw refusedInPrivateZone(ctx, zoneId, e);
+  }
+  await deleteInstance(ctx, probeId);
+}
+
+async function isPrivateZone(ctx: Ctx, zoneId: string): Promise<boolean> {
+  const r = await route53(ctx).send(new GetHostedZoneCommand({ Id: zoneId }));
+  return r.HostedZone?.Config?.PrivateZone === true;
+}
+
+/** Put back the failover records deleted for an instance that then failed, exactly as they were. */
+async function restoreRecords(ctx: Ctx, zoneId: string, records: ResourceRecordSet[]): Promise<void> {
+  ctx.warn(`the traffic policy instance failed: putting the failover records for ${recordNameOf(ctx)} back`);
+  const r = await route53(ctx).send(
+    new ChangeResourceRecordSetsCommand({
+      HostedZoneId: zoneId,
+      ChangeBatch: { Changes: records.map((x) => ({ Action: 'UPSERT', ResourceRecordSet: x })) },
+    }),
+  );
+  await waitChangeInsync(ctx, r.ChangeInfo?.Id, `records ${recordNameOf(ctx)} restored`);
 }
 
 async function deletePolicyVersion(ctx: Ctx, id: string, version: number): Promise<void> {
@@ -463,6 +567,8 @@ async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutpu
   if (!instance) {
     const foreign = existing.filter((r) => !ourRecords.includes(r));
     if (foreign.length) throw foreignRecords(ctx, t.hostedZoneId, foreign);
+    // Before anything at the name changes (traffic-policy.ts header).
+    if (await isPrivateZone(ctx, t.hostedZoneId)) await probePrivateZone(ctx, t.hostedZoneId, policy);
     if (ourRecords.length) await deleteRecords(ctx, t.hostedZoneId, ourRecords);
     ctx.progress(`traffic policy instance ${name}`);
     let created;
@@ -477,11 +583,21 @@ async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutpu
         }),
       );
     } catch (e) {
-      if (awsCode(e) !== 'InvalidInput' && !/private/i.test(errorMessage(e))) throw e;
-      // Nothing can use the policy now: remove it rather than leave it for `down`.
-      await deletePolicyVersion(ctx, policy.id, policy.version);
-      ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
-      throw refusedInPrivateZone(ctx, t.hostedZoneId, e);
+      // Whatever the cause (its code says it): the name must not stay without records.
+      if (ourRecords.length && !(await instancesAtName(ctx, t.hostedZoneId)).length) {
+        await restoreRecords(ctx, t.hostedZoneId, ourRecords);
+      }
+      throw new AwsStepError(
+        `Route 53 refused the traffic policy instance for ${name} in zone ${t.hostedZoneId} (${awsCode(e)}: ${errorMessage(e)})`,
+        {
+          resource: t.hostedZoneId,
+          awsCode: awsCode(e),
+          cause: e,
+          resolution: ourRecords.length
+            ? `The failover records for ${name} were put back. Fix the cause Route 53 names and run \`drctl up\` again, or set "routing": "failover-records" in the config.`
+            : `Fix the cause Route 53 names and run \`drctl up\` again, or set "routing": "failover-records" in the config.`,
+        },
+      );
     }
     const i = created.TrafficPolicyInstance!;
     ctx.record({ ...base, trafficPolicyInstanceId: i.Id! });
@@ -553,24 +669,13 @@ async function removeTrafficPolicy(ctx: Ctx, zoneId: string | undefined): Promis
   if (ctx.recorded.trafficPolicyInstanceId) instanceIds.add(ctx.recorded.trafficPolicyInstanceId);
   if (zoneId && policyId) {
     for (const i of await instancesAtName(ctx, zoneId)) if (i.policyId === policyId) instanceIds.add(i.id);
+    // A probe left by a crash between its create and its delete.
+    for (const i of await instancesAtName(ctx, zoneId, probeNameOf(ctx)))
+      if (i.policyId === policyId) instanceIds.add(i.id);
   }
   for (const id of instanceIds) {
     ctx.progress(`traffic policy instance ${id}`);
-    try {
-      await route53(ctx).send(new DeleteTrafficPolicyInstanceCommand({ Id: id }));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
-    await ctx.poll({
-      what: `traffic policy instance ${id} deleted`,
-      timeoutMs: INSYNC_TIMEOUT_MS,
-      minDelayMs: 2_000,
-      maxDelayMs: 10_000,
-      check: async () =>
-        (await getInstance(ctx, id))
-          ? { done: false, status: 'still there' }
-          : { done: true, value: undefined },
-    });
+    await deleteInstance(ctx, id);
   }
   ctx.record({ trafficPolicyInstanceId: undefined });
   if (policyId) {

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { STEPS, type StepInfo } from '../../src/steps/index.js';
 import type { StepName } from '../../src/steps/types.js';
-import { FakeEc2, FakeRoute53 } from '../support/fake-cloud/index.js';
+import { FakeEc2, FakeElbv2, FakeRoute53, FakeRoute53Health, awsError } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 
 // traffic-policy needs nlb, health-check and domain outputs. These stand-ins record what those
@@ -20,7 +20,12 @@ const PRIMARY_HC = '0d9a1c52-64f4-4c0e-9d3a-5b3f0a1e2c11';
 let nlbSuffix = '0123456789abcdef';
 const nlbDns = (region: string) => `internal-drctl-nlb-${nlbSuffix}.elb.${region}.amazonaws.com`;
 
-function standIn(name: StepName, scope: 'regional' | 'global', out: (region: string) => unknown): StepInfo {
+function standIn(
+  name: StepName,
+  scope: 'regional' | 'global',
+  out: (region: string) => unknown,
+  down: (region: string) => void = () => undefined,
+): StepInfo {
   return {
     name,
     title: `${name} (test stand-in)`,
@@ -32,23 +37,54 @@ function standIn(name: StepName, scope: 'regional' | 'global', out: (region: str
       Promise.resolve({
         outputs: z.any(),
         up: (ctx: { region: string }) => Promise.resolve(out(ctx.region)),
-        down: () => Promise.resolve(),
+        down: (ctx: { region: string }) => Promise.resolve(down(ctx.region)),
       }),
   };
 }
 
+// Route 53 refuses aliases to load balancers that do not exist and health checks that do not
+// exist, so the stand-ins make both exist in the fake (no network interfaces, no health).
+function seedNlb(region: string): void {
+  const elb = h.cloud.model(FakeElbv2);
+  const dnsName = nlbDns(region);
+  if ([...elb.loadBalancers.values()].some((lb) => lb.dnsName === dnsName)) return;
+  elb.seedLoadBalancer(region, { name: 'drctl-nlb', dnsName });
+}
+function forgetNlbs(region: string): void {
+  const elb = h.cloud.model(FakeElbv2);
+  for (const lb of [...elb.loadBalancers.values()]) if (lb.region === region) elb.removeSeeded(lb.arn);
+}
+
 const real = (...names: string[]) => STEPS.filter((s) => names.includes(s.name));
+/** What the nlb step records (its contract). */
+const nlbOut = (region: string) => ({
+  loadBalancerArn: `arn:aws:elasticloadbalancing:${region}:111122223333:loadbalancer/net/drctl-nlb/${nlbSuffix}`,
+  loadBalancerName: 'drctl-nlb',
+  dnsName: nlbDns(region),
+  canonicalHostedZoneId: NLB_ZONE[region],
+  targetGroupArn: `arn:aws:elasticloadbalancing:${region}:111122223333:targetgroup/drctl-tg/0123456789abcdef`,
+  listenerArn: `arn:aws:elasticloadbalancing:${region}:111122223333:listener/net/drctl-nlb/${nlbSuffix}/0123456789abcdef`,
+  targetIps: ['10.0.1.10', '10.0.2.10'],
+});
 const STAND_INS = [
-  standIn('nlb', 'regional', (region) => ({
-    loadBalancerArn: `arn:aws:elasticloadbalancing:${region}:111122223333:loadbalancer/net/drctl-nlb/${nlbSuffix}`,
-    loadBalancerName: 'drctl-nlb',
-    dnsName: nlbDns(region),
-    canonicalHostedZoneId: NLB_ZONE[region],
-    targetGroupArn: `arn:aws:elasticloadbalancing:${region}:111122223333:targetgroup/drctl-tg/0123456789abcdef`,
-    listenerArn: `arn:aws:elasticloadbalancing:${region}:111122223333:listener/net/drctl-nlb/${nlbSuffix}/0123456789abcdef`,
-    targetIps: ['10.0.1.10', '10.0.2.10'],
-  })),
-  standIn('health-check', 'global', () => ({ primaryHealthCheckId: PRIMARY_HC })),
+  standIn(
+    'nlb',
+    'regional',
+    (region) => {
+      seedNlb(region);
+      return nlbOut(region);
+    },
+    forgetNlbs,
+  ),
+  standIn(
+    'health-check',
+    'global',
+    () => {
+      h.cloud.model(FakeRoute53Health).seed(PRIMARY_HC);
+      return { primaryHealthCheckId: PRIMARY_HC };
+    },
+    () => h.cloud.model(FakeRoute53Health).forget(PRIMARY_HC),
+  ),
   standIn('domain', 'regional', () => ({ domainName: 'api.octank.com', mode: 'regional', basePath: '' })),
 ];
 const STEPS_USED = {
@@ -288,7 +324,13 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
         expect(nonApex(x), why).toHaveLength(1);
       },
     );
-    expect(mutating).toEqual(['CreateTrafficPolicy', 'CreateTrafficPolicyInstance']);
+    // The probe instance at _drctl-probe.<name> (made and deleted) before the real one.
+    expect(mutating).toEqual([
+      'CreateTrafficPolicy',
+      'CreateTrafficPolicyInstance',
+      'DeleteTrafficPolicyInstance',
+      'CreateTrafficPolicyInstance',
+    ]);
   });
 
   it('a moved NLB gets a new policy version, the instance moves to it, and the old version goes', async () => {
@@ -331,6 +373,83 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
   });
 });
 
+describe('traffic-policy mode never leaves the name without records', () => {
+  const apiRecords = (records: Array<{ Name: string; Type: string; SetIdentifier?: string }>) =>
+    records.filter((r) => r.Name === 'api.octank.com.' && r.Type === 'A');
+
+  it('in a private zone that refuses policy instances, switching to traffic-policy stops before touching the failover records: api.<domain> has them at every moment, and the error says what to do', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    expectTheFailoverPair(h);
+    h.writeConfig({ routing: 'traffic-policy' });
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/refused a traffic policy instance in private hosted zone/);
+    expect(r.stderr).toContain('failover records for api.octank.com are untouched');
+    expect(r.stderr).toContain('"routing": "failover-records"');
+    const history = h.cloud.model(FakeRoute53).recordHistory(zoneId(h));
+    const first = history.findIndex((v) => apiRecords(v.records).length > 0);
+    expect(first).toBeGreaterThan(0);
+    for (const [i, v] of history.slice(first).entries()) {
+      expect(
+        apiRecords(v.records).map((x) => x.SetIdentifier),
+        `version ${first + i} (${v.command})`,
+      ).toEqual(['drctl-primary', 'drctl-secondary']);
+    }
+    expectTheFailoverPair(h);
+    expect(policies(h.cloud.snapshot())).toEqual([]);
+    expect(instances(h.cloud.snapshot())).toEqual([]);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('an InvalidInput at the real instance is reported as itself, not as the private-zone refusal, and the failover records are put back', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const r53model = h.cloud.model(FakeRoute53);
+    r53model.privateZoneTrafficPolicy = 'accept';
+    const create = r53model.CreateTrafficPolicyInstance.bind(r53model);
+    r53model.CreateTrafficPolicyInstance = (region, input) => {
+      if (input.Name === 'api.octank.com') throw awsError('InvalidInput', 'Invalid TTL: out of range');
+      return create(region, input);
+    };
+    h.writeConfig({ routing: 'traffic-policy' });
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('InvalidInput: Invalid TTL: out of range');
+    expect(r.stderr).not.toMatch(/refused a traffic policy instance in private hosted zone|Traffic flow is documented/);
+    expect(r.stderr).toContain('failover records for api.octank.com were put back');
+    expectTheFailoverPair(h);
+    expect(instances(h.cloud.snapshot())).toEqual([]);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+});
+
+describe('failover records Route 53 refuses', () => {
+  it.each(['standard', 'legacy'] as const)(
+    'an alias to an NLB that is gone fails with Route 53’s own words (SDK %s error shape), and nothing changes',
+    async (form) => {
+      h = new Harness();
+      await h.ok(['up'], STEPS_USED);
+      h.cloud.model(FakeRoute53).invalidChangeBatchForm = form;
+      nlbSuffix = 'fedcba9876543210';
+      // The NLBs "moved" (new DNS names in the nlb record) but no such load balancers exist.
+      const noSeed = STEPS_USED.steps.map((x) =>
+        x.name === 'nlb' ? standIn('nlb', 'regional', nlbOut, forgetNlbs) : x,
+      );
+      const r = await h.run(['up'], { steps: noSeed });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `Tried to create an alias that targets ${nlbDns('sa-east-1')}., type A in zone ZTK26PT1VY4CU, but that target was not found`,
+      );
+      expect(r.stderr).not.toContain('UnknownError');
+      nlbSuffix = '0123456789abcdef';
+      expectTheFailoverPair(h);
+    },
+  );
+});
+
 describe('fake Route 53 record validation', () => {
   it('wants a SetIdentifier on failover records and at most one PRIMARY per name', async () => {
     h = new Harness();
@@ -343,6 +462,7 @@ describe('fake Route 53 record validation', () => {
       }),
     );
     const id = zone.HostedZone!.Id!;
+    seedNlb('sa-east-1');
     const failover = (setId: string | undefined, role: 'PRIMARY' | 'SECONDARY') => ({
       Action: 'CREATE' as const,
       ResourceRecordSet: {

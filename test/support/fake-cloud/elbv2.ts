@@ -3,6 +3,7 @@ import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';
+import { FakeRoute53 } from './route53.js';
 
 // Elastic Load Balancing v2 (network load balancers), per region. Behaviours (aws-facts §7, delays.md §6):
 // - CreateLoadBalancer/CreateTargetGroup/CreateListener are idempotent for identical settings and
@@ -171,6 +172,54 @@ export class FakeElbv2 extends FakeService {
         .filter((l) => l.certificateArns.includes(certificateArn) && l.arn.includes(`:${region}:`))
         .map((l) => l.arn),
     );
+    // Route 53 refuses an alias to a load balancer that does not exist or under another zone id.
+    cloud.model(FakeRoute53).registerAliasTargets((dnsName) => {
+      const name = dnsName
+        .toLowerCase()
+        .replace(/\.$/, '')
+        .replace(/^dualstack\./, '');
+      const m = /\.elb\.([a-z0-9-]+)\.amazonaws\.com$/.exec(name);
+      if (!m) return undefined;
+      const lb = this.lbs(m[1]!).find((x) => x.dnsName.toLowerCase() === name);
+      return lb ? { hostedZoneId: NLB_ZONE_IDS[lb.region] ?? 'ZFAKENLBZONE' } : null;
+    });
+  }
+
+  /**
+   * Test helper: a network load balancer that exists for Route 53 and DescribeLoadBalancers, with
+   * no subnets or network interfaces (for tests of steps that only alias it). Gone with
+   * `removeSeeded`.
+   */
+  seedLoadBalancer(
+    region: string,
+    o: { name: string; dnsName: string },
+  ): { arn: string; canonicalHostedZoneId: string } {
+    const id = this.hex(16);
+    const arn = `arn:aws:elasticloadbalancing:${region}:${this.cloud.account}:loadbalancer/net/${o.name}/${id}`;
+    this.loadBalancers.set(arn, {
+      arn,
+      name: o.name,
+      id,
+      region,
+      scheme: 'internal',
+      type: 'network',
+      vpcId: '',
+      subnetIds: [],
+      securityGroups: [],
+      ipAddressType: 'ipv4',
+      dnsName: o.dnsName,
+      tags: {},
+      createdAt: this.now(),
+      activeAt: this.now(),
+      goneAt: undefined,
+      eniIds: [],
+    });
+    return { arn, canonicalHostedZoneId: NLB_ZONE_IDS[region] ?? 'ZFAKENLBZONE' };
+  }
+
+  /** Test helper: forget a seeded load balancer at once. */
+  removeSeeded(arn: string): void {
+    this.loadBalancers.delete(arn);
   }
 
   private get ec2(): FakeEc2 {

@@ -311,6 +311,38 @@ export class FakeRoute53Health extends FakeService {
     };
   }
 
+  /**
+   * Test helper: a health check that exists (for Route 53's record validation) under a given id,
+   * for tests of steps that only reference one. Its health is not modelled; `forget` removes it.
+   */
+  seed(id: string): void {
+    this.hook();
+    const alarm = {
+      Namespace: 'Seeded',
+      MetricName: 'Seeded',
+      Dimensions: [],
+      Statistic: 'Sum',
+      Period: 60,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    } as unknown as MetricAlarmConfig;
+    this.checks.set(id, {
+      Id: id,
+      CallerReference: `seeded-${id}`,
+      requested: '{}',
+      config: { Type: 'CLOUDWATCH_METRIC', AlarmIdentifier: { Region: 'us-east-1', Name: 'seeded' } },
+      alarm,
+      version: 1,
+      createdAt: this.now(),
+    });
+  }
+
+  /** Test helper: drop a health check at once (no call logged). */
+  forget(id: string): void {
+    this.checks.delete(id);
+  }
+
   snapshot(): string[] {
     return [...this.checks.keys()].map((id) => `route53/global/health-check/${id}`);
   }

@@ -16,6 +16,8 @@ export interface RecordSet {
   Type: string;
   SetIdentifier?: string;
   Failover?: 'PRIMARY' | 'SECONDARY';
+  /** Latency routing. */
+  Region?: string;
   TTL?: number;
   ResourceRecords?: Array<{ Value: string }>;
   AliasTarget?: AliasTarget;
@@ -31,7 +33,15 @@ interface Zone {
   private: boolean;
   vpcs: Array<{ VPCRegion: string; VPCId: string }>;
   records: RecordSet[];
+  /** Every record-set version the zone has had, oldest first (tests: "at every moment"). */
+  history: Array<{ t: number; command: string; records: RecordSet[] }>;
 }
+
+/**
+ * Another model's alias targets: given an alias DNS name, `undefined` when the name is not of its
+ * kind, `null` when it is but no such resource exists, else the resource's canonical hosted zone.
+ */
+export type AliasTargetLookup = (dnsName: string) => { hostedZoneId: string } | null | undefined;
 
 interface TrafficPolicy {
   Id: string;
@@ -119,6 +129,51 @@ export class FakeRoute53 extends FakeService {
       this.zones.get(bareId(zoneIdOrName)) ??
       [...this.zones.values()].find((x) => x.Name === fqdn(zoneIdOrName));
     return structuredClone(z?.records ?? []);
+  }
+
+  /** Test helper: every version of a zone's record sets, each with the command that made it. */
+  recordHistory(zoneIdOrName: string): Array<{ t: number; command: string; records: RecordSet[] }> {
+    const z =
+      this.zones.get(bareId(zoneIdOrName)) ??
+      [...this.zones.values()].find((x) => x.Name === fqdn(zoneIdOrName));
+    return structuredClone(z?.history ?? []);
+  }
+
+  private setRecords(z: Zone, records: RecordSet[], command: string): void {
+    z.records = records;
+    z.history.push({ t: this.now(), command, records: structuredClone(records) });
+  }
+
+  private readonly aliasTargets: AliasTargetLookup[] = [];
+
+  /** Another model (ELBv2) says whether an alias target exists and what its canonical zone is. */
+  registerAliasTargets(lookup: AliasTargetLookup): void {
+    this.aliasTargets.push(lookup);
+  }
+
+  /**
+   * How the real SDK v3 (3.1169) surfaces Route 53's InvalidChangeBatch. Route 53 now answers it in
+   * the standard <ErrorResponse><Error><Code>InvalidChangeBatch</Code>, which the SDK turns into
+   * an InvalidChangeBatch with the bracketed list as `message`, `Code`, and an empty `messages`.
+   * Older answers came as <InvalidChangeBatch><Messages><Message>…, which this SDK cannot place: it
+   * throws a Route53ServiceException named `Unknown` with message `UnknownError` and the list
+   * under `Messages.Message` (both measured by feeding those bodies to the SDK's deserializer;
+   * aws/aws-sdk-kotlin#1433 for the change of form). `invalidChangeBatchForm` picks one.
+   */
+  invalidChangeBatchForm: 'standard' | 'legacy' = 'standard';
+
+  private invalidChangeBatch(problems: string[]): Error {
+    if (this.invalidChangeBatchForm === 'legacy') {
+      return Object.assign(awsError('Unknown', 'UnknownError'), {
+        Messages: { Message: problems.length === 1 ? problems[0] : problems },
+        RequestId: 'fake-request',
+      });
+    }
+    return Object.assign(awsError('InvalidChangeBatch', `[${problems.join(', ')}]`), {
+      Code: 'InvalidChangeBatch',
+      Type: 'Sender',
+      messages: [],
+    });
   }
 
   private uuid(): string {
@@ -230,7 +285,9 @@ export class FakeRoute53 extends FakeService {
           ResourceRecords: [{ Value: 'ns-1536.awsdns-00.co.uk.' }, { Value: 'ns-0.awsdns-00.com.' }],
         },
       ],
+      history: [],
     };
+    z.history.push({ t: this.now(), command: 'CreateHostedZone', records: structuredClone(z.records) });
     this.zones.set(id, z);
     return {
       HostedZone: this.zoneView(z),
@@ -398,7 +455,10 @@ export class FakeRoute53 extends FakeService {
       if (!rr?.Name || !rr.Type)
         throw awsError('InvalidInput', 'ResourceRecordSet Name and Type are required');
       const r: RecordSet = { ...rr, Name: fqdn(rr.Name) };
-      this.validateRecord(z, r);
+      this.validateRecord(z, r, c.Action ?? '');
+      // Route 53 checks what a record points at when it is written, not when it is deleted: a
+      // record whose load balancer or health check is gone can still be deleted.
+      if (c.Action === 'CREATE' || c.Action === 'UPSERT') problems.push(...this.targetProblems(z, r));
       const i = records.findIndex((x) => keyOf(x) === keyOf(r));
       switch (c.Action) {
         case 'CREATE':
@@ -427,17 +487,59 @@ export class FakeRoute53 extends FakeService {
       }
     }
     problems.push(...groupProblems(records));
-    if (problems.length) throw awsError('InvalidChangeBatch', `[${problems.join(', ')}]`);
-    z.records = records;
+    if (problems.length) throw this.invalidChangeBatch(problems);
+    this.setRecords(z, records, 'ChangeResourceRecordSets');
     return { ChangeInfo: this.change('r53.change') };
   }
 
-  private validateRecord(z: Zone, r: RecordSet): void {
+  /**
+   * An alias must point at something that exists, named with its canonical hosted zone; a health
+   * check must exist. Route 53's words for aliases (as it answers them, e.g. barnybug/cli53#213,
+   * aws/aws-cdk#19643): "Tried to create an alias that targets X., type A in zone Z, but the
+   * alias target name does not lie within the target zone" / "... but that target was not found".
+   */
+  private targetProblems(z: Zone, r: RecordSet): string[] {
+    const out: string[] = [];
+    const a = r.AliasTarget;
+    if (a?.DNSName && a.HostedZoneId) {
+      const target = fqdn(a.DNSName);
+      const zoneId = bareId(a.HostedZoneId);
+      const says = `Tried to create an alias that targets ${target}, type ${r.Type} in zone ${zoneId}`;
+      if (zoneId === z.Id) {
+        if (!z.records.some((x) => x.Name === target && x.Type === r.Type))
+          out.push(`${says}, but that target was not found`);
+      } else {
+        for (const lookup of this.aliasTargets) {
+          const found = lookup(target);
+          if (found === undefined) continue;
+          if (found === null) out.push(`${says}, but that target was not found`);
+          else if (found.hostedZoneId !== zoneId) {
+            out.push(`${says}, but the alias target name does not lie within the target zone`);
+            out.push(`${says}, but that target was not found`);
+          }
+          break;
+        }
+      }
+    }
+    if (r.HealthCheckId !== undefined) {
+      const exists = this.tagTargets.get('healthcheck');
+      // ChangeResourceRecordSets lists NoSuchHealthCheck among its errors
+      // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ChangeResourceRecordSets.html);
+      // its exact words here are not documented.
+      if (exists && !exists(r.HealthCheckId)) {
+        throw awsError(
+          'NoSuchHealthCheck',
+          `No health check exists with the specified ID ${r.HealthCheckId}`,
+          404,
+        );
+      }
+    }
+    return out;
+  }
+
+  private validateRecord(z: Zone, r: RecordSet, action: string): void {
     if (r.Name !== z.Name && !r.Name.endsWith(`.${z.Name}`)) {
-      throw awsError(
-        'InvalidChangeBatch',
-        `[RRSet with DNS name ${r.Name} is not permitted in zone ${z.Name}]`,
-      );
+      throw this.invalidChangeBatch([`RRSet with DNS name ${r.Name} is not permitted in zone ${z.Name}`]);
     }
     if (r.AliasTarget) {
       const a = r.AliasTarget;
@@ -456,16 +558,23 @@ export class FakeRoute53 extends FakeService {
     if (r.Failover !== undefined && r.Failover !== 'PRIMARY' && r.Failover !== 'SECONDARY') {
       throw awsError('InvalidInput', `Invalid Failover value ${String(r.Failover)}`);
     }
-    if (r.Failover && !r.SetIdentifier) {
+    // Route 53's words (ansible-collections/community.aws#615, boto/boto3#2240).
+    if ((r.Failover || r.Region) && !r.SetIdentifier) {
       throw awsError(
         'InvalidInput',
-        `Invalid request: a failover record set (${r.Name}) needs a SetIdentifier`,
+        `Invalid request: Missing field 'SetIdentifier' in Change with [Action=${action}, Name=${r.Name}, Type=${r.Type}, SetIdentifier=null]`,
       );
     }
-    if (r.SetIdentifier && !r.Failover) {
+    if (r.SetIdentifier && !r.Failover && !r.Region) {
       throw awsError(
         'InvalidInput',
-        `Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, MultiValueAnswer, GeoProximityLocation, CidrRoutingConfig] with SetIdentifier ${r.SetIdentifier}`,
+        `Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, or MultiValueAnswer], but found none in Change with [Action=${action}, Name=${r.Name}, Type=${r.Type}, SetIdentifier=${r.SetIdentifier}]`,
+      );
+    }
+    if (r.Failover && r.Region) {
+      throw awsError(
+        'InvalidInput',
+        `Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, or MultiValueAnswer], but found more than one in Change with [Action=${action}, Name=${r.Name}, Type=${r.Type}, SetIdentifier=${r.SetIdentifier}]`,
       );
     }
     if (r.HealthCheckId !== undefined && !UUID.test(r.HealthCheckId)) {
@@ -781,7 +890,11 @@ export class FakeRoute53 extends FakeService {
     };
     this.instances.set(i.Id, i);
     // The policy record: what ListResourceRecordSets shows for the name the instance answers.
-    z.records.push({ Name: name, Type: p.Type, TTL: i.TTL, TrafficPolicyInstanceId: i.Id });
+    this.setRecords(
+      z,
+      [...z.records, { Name: name, Type: p.Type, TTL: i.TTL, TrafficPolicyInstanceId: i.Id }],
+      'CreateTrafficPolicyInstance',
+    );
     return {
       TrafficPolicyInstance: this.instanceView(i),
       Location: `https://route53.amazonaws.com/2013-04-01/trafficpolicyinstance/${i.Id}`,
@@ -857,7 +970,12 @@ export class FakeRoute53 extends FakeService {
   DeleteTrafficPolicyInstance(_region: string, input: { Id?: string }) {
     const i = this.instance(input.Id);
     const z = this.zones.get(i.HostedZoneId);
-    if (z) z.records = z.records.filter((r) => r.TrafficPolicyInstanceId !== i.Id);
+    if (z)
+      this.setRecords(
+        z,
+        z.records.filter((r) => r.TrafficPolicyInstanceId !== i.Id),
+        'DeleteTrafficPolicyInstance',
+      );
     this.instances.delete(i.Id);
     return {};
   }
