@@ -50,7 +50,7 @@ export function changeBatchProblems(e: unknown): string[] | undefined {
   };
   if (x.name === 'InvalidChangeBatch' || x.Code === 'InvalidChangeBatch') {
     if (Array.isArray(x.messages) && x.messages.length) return x.messages.map(String);
-    const text = String(x.message ?? '').replace(/^\[|\]$/g, '');
+    const text = (typeof x.message === 'string' ? x.message : '').replace(/^\[|\]$/g, '');
     // Route 53 joins its messages with ", "; each starts with a capital ("Tried to ...", "RRSet ...").
     return text ? text.split(/, (?=[A-Z])/) : [];
   }

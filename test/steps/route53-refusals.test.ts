@@ -195,7 +195,7 @@ describe('fake Route 53 refuses what Route 53 refuses', () => {
         TTL: 60,
         ResourceRecords: [{ Value: '10.0.0.1' }],
         ...extra,
-      } as Change['ResourceRecordSet'],
+      },
     });
     const extras: Array<Record<string, string>> = [{ Failover: 'PRIMARY' }, { Region: 'sa-east-1' }];
     for (const extra of extras) {

@@ -417,7 +417,9 @@ describe('traffic-policy mode never leaves the name without records', () => {
     const r = await h.run(['up'], STEPS_USED);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('InvalidInput: Invalid TTL: out of range');
-    expect(r.stderr).not.toMatch(/refused a traffic policy instance in private hosted zone|Traffic flow is documented/);
+    expect(r.stderr).not.toMatch(
+      /refused a traffic policy instance in private hosted zone|Traffic flow is documented/,
+    );
     expect(r.stderr).toContain('failover records for api.octank.com were put back');
     expectTheFailoverPair(h);
     expect(instances(h.cloud.snapshot())).toEqual([]);
