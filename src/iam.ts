@@ -614,6 +614,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'ListResourceRecordSets',
           'CreateTrafficPolicyInstance',
           'ListTrafficPolicyInstancesByHostedZone',
+          // Is the zone private? (traffic-policy mode asks before it touches the name)
+          'GetHostedZone',
         ],
         resources: ['arn:{p}:route53:::hostedzone/*'],
       },
