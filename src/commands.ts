@@ -601,6 +601,8 @@ async function lifecycle(
     }
     const result =
       cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
+    if (result.credentials !== undefined && !result.interrupted)
+      await credentialsStopped(s, store, cmd, only, result);
     const failed = result.results.filter((r) => r.status === 'failed');
     const code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
     if (cmd === 'up' && code === 0) store.recordApplied(s.config);
@@ -655,6 +657,34 @@ async function lifecycle(
     s.signals.onForcedExit.delete(releaseNow);
     await store.unlock();
   }
+}
+
+/**
+ * The credentials stopped working part-way (they passed the check before the run): one message,
+ * like that check's, exit 2. What finished is recorded; the steps cut short are not marked failed,
+ * so the same command, after a login, resumes with them.
+ */
+async function credentialsStopped(
+  s: Session,
+  store: StateStore,
+  cmd: 'up' | 'down' | 'step',
+  only: { step: StepName; region?: string } | undefined,
+  result: import('./runner.js').RunResult,
+): Promise<never> {
+  await store.flush();
+  const { credentialSource, credentialsError } = await import('./aws/identity.js');
+  const { CREDENTIALS_STOPPED } = await import('./runner.js');
+  const command =
+    cmd === 'step' ? `step ${only!.step}${only!.region ? ` --region ${only!.region}` : ''}` : cmd;
+  const stop = {
+    command,
+    done: result.results.filter((r) => r.status === 'ok').length,
+    notDone: result.results.filter((r) => r.reason === CREDENTIALS_STOPPED).length,
+  };
+  throw (
+    credentialsError(result.credentials, credentialSource(s.opts.profile, s.deps.env), stop) ??
+    new UsageError(`the AWS credentials stopped working during \`${command}\``, { field: 'credentials' })
+  );
 }
 
 async function plan(s: Session): Promise<ExitCode> {

@@ -23,7 +23,15 @@ export type RunEvent =
       /** stack: the error's stack and its causes' (shown with --verbose only). */
       error: { message: string; code?: string; resource?: string; resolution?: string; stack?: string };
     }
-  | { type: 'step-skipped'; step: string; scope: string; reason: string; t: number }
+  | {
+      type: 'step-skipped';
+      step: string;
+      scope: string;
+      reason: string;
+      t: number;
+      /** Said once for the whole run by the command (credentials that stopped working): no line of its own but with --verbose. */
+      quiet?: boolean;
+    }
   | { type: 'log'; level: 'info' | 'warn'; step?: string; scope?: string; message: string; t: number };
 
 export interface EventSink {

@@ -106,7 +106,9 @@ class PlainReporter implements Reporter {
           .filter(Boolean)
           .join('\n');
       case 'step-skipped':
-        return `${paint(c, 33, '-')} ${label(e)}: skipped (${e.reason})`;
+        return e.quiet && !this.o.verbose
+          ? undefined
+          : `${paint(c, 33, '-')} ${label(e)}: skipped (${e.reason})`;
       case 'log':
         return e.level === 'warn'
           ? `${paint(c, 33, '!')} ${e.step ? `${e.step} ${e.scope}: ` : ''}${e.message}`

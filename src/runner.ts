@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import type { AwsClients } from './aws/clients.js';
 import { retryText } from './aws/calls.js';
-import { awsCode, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
+import { awsCode, isCredentialsError, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
 import { ownershipTags } from './aws/tags.js';
 import { pollUntil, retrying } from './aws/wait.js';
 import type { Clock } from './clock.js';
@@ -68,7 +68,15 @@ export interface RunResult {
   left: string[];
   /** After `down`: what stays in AWS on purpose, with its cost (ctx.remains). */
   remains: Array<Remains & { step: string; scope: string }>;
+  /**
+   * The first error that said the credentials stopped working part-way (expired token, SSO session
+   * ended): the run stopped starting steps, and the steps it cut short are skipped, not failed.
+   */
+  credentials?: unknown;
 }
+
+/** Why a step the credentials cut short, or never reached, is not done (its record stays as it was). */
+export const CREDENTIALS_STOPPED = 'not done: the AWS credentials stopped working';
 
 /** How often a step runs in all when a call it made failed ambiguously (see Runner.rerunning). */
 const STEP_RUNS = 4;
@@ -87,6 +95,22 @@ class Deferred<T> {
     });
     this.promise.catch(() => undefined); // a failure is reported once, by the node itself
   }
+}
+
+/** Of `keys`, those whose promise failed (each awaited: a node settles only after all of them). */
+async function unfinished(
+  keys: string[],
+  settled: ReadonlyMap<string, { readonly promise: Promise<unknown> }>,
+): Promise<string[]> {
+  const out: string[] = [];
+  for (const k of keys) {
+    try {
+      await settled.get(k)!.promise;
+    } catch {
+      out.push(k);
+    }
+  }
+  return out;
 }
 
 /** Where a regional or global step runs, and which nodes an edge from it reaches. */
@@ -138,6 +162,8 @@ export class Runner {
   private readonly steps: readonly StepInfo[];
   private readonly modules = new Map<StepName, AnyStepImpl>();
   private readonly remains: RunResult['remains'] = [];
+  /** Set by the first step that fails on credentials that no longer work (see RunResult.credentials). */
+  private credentials: unknown;
 
   constructor(private readonly o: RunnerOptions) {
     this.steps = o.steps ?? STEPS;
@@ -187,6 +213,7 @@ export class Runner {
    */
   async up(only?: { step?: StepName; region?: string }): Promise<RunResult> {
     await this.load();
+    this.credentials = undefined;
     const nodes = this.nodesFor(only);
     const inRun = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), n]));
     const done = new Map(
@@ -199,27 +226,14 @@ export class Runner {
     const runNode = async (n: PlanNode): Promise<void> => {
       const key = nodeKey(n.step, n.scope);
       const mine = done.get(key)!;
-      const blockers: string[] = [];
-      for (const d of n.deps.filter((d) => inRun.has(d))) {
-        try {
-          await done.get(d)!.promise;
-        } catch {
-          blockers.push(d);
-        }
-      }
-      if (blockers.length || this.o.signal.aborted) {
-        const reason = this.o.signal.aborted
-          ? 'interrupted'
-          : `needs ${blockers.join(', ')}, which did not finish`;
-        this.o.sink.emit({
-          type: 'step-skipped',
-          step: n.step,
-          scope: n.scope,
-          reason,
-          t: this.o.clock.now(),
-        });
-        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
-        mine.reject(new Error(reason));
+      const blockers = await unfinished(
+        n.deps.filter((d) => inRun.has(d)),
+        done,
+      );
+      const stop = this.stopReason(blockers, `needs ${blockers.join(', ')}, which did not finish`);
+      if (stop) {
+        this.skip(n, stop, results);
+        mine.reject(new Error(stop));
         return;
       }
       const unused = n.info.unusedWhen?.(this.o.config);
@@ -227,21 +241,10 @@ export class Runner {
         try {
           await this.retire(n);
         } catch (e) {
-          const err = this.wrap(e, n, {});
-          this.fail(n, err, this.o.clock.now());
-          results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
-          mine.reject(err);
+          mine.reject(this.failed(e, n, {}, this.o.clock.now(), results));
           return;
         }
-        const reason = `not used: ${unused}`;
-        this.o.sink.emit({
-          type: 'step-skipped',
-          step: n.step,
-          scope: n.scope,
-          reason,
-          t: this.o.clock.now(),
-        });
-        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
+        this.skip(n, `not used: ${unused}`, results);
         mine.resolve({});
         return;
       }
@@ -295,10 +298,7 @@ export class Runner {
         results.push({ step: n.step, scope: n.scope, status: 'ok', outcome });
         mine.resolve(out);
       } catch (e) {
-        const err = this.wrap(e, n, ctx);
-        this.fail(n, err, started);
-        results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
-        mine.reject(err);
+        mine.reject(this.failed(e, n, ctx, started, results));
       }
     };
 
@@ -309,6 +309,7 @@ export class Runner {
       interrupted: this.o.signal.aborted,
       left: [],
       remains: [],
+      credentials: this.credentials,
     };
   }
 
@@ -318,6 +319,7 @@ export class Runner {
    */
   async down(o: { discovered?: ReadonlySet<string> } = {}): Promise<RunResult> {
     await this.load();
+    this.credentials = undefined;
     const nodes = this.graph;
     const dependents = new Map<string, string[]>(nodes.map((n) => [nodeKey(n.step, n.scope), []]));
     for (const n of nodes) {
@@ -329,25 +331,11 @@ export class Runner {
     const runNode = async (n: PlanNode): Promise<void> => {
       const key = nodeKey(n.step, n.scope);
       const mine = gone.get(key)!;
-      const blockers: string[] = [];
-      for (const d of dependents.get(key)!) {
-        try {
-          await gone.get(d)!.promise;
-        } catch {
-          blockers.push(d);
-        }
-      }
-      if (blockers.length || this.o.signal.aborted) {
-        const reason = this.o.signal.aborted ? 'interrupted' : `kept: ${blockers.join(', ')} still exist(s)`;
-        this.o.sink.emit({
-          type: 'step-skipped',
-          step: n.step,
-          scope: n.scope,
-          reason,
-          t: this.o.clock.now(),
-        });
-        results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
-        mine.reject(new Error(reason));
+      const blockers = await unfinished(dependents.get(key)!, gone);
+      const stop = this.stopReason(blockers, `kept: ${blockers.join(', ')} still exist(s)`);
+      if (stop) {
+        this.skip(n, stop, results);
+        mine.reject(new Error(stop));
         return;
       }
       const started = this.o.clock.now();
@@ -379,10 +367,7 @@ export class Runner {
         results.push({ step: n.step, scope: n.scope, status: 'ok', outcome });
         mine.resolve();
       } catch (e) {
-        const err = this.wrap(e, n, ctx);
-        this.fail(n, err, started);
-        results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
-        mine.reject(err);
+        mine.reject(this.failed(e, n, ctx, started, results));
       }
     };
 
@@ -390,7 +375,14 @@ export class Runner {
     const left = Object.entries(this.o.store.state.steps).flatMap(([step, byScope]) =>
       Object.keys(byScope).map((scope) => nodeKey(step, scope)),
     );
-    return { command: 'down', results, interrupted: this.o.signal.aborted, left, remains: [...this.remains] };
+    return {
+      command: 'down',
+      results,
+      interrupted: this.o.signal.aborted,
+      left,
+      remains: [...this.remains],
+      credentials: this.credentials,
+    };
   }
 
   /** `status --refresh`: ask each step with a record which of its recorded resources are gone. */
@@ -613,6 +605,48 @@ export class Runner {
         retrying({ clock, what, signal, retryOn, onProgress: (text) => progress(text) }, call),
     };
     return { ctx, changed: () => changed };
+  }
+
+  /** Why a node does not start: Ctrl-C, credentials known bad, or nodes it waits for that did not finish. */
+  private stopReason(blockers: string[], blocked: string): string | undefined {
+    if (this.o.signal.aborted) return 'interrupted';
+    if (this.credentials !== undefined) return CREDENTIALS_STOPPED;
+    return blockers.length ? blocked : undefined;
+  }
+
+  private skip(n: PlanNode, reason: string, results: NodeResult[]): void {
+    const quiet = reason === CREDENTIALS_STOPPED ? { quiet: true } : {};
+    this.o.sink.emit({
+      type: 'step-skipped',
+      step: n.step,
+      scope: n.scope,
+      reason,
+      t: this.o.clock.now(),
+      ...quiet,
+    });
+    results.push({ step: n.step, scope: n.scope, status: 'skipped', reason });
+  }
+
+  /**
+   * A node's failure, told and listed; the error its dependants see. Credentials that stopped
+   * working are one problem of the run, said once by the command: the node is skipped as not done.
+   */
+  private failed(
+    e: unknown,
+    n: PlanNode,
+    ctx: { lastProgress?: string },
+    started: number,
+    results: NodeResult[],
+  ): DrctlError {
+    const err = this.wrap(e, n, ctx);
+    if (!this.o.signal.aborted && isCredentialsError(e)) {
+      this.credentials ??= e;
+      this.skip(n, CREDENTIALS_STOPPED, results);
+      return err;
+    }
+    this.fail(n, err, started);
+    results.push({ step: n.step, scope: n.scope, status: 'failed', error: err });
+    return err;
   }
 
   private fail(n: PlanNode, err: DrctlError, started: number): void {

@@ -134,6 +134,36 @@ export function isServerError(e: unknown): boolean {
   return SERVER_ERRORS.has(awsCode(e) ?? '') || (status !== undefined && status >= 500);
 }
 
+/**
+ * Credentials that are missing or no longer valid, as the services and the SDK's providers say it:
+ * ExpiredToken (query and XML services: STS, IAM, EC2, S3...) and ExpiredTokenException (JSON
+ * ones), "The security token included in the request is expired", 403
+ * (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html); InvalidClientTokenId /
+ * UnrecognizedClientException for a key AWS does not know; and, before any request is sent, the
+ * SDK's CredentialsProviderError / TokenProviderError when an SSO session has ended ("The SSO
+ * session associated with this profile has expired").
+ */
+export const CREDENTIAL_CODES = new Set([
+  'CredentialsProviderError',
+  'TokenProviderError',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'AuthFailure',
+  'UnauthorizedException',
+]);
+
+/** Whether `e`, or an error it wraps, says the credentials do not work (see CREDENTIAL_CODES). */
+export function isCredentialsError(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x instanceof Error && depth < 5; x = x.cause, depth++) {
+    if (CREDENTIAL_CODES.has(x.name) || CREDENTIAL_CODES.has(awsCode(x) ?? '')) return true;
+  }
+  return false;
+}
+
 const NOT_RESENT = Symbol.for('drctl.notResent');
 
 /**

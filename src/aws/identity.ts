@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { AwsStepError, UsageError, errorMessage } from '../errors.js';
 import type { AwsClients } from './clients.js';
-import { awsCode, isAwsError } from './errors.js';
+import { CREDENTIAL_CODES, awsCode, isAwsError } from './errors.js';
 
 // Who pays: one STS GetCallerIdentity before a command that calls AWS. It needs no permission
 // (https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html), so it fails only
@@ -47,14 +47,34 @@ export async function callerIdentity(
   }
 }
 
-const CREDENTIAL_CODES =
-  /^(CredentialsProviderError|TokenProviderError|ExpiredToken|ExpiredTokenException|InvalidClientTokenId|UnrecognizedClientException|SignatureDoesNotMatch|InvalidAccessKeyId|AuthFailure|UnauthorizedException)$/;
+/** Part-way through a command: how far it got, for the message that ends it. */
+export interface CredentialsStop {
+  command: string;
+  /** Steps finished and recorded before the credentials stopped working. */
+  done: number;
+  /** Steps cut short or not started: recorded as they were, so the same command resumes them. */
+  notDone: number;
+}
 
-/** The one message for credentials that are missing or no longer valid; undefined for anything else. */
-export function credentialsError(e: unknown, source: CredentialSource): UsageError | undefined {
+/**
+ * The one message for credentials that are missing or no longer valid; undefined for anything
+ * else. `stop`: they stopped working part-way through a command (the check before it passed).
+ */
+export function credentialsError(
+  e: unknown,
+  source: CredentialSource,
+  stop?: CredentialsStop,
+): UsageError | undefined {
+  // A step may wrap the SDK's error in its own: the message is about the SDK's.
+  for (
+    let depth = 0;
+    e instanceof Error && !isCredentialsCode(e) && e.cause !== undefined && depth < 5;
+    depth++
+  )
+    e = e.cause;
   const code = (e instanceof Error && e.name) || awsCode(e) || '';
   const text = errorMessage(e);
-  if (!CREDENTIAL_CODES.test(code) && !CREDENTIAL_CODES.test(awsCode(e) ?? '')) return undefined;
+  if (!isCredentialsCode(e)) return undefined;
   const { profile, from, env } = source;
   const named = from === 'default' ? 'the default profile' : `profile "${profile}" (from ${from})`;
   const flag = from === 'default' ? '' : ` --profile ${profile}`;
@@ -85,11 +105,26 @@ export function credentialsError(e: unknown, source: CredentialSource): UsageErr
     what = `AWS refused the credentials of ${named} (${code})`;
     todo = `The access key is not valid (deleted, deactivated or mistyped): \`aws configure${flag}\` with a current key, or pass another --profile.`;
   }
+  if (stop) {
+    const { command, done, notDone } = stop;
+    return new UsageError(
+      `${what.replace(/ is missing or expired$/, ' has expired')} during \`${command}\`: ${done} step(s) done and recorded, ${notDone} not done (none marked failed)\n  the SDK said: ${text}`,
+      {
+        field: 'credentials',
+        resolution: `${todo.replace(/, then the same drctl command again\.$/, '.')} Then run \`drctl ${command}\` again: it resumes with the ${notDone} step(s) not done.`,
+        cause: e,
+      },
+    );
+  }
   return new UsageError(`${what}; nothing was changed.\n  tried: ${tried}\n  the SDK said: ${text}`, {
     field: 'credentials',
     resolution: todo,
     cause: e,
   });
+}
+
+function isCredentialsCode(e: unknown): boolean {
+  return (e instanceof Error && CREDENTIAL_CODES.has(e.name)) || CREDENTIAL_CODES.has(awsCode(e) ?? '');
 }
 
 function sharedFiles(env: NodeJS.ProcessEnv): { config: string; credentials: string } {

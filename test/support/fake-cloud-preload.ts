@@ -8,7 +8,11 @@
  * DRCTL_FAKE_DELETE="ec2:key-pair:drctl-us-west-1" deletes a resource after the seed (drift).
  * DRCTL_FAKE_WAIT_S=600 lets that much virtual time pass after the seed (canary runs, alarm data).
  * DRCTL_FAKE_FAULTS=JSON sets the fake's fault injection after the seed.
+ * DRCTL_FAKE_SEED_FAULTS=JSON sets it for the seed alone, DRCTL_FAKE_SEED_EXIT=2 the seed's expected
+ * exit code; the faults are cleared after it (credentials that expired: the user logs in again).
+ * DRCTL_FAKE_SNAPSHOT=file writes, at exit, what the cloud holds ({resources, mutatingCalls}).
  */
+import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { createFakeCloud, FakeSts } from './fake-cloud/index.js';
 
@@ -21,8 +25,19 @@ Object.assign(realClock, {
   sleep: (ms: number, signal?: AbortSignal) => cloud.clock.sleep(ms, signal),
 });
 
+const snapshotFile = process.env.DRCTL_FAKE_SNAPSHOT;
+if (snapshotFile)
+  process.on('exit', () =>
+    writeFileSync(
+      snapshotFile,
+      JSON.stringify({ resources: cloud.snapshot(), mutatingCalls: cloud.mutatingCalls.length }),
+    ),
+  );
+
 const seed = process.env.DRCTL_FAKE_SEED;
+const seedFaults = process.env.DRCTL_FAKE_SEED_FAULTS;
 if (seed) {
+  if (seedFaults) cloud.faults = JSON.parse(seedFaults) as typeof cloud.faults;
   const { main } = (await import(dist('cli.js'))) as typeof import('../../src/cli.js');
   let text = '';
   const sink = new Writable({
@@ -37,7 +52,10 @@ if (seed) {
     isTTY: false,
     env: {},
   });
-  if (code !== 0) throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}:\n${text}`);
+  const expected = Number(process.env.DRCTL_FAKE_SEED_EXIT ?? 0);
+  if (code !== expected)
+    throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}, not ${expected}:\n${text}`);
+  if (seedFaults) cloud.revive();
 }
 
 // Let virtual time pass after the seed (canary runs, alarm data): DRCTL_FAKE_WAIT_S=600.

@@ -52,6 +52,17 @@ export interface Faults {
    * AccessDenied (AccessDeniedException on JSON services, UnauthorizedOperation on EC2).
    */
   accessDenied?: string[];
+  /**
+   * Credentials that expire part-way: the first N calls (any service, counted from when the fault
+   * is set) go through, then every call is refused. `credentialsExpireAs` 'token' (default): the
+   * service's answer to an expired session token, 403 "The security token included in the request
+   * is expired" as ExpiredToken (query and XML services) or ExpiredTokenException (JSON ones), S3's
+   * 400 ExpiredToken; 'sso': the SDK's SSO provider refuses before anything is sent, a
+   * CredentialsProviderError "The SSO session associated with this profile has expired". Clearing
+   * the faults (`revive()`) is the login.
+   */
+  credentialsExpireAfter?: number;
+  credentialsExpireAs?: 'token' | 'sso';
 }
 
 type Handler = (region: string, input: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -95,6 +106,8 @@ export class FakeCloud {
   private throttledFirst = 0;
   /** How many calls `faults.serverErrorFirst` has answered so far. */
   private serverErroredFirst = 0;
+  /** Calls seen since the faults were set: what `faults.credentialsExpireAfter` counts. */
+  private callsSeen = 0;
   profile: DelayProfile = 'typical';
   delayOverrides: Partial<Record<DelayKey, number>> = {};
   crashed = false;
@@ -292,6 +305,8 @@ export class FakeCloud {
     };
     if (this.crashed) return fail(new SimulatedCrash('simulated crash: the process is dead'));
     const f = this.faults;
+    if (f.credentialsExpireAfter !== undefined && ++this.callsSeen > f.credentialsExpireAfter)
+      return fail(expiredCredentials(model.service, f.credentialsExpireAs ?? 'token'));
     const throttleable = !f.throttleOnly || f.throttleOnly.includes(command);
     if (throttleable && f.throttleFirst !== undefined && this.throttledFirst < f.throttleFirst) {
       this.throttledFirst++;
@@ -389,6 +404,7 @@ export class FakeCloud {
     this.mutatingDone = 0;
     this.throttledFirst = 0;
     this.serverErroredFirst = 0;
+    this.callsSeen = 0;
   }
 
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
@@ -404,6 +420,28 @@ interface SdkClientLike {
 /** What Node's HTTP stack throws when the connection drops before the answer arrives. */
 function connectionReset(): Error {
   return Object.assign(new Error('socket hang up'), { name: 'Error', code: 'ECONNRESET' });
+}
+
+/**
+ * Expired credentials as each service answers them (https://docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html:
+ * ExpiredTokenException, 403; the query and XML protocols name it ExpiredToken, S3 with a 400), or
+ * the SDK's SSO credential provider before a request is made (@aws-sdk/credential-provider-sso).
+ */
+function expiredCredentials(service: string, as: 'token' | 'sso'): Error {
+  if (as === 'sso')
+    return Object.assign(
+      new Error(
+        "The SSO session associated with this profile has expired. To refresh this SSO session run 'aws sso login' with the corresponding profile.",
+      ),
+      { name: 'CredentialsProviderError', tryNextLink: false },
+    );
+  if (service === 's3') return awsError('ExpiredToken', 'The provided token has expired.', 400);
+  const query = ['ec2', 'iam', 'sts', 'cloudformation', 'elasticloadbalancing', 'cloudwatch', 'route53'];
+  return awsError(
+    query.includes(service) ? 'ExpiredToken' : 'ExpiredTokenException',
+    'The security token included in the request is expired',
+    403,
+  );
 }
 
 function envPageSize(): number | undefined {
