@@ -161,6 +161,12 @@ export const configSchema = z
       .regex(/^ELBSecurityPolicy-/, 'must be an ELB security policy name')
       .default('ELBSecurityPolicy-TLS13-1-2-2021-06')
       .describe('NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0)'),
+    topology: z
+      .enum(['active-passive', 'active-active'])
+      .default('active-passive')
+      .describe(
+        'active-passive: the primary serves, the secondary takes over when it fails (failover records); active-active: both regions serve, each client is answered by its nearest healthy region (latency records, a canary, alarm and health check in each region; see docs/topology.md)',
+      ),
     routing: z
       .enum(['failover-records', 'traffic-policy'])
       .default('failover-records')
@@ -234,6 +240,14 @@ export const configSchema = z
           'traffic-policy cannot route to an execute-api endpoint (a traffic policy has no endpoint type for it): use "failover-records" with domainMode private',
       });
     }
+    if (c.topology === 'active-active' && c.routing === 'traffic-policy') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['topology'],
+        message:
+          'active-active needs latency records, which drctl makes with routing "failover-records" only (its traffic policy has a failover rule): set routing to "failover-records", or topology to "active-passive"',
+      });
+    }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {
       ctx.addIssue({
         code: 'custom',
@@ -259,6 +273,22 @@ export function regionsOf(config: Config): [string, string] {
 export function roleOf(config: Config, region: string): RegionRole {
   return region === config.primary.region ? 'primary' : 'secondary';
 }
+
+/**
+ * A config recorded by an earlier `up` (state `applied.config`) with today's defaults filled in,
+ * so a field added since (e.g. `topology`) is not shown as changed; as recorded if it no longer parses.
+ */
+export function withDefaults(recorded: Record<string, unknown>): Record<string, unknown> {
+  const parsed = configSchema.safeParse(recorded);
+  return parsed.success ? parsed.data : recorded;
+}
+
+/** Whether both regions serve: latency records, and a canary, alarm and health check in each. */
+export const activeActive = (config: Pick<Config, 'topology'>) => config.topology === 'active-active';
+
+/** Whether the secondary runs a canary and alarm: always in active-active, else with canary.secondary. */
+export const secondaryCanary = (config: Pick<Config, 'topology' | 'canary'>) =>
+  activeActive(config) || config.canary.secondary;
 
 export function regionConfig(config: Config, region: string) {
   return roleOf(config, region) === 'primary' ? config.primary : config.secondary;

@@ -1,4 +1,4 @@
-import { type Config, regionsOf } from './config.js';
+import { type Config, activeActive, regionsOf, withDefaults } from './config.js';
 import type { State } from './state.js';
 import type { StepInfo } from './steps/index.js';
 import type { StepName } from './steps/types.js';
@@ -102,9 +102,26 @@ const RULES: Record<string, Rule[]> = {
     { step: 'health-check', effect: 'update', where: 'global' },
   ],
   'canary.secondary': [
-    // The canary step records the secondary either way; up makes or removes its canary.
-    { step: 'canary', effect: (c) => (c.canary.secondary ? 'create' : 'delete'), where: 'secondary' },
-    { step: 'health-check', effect: 'update', where: 'global' },
+    // The canary step records the secondary either way; up makes or removes its canary (which
+    // active-active keeps whatever canary.secondary says).
+    {
+      step: 'canary',
+      effect: (c) => (activeActive(c) ? undefined : c.canary.secondary ? 'create' : 'delete'),
+      where: 'secondary',
+    },
+    { step: 'health-check', effect: (c) => (activeActive(c) ? undefined : 'update'), where: 'global' },
+  ],
+  topology: [
+    // The secondary's canary and alarm come and go with the topology (unless canary.secondary
+    // keeps them), and with them its health check; the records are replaced by the other pair in
+    // one change batch.
+    {
+      step: 'canary',
+      effect: (c) => (c.canary.secondary ? undefined : activeActive(c) ? 'create' : 'delete'),
+      where: 'secondary',
+    },
+    { step: 'health-check', effect: (c) => (c.canary.secondary ? undefined : 'update'), where: 'global' },
+    { step: 'traffic-policy', effect: 'replace', where: 'global' },
   ],
   // Used by failover-test only.
   rtoTargetSeconds: [],
@@ -153,7 +170,7 @@ const RANK: Record<Effect, number> = { update: 1, create: 2, delete: 2, replace:
 export function planDiff(config: Config, state: State | undefined, steps: readonly StepInfo[]): PlanDiff {
   const regions = regionsOf(config);
   const applied = state?.applied;
-  const changes = applied ? configChanges(applied.config, config) : [];
+  const changes = applied ? configChanges(withDefaults(applied.config), config) : [];
   const effects = new Map<string, { effect: Effect; fields: Set<string> }>();
   for (const change of changes) {
     const { rules, region } = rulesFor(change.field);

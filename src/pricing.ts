@@ -6,7 +6,7 @@
  * Each price says where it comes from. `estimate: true` marks a figure not confirmed against the
  * current AWS pricing page for that region (regional prices drift; check before a budget review).
  */
-import type { Config } from './config.js';
+import { type Config, secondaryCanary } from './config.js';
 
 /** When the table was compiled. */
 export const PRICES_AS_OF = '2026-11-25';
@@ -174,7 +174,7 @@ export function estimateCost(config: Config): CostEstimate {
 
   const roles = [
     { region: config.primary.region, canary: true },
-    { region: config.secondary.region, canary: config.canary.secondary },
+    { region: config.secondary.region, canary: secondaryCanary(config) },
   ];
   for (const { region, canary } of roles) {
     const { prices: r, fallback } = pricesFor(region);
@@ -276,10 +276,15 @@ export function estimateCost(config: Config): CostEstimate {
   }
   const g = GLOBAL_PRICES;
   monthly('Route 53 private hosted zone', 'global', g.hostedZoneMonth.usd, !!g.hostedZoneMonth.estimate);
+  // One on each region's canary alarm where the region runs a canary (the secondary's with
+  // canary.secondary or active-active).
+  const healthChecks = secondaryCanary(config) ? 2 : 1;
   monthly(
-    'Route 53 health check (CloudWatch metric)',
+    healthChecks === 2
+      ? 'Route 53 health checks (CloudWatch metric), one per region'
+      : 'Route 53 health check (CloudWatch metric)',
     'global',
-    g.healthCheckMonth.usd,
+    healthChecks * g.healthCheckMonth.usd,
     !!g.healthCheckMonth.estimate,
   );
   if (config.routing === 'traffic-policy') {

@@ -54,18 +54,19 @@ import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
+import { secondaryCanary } from '../config.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, in each region where it runs (always the primary; the secondary when config
-// canary.secondary): the S3 artifact bucket <deployment>-canary-<account>-<region>, the IAM role
+// canary.secondary or topology active-active): the S3 artifact bucket <deployment>-canary-<account>-<region>, the IAM role
 // <deployment>-canary-<region> with its inline policy, the Synthetics canary <deployment>-pri|sec
 // (Synthetics makes its Lambda function and, in the VPC, its ENIs) and the CloudWatch alarm
 // <deployment>-canary-<region> on the canary's SuccessPercent (M of N runs failed), which the
 // health-check step watches.
 
 const outputs = z.object({
-  /** false in the secondary unless config.canary.secondary: then nothing else is set. */
+  /** false in the secondary unless canary.secondary or active-active: then nothing else is set. */
   enabled: z.boolean(),
   canaryName: z
     .string()
@@ -117,7 +118,7 @@ const bucketNameFor = (deployment: string, account: string, region: string) =>
   `${deployment}-canary-${account}-${region}`;
 
 function enabledIn(ctx: Ctx): boolean {
-  return ctx.role === 'primary' || ctx.config.canary.secondary;
+  return ctx.role === 'primary' || secondaryCanary(ctx.config);
 }
 
 function names(ctx: Ctx) {
@@ -811,7 +812,9 @@ export const canary: StepImpl<CanaryOutputs> = {
   async up(ctx) {
     if (!enabledIn(ctx)) {
       if (ctx.recorded.canaryName || ctx.recorded.bucketName || ctx.recorded.roleName) {
-        ctx.warn('canary.secondary is off: removing the canary this region had');
+        ctx.warn(
+          'canary.secondary is off and topology is active-passive: removing the canary this region had',
+        );
         await teardown(ctx);
         // The runner merges what up returns into the record: forget what is gone explicitly.
         ctx.record({

@@ -21,7 +21,8 @@ import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (the PRIMARY
-// failover record's check) and, when config canary.secondary is on, one on the secondary's alarm.
+// failover record's check) and, when the secondary runs a canary (canary.secondary, or topology
+// active-active, where it is the secondary latency record's check), one on the secondary's alarm.
 
 const outputs = z.object({
   /** CLOUDWATCH_METRIC check on the primary's canary alarm: the PRIMARY record's health check. */
@@ -268,7 +269,7 @@ export const healthCheck: StepImpl<HealthCheckOutputs> = {
     if (secondaryAlarm) {
       secondaryHealthCheckId = await ensureCheck(ctx, 'secondary', secondaryAlarm);
     } else if (ctx.recorded.secondaryHealthCheckId || ctx.recorded.secondaryCallerReference) {
-      ctx.warn('canary.secondary is off: deleting the secondary health check');
+      ctx.warn('the secondary runs no canary now: deleting the secondary health check');
       for (const id of await ownedChecks(ctx, 'secondary')) await deleteCheck(ctx, id);
       ctx.record({ secondaryHealthCheckId: undefined, secondaryCallerReference: undefined });
     }

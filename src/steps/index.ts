@@ -135,7 +135,8 @@ export const STEPS: readonly StepInfo[] = [
     scope: 'global',
     after: ['canary'],
     uses: [],
-    creates: "Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm",
+    creates:
+      "Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (and one on the secondary's with canary.secondary or topology active-active)",
     load: async () => (await import('./health-check.js')).healthCheck,
   },
   {
@@ -145,7 +146,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['hosted-zone', 'health-check', 'domain'],
     uses: ['nlb'],
     creates:
-      'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs (to the execute-api endpoints with domainMode private)',
+      'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs (to the execute-api endpoints with domainMode private); with topology active-active, one latency record per region with its own health check',
     load: async () => (await import('./traffic-policy.js')).trafficPolicy,
   },
   {

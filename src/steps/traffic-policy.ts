@@ -24,11 +24,15 @@ import { recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../aws/errors.js';
 import { AwsStepError, errorMessage } from '../errors.js';
+import { activeActive, regionsOf } from '../config.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: the failover routing for <host>.<domain> in the private zone.
 // - `routing: failover-records` (default): two alias record sets, PRIMARY (with the primary's
-//   health check) to the primary NLB and SECONDARY to the secondary NLB.
+//   health check) to the primary NLB and SECONDARY to the secondary NLB; with `topology:
+//   active-active`, two latency alias record sets instead, one per region (SetIdentifier
+//   <deployment>-<region>, Region, that region's health check). Switching topology replaces one
+//   pair with the other in a single change batch.
 // - `routing: traffic-policy` (the workshop's): a traffic policy with a failover rule on the two
 //   NLBs and a traffic policy instance for the name. Traffic flow is documented for public zones
 //   only (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/traffic-flow.html), so Route
@@ -63,6 +67,7 @@ declare module './types.js' {
 type Ctx = StepContext<TrafficPolicyOutputs>;
 
 interface Target {
+  region: string;
   dnsName: string;
   canonicalHostedZoneId: string;
   /** An NLB (regional mode), or an execute-api endpoint (domainMode private). */
@@ -79,9 +84,20 @@ interface Targets {
 
 const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
 const recordNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.host}.${ctx.config.domain}`;
-const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
+const failoverIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
   `${ctx.config.deployment}-primary`,
   `${ctx.config.deployment}-secondary`,
+];
+/** Latency records are one per region: named for the region they answer from. */
+const latencyIdentifiersOf = (ctx: Pick<Ctx, 'config'>) =>
+  regionsOf(ctx.config).map((r) => `${ctx.config.deployment}-${r}`);
+/** The SetIdentifiers this config wants at the name (failover pair, or latency pair with active-active). */
+const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) =>
+  activeActive(ctx.config) ? latencyIdentifiersOf(ctx) : failoverIdentifiersOf(ctx);
+/** Every SetIdentifier drctl may have made at the name, whichever topology made it. */
+const ourIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
+  ...failoverIdentifiersOf(ctx),
+  ...latencyIdentifiersOf(ctx),
 ];
 const policyNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-${recordNameOf(ctx)}`;
 /** Where the step asks a private zone whether it takes policy instances: a name nothing answers. */
@@ -105,12 +121,17 @@ async function targets(ctx: Ctx): Promise<Targets> {
           resolution: `Run \`drctl step domain --region ${region}\`, then \`drctl up\` again.`,
         });
       }
-      return { dnsName: d.endpointDnsName, canonicalHostedZoneId: d.endpointHostedZoneId, viaNlb: false };
+      return {
+        region,
+        dnsName: d.endpointDnsName,
+        canonicalHostedZoneId: d.endpointHostedZoneId,
+        viaNlb: false,
+      };
     }
     // The NLBs' DNS names exist as soon as they are created: the records need not wait minutes
     // for their targets to turn healthy (EvaluateTargetHealth covers the meantime).
     const lb = await ctx.fieldsOf('nlb', region, ['dnsName', 'canonicalHostedZoneId']);
-    return { dnsName: lb.dnsName, canonicalHostedZoneId: lb.canonicalHostedZoneId, viaNlb: true };
+    return { region, dnsName: lb.dnsName, canonicalHostedZoneId: lb.canonicalHostedZoneId, viaNlb: true };
   };
   const [primary, secondary] = await Promise.all([
     entry(ctx.region, primaryDomain),
@@ -174,11 +195,15 @@ function foreignRecords(ctx: Ctx, zoneId: string, records: ResourceRecordSet[]):
  */
 function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
   const [primaryId, secondaryId] = setIdentifiersOf(ctx);
+  const aa = activeActive(ctx.config);
   const record = (id: string, role: 'PRIMARY' | 'SECONDARY', target: Target): ResourceRecordSet => ({
     Name: fqdn(recordNameOf(ctx)),
     Type: 'A',
     SetIdentifier: id,
-    Failover: role,
+    // Active-active: latency records, one per region, each answering while its own region's
+    // health check is healthy; a client is sent to the nearest healthy region, and to the nearest
+    // of all when none is (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency.html).
+    ...(aa ? { Region: target.region as ResourceRecordSet['Region'] } : { Failover: role }),
     ...(target.healthCheckId ? { HealthCheckId: target.healthCheckId } : {}),
     AliasTarget: {
       HostedZoneId: target.canonicalHostedZoneId,
@@ -195,7 +220,8 @@ function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
 function sameRecord(a: ResourceRecordSet, b: ResourceRecordSet): boolean {
   const norm = (r: ResourceRecordSet) =>
     JSON.stringify([
-      r.Failover,
+      r.Failover ?? null,
+      r.Region ?? null,
       r.HealthCheckId ?? null,
       r.AliasTarget?.HostedZoneId,
       fqdn(r.AliasTarget?.DNSName ?? ''),
@@ -222,8 +248,16 @@ async function deleteRecords(
 
 async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutputs> {
   const ids = setIdentifiersOf(ctx);
+  if (activeActive(ctx.config) && !t.secondary.healthCheckId) {
+    throw new AwsStepError(`the health-check step recorded no health check for ${t.secondary.region}`, {
+      resource: `${recordNameOf(ctx)} (${t.secondary.region})`,
+      resolution:
+        'Active-active needs a health check per region: run `drctl step health-check`, then `drctl up` again.',
+    });
+  }
   const existing = await recordsAtName(ctx, t.hostedZoneId);
-  const ours = existing.filter((r) => r.SetIdentifier && ids.includes(r.SetIdentifier));
+  const all = ourIdentifiersOf(ctx);
+  const ours = existing.filter((r) => r.SetIdentifier && all.includes(r.SetIdentifier));
   const instanceRecords = existing.filter((r) => r.TrafficPolicyInstanceId);
   const ourInstance = instanceRecords.filter(
     (r) => r.TrafficPolicyInstanceId === ctx.recorded.trafficPolicyInstanceId,
@@ -247,20 +281,38 @@ async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOut
     trafficPolicyInstanceId: undefined,
   };
   const current = (d: ResourceRecordSet) => ours.find((r) => r.SetIdentifier === d.SetIdentifier);
-  if (desired.every((d) => current(d) && sameRecord(current(d)!, d)) && ours.length === desired.length) {
+  // Records of the other topology (the failover pair after a switch to active-active, or the
+  // latency pair after a switch back): deleted in the same batch that makes the new ones.
+  const stale = ours.filter((r) => !ids.includes(r.SetIdentifier!));
+  const changed = desired.filter((d) => !current(d) || !sameRecord(current(d)!, d));
+  if (!changed.length && !stale.length) {
     if (ctx.recorded.mode !== 'failover-records' || ctx.recorded.hostedZoneId !== t.hostedZoneId)
       ctx.record(base);
     return base;
   }
-  ctx.progress(`records ${recordNameOf(ctx)} PRIMARY/SECONDARY`);
-  // One batch: Route 53 applies it atomically, so the name never has a PRIMARY without its SECONDARY.
+  const what = activeActive(ctx.config) ? 'latency' : 'PRIMARY/SECONDARY';
+  if (stale.length)
+    ctx.info(
+      `${recordNameOf(ctx)}: replacing the ${activeActive(ctx.config) ? 'failover' : 'latency'} records with ${what} records in one change batch (the name answers throughout)`,
+    );
+  ctx.progress(`records ${recordNameOf(ctx)} ${what}`);
+  // One batch: Route 53 applies it atomically, so the name never has a PRIMARY without its
+  // SECONDARY, nor (switching topology) a moment with neither pair. The deletes come first, so no
+  // change in the batch ever sees two routing policies at the name.
+  // DELETE must repeat the current values exactly, so it sends the record sets as listed.
   const r = await route53(ctx)
     .send(
       new ChangeResourceRecordSetsCommand({
         HostedZoneId: t.hostedZoneId,
         ChangeBatch: {
-          Comment: `drctl ${ctx.config.deployment}: failover for ${recordNameOf(ctx)}`,
-          Changes: desired.map((d) => ({ Action: 'UPSERT', ResourceRecordSet: d })),
+          Comment: `drctl ${ctx.config.deployment}: ${activeActive(ctx.config) ? 'latency routing' : 'failover'} for ${recordNameOf(ctx)}`,
+          Changes: [
+            ...stale.map((x) => ({ Action: 'DELETE' as const, ResourceRecordSet: x })),
+            ...changed.map((d) => ({
+              Action: current(d) ? ('UPSERT' as const) : ('CREATE' as const),
+              ResourceRecordSet: d,
+            })),
+          ],
         },
       }),
     )
@@ -268,7 +320,7 @@ async function upFailoverRecords(ctx: Ctx, t: Targets): Promise<TrafficPolicyOut
       const problems = changeBatchProblems(e);
       if (!problems) throw e;
       throw new AwsStepError(
-        `Route 53 refused the failover records for ${recordNameOf(ctx)}: ${problems.join('; ') || errorMessage(e)}`,
+        `Route 53 refused the ${what} records for ${recordNameOf(ctx)}: ${problems.join('; ') || errorMessage(e)}`,
         {
           resource: t.hostedZoneId,
           awsCode: 'InvalidChangeBatch',
@@ -542,7 +594,7 @@ async function deletePolicyVersion(ctx: Ctx, id: string, version: number): Promi
 async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutputs> {
   const name = recordNameOf(ctx);
   const existing = await recordsAtName(ctx, t.hostedZoneId);
-  const ids = setIdentifiersOf(ctx);
+  const ids = ourIdentifiersOf(ctx);
   const ourRecords = existing.filter((r) => r.SetIdentifier && ids.includes(r.SetIdentifier));
   if (ourRecords.length) {
     ctx.warn(
@@ -715,7 +767,7 @@ export const trafficPolicy: StepImpl<TrafficPolicyOutputs> = {
   async down(ctx) {
     const zoneId = ctx.recorded.hostedZoneId ?? ctx.peek('hosted-zone')?.hostedZoneId;
     if (zoneId) {
-      const ids = setIdentifiersOf(ctx);
+      const ids = ourIdentifiersOf(ctx);
       const ours = (await recordsIfZone(ctx, zoneId)).filter(
         (r) => r.SetIdentifier && ids.includes(r.SetIdentifier),
       );

@@ -33,7 +33,7 @@ import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { collect, leadingInPages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
 import type { Clock } from '../clock.js';
-import { type Config, regionsOf } from '../config.js';
+import { type Config, activeActive, regionsOf, withDefaults } from '../config.js';
 import { GLOBAL, type State } from '../state.js';
 import type { StepInfo } from '../steps/index.js';
 import { configChanges } from './config-diff.js';
@@ -226,7 +226,7 @@ export const configUnchanged: VerifyCheck = {
           'Run `drctl up` once: it records the config it built.',
         ),
       ]);
-    const changes = configChanges(applied.config, ctx.config);
+    const changes = configChanges(withDefaults(applied.config), ctx.config);
     return Promise.resolve(
       changes.length
         ? [
@@ -438,37 +438,63 @@ function healthyShare(observations: Array<{ StatusReport?: { Status?: string } }
   };
 }
 
+/** The regions whose health check decides where clients go: the primary, and in active-active both. */
+const servingRegions = (ctx: VerifyContext) => {
+  const [primary, secondary] = regionsOf(ctx.config);
+  return activeActive(ctx.config) ? [primary, secondary] : [primary];
+};
+
 export const primaryHealthCheck: VerifyCheck = {
   id: 'health-check',
-  title: 'the primary health check is healthy',
+  title: "the primary health check is healthy (in active-active: each region's)",
   run: (ctx) =>
     global('health-check', async () => {
-      const id = field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId');
-      const hc = (
-        await unlessNotFound(async () => route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id })))
-      )?.HealthCheck;
-      if (!hc) return [fail('health-check', `health check ${id} is gone`, UP)];
-      if (hc.HealthCheckConfig?.Inverted)
-        return [
-          fail(
-            'health-check',
-            `health check ${id} is inverted (a drill left it, or a hand change)`,
-            'Run `drctl up`: it sets Inverted back to false.',
-          ),
-        ];
-      const s = healthyShare(
-        (await route53(ctx).send(new GetHealthCheckStatusCommand({ HealthCheckId: id })))
-          .HealthCheckObservations,
-      );
-      return s.healthy
-        ? [ok('health-check', `health check ${id} is healthy`)]
-        : [
+      const [primary] = regionsOf(ctx.config);
+      const lines: CheckLine[] = [];
+      for (const region of servingRegions(ctx)) {
+        const role = region === primary ? 'primary' : 'secondary';
+        // One line per region in active-active; the one line of active-passive names none.
+        const where = activeActive(ctx.config) ? region : undefined;
+        const id = field(ctx, 'health-check', GLOBAL, `${role}HealthCheckId`);
+        const hc = (
+          await unlessNotFound(async () =>
+            route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id })),
+          )
+        )?.HealthCheck;
+        if (!hc) {
+          lines.push(fail('health-check', `health check ${id} (${role}) is gone`, UP, where));
+          continue;
+        }
+        if (hc.HealthCheckConfig?.Inverted) {
+          lines.push(
             fail(
               'health-check',
-              `health check ${id} reports "${s.status}": clients are sent to the secondary now`,
-              'The primary is failing (see the probe and alarm lines), or its canary has no data.',
+              `health check ${id} (${role}) is inverted (a drill left it, or a hand change)`,
+              'Run `drctl up`: it sets Inverted back to false.',
+              where,
             ),
-          ];
+          );
+          continue;
+        }
+        const s = healthyShare(
+          (await route53(ctx).send(new GetHealthCheckStatusCommand({ HealthCheckId: id })))
+            .HealthCheckObservations,
+        );
+        const away = activeActive(ctx.config)
+          ? `clients are answered by the other region, not ${region}`
+          : 'clients are sent to the secondary now';
+        lines.push(
+          s.healthy
+            ? ok('health-check', `health check ${id} (${role}) is healthy`, where)
+            : fail(
+                'health-check',
+                `health check ${id} (${role}) reports "${s.status}": ${away}`,
+                `${region} is failing (see the probe and alarm lines), or its canary has no data.`,
+                where,
+              ),
+        );
+      }
+      return lines;
     }),
 };
 
@@ -493,62 +519,61 @@ function metricOf(a: MetricAlarm) {
 
 export const alarmFed: VerifyCheck = {
   id: 'alarm',
-  title: "the primary canary's alarm is OK and fed with recent data",
+  title: "the primary canary's alarm is OK and fed with recent data (in active-active: each region's)",
   run: (ctx) =>
     global('alarm', async () => {
-      const [primary] = regionsOf(ctx.config);
-      const name = field(ctx, 'canary', primary, 'alarmName');
-      const cw = ctx.aws.client(CloudWatchClient, primary);
-      const a = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
-      if (!a)
-        return [fail('alarm', `alarm ${name} is gone: the health check has nothing to follow`, UP, primary)];
-      const metric = metricOf(a);
-      if (!metric) return [fail('alarm', `alarm ${name} watches no metric drctl knows`, UP, primary)];
-      const now = ctx.clock.now();
-      const stats = await cw.send(
-        new GetMetricStatisticsCommand({
-          Namespace: metric.Namespace,
-          MetricName: metric.MetricName,
-          Dimensions: metric.Dimensions,
-          StartTime: new Date(now - ALARM_DATA_WINDOW_MS),
-          EndTime: new Date(now),
-          Period: metric.Period,
-          Statistics: ['SampleCount'],
-        }),
-      );
-      const points = stats.Datapoints ?? [];
-      const minutes = ALARM_DATA_WINDOW_MS / 60_000;
-      if (!points.length)
-        return [
-          fail(
-            'alarm',
-            `alarm ${name}: no ${metric.MetricName} data in the last ${minutes} minutes (the canary is not running, or cannot publish)`,
-            `Check the canary in ${primary} (running? its VPC's way to S3 and CloudWatch?); \`drctl up\` starts it again.`,
-            primary,
-          ),
-        ];
-      if (a.StateValue !== 'OK')
-        return [
-          fail(
-            'alarm',
-            `alarm ${name} is ${a.StateValue}: ${a.StateReason ?? ''}`.trim(),
-            "The primary is failing from its canary's view: see the probe line for what a client gets.",
-            primary,
-          ),
-        ];
-      return [
-        ok(
-          'alarm',
-          `alarm ${name} is OK, ${points.length} data point(s) in the last ${minutes} minutes`,
-          primary,
-        ),
-      ];
+      const lines: CheckLine[] = [];
+      for (const region of servingRegions(ctx)) lines.push(await alarmLine(ctx, region));
+      return lines;
     }),
 };
 
+async function alarmLine(ctx: VerifyContext, region: string): Promise<CheckLine> {
+  const name = field(ctx, 'canary', region, 'alarmName');
+  const cw = ctx.aws.client(CloudWatchClient, region);
+  const a = (await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms?.[0];
+  if (!a) return fail('alarm', `alarm ${name} is gone: the health check has nothing to follow`, UP, region);
+  const metric = metricOf(a);
+  if (!metric) return fail('alarm', `alarm ${name} watches no metric drctl knows`, UP, region);
+  const now = ctx.clock.now();
+  const stats = await cw.send(
+    new GetMetricStatisticsCommand({
+      Namespace: metric.Namespace,
+      MetricName: metric.MetricName,
+      Dimensions: metric.Dimensions,
+      StartTime: new Date(now - ALARM_DATA_WINDOW_MS),
+      EndTime: new Date(now),
+      Period: metric.Period,
+      Statistics: ['SampleCount'],
+    }),
+  );
+  const points = stats.Datapoints ?? [];
+  const minutes = ALARM_DATA_WINDOW_MS / 60_000;
+  if (!points.length)
+    return fail(
+      'alarm',
+      `alarm ${name}: no ${metric.MetricName} data in the last ${minutes} minutes (the canary is not running, or cannot publish)`,
+      `Check the canary in ${region} (running? its VPC's way to S3 and CloudWatch?); \`drctl up\` starts it again.`,
+      region,
+    );
+  if (a.StateValue !== 'OK')
+    return fail(
+      'alarm',
+      `alarm ${name} is ${a.StateValue}: ${a.StateReason ?? ''}`.trim(),
+      `${region} is failing from its canary's view: see the probe line for what a client gets.`,
+      region,
+    );
+  return ok(
+    'alarm',
+    `alarm ${name} is OK, ${points.length} data point(s) in the last ${minutes} minutes`,
+    region,
+  );
+}
+
 export const failoverRecords: VerifyCheck = {
   id: 'dns',
-  title: 'the failover records point at the NLBs (or endpoints), the primary with its health check',
+  title:
+    'the failover records point at the NLBs (or endpoints), the primary with its health check (in active-active: the latency records, each with its own)',
   run: (ctx) =>
     global('dns', async () => {
       const [primary, secondary] = regionsOf(ctx.config);
@@ -566,6 +591,7 @@ export const failoverRecords: VerifyCheck = {
       }
       const zoneId = field(ctx, 'traffic-policy', GLOBAL, 'hostedZoneId');
       const hcId = field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId');
+      if (activeActive(ctx.config)) return latencyRecordLines(ctx, zoneId, name, hcId);
       const want = {
         PRIMARY: { ...entryOf(ctx, primary), region: primary, hc: hcId },
         SECONDARY: { ...entryOf(ctx, secondary), region: secondary, hc: undefined },
@@ -605,6 +631,55 @@ export const failoverRecords: VerifyCheck = {
       return lines;
     }),
 };
+
+/** Active-active: one latency record per region, aliasing that region's entry, with its health check. */
+async function latencyRecordLines(
+  ctx: VerifyContext,
+  zoneId: string,
+  name: string,
+  primaryHc: string,
+): Promise<CheckLine[]> {
+  const [primary, secondary] = regionsOf(ctx.config);
+  const secondaryHc = field(ctx, 'health-check', GLOBAL, 'secondaryHealthCheckId');
+  const sets = await leadingInPages(
+    recordSetPages(ctx, zoneId, { name, type: 'A' }),
+    (p) => p.ResourceRecordSets,
+    (s) => fqdn(s.Name) === fqdn(name) && s.Type === 'A',
+  );
+  const lines: CheckLine[] = [];
+  if (sets.some((s) => s.Failover))
+    lines.push(
+      fail('dns', `${name} still has failover records: topology active-active wants latency records`, UP),
+    );
+  for (const [region, hc] of [
+    [primary, primaryHc],
+    [secondary, secondaryHc],
+  ] as const) {
+    const w = entryOf(ctx, region);
+    const s = sets.find((x) => x.Region === region);
+    if (!s) lines.push(fail('dns', `no latency record for ${name} in ${region}`, UP, region));
+    else if (fqdn(s.AliasTarget?.DNSName) !== fqdn(w.dns))
+      lines.push(
+        fail(
+          'dns',
+          `the ${region} latency record for ${name} points at ${fqdn(s.AliasTarget?.DNSName) || 'no alias'}, not the ${w.what} ${w.dns}`,
+          UP,
+          region,
+        ),
+      );
+    else if (s.HealthCheckId !== hc)
+      lines.push(
+        fail(
+          'dns',
+          `the ${region} latency record for ${name} has ${s.HealthCheckId ? `health check ${s.HealthCheckId}` : 'no health check'}, not ${hc}: clients would stay on ${region} when it fails`,
+          UP,
+          region,
+        ),
+      );
+    else lines.push(ok('dns', `latency ${region} ${name} -> ${w.what} with health check ${hc}`, region));
+  }
+  return lines;
+}
 
 export const peering: VerifyCheck = {
   id: 'peering',

@@ -101,6 +101,30 @@ describe('drctl plan: what it costs', () => {
     expect(elsewhere.lines.filter((l) => l.where === 'eu-west-1').every((l) => l.estimate)).toBe(true);
   });
 
+  it('active-active adds the secondary canary (runs, Lambda time, API requests), its alarm and a second health check', () => {
+    const base = estimateCost(defaultConfig());
+    const aa = estimateCost(configSchema.parse({ topology: 'active-active' }));
+    const lines = (c: typeof base) => c.lines.map((l) => `${l.resource} @ ${l.where}`);
+    const added = lines(aa).filter((l) => !lines(base).includes(l));
+    expect(added).toEqual([
+      'Synthetics canary, 1 run a minute @ us-west-1',
+      'canary Lambda time @ us-west-1',
+      'API requests from the canary @ us-west-1',
+      'CloudWatch alarm on the canary @ us-west-1',
+      'Route 53 health checks (CloudWatch metric), one per region @ global',
+    ]);
+    const r = REGIONAL_PRICES['us-west-1']!;
+    const secondaryLines = aa.lines.filter((l) => l.where === 'us-west-1' && /canary/i.test(l.resource));
+    expect(secondaryLines.find((l) => l.resource.startsWith('Synthetics'))!.monthlyUsd).toBeCloseTo(
+      CANARY_RUNS_PER_MONTH * r.canaryRun.usd,
+      2,
+    );
+    expect(aa.lines.find((l) => /health checks/.test(l.resource))!.monthlyUsd).toBeCloseTo(1, 2);
+    // The same as the secondary canary of active-passive: one more canary and alarm, one more check.
+    const canary = estimateCost(configSchema.parse({ canary: { secondary: true } }));
+    expect(aa.totalMonthlyUsd).toBeCloseTo(canary.totalMonthlyUsd, 2);
+  });
+
   it('a month is 730 hours in every line', () => {
     for (const l of estimateCost(defaultConfig()).lines)
       expect(l.monthlyUsd).toBeCloseTo(l.hourlyUsd * HOURS_PER_MONTH, 1);

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Harness } from '../support/harness.js';
 import { extra, normalised } from '../support/normalise.js';
 
-// The whole lifecycle, every step in both regions: drctl is killed right after AWS accepted each
+// The whole lifecycle, every step in both regions (and an active-active up, last): drctl is killed right after AWS accepted each
 // mutating call of a clean run and before drctl could record the answer (`crashAfterMutating`),
 // then the next drctl runs. It must end exactly where a clean run ends: the same resources, none
 // twice. One clean run is the baseline for every injection point; a failing point is listed with
@@ -23,11 +23,24 @@ interface Baseline {
 }
 
 let baseline: Baseline;
-const covered = { up: 0, upThenDown: 0, down: 0, applied500: 0, applied500SameRun: 0, applied500Down: 0 };
+/** The same for `topology: "active-active"` (a canary, alarm and health check per region, latency records). */
+let aaBaseline: Baseline;
+const ACTIVE_ACTIVE = { topology: 'active-active' };
+const covered = {
+  up: 0,
+  upThenDown: 0,
+  down: 0,
+  applied500: 0,
+  applied500SameRun: 0,
+  applied500Down: 0,
+  aaUp: 0,
+  aaDown: 0,
+};
 
-beforeAll(async () => {
+async function cleanRun(config?: Record<string, unknown>): Promise<Baseline> {
   const h = new Harness();
   try {
+    if (config) h.writeConfig(config);
     await h.ok(['up']);
     const up = h.cloud.mutatingCalls.map((c) => `${c.region} ${c.command}`);
     const snapshot = normalised(h.cloud.snapshot());
@@ -36,17 +49,23 @@ beforeAll(async () => {
     await h.ok(['down', '--yes']);
     const down = h.cloud.mutatingCalls.map((c) => `${c.region} ${c.command}`);
     expect(h.cloud.snapshot()).toEqual([]);
-    baseline = { up, down, snapshot, recorded };
+    return { up, down, snapshot, recorded };
   } finally {
     h.cleanup();
   }
+}
+
+beforeAll(async () => {
+  baseline = await cleanRun();
+  aaBaseline = await cleanRun(ACTIVE_ACTIVE);
 });
 
 afterAll(() => {
   console.log(
     `crash matrix: ${covered.up} injection points in up (then up), ${covered.upThenDown} in up (then down), ` +
       `${covered.down} in down (then down); clean run: ${baseline.up.length} mutating calls up, ${baseline.down.length} down; ` +
-      `a 500 after an applied call of up at ${covered.applied500} points, ${covered.applied500SameRun} of them absorbed by that same up, down run at ${covered.applied500Down}`,
+      `a 500 after an applied call of up at ${covered.applied500} points, ${covered.applied500SameRun} of them absorbed by that same up, down run at ${covered.applied500Down}; ` +
+      `active-active: ${covered.aaUp} injection points in up (then up; down at ${covered.aaDown}), clean run ${aaBaseline.up.length} mutating calls up`,
   );
 });
 
@@ -250,5 +269,53 @@ describe('a crash after a mutating call, with every list answered one item a pag
       }
     }
     expect(failures).toEqual([]);
+  }, 120_000);
+});
+
+describe('a crash after any mutating call of an active-active up', () => {
+  it('then up again: the clean active-active result, each resource once, every step ready; then down (every fourth point): nothing left', async () => {
+    const failures: string[] = [];
+    expect(aaBaseline.up.length).toBeGreaterThan(baseline.up.length);
+    for (let n = 1; n <= aaBaseline.up.length; n++) {
+      const h = new Harness();
+      try {
+        h.writeConfig(ACTIVE_ACTIVE);
+        const where = await crashAt(h, n, ['up']);
+        const r = await h.run(['--json', 'up']);
+        if (r.code !== 0) {
+          failures.push(`${where}: up after the crash exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+          continue;
+        }
+        const got = normalised(h.cloud.snapshot());
+        if (JSON.stringify(got) !== JSON.stringify(aaBaseline.snapshot)) {
+          failures.push(
+            `${where}: extra ${JSON.stringify(extra(got, aaBaseline.snapshot))}, missing ${JSON.stringify(extra(aaBaseline.snapshot, got))}`,
+          );
+        }
+        if (recordedShape(h) !== aaBaseline.recorded)
+          failures.push(`${where}: the state is shaped otherwise`);
+        const notReady = Object.entries(h.state()!.steps).flatMap(([step, byScope]) =>
+          Object.entries(byScope)
+            .filter(([, rec]) => rec.status !== 'ready')
+            .map(([scope]) => `${step}@${scope}`),
+        );
+        if (notReady.length) failures.push(`${where}: not ready after up: ${notReady.join(', ')}`);
+        covered.aaUp++;
+        // As in the 500 matrix: where cloud and state are as a clean run's, down does what the
+        // clean run's down did, so it runs at every fourth point only.
+        if (n % 4 === 0) {
+          const d = await h.run(['--json', 'down', '--yes']);
+          if (d.code !== 0)
+            failures.push(`${where}: down exited ${d.code}: ${d.stderr.trim().split('\n')[0]}`);
+          else if (h.cloud.snapshot().length)
+            failures.push(`${where}: down left ${h.cloud.snapshot().join(', ')}`);
+          else covered.aaDown++;
+        }
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(covered.aaUp).toBe(aaBaseline.up.length);
   }, 120_000);
 });

@@ -338,6 +338,10 @@ describe('the IAM policy (drctl iam-policy)', () => {
     // Traffic policies route to NLBs only, so they go with the regional domain mode.
     ['private custom domain, a secondary canary', { domainMode: 'private', canary: { secondary: true } }],
     ['traffic policy', { routing: 'traffic-policy' }],
+    [
+      'active-active (a canary, alarm and health check per region, latency records)',
+      { topology: 'active-active' },
+    ],
   ])(
     'also covers the other code paths: %s',
     async (_, config) => {

@@ -30,6 +30,8 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   records answer PRIMARY while its health check is healthy and, with EvaluateTargetHealth, its
 //   load balancer has a healthy target, else SECONDARY, else PRIMARY (both down)
 //   (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
+//   Latency records (Region) answer the healthy record nearest the VPC's region (regionDistance),
+//   the nearest of all when none is healthy.
 //   Route 53 sees an NLB's target health 'nlb.targetReact' late. An answer is cached for its TTL
 //   per VPC: an alias to a load balancer takes the ELB record's 60 s. Internal NLB names resolve
 //   to their private IPs from anywhere (aws-facts §2).
@@ -44,6 +46,15 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   reaches, then API Gateway (apigateway-domains.ts `request`: access association, the domain's
 //   and the API's resource policies evaluated as IAM does, AVAILABLE, mapping, stage, path).
 //   Endpoint-specific DNS names (vpce-...vpce.amazonaws.com) resolve to the ENIs' IPs from anywhere.
+
+/**
+ * A stand-in for the network latency Route 53 measures between regions: its own region nearest,
+ * then one of the same geography (the name's first part: us, eu, sa, ap...), then the rest.
+ */
+export function regionDistance(from: string, to: string): number {
+  if (from === to) return 0;
+  return from.split('-')[0] === to.split('-')[0] ? 1 : 2;
+}
 
 /** Route 53 answers an alias to an ELB load balancer with the ELB record's TTL. */
 const ELB_ALIAS_TTL_S = 60;
@@ -501,6 +512,19 @@ export class FakeNetwork extends FakeService {
       return { addresses: [], ttlSeconds: 0, error: 'ESERVFAIL (traffic policy records are not modelled)' };
     }
     let chosen = records[0]!;
+    const latency = records.filter((r) => r.Region);
+    if (latency.length) {
+      // The healthy record whose region is nearest the query's (for a private zone, the VPC's
+      // region); when none is healthy Route 53 answers as if all were
+      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency.html,
+      // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
+      const nearest = latency.sort(
+        (a, b) =>
+          regionDistance(region, a.Region!) - regionDistance(region, b.Region!) ||
+          a.Region!.localeCompare(b.Region!),
+      );
+      return this.answerOf(nearest.find((r) => this.recordHealthy(r)) ?? nearest[0]!);
+    }
     const primary = records.find((r) => r.Failover === 'PRIMARY');
     const secondary = records.find((r) => r.Failover === 'SECONDARY');
     if (primary && secondary) {

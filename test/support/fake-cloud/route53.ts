@@ -577,6 +577,14 @@ export class FakeRoute53 extends FakeService {
         `Invalid request: Expected exactly one of [Weight, Region, Failover, GeoLocation, or MultiValueAnswer], but found more than one in Change with [Action=${action}, Name=${r.Name}, Type=${r.Type}, SetIdentifier=${r.SetIdentifier}]`,
       );
     }
+    // A latency record names the AWS region of its resource
+    // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ResourceRecordSet.html, Region).
+    if (r.Region !== undefined && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(r.Region)) {
+      throw awsError(
+        'InvalidInput',
+        `Invalid request: Invalid Region value ${r.Region} in Change with [Action=${action}, Name=${r.Name}, Type=${r.Type}, SetIdentifier=${r.SetIdentifier}]`,
+      );
+    }
     if (r.HealthCheckId !== undefined && !UUID.test(r.HealthCheckId)) {
       throw awsError('InvalidInput', `Invalid health check ID ${r.HealthCheckId}`);
     }
@@ -1008,10 +1016,14 @@ function sameRecord(a: RecordSet, b: RecordSet): boolean {
         EvaluateTargetHealth: r.AliasTarget.EvaluateTargetHealth,
       },
       Failover: r.Failover,
+      Region: r.Region,
       HealthCheckId: r.HealthCheckId,
     });
   return norm(a) === norm(b);
 }
+
+/** The routing policy of a record set with a SetIdentifier. */
+const policyOf = (r: RecordSet) => (r.Failover ? 'failover' : r.Region ? 'latency' : 'other');
 
 /** Rules across the record sets of one name and type, checked after a batch is applied. */
 function groupProblems(records: RecordSet[]): string[] {
@@ -1036,8 +1048,23 @@ function groupProblems(records: RecordSet[]): string[] {
         );
       }
     }
-    if (list.some((r) => r.Failover) && list.some((r) => r.SetIdentifier && !r.Failover)) {
-      problems.push(`RRSet with DNS name ${Name}, type ${Type} mixes failover and other routing policies`);
+    // One routing policy per name and type (Route 53's words as it answers a record of another
+    // policy beside existing ones: gympass/cdn-origin-controller#102).
+    if (new Set(routed.map(policyOf)).size > 1) {
+      problems.push(
+        `RRSet with DNS name ${Name}, type ${Type} cannot be created as other RRSets exist with the same name and type.`,
+      );
+    }
+    // Latency: one record per region for a name and type (hashicorp/terraform-provider-aws#1668).
+    const byRegion = new Map<string, RecordSet[]>();
+    for (const r of routed.filter((x) => x.Region))
+      byRegion.set(r.Region!, [...(byRegion.get(r.Region!) ?? []), r]);
+    for (const [region, same] of byRegion) {
+      for (const r of same.slice(1)) {
+        problems.push(
+          `RRSet with DNS name ${Name}, type ${Type}, SetIdentifier ${r.SetIdentifier}, and Region Name=${region} cannot be created because a latency RRSet with the same name, type and region already exists.`,
+        );
+      }
     }
   }
   return problems;
