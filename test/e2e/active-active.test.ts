@@ -223,7 +223,7 @@ describe('topology active-active', () => {
     h = new Harness();
     await h.ok(['up']);
     const state = h.state()!;
-    delete (state.applied!.config as Record<string, unknown>).topology;
+    delete state.applied!.config.topology;
     writeFileSync(h.statePath, JSON.stringify(state));
     const r = await h.run(['plan']);
     expect(r.stdout).toMatch(/config: unchanged since the last complete up/);
