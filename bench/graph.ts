@@ -127,3 +127,126 @@ export const OBSERVERS: Partial<Record<DelayKey, string[]>> = {
   'canary.start': ['GetCanary', 'DescribeCanaries'],
   'lambda.create': ['GetFunction', 'GetFunctionConfiguration'],
 };
+
+/**
+ * The resource-level graph of a full `down`: what AWS requires to be gone before each deletion can
+ * finish, and how long each deletion takes (the delay table's deletion rows). Edges are AWS's own
+ * rules, not drctl's step order:
+ * - a subnet or security group cannot be deleted while a network interface is in it
+ *   (DependencyViolation): the execute-api endpoint's, the NLB's (released after it is deleted)
+ *   and the Lambda Hyperplane ENIs of the canary and the probe, which Lambda releases 20-45 min
+ *   after the function is deleted or leaves the VPC;
+ * - CloudFormation deletes a stack's subnets, security groups and VPC last
+ *   ('stack.deleteNetwork'); the rest of it (instance, NAT gateway, endpoints, routes, gateway)
+ *   needs none of the above, so it can go meanwhile;
+ * - a canary is deleted only once STOPPED, and its Lambda (DeleteLambda) with it;
+ * - a private hosted zone only without its records; a target group only without its load
+ *   balancer; an API only without the base path mappings of its domain (all synchronous calls).
+ * The canary runs in the primary region only (the default config).
+ */
+export interface TeardownNode {
+  id: string;
+  key?: DelayKey;
+  /** Seconds taken off the row's value (a part of it that is its own node). */
+  minus?: DelayKey;
+  scope: 'regional' | 'global';
+  /** For regional nodes that exist in only one region. */
+  only?: 'primary' | 'secondary';
+  after: string[];
+}
+
+export const TEARDOWN: TeardownNode[] = [
+  { id: 'records', key: 'r53.change', scope: 'global', after: [] },
+  { id: 'health-check', scope: 'global', after: ['records'] },
+  { id: 'zone', key: 'r53.change', scope: 'global', after: ['records'] },
+  { id: 'canary-stopped', key: 'canary.stop', scope: 'regional', only: 'primary', after: [] },
+  { id: 'canary-deleted', key: 'canary.delete', scope: 'regional', only: 'primary', after: ['canary-stopped'] },
+  {
+    id: 'canary-enis',
+    key: 'lambda.eniRelease',
+    scope: 'regional',
+    only: 'primary',
+    after: ['canary-deleted'],
+  },
+  { id: 'alarm', scope: 'regional', only: 'primary', after: ['health-check'] },
+  { id: 'bucket', scope: 'regional', only: 'primary', after: ['canary-deleted'] },
+  { id: 'probe-deleted', scope: 'global', after: [] },
+  { id: 'probe-enis', key: 'lambda.eniRelease', scope: 'global', after: ['probe-deleted'] },
+  { id: 'nlb-deleted', key: 'nlb.delete', scope: 'regional', after: [] },
+  { id: 'nlb-enis', key: 'eni.releaseAfterNlb', scope: 'regional', after: ['nlb-deleted'] },
+  { id: 'target-group', scope: 'regional', after: ['nlb-deleted'] },
+  { id: 'domain', scope: 'regional', after: [] },
+  { id: 'certificate', scope: 'regional', after: ['nlb-deleted', 'domain'] },
+  { id: 'ca', scope: 'regional', after: ['certificate'] },
+  { id: 'api', scope: 'regional', after: ['domain'] },
+  { id: 'endpoint-deleted', key: 'vpce.delete', scope: 'regional', after: [] },
+  { id: 'peering-deleted', scope: 'global', after: [] },
+  { id: 'stack-bulk', key: 'stack.delete', minus: 'stack.deleteNetwork', scope: 'regional', after: [] },
+  {
+    id: 'stack-network',
+    key: 'stack.deleteNetwork',
+    scope: 'regional',
+    after: [
+      'stack-bulk',
+      'canary-enis',
+      'nlb-enis',
+      'endpoint-deleted',
+      'peering-deleted',
+      'zone',
+      'probe-enis@secondary',
+    ],
+  },
+  { id: 'keypair', scope: 'regional', after: [] },
+];
+
+const teardownSeconds = (n: TeardownNode, profile: 'typical' | 'slow') =>
+  (n.key ? DELAYS[n.key][profile] : 0) - (n.minus ? DELAYS[n.minus][profile] : 0);
+
+const REGION_KEYS = ['primary', 'secondary'] as const;
+
+/** Longest path of the teardown graph, both regions in parallel. */
+export function teardownLowerBoundS(profile: 'typical' | 'slow'): number {
+  const finish = new Map<string, number>();
+  const byId = (id: string) => TEARDOWN.find((n) => n.id === id)!;
+  const exists = (id: string, region?: string) => {
+    const n = byId(id);
+    return n.scope === 'global' || !n.only || n.only === region;
+  };
+  const finishOf = (key: string): number => {
+    const known = finish.get(key);
+    if (known !== undefined) return known;
+    const [id, region] = key.split('@') as [string, string | undefined];
+    const n = byId(id);
+    const deps = n.after.flatMap((a) => {
+      if (a.includes('@')) {
+        const [aid, ar] = a.split('@') as [string, string];
+        // A global node named with a region: it needs that region's network (the probe's VPC).
+        return region === undefined || region === ar ? [aid] : [];
+      }
+      const dep = byId(a);
+      if (dep.scope === 'global') return [a];
+      const regions = region ? [region] : [...REGION_KEYS];
+      return regions.filter((r) => exists(a, r)).map((r) => `${a}@${r}`);
+    });
+    const f = Math.max(0, ...deps.map(finishOf)) + teardownSeconds(n, profile);
+    finish.set(key, f);
+    return f;
+  };
+  const keys = TEARDOWN.flatMap((n) =>
+    n.scope === 'global' ? [n.id] : REGION_KEYS.filter((r) => exists(n.id, r)).map((r) => `${n.id}@${r}`),
+  );
+  return Math.max(...keys.map(finishOf));
+}
+
+/**
+ * The workshop's cleanup done by a script, in the order aws-facts §12 item 17 gives, every
+ * deletion waited for before the next; the stack as one delete ('stack.delete') after the ENIs.
+ */
+export function teardownBaselineS(profile: 'typical' | 'slow'): number {
+  let total = 0;
+  for (const n of TEARDOWN) {
+    const s = n.id === 'stack-bulk' ? DELAYS['stack.delete'][profile] : n.id === 'stack-network' ? 0 : teardownSeconds(n, profile);
+    total += n.scope === 'global' || n.only ? s : 2 * s;
+  }
+  return total;
+}

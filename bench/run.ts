@@ -13,8 +13,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config.js';
+import { type DrillMode, failoverBound } from '../src/drill/bound.js';
 import { createFakeCloud, type FakeCloud } from '../test/support/fake-cloud/index.js';
-import { OBSERVERS, lowerBoundS, workshopBaselineS } from './graph.js';
+import { Harness } from '../test/support/harness.js';
+import {
+  OBSERVERS,
+  lowerBoundS,
+  teardownBaselineS,
+  teardownLowerBoundS,
+  workshopBaselineS,
+} from './graph.js';
 import { benchRunner } from './runner.js';
 
 const args = new Set(process.argv.slice(2));
@@ -53,6 +61,79 @@ async function run(only?: { region: string }, reuse?: RunFigures): Promise<RunFi
     dir,
     startedAt,
   };
+}
+
+/** `down` on what `up` made in `r`'s cloud: virtual makespan and calls. */
+async function down(cloud: FakeCloud, dir: string): Promise<{ makespanS: number; mutating: number; read: number }> {
+  const before = cloud.calls.length;
+  const startedAt = cloud.clock.now();
+  const result = await benchRunner(cloud, dir).down();
+  const failed = result.results.filter((r) => r.status !== 'ok');
+  if (failed.length || cloud.snapshot().length)
+    throw new Error(`bench: down failed: ${JSON.stringify(failed.map((f) => [f.step, f.scope, f.error?.message]))}`);
+  const calls = cloud.calls.slice(before);
+  return {
+    makespanS: (cloud.clock.now() - startedAt) / 1000,
+    mutating: calls.filter((c) => c.mutating).length,
+    read: calls.filter((c) => !c.mutating).length,
+  };
+}
+
+/**
+ * `up`, `verify` (timed on the wall clock too), `failover-test --mode <mode>`, then `down`, through
+ * the CLI on a fresh fake cloud: the drill's recovery against its bound, what the drill's own
+ * watching costs, and `down` after a drill.
+ */
+async function drill(mode: DrillMode) {
+  const h = new Harness();
+  h.cloud.profile = profile;
+  try {
+    await h.ok(['up']);
+    let before = h.cloud.calls.length;
+    const virtual0 = h.cloud.clock.now();
+    const wall0 = process.hrtime.bigint();
+    const v = await h.run(['--json', 'verify']);
+    const verifyWallS = Number(process.hrtime.bigint() - wall0) / 1e9;
+    if (v.code !== 0) throw new Error(`bench: verify exited ${v.code}: ${v.stderr}`);
+    const vCalls = h.cloud.calls.slice(before);
+    const verifyVirtualS = (h.cloud.clock.now() - virtual0) / 1000;
+    before = h.cloud.calls.length;
+    const r = await h.run(['--json', 'failover-test', '--mode', mode]);
+    if (r.code !== 0) throw new Error(`bench: failover-test --mode ${mode} exited ${r.code}: ${r.stderr}`);
+    const calls = h.cloud.calls.slice(before);
+    // The watch starts with the fault (the first mutating call other than the probe's Invoke);
+    // before it, the preconditions probe twice (through DNS, then through the secondary).
+    const injected = calls.findIndex((c) => c.mutating && c.command !== 'Invoke');
+    const invokes = calls.slice(injected).filter((c) => c.command === 'Invoke');
+    const gaps = invokes.slice(1).map((c, i) => (c.t - invokes[i]!.t) / 1000);
+    const bound = failoverBound(defaultConfig(), mode).seconds;
+    const recoveryS = Number(r.summary?.recoverySeconds);
+    const afterDrill = await down(h.cloud, join(h.dir, '.drctl'));
+    return {
+      verify: {
+        wallS: verifyWallS,
+        virtualS: verifyVirtualS,
+        calls: vCalls.length,
+        mutating: vCalls.filter((c) => c.mutating && c.command !== 'Invoke').length,
+        probeInvocations: vCalls.filter((c) => c.command === 'Invoke').length,
+      },
+      drill: {
+        recoveryS,
+        failbackS: Number(r.summary?.failbackSeconds),
+        boundS: bound,
+        ratio: recoveryS / bound,
+        calls: calls.length,
+        probeCalls: invokes.length,
+        // Every Invoke is one Lambda invocation (billed), the preconditions' two included.
+        invocations: calls.filter((c) => c.command === 'Invoke').length,
+        minProbeIntervalS: gaps.length ? Math.min(...gaps) : 0,
+        watchedS: calls.length ? (calls.at(-1)!.t - calls[0]!.t) / 1000 : 0,
+      },
+      down: afterDrill,
+    };
+  } finally {
+    h.cleanup();
+  }
 }
 
 function done(r: RunFigures): void {
@@ -144,11 +225,17 @@ const both = await run();
 const lags = detectionLags(both);
 const rerun = await run(undefined, both);
 const recorded = recordedIds(both.dir);
+const downAfterUp = await down(both.cloud, both.dir);
 done(both);
 const one = await run({ region: defaultConfig().primary.region });
 done(one);
 
+const invert = await drill('invert');
+const outage = await drill('outage');
+
 const lowerBound = lowerBoundS(profile);
+const downBound = teardownLowerBoundS(profile);
+const downBaseline = teardownBaselineS(profile);
 const baseline = workshopBaselineS(profile);
 const helpMs = timeCommand(['bin/drctl.js', '--help']);
 const planMs = timeCommand(['bin/drctl.js', 'plan']);
@@ -156,6 +243,24 @@ const nodeMs = timeCommand(['-e', '0']);
 const rss = peakRssMb();
 
 const round = (x: number, d = 2) => Number(x.toFixed(d));
+const downFigures = (d: Awaited<ReturnType<typeof down>>) => ({
+  makespanS: round(d.makespanS, 1),
+  lowerBoundS: downBound,
+  ratio: round(d.makespanS / downBound, 3),
+  baselineS: downBaseline,
+  speedup: round(downBaseline / d.makespanS, 2),
+  calls: { mutating: d.mutating, read: d.read, total: d.mutating + d.read },
+});
+const drillFigures = (d: Awaited<ReturnType<typeof drill>>['drill']) => ({
+  recoveryS: d.recoveryS,
+  failbackS: d.failbackS,
+  boundS: d.boundS,
+  ratio: round(d.ratio, 3),
+  calls: d.calls,
+  probeCalls: d.probeCalls,
+  invocations: d.invocations,
+  minProbeIntervalS: round(d.minProbeIntervalS, 1),
+});
 const figures = {
   profile,
   makespanS: round(both.makespanS, 1),
@@ -180,6 +285,21 @@ const figures = {
     ratio: round(helpMs / nodeMs, 2),
   },
   peakRssMb: round(rss, 1),
+  down: {
+    lowerBoundS: downBound,
+    baselineS: downBaseline,
+    afterUp: downFigures(downAfterUp),
+    afterInvertDrill: downFigures(invert.down),
+    afterOutageDrill: downFigures(outage.down),
+  },
+  drill: { invert: drillFigures(invert.drill), outage: drillFigures(outage.drill) },
+  verify: {
+    wallS: round(Math.max(invert.verify.wallS, outage.verify.wallS), 2),
+    virtualS: invert.verify.virtualS,
+    calls: invert.verify.calls,
+    mutating: Math.max(invert.verify.mutating, outage.verify.mutating),
+    probeInvocations: invert.verify.probeInvocations,
+  },
 };
 
 if (json) {
@@ -198,6 +318,23 @@ if (json) {
     `  second up                   ${f.rerun.mutating} mutating ${goal(f.rerun.mutating === 0, '0')}, ${f.rerun.read} read for ${f.rerun.recordedIds} recorded ids ${goal(f.rerun.read <= f.rerun.recordedIds, '<= 1 each')}, ${f.rerun.virtualS} s`,
     `  start-up (median of 7)      drctl --help ${f.startup.helpMs} ms, drctl plan ${f.startup.planMs} ms, node -e 0 ${f.startup.nodeMs} ms: x${f.startup.ratio} ${goal(f.startup.ratio <= 2.5, '<= 2.5')}`,
     `  peak RSS of a full up       ${f.peakRssMb} MB ${goal(f.peakRssMb <= 200, '<= 200 MB')}`,
+    `drctl down (lower bound ${f.down.lowerBoundS} s from the teardown graph; workshop cleanup, serial, ${f.down.baselineS} s)`,
+    ...(
+      [
+        ['after up', f.down.afterUp],
+        ['after up + invert drill', f.down.afterInvertDrill],
+        ['after up + outage drill', f.down.afterOutageDrill],
+      ] as const
+    ).map(
+      ([what, d]) =>
+        `  ${what.padEnd(27)} ${d.makespanS} s   ratio ${d.ratio} ${goal(d.ratio <= 1.1, '<= 1.10')}, speed-up x${d.speedup}, ${d.calls.mutating} mutating + ${d.calls.read} read = ${d.calls.total} calls`,
+    ),
+    `drctl failover-test (bound: src/drill/bound.ts, what \`plan\` shows)`,
+    ...(['invert', 'outage'] as const).map((m) => {
+      const d = f.drill[m];
+      return `  ${m.padEnd(27)} recovery ${d.recoveryS} s of ${d.boundS} s: ratio ${d.ratio} ${goal(d.ratio <= 1.05, '<= 1.05')}; fail-back ${d.failbackS} s; ${d.calls} calls, ${d.probeCalls} probe calls while watching (${d.invocations} Lambda invocations in all), every ${d.minProbeIntervalS} s or more ${goal(d.minProbeIntervalS >= 5, '>= 5 s')}`;
+    }),
+    `drctl verify                  ${f.verify.wallS} s wall ${goal(f.verify.wallS <= 60, '<= 60 s')}, ${f.verify.calls} calls, ${f.verify.mutating} mutating ${goal(f.verify.mutating === 0, '0')} (+ ${f.verify.probeInvocations} probe Invoke, how verify probes from inside the VPC)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -295,17 +295,29 @@ export const vpc: StepImpl<VpcOutputs> = {
     const ownEndpoints = (s.Outputs ?? [])
       .filter((o) => o.OutputKey === 'MonitoringEndpointId' && o.OutputValue)
       .map((o) => o.OutputValue!);
+    // DeleteStack first, without waiting for the network interfaces other services leave in our
+    // subnets (the canary's and the probe's Lambda ENIs linger 20-45 min after their functions
+    // go). CloudFormation deletes in reverse dependency order and tries the subnets and security
+    // groups last, so the instance, NAT gateway, endpoints, routes and gateway go while Lambda
+    // releases its ENIs; if the subnets still hold one, the stack ends DELETE_FAILED with only the
+    // VPC, subnets and groups left, and a second DeleteStack retries just those
+    // (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/troubleshooting.html#troubleshooting-errors-delete-stack-fails).
+    // Waiting for the ENIs before the first DeleteStack put the whole stack delete after them.
+    let drainFirst = s.StackStatus === 'DELETE_FAILED';
     for (let attempt = 1; ; attempt++) {
-      if (vpcId) await drainEnis(ctx, vpcId, ownEndpoints);
+      if (drainFirst && vpcId) await drainEnis(ctx, vpcId, ownEndpoints);
       await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
       try {
         await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);
         return;
       } catch (e) {
-        // DELETE_FAILED with ENIs that appeared after our check (or were not recognisable as
-        // foreign): drain again and retry, a few times, before naming the blocker.
-        if (attempt >= 3 || !(e instanceof AwsStepError) || e.context.awsCode !== 'DELETE_FAILED') throw e;
-        ctx.warn(`${e.message}; waiting for its dependencies and retrying`);
+        // DELETE_FAILED on an ENI still in a subnet or group: wait until AWS released every one,
+        // then delete the rest; a few times (an ENI may appear after our check) before giving up.
+        if (attempt >= 4 || !(e instanceof AwsStepError) || e.context.awsCode !== 'DELETE_FAILED') throw e;
+        const text = `${e.message}; waiting for those network interfaces to be released, then deleting the rest`;
+        if (attempt === 1 && !drainFirst) ctx.info(text);
+        else ctx.warn(text);
+        drainFirst = true;
       }
     }
   },

@@ -14,6 +14,13 @@ type StackStatus =
   | 'DELETE_FAILED'
   | 'DELETE_COMPLETE';
 
+/** What a stack delete reaches last, and what a foreign ENI blocks (DependencyViolation). */
+const NETWORK_TYPES: ReadonlySet<string> = new Set([
+  'AWS::EC2::VPC',
+  'AWS::EC2::Subnet',
+  'AWS::EC2::SecurityGroup',
+]);
+
 interface Stack {
   StackId: string;
   StackName: string;
@@ -25,6 +32,11 @@ interface Stack {
   reason?: string;
   /** When the current *_IN_PROGRESS finishes. */
   doneAt: number;
+  /**
+   * A delete failed on the subnets or security groups: everything else is gone already, so the
+   * next DeleteStack has only the VPC, its subnets and groups left ('stack.deleteNetwork').
+   */
+  networkOnly?: boolean;
   /** logical id -> physical id of what the template made. */
   physical: Map<string, { type: string; id: string; attrs: Record<string, string> }>;
   outputs: Record<string, string>;
@@ -75,6 +87,11 @@ export class FakeCloudFormation extends FakeService {
             [...s.physical].find(([, p]) => p.id === blocker.SubnetId)?.[0] ?? 'EndpointSecurityGroup';
           s.status = 'DELETE_FAILED';
           s.reason = `The following resource(s) failed to delete: [${logical}]. `;
+          // CloudFormation deletes in reverse dependency order and stops only at what failed and
+          // what that still needs: the instance, NAT gateway, endpoints, routes and gateway went
+          // before the subnets were tried.
+          this.destroyAllBut(s, NETWORK_TYPES);
+          s.networkOnly = true;
           s.events.unshift({
             LogicalResourceId: logical,
             ResourceStatus: 'DELETE_FAILED',
@@ -199,7 +216,7 @@ export class FakeCloudFormation extends FakeService {
     if (s.status === 'DELETE_IN_PROGRESS') return {};
     s.status = 'DELETE_IN_PROGRESS';
     s.reason = undefined;
-    s.doneAt = this.now() + this.delay('stack.delete');
+    s.doneAt = this.now() + this.delay(s.networkOnly ? 'stack.deleteNetwork' : 'stack.delete');
     return {};
   }
 
@@ -485,6 +502,15 @@ export class FakeCloudFormation extends FakeService {
       r.others.delete(p.id);
     }
     for (const [id, e] of r.enis) if (e.owner.startsWith(`stack:${s.StackId}`)) r.enis.delete(id);
+  }
+
+  /** Every resource except those of `keep` types (a delete that failed on them). */
+  private destroyAllBut(s: Stack, keep: ReadonlySet<string>): void {
+    for (const [logical, p] of [...s.physical]) {
+      if (keep.has(p.type)) continue;
+      this.destroyOne(s, p);
+      s.physical.delete(logical);
+    }
   }
 
   /** One resource an update drops (the kinds our template can drop: NAT, its EIP and route). */

@@ -27,6 +27,12 @@ export const DELAYS = {
     slow: 300,
     source: '[S3][S4] component sums: NAT 42 s, IGW 11 s, EC2 terminate 20-31 s',
   },
+  'stack.deleteNetwork': {
+    typical: 5,
+    slow: 30,
+    source:
+      'ESTIMATE: the last part of a stack delete, subnets, security groups and the VPC ([S3] subnets/VPC ~1 s each in a Terraform destroy); also all a second DeleteStack has left after one that failed on them',
+  },
   'vpce.create': { typical: 90, slow: 150, source: '[S12] interface endpoints 93-104 s; [S13]' },
   'vpce.delete': { typical: 60, slow: 180, source: '[S16][S17] "a few minutes"' },
   'apigw.import': { typical: 2, slow: 5, source: '[S19] synchronous call' },
