@@ -160,7 +160,13 @@ export const TEARDOWN: TeardownNode[] = [
   { id: 'health-check', scope: 'global', after: ['records'] },
   { id: 'zone', key: 'r53.change', scope: 'global', after: ['records'] },
   { id: 'canary-stopped', key: 'canary.stop', scope: 'regional', only: 'primary', after: [] },
-  { id: 'canary-deleted', key: 'canary.delete', scope: 'regional', only: 'primary', after: ['canary-stopped'] },
+  {
+    id: 'canary-deleted',
+    key: 'canary.delete',
+    scope: 'regional',
+    only: 'primary',
+    after: ['canary-stopped'],
+  },
   {
     id: 'canary-enis',
     key: 'lambda.eniRelease',
@@ -245,7 +251,12 @@ export function teardownLowerBoundS(profile: 'typical' | 'slow'): number {
 export function teardownBaselineS(profile: 'typical' | 'slow'): number {
   let total = 0;
   for (const n of TEARDOWN) {
-    const s = n.id === 'stack-bulk' ? DELAYS['stack.delete'][profile] : n.id === 'stack-network' ? 0 : teardownSeconds(n, profile);
+    const s =
+      n.id === 'stack-bulk'
+        ? DELAYS['stack.delete'][profile]
+        : n.id === 'stack-network'
+          ? 0
+          : teardownSeconds(n, profile);
     total += n.scope === 'global' || n.only ? s : 2 * s;
   }
   return total;

@@ -64,13 +64,18 @@ async function run(only?: { region: string }, reuse?: RunFigures): Promise<RunFi
 }
 
 /** `down` on what `up` made in `r`'s cloud: virtual makespan and calls. */
-async function down(cloud: FakeCloud, dir: string): Promise<{ makespanS: number; mutating: number; read: number }> {
+async function down(
+  cloud: FakeCloud,
+  dir: string,
+): Promise<{ makespanS: number; mutating: number; read: number }> {
   const before = cloud.calls.length;
   const startedAt = cloud.clock.now();
   const result = await benchRunner(cloud, dir).down();
   const failed = result.results.filter((r) => r.status !== 'ok');
   if (failed.length || cloud.snapshot().length)
-    throw new Error(`bench: down failed: ${JSON.stringify(failed.map((f) => [f.step, f.scope, f.error?.message]))}`);
+    throw new Error(
+      `bench: down failed: ${JSON.stringify(failed.map((f) => [f.step, f.scope, f.error?.message]))}`,
+    );
   const calls = cloud.calls.slice(before);
   return {
     makespanS: (cloud.clock.now() - startedAt) / 1000,

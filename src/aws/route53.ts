@@ -1,6 +1,7 @@
 import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
 import type { StepContext } from '../steps/types.js';
 import { ROUTE53_REGION } from './clients.js';
+import { EXPECTED, type Expectation } from './expected.js';
 
 /** Route 53 is global: its control plane answers in us-east-1. */
 export const route53 = (ctx: Pick<StepContext<unknown>, 'aws'>) =>
@@ -17,11 +18,13 @@ export async function waitChangeInsync(
   ctx: Pick<StepContext<unknown>, 'aws' | 'poll'>,
   changeId: string | undefined,
   what: string,
+  expect: Expectation = EXPECTED['r53.change'],
 ): Promise<void> {
   if (!changeId) return;
   await ctx.poll({
     what,
     timeoutMs: INSYNC_TIMEOUT_MS,
+    expect,
     minDelayMs: 5_000,
     maxDelayMs: 10_000,
     check: async () => {

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { AwsStepError } from '../errors.js';
 import { awsCode, isTransient } from './errors.js';
+import type { Expectation } from './expected.js';
 
 export interface PollOptions<T> {
   clock: Clock;
@@ -13,6 +14,12 @@ export interface PollOptions<T> {
   minDelayMs?: number;
   maxDelayMs?: number;
   factor?: number;
+  /**
+   * When it usually finishes and when it finishes at worst most of the time, from the poll's start
+   * (expected.ts): polls are sparse before the first, one lands just after each, and between the
+   * two they come every maxDelayMs. After the second, the usual backoff.
+   */
+  expect?: Expectation;
   /** Extra predicate for errors that mean "not yet" here (e.g. peering NotFound in the accepter region). */
   retryOn?: (e: unknown) => boolean;
   onProgress?: (text: string, elapsedMs: number) => void;
@@ -26,7 +33,8 @@ export interface PollOptions<T> {
  */
 export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
   const start = o.clock.now();
-  let delay = o.minDelayMs ?? 2_000;
+  const minDelay = o.minDelayMs ?? 2_000;
+  let delay = minDelay;
   const maxDelay = o.maxDelayMs ?? 15_000;
   const factor = o.factor ?? 1.5;
   let last = 'not checked yet';
@@ -42,7 +50,9 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
     }
     const elapsed = o.clock.now() - start;
     o.onProgress?.(`${o.what}: ${last}`, elapsed);
-    if (elapsed + delay > o.timeoutMs) {
+    const expected = o.expect && expectedDelay(o.expect, elapsed, minDelay);
+    const sleep = expected ?? delay;
+    if (elapsed + sleep > o.timeoutMs) {
       throw new AwsStepError(
         `timed out after ${Math.round(elapsed / 1000)}s waiting for ${o.what} (last seen: ${last})`,
         {
@@ -51,9 +61,32 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
         },
       );
     }
-    await o.clock.sleep(delay, o.signal);
-    delay = Math.min(maxDelay, delay * factor);
+    await o.clock.sleep(sleep, o.signal);
+    if (expected === undefined) delay = Math.min(maxDelay, delay * factor);
   }
+}
+
+/** A read this long after the expected moment sees what happened at it. */
+const JUST_AFTER_MS = 500;
+/** The longest sleep between the typical and the slow moment. */
+const WINDOW_MAX_DELAY_MS = 30_000;
+
+/**
+ * The next sleep of a wait with an expectation, or undefined once both expected moments are past
+ * (then the usual backoff, from minDelay). Before the typical moment each sleep takes three
+ * quarters of the time left: few reads while it is unlikely to be done, and one just after it.
+ * From there on, the sleeps lengthen with the time since (as long as it, minDelay to 30 s): most
+ * completions come soon after the typical moment and ever fewer later; one read lands just after
+ * the slow moment.
+ */
+export function expectedDelay(e: Expectation, elapsedMs: number, minDelayMs: number): number | undefined {
+  if (elapsedMs < e.typicalMs) {
+    const gap = e.typicalMs - elapsedMs;
+    return gap <= minDelayMs ? gap + JUST_AFTER_MS : Math.max(minDelayMs, gap * 0.75);
+  }
+  if (elapsedMs >= e.slowMs) return undefined;
+  const sleep = Math.min(WINDOW_MAX_DELAY_MS, Math.max(minDelayMs, elapsedMs - e.typicalMs));
+  return elapsedMs + sleep > e.slowMs ? e.slowMs - elapsedMs + JUST_AFTER_MS : sleep;
 }
 
 /**

@@ -52,6 +52,7 @@ import {
 } from '../assets/canary-script.js';
 import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { EXPECTED, type Expectation } from '../aws/expected.js';
 import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
 import { secondaryCanary } from '../config.js';
@@ -550,10 +551,12 @@ async function waitCanary(
   target: string,
   timeoutMs: number,
   fastMs: number,
+  expect?: Expectation,
 ): Promise<Canary> {
   return ctx.poll({
     what: `canary ${name}`,
     timeoutMs,
+    expect,
     minDelayMs: fastMs,
     maxDelayMs: fastMs * 2,
     check: async (): Promise<Waited> => {
@@ -645,7 +648,7 @@ async function ensureRunning(ctx: Ctx, c: Canary): Promise<Canary> {
   let state = c.Status?.State;
   if (state === 'RUNNING') return c;
   if (state === 'CREATING' || state === 'UPDATING') {
-    c = await waitCanary(ctx, name, 'READY', CREATE_TIMEOUT_MS, 5_000);
+    c = await waitCanary(ctx, name, 'READY', CREATE_TIMEOUT_MS, 5_000, EXPECTED['canary.create']);
     state = c.Status?.State;
   } else if (state === 'STOPPING') {
     c = await waitCanary(ctx, name, 'STOPPED', STATE_TIMEOUT_MS, 3_000);
@@ -659,7 +662,7 @@ async function ensureRunning(ctx: Ctx, c: Canary): Promise<Canary> {
       (e) => awsCode(e) === 'ConflictException',
     );
   }
-  return waitCanary(ctx, name, 'RUNNING', STATE_TIMEOUT_MS, 3_000);
+  return waitCanary(ctx, name, 'RUNNING', STATE_TIMEOUT_MS, 3_000, EXPECTED['canary.start']);
 }
 
 // ---- alarm ---------------------------------------------------------------------------------

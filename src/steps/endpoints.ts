@@ -10,6 +10,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
+import { EXPECTED } from '../aws/expected.js';
 import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, TAG_REGION, isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
@@ -89,6 +90,7 @@ async function waitAvailable(ctx: Ctx, vpcEndpointId: string): Promise<VpcEndpoi
   return ctx.poll({
     what: `endpoint ${vpcEndpointId}`,
     timeoutMs: CREATE_TIMEOUT_MS,
+    expect: EXPECTED['vpce.create'],
     minDelayMs: 5_000,
     maxDelayMs: 10_000,
     check: async () => {

@@ -21,6 +21,7 @@ import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
+import { EXPECTED } from '../aws/expected.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
@@ -207,7 +208,12 @@ async function associate(ctx: Ctx, zone: Zone, vpc: VpcRef): Promise<void> {
         VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
       }),
     );
-    await waitChangeInsync(ctx, r.ChangeInfo?.Id, `zone ${zone.id} association with ${vpc.vpcId}`);
+    await waitChangeInsync(
+      ctx,
+      r.ChangeInfo?.Id,
+      `zone ${zone.id} association with ${vpc.vpcId}`,
+      EXPECTED['r53.associate'],
+    );
   } catch (e) {
     if (awsCode(e) !== 'ConflictingDomainExists') throw e;
     // Also the answer when the VPC is on this very zone already (an association we did not see).
@@ -260,7 +266,7 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
         zoneName: ctx.config.domain,
         callerReference: made.zone.callerReference,
       });
-      await waitChangeInsync(ctx, made.changeId, `zone ${made.zone.id}`);
+      await waitChangeInsync(ctx, made.changeId, `zone ${made.zone.id}`, EXPECTED['r53.zone']);
       zone = made.zone.vpcs.length ? made.zone : ((await getZone(ctx, made.zone.id)) ?? made.zone);
       fresh = true;
     } else if (ctx.recorded.hostedZoneId !== zone.id) {

@@ -20,6 +20,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { z } from 'zod';
 import { isDependencyInUse, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { EXPECTED, plus, remaining } from '../aws/expected.js';
 import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
@@ -333,10 +334,14 @@ export const nlb: StepImpl<NlbOutputs> = {
 
     // 5. Usable when every endpoint IP passes its health checks and the load balancer is active.
     if (missing.length || stale.length || !allHealthy(targets, privateIps)) {
+      // Health checks start once the load balancer is active (minutes after its CreatedTime).
+      const since = ctx.clock.now() - (lb.CreatedTime?.getTime() ?? ctx.clock.now());
+      const active = remaining(EXPECTED['nlb.create'], since) ?? { typicalMs: 0, slowMs: 0 };
       await ctx
         .poll({
           what: `targets of ${tgName}`,
           timeoutMs: HEALTHY_TIMEOUT_MS,
+          expect: plus(active, EXPECTED['nlb.targetHealthy']),
           minDelayMs: 5_000,
           maxDelayMs: 10_000,
           check: async () => {

@@ -12,6 +12,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
+import { EXPECTED, type Expectation } from '../aws/expected.js';
 import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy, tagValue } from '../aws/tags.js';
 import { regionConfig } from '../config.js';
@@ -109,10 +110,12 @@ async function waitStack(
   target: RegExp,
   verb: string,
   timeoutMs: number,
+  expect?: Expectation,
 ): Promise<Stack> {
   return ctx.poll({
     what: `stack ${stackName(ctx)}`,
     timeoutMs,
+    expect,
     minDelayMs: 5_000,
     maxDelayMs: 10_000,
     check: async () => {
@@ -237,7 +240,14 @@ export const vpc: StepImpl<VpcOutputs> = {
         `stack ${name} failed to create earlier ${await failureReason(ctx, s.StackId!, s)}; deleting it to start over`,
       );
       await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
-      await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);
+      await waitStack(
+        ctx,
+        s.StackId!,
+        /^DELETE_COMPLETE$/,
+        'delete',
+        CREATE_TIMEOUT_MS,
+        EXPECTED['stack.delete'],
+      );
       s = undefined;
     }
     const tags = [...ctx.tags(), { Key: TAG_TEMPLATE, Value: sha }];
@@ -255,7 +265,14 @@ export const vpc: StepImpl<VpcOutputs> = {
         }),
       );
       ctx.record({ stackId: r.StackId!, stackName: name });
-      s = await waitStack(ctx, r.StackId!, /^CREATE_COMPLETE$/, 'create', CREATE_TIMEOUT_MS);
+      s = await waitStack(
+        ctx,
+        r.StackId!,
+        /^CREATE_COMPLETE$/,
+        'create',
+        CREATE_TIMEOUT_MS,
+        EXPECTED['stack.create'],
+      );
     } else if (/_IN_PROGRESS$/.test(s.StackStatus ?? '') && !s.StackStatus!.startsWith('DELETE')) {
       if (ctx.recorded.stackId !== s.StackId) ctx.record({ stackId: s.StackId!, stackName: name });
       s = await waitStack(ctx, s.StackId!, /^(CREATE|UPDATE)_COMPLETE$/, 'create', CREATE_TIMEOUT_MS);
@@ -277,7 +294,14 @@ export const vpc: StepImpl<VpcOutputs> = {
           ClientRequestToken: updateToken,
         }),
       );
-      s = await waitStack(ctx, s.StackId!, /^UPDATE_COMPLETE$/, 'update', CREATE_TIMEOUT_MS);
+      s = await waitStack(
+        ctx,
+        s.StackId!,
+        /^UPDATE_COMPLETE$/,
+        'update',
+        CREATE_TIMEOUT_MS,
+        EXPECTED['stack.update'],
+      );
     }
     return readOutputs(s);
   },
@@ -308,7 +332,8 @@ export const vpc: StepImpl<VpcOutputs> = {
       if (drainFirst && vpcId) await drainEnis(ctx, vpcId, ownEndpoints);
       await cfn.send(new DeleteStackCommand({ StackName: s.StackId }));
       try {
-        await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS);
+        const expect = drainFirst ? EXPECTED['stack.deleteNetwork'] : EXPECTED['stack.delete'];
+        await waitStack(ctx, s.StackId!, /^DELETE_COMPLETE$/, 'delete', CREATE_TIMEOUT_MS, expect);
         return;
       } catch (e) {
         // DELETE_FAILED on an ENI still in a subnet or group: wait until AWS released every one,

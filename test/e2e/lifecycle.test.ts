@@ -219,7 +219,7 @@ describe('interruption (Ctrl-C)', () => {
   }
 
   it('at any point of a full up leaves a valid state file, and the next up resumes to the clean result', async () => {
-    const points = [10, 40, 80, 120, 160, 200, 240];
+    const points = [10, 40, 80, 120, 160, 190];
     const failures: string[] = [];
     for (const k of points) {
       h = new Harness();

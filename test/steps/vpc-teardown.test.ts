@@ -62,7 +62,9 @@ describe('the fake: a stack delete blocked by a foreign ENI', () => {
     expect(failed.StackStatus).toBe('DELETE_FAILED');
     expect(failed.StackStatusReason).toMatch(/PrivateSubnet/);
     // The instance, the gateway, the stack's endpoints with their ENIs and the route tables went before the subnets were tried.
-    expect(new Set(primaryNetwork())).toEqual(new Set(['vpc', 'subnet', 'security-group', 'network-interface']));
+    expect(new Set(primaryNetwork())).toEqual(
+      new Set(['vpc', 'subnet', 'security-group', 'network-interface']),
+    );
     expect(h.cloud.snapshot().filter((l) => l.startsWith(`ec2/${REGION}/network-interface`))).toEqual([
       expect.stringContaining('eni-0lambda(lambda:test)'),
     ]);
@@ -93,9 +95,12 @@ describe('drctl down and a lingering Lambda ENI', () => {
     expect(deletes[0]!.t).toBeLessThan(releaseAt);
     expect(deletes[1]!.t).toBeGreaterThanOrEqual(releaseAt);
     // The other region has no foreign ENI: one DeleteStack.
-    expect(h.cloud.calls.filter((c) => c.command === 'DeleteStack' && c.region === 'us-west-1')).toHaveLength(1);
+    expect(h.cloud.calls.filter((c) => c.command === 'DeleteStack' && c.region === 'us-west-1')).toHaveLength(
+      1,
+    );
     const said = r.events.filter(
-      (e) => e.type === 'log' && /waiting for those network interfaces/.test((e as { message: string }).message),
+      (e) =>
+        e.type === 'log' && /waiting for those network interfaces/.test((e as { message: string }).message),
     ) as Array<{ level: string }>;
     expect(said.map((e) => e.level)).toEqual(['info']);
   });
