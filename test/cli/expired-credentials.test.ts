@@ -23,7 +23,7 @@ function workdir(): BuiltCli {
 }
 
 /** After the who-pays check and the first steps' calls: two steps done, others part-way. */
-const EXPIRE = { credentialsExpireAfter: 60 };
+const EXPIRE = { credentialsExpireAfter: 40 };
 const text = (r: Pick<Exit, 'stdout' | 'stderr'>) => `${r.stdout}\n${r.stderr}`;
 const count = (s: string, sub: string) => s.split(sub).length - 1;
 
