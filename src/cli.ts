@@ -100,7 +100,9 @@ export function buildProgram(
     });
   program
     .command('failover-test')
-    .description('drill: force a failover to the secondary, measure it from inside the VPC, and restore')
+    .description(
+      'drill: fail a region (the primary by default), measure from inside the VPC(s) that its clients move and come back, and restore',
+    )
     .option(
       '--mode <mode>',
       'invert (default): invert the primary health check; outage: revoke the primary endpoint 443 ingress',
@@ -109,10 +111,16 @@ export function buildProgram(
       '--timeout <seconds>',
       'how long each switch may take (default: twice the worst case `plan` shows)',
     )
+    .option(
+      '--region <region>',
+      'the region to fail: primary (default), or with topology active-active secondary (or a region name)',
+    )
     .option('--dry-run', 'check the preconditions and print what would change; change nothing')
-    .action(async (o: { mode?: string; timeout?: string; dryRun?: boolean }, cmd: Command) => {
-      await run('failover-test', { ...o }, globals(cmd));
-    });
+    .action(
+      async (o: { mode?: string; timeout?: string; region?: string; dryRun?: boolean }, cmd: Command) => {
+        await run('failover-test', { ...o }, globals(cmd));
+      },
+    );
   program
     .command('verify')
     .description(

@@ -796,9 +796,10 @@ async function failoverTestCommand(
   const drillArgs = {
     mode: args.mode as string | undefined,
     timeout: args.timeout as string | undefined,
+    region: args.region as string | undefined,
     dryRun: !!args.dryRun,
   };
-  parseDrillArgs(drillArgs); // bad flags are exit 2 before anything is read or locked
+  parseDrillArgs(drillArgs, s.config); // bad flags are exit 2 before anything is read or locked
   const store = await StateStore.load(s.statePath, s.config, storeOptions(s));
   const { runner } = await makeRunner(s, store, signal);
   await runner.load(); // the state's records against the step schemas: a hand-broken one is exit 2

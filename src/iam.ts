@@ -68,8 +68,12 @@ export interface Grant {
   /** ARN templates; API Gateway grants take theirs from each command's route instead. */
   resources?: readonly string[];
   condition?: ConditionBlock;
-  /** The regions `{r}` takes: both (default), or one role's region. */
-  regions?: 'both' | 'primary' | 'secondary';
+  /**
+   * The regions `{r}` takes: both (default), or one role's region; `probes`: where the drill's probe
+   * runs (the secondary, both in active-active); `drilled`: the regions failover-test may fail (the
+   * primary, both in active-active).
+   */
+  regions?: 'both' | 'primary' | 'secondary' | 'probes' | 'drilled';
 }
 
 export interface StepPermissions {
@@ -584,7 +588,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         // Tags on CreateFunction are authorized as TagResource.
         onBehalf: ['lambda:TagResource'],
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
-        regions: 'secondary',
+        regions: 'probes',
       },
     ],
   },
@@ -641,9 +645,10 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     ],
   },
   {
-    // src/drill/: `invert` flips the primary health check; `outage` revokes, then restores, the 443
-    // ingress of the primary endpoint's security group (made by the VPC stack, so it carries the
-    // stack's tags); the probe function answers what a client in the secondary VPC sees.
+    // src/drill/: `invert` flips the failed region's health check; `outage` revokes, then restores,
+    // the 443 ingress of its endpoint's security group (made by the VPC stack, so it carries the
+    // stack's tags); the probe function answers what a client in a VPC sees. In active-active
+    // either region can be failed, and a probe runs in each VPC.
     name: 'failover-test',
     grants: [
       {
@@ -656,13 +661,13 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         calls: ['RevokeSecurityGroupIngress', 'AuthorizeSecurityGroupIngress'],
         resources: ['arn:{p}:ec2:{r}:{a}:security-group/*'],
         condition: resourceTag(),
-        regions: 'primary',
+        regions: 'drilled',
       },
       {
         service: 'lambda',
         calls: ['Invoke', 'GetFunctionConfiguration'],
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
-        regions: 'secondary',
+        regions: 'probes',
       },
       { service: 'ec2', calls: ['DescribeSecurityGroups', 'DescribeVpcEndpoints'] },
       { service: 'cloudwatch', calls: ['DescribeAlarms'] },
@@ -857,8 +862,13 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
         }
       : {}),
   };
+  const aa = config.topology === 'active-active';
   const regionsFor = (g: Grant) =>
-    g.regions === 'primary' ? [primary] : g.regions === 'secondary' ? [secondary] : [primary, secondary];
+    g.regions === 'primary' || (g.regions === 'drilled' && !aa)
+      ? [primary]
+      : g.regions === 'secondary' || (g.regions === 'probes' && !aa)
+        ? [secondary]
+        : [primary, secondary];
   const requestedRegions = [...new Set([primary, secondary, GLOBAL_API_REGION])];
 
   // Statements are keyed by their resources and condition, so grants of several steps that need

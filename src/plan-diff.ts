@@ -122,6 +122,8 @@ const RULES: Record<string, Rule[]> = {
     },
     { step: 'health-check', effect: (c) => (c.canary.secondary ? undefined : 'update'), where: 'global' },
     { step: 'traffic-policy', effect: 'replace', where: 'global' },
+    // Active-active adds the drill's probe in the primary VPC too (its second vantage point).
+    { step: 'probe', effect: 'update', where: 'global' },
   ],
   // Used by failover-test only.
   rtoTargetSeconds: [],

@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
 import type { Clock } from '../clock.js';
-import type { Config } from '../config.js';
+import { type Config, activeActive } from '../config.js';
 import { awsCode } from '../aws/errors.js';
 import {
   AwsStepError,
@@ -22,6 +22,7 @@ import {
   type DryRunResult,
   restorePendingDrill,
   runDrill,
+  secondaryInActivePassive,
 } from './failover.js';
 import type { EvidenceStore } from '../evidence/store.js';
 import { defaultTimeoutSeconds, failoverBound } from './bound.js';
@@ -53,6 +54,8 @@ export interface FailoverTestDeps {
 
 export interface FailoverTestArgs {
   mode?: string;
+  /** primary, secondary or a region name: the region to fail (default primary). */
+  region?: string;
   timeout?: string;
   dryRun?: boolean;
 }
@@ -75,8 +78,31 @@ function drillContext(d: Omit<FailoverTestDeps, 'stderr' | 'json'>): DrillContex
   };
 }
 
-export function parseDrillArgs(a: FailoverTestArgs): {
+/** `--region`: a role or one of the config's two region names. */
+export function parseDrillRegion(config: Config, value: string | undefined): 'primary' | 'secondary' {
+  const v = value ?? 'primary';
+  const role =
+    v === 'primary' || v === config.primary.region
+      ? 'primary'
+      : v === 'secondary' || v === config.secondary.region
+        ? 'secondary'
+        : undefined;
+  if (!role) {
+    throw new UsageError(
+      `must be primary, secondary, ${config.primary.region} or ${config.secondary.region}, not "${v}"`,
+      { field: '--region', resolution: "Name the region to fail: one of the deployment's two." },
+    );
+  }
+  if (role === 'secondary' && !activeActive(config)) throw secondaryInActivePassive();
+  return role;
+}
+
+export function parseDrillArgs(
+  a: FailoverTestArgs,
+  config?: Config,
+): {
   mode: DrillMode;
+  failRole: 'primary' | 'secondary';
   timeoutMs?: number;
   dryRun: boolean;
 } {
@@ -98,12 +124,13 @@ export function parseDrillArgs(a: FailoverTestArgs): {
     }
     timeoutMs = seconds * 1000;
   }
-  return { mode, timeoutMs, dryRun: !!a.dryRun };
+  const failRole = config ? parseDrillRegion(config, a.region) : 'primary';
+  return { mode, failRole, timeoutMs, dryRun: !!a.dryRun };
 }
 
 /** Runs with the state lock held by the caller (except a dry run, which changes nothing). */
 export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs): Promise<ExitCode> {
-  const o = parseDrillArgs(args);
+  const o = parseDrillArgs(args, d.config);
   const startedAt = d.clock.now();
   const events: DrillEvent[] = [];
   const base = drillContext(d);
@@ -172,6 +199,9 @@ function historyRecord(
     regions: { primary: d.config.primary.region, secondary: d.config.secondary.region },
     name: `${d.config.host}.${d.config.domain}`,
     mode: o.mode,
+    topology: d.config.topology,
+    failedRegion: o.failRole === 'primary' ? d.config.primary.region : d.config.secondary.region,
+    ...(real ? { vantages: real.vantages } : {}),
     dryRun: o.dryRun,
     result,
     startedAt: iso(startedAt),
@@ -197,6 +227,7 @@ function historyRecord(
     samples: (real?.samples ?? []).map((x) => ({
       at: iso(x.t),
       phase: x.phase,
+      vantage: x.vantage,
       answered: x.answered,
       ...(x.status !== undefined ? { status: x.status } : {}),
       ...(x.servedBy ? { servedBy: x.servedBy } : {}),

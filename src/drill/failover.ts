@@ -25,7 +25,7 @@ import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { pollUntil } from '../aws/wait.js';
 import type { Clock } from '../clock.js';
-import { type Config, cidrsOverlap, regionsOf } from '../config.js';
+import { type Config, activeActive, cidrsOverlap, regionsOf } from '../config.js';
 import { AwsStepError, UsageError, errorMessage } from '../errors.js';
 import { GLOBAL, type StateStore } from '../state.js';
 import type { StepInfo } from '../steps/index.js';
@@ -35,6 +35,11 @@ import { type DrillChange, type DrillRecord, type IngressRuleRecord, drillRecord
 // The failover drill (`drctl failover-test`): check, inject one fault, watch what a client inside
 // the VPC sees until it is served by the secondary, put the fault back whatever happens, watch the
 // fail-back, and report the timeline against the bound and config.rtoTargetSeconds.
+// With topology active-active, `--region` picks the region to fail (either one): the drill
+// watches from a probe in that region's VPC (whose clients must move to the other region, through
+// the peering, and come back) and from one in the other region's VPC (whose clients must stay
+// served by their own region throughout). In active-passive only the primary can be failed: the
+// secondary serves nobody while the primary is healthy (docs/topology.md).
 // Modes (aws-facts §2): `invert` sets the primary health check's Inverted flag, the documented way
 // to force a failover (SetAlarmState cannot: Route 53 reads the alarm's data, not its state);
 // `outage` revokes the 443 ingress of the primary endpoint's security group, a real fault that the
@@ -62,10 +67,12 @@ export type DrillEvent =
   | { type: 'mark'; phase: 'failover' | 'failback'; key: MarkKey; label: string; t: number; sinceMs: number }
   | { type: 'probe'; phase: 'failover' | 'failback'; text: string; t: number };
 
-/** One probe answer while watching: what a client in the secondary VPC got, and when. */
+/** One probe answer while watching: what a client in a VPC got, and when. */
 export interface ProbeSampleAt {
   t: number;
   phase: 'failover' | 'failback';
+  /** The region whose VPC the probe ran in (the vantage point). */
+  vantage: string;
   /** The region whose NLB the DNS answer named; none when it named neither (or no answer). */
   answered: 'primary' | 'secondary' | 'none';
   status?: number;
@@ -76,6 +83,8 @@ export interface ProbeSampleAt {
 
 export interface DrillOptions {
   mode: DrillMode;
+  /** The region the drill fails, by role (default primary; secondary in active-active only). */
+  failRole?: 'primary' | 'secondary';
   /** How long each switch may take; default twice the bound. */
   timeoutMs?: number;
   dryRun?: boolean;
@@ -93,10 +102,25 @@ export interface DrillContext {
   emit(e: DrillEvent): void;
 }
 
+/** Where a drill watches from: a probe in that region's VPC. */
+export interface Vantage {
+  region: string;
+  /**
+   * true: clients here must leave the failed region and come back (the recovery is measured here);
+   * false: clients here are served by the other region throughout (active-active).
+   */
+  moves: boolean;
+}
+
 interface Common {
   mode: DrillMode;
+  topology: Config['topology'];
   primary: string;
   secondary: string;
+  /** The region the drill fails, and the one its clients must be served by meanwhile. */
+  failedRegion: string;
+  otherRegion: string;
+  vantages: Vantage[];
   name: string;
   bound: FailoverBound;
   rtoTargetSeconds: number;
@@ -117,9 +141,9 @@ export interface DrillResult extends Common {
   problems: string[];
   failover: Mark[];
   failback: Mark[];
-  /** Fault injected -> first 200 from the secondary. */
+  /** Fault injected -> first 200 from the other region, where clients move. */
   recoverySeconds?: number;
-  /** Restored -> first 200 from the primary again. */
+  /** Restored -> first 200 from the failed region again. */
   failbackSeconds?: number;
   changes: DrillChange[];
   probes: number;
@@ -137,26 +161,36 @@ const DEFAULT_POLL_MS = 5_000;
 
 const route53 = (ctx: DrillContext) => ctx.aws.client(Route53Client, ROUTE53_REGION);
 
+/** One region as the drill sees it. */
+interface Side {
+  role: 'primary' | 'secondary';
+  region: string;
+  /** Its health check (the secondary's only with canary.secondary or active-active). */
+  healthCheckId?: string;
+  alarmName?: string;
+  /**
+   * Where clients reach it: its NLB, or with domainMode private its execute-api endpoint (the
+   * records' alias targets).
+   */
+  entryDnsName: string;
+  /** regional mode: its NLB's targets must be healthy before clients are sent to it. */
+  targetGroupArn?: string;
+  /** domainMode private: its endpoint must be available before clients are sent to it. */
+  vpcEndpointId?: string;
+  endpointSecurityGroupId: string;
+}
+
 interface Targets {
   primary: string;
   secondary: string;
   name: string;
   functionName: string;
-  functionRegion: string;
-  healthCheckId: string;
-  alarmName: string;
-  /**
-   * Where clients reach each region: its NLB, or with domainMode private its execute-api endpoint
-   * (the failover records' alias targets).
-   */
   entry: 'NLB' | 'endpoint';
-  primaryEntryDnsName: string;
-  secondaryEntryDnsName: string;
-  /** regional mode: the secondary NLB's targets must be healthy before a failover. */
-  secondaryTargetGroupArn?: string;
-  /** domainMode private: the secondary endpoint must be available before a failover. */
-  secondaryVpcEndpointId?: string;
-  endpointSecurityGroupId: string;
+  /** The region the drill fails, and the one its clients move to. */
+  failed: Side & { healthCheckId: string };
+  other: Side;
+  /** The probes it watches from: the one whose clients move first. */
+  vantages: Vantage[];
 }
 
 /** Every step recorded as ready: checked before any AWS call. */
@@ -188,30 +222,70 @@ function field(ctx: DrillContext, step: string, scope: string, key: string): str
   return v;
 }
 
-function targetsOf(ctx: DrillContext): Targets {
+function optionalField(ctx: DrillContext, step: string, scope: string, key: string): string | undefined {
+  const v = ctx.store.get(step, scope)?.resources[key];
+  return typeof v === 'string' && v ? v : undefined;
+}
+
+function sideOfRegion(ctx: DrillContext, role: 'primary' | 'secondary'): Side {
+  const region = role === 'primary' ? ctx.config.primary.region : ctx.config.secondary.region;
+  const hc = optionalField(ctx, 'health-check', GLOBAL, `${role}HealthCheckId`);
+  const alarm = optionalField(ctx, 'canary', region, 'alarmName');
+  return {
+    role,
+    region,
+    ...(hc ? { healthCheckId: hc } : {}),
+    ...(alarm ? { alarmName: alarm } : {}),
+    ...(ctx.config.domainMode === 'private'
+      ? {
+          entryDnsName: field(ctx, 'domain', region, 'endpointDnsName'),
+          vpcEndpointId: field(ctx, 'endpoints', region, 'vpcEndpointId'),
+        }
+      : {
+          entryDnsName: field(ctx, 'nlb', region, 'dnsName'),
+          targetGroupArn: field(ctx, 'nlb', region, 'targetGroupArn'),
+        }),
+    endpointSecurityGroupId: field(ctx, 'vpc', region, 'endpointSecurityGroupId'),
+  };
+}
+
+function targetsOf(ctx: DrillContext, failRole: 'primary' | 'secondary'): Targets {
   const [primary, secondary] = regionsOf(ctx.config);
+  const failed = sideOfRegion(ctx, failRole);
+  const other = sideOfRegion(ctx, failRole === 'primary' ? 'secondary' : 'primary');
+  // The failed side's health check and alarm are what the drill moves and watches.
+  failed.healthCheckId = field(ctx, 'health-check', GLOBAL, `${failRole}HealthCheckId`);
+  failed.alarmName = field(ctx, 'canary', failed.region, 'alarmName');
+  const functionName = field(ctx, 'probe', GLOBAL, 'functionName');
+  const aa = activeActive(ctx.config);
+  if (aa) {
+    const pp = ctx.store.get('probe', GLOBAL)?.resources.primaryProbe as { region?: string } | undefined;
+    if (pp?.region !== primary) {
+      throw new UsageError(
+        `failover-test in active-active needs the probe in ${primary}, which is not recorded`,
+        {
+          field: 'failover-test',
+          resolution: 'Run `drctl up` (it makes a probe in each VPC with topology active-active) first.',
+        },
+      );
+    }
+  }
   return {
     primary,
     secondary,
     name: `${ctx.config.host}.${ctx.config.domain}`,
-    functionName: field(ctx, 'probe', GLOBAL, 'functionName'),
-    functionRegion: field(ctx, 'probe', GLOBAL, 'region'),
-    healthCheckId: field(ctx, 'health-check', GLOBAL, 'primaryHealthCheckId'),
-    alarmName: field(ctx, 'canary', primary, 'alarmName'),
-    ...(ctx.config.domainMode === 'private'
-      ? {
-          entry: 'endpoint' as const,
-          primaryEntryDnsName: field(ctx, 'domain', primary, 'endpointDnsName'),
-          secondaryEntryDnsName: field(ctx, 'domain', secondary, 'endpointDnsName'),
-          secondaryVpcEndpointId: field(ctx, 'endpoints', secondary, 'vpcEndpointId'),
-        }
-      : {
-          entry: 'NLB' as const,
-          primaryEntryDnsName: field(ctx, 'nlb', primary, 'dnsName'),
-          secondaryEntryDnsName: field(ctx, 'nlb', secondary, 'dnsName'),
-          secondaryTargetGroupArn: field(ctx, 'nlb', secondary, 'targetGroupArn'),
-        }),
-    endpointSecurityGroupId: field(ctx, 'vpc', primary, 'endpointSecurityGroupId'),
+    functionName,
+    entry: ctx.config.domainMode === 'private' ? 'endpoint' : 'NLB',
+    failed: failed as Side & { healthCheckId: string },
+    other,
+    // Active-passive: clients in the secondary VPC move (the only probe). Active-active: clients
+    // in the failed region's VPC move (through the peering); those in the other region's stay.
+    vantages: aa
+      ? [
+          { region: failed.region, moves: true },
+          { region: other.region, moves: false },
+        ]
+      : [{ region: field(ctx, 'probe', GLOBAL, 'region'), moves: true }],
   };
 }
 
@@ -231,8 +305,8 @@ function describeProbe(p: ProbeResult): string {
   return `${p.via ?? p.host ?? ''} -> ${answer}${p.ttlSeconds !== undefined ? ` (ttl ${p.ttlSeconds}s)` : ''} -> ${outcome}`;
 }
 
-async function invokeProbe(ctx: DrillContext, t: Targets, via?: string): Promise<ProbeResult> {
-  const lambda = ctx.aws.client(LambdaClient, t.functionRegion);
+async function invokeProbe(ctx: DrillContext, t: Targets, v: Vantage, via?: string): Promise<ProbeResult> {
+  const lambda = ctx.aws.client(LambdaClient, v.region);
   const r = await lambda.send(
     new InvokeCommand({
       FunctionName: t.functionName,
@@ -291,8 +365,8 @@ async function healthCheckStatus(
 
 async function alarmState(ctx: DrillContext, t: Targets): Promise<{ state: string; updatedAt?: number }> {
   const r = await ctx.aws
-    .client(CloudWatchClient, t.primary)
-    .send(new DescribeAlarmsCommand({ AlarmNames: [t.alarmName] }));
+    .client(CloudWatchClient, t.failed.region)
+    .send(new DescribeAlarmsCommand({ AlarmNames: [t.failed.alarmName!] }));
   const a = r.MetricAlarms?.[0];
   return { state: a?.StateValue ?? 'missing', updatedAt: a?.StateUpdatedTimestamp?.getTime() };
 }
@@ -455,6 +529,18 @@ export async function restorePendingDrill(ctx: DrillContext): Promise<string[] |
 
 // ---- preconditions -------------------------------------------------------------------------
 
+/** `--region secondary` in active-passive: nothing to measure (docs/topology.md). */
+export function secondaryInActivePassive(): UsageError {
+  return new UsageError(
+    'in active-passive the secondary serves no client while the primary is healthy: failing it moves no answer, so there is nothing to measure',
+    {
+      field: '--region',
+      resolution:
+        'Drill the primary (the default). `drctl verify` checks that the secondary serves through its own entry point; with "topology": "active-active" both regions serve and either can be drilled.',
+    },
+  );
+}
+
 function refuse(message: string, resolution: string): UsageError {
   return new UsageError(`refusing to inject: ${message}`, { field: 'failover-test', resolution });
 }
@@ -471,57 +557,76 @@ async function checkPreconditions(
     ctx.emit({ type: 'precondition', text, t: ctx.clock.now() });
   };
   note('up is complete: every step is recorded as ready');
+  const { failed, other } = t;
 
-  const fn = await ctx.aws
-    .client(LambdaClient, t.functionRegion)
-    .send(new GetFunctionConfigurationCommand({ FunctionName: t.functionName }))
-    .catch((e: unknown) => {
-      if (isNotFound(e))
-        throw refuse(`the probe ${t.functionName} is gone`, 'Run `drctl up` to make it again.');
-      throw e;
-    });
-  if (fn.State !== 'Active') {
-    throw refuse(
-      `the probe ${t.functionName} is ${fn.State}`,
-      'Wait a minute (or run `drctl up`), then try again.',
-    );
+  for (const v of t.vantages) {
+    const fn = await ctx.aws
+      .client(LambdaClient, v.region)
+      .send(new GetFunctionConfigurationCommand({ FunctionName: t.functionName }))
+      .catch((e: unknown) => {
+        if (isNotFound(e))
+          throw refuse(
+            `the probe ${t.functionName} in ${v.region} is gone`,
+            'Run `drctl up` to make it again.',
+          );
+        throw e;
+      });
+    if (fn.State !== 'Active') {
+      throw refuse(
+        `the probe ${t.functionName} in ${v.region} is ${fn.State}`,
+        'Wait a minute (or run `drctl up`), then try again.',
+      );
+    }
   }
 
-  const hc = await getHealthCheck(ctx, t.healthCheckId);
-  if (!hc) throw refuse(`the health check ${t.healthCheckId} is gone`, 'Run `drctl up` to make it again.');
+  const hc = await getHealthCheck(ctx, failed.healthCheckId);
+  if (!hc)
+    throw refuse(`the health check ${failed.healthCheckId} is gone`, 'Run `drctl up` to make it again.');
   if (hc.HealthCheckConfig?.Inverted) {
     throw refuse(
-      `the health check ${t.healthCheckId} is already inverted (changed outside drctl?)`,
+      `the health check ${failed.healthCheckId} is already inverted (changed outside drctl?)`,
       'Run `drctl up`: it sets Inverted back to false.',
     );
   }
-  const status = await healthCheckStatus(ctx, t.healthCheckId);
+  const status = await healthCheckStatus(ctx, failed.healthCheckId);
   if (!status.healthy) {
     throw refuse(
-      `the primary is not healthy: health check ${t.healthCheckId} reports "${status.status}"`,
-      'There is nothing to fail over from. Fix the primary (or wait for a previous drill to heal), then try again.',
+      `the ${failed.role} is not healthy: health check ${failed.healthCheckId} reports "${status.status}"`,
+      'There is nothing to fail over from. Fix it (or wait for a previous drill to heal), then try again.',
     );
   }
-  note(`primary health check ${t.healthCheckId} is healthy`);
+  note(`${failed.role} health check ${failed.healthCheckId} is healthy`);
+  if (activeActive(ctx.config) && other.healthCheckId) {
+    // With both unhealthy Route 53 answers as if both were healthy: the failed region would keep
+    // its clients, and the drill would measure nothing.
+    const o = await healthCheckStatus(ctx, other.healthCheckId);
+    if (!o.healthy) {
+      throw refuse(
+        `the ${other.role} (${other.region}) is not healthy either: health check ${other.healthCheckId} reports "${o.status}"`,
+        `Clients of ${failed.region} would have nowhere to go. Fix ${other.region} first, then try again.`,
+      );
+    }
+    note(`${other.role} health check ${other.healthCheckId} is healthy`);
+  }
 
-  if (t.secondaryTargetGroupArn) {
+  if (other.targetGroupArn) {
     const th = await ctx.aws
-      .client(ElasticLoadBalancingV2Client, t.secondary)
-      .send(new DescribeTargetHealthCommand({ TargetGroupArn: t.secondaryTargetGroupArn }));
+      .client(ElasticLoadBalancingV2Client, other.region)
+      .send(new DescribeTargetHealthCommand({ TargetGroupArn: other.targetGroupArn }));
     const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
     const healthy = states.filter((s) => s === 'healthy').length;
     if (healthy === 0) {
       throw refuse(
-        `the secondary has no healthy target (${states.join(', ') || 'none registered'}): a failover would land nowhere`,
-        `Check the secondary NLB's targets in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
+        `the ${other.role} has no healthy target (${states.join(', ') || 'none registered'}): a failover would land nowhere`,
+        `Check the ${other.role} NLB's targets in ${other.region} (\`drctl status --refresh\`), then try again.`,
       );
     }
-    note(`secondary NLB targets healthy: ${healthy}/${states.length}`);
+    note(`${other.role} NLB targets healthy: ${healthy}/${states.length}`);
   }
-  if (t.secondaryVpcEndpointId) {
+  if (other.vpcEndpointId) {
     const r = await ctx.aws
-      .client(EC2Client, t.secondary)
-      .send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [t.secondaryVpcEndpointId] }))
+      .client(EC2Client, other.region)
+      .send(new DescribeVpcEndpointsCommand({ VpcEndpointIds: [other.vpcEndpointId] }))
       .catch((e: unknown) => {
         if (isNotFound(e)) return { VpcEndpoints: [] };
         throw e;
@@ -530,11 +635,11 @@ async function checkPreconditions(
     const state = (r.VpcEndpoints?.[0]?.State ?? 'gone').toLowerCase();
     if (state !== 'available') {
       throw refuse(
-        `the secondary endpoint ${t.secondaryVpcEndpointId} is ${state}: a failover would land nowhere`,
-        `Check the secondary endpoint in ${t.secondary} (\`drctl status --refresh\`), then try again.`,
+        `the ${other.role} endpoint ${other.vpcEndpointId} is ${state}: a failover would land nowhere`,
+        `Check the ${other.role} endpoint in ${other.region} (\`drctl status --refresh\`), then try again.`,
       );
     }
-    note(`secondary endpoint ${t.secondaryVpcEndpointId} is available`);
+    note(`${other.role} endpoint ${other.vpcEndpointId} is available`);
   }
 
   let rules: IngressRuleRecord[] = [];
@@ -545,7 +650,7 @@ async function checkPreconditions(
     const alarm = await pollUntil({
       clock: ctx.clock,
       signal: ctx.signal,
-      what: `alarm ${t.alarmName} OK`,
+      what: `alarm ${failed.alarmName} OK`,
       timeoutMs: ALARM_SETTLE_TIMEOUT_MS,
       minDelayMs: 15_000,
       maxDelayMs: 15_000,
@@ -557,43 +662,50 @@ async function checkPreconditions(
     }).catch((e: unknown) => {
       if (ctx.signal.aborted) throw e;
       throw refuse(
-        `the primary canary's alarm ${t.alarmName} is not OK (${errorMessage(e)})`,
-        'The primary is failing, or its canary has no data yet (the first minutes after `up`): fix it or wait, then try again.',
+        `the ${failed.role} canary's alarm ${failed.alarmName} is not OK (${errorMessage(e)})`,
+        `${failed.region} is failing, or its canary has no data yet (the first minutes after \`up\`): fix it or wait, then try again.`,
       );
     });
-    note(`primary canary alarm ${t.alarmName} is ${alarm.state}`);
-    rules = https443Rules(await describeGroup(ctx, t.primary, t.endpointSecurityGroupId));
+    note(`${failed.role} canary alarm ${failed.alarmName} is ${alarm.state}`);
+    rules = https443Rules(await describeGroup(ctx, failed.region, failed.endpointSecurityGroupId));
     if (!rules.length) {
       throw refuse(
-        `security group ${t.endpointSecurityGroupId} has no 443 ingress to revoke (already cut?)`,
+        `security group ${failed.endpointSecurityGroupId} has no 443 ingress to revoke (already cut?)`,
         'Run `drctl up` to put the VPC stack back as built, then try again.',
       );
     }
     note(
-      `primary endpoint security group ${t.endpointSecurityGroupId} admits 443 from ${rules.map((r) => r.cidrIp).join(', ')}`,
+      `${failed.role} endpoint security group ${failed.endpointSecurityGroupId} admits 443 from ${rules.map((r) => r.cidrIp).join(', ')}`,
     );
   }
 
   if (dryRun) {
-    note(`not invoked in a dry run: the probe ${t.functionName} in ${t.functionRegion}`);
+    for (const v of t.vantages) note(`not invoked in a dry run: the probe ${t.functionName} in ${v.region}`);
     return { texts, rules };
   }
-  const before = await invokeProbe(ctx, t);
-  if (sideOf(ctx, before) !== 'primary' || before.status !== 200 || before.region !== t.primary) {
+  for (const v of t.vantages) {
+    // Before the fault: clients that will move are served by the failed region (in
+    // active-passive the primary; in active-active the region of their own VPC), the others by
+    // the other region.
+    const want = v.moves ? failed : other;
+    const before = await invokeProbe(ctx, t, v);
+    if (sideOf(ctx, before) !== want.role || before.status !== 200 || before.region !== want.region) {
+      throw refuse(
+        `from inside ${v.region}, ${describeProbe(before)}; expected a 200 from ${want.region} through its ${t.entry}`,
+        `Fix the ${want.role} path first (DNS answer, ${t.entry}, certificate, custom domain), then try again.`,
+      );
+    }
+    note(`from inside ${v.region}: ${describeProbe(before)}`);
+  }
+  const mover = t.vantages[0]!;
+  const viaOther = await invokeProbe(ctx, t, mover, other.entryDnsName);
+  if (viaOther.status !== 200 || viaOther.region !== other.region) {
     throw refuse(
-      `from inside ${t.secondary}, ${describeProbe(before)}; expected a 200 from ${t.primary} through its ${t.entry}`,
-      `Fix the primary path first (DNS answer, ${t.entry}, certificate, custom domain), then try again.`,
+      `the ${other.role} does not serve ${t.name}: ${describeProbe(viaOther)}`,
+      `Fix the ${other.role} path in ${other.region} (${t.entry === 'NLB' ? 'NLB targets' : 'endpoint, its access association'}, certificate, custom domain), then try again.`,
     );
   }
-  note(`from inside ${t.secondary}: ${describeProbe(before)}`);
-  const viaSecondary = await invokeProbe(ctx, t, t.secondaryEntryDnsName);
-  if (viaSecondary.status !== 200 || viaSecondary.region !== t.secondary) {
-    throw refuse(
-      `the secondary does not serve ${t.name}: ${describeProbe(viaSecondary)}`,
-      `Fix the secondary path in ${t.secondary} (${t.entry === 'NLB' ? 'NLB targets' : 'endpoint, its access association'}, certificate, custom domain), then try again.`,
-    );
-  }
-  note(`the secondary serves ${t.name}: ${describeProbe(viaSecondary)}`);
+  note(`the ${other.role} serves ${t.name}: ${describeProbe(viaOther)}`);
   return { texts, rules };
 }
 
@@ -619,8 +731,16 @@ function mark(ctx: DrillContext, w: Watch, key: MarkKey, at: number): void {
 
 const open = (w: Watch) => w.marks.filter((m) => m.at === undefined && !m.note);
 
+interface Counter {
+  probes: number;
+  samples: ProbeSampleAt[];
+  /** Answers at a vantage whose clients must stay with the other region that were not a 200 from it. */
+  steadyMisses: ProbeSampleAt[];
+}
+
 /**
- * Poll until every mark of the phase is seen, or the deadline. Returns the stop-condition text if
+ * Poll until every mark of the phase is seen, or the deadline. Each poll asks the probe at every
+ * vantage point; the marks follow the one whose clients move. Returns the stop-condition text if
  * the clients' new region failed them repeatedly.
  */
 async function watch(
@@ -628,84 +748,110 @@ async function watch(
   t: Targets,
   w: Watch,
   pollMs: number,
-  counter: { probes: number; samples: ProbeSampleAt[] },
+  counter: Counter,
 ): Promise<string | undefined> {
-  const region = w.to === 'primary' ? t.primary : t.secondary;
+  const region = w.to === t.failed.role ? t.failed.region : t.other.region;
   let failures = 0;
-  let last = '';
+  const last = new Map<string, string>();
   while (open(w).length) {
     if (ctx.clock.now() + pollMs > w.deadline) break;
     await ctx.clock.sleep(pollMs, ctx.signal);
-    const p = await invokeProbe(ctx, t);
-    counter.probes++;
-    const now = ctx.clock.now();
-    const text = describeProbe(p);
-    // A line when what the client gets changes, not when only the answer's remaining TTL does.
-    const gist = text.replace(/ \(ttl \d+s\)/, '');
-    if (gist !== last) ctx.emit({ type: 'probe', phase: w.phase, text, t: now });
-    last = gist;
-    const side = sideOf(ctx, p);
-    const served = p.status === 200 && p.region === region;
-    counter.samples.push({
-      t: now,
-      phase: w.phase,
-      answered: side ?? 'none',
-      ...(p.status !== undefined ? { status: p.status } : {}),
-      ...(p.region ? { servedBy: p.region } : {}),
-      ...(p.error ? { error: p.error } : {}),
-    });
-    if (side === w.to) mark(ctx, w, 'dns', now);
-    if (served) mark(ctx, w, 'served', now);
-    if (w.phase === 'failover' && side === 'secondary' && !served) {
-      failures++;
-      if (failures >= STOP_AFTER_FAILURES) {
-        return `stop condition: ${failures} probes in a row were sent to ${t.secondary} and not served (${text})`;
+    const polledAt = ctx.clock.now();
+    for (const v of t.vantages) {
+      const p = await invokeProbe(ctx, t, v);
+      counter.probes++;
+      const now = ctx.clock.now();
+      const text = `${t.vantages.length > 1 ? `from ${v.region}: ` : ''}${describeProbe(p)}`;
+      // A line when what the client gets changes, not when only the answer's remaining TTL does.
+      const gist = text.replace(/ \(ttl \d+s\)/, '');
+      if (gist !== last.get(v.region)) ctx.emit({ type: 'probe', phase: w.phase, text, t: now });
+      last.set(v.region, gist);
+      const side = sideOf(ctx, p);
+      const sample: ProbeSampleAt = {
+        t: now,
+        phase: w.phase,
+        vantage: v.region,
+        answered: side ?? 'none',
+        ...(p.status !== undefined ? { status: p.status } : {}),
+        ...(p.region ? { servedBy: p.region } : {}),
+        ...(p.error ? { error: p.error } : {}),
+      };
+      counter.samples.push(sample);
+      if (!v.moves) {
+        if (p.status !== 200 || p.region !== t.other.region) counter.steadyMisses.push(sample);
+        continue;
       }
-    } else failures = 0;
+      const served = p.status === 200 && p.region === region;
+      if (side === w.to) mark(ctx, w, 'dns', now);
+      if (served) mark(ctx, w, 'served', now);
+      if (w.phase === 'failover' && side === t.other.role && !served) {
+        failures++;
+        if (failures >= STOP_AFTER_FAILURES) {
+          return `stop condition: ${failures} probes in a row were sent to ${t.other.region} and not served (${text})`;
+        }
+      } else failures = 0;
+    }
     const hcOpen = open(w).some((m) => m.key === 'health-check');
     if (hcOpen) {
-      const s = await healthCheckStatus(ctx, t.healthCheckId);
-      if (s.healthy === (w.to === 'primary')) mark(ctx, w, 'health-check', ctx.clock.now());
+      const s = await healthCheckStatus(ctx, t.failed.healthCheckId);
+      if (s.healthy === (w.to === t.failed.role)) mark(ctx, w, 'health-check', ctx.clock.now());
     }
     if (open(w).some((m) => m.key === 'alarm')) {
       const a = await alarmState(ctx, t);
-      const want = w.to === 'secondary' ? 'ALARM' : 'OK';
+      const want = w.to === t.other.role ? 'ALARM' : 'OK';
       // CloudWatch says when the state changed: nearer the truth than our poll.
       if (a.state === want)
-        mark(ctx, w, 'alarm', Math.min(ctx.clock.now(), Math.max(w.start, a.updatedAt ?? now)));
+        mark(ctx, w, 'alarm', Math.min(ctx.clock.now(), Math.max(w.start, a.updatedAt ?? polledAt)));
     }
   }
   for (const m of open(w)) m.note = `not seen within ${Math.round((w.deadline - w.start) / 1000)} s`;
   return undefined;
 }
 
+/** In active-active the marks name the region (either can be drilled) and where the probe sits. */
+function labels(t: Targets) {
+  const aa = t.vantages.length > 1;
+  const r = aa ? `${t.failed.region} ` : '';
+  const seen = aa ? ` (probe in ${t.failed.region})` : '';
+  return { r, seen };
+}
+
 function failoverMarks(t: Targets, mode: DrillMode): Mark[] {
+  const { r, seen } = labels(t);
   return [
     {
       key: 'fault',
       label:
         mode === 'invert'
-          ? 'fault injected: health check Inverted'
-          : `fault injected: 443 ingress revoked on ${t.endpointSecurityGroupId}`,
+          ? `fault injected: ${r}health check Inverted`
+          : `fault injected: 443 ingress revoked on ${t.failed.endpointSecurityGroupId}${r ? ` (${t.failed.region})` : ''}`,
     },
     mode === 'outage'
-      ? { key: 'alarm', label: 'alarm in ALARM' }
-      : { key: 'alarm', label: 'alarm in ALARM', note: 'n/a: an inverted check leaves the alarm alone' },
-    { key: 'health-check', label: 'health check unhealthy' },
-    { key: 'dns', label: `DNS answer switched to ${t.secondary}` },
-    { key: 'served', label: `first 200 from ${t.secondary}` },
+      ? { key: 'alarm', label: `${r}alarm in ALARM` }
+      : {
+          key: 'alarm',
+          label: `${r}alarm in ALARM`,
+          note: 'n/a: an inverted check leaves the alarm alone',
+        },
+    { key: 'health-check', label: `${r}health check unhealthy` },
+    { key: 'dns', label: `DNS answer switched to ${t.other.region}${seen}` },
+    { key: 'served', label: `first 200 from ${t.other.region}${seen}` },
   ];
 }
 
 function failbackMarks(t: Targets, mode: DrillMode): Mark[] {
+  const { r, seen } = labels(t);
   return [
-    { key: 'fault', label: mode === 'invert' ? 'restored: Inverted=false' : '443 ingress restored' },
+    {
+      key: 'fault',
+      label: mode === 'invert' ? `restored: ${r}Inverted=false` : `${r}443 ingress restored`,
+    },
     mode === 'outage'
-      ? { key: 'alarm', label: 'alarm OK' }
-      : { key: 'alarm', label: 'alarm OK', note: 'n/a: an inverted check leaves the alarm alone' },
-    { key: 'health-check', label: 'health check healthy' },
-    { key: 'dns', label: `DNS answer back to ${t.primary}` },
-    { key: 'served', label: `first 200 from ${t.primary}` },
+      ? { key: 'alarm', label: `${r}alarm OK` }
+      : { key: 'alarm', label: `${r}alarm OK`, note: 'n/a: an inverted check leaves the alarm alone' },
+    { key: 'health-check', label: `${r}health check healthy` },
+    { key: 'dns', label: `DNS answer back to ${t.failed.region}${seen}` },
+    { key: 'served', label: `first 200 from ${t.failed.region}${seen}` },
   ];
 }
 
@@ -727,11 +873,17 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
     });
   }
   requireComplete(ctx);
-  const t = targetsOf(ctx);
+  const failRole = o.failRole ?? 'primary';
+  if (failRole === 'secondary' && !activeActive(ctx.config)) throw secondaryInActivePassive();
+  const t = targetsOf(ctx, failRole);
   const common = {
     mode: o.mode,
+    topology: ctx.config.topology,
     primary: t.primary,
     secondary: t.secondary,
+    failedRegion: t.failed.region,
+    otherRegion: t.other.region,
+    vantages: t.vantages,
     name: t.name,
     bound,
     rtoTargetSeconds: ctx.config.rtoTargetSeconds,
@@ -740,8 +892,13 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
   const pre = await checkPreconditions(ctx, t, o.mode, !!o.dryRun);
   const change: DrillChange =
     o.mode === 'invert'
-      ? { kind: 'health-check-inverted', healthCheckId: t.healthCheckId }
-      : { kind: 'ingress-revoked', region: t.primary, groupId: t.endpointSecurityGroupId, rules: pre.rules };
+      ? { kind: 'health-check-inverted', healthCheckId: t.failed.healthCheckId }
+      : {
+          kind: 'ingress-revoked',
+          region: t.failed.region,
+          groupId: t.failed.endpointSecurityGroupId,
+          rules: pre.rules,
+        };
   if (o.dryRun) {
     const wouldChange =
       change.kind === 'health-check-inverted'
@@ -754,7 +911,7 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
 
   const failover: Mark[] = failoverMarks(t, o.mode);
   const failback: Mark[] = failbackMarks(t, o.mode);
-  const counter = { probes: 0, samples: [] as ProbeSampleAt[] };
+  const counter: Counter = { probes: 0, samples: [], steadyMisses: [] };
   const problems: string[] = [];
   const record: DrillRecord = {
     mode: o.mode,
@@ -781,7 +938,7 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
     ctx.emit({ type: 'change', phase: 'inject', text: failover[0]!.label, t: injectedAt });
     const w: Watch = {
       phase: 'failover',
-      to: 'secondary',
+      to: t.other.role,
       marks: failover,
       start: injectedAt,
       deadline: injectedAt + timeoutMs,
@@ -806,7 +963,7 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
 
   const w: Watch = {
     phase: 'failback',
-    to: 'primary',
+    to: t.failed.role,
     marks: failback,
     start: restoredAt,
     deadline: restoredAt + timeoutMs,
@@ -821,7 +978,7 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
   const failbackSeconds = back !== undefined ? Math.round((back - restoredAt) / 1000) : undefined;
   if (recoverySeconds === undefined) {
     problems.push(
-      `no failover within the timeout of ${timeoutSeconds} s: clients were never served by ${t.secondary}`,
+      `no failover within the timeout of ${timeoutSeconds} s: clients were never served by ${t.other.region}`,
     );
   } else if (recoverySeconds > ctx.config.rtoTargetSeconds) {
     problems.push(
@@ -829,7 +986,16 @@ export async function runDrill(ctx: DrillContext, o: DrillOptions): Promise<Dril
     );
   }
   if (failbackSeconds === undefined) {
-    problems.push(`no fail-back within ${timeoutSeconds} s: clients were not served by ${t.primary} again`);
+    problems.push(
+      `no fail-back within ${timeoutSeconds} s: clients were not served by ${t.failed.region} again`,
+    );
+  }
+  const miss = counter.steadyMisses[0];
+  if (miss) {
+    const steady = counter.samples.filter((x) => x.vantage === miss.vantage).length;
+    problems.push(
+      `clients in ${miss.vantage} must stay with ${t.other.region} while ${t.failed.region} is failed, but ${counter.steadyMisses.length} of ${steady} answers there were not a 200 from it (the first: ${miss.status !== undefined ? `HTTP ${miss.status}${miss.servedBy ? ` from ${miss.servedBy}` : ''}` : (miss.error ?? 'no answer')})`,
+    );
   }
   return {
     ...common,

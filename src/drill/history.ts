@@ -21,6 +21,8 @@ const markSchema = z.object({
 const sampleSchema = z.object({
   at: z.string(),
   phase: z.enum(['precondition', 'failover', 'failback']),
+  /** The region whose VPC the probe ran in (absent in records older than active-active: the secondary). */
+  vantage: z.string().optional(),
   /** Which region's NLB the DNS answer named (by the VPC its address lies in). */
   answered: z.enum(['primary', 'secondary', 'none']),
   status: z.number().int().optional(),
@@ -39,6 +41,12 @@ export const drillHistorySchema = z.object({
   regions: z.object({ primary: z.string(), secondary: z.string() }),
   name: z.string(),
   mode: z.enum(['invert', 'outage']),
+  /** Absent in records older than active-active: active-passive. */
+  topology: z.enum(['active-passive', 'active-active']).optional(),
+  /** The region the drill failed (absent in older records: the primary). */
+  failedRegion: z.string().optional(),
+  /** Where it watched from: a probe in each of these regions' VPCs; `moves`: its clients had to move. */
+  vantages: z.array(z.object({ region: z.string(), moves: z.boolean() })).optional(),
   dryRun: z.boolean(),
   result: z.enum(['pass', 'fail', 'dry-run', 'refused', 'error']),
   startedAt: z.string(),

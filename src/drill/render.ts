@@ -41,8 +41,11 @@ function table(title: string, marks: Mark[], start: number | undefined, width: n
 }
 
 export function renderDrill(r: DrillResult | DryRunResult): string[] {
+  const aa = r.topology === 'active-active';
   const head = [
-    `failover-test (${r.mode}${r.dryRun ? ', dry run' : ''}): ${r.name}, ${r.primary} -> ${r.secondary}`,
+    aa
+      ? `failover-test (${r.mode}${r.dryRun ? ', dry run' : ''}, active-active): ${r.name}, fails ${r.failedRegion}; its clients -> ${r.otherRegion}, watched from inside ${r.vantages.map((v) => v.region).join(' and ')}`
+      : `failover-test (${r.mode}${r.dryRun ? ', dry run' : ''}): ${r.name}, ${r.primary} -> ${r.secondary}`,
     `bound ${describeBound(r.bound)}; target ${r.rtoTargetSeconds} s; timeout ${r.timeoutSeconds} s per switch`,
   ];
   if (r.dryRun) {
@@ -84,8 +87,12 @@ export function drillSummary(r: DrillResult | DryRunResult): Record<string, unkn
     mode: r.mode,
     dryRun: r.dryRun,
     name: r.name,
+    topology: r.topology,
     primary: r.primary,
     secondary: r.secondary,
+    failedRegion: r.failedRegion,
+    otherRegion: r.otherRegion,
+    vantages: r.vantages,
     boundSeconds: r.bound.seconds,
     bound: r.bound.parts,
     rtoTargetSeconds: r.rtoTargetSeconds,
@@ -102,5 +109,13 @@ export function drillSummary(r: DrillResult | DryRunResult): Record<string, unkn
     problems: r.problems,
     changes: r.changes,
     probes: r.probes,
+    // What each vantage point saw: how many answers, and from which region the 200s came.
+    watched: r.vantages.map((v) => {
+      const mine = r.samples.filter((x) => x.vantage === v.region);
+      const servedBy: Record<string, number> = {};
+      for (const x of mine)
+        if (x.status === 200 && x.servedBy) servedBy[x.servedBy] = (servedBy[x.servedBy] ?? 0) + 1;
+      return { region: v.region, moves: v.moves, answers: mine.length, servedBy };
+    }),
   };
 }

@@ -83,14 +83,20 @@ export async function timelineChart(d: DrillHistoryRecord): Promise<Chart> {
     ...[...d.failover, ...d.failback].filter((m) => m.at).map((m) => seconds(t0, m.at!)),
     1,
   );
+  // The failed region (older records: the primary) and, in active-active, one probe lane per VPC.
+  const failed = d.failedRegion ?? d.regions.primary;
+  const failedRole = failed === d.regions.primary ? 'primary' : 'secondary';
+  const vantages = [...new Set(d.samples.map((s) => s.vantage).filter((v): v is string => !!v))];
+  const probeLane = (v: string | undefined) =>
+    vantages.length > 1 && v ? `probe in ${v}'s VPC: who answered` : 'probe: who answered';
   const lanes = {
     events: 'events',
-    probe: 'probe: who answered',
-    hc: 'health check (primary)',
-    alarm: 'alarm (primary)',
+    hc: `health check (${failedRole})`,
+    alarm: `alarm (${failedRole})`,
   };
+  const probeLanes = vantages.length > 1 ? vantages.map(probeLane) : [probeLane(undefined)];
   const probes = d.samples.map((s) => ({
-    lane: lanes.probe,
+    lane: probeLane(s.vantage),
     t: seconds(t0, s.at),
     answered:
       s.status === 200 && s.servedBy
@@ -127,7 +133,7 @@ export async function timelineChart(d: DrillHistoryRecord): Promise<Chart> {
     ...(restore ? [{ t: seconds(t0, restore), label: 'restored' }] : []),
     ...(markAt(d.failback, 'dns') ? [{ t: seconds(t0, markAt(d.failback, 'dns')!), label: 'DNS back' }] : []),
   ];
-  const laneOrder = [lanes.events, lanes.probe, lanes.hc, ...(d.mode === 'outage' ? [lanes.alarm] : [])];
+  const laneOrder = [lanes.events, ...probeLanes, lanes.hc, ...(d.mode === 'outage' ? [lanes.alarm] : [])];
   // Labels of rules close in time take turns above and below the events lane's middle.
   const labels = rules
     .sort((a, b) => a.t - b.t)
@@ -211,14 +217,18 @@ export async function timelineChart(d: DrillHistoryRecord): Promise<Chart> {
     ],
   };
   const first200 = d.failover.find((m) => m.event === 'served');
+  const other = failed === d.regions.primary ? d.regions.secondary : d.regions.primary;
+  const otherRole = failedRole === 'primary' ? 'secondary' : 'primary';
   const description =
-    `Drill of ${d.startedAt.slice(0, 16).replace('T', ' ')} UTC (${d.mode}): ${d.samples.length} probe answers from inside the VPC. ` +
+    `Drill of ${d.startedAt.slice(0, 16).replace('T', ' ')} UTC (${d.mode}${vantages.length > 1 ? `, active-active, ${failed} failed` : ''}): ${d.samples.length} probe answers from inside ${vantages.length > 1 ? `the VPCs of ${vantages.join(' and ')}` : 'the VPC'}. ` +
     `The fault was injected at 0 s; ` +
     (first200?.seconds !== null && first200?.seconds !== undefined
-      ? `the secondary (${d.regions.secondary}) first answered at ${first200.seconds} s (recovery ${d.recoverySeconds} s, target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s); `
-      : 'the secondary never answered within the timeout; ') +
+      ? `the ${otherRole} (${other}) first answered at ${first200.seconds} s (recovery ${d.recoverySeconds} s, target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s); `
+      : `the ${otherRole} never answered within the timeout; `) +
     (restore ? `the fault was put back at ${seconds(t0, restore)} s` : 'the fault was put back') +
-    (d.failbackSeconds !== null ? ` and the primary answered again ${d.failbackSeconds} s later.` : '.') +
+    (d.failbackSeconds !== null
+      ? ` and the ${failedRole} answered again ${d.failbackSeconds} s later.`
+      : '.') +
     ' The table below the chart lists every mark.';
   const svg = await render(spec);
   const id = 'timeline';

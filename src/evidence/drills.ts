@@ -17,7 +17,9 @@ export function drillLine(d: DrillHistoryRecord): string {
       : d.result === 'dry-run'
         ? 'nothing was changed'
         : (d.error ?? d.problems.join('; '));
-  return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}`;
+  // Active-active drills fail either region: say which.
+  const where = d.topology === 'active-active' && d.failedRegion ? `  (${d.failedRegion} failed)` : '';
+  return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}${where}`;
 }
 
 export async function drillsCommand(o: {
@@ -40,6 +42,8 @@ export async function drillsCommand(o: {
     drills: drills.map((d) => ({
       startedAt: d.startedAt,
       mode: d.mode,
+      ...(d.topology ? { topology: d.topology } : {}),
+      ...(d.failedRegion ? { failedRegion: d.failedRegion } : {}),
       dryRun: d.dryRun,
       result: d.result,
       recoverySeconds: d.recoverySeconds,

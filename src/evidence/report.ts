@@ -152,12 +152,17 @@ function marksTable(d: DrillHistoryRecord): Table {
 
 function samplesTable(d: DrillHistoryRecord): Table {
   const t0 = d.failover.find((m) => m.event === 'fault')?.at ?? d.startedAt;
+  // Active-active drills watch from both VPCs: a column says which.
+  const both = new Set(d.samples.map((s) => s.vantage)).size > 1;
   return {
-    caption: 'Every probe answer of the last drill (from inside the secondary VPC)',
-    head: ['seconds since the fault', 'phase', 'DNS answer named', 'answer'],
+    caption: both
+      ? `Every probe answer of the last drill (from inside the VPCs of ${[...new Set(d.samples.map((s) => s.vantage))].join(' and ')}; ${d.failedRegion ?? d.regions.primary} failed)`
+      : 'Every probe answer of the last drill (from inside the secondary VPC)',
+    head: ['seconds since the fault', 'phase', ...(both ? ['probe in'] : []), 'DNS answer named', 'answer'],
     rows: d.samples.map((s) => [
       String(Math.round((Date.parse(s.at) - Date.parse(t0)) / 1000)),
       s.phase,
+      ...(both ? [s.vantage ?? ''] : []),
       s.answered === 'none'
         ? 'neither region'
         : `${s.answered} (${s.answered === 'primary' ? d.regions.primary : d.regions.secondary})`,
@@ -268,7 +273,7 @@ export function renderHtml(r: ReportData, charts: Charts): string {
     : `<p>No verify has been kept yet (${esc(r.verifyLocation)}): run <code>drctl verify</code>.</p>`;
   const drillHtml = d
     ? `<p class="verdict ${d.result === 'pass' ? 'ok' : 'fail'}">${esc(drillVerdict(d))}</p>
-<dl><dt>mode</dt><dd>${esc(d.mode)}</dd><dt>started</dt><dd>${esc(utc(d.startedAt))}</dd><dt>by</dt><dd>drctl ${esc(d.drctlVersion)}${d.account ? `, account ${esc(d.account)}` : ''}</dd><dt>probe calls</dt><dd>${d.probes}</dd>${d.problems.length ? `<dt>problems</dt><dd>${esc(d.problems.join('; '))}</dd>` : ''}</dl>
+<dl><dt>mode</dt><dd>${esc(d.mode)}</dd>${d.topology === 'active-active' ? `<dt>region failed</dt><dd>${esc(d.failedRegion ?? d.regions.primary)} (active-active: watched from inside ${esc((d.vantages ?? []).map((v) => v.region).join(' and '))})</dd>` : ''}<dt>started</dt><dd>${esc(utc(d.startedAt))}</dd><dt>by</dt><dd>drctl ${esc(d.drctlVersion)}${d.account ? `, account ${esc(d.account)}` : ''}</dd><dt>probe calls</dt><dd>${d.probes}</dd>${d.problems.length ? `<dt>problems</dt><dd>${esc(d.problems.join('; '))}</dd>` : ''}</dl>
 ${figure(charts.timeline, marksTable(d))}
 ${figure(charts.recovery, {
   caption: 'Recovery against target and bound',
@@ -365,7 +370,7 @@ export function renderMarkdown(r: ReportData, charts: Charts): string {
     out.push(
       `**${drillVerdict(d)}**`,
       '',
-      `Mode ${d.mode}, started ${utc(d.startedAt)}, drctl ${d.drctlVersion}${d.account ? `, account ${d.account}` : ''}, ${d.probes} probe calls.`,
+      `Mode ${d.mode}${d.topology === 'active-active' ? `, active-active, ${d.failedRegion ?? d.regions.primary} failed, watched from inside ${(d.vantages ?? []).map((v) => v.region).join(' and ')}` : ''}, started ${utc(d.startedAt)}, drctl ${d.drctlVersion}${d.account ? `, account ${d.account}` : ''}, ${d.probes} probe calls.`,
       '',
       mdChart(charts.timeline),
       mdTable(marksTable(d)),

@@ -16,13 +16,15 @@ import { deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
 import { PROBE_HANDLER, PROBE_RUNTIME, probeZip } from '../assets/probe-function.js';
 import { awsCode, isAwsError, isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
-import { regionsOf } from '../config.js';
+import { type Config, activeActive, regionsOf } from '../config.js';
 import { drillRecordSchema } from '../drill/record.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, in the secondary region: the Lambda function <deployment>-probe in the secondary VPC's
-// private subnets (with the endpoint security group) and its IAM role <deployment>-probe. It is
+// private subnets (with the endpoint security group) and its IAM role <deployment>-probe; with
+// topology active-active, a function of the same name in the primary VPC too (same role), so the
+// drill can watch from both regions' VPCs. It is
 // the failover drill's client inside the VPC (src/assets/probe-function.ts): it resolves
 // <host>.<domain> through the private zone and calls /health through whichever NLB the answer
 // names, trusting both regions' private CAs.
@@ -36,6 +38,10 @@ const outputs = z.object({
   functionArn: z.string().regex(/^arn:aws[a-z-]*:lambda:/),
   /** The secondary region, where the function runs. */
   region: z.string(),
+  /** Active-active: the same function in the primary VPC (the drill's second vantage point). */
+  primaryProbe: z
+    .object({ region: z.string(), functionArn: z.string(), codeSha256: z.string().optional() })
+    .optional(),
   roleName: z.string().optional(),
   /** Lambda's CodeSha256 of the deployed zip (handler + CA bundle). */
   codeSha256: z.string().optional(),
@@ -99,7 +105,14 @@ const ROLE_POLICY = JSON.stringify({
 const sha = (v: string) => createHash('sha256').update(v).digest('hex').slice(0, 16);
 const iam = (ctx: Ctx) => ctx.aws.client(IAMClient, IAM_REGION);
 const secondaryOf = (ctx: Ctx) => regionsOf(ctx.config)[1];
-const lambda = (ctx: Ctx) => ctx.aws.client(LambdaClient, secondaryOf(ctx));
+const primaryOf = (ctx: Ctx) => regionsOf(ctx.config)[0];
+const lambda = (ctx: Ctx, region: string) => ctx.aws.client(LambdaClient, region);
+
+/** Where the probe runs: the secondary VPC, and in active-active the primary's too. */
+export const probeRegions = (config: Config): string[] => {
+  const [primary, secondary] = regionsOf(config);
+  return activeActive(config) ? [secondary, primary] : [secondary];
+};
 
 function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
   return new AwsStepError(
@@ -123,7 +136,7 @@ async function ensureRole(ctx: Ctx, roleName: string): Promise<string> {
           new CreateRoleCommand({
             RoleName: roleName,
             AssumeRolePolicyDocument: TRUST_POLICY,
-            Description: `drctl ${ctx.config.deployment}: execution role of the failover probe in ${secondaryOf(ctx)}`,
+            Description: `drctl ${ctx.config.deployment}: execution role of the failover probe (in the VPC of ${probeRegions(ctx.config).join(' and ')})`,
             Tags: ctx.tags(),
           }),
         )
@@ -175,10 +188,10 @@ function caPems(ctx: Ctx): string[] {
     .map((p) => readFileSync(p, 'utf8'));
 }
 
-async function spec(ctx: Ctx, roleArn: string): Promise<Spec> {
+async function spec(ctx: Ctx, roleArn: string, region: string): Promise<Spec> {
   const [vpc, , ca] = await Promise.all([
-    ctx.outputOf('vpc', secondaryOf(ctx)),
-    ctx.outputOf('ca', regionsOf(ctx.config)[0]),
+    ctx.outputOf('vpc', region),
+    ctx.outputOf('ca', primaryOf(ctx)),
     ctx.outputOf('ca', secondaryOf(ctx)),
   ]);
   const pems = caPems(ctx);
@@ -207,9 +220,10 @@ async function spec(ctx: Ctx, roleArn: string): Promise<Spec> {
 async function getFunction(
   ctx: Ctx,
   name: string,
+  region: string,
 ): Promise<{ config: FunctionConfiguration; tags: Record<string, string> } | undefined> {
   try {
-    const r = await lambda(ctx).send(new GetFunctionCommand({ FunctionName: name }));
+    const r = await lambda(ctx, region).send(new GetFunctionCommand({ FunctionName: name }));
     return { config: r.Configuration!, tags: r.Tags ?? {} };
   } catch (e) {
     if (isNotFound(e)) return undefined;
@@ -242,8 +256,8 @@ const roleNotAssumableYet = (e: unknown) =>
   awsCode(e) === 'InvalidParameterValueException' && isAwsError(e) && IAM_NOT_SPREAD_YET.test(e.message);
 const updateInProgress = (e: unknown) => awsCode(e) === 'ResourceConflictException';
 
-async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration> {
-  ctx.progress(`function ${s.name} in ${secondaryOf(ctx)}`);
+async function createFunction(ctx: Ctx, s: Spec, region: string): Promise<FunctionConfiguration> {
+  ctx.progress(`function ${s.name} in ${region}`);
   try {
     // Refused until IAM has propagated a new role to Lambda (seconds, rarely a minute).
     return await ctx.poll({
@@ -254,7 +268,7 @@ async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration>
       retryOn: roleNotAssumableYet,
       check: async () => ({
         done: true,
-        value: await lambda(ctx).send(
+        value: await lambda(ctx, region).send(
           new CreateFunctionCommand({
             FunctionName: s.name,
             Runtime: PROBE_RUNTIME,
@@ -274,7 +288,7 @@ async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration>
   } catch (e) {
     // Lambda answers a taken name with ResourceConflictException ("Function already exist").
     if (awsCode(e) !== 'ResourceConflictException') throw e;
-    const raced = await getFunction(ctx, s.name);
+    const raced = await getFunction(ctx, s.name, region);
     if (!raced || !isOwnedBy(raced.tags, ctx.config.deployment))
       throw notOurs('Lambda function', s.name, ctx);
     return raced.config;
@@ -282,14 +296,14 @@ async function createFunction(ctx: Ctx, s: Spec): Promise<FunctionConfiguration>
 }
 
 /** Until State Active and no update in progress (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html). */
-async function waitReady(ctx: Ctx, name: string): Promise<FunctionConfiguration> {
+async function waitReady(ctx: Ctx, name: string, region: string): Promise<FunctionConfiguration> {
   return ctx.poll({
-    what: `function ${name} Active`,
+    what: `function ${name} Active in ${region}`,
     timeoutMs: ACTIVE_TIMEOUT_MS,
     minDelayMs: 3_000,
     maxDelayMs: 10_000,
     check: async () => {
-      const f = await getFunction(ctx, name);
+      const f = await getFunction(ctx, name, region);
       if (!f) throw new AwsStepError(`function ${name} disappeared`, { resource: name });
       const c = f.config;
       if (c.State === 'Failed' || c.LastUpdateStatus === 'Failed') {
@@ -313,25 +327,30 @@ async function waitReady(ctx: Ctx, name: string): Promise<FunctionConfiguration>
   });
 }
 
-async function converge(ctx: Ctx, c: FunctionConfiguration, s: Spec): Promise<FunctionConfiguration> {
+async function converge(
+  ctx: Ctx,
+  c: FunctionConfiguration,
+  s: Spec,
+  region: string,
+): Promise<FunctionConfiguration> {
   let current = c;
   if (current.State !== 'Active' || current.LastUpdateStatus === 'InProgress')
-    current = await waitReady(ctx, s.name);
+    current = await waitReady(ctx, s.name, region);
   if (current.CodeSha256 !== s.codeSha256) {
     ctx.progress(`function ${s.name}: new code (CA certificates changed)`);
     await ctx.retry(
       `function ${s.name} code`,
-      () => lambda(ctx).send(new UpdateFunctionCodeCommand({ FunctionName: s.name, ZipFile: s.zip })),
+      () => lambda(ctx, region).send(new UpdateFunctionCodeCommand({ FunctionName: s.name, ZipFile: s.zip })),
       updateInProgress,
     );
-    current = await waitReady(ctx, s.name);
+    current = await waitReady(ctx, s.name, region);
   }
   if (configDiffers(current, s)) {
     ctx.progress(`function ${s.name}: configuration`);
     await ctx.retry(
       `function ${s.name} configuration`,
       () =>
-        lambda(ctx).send(
+        lambda(ctx, region).send(
           new UpdateFunctionConfigurationCommand({
             FunctionName: s.name,
             Role: s.roleArn,
@@ -344,10 +363,61 @@ async function converge(ctx: Ctx, c: FunctionConfiguration, s: Spec): Promise<Fu
         ),
       (e) => updateInProgress(e) || roleNotAssumableYet(e),
     );
-    current = await waitReady(ctx, s.name);
+    current = await waitReady(ctx, s.name, region);
   }
   return current;
 }
+
+/** The function in `region`: found (ours) or created, then brought to the spec. */
+async function ensureFunction(
+  ctx: Ctx,
+  s: Spec,
+  region: string,
+  recordCreated: (arn: string) => void,
+): Promise<FunctionConfiguration> {
+  ctx.progress(`function ${s.name} in ${region}`);
+  const found = await getFunction(ctx, s.name, region);
+  const recorded =
+    region === secondaryOf(ctx) ? ctx.recorded.functionName === s.name : !!ctx.recorded.primaryProbe;
+  if (found && !isOwnedBy(found.tags, ctx.config.deployment) && !recorded) {
+    throw notOurs('Lambda function', s.name, ctx);
+  }
+  const config = found?.config ?? (await createFunction(ctx, s, region));
+  recordCreated(config.FunctionArn!);
+  return converge(ctx, config, s, region);
+}
+
+/** Delete the function in `region` if it is ours (recorded or tagged); gone already is fine. */
+async function removeFunction(ctx: Ctx, name: string, region: string, recorded: boolean): Promise<void> {
+  const f = await getFunction(ctx, name, region);
+  const ours = f && (recorded || isOwnedBy(f.tags, ctx.config.deployment));
+  if (!f || !ours) return;
+  ctx.progress(`function ${name} in ${region}`);
+  try {
+    await ctx.retry(
+      `function ${name} delete`,
+      () => lambda(ctx, region).send(new DeleteFunctionCommand({ FunctionName: name })),
+      updateInProgress,
+    );
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  // Its network interfaces stay 20-45 minutes more; the vpc step's `down` waits for them.
+  await ctx.poll({
+    what: `function ${name} deleted in ${region}`,
+    timeoutMs: DELETE_TIMEOUT_MS,
+    minDelayMs: 1_000,
+    maxDelayMs: 5_000,
+    check: async () =>
+      (await getFunction(ctx, name, region))
+        ? { done: false, status: 'still there' }
+        : { done: true, value: undefined },
+  });
+}
+
+/** Whether to look for a probe in the primary region: active-active, or one is recorded there. */
+const primaryProbeWanted = (ctx: Ctx) => activeActive(ctx.config);
+const lookInPrimary = (ctx: Ctx) => primaryProbeWanted(ctx) || !!ctx.recorded.primaryProbe;
 
 export const probe: StepImpl<ProbeOutputs> = {
   outputs,
@@ -356,23 +426,32 @@ export const probe: StepImpl<ProbeOutputs> = {
     const region = secondaryOf(ctx);
     const roleName = ctx.recorded.roleName ?? roleNameOf(ctx.config.deployment);
     const roleArn = await ensureRole(ctx, roleName);
-    const s = await spec(ctx, roleArn);
-    ctx.progress(`function ${s.name}`);
-    const found = await getFunction(ctx, s.name);
-    if (found && !isOwnedBy(found.tags, ctx.config.deployment) && ctx.recorded.functionName !== s.name) {
-      throw notOurs('Lambda function', s.name, ctx);
+    const s = await spec(ctx, roleArn, region);
+    const config = await ensureFunction(ctx, s, region, (arn) => {
+      if (ctx.recorded.functionName !== s.name || ctx.recorded.functionArn !== arn)
+        ctx.record({ functionName: s.name, functionArn: arn, region });
+    });
+    let primaryProbe: ProbeOutputs['primaryProbe'];
+    const primary = primaryOf(ctx);
+    if (primaryProbeWanted(ctx)) {
+      const ps = await spec(ctx, roleArn, primary);
+      const pc = await ensureFunction(ctx, ps, primary, (arn) => {
+        if (ctx.recorded.primaryProbe?.functionArn !== arn)
+          ctx.record({ primaryProbe: { region: primary, functionArn: arn } });
+      });
+      primaryProbe = { region: primary, functionArn: pc.FunctionArn!, codeSha256: pc.CodeSha256 };
+    } else if (ctx.recorded.primaryProbe) {
+      ctx.warn(`topology is active-passive: removing the probe in ${primary}`);
+      await removeFunction(ctx, s.name, ctx.recorded.primaryProbe.region, true);
+      ctx.record({ primaryProbe: undefined });
     }
-    let config = found?.config ?? (await createFunction(ctx, s));
-    if (ctx.recorded.functionName !== s.name || ctx.recorded.functionArn !== config.FunctionArn) {
-      ctx.record({ functionName: s.name, functionArn: config.FunctionArn!, region });
-    }
-    config = await converge(ctx, config, s);
     return {
       functionName: s.name,
       functionArn: config.FunctionArn!,
       region,
       roleName,
       codeSha256: config.CodeSha256,
+      ...(primaryProbe ? { primaryProbe } : {}),
       // A drill record is the drill's to clear (it restores first); never dropped by a re-run.
       ...(ctx.recorded.drill ? { drill: ctx.recorded.drill } : {}),
     };
@@ -380,38 +459,24 @@ export const probe: StepImpl<ProbeOutputs> = {
 
   async down(ctx) {
     const name = ctx.recorded.functionName ?? probeFunctionName(ctx.config.deployment);
-    const f = await getFunction(ctx, name);
-    const ours = f && (ctx.recorded.functionName === name || isOwnedBy(f.tags, ctx.config.deployment));
-    if (f && ours) {
-      ctx.progress(`function ${name}`);
-      try {
-        await ctx.retry(
-          `function ${name} delete`,
-          () => lambda(ctx).send(new DeleteFunctionCommand({ FunctionName: name })),
-          updateInProgress,
-        );
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      // Its network interfaces stay 20-45 minutes more; the vpc step's `down` waits for them.
-      await ctx.poll({
-        what: `function ${name} deleted`,
-        timeoutMs: DELETE_TIMEOUT_MS,
-        minDelayMs: 1_000,
-        maxDelayMs: 5_000,
-        check: async () =>
-          (await getFunction(ctx, name))
-            ? { done: false, status: 'still there' }
-            : { done: true, value: undefined },
-      });
-    }
+    await removeFunction(ctx, name, secondaryOf(ctx), ctx.recorded.functionName === name);
+    if (lookInPrimary(ctx))
+      await removeFunction(
+        ctx,
+        name,
+        ctx.recorded.primaryProbe?.region ?? primaryOf(ctx),
+        !!ctx.recorded.primaryProbe,
+      );
     await deleteRole(ctx, ctx.recorded.roleName ?? roleNameOf(ctx.config.deployment));
   },
 
   async check(ctx) {
     const missing: string[] = [];
-    if (ctx.recorded.functionName && !(await getFunction(ctx, ctx.recorded.functionName)))
+    if (ctx.recorded.functionName && !(await getFunction(ctx, ctx.recorded.functionName, secondaryOf(ctx))))
       missing.push(`Lambda function ${ctx.recorded.functionName}`);
+    const pp = ctx.recorded.primaryProbe;
+    if (pp && ctx.recorded.functionName && !(await getFunction(ctx, ctx.recorded.functionName, pp.region)))
+      missing.push(`Lambda function ${ctx.recorded.functionName} in ${pp.region}`);
     if (ctx.recorded.roleName && !(await getRole(ctx, ctx.recorded.roleName)))
       missing.push(`IAM role ${ctx.recorded.roleName}`);
     return missing;
@@ -420,9 +485,12 @@ export const probe: StepImpl<ProbeOutputs> = {
   async discover(ctx): Promise<Found[]> {
     const out: Found[] = [];
     const name = probeFunctionName(ctx.config.deployment);
-    const f = await getFunction(ctx, name);
-    if (f && isOwnedBy(f.tags, ctx.config.deployment))
-      out.push({ what: `Lambda function ${name} in ${secondaryOf(ctx)}`, id: name });
+    const regions = [secondaryOf(ctx), ...(lookInPrimary(ctx) ? [primaryOf(ctx)] : [])];
+    for (const region of regions) {
+      const f = await getFunction(ctx, name, region);
+      if (f && isOwnedBy(f.tags, ctx.config.deployment))
+        out.push({ what: `Lambda function ${name} in ${region}`, id: name });
+    }
     const roleName = roleNameOf(ctx.config.deployment);
     const role = await getRole(ctx, roleName);
     if (role && isOwnedBy(role.Tags, ctx.config.deployment))

@@ -361,6 +361,34 @@ describe('the IAM policy (drctl iam-policy)', () => {
     60_000,
   );
 
+  it('active-active: allows the drill of either region in both modes (a probe in each VPC, either region faulted), and the default policy does not', async () => {
+    h = new Harness();
+    const config = { topology: 'active-active' };
+    h.writeConfig(config);
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    for (const region of ['primary', 'secondary'])
+      for (const mode of ['invert', 'outage']) {
+        const drill = await h.run(['--json', 'failover-test', '--mode', mode, '--region', region]);
+        expect([0, 3], `failover-test --mode ${mode} --region ${region}: ${drill.stderr}`).toContain(
+          drill.code,
+        );
+      }
+    await h.ok(['down', '--yes']);
+    const denied = (doc: PolicyDocument) =>
+      new Set(
+        h.cloud.calls
+          .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
+          .filter(([, c]) => !allows(doc, c))
+          .map(([call, c]) => `${call.region} ${call.service}:${call.command} needs ${c.action}`),
+      );
+    expect([...denied(iamPolicy(configSchema.parse(config), { account: ACCOUNT }))]).toEqual([]);
+    // The active-passive policy keeps the probe to the secondary and the fault to the primary.
+    const ap = [...denied(iamPolicy(defaultConfig(), { account: ACCOUNT }))];
+    expect(ap).toContain('sa-east-1 lambda:Invoke needs lambda:InvokeFunction');
+    expect(ap).toContain('us-west-1 ec2:RevokeSecurityGroupIngress needs ec2:RevokeSecurityGroupIngress');
+  }, 60_000);
+
   it('the read-only policy (iam-policy --read-only) allows every call of verify, and no change', async () => {
     h = new Harness();
     await h.ok(['up']);
