@@ -202,7 +202,7 @@ function desiredRecords(ctx: Ctx, t: Targets): ResourceRecordSet[] {
     SetIdentifier: id,
     // Active-active: latency records, one per region, each answering while its own region's
     // health check is healthy; a client is sent to the nearest healthy region, and to the nearest
-    // of all when none is (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency.html).
+    // of all when none is (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency-phz.html).
     ...(aa ? { Region: target.region as ResourceRecordSet['Region'] } : { Failover: role }),
     ...(target.healthCheckId ? { HealthCheckId: target.healthCheckId } : {}),
     AliasTarget: {

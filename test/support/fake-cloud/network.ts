@@ -516,7 +516,7 @@ export class FakeNetwork extends FakeService {
     if (latency.length) {
       // The healthy record whose region is nearest the query's (for a private zone, the VPC's
       // region); when none is healthy Route 53 answers as if all were
-      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency.html,
+      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/routing-policy-latency-phz.html,
       // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-complex-configs.html).
       const nearest = latency.sort(
         (a, b) =>
