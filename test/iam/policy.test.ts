@@ -375,9 +375,10 @@ describe('the IAM policy (drctl iam-policy)', () => {
         );
       }
     await h.ok(['down', '--yes']);
+    const calls = h.cloud.calls;
     const denied = (doc: PolicyDocument) =>
       new Set(
-        h.cloud.calls
+        calls
           .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
           .filter(([, c]) => !allows(doc, c))
           .map(([call, c]) => `${call.region} ${call.service}:${call.command} needs ${c.action}`),
