@@ -1,8 +1,11 @@
+import '../support/fast-tmp.js';
 import { describe, expect, it } from 'vitest';
 import { EXPECTED } from '../../src/aws/expected.js';
 import { pollUntil } from '../../src/aws/wait.js';
 import { DELAYS } from '../support/fake-cloud/delays.js';
 import { VirtualClock } from '../support/fake-cloud/clock.js';
+import { Harness } from '../support/harness.js';
+import { normalised } from '../support/normalise.js';
 
 // pollUntil with an expectation (issue 14): sparse reads early, one just after the typical and
 // the slow moment, lengthening sleeps in between. Virtual time: the reads' moments are exact.
@@ -76,5 +79,35 @@ describe('pollUntil with an expectation', () => {
     const gaps = late.slice(1).map((t, i) => t - late[i]!);
     expect(gaps[0]).toBe(5);
     expect(Math.max(...gaps)).toBe(10);
+  });
+});
+
+describe('the whole lifecycle with the slow delay column (every wait past its typical moment)', () => {
+  it('up ends with the same resources as with typical delays, and down leaves an empty cloud', async () => {
+    // One fake cloud at a time: each installs itself into the SDK clients.
+    const typical = new Harness();
+    let clean: string[];
+    let typicalS: number;
+    try {
+      const t0 = typical.cloud.clock.now();
+      await typical.ok(['up']);
+      clean = normalised(typical.cloud.snapshot());
+      typicalS = typical.cloud.clock.now() - t0;
+    } finally {
+      typical.cleanup();
+    }
+    const slow = new Harness();
+    slow.cloud.profile = 'slow';
+    try {
+      const t0 = slow.cloud.clock.now();
+      await slow.ok(['up']);
+      expect(normalised(slow.cloud.snapshot())).toEqual(clean);
+      expect(slow.cloud.clock.now() - t0).toBeGreaterThan(typicalS);
+      await slow.ok(['down', '--yes']);
+      expect(slow.cloud.snapshot()).toEqual([]);
+      expect(slow.state()!.steps).toEqual({});
+    } finally {
+      slow.cleanup();
+    }
   });
 });
