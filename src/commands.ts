@@ -378,22 +378,36 @@ async function confirmDown(s: Session): Promise<void> {
 }
 
 /**
- * `up`: what it will make and what that costs a month, then the question. Nothing to ask when every
- * step is recorded as ready: `up` then only checks (and puts back what is gone).
+ * `up`: what it will make or change and what that costs a month, then the question (the config
+ * diff since the last complete up is printed above it, by previewUp). Nothing to ask when every
+ * step is recorded as ready and the config asks for no change: `up` then only checks (and puts
+ * back what is gone).
  */
 async function confirmUp(s: Session, store: StateStore): Promise<void> {
+  if (s.opts.yes) return;
   const regions = regionsOf(s.config);
   const pending = s.steps.flatMap((info) =>
     (info.scope === 'global' ? [GLOBAL] : regions)
       .filter((scope) => store.get(info.name, scope)?.status !== 'ready')
       .map((scope) => `${info.name} ${scope}`),
   );
-  if (pending.length === 0 || s.opts.yes) return;
-  s.reporter.line(`up will create or resume ${pending.length} step(s): ${pending.join(', ')}`);
+  const { planDiff } = await import('./plan-diff.js');
+  const c = planDiff(s.config, store.state, s.steps).counts;
+  const changes = c.create + c.update + c.replace + c.delete;
+  if (pending.length === 0 && changes === 0) return;
+  s.reporter.line(
+    pending.length
+      ? `up will create or resume ${pending.length} step(s): ${pending.join(', ')}`
+      : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
+  );
   formatCost(estimateCost(s.config)).forEach((l) => s.reporter.line(l));
-  const question = `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`;
+  const question = pending.length
+    ? `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`
+    : `Apply these changes in account ${s.identity?.account ?? '?'}?`;
   if (!(await ask(s, question)))
-    throw new UsageError('not confirmed; nothing was created', { field: '--yes' });
+    throw new UsageError(`not confirmed; nothing was ${pending.length ? 'created' : 'changed'}`, {
+      field: '--yes',
+    });
 }
 
 /** One STS call: the banner naming account, principal and regions; missing credentials are exit 2 here. */

@@ -219,7 +219,11 @@ class SpinnerReporter extends PlainReporter {
 
 export async function createReporter(o: ReporterOptions): Promise<Reporter> {
   if (o.json) return new JsonReporter(o);
-  if (!o.interactive) return new PlainReporter(o);
+  // A terminal that reports no width (a pseudo-terminal nobody sized: `script` without a terminal,
+  // some CI runners) cannot be redrawn: ora would count the spinner's text as Infinity lines
+  // (its width / 0 columns) and clear lines for ever. Plain lines instead.
+  const columns = (o.stderr as { columns?: number }).columns ?? 0;
+  if (!o.interactive || columns <= 0) return new PlainReporter(o);
   const ora = o.loadOra ? await o.loadOra() : (await import('ora')).default;
   return new SpinnerReporter(o, ora);
 }

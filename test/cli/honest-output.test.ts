@@ -1,7 +1,8 @@
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, BuiltCli, root } from '../support/built-cli.js';
+import { spawnDrctl, userEnv } from '../support/cli-process.js';
 import { FAKE_CREDENTIALS, LocalAws, s3Error } from '../support/local-aws.js';
 
 // What drctl says, run as a person runs it: the built CLI in a child process, against a local
@@ -127,53 +128,180 @@ describe('AWS calls, against a local endpoint', () => {
 });
 
 describe('the prompt, in a pseudo-terminal', () => {
-  // Written for the readline prompt; the prompt is now @inquirer/input (src/prompt.ts), which draws
-  // the question itself. Left out until it reads inquirer's screen (see the bad-conditions pty cases).
-  it.skip('`down` asks, and the spinner does not redraw over the question or the answer', async () => {
-    cli = new BuiltCli();
-    mkdirSync(join(cli.dir, '.drctl'));
-    copyFileSync(join(root, 'state.example.json'), join(cli.dir, '.drctl/state.json'));
-    const before = cli.listing();
-    // script(1) gives drctl a terminal; drctl's stderr and our typing pass through it.
-    const { spawn } = await import('node:child_process');
-    const child = spawn(
-      'script',
-      // On the fake cloud (its STS answers the who-pays check that comes before the question).
-      [
-        '-qfec',
-        `${process.execPath} --import ${import.meta.resolve('tsx')} --import ${join(root, 'test/support/fake-cloud-preload.ts')} ${join(root, 'bin/drctl.js')} down`,
-        '/dev/null',
-      ],
-      {
-        cwd: cli.dir,
-        env: { PATH: process.env.PATH, HOME: cli.dir, AWS_EC2_METADATA_DISABLED: 'true', TERM: 'xterm' },
-      },
-    );
-    let out = '';
-    let typed = false;
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!typed && out.includes('to confirm: ')) {
-        typed = true;
-        // Long enough for the spinner's once-a-second redraw to have come round twice.
-        setTimeout(() => child.stdin.write('nope\r'), 2_500);
-      }
+  // The built CLI on the fake cloud through util-linux `script` (a sized terminal, so the spinner is
+  // live once steps run), answered by typing. The question is @inquirer's (src/prompt.ts), asked
+  // with the reporter suspended: while it waits nothing may be drawn, no spinner frame may land
+  // between the question and the answer, and the answer line stays on the screen.
+  const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+  // eslint-disable-next-line no-control-regex
+  const plain = (s: string) => s.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r\n/g, '\n');
+
+  interface Asked {
+    code: number | null;
+    /** Everything drctl wrote to the terminal. */
+    out: string;
+    /** What it wrote while the question waited for an answer. */
+    whileWaiting: string;
+    /** From the question's first appearance to inquirer's final line with the answer. */
+    asking: string;
+    /** After that line. */
+    after: string;
+    cloud: { resources: string[]; mutatingAfterSeed: number };
+  }
+
+  /** Runs `drctl ARGS` in a terminal, waits for `question`, lets 2.5 s pass, then types `keys`. */
+  async function ask(args: string[], question: string, keys: string, env: Record<string, string> = {}) {
+    const snapshot = join(cli.dir, 'cloud.json');
+    const r = spawnDrctl(args, {
+      cwd: cli.dir,
+      env: userEnv(cli.dir, { DRCTL_FAKE_SNAPSHOT: snapshot, ...env }),
+      fakeCloud: true,
+      pty: true,
+      columns: 200,
     });
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      child.on('close', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
-    const afterPrompt = out.slice(out.indexOf('to confirm: ') + 'to confirm: '.length);
-    const beforeAnswer = afterPrompt.slice(0, afterPrompt.indexOf('nope'));
-    // Between the question and the echoed answer, only readline's own placing of the cursor after the
-    // question: no spinner frame, no carriage return, no line cleared.
+    await r.waitFor(new RegExp(question.replace(/[.*+?^${}()|[\]\\`]/g, '\\$&')));
+    const at = r.stdout.length;
+    // Long enough for the reporter's once-a-second redraw (and ora's 80 ms frames) to come round.
+    await new Promise((done) => setTimeout(done, 2_500));
+    const whileWaiting = r.stdout.slice(at);
+    r.child.stdin!.write(keys);
+    const e = await r.exited;
+    const out = e.stdout;
+    const first = out.indexOf(question);
+    // inquirer redraws the question on each key; its last frame (marked ✔) ends with a new line.
+    const last = out.lastIndexOf(question);
+    const end = out.indexOf('\n', last) + 1 || out.length;
+    const cloud = JSON.parse(readFileSync(snapshot, 'utf8')) as Asked['cloud'];
+    return { code: e.code, out, whileWaiting, asking: out.slice(first, end), after: out.slice(end), cloud };
+  }
+
+  /** The line inquirer leaves on the screen (its last frame, marked ✔): the question, then the answer. */
+  const answerLine = (a: Asked) => {
+    const text = plain(a.asking);
+    return text.slice(text.lastIndexOf('✔')).trim();
+  };
+
+  function quietWhileAsking(a: Asked): void {
+    expect(a.whileWaiting, 'nothing is drawn while the question waits').toBe('');
+    expect(a.asking, 'no spinner frame between the question and the answer').not.toMatch(SPINNER);
+    // The spinner's own redraws start with a carriage return or a cursor move to column 1.
     // eslint-disable-next-line no-control-regex
-    expect(beforeAnswer).toMatch(/^(\u001b\[\d+G)?$/);
-    expect(out).toContain('error: --yes: not confirmed; nothing was deleted');
-    expect(code).toBe(2);
-    expect(cli.listing()).toEqual(before);
-  });
+    expect(a.asking).not.toMatch(/\u001b\[\?2026h|\u001b\[1G\u001b\[0K/);
+  }
+
+  const stateRecords = () => {
+    const path = join(cli.dir, '.drctl/state.json');
+    if (!existsSync(path)) return [];
+    const s = JSON.parse(readFileSync(path, 'utf8')) as {
+      steps: Record<string, Record<string, { status: string }>>;
+    };
+    return Object.values(s.steps).flatMap((byScope) => Object.values(byScope).map((r) => r.status));
+  };
+
+  const DOWN_Q = 'Type the deployment name to confirm:';
+  const UP_Q = 'Create these in account 111122223333?';
+
+  it('`down` asks; nothing redraws over the question or the answer; a wrong name deletes nothing (exit 2)', async () => {
+    cli = new BuiltCli();
+    const a = await ask(['down'], DOWN_Q, 'nope\r', { DRCTL_FAKE_SEED: 'up' });
+    quietWhileAsking(a);
+    expect(plain(a.asking)).toContain(
+      'Delete everything drctl made for deployment "drctl" in sa-east-1 and us-west-1',
+    );
+    expect(answerLine(a)).toMatch(/^✔ .*Type the deployment name to confirm: nope$/);
+    expect(a.code, a.out).toBe(2);
+    expect(plain(a.after)).toContain('error: --yes: not confirmed; nothing was deleted');
+    expect(a.cloud.mutatingAfterSeed, 'nothing deleted').toBe(0);
+    expect(stateRecords().length).toBeGreaterThan(0);
+    expect(stateRecords().every((s) => s === 'ready')).toBe(true);
+  }, 60_000);
+
+  it('`down` with the name typed: the answer stays on its line, the spinner runs below it, everything is deleted', async () => {
+    cli = new BuiltCli();
+    const a = await ask(['down'], DOWN_Q, 'drctl\r', { DRCTL_FAKE_SEED: 'up' });
+    quietWhileAsking(a);
+    expect(answerLine(a)).toMatch(/^✔ .*Type the deployment name to confirm: drctl$/);
+    expect(a.code, plain(a.out)).toBe(0);
+    expect(a.after, 'the spinner ran once the answer was given').toMatch(SPINNER);
+    expect(plain(a.after)).toContain('down: everything deleted');
+    expect(a.cloud.resources).toEqual([]);
+    expect(stateRecords()).toEqual([]);
+  }, 90_000);
+
+  it('`up` shows the account, the plan and its cost before it asks; yes builds everything', async () => {
+    cli = new BuiltCli();
+    const a = await ask(['up'], UP_Q, 'y\r');
+    quietWhileAsking(a);
+    const before = plain(a.out.slice(0, a.out.indexOf(UP_Q)));
+    expect(before).toContain(
+      'AWS account 111122223333 as arn:aws:sts::111122223333:assumed-role/drctl-operator/ana',
+    );
+    expect(before).toMatch(/up will create or resume 2\d step\(s\): keypairs sa-east-1/);
+    expect(before).toMatch(/total\s+\$[\d.]+\s+\$[\d.]+/);
+    expect(answerLine(a)).toMatch(
+      /^✔ Create these in account 111122223333\? They are billed until `drctl down`\. Yes$/,
+    );
+    expect(a.code, plain(a.out)).toBe(0);
+    expect(a.after).toMatch(SPINNER);
+    expect(plain(a.after)).toMatch(/up: done/);
+    expect(stateRecords().length).toBeGreaterThan(0);
+    expect(stateRecords().every((s) => s === 'ready')).toBe(true);
+  }, 90_000);
+
+  it('`up` answered no creates nothing (exit 2)', async () => {
+    cli = new BuiltCli();
+    const a = await ask(['up'], UP_Q, 'n\r');
+    quietWhileAsking(a);
+    expect(answerLine(a)).toMatch(/^✔ Create these in account 111122223333\?.* No$/);
+    expect(a.code).toBe(2);
+    expect(plain(a.after)).toContain('error: --yes: not confirmed; nothing was created');
+    expect(a.cloud).toMatchObject({ resources: [], mutatingAfterSeed: 0 });
+    expect(existsSync(join(cli.dir, '.drctl/state.json'))).toBe(false);
+  }, 60_000);
+
+  it('Ctrl-C at `up`’s question is 130, and nothing is created', async () => {
+    cli = new BuiltCli();
+    const a = await ask(['up'], UP_Q, '\x03');
+    quietWhileAsking(a);
+    expect(a.code).toBe(130);
+    expect(plain(a.out)).toContain('interrupted at the prompt; nothing was changed');
+    expect(a.cloud).toMatchObject({ resources: [], mutatingAfterSeed: 0 });
+    expect(existsSync(join(cli.dir, '.drctl/state.json'))).toBe(false);
+    expect(existsSync(join(cli.dir, '.drctl/state.json.lock'))).toBe(false);
+  }, 60_000);
+
+  it('`up` after a config change, every step built: the diff and the cost come before the question; no changes nothing', async () => {
+    cli = new BuiltCli();
+    writeFileSync(join(cli.dir, 'bigger.json'), JSON.stringify({ clientInstanceType: 't3.small' }));
+    const q = 'Apply these changes in account 111122223333?';
+    const a = await ask(['--config', 'bigger.json', 'up'], q, 'n\r', { DRCTL_FAKE_SEED: 'up' });
+    quietWhileAsking(a);
+    const before = plain(a.out.slice(0, a.out.indexOf(q)));
+    expect(before).toMatch(
+      /config changed since the last complete up \(.+\):\n\s+clientInstanceType: "t3\.micro" -> "t3\.small"/,
+    );
+    expect(before).toMatch(/vpc sa-east-1: update/);
+    expect(before).toMatch(/up will apply the config changes above: 0 to create, 2 to update in place/);
+    expect(before).toMatch(/total\s+\$[\d.]+\s+\$[\d.]+/);
+    expect(a.code).toBe(2);
+    expect(plain(a.after)).toContain('error: --yes: not confirmed; nothing was changed');
+    expect(a.cloud.mutatingAfterSeed).toBe(0);
+  }, 60_000);
+
+  it('in a terminal that reports no width, progress is plain lines and up ends (no endless redraw)', async () => {
+    cli = new BuiltCli();
+    const r = spawnDrctl(['up', '--yes'], {
+      cwd: cli.dir,
+      env: userEnv(cli.dir),
+      fakeCloud: true,
+      pty: true,
+    });
+    const killer = setTimeout(() => r.child.kill('SIGKILL'), 45_000);
+    const e = await r.exited;
+    clearTimeout(killer);
+    expect(e.code, plain(e.stdout).slice(-2000)).toBe(0);
+    expect(e.stdout.length, 'bounded output').toBeLessThan(200_000);
+    expect(e.stdout).not.toMatch(SPINNER);
+    expect(plain(e.stdout)).toMatch(/✔ keypairs sa-east-1: done/);
+  }, 60_000);
 });

@@ -39,6 +39,11 @@ export interface SpawnOptions {
   fakeCloud?: boolean;
   /** Through util-linux `script`, so drctl's stdin, stdout and stderr are a pseudo-terminal. */
   pty?: boolean;
+  /**
+   * The pseudo-terminal's width (`stty cols`). Unset, it is the size `script` gives a terminal
+   * made without one: 0 columns and 0 rows.
+   */
+  columns?: number;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -51,9 +56,11 @@ export function spawnDrctl(args: string[], o: SpawnOptions): Running {
     ...args,
   ];
   const started = Date.now();
+  const size = o.columns ? `stty cols ${o.columns} rows 40 && exec ` : '';
   const child = o.pty
-    ? // -e: script exits with drctl's code; -q: no banner; /dev/null: no typescript file.
-      spawn('script', ['-q', '-e', '-c', node.map(quote).join(' '), '/dev/null'], {
+    ? // -e: script exits with drctl's code; -q: no banner; -f: each write passed on at once;
+      // /dev/null: no typescript file.
+      spawn('script', ['-qfec', `${size}${node.map(quote).join(' ')}`, '/dev/null'], {
         cwd: o.cwd,
         env: { TERM: 'xterm', ...o.env },
         stdio: ['pipe', 'pipe', 'pipe'],

@@ -10,7 +10,8 @@
  * DRCTL_FAKE_FAULTS=JSON sets the fake's fault injection after the seed.
  * DRCTL_FAKE_SEED_FAULTS=JSON sets it for the seed alone, DRCTL_FAKE_SEED_EXIT=2 the seed's expected
  * exit code; the faults are cleared after it (credentials that expired: the user logs in again).
- * DRCTL_FAKE_SNAPSHOT=file writes, at exit, what the cloud holds ({resources, mutatingCalls}).
+ * DRCTL_FAKE_SNAPSHOT=file writes, at exit, what the cloud holds and what changed it
+ * ({resources, mutatingCalls, mutatingAfterSeed}: the command under test's own mutating calls).
  */
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -25,14 +26,20 @@ Object.assign(realClock, {
   sleep: (ms: number, signal?: AbortSignal) => cloud.clock.sleep(ms, signal),
 });
 
+let mutatingBySeed = 0;
 const snapshotFile = process.env.DRCTL_FAKE_SNAPSHOT;
 if (snapshotFile)
-  process.on('exit', () =>
+  process.on('exit', () => {
+    const mutatingCalls = cloud.mutatingCalls.length;
     writeFileSync(
       snapshotFile,
-      JSON.stringify({ resources: cloud.snapshot(), mutatingCalls: cloud.mutatingCalls.length }),
-    ),
-  );
+      JSON.stringify({
+        resources: cloud.snapshot(),
+        mutatingCalls,
+        mutatingAfterSeed: mutatingCalls - mutatingBySeed,
+      }),
+    );
+  });
 
 const seed = process.env.DRCTL_FAKE_SEED;
 const seedFaults = process.env.DRCTL_FAKE_SEED_FAULTS;
@@ -56,6 +63,7 @@ if (seed) {
   if (code !== expected)
     throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}, not ${expected}:\n${text}`);
   if (seedFaults) cloud.revive();
+  mutatingBySeed = cloud.mutatingCalls.length;
 }
 
 // Let virtual time pass after the seed (canary runs, alarm data): DRCTL_FAKE_WAIT_S=600.
