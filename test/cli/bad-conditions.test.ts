@@ -77,6 +77,44 @@ async function stalledAfterSts(extra: Record<string, string> = {}) {
   return { d, sts, hole, env };
 }
 
+/** STS answers; every other service refuses the connection at once (small time-outs, one retry). */
+async function refusedAfterSts() {
+  const d = workdir();
+  const sts = await serve(fakeStsEndpoint());
+  const refused = await closedPort();
+  const env = userEnv(d.dir, {
+    ...KEYS,
+    ...FAST,
+    AWS_ENDPOINT_URL: refused,
+    AWS_ENDPOINT_URL_STS: sts.url,
+  });
+  return { d, refused, env };
+}
+
+/** `drctl ARGS` run to the end in a new working directory, as a new user (plus `env`). */
+async function inNewDir(args: string[], o: { env?: Record<string, string>; fakeCloud?: boolean } = {}) {
+  const d = workdir();
+  const r = await runDrctl(args, { cwd: d.dir, env: userEnv(d.dir, o.env), fakeCloud: o.fakeCloud });
+  return { d, r };
+}
+
+/** `drctl ARGS | READER` in bash: drctl's own exit code is printed to stderr as `drctl=N`. */
+function piped(d: BuiltCli, args: string, reader: string, env: Record<string, string>): Promise<Exit> {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const sh = spawn(
+      'bash',
+      ['-c', `"${process.execPath}" "${BIN}" ${args} | ${reader}; echo "drctl=\${PIPESTATUS[0]}" >&2`],
+      { cwd: d.dir, env },
+    );
+    let stdout = '';
+    let stderr = '';
+    sh.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    sh.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    sh.on('close', (code, signal) => resolve({ code, signal, stdout, stderr, ms: Date.now() - started }));
+  });
+}
+
 /** A pid that is certainly gone: a process that ran and exited. */
 async function deadPid(): Promise<number> {
   const p = spawn(process.execPath, ['-e', '']);
@@ -104,6 +142,31 @@ async function answerAtPrompt(
   await r.waitFor(re);
   r.child.stdin!.write(keys);
   return r.exited;
+}
+
+/**
+ * A case that is one run in a new directory: its exit code, what it prints (`stdout` / `stderr`
+ * contain), and nothing left on disk.
+ */
+function oneRun(
+  command: string,
+  code: number,
+  name: string,
+  args: string[],
+  says: { stdout?: string; stderr?: string } = {},
+): Case {
+  return {
+    command,
+    code,
+    name,
+    run: async () => {
+      const { d, r } = await inNewDir(args);
+      expect(r.code, text(r)).toBe(code);
+      if (says.stdout) expect(r.stdout).toContain(says.stdout);
+      if (says.stderr) expect(r.stderr).toContain(says.stderr);
+      expect(d.listing()).toEqual({});
+    },
+  };
 }
 
 interface Case {
@@ -141,13 +204,8 @@ const cases: Case[] = [
     code: 1,
     name: 'a refused connection fails the step naming the service, command and endpoint, and the lock is released',
     run: async () => {
-      const d = workdir();
-      const sts = await serve(fakeStsEndpoint());
-      const refused = await closedPort();
-      const r = await runDrctl(['step', 'keypairs', '--region', 'sa-east-1'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { ...KEYS, ...FAST, AWS_ENDPOINT_URL: refused, AWS_ENDPOINT_URL_STS: sts.url }),
-      });
+      const { d, refused, env } = await refusedAfterSts();
+      const r = await runDrctl(['step', 'keypairs', '--region', 'sa-east-1'], { cwd: d.dir, env });
       expect(r.code, text(r)).toBe(1);
       expect(text(r)).toContain(`EC2 DescribeKeyPairs at ${refused}: ECONNREFUSED`);
       expect(existsSync(lockPath(d))).toBe(false);
@@ -269,36 +327,16 @@ const cases: Case[] = [
       expect(existsSync(lockPath(d))).toBe(false);
     },
   },
-  {
-    command: 'unlock',
-    code: 0,
-    name: 'unlock with no lock held says so',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['unlock'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain('no lock is held on');
-      expect(d.listing()).toEqual({});
-    },
-  },
+  oneRun('unlock', 0, 'unlock with no lock held says so', ['unlock'], { stdout: 'no lock is held on' }),
   {
     command: 'up',
     code: 1,
     name: 'up takes over a stale lock and says so',
     run: async () => {
-      const d = workdir();
-      const sts = await serve(fakeStsEndpoint());
+      const { d, env } = await refusedAfterSts();
       const pid = await deadPid();
       writeLock(d, pid, 'lock-left');
-      const r = await runDrctl(['up', '--yes'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, {
-          ...KEYS,
-          ...FAST,
-          AWS_ENDPOINT_URL: await closedPort(),
-          AWS_ENDPOINT_URL_STS: sts.url,
-        }),
-      });
+      const r = await runDrctl(['up', '--yes'], { cwd: d.dir, env });
       expect(r.code, text(r)).toBe(1);
       expect(r.stdout).toContain(`took over the stale lock lock-left of pid ${pid} on ${hostname()}`);
       expect(existsSync(lockPath(d))).toBe(false);
@@ -457,18 +495,9 @@ const cases: Case[] = [
     code: 1,
     name: 'down against a refused endpoint fails with 1 and keeps the state',
     run: async () => {
-      const d = workdir();
-      const sts = await serve(fakeStsEndpoint());
+      const { d, env } = await refusedAfterSts();
       copyFileSync(join(root, 'state.example.json'), join(d.dir, 'state.json'));
-      const r = await runDrctl(['--state', 'state.json', 'down', '--yes'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, {
-          ...KEYS,
-          ...FAST,
-          AWS_ENDPOINT_URL: await closedPort(),
-          AWS_ENDPOINT_URL_STS: sts.url,
-        }),
-      });
+      const r = await runDrctl(['--state', 'state.json', 'down', '--yes'], { cwd: d.dir, env });
       expect(r.code, text(r)).toBe(1);
       expect(r.stdout).toContain('still recorded (left in AWS)');
       expect(existsSync(join(d.dir, 'state.json.lock'))).toBe(false);
@@ -479,14 +508,7 @@ const cases: Case[] = [
     code: 1,
     name: 'status --refresh that cannot look is 1 and never "nothing recorded"',
     run: async () => {
-      const d = workdir();
-      const sts = await serve(fakeStsEndpoint());
-      const env = userEnv(d.dir, {
-        ...KEYS,
-        ...FAST,
-        AWS_ENDPOINT_URL: await closedPort(),
-        AWS_ENDPOINT_URL_STS: sts.url,
-      });
+      const { d, env } = await refusedAfterSts();
       const empty = await runDrctl(['status', '--refresh'], { cwd: d.dir, env });
       expect(empty.code, text(empty)).toBe(1);
       expect(empty.stdout).not.toContain('nothing recorded');
@@ -511,8 +533,7 @@ const cases: Case[] = [
     code: 0,
     name: 'status --refresh in sync is 0 (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['status', '--refresh'], { cwd: d.dir, env: userEnv(d.dir), fakeCloud: true });
+      const { r } = await inNewDir(['status', '--refresh'], { fakeCloud: true });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain('status --refresh: in sync with AWS');
     },
@@ -522,10 +543,8 @@ const cases: Case[] = [
     code: 2,
     name: 'status --refresh with drift is 2, like terraform plan -detailed-exitcode (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['status', '--refresh'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up', DRCTL_FAKE_DELETE: 'ec2:key-pair:drctl-us-west-1' }),
+      const { r } = await inNewDir(['status', '--refresh'], {
+        env: { DRCTL_FAKE_SEED: 'up', DRCTL_FAKE_DELETE: 'ec2:key-pair:drctl-us-west-1' },
         fakeCloud: true,
       });
       expect(r.code, text(r)).toBe(2);
@@ -614,24 +633,7 @@ const cases: Case[] = [
     run: async () => {
       const d = workdir();
       for (const reader of ['head -1', 'true']) {
-        const r = await new Promise<Exit>((resolve) => {
-          const started = Date.now();
-          const sh = spawn(
-            'bash',
-            ['-c', `"${process.execPath}" "${BIN}" plan | ${reader}; echo "drctl=\${PIPESTATUS[0]}" >&2`],
-            {
-              cwd: d.dir,
-              env: userEnv(d.dir),
-            },
-          );
-          let stdout = '';
-          let stderr = '';
-          sh.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-          sh.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-          sh.on('close', (code, signal) =>
-            resolve({ code, signal, stdout, stderr, ms: Date.now() - started }),
-          );
-        });
+        const r = await piped(d, 'plan', reader, userEnv(d.dir));
         expect(r.stderr, reader).toContain('drctl=0');
         expect(r.stderr).not.toMatch(/EPIPE|Error/);
         noStack(r);
@@ -645,30 +647,8 @@ const cases: Case[] = [
     code: 1,
     name: 'a closed pipe under `up --json` leaves no lock and no EPIPE stack',
     run: async () => {
-      const d = workdir();
-      const sts = await serve(fakeStsEndpoint());
-      const env = userEnv(d.dir, {
-        ...KEYS,
-        ...FAST,
-        AWS_ENDPOINT_URL: await closedPort(),
-        AWS_ENDPOINT_URL_STS: sts.url,
-      });
-      const r = await new Promise<{ stderr: string }>((resolve) => {
-        const sh = spawn(
-          'bash',
-          [
-            '-c',
-            `"${process.execPath}" "${BIN}" --json up --yes | head -1 >/dev/null; echo "drctl=\${PIPESTATUS[0]}" >&2`,
-          ],
-          {
-            cwd: d.dir,
-            env,
-          },
-        );
-        let stderr = '';
-        sh.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-        sh.on('close', () => resolve({ stderr }));
-      });
+      const { d, env } = await refusedAfterSts();
+      const r = await piped(d, '--json up --yes', 'head -1 >/dev/null', env);
       expect(r.stderr).toContain('drctl=1');
       expect(r.stderr).not.toMatch(/EPIPE|\n\s+at /);
       expect(existsSync(lockPath(d))).toBe(false);
@@ -681,8 +661,7 @@ const cases: Case[] = [
     code: 0,
     name: 'up --yes on the fake cloud is 0',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['up', '--yes'], { cwd: d.dir, env: userEnv(d.dir), fakeCloud: true });
+      const { r } = await inNewDir(['up', '--yes'], { fakeCloud: true });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain(
         'AWS account 111122223333 as arn:aws:sts::111122223333:assumed-role/drctl-operator/ana',
@@ -695,34 +674,19 @@ const cases: Case[] = [
     code: 0,
     name: 'step keypairs on the fake cloud is 0',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['step', 'keypairs'], { cwd: d.dir, env: userEnv(d.dir), fakeCloud: true });
+      const { r } = await inNewDir(['step', 'keypairs'], { fakeCloud: true });
       expect(r.code, text(r)).toBe(0);
     },
   },
-  {
-    command: 'step',
-    code: 2,
-    name: 'step with inputs missing is 2 before any AWS call',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['step', 'vpc'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('Run `drctl step keypairs');
-      expect(d.listing()).toEqual({});
-    },
-  },
+  oneRun('step', 2, 'step with inputs missing is 2 before any AWS call', ['step', 'vpc'], {
+    stderr: 'Run `drctl step keypairs',
+  }),
   {
     command: 'down',
     code: 0,
     name: 'down --yes after up on the fake cloud is 0',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['down', '--yes'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up' }),
-        fakeCloud: true,
-      });
+      const { r } = await inNewDir(['down', '--yes'], { env: { DRCTL_FAKE_SEED: 'up' }, fakeCloud: true });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain('down: everything deleted');
     },
@@ -732,12 +696,7 @@ const cases: Case[] = [
     code: 0,
     name: 'failover-test after up on the fake cloud is 0',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['failover-test'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up' }),
-        fakeCloud: true,
-      });
+      const { r } = await inNewDir(['failover-test'], { env: { DRCTL_FAKE_SEED: 'up' }, fakeCloud: true });
       expect(r.code, text(r)).toBe(0);
       expect(r.stdout).toContain('result: PASS');
     },
@@ -747,10 +706,8 @@ const cases: Case[] = [
     code: 3,
     name: 'failover-test that misses its timeout is 3, after the restore (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['failover-test', '--timeout', '30'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up' }),
+      const { r } = await inNewDir(['failover-test', '--timeout', '30'], {
+        env: { DRCTL_FAKE_SEED: 'up' },
         fakeCloud: true,
       });
       expect(r.code, text(r)).toBe(3);
@@ -761,13 +718,11 @@ const cases: Case[] = [
     code: 1,
     name: 'failover-test whose fault injection AWS keeps throttling is 1, with nothing left changed (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['failover-test'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, {
+      const { r } = await inNewDir(['failover-test'], {
+        env: {
           DRCTL_FAKE_SEED: 'up',
           DRCTL_FAKE_FAULTS: '{"throttleRate":1,"throttleOnly":["UpdateHealthCheck"]}',
-        }),
+        },
         fakeCloud: true,
       });
       expect(r.code, text(r)).toBe(1);
@@ -794,26 +749,20 @@ const cases: Case[] = [
       expect(after).toEqual(before);
     },
   },
-  {
-    command: 'failover-test',
-    code: 2,
-    name: 'failover-test before up is complete is 2, before any AWS call',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['failover-test'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('needs a complete `up`');
-    },
-  },
+  oneRun(
+    'failover-test',
+    2,
+    'failover-test before up is complete is 2, before any AWS call',
+    ['failover-test'],
+    { stderr: 'needs a complete `up`' },
+  ),
   {
     command: 'verify',
     code: 0,
     name: 'verify a while after up is 0 (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['verify'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, { DRCTL_FAKE_SEED: 'up', DRCTL_FAKE_WAIT_S: '600' }),
+      const { r } = await inNewDir(['verify'], {
+        env: { DRCTL_FAKE_SEED: 'up', DRCTL_FAKE_WAIT_S: '600' },
         fakeCloud: true,
       });
       expect(r.code, text(r)).toBe(0);
@@ -825,14 +774,12 @@ const cases: Case[] = [
     code: 3,
     name: 'verify with a recorded resource gone is 3, not ready (fake cloud)',
     run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['verify'], {
-        cwd: d.dir,
-        env: userEnv(d.dir, {
+      const { r } = await inNewDir(['verify'], {
+        env: {
           DRCTL_FAKE_SEED: 'up',
           DRCTL_FAKE_WAIT_S: '600',
           DRCTL_FAKE_DELETE: 'ec2:key-pair:drctl-us-west-1',
-        }),
+        },
         fakeCloud: true,
       });
       expect(r.code, text(r)).toBe(3);
@@ -854,18 +801,7 @@ const cases: Case[] = [
       expect(text(r)).toContain('verify: COULD NOT CHECK');
     },
   },
-  {
-    command: 'verify',
-    code: 2,
-    name: 'verify with no state is 2',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['verify'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('nothing to verify');
-      expect(d.listing()).toEqual({});
-    },
-  },
+  oneRun('verify', 2, 'verify with no state is 2', ['verify'], { stderr: 'nothing to verify' }),
   {
     command: 'verify',
     code: 130,
@@ -882,60 +818,17 @@ const cases: Case[] = [
       expect(Date.now() - sent).toBeLessThan(15_000);
     },
   },
-  {
-    command: 'plan',
-    code: 0,
-    name: 'plan needs no credentials',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['plan'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(0);
-      expect(d.listing()).toEqual({});
-    },
-  },
-  {
-    command: 'iam-policy',
-    code: 0,
-    name: 'iam-policy prints the policy',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['iam-policy'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(0);
-      expect(r.stdout).toContain('sts:GetCallerIdentity');
-    },
-  },
-  {
-    command: 'iam-policy',
-    code: 2,
-    name: 'iam-policy with a bad account id is 2',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['iam-policy', '--account', '12'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('--account');
-    },
-  },
-  {
-    command: 'config',
-    code: 0,
-    name: 'config prints the config in use',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['config'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(0);
-    },
-  },
-  {
-    command: 'config',
-    code: 2,
-    name: 'config with a --config that is missing is 2',
-    run: async () => {
-      const d = workdir();
-      const r = await runDrctl(['--config', 'nope.json', 'config'], { cwd: d.dir, env: userEnv(d.dir) });
-      expect(r.code).toBe(2);
-      expect(r.stderr).toContain('--config');
-    },
-  },
+  oneRun('plan', 0, 'plan needs no credentials', ['plan']),
+  oneRun('iam-policy', 0, 'iam-policy prints the policy', ['iam-policy'], {
+    stdout: 'sts:GetCallerIdentity',
+  }),
+  oneRun('iam-policy', 2, 'iam-policy with a bad account id is 2', ['iam-policy', '--account', '12'], {
+    stderr: '--account',
+  }),
+  oneRun('config', 0, 'config prints the config in use', ['config']),
+  oneRun('config', 2, 'config with a --config that is missing is 2', ['--config', 'nope.json', 'config'], {
+    stderr: '--config',
+  }),
 ];
 
 describe('drctl under bad conditions (the built CLI as a child process)', () => {

@@ -1,7 +1,7 @@
 import '../support/fast-tmp.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CREDENTIALS_STOPPED } from '../../src/runner.js';
-import { Harness, type RunOutput } from '../support/harness.js';
+import { Harness, type RunOutput, cleanUpSnapshot } from '../support/harness.js';
 import { normalised } from '../support/normalise.js';
 
 // Credentials that stop working part-way (the fake cloud's `credentialsExpireAfter`), in-process so
@@ -13,13 +13,7 @@ afterEach(() => h?.cleanup());
 
 let clean: string[];
 beforeAll(async () => {
-  const x = new Harness();
-  try {
-    await x.ok(['up']);
-    clean = normalised(x.cloud.snapshot());
-  } finally {
-    x.cleanup();
-  }
+  clean = await cleanUpSnapshot();
 });
 
 type Ev = { type: string; step?: string; scope?: string; reason?: string };

@@ -4,7 +4,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
 import { parseState } from '../../src/state.js';
 import { FakeAcm } from '../support/fake-cloud/index.js';
-import { Harness } from '../support/harness.js';
+import { Harness, cleanUpSnapshot } from '../support/harness.js';
 import { normalised } from '../support/normalise.js';
 
 // Reliability and safety of the whole lifecycle (every step, both regions): a lost or unreadable
@@ -17,13 +17,7 @@ afterEach(() => h?.cleanup());
 /** The normalised snapshot of a clean full `up`: what every recovery must end with. */
 let clean: string[];
 beforeAll(async () => {
-  const x = new Harness();
-  try {
-    await x.ok(['up']);
-    clean = normalised(x.cloud.snapshot());
-  } finally {
-    x.cleanup();
-  }
+  clean = await cleanUpSnapshot();
 });
 
 type Done = { type: string; step: string; scope: string; outcome: string };

@@ -6,6 +6,7 @@ import { main, type CliDeps } from '../../src/cli.js';
 import type { RunEvent } from '../../src/events.js';
 import type { State } from '../../src/state.js';
 import { createFakeCloud, type FakeCloud } from './fake-cloud/index.js';
+import { normalised } from './normalise.js';
 
 export class Capture extends Writable {
   text = '';
@@ -88,5 +89,16 @@ export class Harness {
   cleanup(): void {
     this.cloud.uninstall();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The normalised snapshot of a clean full `up` on a fresh fake cloud: what every recovery must end with. */
+export async function cleanUpSnapshot(): Promise<string[]> {
+  const x = new Harness();
+  try {
+    await x.ok(['up']);
+    return normalised(x.cloud.snapshot());
+  } finally {
+    x.cleanup();
   }
 }
