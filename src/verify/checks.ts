@@ -751,23 +751,28 @@ export const peering: VerifyCheck = {
 
 export const secondaryTargets: VerifyCheck = {
   id: 'targets',
-  title: "the secondary NLB's targets are healthy",
+  title:
+    "the secondary NLB's targets are healthy (in active-active: each region's, since either takes the other's clients)",
   run: (ctx) =>
     global('targets', async () => {
-      const [, secondary] = regionsOf(ctx.config);
+      const [primary, secondary] = regionsOf(ctx.config);
       if (noNlb(ctx))
         return [ok('targets', 'no NLB targets with domainMode private: nothing to check', secondary)];
-      const tg = field(ctx, 'nlb', secondary, 'targetGroupArn');
-      const th = await ctx.aws
-        .client(ElasticLoadBalancingV2Client, secondary)
-        .send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
-      const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
-      const healthy = states.filter((s) => s === 'healthy').length;
-      const text = `${healthy}/${states.length} targets healthy (${states.join(', ') || 'none registered'})`;
-      const fix = `Check the secondary endpoint and its security group in ${secondary} (\`drctl status --refresh\`), then \`drctl up\`.`;
-      if (healthy === 0) return [fail('targets', `${text}: a failover would land nowhere`, fix, secondary)];
-      if (healthy < states.length) return [warn('targets', text, fix, secondary)];
-      return [ok('targets', text, secondary)];
+      const lines: CheckLine[] = [];
+      for (const region of activeActive(ctx.config) ? [primary, secondary] : [secondary]) {
+        const tg = field(ctx, 'nlb', region, 'targetGroupArn');
+        const th = await ctx.aws
+          .client(ElasticLoadBalancingV2Client, region)
+          .send(new DescribeTargetHealthCommand({ TargetGroupArn: tg }));
+        const states = (th.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+        const healthy = states.filter((s) => s === 'healthy').length;
+        const text = `${healthy}/${states.length} targets healthy (${states.join(', ') || 'none registered'})`;
+        const fix = `Check the endpoint and its security group in ${region} (\`drctl status --refresh\`), then \`drctl up\`.`;
+        if (healthy === 0) lines.push(fail('targets', `${text}: a failover would land nowhere`, fix, region));
+        else if (healthy < states.length) lines.push(warn('targets', text, fix, region));
+        else lines.push(ok('targets', text, region));
+      }
+      return lines;
     }),
 };
 

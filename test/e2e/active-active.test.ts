@@ -258,6 +258,7 @@ describe('topology active-active', () => {
     const of = (check: string) => lines.filter((l) => l.check === check).map((l) => [l.region, l.text]);
     expect(of('health-check').map(([region]) => region)).toEqual([PRIMARY, SECONDARY]);
     expect(of('alarm').map(([region]) => region)).toEqual([PRIMARY, SECONDARY]);
+    expect(of('targets').map(([region]) => region)).toEqual([PRIMARY, SECONDARY]);
     expect(of('dns')).toEqual([
       [
         PRIMARY,

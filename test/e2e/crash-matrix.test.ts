@@ -1,5 +1,6 @@
 import '../support/fast-tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeRoute53 } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 import { extra, normalised } from '../support/normalise.js';
 
@@ -35,6 +36,7 @@ const covered = {
   applied500Down: 0,
   aaUp: 0,
   aaDown: 0,
+  switchPoints: 0,
 };
 
 async function cleanRun(config?: Record<string, unknown>): Promise<Baseline> {
@@ -65,7 +67,8 @@ afterAll(() => {
     `crash matrix: ${covered.up} injection points in up (then up), ${covered.upThenDown} in up (then down), ` +
       `${covered.down} in down (then down); clean run: ${baseline.up.length} mutating calls up, ${baseline.down.length} down; ` +
       `a 500 after an applied call of up at ${covered.applied500} points, ${covered.applied500SameRun} of them absorbed by that same up, down run at ${covered.applied500Down}; ` +
-      `active-active: ${covered.aaUp} injection points in up (then up; down at ${covered.aaDown}), clean run ${aaBaseline.up.length} mutating calls up`,
+      `active-active: ${covered.aaUp} injection points in up (then up; down at ${covered.aaDown}), clean run ${aaBaseline.up.length} mutating calls up; ` +
+      `a switch of topology (both ways): ${covered.switchPoints} injection points`,
   );
 });
 
@@ -318,4 +321,71 @@ describe('a crash after any mutating call of an active-active up', () => {
     expect(failures).toEqual([]);
     expect(covered.aaUp).toBe(aaBaseline.up.length);
   }, 120_000);
+});
+
+const LAMBDA_ENIS_GONE_MS = 60 * 60_000;
+
+describe('a crash after any mutating call of an up that switches topology', () => {
+  // Both directions: the records move in one change batch, so at every crash point the name has
+  // the old pair or the new one, and the next up finishes the switch.
+  const directions = [
+    ['active-passive -> active-active', {}, ACTIVE_ACTIVE, () => aaBaseline],
+    ['active-active -> active-passive', ACTIVE_ACTIVE, {}, () => baseline],
+  ] as const;
+
+  it.each(directions)(
+    '%s: the name has records at every version of the zone, and up again ends as a clean up of the new topology',
+    async (_, from, to, target) => {
+      // The switching up's mutating calls, from a clean switch.
+      const clean = new Harness();
+      let calls: number;
+      try {
+        clean.writeConfig(from);
+        await clean.ok(['up']);
+        clean.cloud.resetCalls();
+        clean.writeConfig(to);
+        await clean.ok(['up']);
+        calls = clean.cloud.mutatingCalls.length;
+        // The network interfaces of a removed canary or probe linger 20-45 minutes (delays.md).
+        clean.cloud.clock.advance(LAMBDA_ENIS_GONE_MS);
+        expect(normalised(clean.cloud.snapshot())).toEqual(target().snapshot);
+      } finally {
+        clean.cleanup();
+      }
+      const failures: string[] = [];
+      for (let n = 1; n <= calls; n++) {
+        const h = new Harness();
+        try {
+          h.writeConfig(from);
+          await h.ok(['up']);
+          h.writeConfig(to);
+          const where = await crashAt(h, n, ['up']);
+          const r = await h.run(['--json', 'up']);
+          if (r.code !== 0) {
+            failures.push(`${where}: up after the crash exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
+            continue;
+          }
+          h.cloud.clock.advance(LAMBDA_ENIS_GONE_MS);
+          const got = normalised(h.cloud.snapshot());
+          if (JSON.stringify(got) !== JSON.stringify(target().snapshot))
+            failures.push(
+              `${where}: extra ${JSON.stringify(extra(got, target().snapshot))}, missing ${JSON.stringify(extra(target().snapshot, got))}`,
+            );
+          const zone = h.state()!.steps['hosted-zone']!.global!.resources.hostedZoneId as string;
+          const history = h.cloud.model(FakeRoute53).recordHistory(zone);
+          const named = (v: (typeof history)[number]) =>
+            v.records.filter((x) => x.Name === 'api.octank.com.' && x.Type === 'A').length;
+          const first = history.findIndex((v) => named(v) > 0);
+          const empty = history.slice(first).filter((v) => named(v) === 0);
+          if (empty.length)
+            failures.push(`${where}: ${empty.length} version(s) of the zone without the name`);
+        } finally {
+          h.cleanup();
+        }
+      }
+      expect(failures).toEqual([]);
+      covered.switchPoints += calls;
+    },
+    120_000,
+  );
 });
