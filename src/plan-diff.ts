@@ -81,6 +81,9 @@ const RULES: Record<string, Rule[]> = {
     },
   ],
   sshCidr: [{ step: 'vpc', effect: 'update', where: 'both' }],
+  // The stack's NatGatewayEnabled parameter: CloudFormation adds or removes the NAT gateway, its
+  // address and the default route in place.
+  natGateway: [{ step: 'vpc', effect: 'update', where: 'both' }],
   clientInstanceType: [{ step: 'vpc', effect: 'update', where: 'both' }],
   // The CA's subject and validity are set when the CA is made; up keeps the CA it has.
   'ca.commonName': [{ step: 'ca', effect: 'rebuild', where: 'both' }],

@@ -45,6 +45,17 @@ describe('plan shows what up would change', () => {
     expect(r.stdout).toMatch(/^plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete$/m);
   });
 
+  it('natGateway: the VPC stacks are updated in place (the NAT gateway added), so up asks first', async () => {
+    const cli = await afterUp();
+    h.writeConfig({ natGateway: true });
+    const r = plan(cli);
+    expect(r.stdout).toContain('natGateway: false -> true');
+    expect(r.stdout).toMatch(
+      /^ 2\. vpc +sa-east-1: update in place \(natGateway\), us-west-1: update in place \(natGateway\)$/m,
+    );
+    expect(r.stdout).toMatch(/^plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete$/m);
+  });
+
   it('domainMode: the custom domains are replaced', async () => {
     const cli = await afterUp();
     h.writeConfig({ domainMode: 'private' });
