@@ -91,6 +91,24 @@ function recordedShape(h: Harness): string {
   );
 }
 
+/** How the cloud and state after a resumed up differ from the clean run's (empty when they do not). */
+function unlikeCleanRun(h: Harness, where: string, clean: Baseline): string[] {
+  const failures: string[] = [];
+  const got = normalised(h.cloud.snapshot());
+  if (JSON.stringify(got) !== JSON.stringify(clean.snapshot)) {
+    failures.push(
+      `${where}: extra ${JSON.stringify(extra(got, clean.snapshot))}, missing ${JSON.stringify(extra(clean.snapshot, got))}`,
+    );
+  }
+  const notReady = Object.entries(h.state()!.steps).flatMap(([step, byScope]) =>
+    Object.entries(byScope)
+      .filter(([, rec]) => rec.status !== 'ready')
+      .map(([scope]) => `${step}@${scope}`),
+  );
+  if (notReady.length) failures.push(`${where}: not ready after up: ${notReady.join(', ')}`);
+  return failures;
+}
+
 /** Run `args` with a crash after mutating call n; returns the call it crashed after. */
 async function crashAt(h: Harness, n: number, args: string[]): Promise<string> {
   h.cloud.revive(); // counts mutating calls from here
@@ -116,18 +134,7 @@ describe('a crash after any mutating call of the whole lifecycle', () => {
           failures.push(`${where}: up after the crash exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
           continue;
         }
-        const got = normalised(h.cloud.snapshot());
-        if (JSON.stringify(got) !== JSON.stringify(baseline.snapshot)) {
-          failures.push(
-            `${where}: extra ${JSON.stringify(extra(got, baseline.snapshot))}, missing ${JSON.stringify(extra(baseline.snapshot, got))}`,
-          );
-        }
-        const notReady = Object.entries(h.state()!.steps).flatMap(([step, byScope]) =>
-          Object.entries(byScope)
-            .filter(([, rec]) => rec.status !== 'ready')
-            .map(([scope]) => `${step}@${scope}`),
-        );
-        if (notReady.length) failures.push(`${where}: not ready after up: ${notReady.join(', ')}`);
+        failures.push(...unlikeCleanRun(h, where, baseline));
         covered.up++;
       } finally {
         h.cleanup();
@@ -289,20 +296,9 @@ describe('a crash after any mutating call of an active-active up', () => {
           failures.push(`${where}: up after the crash exited ${r.code}: ${r.stderr.trim().split('\n')[0]}`);
           continue;
         }
-        const got = normalised(h.cloud.snapshot());
-        if (JSON.stringify(got) !== JSON.stringify(aaBaseline.snapshot)) {
-          failures.push(
-            `${where}: extra ${JSON.stringify(extra(got, aaBaseline.snapshot))}, missing ${JSON.stringify(extra(aaBaseline.snapshot, got))}`,
-          );
-        }
+        failures.push(...unlikeCleanRun(h, where, aaBaseline));
         if (recordedShape(h) !== aaBaseline.recorded)
           failures.push(`${where}: the state is shaped otherwise`);
-        const notReady = Object.entries(h.state()!.steps).flatMap(([step, byScope]) =>
-          Object.entries(byScope)
-            .filter(([, rec]) => rec.status !== 'ready')
-            .map(([scope]) => `${step}@${scope}`),
-        );
-        if (notReady.length) failures.push(`${where}: not ready after up: ${notReady.join(', ')}`);
         covered.aaUp++;
         // As in the 500 matrix: where cloud and state are as a clean run's, down does what the
         // clean run's down did, so it runs at every fourth point only.
