@@ -224,9 +224,9 @@ export function estimateCost(config: Config): CostEstimate {
     if (config.clientInstanceType === 't3.micro') {
       hourly('EC2 client instance t3.micro', region, r.t3microHour.usd, est('t3microHour'));
     } else {
-      notes.push(
-        `no price for ${config.clientInstanceType} in the table: the client instances are not counted`,
-      );
+      const note = `no price for ${config.clientInstanceType} in the table: the client instances are not counted`;
+      // One client per region, but one note is enough.
+      if (!notes.includes(note)) notes.push(note);
     }
     monthly(
       `EBS root volume ${ROOT_VOLUME_GB} GB gp3`,

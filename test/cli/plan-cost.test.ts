@@ -99,6 +99,10 @@ describe('drctl plan: what it costs', () => {
     );
     expect(elsewhere.notes.join(' ')).toContain('no prices for eu-west-1');
     expect(elsewhere.lines.filter((l) => l.where === 'eu-west-1').every((l) => l.estimate)).toBe(true);
+    // A client type the table has no price for is said once, not once per region.
+    const small = estimateCost(configSchema.parse({ clientInstanceType: 't3.small' }));
+    expect(small.notes.filter((n) => n.includes('no price for t3.small'))).toHaveLength(1);
+    expect(small.lines.some((l) => /EC2 client instance/.test(l.resource))).toBe(false);
   });
 
   it('active-active adds the secondary canary (runs, Lambda time, API requests), its alarm and a second health check', () => {
