@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
-import { Harness } from '../support/harness.js';
+import { Harness, lingeringLambdaEni } from '../support/harness.js';
 
 const FIRST_TWO = { steps: STEPS.slice(0, 2) };
 
@@ -173,20 +173,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
   it('a stack whose subnets still hold another service ENI is not deleted until the ENI is released', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    const { FakeEc2 } = await import('../support/fake-cloud/index.js');
-    const ec2 = h.cloud.model(FakeEc2);
-    const region = ec2.region('sa-east-1');
-    const subnetId = (h.state()!.steps.vpc!['sa-east-1']!.resources.privateSubnetIds as string[])[0]!;
-    region.enis.set('eni-0lambda', {
-      NetworkInterfaceId: 'eni-0lambda',
-      SubnetId: subnetId,
-      VpcId: region.subnets.get(subnetId)!.VpcId,
-      groupIds: [],
-      PrivateIpAddress: '10.0.1.99',
-      Description: 'AWS Lambda VPC ENI-cwsyn-test',
-      owner: 'lambda:test',
-      releaseAt: h.cloud.clock.now() + 20 * 60_000,
-    });
+    lingeringLambdaEni(h, 'sa-east-1', 20 * 60_000);
     const r = await h.ok(['down', '--yes'], FIRST_TWO);
     expect(h.cloud.snapshot()).toEqual([]);
     const waits = r.events.filter(

@@ -6,8 +6,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
-import { FakeEc2 } from '../support/fake-cloud/index.js';
-import { Harness } from '../support/harness.js';
+import { Harness, lingeringLambdaEni } from '../support/harness.js';
 
 // How a stack delete meets the network interfaces other services leave in its subnets (issue 14):
 // CloudFormation deletes the subnets, security groups and VPC last; an ENI still there fails just
@@ -19,24 +18,6 @@ const MIN = 60_000;
 
 let h: Harness;
 afterEach(() => h?.cleanup());
-
-/** A Lambda Hyperplane ENI in the primary's first private subnet, released `releaseInMs` from now. */
-function lingeringLambdaEni(releaseInMs: number): number {
-  const region = h.cloud.model(FakeEc2).region(REGION);
-  const subnetId = (h.state()!.steps.vpc![REGION]!.resources.privateSubnetIds as string[])[0]!;
-  const releaseAt = h.cloud.clock.now() + releaseInMs;
-  region.enis.set('eni-0lambda', {
-    NetworkInterfaceId: 'eni-0lambda',
-    SubnetId: subnetId,
-    VpcId: region.subnets.get(subnetId)!.VpcId,
-    groupIds: [],
-    PrivateIpAddress: '10.0.1.99',
-    Description: 'AWS Lambda VPC ENI-cwsyn-test',
-    owner: 'lambda:test',
-    releaseAt,
-  });
-  return releaseAt;
-}
 
 const primaryNetwork = () =>
   h.cloud
@@ -51,7 +32,7 @@ describe('the fake: a stack delete blocked by a foreign ENI', () => {
     const stackId = h.state()!.steps.vpc![REGION]!.resources.stackId as string;
     const before = new Set(primaryNetwork());
     for (const kind of ['instance', 'igw', 'route-table']) expect(before).toContain(kind);
-    lingeringLambdaEni(30 * MIN);
+    lingeringLambdaEni(h, REGION, 30 * MIN);
     const cfn = new CloudFormationClient({ region: REGION });
     const status = async () =>
       (await cfn.send(new DescribeStacksCommand({ StackName: stackId }))).Stacks![0]!;
@@ -86,7 +67,7 @@ describe('drctl down and a lingering Lambda ENI', () => {
   it('sends DeleteStack before the ENI is released (the rest of the stack goes meanwhile), then deletes the subnets once it is', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    const releaseAt = lingeringLambdaEni(20 * MIN);
+    const releaseAt = lingeringLambdaEni(h, REGION, 20 * MIN);
     h.cloud.resetCalls();
     const r = await h.ok(['down', '--yes'], FIRST_TWO);
     expect(h.cloud.snapshot()).toEqual([]);
@@ -108,7 +89,7 @@ describe('drctl down and a lingering Lambda ENI', () => {
   it('a down interrupted while the stack is DELETE_FAILED waits for the ENI before deleting again', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    const releaseAt = lingeringLambdaEni(20 * MIN);
+    const releaseAt = lingeringLambdaEni(h, REGION, 20 * MIN);
     const stackId = h.state()!.steps.vpc![REGION]!.resources.stackId as string;
     const cfn = new CloudFormationClient({ region: REGION });
     await cfn.send(new DeleteStackCommand({ StackName: stackId }));

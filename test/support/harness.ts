@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { main, type CliDeps } from '../../src/cli.js';
 import type { RunEvent } from '../../src/events.js';
 import type { State } from '../../src/state.js';
-import { createFakeCloud, type FakeCloud } from './fake-cloud/index.js';
+import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
 import { normalised } from './normalise.js';
 
 export class Capture extends Writable {
@@ -101,4 +101,25 @@ export async function cleanUpSnapshot(): Promise<string[]> {
   } finally {
     x.cleanup();
   }
+}
+
+/**
+ * A Lambda Hyperplane ENI in the first private subnet `up` recorded in `region`, released
+ * `releaseInMs` from now (Lambda releases them by itself, long after the function is gone).
+ */
+export function lingeringLambdaEni(h: Harness, region: string, releaseInMs: number): number {
+  const ec2 = h.cloud.model(FakeEc2).region(region);
+  const subnetId = (h.state()!.steps.vpc![region]!.resources.privateSubnetIds as string[])[0]!;
+  const releaseAt = h.cloud.clock.now() + releaseInMs;
+  ec2.enis.set('eni-0lambda', {
+    NetworkInterfaceId: 'eni-0lambda',
+    SubnetId: subnetId,
+    VpcId: ec2.subnets.get(subnetId)!.VpcId,
+    groupIds: [],
+    PrivateIpAddress: '10.0.1.99',
+    Description: 'AWS Lambda VPC ENI-cwsyn-test',
+    owner: 'lambda:test',
+    releaseAt,
+  });
+  return releaseAt;
 }
