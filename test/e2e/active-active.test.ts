@@ -54,24 +54,19 @@ function expectLatencyPair(): void {
       alias: r.AliasTarget?.DNSName.replace(/\.$/, ''),
       evaluate: r.AliasTarget?.EvaluateTargetHealth,
     })),
-  ).toEqual([
-    {
-      set: `drctl-${PRIMARY}`,
-      region: PRIMARY,
+  ).toEqual(
+    [
+      [PRIMARY, hc.primaryHealthCheckId],
+      [SECONDARY, hc.secondaryHealthCheckId],
+    ].map(([region, id]) => ({
+      set: `drctl-${region}`,
+      region,
       failover: undefined,
-      hc: hc.primaryHealthCheckId,
-      alias: rec('nlb', PRIMARY).dnsName,
+      hc: id,
+      alias: rec('nlb', region).dnsName,
       evaluate: true,
-    },
-    {
-      set: `drctl-${SECONDARY}`,
-      region: SECONDARY,
-      failover: undefined,
-      hc: hc.secondaryHealthCheckId,
-      alias: rec('nlb', SECONDARY).dnsName,
-      evaluate: true,
-    },
-  ]);
+    })),
+  );
 }
 
 /** Every version of the zone since the name first had records: it has records in each, of one policy. */
