@@ -6,7 +6,7 @@
  * Start-up time and memory are real measurements of this machine.
  *
  *   npm run bench                 # table for people
- *   npm run bench -- --json       # one JSON object (keys listed in docs/performance.md)
+ *   npm run --silent bench -- --json   # one JSON object (keys listed in docs/performance.md)
  *   npm run bench -- --slow       # the p90 ("slow") delay column instead of the typical one
  */
 import { spawnSync } from 'node:child_process';
