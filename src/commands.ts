@@ -837,11 +837,49 @@ async function failoverTestCommand(
   s.signals.onForcedExit.add(releaseNow);
   try {
     return await failoverTest(deps, drillArgs);
+  } catch (e) {
+    throw await drillCredentialsStop(s, store, e, signal);
   } finally {
     s.signals.onForcedExit.delete(releaseNow);
     await store.flush();
     await store.unlock();
   }
+}
+
+/**
+ * Credentials that stop working part-way through a drill: the one credentials message (what to run),
+ * and whether the fault is still in place. When the restore could not be sent either, the fault stays
+ * recorded in the state and the next failover-test, up, step or down puts it back first.
+ */
+async function drillCredentialsStop(
+  s: Session,
+  store: StateStore,
+  e: unknown,
+  signal: AbortSignal,
+): Promise<unknown> {
+  if (signal.aborted) return e;
+  const { credentialSource, credentialsError } = await import('./aws/identity.js');
+  const c = credentialsError(e, credentialSource(s.opts.profile, s.deps.env));
+  if (!c) return e;
+  const { pendingDrill } = await import('./drill/failover.js');
+  const pending = pendingDrill(store);
+  const sdk = c.message.split('\n').find((l) => l.trim().startsWith('the SDK said:'));
+  return new UsageError(
+    `the AWS credentials stopped working during \`failover-test\`: ${
+      pending
+        ? 'what the drill changed is NOT back yet (it is recorded in the state)'
+        : 'what the drill changed is back'
+    }${sdk ? `\n${sdk}` : ''}`,
+    {
+      field: 'credentials',
+      resolution: `${c.resolution?.replace(/, then the same drctl command again\.$/, '.') ?? ''} Then run \`drctl failover-test\` again${
+        pending
+          ? ': it puts back what the last drill changed before anything else (as `up`, `step` and `down` do)'
+          : ''
+      }.`,
+      cause: e,
+    },
+  );
 }
 
 /** Where drills and the last verify are kept: beside the state (src/evidence.ts). */

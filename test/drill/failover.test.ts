@@ -195,6 +195,31 @@ describe.each(MODES)('failover-test --mode %s on the fake cloud', (mode) => {
     await expectRestored(ingress);
   });
 
+  it('credentials that expire right after the fault: one credentials message saying the fault is not back, exit 2; after the login the next run puts it back', async () => {
+    await upAll();
+    const ingress = await endpointIngress();
+    // Where the fault falls among all calls: a clean drill first (it leaves the cloud as it was).
+    h.cloud.revive();
+    h.cloud.resetCalls();
+    await h.ok(['failover-test', '--mode', mode]);
+    const faultAt = h.cloud.calls.indexOf(h.cloud.calls.filter((c) => c.mutating)[2]!);
+    h.cloud.revive();
+    h.cloud.resetCalls();
+    h.cloud.faults = { credentialsExpireAfter: faultAt + 1 };
+    const r = await h.run(['--json', 'failover-test', '--mode', mode]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.match(/stopped working during `failover-test`/g)).toHaveLength(1);
+    expect(r.stderr).toContain('NOT back yet');
+    expect(r.stderr).toMatch(/what to do: .*Then run `drctl failover-test` again: it puts back/);
+    expect(r.summary).toMatchObject({ ok: false, exitCode: 2, error: { field: 'credentials' } });
+    expect(drillRecord()).toMatchObject({ mode });
+    h.cloud.revive(); // the login
+    if (mode === 'invert') expect(await inverted()).toBe(true);
+    else expect(await endpointIngress()).toEqual([]);
+    await h.ok(['failover-test', '--mode', mode]);
+    await expectRestored(ingress);
+  });
+
   it('a drctl killed mid-drill: the next failover-test restores first, then drills normally', async () => {
     await upAll();
     const ingress = await endpointIngress();
