@@ -341,12 +341,7 @@ export class Runner {
       const started = this.o.clock.now();
       const hadRecord = this.o.store.get(n.step, n.scope) !== undefined;
       this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
-      const { ctx } = this.context(n, 'down', (step, scope) => {
-        const rec = this.o.store.get(step, scope);
-        return rec
-          ? Promise.resolve(rec.resources)
-          : Promise.reject(new UsageError(`nothing recorded for ${step} in ${scope}`));
-      });
+      const { ctx } = this.context(n, 'down', this.recordedOutputs);
       try {
         if (hadRecord) this.o.store.record(n.step, n.scope, 'deleting', {});
         const impl = this.modules.get(n.step)!;
@@ -477,6 +472,14 @@ export class Runner {
     return nodes;
   }
 
+  /** During `down` (and a retire), a step's inputs are what the state recorded, never a live step. */
+  private readonly recordedOutputs = (step: StepName, scope: string): Promise<Record<string, unknown>> => {
+    const rec = this.o.store.get(step, scope);
+    return rec
+      ? Promise.resolve(rec.resources)
+      : Promise.reject(new UsageError(`nothing recorded for ${step} in ${scope}`));
+  };
+
   /**
    * A step this config does not use, during `up`: what an earlier config recorded for it (the NLB
    * of regional mode) is deleted with the step's own `down`, and the record goes.
@@ -485,12 +488,7 @@ export class Runner {
     if (!this.o.store.get(n.step, n.scope)) return;
     const started = this.o.clock.now();
     this.o.sink.emit({ type: 'step-start', step: n.step, scope: n.scope, title: n.info.title, t: started });
-    const { ctx } = this.context(n, 'down', (step, scope) => {
-      const rec = this.o.store.get(step, scope);
-      return rec
-        ? Promise.resolve(rec.resources)
-        : Promise.reject(new UsageError(`nothing recorded for ${step} in ${scope}`));
-    });
+    const { ctx } = this.context(n, 'down', this.recordedOutputs);
     ctx.warn(`${n.step} is not used with this config: deleting what it made before`);
     this.o.store.record(n.step, n.scope, 'deleting', {});
     await this.modules.get(n.step)!.down(ctx);

@@ -1,6 +1,5 @@
 import { DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import {
   FakeCloudWatch,
   FakeEc2,
@@ -9,7 +8,7 @@ import {
   FakeRoute53Health,
   FakeSynthetics,
 } from '../support/fake-cloud/index.js';
-import { Harness } from '../support/harness.js';
+import { Harness, UP_TO_CHECK } from '../support/harness.js';
 
 // Issue 11 item 6: the canary's way out of its private subnets must survive one Availability Zone.
 // It publishes to S3 through a gateway endpoint on the private route table and to CloudWatch
@@ -17,11 +16,6 @@ import { Harness } from '../support/harness.js';
 // is optional (config natGateway, off by default). A canary with no way out publishes nothing.
 
 const PRIMARY = 'sa-east-1';
-const UP_TO_CHECK = {
-  steps: STEPS.filter((s) =>
-    ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary', 'health-check'].includes(s.name),
-  ),
-};
 
 let h: Harness;
 afterEach(() => h?.cleanup());

@@ -13,9 +13,9 @@ import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeAcm, FakeNetwork, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
-import { Harness } from '../support/harness.js';
+import { STEPS } from '../../src/steps/index.js';
+import { Harness, UP_TO_CHECK } from '../support/harness.js';
 
 // Issue 11 item 4: the canary tests what clients use. It calls https://<host>.<domain>/health
 // through its own region's NLB (SNI and Host the client name, the private CA trusted, verification
@@ -24,11 +24,6 @@ import { Harness } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
-const UP_TO_CHECK = {
-  steps: STEPS.filter((s) =>
-    ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary', 'health-check'].includes(s.name),
-  ),
-};
 
 let h: Harness;
 afterEach(() => h?.cleanup());

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { main, type CliDeps } from '../../src/cli.js';
 import type { RunEvent } from '../../src/events.js';
 import type { State } from '../../src/state.js';
+import { STEPS } from '../../src/steps/index.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
 import { normalised } from './normalise.js';
 
@@ -123,3 +124,10 @@ export function lingeringLambdaEni(h: Harness, region: string, releaseInMs: numb
   });
   return releaseAt;
 }
+
+/** Just what the primary's canary and its health check need: no peering, zone, records or probe. */
+export const UP_TO_CHECK = {
+  steps: STEPS.filter((s) =>
+    ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary', 'health-check'].includes(s.name),
+  ),
+};
