@@ -515,8 +515,16 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:s3:::{d}-canary-{a}-{r}', 'arn:{p}:s3:::{d}-canary-{a}-{r}/*'],
       },
       {
+        // CreateCanary supports no resource type: IAM checks it on "*", so only the tag scopes it.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchsynthetics.html
         service: 'synthetics',
-        calls: ['CreateCanary', 'GetCanary', 'StartCanary', 'StopCanary', 'DeleteCanary'],
+        calls: ['CreateCanary'],
+        resources: ['*'],
+        condition: requestTag(),
+      },
+      {
+        service: 'synthetics',
+        calls: ['GetCanary', 'StartCanary', 'StopCanary', 'DeleteCanary'],
         onBehalf: ['synthetics:TagResource'],
         resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-pri', 'arn:{p}:synthetics:{r}:{a}:canary:{d}-sec'],
       },

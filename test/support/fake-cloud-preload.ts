@@ -21,6 +21,8 @@ import { createFakeCloud, FakeSts } from './fake-cloud/index.js';
 const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
 const { realClock } = (await import(dist('clock.js'))) as typeof import('../../src/clock.js');
 const cloud = createFakeCloud();
+// The caller holds the policy `drctl iam-policy` prints for this command line's config and state.
+cloud.authorizer.actAsFor(process.argv.slice(2), process.cwd());
 Object.assign(realClock, {
   now: () => cloud.clock.now(),
   sleep: (ms: number, signal?: AbortSignal) => cloud.clock.sleep(ms, signal),

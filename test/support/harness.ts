@@ -62,6 +62,8 @@ export class Harness {
     const stdout = new Capture();
     const stderr = new Capture();
     const yes = o.autoYes !== false && args.includes('up') && !args.includes('--yes') && !args.includes('-y');
+    // The caller holds the policy `drctl iam-policy` prints for this command's config and state.
+    this.cloud.authorizer.actAsFor(args, this.dir);
     const code = await main(['node', 'drctl', ...(yes ? ['--yes'] : []), ...args], {
       cwd: this.dir,
       env: { PATH: process.env.PATH },

@@ -85,6 +85,10 @@ function bytesToText(b: unknown): string {
  */
 export class FakeAcmPca extends FakeService {
   readonly service = 'acm-pca';
+
+  override tagsOfArn(arn: string): Record<string, string> | undefined {
+    return arn.includes(':acm-pca:') ? this.cas.get(arn)?.tags : undefined;
+  }
   private readonly cas = new Map<string, CertificateAuthority>();
   private readonly createTokens = new Map<string, { arn: string; at: number }>();
 

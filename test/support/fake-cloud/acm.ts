@@ -75,6 +75,10 @@ export function coversName(pattern: string, name: string): boolean {
  */
 export class FakeAcm extends FakeService {
   readonly service = 'acm';
+
+  override tagsOfArn(arn: string): Record<string, string> | undefined {
+    return arn.includes(':acm:') ? this.certs.get(arn)?.tags : undefined;
+  }
   private readonly certs = new Map<string, AcmCertificate>();
   private readonly tokens = new Map<string, { arn: string; at: number }>();
 

@@ -1,5 +1,6 @@
 import { isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { mockClient } from 'aws-sdk-client-mock';
+import { Authorizer, refusal } from './authz/authorizer.js';
 import { VirtualClock } from './clock.js';
 import { type DelayKey, type DelayProfile, delayMs } from './delays.js';
 import { FakeAwsError, SimulatedCrash, awsError } from './errors.js';
@@ -84,6 +85,10 @@ export abstract class FakeService {
   }
   /** Every live resource, one line each: `service/region/type/id`. */
   abstract snapshot(): string[];
+  /** The tags of the resource this ARN names, if this model holds it (IAM's aws:ResourceTag). */
+  tagsOfArn(_arn: string): Record<string, string> | undefined {
+    return undefined;
+  }
 }
 
 export interface Binding {
@@ -101,6 +106,8 @@ export class FakeCloud {
   readonly clock: VirtualClock;
   readonly account = '111122223333';
   readonly calls: CallLogEntry[] = [];
+  /** IAM: every request is authorized against the caller's policies (authz/authorizer.ts). */
+  readonly authorizer = new Authorizer(this);
   faults: Faults = {};
   /** How many calls `faults.throttleFirst` has refused so far. */
   private throttledFirst = 0;
@@ -316,13 +323,14 @@ export class FakeCloud {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
     }
     if (f.accessDenied?.includes(command)) {
-      return fail(
-        awsError(
-          accessDeniedCode(model.service),
-          `User: arn:aws:iam::${this.account}:user/drctl is not authorized to perform: ${model.service}:${command}`,
-          403,
-        ),
-      );
+      const action = { action: `${model.service}:${command}`, resource: '*' };
+      return fail(refusal(model.service, this.authorizer.principalArn(), action, true));
+    }
+    try {
+      this.authorizer.authorize(model.service, command, region, input);
+    } catch (e) {
+      if (e instanceof FakeAwsError) return fail(e);
+      throw e;
     }
     if (
       !mutating &&
@@ -407,6 +415,15 @@ export class FakeCloud {
     this.callsSeen = 0;
   }
 
+  /** The tags of the resource an ARN names, from whichever model holds it. */
+  resourceTags(arn: string): Record<string, string> | undefined {
+    for (const b of this.bindings) {
+      const tags = b.model.tagsOfArn(arn);
+      if (tags) return tags;
+    }
+    return undefined;
+  }
+
   /** Every live resource of every service in every region, sorted. Empty after a full `down`. */
   snapshot(): string[] {
     return this.bindings.flatMap((b) => b.model.snapshot()).sort();
@@ -453,21 +470,6 @@ function serverErrorCode(service: string): string {
   return service === 'ec2' || service === 's3' ? 'InternalError' : 'InternalFailure';
 }
 
-function accessDeniedCode(service: string): string {
-  switch (service) {
-    case 'ec2':
-      return 'UnauthorizedOperation';
-    case 's3':
-    case 'route53':
-    case 'iam':
-    case 'cloudformation':
-    case 'elasticloadbalancing':
-    case 'cloudwatch':
-      return 'AccessDenied';
-    default:
-      return 'AccessDeniedException';
-  }
-}
 
 function throttleCode(service: string): string {
   switch (service) {

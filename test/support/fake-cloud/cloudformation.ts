@@ -60,6 +60,8 @@ export class FakeCloudFormation extends FakeService {
 
   constructor(cloud: FakeCloud) {
     super(cloud);
+    // IAM authorizes stack calls on the stack's ARN, which holds its id.
+    cloud.authorizer.addLookup('cloudformation:stack-id', (region, name) => this.find(region, name)?.StackId);
   }
 
   private get ec2(): FakeEc2 {

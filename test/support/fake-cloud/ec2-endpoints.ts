@@ -68,6 +68,11 @@ export class FakeEc2Endpoints extends FakeService {
     return m;
   }
 
+  override tagsOfArn(arn: string): Record<string, string> | undefined {
+    const m = /^arn:aws:ec2:([^:]+):\d*:vpc-endpoint\/(.+)$/.exec(arn);
+    return m ? this.endpoint(m[1]!, m[2]!)?.tags : undefined;
+  }
+
   /** For other models (API Gateway checks the endpoints it is associated with). */
   endpoint(region: string, vpcEndpointId: string): VpcEndpoint | undefined {
     return this.inRegion(region).get(vpcEndpointId);

@@ -1,5 +1,5 @@
 import { cidrsOverlap } from '../../../src/config.js';
-import { FakeService, mapToTags } from './cloud.js';
+import { type FakeCloud, FakeService, mapToTags } from './cloud.js';
 import {
   type Ec2PageInput,
   ec2Page,
@@ -60,6 +60,19 @@ export class FakeEc2Peering extends FakeService {
   private readonly peerings = new Map<string, Peering>();
   /** Routes made by CreateRoute/ReplaceRoute (not by the VPC stack): `${region}|${rtb}|${cidr}`. */
   private readonly apiRoutes = new Set<string>();
+
+  constructor(cloud: FakeCloud) {
+    super(cloud);
+    // AcceptVpcPeeringConnection is authorized on the accepter's VPC as well.
+    cloud.authorizer.addLookup('ec2:peering-accepter-vpc', (_region, id) => this.peerings.get(id)?.accepter.VpcId);
+  }
+
+  override tagsOfArn(arn: string): Record<string, string> | undefined {
+    const m = /^arn:aws:ec2:([^:]+):\d*:vpc-peering-connection\/(.+)$/.exec(arn);
+    const p = m && this.peerings.get(m[2]!);
+    if (!p) return undefined;
+    return m[1] === p.requester.region ? p.tags.requester : p.tags.accepter;
+  }
 
   private get ec2(): FakeEc2 {
     return this.cloud.model(FakeEc2);

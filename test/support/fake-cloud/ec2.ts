@@ -174,6 +174,33 @@ export class FakeEc2 extends FakeService {
   readonly service = 'ec2';
   private readonly regions = new Map<string, Ec2Region>();
 
+  constructor(cloud: FakeCloud) {
+    super(cloud);
+    cloud.authorizer.addLookup(
+      'ec2:key-name',
+      (region, id) => [...this.region(region).keyPairs.values()].find((k) => k.KeyPairId === id)?.KeyName,
+    );
+  }
+
+  override tagsOfArn(arn: string): Record<string, string> | undefined {
+    const m = /^arn:aws:ec2:([^:]+):\d*:(key-pair|vpc|subnet|route-table|security-group)\/(.+)$/.exec(arn);
+    if (!m) return undefined;
+    const r = this.regions.get(m[1]!);
+    const id = m[3]!;
+    switch (m[2]) {
+      case 'key-pair':
+        return r?.keyPairs.get(id)?.tags;
+      case 'vpc':
+        return r?.vpcs.get(id)?.tags;
+      case 'subnet':
+        return r?.subnets.get(id)?.tags;
+      case 'route-table':
+        return r?.routeTables.get(id)?.tags;
+      default:
+        return r?.securityGroups.get(id)?.tags;
+    }
+  }
+
   region(name: string): Ec2Region {
     let r = this.regions.get(name);
     if (!r) this.regions.set(name, (r = new Ec2Region(name)));

@@ -309,7 +309,14 @@ export class FakeLambda extends FakeService {
         RepositoryType: 'S3',
         Location: `https://awslambda-${region}-tasks.s3.${region}.amazonaws.com/snapshots/${f.FunctionName}`,
       },
-      Tags: { ...f.tags },
+      // "Lambda returns tag data only if you have explicit allow permissions for lambda:ListTags"
+      // (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html).
+      ...(this.cloud.authorizer.allows('lambda', 'GetFunction', region, {
+        action: 'lambda:ListTags',
+        resource: `arn:aws:lambda:${region}:${this.cloud.account}:function:${f.FunctionName}`,
+      })
+        ? { Tags: { ...f.tags } }
+        : {}),
     };
   }
 
