@@ -6,6 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // Least privilege over the whole suite: see test/support/iam-ledger.ts.
+    globalSetup: ['test/support/iam-ledger.ts'],
+    setupFiles: ['test/support/iam-ledger-flush.ts'],
     // The SDK warns on Node 20 at every client; drctl supports Node >= 20 on purpose.
     env: {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

@@ -347,6 +347,31 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       // domainMode private: the endpoint's DNS name, which the failover records alias.
       { service: 'ec2', calls: ['DescribeVpcEndpoints'] },
+      {
+        // domainMode private: a private domain name's policy (at create, or changed) needs
+        // UpdateDomainNamePolicy, its access association CreateAccessAssociation on the domain.
+        // Private domain names are `/domainnames/<name>+<id>` with the account in their ARN.
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html
+        service: 'apigateway',
+        onBehalf: ['apigateway:UpdateDomainNamePolicy'],
+        resources: ['arn:{p}:apigateway:{r}::/domainnames', 'arn:{p}:apigateway:{r}:{a}:/domainnames/*'],
+      },
+      {
+        service: 'apigateway',
+        onBehalf: ['apigateway:CreateAccessAssociation'],
+        resources: ['arn:{p}:apigateway:{r}:{a}:/domainnames/*'],
+      },
+      {
+        // The first custom domain with an ACM certificate in an account creates API Gateway's
+        // service-linked role in the caller's name.
+        // https://docs.aws.amazon.com/apigateway/latest/developerguide/using-service-linked-roles.html
+        service: 'iam',
+        onBehalf: ['iam:CreateServiceLinkedRole'],
+        resources: [
+          'arn:{p}:iam::{a}:role/aws-service-role/ops.apigateway.amazonaws.com/AWSServiceRoleForAPIGateway',
+        ],
+        condition: { StringEquals: { 'iam:AWSServiceName': 'ops.apigateway.amazonaws.com' } },
+      },
     ],
   },
   {
@@ -593,8 +618,10 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'UpdateFunctionConfiguration',
           'DeleteFunction',
         ],
-        // Tags on CreateFunction are authorized as TagResource.
-        onBehalf: ['lambda:TagResource'],
+        // Tags on CreateFunction are authorized as TagResource. GetFunction returns the tags the
+        // ownership check reads only to a caller allowed lambda:ListTags
+        // (https://docs.aws.amazon.com/lambda/latest/api/API_GetFunction.html).
+        onBehalf: ['lambda:TagResource', 'lambda:ListTags'],
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
         regions: 'probes',
       },
@@ -909,9 +936,12 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
           if (!route) throw new Error(`no API Gateway route for ${call}`);
           const path = route[1].replace(/\{[^}]+\}/g, '*');
           const resources = regions.flatMap((r) => {
+            const withAccount = `arn:${base.p}:apigateway:${r}:${base.a}:${path}`;
+            // Access associations always carry the account in their ARN; private custom domain
+            // names (domainMode private, `/domainnames/<name>+<id>`) too, public ones never.
+            if (path.startsWith('/domainnameaccessassociations')) return [withAccount];
             const arns = [`arn:${base.p}:apigateway:${r}::${path}`];
-            // Private custom domain names (domainMode private) carry the account in their ARN.
-            if (path.startsWith('/domainnames')) arns.push(`arn:${base.p}:apigateway:${r}:${base.a}:${path}`);
+            if (path.startsWith('/domainnames/')) arns.push(withAccount);
             return arns;
           });
           add(step.name, [`apigateway:${route[0]}`], resources);

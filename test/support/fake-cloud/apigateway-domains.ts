@@ -1,3 +1,4 @@
+import { FakeIam } from './iam.js';
 import { FakeAcm, coversName } from './acm.js';
 import { type ApiAnswer, FakeApiGateway, apigwPage, notAuthorized, refused } from './apigateway.js';
 import { FakeService, type FakeCloud } from './cloud.js';
@@ -252,6 +253,8 @@ export class FakeApiGatewayDomains extends FakeService {
     }
     this.checkCertificate(region, certificateArn, name, type);
     this.throttle(region, 'CreateDomainName');
+    if (certificateArn)
+      this.cloud.model(FakeIam).ensureServiceLinkedRole('apigateway', 'CreateDomainName', region);
     const id = this.id('').slice(0, 8);
     const d: CustomDomain = {
       region,

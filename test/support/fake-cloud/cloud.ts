@@ -470,7 +470,6 @@ function serverErrorCode(service: string): string {
   return service === 'ec2' || service === 's3' ? 'InternalError' : 'InternalFailure';
 }
 
-
 function throttleCode(service: string): string {
   switch (service) {
     case 'ec2':

@@ -1,6 +1,7 @@
 import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
+import { STACK_RESOURCE_ACTIONS } from './authz/on-behalf.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';
 
@@ -12,13 +13,22 @@ type StackStatus =
   | 'UPDATE_COMPLETE'
   | 'DELETE_IN_PROGRESS'
   | 'DELETE_FAILED'
-  | 'DELETE_COMPLETE';
+  | 'DELETE_COMPLETE'
+  | 'ROLLBACK_COMPLETE'
+  | 'UPDATE_ROLLBACK_COMPLETE';
 
 /** What a stack delete reaches last, and what a foreign ENI blocks (DependencyViolation). */
 const NETWORK_TYPES: ReadonlySet<string> = new Set([
   'AWS::EC2::VPC',
   'AWS::EC2::Subnet',
   'AWS::EC2::SecurityGroup',
+]);
+
+/** Template types that are not EC2 resources of their own, so stack tags do not reach them. */
+const UNTAGGABLE: ReadonlySet<string> = new Set([
+  'AWS::EC2::Route',
+  'AWS::EC2::SubnetRouteTableAssociation',
+  'AWS::EC2::VPCGatewayAttachment',
 ]);
 
 interface Stack {
@@ -40,6 +50,8 @@ interface Stack {
   /** logical id -> physical id of what the template made. */
   physical: Map<string, { type: string; id: string; attrs: Record<string, string> }>;
   outputs: Record<string, string>;
+  /** IAM refused what CloudFormation tried in the caller's name: the operation fails when it ends. */
+  refused?: { logical: string; message: string };
   tokens: Set<string>;
   events: Array<{
     LogicalResourceId: string;
@@ -70,6 +82,25 @@ export class FakeCloudFormation extends FakeService {
 
   private settle(s: Stack): void {
     if (this.now() < s.doneAt) return;
+    if (s.refused && s.status.endsWith('_IN_PROGRESS')) {
+      const { logical, message } = s.refused;
+      const [status, event, reason] =
+        s.status === 'CREATE_IN_PROGRESS'
+          ? (['ROLLBACK_COMPLETE', 'CREATE_FAILED', 'failed to create'] as const)
+          : s.status === 'UPDATE_IN_PROGRESS'
+            ? (['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED', 'failed to update'] as const)
+            : (['DELETE_FAILED', 'DELETE_FAILED', 'failed to delete'] as const);
+      s.status = status;
+      s.reason = `The following resource(s) ${reason}: [${logical}]. `;
+      s.events.unshift({
+        LogicalResourceId: logical,
+        ResourceStatus: event,
+        ResourceStatusReason: message,
+        Timestamp: new Date(s.doneAt),
+      });
+      s.refused = undefined;
+      return;
+    }
     switch (s.status) {
       case 'CREATE_IN_PROGRESS':
         s.status = 'CREATE_COMPLETE';
@@ -162,8 +193,9 @@ export class FakeCloudFormation extends FakeService {
       tokens: new Set(input.ClientRequestToken ? [input.ClientRequestToken] : []),
       events: [],
     };
-    this.materialize(stack);
     this.stacks.push(stack);
+    stack.refused = this.refusedInCallersName(stack, [...this.activeResources(stack)], 'create');
+    if (!stack.refused) this.materialize(stack);
     return { StackId };
   }
 
@@ -202,6 +234,20 @@ export class FakeCloudFormation extends FakeService {
     // Resources the new template (or a condition) drops go; new ones are made. Changed
     // properties of kept resources are not modelled.
     const wanted = this.activeResources(s);
+    s.refused =
+      this.refusedInCallersName(
+        s,
+        [...wanted].filter(([logical]) => !s.physical.has(logical)),
+        'create',
+      ) ??
+      this.refusedInCallersName(
+        s,
+        [...s.physical]
+          .filter(([logical]) => !wanted.has(logical))
+          .map(([logical, p]) => [logical, { Type: p.type }]),
+        'delete',
+      );
+    if (s.refused) return { StackId: s.StackId };
     for (const [logical, p] of [...s.physical]) {
       if (!wanted.has(logical)) {
         this.destroyOne(s, p);
@@ -218,6 +264,11 @@ export class FakeCloudFormation extends FakeService {
     if (s.status === 'DELETE_IN_PROGRESS') return {};
     s.status = 'DELETE_IN_PROGRESS';
     s.reason = undefined;
+    s.refused = this.refusedInCallersName(
+      s,
+      [...s.physical].map(([logical, p]) => [logical, { Type: p.type }]),
+      'delete',
+    );
     s.doneAt = this.now() + this.delay(s.networkOnly ? 'stack.deleteNetwork' : 'stack.delete');
     return {};
   }
@@ -284,6 +335,71 @@ export class FakeCloudFormation extends FakeService {
     const s = this.find(region, input.StackName);
     if (!s) throw awsError('ValidationError', `Stack with id ${input.StackName} does not exist`);
     return { TemplateBody: s.templateBody };
+  }
+
+  /**
+   * CloudFormation acts on the template's resources with the caller's credentials (no service
+   * role), marked aws:CalledVia: the first action IAM refuses fails that resource, and the stack.
+   * Stack tags reach each resource it makes, so each create is a tagging too; an SSM parameter
+   * type is resolved with ssm:GetParameters in the caller's name
+   * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html).
+   */
+  private refusedInCallersName(
+    s: Stack,
+    resources: Array<[string, Json]>,
+    op: 'create' | 'delete',
+  ): Stack['refused'] {
+    const arn = (rest: string) => `arn:aws:ec2:${s.region}:${this.cloud.account}:${rest}`;
+    const tryAll = (logical: string, checks: Array<{ action: string; resource: string }>) => {
+      for (const c of checks) {
+        try {
+          this.cloud.authorizer.onBehalf('cloudformation', `${op}:${logical}`, s.region, c, {
+            calledVia: 'cloudformation.amazonaws.com',
+          });
+        } catch (e) {
+          return {
+            logical,
+            message: `Resource handler returned message: "${(e as Error).message}" (Service: Ec2, Status Code: 403)`,
+          };
+        }
+      }
+      return undefined;
+    };
+    if (op === 'create') {
+      const t = JSON.parse(s.templateBody);
+      for (const [key, p] of Object.entries<Json>(t.Parameters ?? {})) {
+        if (!String(p.Type).startsWith('AWS::SSM::Parameter::Value')) continue;
+        const name = String(s.parameters[key] ?? p.Default);
+        const refused = tryAll(key, [
+          {
+            action: 'ssm:GetParameters',
+            resource: `arn:aws:ssm:${s.region}::parameter${name.startsWith('/') ? '' : '/'}${name}`,
+          },
+        ]);
+        if (refused) return refused;
+      }
+    }
+    for (const [logical, res] of resources) {
+      const spec = STACK_RESOURCE_ACTIONS[res.Type as string];
+      if (!spec) throw new Error(`fake CloudFormation: no IAM actions known for ${res.Type}`);
+      const tagged = op === 'create' && Object.keys(s.tags).length > 0 && !UNTAGGABLE.has(res.Type as string);
+      const actions = [...spec[op], ...(tagged ? ['ec2:CreateTags'] : [])];
+      const checks = actions.map((action) => ({ action, resource: arn(spec.arn) }));
+      // An interface endpoint with private DNS associates an AWS-managed private zone with the VPC
+      // in the caller's name (route53:AssociateVPCWithHostedZone).
+      if (
+        op === 'create' &&
+        res.Type === 'AWS::EC2::VPCEndpoint' &&
+        res.Properties?.PrivateDnsEnabled === true
+      )
+        checks.push({
+          action: 'route53:AssociateVPCWithHostedZone',
+          resource: 'arn:aws:route53:::hostedzone/*',
+        });
+      const refused = tryAll(logical, checks);
+      if (refused) return refused;
+    }
+    return undefined;
   }
 
   // ---- template evaluation -----------------------------------------------------------------

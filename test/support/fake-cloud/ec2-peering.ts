@@ -64,7 +64,10 @@ export class FakeEc2Peering extends FakeService {
   constructor(cloud: FakeCloud) {
     super(cloud);
     // AcceptVpcPeeringConnection is authorized on the accepter's VPC as well.
-    cloud.authorizer.addLookup('ec2:peering-accepter-vpc', (_region, id) => this.peerings.get(id)?.accepter.VpcId);
+    cloud.authorizer.addLookup(
+      'ec2:peering-accepter-vpc',
+      (_region, id) => this.peerings.get(id)?.accepter.VpcId,
+    );
   }
 
   override tagsOfArn(arn: string): Record<string, string> | undefined {

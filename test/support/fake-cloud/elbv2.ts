@@ -1,3 +1,4 @@
+import { FakeIam } from './iam.js';
 import { FakeAcm } from './acm.js';
 import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
@@ -305,6 +306,7 @@ export class FakeElbv2 extends FakeService {
     }
     if (settings.type !== 'network')
       throw elbError('ValidationError', 'The fake cloud models network load balancers only');
+    this.cloud.model(FakeIam).ensureServiceLinkedRole('elasticloadbalancing', 'CreateLoadBalancer', region);
     const r = this.ec2.region(region);
     if (subnetIds.length === 0) throw elbError('ValidationError', 'At least one subnet must be specified');
     const zones = new Set<string>();

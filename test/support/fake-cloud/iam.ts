@@ -1,3 +1,4 @@
+import { SERVICE_LINKED_ROLES } from './authz/on-behalf.js';
 import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';
@@ -79,6 +80,28 @@ export class FakeIam extends FakeService {
   readonly service = 'iam';
   override readonly global = true;
   readonly roles = new Map<string, Role>();
+  /**
+   * Service-linked roles the account has (by AWS service name). A fresh account has none; a first
+   * use makes one in the caller's name (authz/on-behalf.ts). Not in the snapshot: AWS keeps them
+   * after the last resource goes, and they are not drctl's.
+   */
+  readonly serviceLinkedRoles = new Set<string>();
+
+  /**
+   * The service-linked role a first use of `kind` makes, in the caller's name
+   * (iam:CreateServiceLinkedRole with iam:AWSServiceName); the refusal is thrown as the calling
+   * service answers.
+   */
+  ensureServiceLinkedRole(kind: keyof typeof SERVICE_LINKED_ROLES, command: string, region: string): void {
+    const { service, role } = SERVICE_LINKED_ROLES[kind];
+    if (this.serviceLinkedRoles.has(service)) return;
+    this.cloud.authorizer.onBehalf(kind, command, region, {
+      action: 'iam:CreateServiceLinkedRole',
+      resource: `arn:aws:iam::${this.cloud.account}:role/aws-service-role/${service}/${role}`,
+      context: { 'iam:AWSServiceName': service },
+    });
+    this.serviceLinkedRoles.add(service);
+  }
 
   /** The role behind an ARN, if it exists. */
   roleByArn(arn: string): Role | undefined {

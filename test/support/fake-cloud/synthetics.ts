@@ -1,3 +1,4 @@
+import { CANARY_FUNCTION_ACTIONS } from './authz/on-behalf.js';
 import { strFromU8, unzipSync } from 'fflate';
 import { FakeService } from './cloud.js';
 import { FakeCloudWatch } from './cloudwatch.js';
@@ -415,14 +416,13 @@ export class FakeSynthetics extends FakeService {
       'The provided execution role does not have permissions to call CreateNetworkInterface on EC2';
     const eniDenied =
       vpc !== undefined &&
-      !this.cloud
-        .model(FakeIam)
-        .allows(input.ExecutionRoleArn, 'ec2:CreateNetworkInterface', '*', {
-          seenBy: 'lambda.amazonaws.com',
-        });
+      !this.cloud.model(FakeIam).allows(input.ExecutionRoleArn, 'ec2:CreateNetworkInterface', '*', {
+        seenBy: 'lambda.amazonaws.com',
+      });
     if (eniDenied && this.roleNotAssumable === 'refuse') throw invalid(eniError);
 
     const id = this.uuid();
+    const inCallersName = this.refusedInCallersName(region, input.Name, id, 'create');
     const c: FakeCanary = {
       Name: input.Name,
       Id: id,
@@ -449,7 +449,7 @@ export class FakeSynthetics extends FakeService {
       createdAt: this.now(),
       lastModified: this.now(),
       runs: [],
-      failReason: assumable !== 'yes' ? roleError : eniDenied ? eniError : undefined,
+      failReason: assumable !== 'yes' ? roleError : eniDenied ? eniError : inCallersName,
     };
     canaries.set(c.Name, c);
     if (c.failReason) return { Canary: this.describe(c) };
@@ -605,10 +605,46 @@ export class FakeSynthetics extends FakeService {
     if (!DELETABLE.has(c.state)) {
       throw awsError('ConflictException', `Canary ${c.Name} cannot be deleted in state ${c.state}`, 409);
     }
+    if (input.DeleteLambda) {
+      const refused = this.refusedInCallersName(region, c.Name, c.Id, 'delete');
+      if (refused) throw awsError('AccessDeniedException', refused, 403);
+    }
     c.state = 'DELETING';
     c.deleteLambda = input.DeleteLambda ?? false;
     c.until = this.now() + this.delay('canary.delete');
     return {};
+  }
+
+  /**
+   * Synthetics makes and deletes the canary's function and layer with the caller's permissions
+   * (authz/on-behalf.ts): the refusal's text, or undefined when IAM allows all of it.
+   */
+  private refusedInCallersName(
+    region: string,
+    name: string,
+    id: string,
+    op: 'create' | 'delete',
+  ): string | undefined {
+    const lambda = `arn:aws:lambda:${region}:${this.cloud.account}`;
+    const checks = [
+      ...CANARY_FUNCTION_ACTIONS[op].map((action) => ({
+        action,
+        resource: `${lambda}:function:cwsyn-${name}-${id}`,
+      })),
+      ...CANARY_FUNCTION_ACTIONS[op === 'create' ? 'layer' : 'deleteLayer'].map((action) => ({
+        action,
+        // Publishing names the layer; deleting names a version of it.
+        resource: `${lambda}:layer:cwsyn-${name}-${id}${op === 'delete' ? ':1' : ''}`,
+      })),
+    ];
+    for (const c of checks) {
+      try {
+        this.cloud.authorizer.onBehalf('synthetics', `${op}:${name}`, region, c);
+      } catch (e) {
+        return (e as Error).message;
+      }
+    }
+    return undefined;
   }
 
   private byArn(arn: string): FakeCanary {

@@ -11,6 +11,8 @@
  * Every allowed check records which statements allowed it (`grants`), so a test can show each
  * statement, action and resource of drctl's policy is the only one that allows some request.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defaultConfig, loadConfig, type Config } from '../../../../src/config.js';
 import { parseS3Location } from '../../../../src/state.js';
 import { iamPolicy, splitPolicy } from '../../../../src/iam.js';
@@ -40,6 +42,11 @@ export class Authorizer {
   enabled = true;
   /** Every allowed check, with what allowed it (see `Grant`). Cleared with `grants.length = 0`. */
   readonly grants: Grant[] = [];
+  /** Every distinct check asked (action, resource, the condition keys of its context). */
+  get checked(): Array<{ action: string; resource: string; context: string[] }> {
+    return [...this.asked.values()];
+  }
+  private readonly asked = new Map<string, { action: string; resource: string; context: string[] }>();
   /** Every refusal, for tests and for a readable failure. */
   readonly refusals: Array<{ service: string; command: string; action: string; resource: string }> = [];
   private readonly lookups = new Map<string, Lookup>();
@@ -98,7 +105,9 @@ export class Authorizer {
   }
 
   drctlPolicy(config: Config, opts: { stateS3?: { bucket: string; key: string } } = {}): Policy[] {
-    return splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts })) as unknown as Policy[];
+    const policies = splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts })) as unknown as Policy[];
+    LEDGER.holds(policies);
+    return policies;
   }
 
   /** Models answer lookups the table needs (a stack's id from its name, a peering's accepter VPC). */
@@ -119,7 +128,13 @@ export class Authorizer {
     const row = AUTHZ[service]?.[command];
     if (!row) throw new Error(`fake cloud: no authorization row for ${service}:${command} (authz/table.ts)`);
     const requestRegion = region === 'global' ? 'us-east-1' : region;
-    const checks = row({ region: requestRegion, account: this.cloud.account, partition: 'aws', input, cloud: this.cloud });
+    const checks = row({
+      region: requestRegion,
+      account: this.cloud.account,
+      partition: 'aws',
+      input,
+      cloud: this.cloud,
+    });
     for (const c of checks) this.require(service, command, requestRegion, c, input);
   }
 
@@ -130,11 +145,24 @@ export class Authorizer {
    * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-calledvia).
    * Throws the refusal in the acting service's shape.
    */
-  onBehalf(service: string, command: string, region: string, check: Check, opts: { calledVia?: string } = {}): void {
+  onBehalf(
+    service: string,
+    command: string,
+    region: string,
+    check: Check,
+    opts: { calledVia?: string } = {},
+  ): void {
     if (!this.enabled) return;
     const requestRegion = region === 'global' ? 'us-east-1' : region;
     const withVia = opts.calledVia
-      ? { ...check, context: { ...check.context, 'aws:CalledVia': [opts.calledVia], 'aws:CalledViaFirst': opts.calledVia } }
+      ? {
+          ...check,
+          context: {
+            ...check.context,
+            'aws:CalledVia': [opts.calledVia],
+            'aws:CalledViaFirst': opts.calledVia,
+          },
+        }
       : check;
     this.require(service, command, requestRegion, withVia, {});
   }
@@ -156,23 +184,32 @@ export class Authorizer {
   private decide(service: string, command: string, region: string, c: Check, input: unknown) {
     const context: Record<string, ContextValue> = { 'aws:RequestedRegion': region, ...tagContext(input) };
     if (c.resource !== '*') {
-      for (const [k, v] of Object.entries(this.cloud.resourceTags(c.resource) ?? {})) context[`aws:ResourceTag/${k}`] = v;
+      for (const [k, v] of Object.entries(this.cloud.resourceTags(c.resource) ?? {}))
+        context[`aws:ResourceTag/${k}`] = v;
     }
     Object.assign(context, c.context);
     const request = { action: c.action, resource: c.resource, context };
+    const keys = Object.keys(context).sort();
+    this.asked.set(`${c.action}|${c.resource}|${keys.join()}`, { action: c.action, resource: c.resource, context: keys });
     const policies = this.policies;
     const decision = evaluate(policies, request);
     if (decision === 'allow') {
       const by: string[] = [];
+      const elements: Array<[string, string, string]> = [];
       for (const p of policies) {
         for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[]) {
           if (s.Effect !== 'Allow' || evaluate([{ Statement: [s] }], request) !== 'allow') continue;
           const act = list(s.Action).filter((a) => wildcard(a, c.action, true));
           const res = list(s.Resource).filter((r) => wildcard(r, c.resource, false));
-          for (const a of act) for (const r of res) by.push(`${s.Sid ?? '?'}|${a}|${r}`);
+          for (const a of act)
+            for (const r of res) {
+              by.push(`${s.Sid ?? '?'}|${a}|${r}`);
+              elements.push([statementKey(s), a, r]);
+            }
         }
       }
       this.grants.push({ service, command, action: c.action, resource: c.resource, by });
+      if (!this.pinned) LEDGER.allowedBy(elements);
     }
     return decision;
   }
@@ -180,6 +217,57 @@ export class Authorizer {
 
 const list = (v: string | readonly string[] | undefined): readonly string[] =>
   v === undefined ? [] : typeof v === 'string' ? [v] : v;
+
+/** A statement by its content (Sids are numbered per policy, so they differ between configs). */
+const statementKey = (s: Statement): string => JSON.stringify({ ...s, Sid: undefined });
+
+/**
+ * Across every request this process authorized under drctl's own policies: the statements those
+ * policies hold, and which statements, actions and resources were the only grant of some request
+ * (what removing or narrowing them would have refused). With DRCTL_IAM_LEDGER set to a folder it
+ * is written there at exit; test/support/iam-ledger.ts reads every process's after the suite.
+ */
+class Ledger {
+  readonly statements = new Map<string, Statement>();
+  readonly needed = new Set<string>();
+  private hooked = false;
+
+  holds(policies: readonly Policy[]): void {
+    for (const p of policies)
+      for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[])
+        this.statements.set(statementKey(s), s);
+    // A drctl process (the built CLI on the fake cloud) writes at exit; test files flush after
+    // their last test (test/support/iam-ledger-flush.ts), since a worker may be stopped, not exit.
+    if (!this.hooked) {
+      this.hooked = true;
+      process.on('exit', () => this.flush());
+    }
+  }
+
+  private flushed = 0;
+
+  /** Writes what this process saw so far to DRCTL_IAM_LEDGER, if set. */
+  flush(): void {
+    const dir = process.env.DRCTL_IAM_LEDGER;
+    if (!dir || this.statements.size === 0) return;
+    writeFileSync(
+      join(dir, `${process.pid}-${++this.flushed}-${Math.random().toString(16).slice(2, 8)}.json`),
+      JSON.stringify({ statements: [...this.statements.values()], needed: [...this.needed] }),
+    );
+  }
+
+  allowedBy(elements: ReadonlyArray<readonly [string, string, string]>): void {
+    const one = (keys: string[]) => (new Set(keys).size === 1 ? keys[0] : undefined);
+    const s = one(elements.map(([k]) => k));
+    if (s) this.needed.add(`S|${s}`);
+    const a = one(elements.map(([k, act]) => `${k}|${act}`));
+    if (a) this.needed.add(`A|${a}`);
+    const r = one(elements.map(([k, , res]) => `${k}|${res}`));
+    if (r) this.needed.add(`R|${r}`);
+  }
+}
+
+export const LEDGER = new Ledger();
 
 /**
  * IAM's refusal as each service answers it. The message is IAM's own wording
@@ -194,7 +282,9 @@ export function refusal(service: string, principal: string, c: Check, explicit: 
   const text = `User: ${principal} is not authorized to perform: ${c.action} on resource: ${c.resource} ${why}`;
   switch (service) {
     case 'ec2': {
-      const encoded = Buffer.from(JSON.stringify({ allowed: false, explicitDeny: explicit, action: c.action, resource: c.resource })).toString('base64');
+      const encoded = Buffer.from(
+        JSON.stringify({ allowed: false, explicitDeny: explicit, action: c.action, resource: c.resource }),
+      ).toString('base64');
       return awsError(
         'UnauthorizedOperation',
         `You are not authorized to perform this operation. ${text}. Encoded authorization failure message: ${encoded}`,
@@ -225,4 +315,3 @@ function tagContext(input: any): Record<string, ContextValue> {
   if (Object.keys(tags).length) out['aws:TagKeys'] = Object.keys(tags);
   return out;
 }
-

@@ -82,15 +82,27 @@ const COMPARE: Record<string, Compare> = {
 };
 
 /** Negated operators are true when no value matches any wanted one (IAM's "none of"). */
-const NEGATED = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike', 'ArnNotEquals', 'ArnNotLike']);
+const NEGATED = new Set([
+  'StringNotEquals',
+  'StringNotEqualsIgnoreCase',
+  'StringNotLike',
+  'ArnNotEquals',
+  'ArnNotLike',
+]);
 
-function conditionHolds(operatorFull: string, key: string, wantedRaw: unknown, context: RequestContext): boolean {
+function conditionHolds(
+  operatorFull: string,
+  key: string,
+  wantedRaw: unknown,
+  context: RequestContext,
+): boolean {
   let operator = operatorFull;
   let set: 'ForAnyValue' | 'ForAllValues' | undefined;
   const colon = operator.indexOf(':');
   if (colon > 0) {
     set = operator.slice(0, colon) as 'ForAnyValue' | 'ForAllValues';
-    if (set !== 'ForAnyValue' && set !== 'ForAllValues') throw new Error(`IAM evaluator: unknown set operator ${operatorFull}`);
+    if (set !== 'ForAnyValue' && set !== 'ForAllValues')
+      throw new Error(`IAM evaluator: unknown set operator ${operatorFull}`);
     operator = operator.slice(colon + 1);
   }
   const ifExists = operator.endsWith('IfExists');
@@ -105,10 +117,14 @@ function conditionHolds(operatorFull: string, key: string, wantedRaw: unknown, c
   if (!compare) throw new Error(`IAM evaluator: condition operator ${operatorFull} is not modelled`);
   if (have === undefined) return ifExists || set === 'ForAllValues';
   if (set === 'ForAllValues') {
-    return have.every((h) => (NEGATED.has(operator) ? wanted.every((w) => compare(w, h)) : wanted.some((w) => compare(w, h))));
+    return have.every((h) =>
+      NEGATED.has(operator) ? wanted.every((w) => compare(w, h)) : wanted.some((w) => compare(w, h)),
+    );
   }
   // Single-valued keys and ForAnyValue: some request value matches (negated: matches all the "nots").
-  return have.some((h) => (NEGATED.has(operator) ? wanted.every((w) => compare(w, h)) : wanted.some((w) => compare(w, h))));
+  return have.some((h) =>
+    NEGATED.has(operator) ? wanted.every((w) => compare(w, h)) : wanted.some((w) => compare(w, h)),
+  );
 }
 
 function statementApplies(s: Statement, r: AuthzRequest): boolean {

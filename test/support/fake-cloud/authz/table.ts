@@ -70,7 +70,9 @@ const ec2TagOnCreate = (c: AuthzCall, command: string, resource: string): Check[
   c.input?.TagSpecifications?.length
     ? [{ action: 'ec2:CreateTags', resource: ec2Arn(c, resource), context: { 'ec2:CreateAction': command } }]
     : [];
-const ec2Any = (action: string): Row => () => [{ action: `ec2:${action}`, resource: '*' }];
+const ec2Any =
+  (action: string): Row =>
+  () => [{ action: `ec2:${action}`, resource: '*' }];
 
 const EC2: Record<string, Row> = {
   CreateKeyPair: (c) => [
@@ -79,7 +81,8 @@ const EC2: Record<string, Row> = {
   ],
   // A key pair's ARN holds its name, also when the request names its id.
   DeleteKeyPair: (c) => {
-    const name = c.input.KeyName ?? c.cloud.authorizer.lookup('ec2:key-name', c.region, String(c.input.KeyPairId));
+    const name =
+      c.input.KeyName ?? c.cloud.authorizer.lookup('ec2:key-name', c.region, String(c.input.KeyPairId));
     return [{ action: 'ec2:DeleteKeyPair', resource: ec2Arn(c, `key-pair/${name ?? c.input.KeyPairId}`) }];
   },
   DescribeKeyPairs: ec2Any('DescribeKeyPairs'),
@@ -95,16 +98,35 @@ const EC2: Record<string, Row> = {
   CreateVpcEndpoint: (c) => [
     { action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(c, 'vpc-endpoint/*') },
     { action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(c, `vpc/${c.input.VpcId}`) },
-    ...arr(c.input.SubnetIds).map((s) => ({ action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(c, `subnet/${s}`) })),
+    ...arr(c.input.SubnetIds).map((s) => ({
+      action: 'ec2:CreateVpcEndpoint',
+      resource: ec2Arn(c, `subnet/${s}`),
+    })),
     ...arr(c.input.SecurityGroupIds).map((g) => ({
       action: 'ec2:CreateVpcEndpoint',
       resource: ec2Arn(c, `security-group/${g}`),
     })),
-    ...arr(c.input.RouteTableIds).map((t) => ({ action: 'ec2:CreateVpcEndpoint', resource: ec2Arn(c, `route-table/${t}`) })),
+    ...arr(c.input.RouteTableIds).map((t) => ({
+      action: 'ec2:CreateVpcEndpoint',
+      resource: ec2Arn(c, `route-table/${t}`),
+    })),
     ...ec2TagOnCreate(c, 'CreateVpcEndpoint', 'vpc-endpoint/*'),
+    // Private DNS (on by default for interface endpoints) associates an AWS-managed private zone
+    // with the VPC in the caller's name (https://docs.aws.amazon.com/vpc/latest/privatelink/create-interface-endpoint.html).
+    ...((c.input.VpcEndpointType ?? 'Gateway') === 'Interface' && c.input.PrivateDnsEnabled !== false
+      ? [
+          {
+            action: 'route53:AssociateVPCWithHostedZone',
+            resource: `arn:${c.partition}:route53:::hostedzone/*`,
+          },
+        ]
+      : []),
   ],
   DeleteVpcEndpoints: (c) =>
-    arr(c.input.VpcEndpointIds).map((id) => ({ action: 'ec2:DeleteVpcEndpoints', resource: ec2Arn(c, `vpc-endpoint/${id}`) })),
+    arr(c.input.VpcEndpointIds).map((id) => ({
+      action: 'ec2:DeleteVpcEndpoints',
+      resource: ec2Arn(c, `vpc-endpoint/${id}`),
+    })),
   // Both VPCs: the accepter's ARN names its own region.
   // https://docs.aws.amazon.com/vpc/latest/peering/security-iam.html
   CreateVpcPeeringConnection: (c) => [
@@ -121,7 +143,9 @@ const EC2: Record<string, Row> = {
     const accepterVpc = c.cloud.authorizer.lookup('ec2:peering-accepter-vpc', c.region, id);
     return [
       { action: 'ec2:AcceptVpcPeeringConnection', resource: ec2Arn(c, `vpc-peering-connection/${id}`) },
-      ...(accepterVpc ? [{ action: 'ec2:AcceptVpcPeeringConnection', resource: ec2Arn(c, `vpc/${accepterVpc}`) }] : []),
+      ...(accepterVpc
+        ? [{ action: 'ec2:AcceptVpcPeeringConnection', resource: ec2Arn(c, `vpc/${accepterVpc}`) }]
+        : []),
     ];
   },
   DeleteVpcPeeringConnection: (c) => [
@@ -131,9 +155,15 @@ const EC2: Record<string, Row> = {
     },
   ],
   // The reference lists only the route table for the route actions.
-  CreateRoute: (c) => [{ action: 'ec2:CreateRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) }],
-  ReplaceRoute: (c) => [{ action: 'ec2:ReplaceRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) }],
-  DeleteRoute: (c) => [{ action: 'ec2:DeleteRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) }],
+  CreateRoute: (c) => [
+    { action: 'ec2:CreateRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) },
+  ],
+  ReplaceRoute: (c) => [
+    { action: 'ec2:ReplaceRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) },
+  ],
+  DeleteRoute: (c) => [
+    { action: 'ec2:DeleteRoute', resource: ec2Arn(c, `route-table/${c.input.RouteTableId}`) },
+  ],
   AuthorizeSecurityGroupIngress: (c) => [
     { action: 'ec2:AuthorizeSecurityGroupIngress', resource: ec2Arn(c, `security-group/${c.input.GroupId}`) },
   ],
@@ -152,12 +182,16 @@ const stackArn = (c: AuthzCall, nameOrId: string | undefined): string => {
   const id = c.cloud.authorizer.lookup('cloudformation:stack-id', c.region, nameOrId);
   return id ?? `arn:${c.partition}:cloudformation:${c.region}:${c.account}:stack/${nameOrId}/*`;
 };
-const onStack = (action: string): Row => (c) => [{ action: `cloudformation:${action}`, resource: stackArn(c, c.input.StackName) }];
+const onStack =
+  (action: string): Row =>
+  (c) => [{ action: `cloudformation:${action}`, resource: stackArn(c, c.input.StackName) }];
 
 const CLOUDFORMATION: Record<string, Row> = {
   CreateStack: (c) => [
     { action: 'cloudformation:CreateStack', resource: stackArn(c, c.input.StackName) },
-    ...(hasTags(c.input) ? [{ action: 'cloudformation:TagResource', resource: stackArn(c, c.input.StackName) }] : []),
+    ...(hasTags(c.input)
+      ? [{ action: 'cloudformation:TagResource', resource: stackArn(c, c.input.StackName) }]
+      : []),
   ],
   UpdateStack: onStack('UpdateStack'),
   DeleteStack: onStack('DeleteStack'),
@@ -168,13 +202,17 @@ const CLOUDFORMATION: Record<string, Row> = {
 
 // ---- AWS Private CA ----------------------------------------------------------------------------
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsprivatecertificateauthority.html
-const onCa = (action: string): Row => (c) => [{ action: `acm-pca:${action}`, resource: String(c.input.CertificateAuthorityArn) }];
+const onCa =
+  (action: string): Row =>
+  (c) => [{ action: `acm-pca:${action}`, resource: String(c.input.CertificateAuthorityArn) }];
 
 const ACM_PCA: Record<string, Row> = {
   CreateCertificateAuthority: (c) => [
     { action: 'acm-pca:CreateCertificateAuthority', resource: '*' },
     // Tags at create: TagCertificateAuthority too (privateca/latest/userguide/auth-InlinePolicies.html).
-    ...(hasTags(c.input) ? [{ action: 'acm-pca:TagCertificateAuthority', resource: '*' }] : []),
+    ...(hasTags(c.input)
+      ? [{ action: 'acm-pca:TagCertificateAuthority', resource: `arn:${c.partition}:acm-pca:${c.region}:${c.account}:certificate-authority/*` }]
+      : []),
   ],
   ListCertificateAuthorities: () => [{ action: 'acm-pca:ListCertificateAuthorities', resource: '*' }],
   DescribeCertificateAuthority: onCa('DescribeCertificateAuthority'),
@@ -194,14 +232,21 @@ const ACM_PCA: Record<string, Row> = {
 
 // ---- ACM ---------------------------------------------------------------------------------------
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscertificatemanager.html
-const onCert = (action: string): Row => (c) => [{ action: `acm:${action}`, resource: String(c.input.CertificateArn) }];
+const onCert =
+  (action: string): Row =>
+  (c) => [{ action: `acm:${action}`, resource: String(c.input.CertificateArn) }];
 
 const ACM: Record<string, Row> = {
   RequestCertificate: (c) => [
     { action: 'acm:RequestCertificate', resource: '*' },
     // Tags in the request need AddTagsToCertificate (acm/latest/userguide/tags-restrictions.html).
     ...(hasTags(c.input)
-      ? [{ action: 'acm:AddTagsToCertificate', resource: `arn:${c.partition}:acm:${c.region}:${c.account}:certificate/*` }]
+      ? [
+          {
+            action: 'acm:AddTagsToCertificate',
+            resource: `arn:${c.partition}:acm:${c.region}:${c.account}:certificate/*`,
+          },
+        ]
       : []),
   ],
   DescribeCertificate: onCert('DescribeCertificate'),
@@ -217,9 +262,12 @@ const ACM: Record<string, Row> = {
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html).
 // Private custom domain names are `/domainnames/<name>+<id>` and carry the account, and so do
 // the access associations; their base path mappings do not.
-const apigw = (c: AuthzCall, path: string, account = '') => `arn:${c.partition}:apigateway:${c.region}:${account}:${path}`;
+const apigw = (c: AuthzCall, path: string, account = '') =>
+  `arn:${c.partition}:apigateway:${c.region}:${account}:${path}`;
 const domainPath = (c: AuthzCall) =>
-  c.input.domainNameId ? `/domainnames/${c.input.domainName}+${c.input.domainNameId}` : `/domainnames/${c.input.domainName}`;
+  c.input.domainNameId
+    ? `/domainnames/${c.input.domainName}+${c.input.domainNameId}`
+    : `/domainnames/${c.input.domainName}`;
 const domainArn = (c: AuthzCall) => apigw(c, domainPath(c), c.input.domainNameId ? c.account : '');
 const enc = (s: unknown) => encodeURIComponent(String(s));
 /** The policy a request sets, in an OpenAPI body (x-amazon-apigateway-policy) or a patch operation. */
@@ -237,7 +285,10 @@ const restApiPolicy = (c: AuthzCall, path: string): Check[] =>
   setsRestApiPolicy(c.input) ? [{ action: 'apigateway:UpdateRestApiPolicy', resource: apigw(c, path) }] : [];
 
 const APIGATEWAY: Record<string, Row> = {
-  ImportRestApi: (c) => [{ action: 'apigateway:POST', resource: apigw(c, '/restapis') }, ...restApiPolicy(c, '/restapis')],
+  ImportRestApi: (c) => [
+    { action: 'apigateway:POST', resource: apigw(c, '/restapis') },
+    ...restApiPolicy(c, '/restapis'),
+  ],
   PutRestApi: (c) => [
     { action: 'apigateway:PUT', resource: apigw(c, `/restapis/${c.input.restApiId}`) },
     ...restApiPolicy(c, `/restapis/${c.input.restApiId}`),
@@ -248,34 +299,56 @@ const APIGATEWAY: Record<string, Row> = {
   ],
   GetRestApis: (c) => [{ action: 'apigateway:GET', resource: apigw(c, '/restapis') }],
   GetRestApi: (c) => [{ action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}`) }],
-  DeleteRestApi: (c) => [{ action: 'apigateway:DELETE', resource: apigw(c, `/restapis/${c.input.restApiId}`) }],
-  CreateDeployment: (c) => [{ action: 'apigateway:POST', resource: apigw(c, `/restapis/${c.input.restApiId}/deployments`) }],
-  GetDeployments: (c) => [{ action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/deployments`) }],
-  GetStages: (c) => [{ action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/stages`) }],
+  DeleteRestApi: (c) => [
+    { action: 'apigateway:DELETE', resource: apigw(c, `/restapis/${c.input.restApiId}`) },
+  ],
+  CreateDeployment: (c) => [
+    { action: 'apigateway:POST', resource: apigw(c, `/restapis/${c.input.restApiId}/deployments`) },
+  ],
+  GetDeployments: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/deployments`) },
+  ],
+  GetStages: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/stages`) },
+  ],
   GetStage: (c) => [
-    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`) },
+    {
+      action: 'apigateway:GET',
+      resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`),
+    },
   ],
   TagResource: (c) => [{ action: 'apigateway:PUT', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) }],
-  UntagResource: (c) => [{ action: 'apigateway:DELETE', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) }],
+  UntagResource: (c) => [
+    { action: 'apigateway:DELETE', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) },
+  ],
   GetTags: (c) => [{ action: 'apigateway:GET', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) }],
   // A private domain name's policy needs UpdateDomainNamePolicy as well (list_amazonapigatewaymanagement.html).
   CreateDomainName: (c) => [
     { action: 'apigateway:POST', resource: apigw(c, '/domainnames') },
-    ...(c.input.policy ? [{ action: 'apigateway:UpdateDomainNamePolicy', resource: apigw(c, '/domainnames') }] : []),
+    ...(c.input.policy
+      ? [{ action: 'apigateway:UpdateDomainNamePolicy', resource: apigw(c, '/domainnames') }]
+      : []),
   ],
   GetDomainNames: (c) => [{ action: 'apigateway:GET', resource: apigw(c, '/domainnames') }],
   GetDomainName: (c) => [{ action: 'apigateway:GET', resource: domainArn(c) }],
   UpdateDomainName: (c) => [
     { action: 'apigateway:PATCH', resource: domainArn(c) },
-    ...((c.input.patchOperations ?? []) as Array<{ path?: string }>).some((p) => p.path === '/policy')
+    ...(((c.input.patchOperations ?? []) as Array<{ path?: string }>).some((p) => p.path === '/policy')
       ? [{ action: 'apigateway:UpdateDomainNamePolicy', resource: domainArn(c) }]
-      : [],
+      : []),
   ],
   DeleteDomainName: (c) => [{ action: 'apigateway:DELETE', resource: domainArn(c) }],
-  CreateBasePathMapping: (c) => [{ action: 'apigateway:POST', resource: apigw(c, `${domainPath(c)}/basepathmappings`) }],
-  GetBasePathMappings: (c) => [{ action: 'apigateway:GET', resource: apigw(c, `${domainPath(c)}/basepathmappings`) }],
+  CreateBasePathMapping: (c) => [
+    { action: 'apigateway:POST', resource: apigw(c, `${domainPath(c)}/basepathmappings`) },
+  ],
+  GetBasePathMappings: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `${domainPath(c)}/basepathmappings`) },
+  ],
   DeleteBasePathMapping: (c) => [
-    { action: 'apigateway:DELETE', resource: apigw(c, `${domainPath(c)}/basepathmappings/${c.input.basePath}`) },
+    {
+      action: 'apigateway:DELETE',
+      resource: apigw(c, `${domainPath(c)}/basepathmappings/${c.input.basePath}`),
+    },
   ],
   // POST on the account's associations, and CreateAccessAssociation on the private domain name.
   CreateDomainNameAccessAssociation: (c) => [
@@ -294,10 +367,13 @@ const APIGATEWAY: Record<string, Row> = {
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticloadbalancingv2.html
 // Tags given to a create are authorized as AddTags too
 // (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/security_iam_id-based-policy-examples.html).
-const elb = (c: AuthzCall, rest: string) => `arn:${c.partition}:elasticloadbalancing:${c.region}:${c.account}:${rest}`;
+const elb = (c: AuthzCall, rest: string) =>
+  `arn:${c.partition}:elasticloadbalancing:${c.region}:${c.account}:${rest}`;
 const elbTagOnCreate = (c: AuthzCall, resource: string): Check[] =>
   hasTags(c.input) ? [{ action: 'elasticloadbalancing:AddTags', resource }] : [];
-const elbAny = (action: string): Row => () => [{ action: `elasticloadbalancing:${action}`, resource: '*' }];
+const elbAny =
+  (action: string): Row =>
+  () => [{ action: `elasticloadbalancing:${action}`, resource: '*' }];
 
 const ELBV2: Record<string, Row> = {
   CreateLoadBalancer: (c) => {
@@ -313,14 +389,28 @@ const ELBV2: Record<string, Row> = {
     const listener = lb.replace(':loadbalancer/', ':listener/') + '/*';
     return [{ action: 'elasticloadbalancing:CreateListener', resource: lb }, ...elbTagOnCreate(c, listener)];
   },
-  DeleteLoadBalancer: (c) => [{ action: 'elasticloadbalancing:DeleteLoadBalancer', resource: String(c.input.LoadBalancerArn) }],
-  DeleteTargetGroup: (c) => [{ action: 'elasticloadbalancing:DeleteTargetGroup', resource: String(c.input.TargetGroupArn) }],
-  RegisterTargets: (c) => [{ action: 'elasticloadbalancing:RegisterTargets', resource: String(c.input.TargetGroupArn) }],
-  DeregisterTargets: (c) => [{ action: 'elasticloadbalancing:DeregisterTargets', resource: String(c.input.TargetGroupArn) }],
-  ModifyListener: (c) => [{ action: 'elasticloadbalancing:ModifyListener', resource: String(c.input.ListenerArn) }],
-  DeleteListener: (c) => [{ action: 'elasticloadbalancing:DeleteListener', resource: String(c.input.ListenerArn) }],
-  AddTags: (c) => arr(c.input.ResourceArns).map((r) => ({ action: 'elasticloadbalancing:AddTags', resource: r })),
-  RemoveTags: (c) => arr(c.input.ResourceArns).map((r) => ({ action: 'elasticloadbalancing:RemoveTags', resource: r })),
+  DeleteLoadBalancer: (c) => [
+    { action: 'elasticloadbalancing:DeleteLoadBalancer', resource: String(c.input.LoadBalancerArn) },
+  ],
+  DeleteTargetGroup: (c) => [
+    { action: 'elasticloadbalancing:DeleteTargetGroup', resource: String(c.input.TargetGroupArn) },
+  ],
+  RegisterTargets: (c) => [
+    { action: 'elasticloadbalancing:RegisterTargets', resource: String(c.input.TargetGroupArn) },
+  ],
+  DeregisterTargets: (c) => [
+    { action: 'elasticloadbalancing:DeregisterTargets', resource: String(c.input.TargetGroupArn) },
+  ],
+  ModifyListener: (c) => [
+    { action: 'elasticloadbalancing:ModifyListener', resource: String(c.input.ListenerArn) },
+  ],
+  DeleteListener: (c) => [
+    { action: 'elasticloadbalancing:DeleteListener', resource: String(c.input.ListenerArn) },
+  ],
+  AddTags: (c) =>
+    arr(c.input.ResourceArns).map((r) => ({ action: 'elasticloadbalancing:AddTags', resource: r })),
+  RemoveTags: (c) =>
+    arr(c.input.ResourceArns).map((r) => ({ action: 'elasticloadbalancing:RemoveTags', resource: r })),
   DescribeLoadBalancers: elbAny('DescribeLoadBalancers'),
   DescribeTargetGroups: elbAny('DescribeTargetGroups'),
   DescribeTargetHealth: elbAny('DescribeTargetHealth'),
@@ -332,15 +422,31 @@ const ELBV2: Record<string, Row> = {
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html
 const r53 = (c: AuthzCall, type: string, id: unknown) =>
   `arn:${c.partition}:route53:::${type}/${String(id).replace(/^\/?(hostedzone|change|healthcheck)\//, '')}`;
-const zone = (action: string): Row => (c) => [{ action: `route53:${action}`, resource: r53(c, 'hostedzone', c.input.HostedZoneId) }];
-const check = (action: string): Row => (c) => [{ action: `route53:${action}`, resource: r53(c, 'healthcheck', c.input.HealthCheckId) }];
-const r53Any = (action: string): Row => () => [{ action: `route53:${action}`, resource: '*' }];
-const r53Tagged = (action: string): Row => (c) => [
-  { action: `route53:${action}`, resource: r53(c, c.input.ResourceType === 'healthcheck' ? 'healthcheck' : 'hostedzone', c.input.ResourceId) },
-];
+const zone =
+  (action: string): Row =>
+  (c) => [{ action: `route53:${action}`, resource: r53(c, 'hostedzone', c.input.HostedZoneId) }];
+const check =
+  (action: string): Row =>
+  (c) => [{ action: `route53:${action}`, resource: r53(c, 'healthcheck', c.input.HealthCheckId) }];
+const r53Any =
+  (action: string): Row =>
+  () => [{ action: `route53:${action}`, resource: '*' }];
+const r53Tagged =
+  (action: string): Row =>
+  (c) => [
+    {
+      action: `route53:${action}`,
+      resource: r53(
+        c,
+        c.input.ResourceType === 'healthcheck' ? 'healthcheck' : 'hostedzone',
+        c.input.ResourceId,
+      ),
+    },
+  ];
 // A private zone's VPC is checked with ec2:DescribeVpcs in the caller's name
 // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/access-control-managing-permissions.html#example-permissions-private-hosted-zone).
-const vpcOf = (c: AuthzCall): Record<string, ContextValue> => (c.input.VPC?.VPCId ? { 'route53:VPCs': String(c.input.VPC.VPCId) } : {});
+const vpcOf = (c: AuthzCall): Record<string, ContextValue> =>
+  c.input.VPC?.VPCId ? { 'route53:VPCs': String(c.input.VPC.VPCId) } : {};
 
 const ROUTE53: Record<string, Row> = {
   CreateHostedZone: (c) => [
@@ -351,11 +457,19 @@ const ROUTE53: Record<string, Row> = {
   ListHostedZonesByName: r53Any('ListHostedZonesByName'),
   ListHostedZonesByVPC: r53Any('ListHostedZonesByVPC'),
   AssociateVPCWithHostedZone: (c) => [
-    { action: 'route53:AssociateVPCWithHostedZone', resource: r53(c, 'hostedzone', c.input.HostedZoneId), context: vpcOf(c) },
+    {
+      action: 'route53:AssociateVPCWithHostedZone',
+      resource: r53(c, 'hostedzone', c.input.HostedZoneId),
+      context: vpcOf(c),
+    },
     { action: 'ec2:DescribeVpcs', resource: '*' },
   ],
   DisassociateVPCFromHostedZone: (c) => [
-    { action: 'route53:DisassociateVPCFromHostedZone', resource: r53(c, 'hostedzone', c.input.HostedZoneId), context: vpcOf(c) },
+    {
+      action: 'route53:DisassociateVPCFromHostedZone',
+      resource: r53(c, 'hostedzone', c.input.HostedZoneId),
+      context: vpcOf(c),
+    },
   ],
   DeleteHostedZone: zone('DeleteHostedZone'),
   GetChange: (c) => [{ action: 'route53:GetChange', resource: r53(c, 'change', c.input.Id) }],
@@ -371,13 +485,22 @@ const ROUTE53: Record<string, Row> = {
   DeleteHealthCheck: check('DeleteHealthCheck'),
   GetHealthCheckStatus: check('GetHealthCheckStatus'),
   CreateTrafficPolicy: r53Any('CreateTrafficPolicy'),
-  CreateTrafficPolicyVersion: (c) => [{ action: 'route53:CreateTrafficPolicyVersion', resource: r53(c, 'trafficpolicy', c.input.Id) }],
-  GetTrafficPolicy: (c) => [{ action: 'route53:GetTrafficPolicy', resource: r53(c, 'trafficpolicy', c.input.Id) }],
+  CreateTrafficPolicyVersion: (c) => [
+    { action: 'route53:CreateTrafficPolicyVersion', resource: r53(c, 'trafficpolicy', c.input.Id) },
+  ],
+  GetTrafficPolicy: (c) => [
+    { action: 'route53:GetTrafficPolicy', resource: r53(c, 'trafficpolicy', c.input.Id) },
+  ],
   ListTrafficPolicies: r53Any('ListTrafficPolicies'),
-  DeleteTrafficPolicy: (c) => [{ action: 'route53:DeleteTrafficPolicy', resource: r53(c, 'trafficpolicy', c.input.Id) }],
+  DeleteTrafficPolicy: (c) => [
+    { action: 'route53:DeleteTrafficPolicy', resource: r53(c, 'trafficpolicy', c.input.Id) },
+  ],
   CreateTrafficPolicyInstance: (c) => [
     { action: 'route53:CreateTrafficPolicyInstance', resource: r53(c, 'hostedzone', c.input.HostedZoneId) },
-    { action: 'route53:CreateTrafficPolicyInstance', resource: r53(c, 'trafficpolicy', c.input.TrafficPolicyId) },
+    {
+      action: 'route53:CreateTrafficPolicyInstance',
+      resource: r53(c, 'trafficpolicy', c.input.TrafficPolicyId),
+    },
   ],
   GetTrafficPolicyInstance: (c) => [
     { action: 'route53:GetTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
@@ -385,7 +508,10 @@ const ROUTE53: Record<string, Row> = {
   ListTrafficPolicyInstancesByHostedZone: zone('ListTrafficPolicyInstancesByHostedZone'),
   UpdateTrafficPolicyInstance: (c) => [
     { action: 'route53:UpdateTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
-    { action: 'route53:UpdateTrafficPolicyInstance', resource: r53(c, 'trafficpolicy', c.input.TrafficPolicyId) },
+    {
+      action: 'route53:UpdateTrafficPolicyInstance',
+      resource: r53(c, 'trafficpolicy', c.input.TrafficPolicyId),
+    },
   ],
   DeleteTrafficPolicyInstance: (c) => [
     { action: 'route53:DeleteTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
@@ -396,7 +522,9 @@ const ROUTE53: Record<string, Row> = {
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsidentityandaccessmanagementiam.html
 // Tags given to CreateRole need iam:TagRole too (IAM/latest/UserGuide/id_tags_roles.html#id_tags_roles_procs-api).
 const role = (c: AuthzCall) => `arn:${c.partition}:iam::${c.account}:role/${c.input.RoleName}`;
-const onRole = (action: string): Row => (c) => [{ action: `iam:${action}`, resource: role(c) }];
+const onRole =
+  (action: string): Row =>
+  (c) => [{ action: `iam:${action}`, resource: role(c) }];
 
 const IAM: Record<string, Row> = {
   CreateRole: (c) => [
@@ -418,10 +546,16 @@ const IAM: Record<string, Row> = {
 // CreateFunction passes its execution role (iam:PassRole, https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html)
 // and its tags need lambda:TagResource (https://docs.aws.amazon.com/lambda/latest/dg/tags-functions.html#tags-functions-permissions).
 const fn = (c: AuthzCall, name = c.input.FunctionName): string =>
-  String(name).startsWith('arn:') ? String(name) : `arn:${c.partition}:lambda:${c.region}:${c.account}:function:${name}`;
+  String(name).startsWith('arn:')
+    ? String(name)
+    : `arn:${c.partition}:lambda:${c.region}:${c.account}:function:${name}`;
 const passRole = (roleArn: unknown, service: string): Check[] =>
-  roleArn ? [{ action: 'iam:PassRole', resource: String(roleArn), context: { 'iam:PassedToService': service } }] : [];
-const onFn = (action: string): Row => (c) => [{ action: `lambda:${action}`, resource: fn(c) }];
+  roleArn
+    ? [{ action: 'iam:PassRole', resource: String(roleArn), context: { 'iam:PassedToService': service } }]
+    : [];
+const onFn =
+  (action: string): Row =>
+  (c) => [{ action: `lambda:${action}`, resource: fn(c) }];
 
 const LAMBDA: Record<string, Row> = {
   CreateFunction: (c) => [
@@ -446,8 +580,11 @@ const LAMBDA: Record<string, Row> = {
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchsynthetics.html
 // CreateCanary supports no resource type (only "*"); the canary's execution role is passed to
 // Lambda (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_Roles.html).
-const canary = (c: AuthzCall, name = c.input.Name) => `arn:${c.partition}:synthetics:${c.region}:${c.account}:canary:${name}`;
-const onCanary = (action: string): Row => (c) => [{ action: `synthetics:${action}`, resource: canary(c) }];
+const canary = (c: AuthzCall, name = c.input.Name) =>
+  `arn:${c.partition}:synthetics:${c.region}:${c.account}:canary:${name}`;
+const onCanary =
+  (action: string): Row =>
+  (c) => [{ action: `synthetics:${action}`, resource: canary(c) }];
 
 const SYNTHETICS: Record<string, Row> = {
   CreateCanary: (c) => [
@@ -467,30 +604,38 @@ const SYNTHETICS: Record<string, Row> = {
   StopCanary: onCanary('StopCanary'),
   DeleteCanary: onCanary('DeleteCanary'),
   TagResource: (c) => [{ action: 'synthetics:TagResource', resource: String(c.input.ResourceArn) }],
-  ListTagsForResource: (c) => [{ action: 'synthetics:ListTagsForResource', resource: String(c.input.ResourceArn) }],
+  ListTagsForResource: (c) => [
+    { action: 'synthetics:ListTagsForResource', resource: String(c.input.ResourceArn) },
+  ],
 };
 
 // ---- CloudWatch --------------------------------------------------------------------------------
 // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
 // Tags on PutMetricAlarm need cloudwatch:TagResource (AmazonCloudWatch/latest/monitoring/auth-and-access-control-cw.html).
-const alarm = (c: AuthzCall, name: unknown) => `arn:${c.partition}:cloudwatch:${c.region}:${c.account}:alarm:${name}`;
+const alarm = (c: AuthzCall, name: unknown) =>
+  `arn:${c.partition}:cloudwatch:${c.region}:${c.account}:alarm:${name}`;
 
 const CLOUDWATCH: Record<string, Row> = {
   PutMetricAlarm: (c) => [
     { action: 'cloudwatch:PutMetricAlarm', resource: alarm(c, c.input.AlarmName) },
-    ...(hasTags(c.input) ? [{ action: 'cloudwatch:TagResource', resource: alarm(c, c.input.AlarmName) }] : []),
+    ...(hasTags(c.input)
+      ? [{ action: 'cloudwatch:TagResource', resource: alarm(c, c.input.AlarmName) }]
+      : []),
   ],
   // DescribeAlarms names alarms, but is answered for "*" when it lists by prefix or all.
   DescribeAlarms: (c) =>
     arr(c.input.AlarmNames).length
       ? arr(c.input.AlarmNames).map((n) => ({ action: 'cloudwatch:DescribeAlarms', resource: alarm(c, n) }))
       : [{ action: 'cloudwatch:DescribeAlarms', resource: alarm(c, `${c.input.AlarmNamePrefix ?? ''}*`) }],
-  DeleteAlarms: (c) => arr(c.input.AlarmNames).map((n) => ({ action: 'cloudwatch:DeleteAlarms', resource: alarm(c, n) })),
+  DeleteAlarms: (c) =>
+    arr(c.input.AlarmNames).map((n) => ({ action: 'cloudwatch:DeleteAlarms', resource: alarm(c, n) })),
   SetAlarmState: (c) => [{ action: 'cloudwatch:SetAlarmState', resource: alarm(c, c.input.AlarmName) }],
   PutMetricData: () => [{ action: 'cloudwatch:PutMetricData', resource: '*' }],
   GetMetricStatistics: () => [{ action: 'cloudwatch:GetMetricStatistics', resource: '*' }],
   TagResource: (c) => [{ action: 'cloudwatch:TagResource', resource: String(c.input.ResourceARN) }],
-  ListTagsForResource: (c) => [{ action: 'cloudwatch:ListTagsForResource', resource: String(c.input.ResourceARN) }],
+  ListTagsForResource: (c) => [
+    { action: 'cloudwatch:ListTagsForResource', resource: String(c.input.ResourceARN) },
+  ],
 };
 
 // ---- S3 ----------------------------------------------------------------------------------------
@@ -498,8 +643,12 @@ const CLOUDWATCH: Record<string, Row> = {
 // operation -> action mapping (https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html).
 const bucket = (c: AuthzCall) => `arn:${c.partition}:s3:::${c.input.Bucket}`;
 const object = (c: AuthzCall, key = c.input.Key) => `arn:${c.partition}:s3:::${c.input.Bucket}/${key}`;
-const onBucket = (action: string): Row => (c) => [{ action: `s3:${action}`, resource: bucket(c) }];
-const onObject = (action: string): Row => (c) => [{ action: `s3:${action}`, resource: object(c) }];
+const onBucket =
+  (action: string): Row =>
+  (c) => [{ action: `s3:${action}`, resource: bucket(c) }];
+const onObject =
+  (action: string): Row =>
+  (c) => [{ action: `s3:${action}`, resource: object(c) }];
 
 const S3: Record<string, Row> = {
   CreateBucket: onBucket('CreateBucket'),
@@ -521,7 +670,10 @@ const S3: Record<string, Row> = {
   DeleteObject: onObject('DeleteObject'),
   ListObjectsV2: onBucket('ListBucket'),
   DeleteObjects: (c) =>
-    ((c.input.Delete?.Objects ?? []) as Array<{ Key: string }>).map((o) => ({ action: 's3:DeleteObject', resource: object(c, o.Key) })),
+    ((c.input.Delete?.Objects ?? []) as Array<{ Key: string }>).map((o) => ({
+      action: 's3:DeleteObject',
+      resource: object(c, o.Key),
+    })),
   DeleteBucket: onBucket('DeleteBucket'),
 };
 
