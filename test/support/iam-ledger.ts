@@ -30,9 +30,11 @@ export function teardown(): void {
     if (process.env.DRCTL_IAM_LEAST !== '1') return;
     const unneeded = unneededGrants(dir);
     if (unneeded.length) {
-      throw new Error(
-        `drctl's IAM policy grants what no test needed (the only grant of no request):\n  ${unneeded.join('\n  ')}\n` +
-          'Remove it from src/iam.ts, or add the test that needs it (see docs/permissions.md).',
+      // Vitest reports an error thrown here but still exits 0: set the exit code ourselves.
+      process.exitCode = 1;
+      console.error(
+        `\nFAIL least privilege: drctl's IAM policy grants what no test needed (the only grant of no request):\n  ${unneeded.join('\n  ')}\n` +
+          'Remove it from src/iam.ts, or add the test that needs it (see docs/permissions.md).\n',
       );
     }
   } finally {
