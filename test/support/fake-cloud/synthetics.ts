@@ -8,15 +8,7 @@ import { FakeIam } from './iam.js';
 import { FakeS3 } from './s3.js';
 
 export type CanaryState =
-  | 'CREATING'
-  | 'READY'
-  | 'STARTING'
-  | 'RUNNING'
-  | 'UPDATING'
-  | 'STOPPING'
-  | 'STOPPED'
-  | 'DELETING'
-  | 'ERROR';
+  'CREATING' | 'READY' | 'STARTING' | 'RUNNING' | 'UPDATING' | 'STOPPING' | 'STOPPED' | 'DELETING' | 'ERROR';
 
 /** What an UpdateCanary changes, applied when UPDATING ends. */
 type CanaryUpdate = Partial<
@@ -486,11 +478,9 @@ export class FakeSynthetics extends FakeService {
       'The provided execution role does not have permissions to call CreateNetworkInterface on EC2';
     const eniDenied =
       vpc !== undefined &&
-      !this.cloud
-        .model(FakeIam)
-        .allows(input.ExecutionRoleArn, 'ec2:CreateNetworkInterface', '*', {
-          seenBy: 'lambda.amazonaws.com',
-        });
+      !this.cloud.model(FakeIam).allows(input.ExecutionRoleArn, 'ec2:CreateNetworkInterface', '*', {
+        seenBy: 'lambda.amazonaws.com',
+      });
     if (eniDenied && this.roleNotAssumable === 'refuse') throw invalid(eniError);
 
     const id = this.uuid();
@@ -561,7 +551,11 @@ export class FakeSynthetics extends FakeService {
       if (ec2.securityGroups.get(g)?.VpcId !== vpcId)
         throw invalid(`The security group '${g}' does not exist in ${vpcId}`);
     }
-    return { VpcId: vpcId, SubnetIds: [...input.SubnetIds], SecurityGroupIds: [...(input.SecurityGroupIds ?? [])] };
+    return {
+      VpcId: vpcId,
+      SubnetIds: [...input.SubnetIds],
+      SecurityGroupIds: [...(input.SecurityGroupIds ?? [])],
+    };
   }
 
   /** The zip layout Synthetics requires for Node.js: nodejs/node_modules/<file>.js exporting the handler. */
@@ -769,11 +763,10 @@ export class FakeSynthetics extends FakeService {
       Object.assign(changes, { Handler: input.Code.Handler, script, files });
     }
     if (input.ExecutionRoleArn !== undefined) {
-      const assumable = this.cloud
-        .model(FakeIam)
-        .assumableBy(input.ExecutionRoleArn, 'lambda.amazonaws.com');
+      const assumable = this.cloud.model(FakeIam).assumableBy(input.ExecutionRoleArn, 'lambda.amazonaws.com');
       if (assumable === 'missing') throw invalid(`Execution role ${input.ExecutionRoleArn} does not exist.`);
-      if (assumable !== 'yes') throw invalid('The role defined for the function cannot be assumed by Lambda.');
+      if (assumable !== 'yes')
+        throw invalid('The role defined for the function cannot be assumed by Lambda.');
       changes.ExecutionRoleArn = input.ExecutionRoleArn;
     }
     if (input.VpcConfig) changes.VpcConfig = this.vpcOf(region, input.VpcConfig, invalid);
