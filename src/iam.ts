@@ -143,8 +143,10 @@ export const VPC_STACK_ACTIONS = [
 ] as const;
 
 /**
- * What Synthetics does with the caller's credentials in CreateCanary/DeleteCanary: it creates the
- * canary's Lambda function `cwsyn-<canary>-<uuid>` and layer, and reads the VPC config.
+ * What Synthetics does with the caller's credentials in CreateCanary, UpdateCanary and
+ * DeleteCanary: it creates (and on an update changes the code and configuration of, and publishes
+ * a new version of) the canary's Lambda function `cwsyn-<canary>-<uuid>` and its layer, and reads
+ * the VPC config.
  * Source: the CloudWatchSyntheticsFullAccess managed policy (v14), narrowed to our canary names:
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchSyntheticsFullAccess.html
  */
@@ -549,8 +551,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       {
         service: 'synthetics',
-        calls: ['GetCanary', 'StartCanary', 'StopCanary', 'DeleteCanary'],
-        onBehalf: ['synthetics:TagResource'],
+        // TagResource: the config tag after an UpdateCanary, and the Tags of CreateCanary.
+        calls: ['GetCanary', 'UpdateCanary', 'TagResource', 'StartCanary', 'StopCanary', 'DeleteCanary'],
         resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-pri', 'arn:{p}:synthetics:{r}:{a}:canary:{d}-sec'],
       },
       {

@@ -121,6 +121,7 @@ const IDEMPOTENT: Record<string, Rule> = {
   DisassociateVPCFromHostedZone: false,
   StartCanary: false,
   StopCanary: false,
+  UpdateCanary: false, // a repeat meets the first one's UPDATING: ConflictException
   UpdateRestApi: false, // its `add` patch operations are not idempotent
   // The probe function only reads (an HTTPS GET); a second run changes nothing.
   Invoke: true,

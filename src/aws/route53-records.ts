@@ -4,6 +4,7 @@ import {
   Route53Client,
   type RRType,
 } from '@aws-sdk/client-route-53';
+import { type Config, regionsOf } from '../config.js';
 import { type AwsClients, ROUTE53_REGION } from './clients.js';
 import { pages } from './pages.js';
 
@@ -38,4 +39,18 @@ export function recordSetPages(
           }
         : undefined,
   );
+}
+
+/**
+ * Every SetIdentifier drctl may have made at <host>.<domain>, whichever topology made it: the
+ * failover pair <deployment>-primary|secondary and the active-active latency records, one per
+ * region, <deployment>-<region>. `down` and discovery recognise them all, whatever the topology
+ * is now (a state lost after a switch still leaves the other kind).
+ */
+export function drctlSetIdentifiers(config: Config): string[] {
+  return [
+    `${config.deployment}-primary`,
+    `${config.deployment}-secondary`,
+    ...regionsOf(config).map((r) => `${config.deployment}-${r}`),
+  ];
 }

@@ -37,6 +37,8 @@ import {
   StartCanaryCommand,
   StopCanaryCommand,
   SyntheticsClient,
+  TagResourceCommand,
+  UpdateCanaryCommand,
 } from '@aws-sdk/client-synthetics';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -477,35 +479,114 @@ const IAM_NOT_SPREAD_YET = /cannot be assumed|does not have permissions to call 
 const roleNotAssumableYet = (e: unknown) =>
   awsCode(e) === 'ValidationException' && isAwsError(e) && IAM_NOT_SPREAD_YET.test(e.message);
 
+/** Everything CreateCanary and UpdateCanary both take: all of a canary but its name, runtime and tags. */
+function canarySettings(ctx: Ctx, s: CanarySpec) {
+  const retention = Math.min(ctx.config.canary.artifactExpiryDays, 455);
+  return {
+    Code: { Handler: CANARY_HANDLER, ZipFile: canaryZip(s) },
+    ArtifactS3Location: artifactLocation(ctx, s),
+    ExecutionRoleArn: s.roleArn,
+    // Every minute, until stopped (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryScheduleInput.html).
+    Schedule: { Expression: 'rate(1 minute)', DurationInSeconds: 0 },
+    RunConfig: {
+      TimeoutInSeconds: RUN_TIMEOUT_S,
+      EnvironmentVariables: {
+        PROBE_HOST: s.host,
+        PROBE_VIA: s.probeVia,
+        PROBE_PATH: PROBE_PATH,
+        EXPECTED_REGION: ctx.region,
+        PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
+      },
+    },
+    SuccessRetentionPeriodInDays: retention,
+    FailureRetentionPeriodInDays: retention,
+    VpcConfig: { SubnetIds: s.subnetIds, SecurityGroupIds: s.securityGroupIds },
+  };
+}
+
+/**
+ * A canary made from other settings, changed in place: deleting it and making it again leaves
+ * minutes without a run, in which the alarm's range empties and the health check
+ * (InsufficientDataHealthStatus Unhealthy) fails live traffic over. UpdateCanary changes all
+ * but the name and tags (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_UpdateCanary.html);
+ * a RUNNING canary stays RUNNING and the alarm, on the same CanaryName, keeps its data.
+ */
+async function updateCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
+  const syn = ctx.aws.client(SyntheticsClient, ctx.region);
+  ctx.progress(`canary ${s.name}: changing its settings in place`);
+  // Refused with ConflictException while it is starting, stopping or updating: waited out.
+  await ctx.poll({
+    what: `canary ${s.name}: update`,
+    timeoutMs: STATE_TIMEOUT_MS,
+    minDelayMs: 3_000,
+    maxDelayMs: 6_000,
+    retryOn: (e) => awsCode(e) === 'ConflictException',
+    check: async () => {
+      await retryingCreate(ctx, s.name, () =>
+        syn.send(new UpdateCanaryCommand({ Name: s.name, ...canarySettings(ctx, s) })),
+      );
+      return { done: true, value: undefined };
+    },
+  });
+  const updated = await ctx.poll({
+    what: `canary ${s.name}`,
+    timeoutMs: CREATE_TIMEOUT_MS,
+    minDelayMs: 5_000,
+    maxDelayMs: 10_000,
+    check: async (): Promise<Waited> => {
+      const now = await getCanary(ctx, s.name);
+      const state = now?.Status?.State ?? 'gone';
+      if (state === 'UPDATING') return { done: false, status: state };
+      // A failed update rolls back and says why in StateReason (ROLLBACK_COMPLETE or
+      // ROLLBACK_FAILED: https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryStatus.html).
+      const failed =
+        state === 'ERROR' || state === 'gone' || now?.Status?.StateReasonCode?.startsWith('ROLLBACK');
+      if (failed) {
+        throw new AwsStepError(
+          `canary ${s.name} in ${ctx.region}: the update failed (${state}${now?.Status?.StateReason ? `: ${now.Status.StateReason}` : ''})`,
+          {
+            resource: `canary ${s.name}`,
+            awsCode: now?.Status?.StateReasonCode ?? state,
+            resolution: 'Run the same command again; if it fails the same way, fix what the reason names.',
+          },
+        );
+      }
+      return { done: true, value: now! };
+    },
+  });
+  // Tagged last: the config tag says the settings above are in place.
+  await syn.send(
+    new TagResourceCommand({
+      ResourceArn: canaryArn(ctx, s),
+      Tags: { [TAG_CONFIG]: canarySha(ctx, s) },
+    }),
+  );
+  ctx.record({
+    canaryName: s.name,
+    runtimeVersion: updated.RuntimeVersion,
+    probeUrl: s.probeUrl,
+    probeVia: s.probeVia,
+  });
+  return updated;
+}
+
+/** The canary's ARN, in the role's partition and account (GetCanary does not return it). */
+function canaryArn(ctx: Ctx, s: CanarySpec): string {
+  const partition = /^arn:(aws[a-z-]*):/.exec(s.roleArn)?.[1] ?? 'aws';
+  return `arn:${partition}:synthetics:${ctx.region}:${accountOf(s.roleArn)}:canary:${s.name}`;
+}
+
 async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
   const syn = ctx.aws.client(SyntheticsClient, ctx.region);
   const runtimeVersion = await chooseRuntime(ctx);
-  const retention = Math.min(ctx.config.canary.artifactExpiryDays, 455);
   ctx.progress(`canary ${s.name}: creating with ${runtimeVersion}`);
   try {
     const r = await retryingCreate(ctx, s.name, () =>
       syn.send(
         new CreateCanaryCommand({
           Name: s.name,
-          Code: { Handler: CANARY_HANDLER, ZipFile: canaryZip(s) },
-          ArtifactS3Location: artifactLocation(ctx, s),
-          ExecutionRoleArn: s.roleArn,
-          // Every minute, until stopped (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryScheduleInput.html).
-          Schedule: { Expression: 'rate(1 minute)', DurationInSeconds: 0 },
-          RunConfig: {
-            TimeoutInSeconds: RUN_TIMEOUT_S,
-            EnvironmentVariables: {
-              PROBE_HOST: s.host,
-              PROBE_VIA: s.probeVia,
-              PROBE_PATH: PROBE_PATH,
-              EXPECTED_REGION: ctx.region,
-              PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
-            },
-          },
-          SuccessRetentionPeriodInDays: retention,
-          FailureRetentionPeriodInDays: retention,
+          ...canarySettings(ctx, s),
           RuntimeVersion: runtimeVersion,
-          VpcConfig: { SubnetIds: s.subnetIds, SecurityGroupIds: s.securityGroupIds },
           Tags: tagMap([...ctx.tags(), { Key: TAG_CONFIG, Value: canarySha(ctx, s) }]),
         }),
       ),
@@ -616,16 +697,18 @@ async function ensureCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
     }
     const state = c.Status?.State;
     const stale = c.Tags?.[TAG_CONFIG] !== canarySha(ctx, s);
-    if (state === 'ERROR' || state === 'DELETING' || stale) {
+    // A failed canary publishes nothing already: replacing it costs no run.
+    if (state === 'ERROR' || state === 'DELETING') {
       ctx.warn(
         state === 'ERROR'
           ? `canary ${s.name} failed earlier (${c.Status?.StateReason ?? 'no reason given'}); replacing it`
-          : state === 'DELETING'
-            ? `canary ${s.name} is being deleted; creating it anew`
-            : `canary ${s.name} probes another URL or runs other code than wanted; replacing it`,
+          : `canary ${s.name} is being deleted; creating it anew`,
       );
       await removeCanary(ctx, s.name);
       c = undefined;
+    } else if (stale) {
+      ctx.warn(`canary ${s.name} probes another URL or runs other code than wanted; updating it in place`);
+      c = await updateCanary(ctx, s);
     } else if (
       ctx.recorded.canaryName !== s.name ||
       ctx.recorded.probeUrl !== s.probeUrl ||

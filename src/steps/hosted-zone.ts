@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
-import { recordSetPages } from '../aws/route53-records.js';
+import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { EXPECTED } from '../aws/expected.js';
@@ -370,17 +370,14 @@ async function listRecords(ctx: Ctx, zoneId: string): Promise<ResourceRecordSet[
 }
 
 /**
- * Records drctl makes in the zone: the failover pair for <host>.<domain> (SetIdentifier
- * <deployment>-primary|secondary) and a traffic policy instance answering that name. The
- * traffic-policy step removes them first; this catches what a lost state file left behind.
+ * Records drctl makes in the zone: at <host>.<domain>, the failover pair, the active-active
+ * latency records (drctlSetIdentifiers) and a traffic policy instance. The traffic-policy step
+ * removes them first; this catches what a lost state file left behind.
  */
 function isOurs(ctx: Ctx, r: ResourceRecordSet): boolean {
   if (r.Name !== fqdn(`${ctx.config.host}.${ctx.config.domain}`)) return false;
   if (r.TrafficPolicyInstanceId) return true;
-  return (
-    r.SetIdentifier === `${ctx.config.deployment}-primary` ||
-    r.SetIdentifier === `${ctx.config.deployment}-secondary`
-  );
+  return r.SetIdentifier !== undefined && drctlSetIdentifiers(ctx.config).includes(r.SetIdentifier);
 }
 
 async function deleteZone(ctx: Ctx, zone: Zone): Promise<void> {

@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
 import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
-import { recordSetPages } from '../aws/route53-records.js';
+import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../aws/errors.js';
 import { AwsStepError, errorMessage } from '../errors.js';
@@ -95,10 +95,7 @@ const latencyIdentifiersOf = (ctx: Pick<Ctx, 'config'>) =>
 const setIdentifiersOf = (ctx: Pick<Ctx, 'config'>) =>
   activeActive(ctx.config) ? latencyIdentifiersOf(ctx) : failoverIdentifiersOf(ctx);
 /** Every SetIdentifier drctl may have made at the name, whichever topology made it. */
-const ourIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => [
-  ...failoverIdentifiersOf(ctx),
-  ...latencyIdentifiersOf(ctx),
-];
+const ourIdentifiersOf = (ctx: Pick<Ctx, 'config'>) => drctlSetIdentifiers(ctx.config);
 const policyNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-${recordNameOf(ctx)}`;
 /** Where the step asks a private zone whether it takes policy instances: a name nothing answers. */
 const probeNameOf = (ctx: Pick<Ctx, 'config'>) => `_drctl-probe.${recordNameOf(ctx)}`;

@@ -1,5 +1,5 @@
 import '../support/fast-tmp.js';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeNetwork, FakeRoute53, FakeSynthetics } from '../support/fake-cloud/index.js';
@@ -274,6 +274,34 @@ describe('topology active-active', () => {
       .map((l) => `${l.check} ${l.region}`);
     expect(failed).toContain(`health-check ${SECONDARY}`);
     expect(failed).not.toContain(`health-check ${PRIMARY}`);
+  });
+
+  it('with the state file lost, down --discover lists the latency records and --yes deletes them with the rest', async () => {
+    h = new Harness();
+    h.writeConfig(AA);
+    await h.ok(['up']);
+    rmSync(h.statePath);
+    const r = await h.run(['down', '--discover']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const region of [PRIMARY, SECONDARY]) {
+      expect(r.stdout).toContain(`hosted-zone global: record ${NAME}. A (drctl-${region})`);
+    }
+    const gone = await h.run(['down', '--discover', '--yes']);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('down with a state that lost the Route 53 records (no zone id, no SetIdentifiers) leaves nothing', async () => {
+    h = new Harness();
+    h.writeConfig(AA);
+    await h.ok(['up']);
+    const state = h.state()!;
+    delete state.steps['traffic-policy'];
+    delete state.steps['hosted-zone'];
+    writeFileSync(h.statePath, JSON.stringify(state));
+    const r = await h.run(['down', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(h.cloud.snapshot()).toEqual([]);
   });
 
   it('refuses topology active-active with routing traffic-policy, naming both fields (exit 2, nothing made)', async () => {

@@ -396,21 +396,56 @@ describe('canary step on the fake cloud', () => {
     expect(h.cloud.snapshot()).toEqual([]);
   });
 
-  it('a canary made from other settings (its config tag differs) is replaced by one canary', async () => {
+  it('a canary made from other settings (its config tag differs) is updated in place, never replaced', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
+    const id = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!.Id;
     const arn = `arn:aws:synthetics:${PRIMARY}:111122223333:canary:drctl-pri`;
     await new SyntheticsClient({ region: PRIMARY }).send(
       new TagResourceCommand({ ResourceArn: arn, Tags: { 'drctl:config-sha': 'stale' } }),
     );
     const r = await h.ok(['up'], WITH_CANARY);
-    expect(r.events.some((e) => e.type === 'log' && /replacing it/.test((e as any).message))).toBe(true);
+    expect(r.events.some((e) => e.type === 'log' && /updating it in place/.test((e as any).message))).toBe(
+      true,
+    );
+    const c = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;
+    expect(c.Id).toBe(id);
+    expect(c.updates).toBe(1);
+    expect(c.tags['drctl:config-sha']).not.toBe('stale');
+    const made = h.cloud.calls.filter(
+      (x) => ['DeleteCanary', 'CreateCanary'].includes(x.command) && x.outcome === 'ok',
+    );
+    expect(made.map((x) => x.command)).toEqual(['CreateCanary']);
     const snap = h.cloud.snapshot();
     expect(count(snap, '/canary/')).toBe(1);
     expect(snap.find((l) => l.includes('/canary/'))).toContain('(RUNNING)');
     expect(count(snap, '/function/')).toBe(1);
     await h.ok(['down', '--yes'], WITH_CANARY);
     expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('a crash right after UpdateCanary, then up: the same canary, RUNNING, with its config tag', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CANARY);
+    const id = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!.Id;
+    const arn = `arn:aws:synthetics:${PRIMARY}:111122223333:canary:drctl-pri`;
+    await new SyntheticsClient({ region: PRIMARY }).send(
+      new TagResourceCommand({ ResourceArn: arn, Tags: { 'drctl:config-sha': 'stale' } }),
+    );
+    h.cloud.revive();
+    h.cloud.faults = { crashAfterMutating: 1 };
+    const crashed = await h.run(['--json', 'up'], WITH_CANARY);
+    expect(crashed.code).toBe(1);
+    h.cloud.revive();
+    // Still UPDATING: the next up waits it out (ConflictException) and updates it again.
+    expect(h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!.state).toBe('UPDATING');
+    await h.ok(['up'], WITH_CANARY);
+    const c = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;
+    expect([c.Id, c.state]).toEqual([id, 'RUNNING']);
+    expect(c.tags['drctl:config-sha']).not.toBe('stale');
+    h.cloud.resetCalls();
+    await h.ok(['up'], WITH_CANARY);
+    expect(h.cloud.mutatingCalls).toEqual([]);
   });
 
   it('status --refresh names the canary resources gone from AWS', async () => {

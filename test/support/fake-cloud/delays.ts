@@ -61,6 +61,12 @@ export const DELAYS = {
   'canary.start': { typical: 10, slow: 30, source: '[S50]' },
   'canary.stop': { typical: 10, slow: 60, source: '[S54]' },
   'canary.delete': { typical: 15, slow: 60, source: '[S55]' },
+  'canary.update': {
+    typical: 30,
+    slow: 90,
+    source:
+      'ESTIMATE, no row in delays.md: UPDATING -> back to the state it had (the CloudFormation handler polls it every 10 s, https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-synthetics)',
+  },
   'lambda.eniRelease': { typical: 1200, slow: 2700, source: '[S57]-[S61] Hyperplane ENIs up to 20-45 min' },
   'lambda.create': {
     typical: 30,

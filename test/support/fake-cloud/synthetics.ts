@@ -9,7 +9,28 @@ import { FakeIam } from './iam.js';
 import { FakeS3 } from './s3.js';
 
 export type CanaryState =
-  'CREATING' | 'READY' | 'STARTING' | 'RUNNING' | 'STOPPING' | 'STOPPED' | 'DELETING' | 'ERROR';
+  'CREATING' | 'READY' | 'STARTING' | 'RUNNING' | 'UPDATING' | 'STOPPING' | 'STOPPED' | 'DELETING' | 'ERROR';
+
+/** What an UpdateCanary changes, applied when UPDATING ends. */
+type CanaryUpdate = Partial<
+  Pick<
+    FakeCanary,
+    | 'Handler'
+    | 'script'
+    | 'files'
+    | 'ArtifactS3Location'
+    | 'ExecutionRoleArn'
+    | 'Expression'
+    | 'DurationInSeconds'
+    | 'TimeoutInSeconds'
+    | 'MemoryInMB'
+    | 'EnvironmentVariables'
+    | 'RuntimeVersion'
+    | 'VpcConfig'
+    | 'SuccessRetentionPeriodInDays'
+    | 'FailureRetentionPeriodInDays'
+  >
+>;
 
 /**
  * What one run of a canary sees: `pass` (the target answered as the script expects), `fail` (it
@@ -55,6 +76,10 @@ export interface FakeCanary {
   runs: Array<{ Id: string; at: number; outcome: ProbeOutcome }>;
   /** CREATING ends in ERROR with this reason (no Lambda is made). */
   failReason?: string;
+  /** While UPDATING: the changes, and the state the canary goes back to (ERROR: READY). */
+  update?: { changes: CanaryUpdate; resume: CanaryState };
+  /** Updates the canary has taken (tests tell an in-place change from a replacement). */
+  updates: number;
 }
 
 interface LambdaFunction {
@@ -224,6 +249,9 @@ export class FakeSynthetics extends FakeService {
           c.state = 'STOPPED';
           c.lastStopped = c.until;
           break;
+        case 'UPDATING':
+          this.finishUpdate(c);
+          break;
         case 'DELETING':
           this.regionMap(c.region).delete(c.Name);
           if (c.deleteLambda) this.deleteLambda(c.lambdaName, c.until);
@@ -231,6 +259,55 @@ export class FakeSynthetics extends FakeService {
         default:
           return;
       }
+    }
+  }
+
+  /**
+   * The new settings take effect when UPDATING ends; a canary that was RUNNING runs again from
+   * then (LastStarted moves, as after an update on AWS), with the new code from its next run.
+   */
+  private finishUpdate(c: FakeCanary): void {
+    const { changes, resume } = c.update!;
+    c.update = undefined;
+    const oldSubnets = c.VpcConfig?.SubnetIds ?? [];
+    Object.assign(c, changes);
+    c.updates++;
+    c.lastModified = c.until;
+    c.stateReason = undefined;
+    const newSubnets = c.VpcConfig?.SubnetIds ?? [];
+    if (JSON.stringify([...oldSubnets].sort()) !== JSON.stringify([...newSubnets].sort())) {
+      this.moveLambdaEnis(c, c.until);
+    }
+    c.state = resume === 'ERROR' ? 'READY' : resume;
+    if (c.state === 'RUNNING') {
+      c.lastStarted = c.until;
+      c.nextRunAt = c.until + (rateMs(c.Expression) ?? 60_000);
+      c.runUntil = c.DurationInSeconds > 0 ? c.until + c.DurationInSeconds * 1000 : undefined;
+    }
+  }
+
+  /** New VPC settings: the function gets ENIs in the new subnets; Lambda releases the old ones later. */
+  private moveLambdaEnis(c: FakeCanary, at: number): void {
+    const fn = this.lambdas.get(c.lambdaName);
+    if (!fn) return;
+    const ec2 = this.cloud.model(FakeEc2).region(c.region);
+    for (const id of fn.eniIds) {
+      const eni = ec2.enis.get(id);
+      if (eni) eni.releaseAt = at + this.delay('lambda.eniRelease');
+    }
+    fn.eniIds = [];
+    for (const subnetId of c.VpcConfig?.SubnetIds ?? []) {
+      const eniId = this.id('eni-');
+      ec2.enis.set(eniId, {
+        NetworkInterfaceId: eniId,
+        SubnetId: subnetId,
+        VpcId: c.VpcConfig!.VpcId,
+        groupIds: [...c.VpcConfig!.SecurityGroupIds],
+        PrivateIpAddress: ec2.allocateIp(subnetId),
+        Description: `AWS Lambda VPC ENI-${c.lambdaName}`,
+        owner: `lambda:${c.lambdaName}`,
+      });
+      fn.eniIds.push(eniId);
     }
   }
 
@@ -320,7 +397,11 @@ export class FakeSynthetics extends FakeService {
             ? 'CREATE_IN_PROGRESS'
             : c.state === 'DELETING'
               ? 'DELETE_IN_PROGRESS'
-              : undefined,
+              : c.state === 'UPDATING'
+                ? 'UPDATE_IN_PROGRESS'
+                : c.updates > 0
+                  ? 'UPDATE_COMPLETE'
+                  : undefined,
       },
       Timeline: {
         Created: new Date(c.createdAt),
@@ -390,26 +471,8 @@ export class FakeSynthetics extends FakeService {
     const roleError = 'The role defined for the function cannot be assumed by Lambda.';
     if (assumable !== 'yes' && this.roleNotAssumable === 'refuse') throw invalid(roleError);
 
-    let vpc: FakeCanary['VpcConfig'];
+    const vpc = this.vpcOf(region, input.VpcConfig, invalid);
     const ec2 = this.cloud.model(FakeEc2).region(region);
-    if (input.VpcConfig?.SubnetIds?.length) {
-      const subnets = input.VpcConfig.SubnetIds.map((id) => {
-        const s = ec2.subnets.get(id);
-        if (!s) throw invalid(`The subnet ID '${id}' does not exist`);
-        return s;
-      });
-      const vpcId = subnets[0]!.VpcId;
-      if (subnets.some((s) => s.VpcId !== vpcId)) throw invalid('Subnets must belong to one VPC');
-      for (const g of input.VpcConfig.SecurityGroupIds ?? []) {
-        if (ec2.securityGroups.get(g)?.VpcId !== vpcId)
-          throw invalid(`The security group '${g}' does not exist in ${vpcId}`);
-      }
-      vpc = {
-        VpcId: vpcId,
-        SubnetIds: [...input.VpcConfig.SubnetIds],
-        SecurityGroupIds: [...(input.VpcConfig.SecurityGroupIds ?? [])],
-      };
-    }
     // The canary's Lambda in a VPC needs ec2:CreateNetworkInterface as IAM has spread it so far
     // (Lambda's check, lambda.ts); shown through the same switch as a role not assumable yet.
     const eniError =
@@ -450,6 +513,7 @@ export class FakeSynthetics extends FakeService {
       lastModified: this.now(),
       runs: [],
       failReason: assumable !== 'yes' ? roleError : eniDenied ? eniError : inCallersName,
+      updates: 0,
     };
     canaries.set(c.Name, c);
     if (c.failReason) return { Canary: this.describe(c) };
@@ -469,6 +533,31 @@ export class FakeSynthetics extends FakeService {
     }
     this.lambdas.set(fn.FunctionName, fn);
     return { Canary: this.describe(c) };
+  }
+
+  private vpcOf(
+    region: string,
+    input: { SubnetIds?: string[]; SecurityGroupIds?: string[] } | undefined,
+    invalid: (m: string) => Error,
+  ): FakeCanary['VpcConfig'] {
+    if (!input?.SubnetIds?.length) return undefined;
+    const ec2 = this.cloud.model(FakeEc2).region(region);
+    const subnets = input.SubnetIds.map((id) => {
+      const s = ec2.subnets.get(id);
+      if (!s) throw invalid(`The subnet ID '${id}' does not exist`);
+      return s;
+    });
+    const vpcId = subnets[0]!.VpcId;
+    if (subnets.some((s) => s.VpcId !== vpcId)) throw invalid('Subnets must belong to one VPC');
+    for (const g of input.SecurityGroupIds ?? []) {
+      if (ec2.securityGroups.get(g)?.VpcId !== vpcId)
+        throw invalid(`The security group '${g}' does not exist in ${vpcId}`);
+    }
+    return {
+      VpcId: vpcId,
+      SubnetIds: [...input.SubnetIds],
+      SecurityGroupIds: [...(input.SecurityGroupIds ?? [])],
+    };
   }
 
   /** The zip layout Synthetics requires for Node.js: nodejs/node_modules/<file>.js exporting the handler. */
@@ -597,6 +686,102 @@ export class FakeSynthetics extends FakeService {
     c.state = 'STOPPING';
     c.nextRunAt = undefined;
     c.until = this.now() + this.delay('canary.stop');
+    return {};
+  }
+
+  /**
+   * UpdateCanary (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_UpdateCanary.html):
+   * everything but the name and tags may change. Refused with ConflictException ("A conflicting
+   * operation is already in progress") while CREATING, UPDATING, STARTING, STOPPING or DELETING,
+   * as the CloudFormation handler of AWS::Synthetics::Canary expects (it fails on CREATING and
+   * UPDATING, waits out STARTING and STOPPING). From READY, STOPPED, RUNNING or ERROR the canary
+   * is UPDATING for 'canary.update' and then back where it was (ERROR: READY); a RUNNING canary
+   * stays RUNNING, restarted (LastStarted moves, StateReasonCode UPDATE_COMPLETE:
+   * https://repost.aws/questions/QUOHCi3cx8TzGKEWss-jCa8w). No run happens while UPDATING (how
+   * long runs pause is not documented: the fake takes the gap), and the new code and settings
+   * take effect from the next run after it.
+   */
+  UpdateCanary(
+    region: string,
+    input: {
+      Name: string;
+      Code?: { Handler: string; ZipFile?: Uint8Array };
+      ArtifactS3Location?: string;
+      ExecutionRoleArn?: string;
+      Schedule?: { Expression: string; DurationInSeconds?: number };
+      RunConfig?: {
+        TimeoutInSeconds?: number;
+        MemoryInMB?: number;
+        EnvironmentVariables?: Record<string, string>;
+      };
+      SuccessRetentionPeriodInDays?: number;
+      FailureRetentionPeriodInDays?: number;
+      RuntimeVersion?: string;
+      VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
+    },
+  ) {
+    const invalid = (message: string) => awsError('ValidationException', message, 400);
+    const c = this.canary(region, input.Name);
+    if (!['READY', 'STOPPED', 'RUNNING', 'ERROR'].includes(c.state)) {
+      throw awsError(
+        'ConflictException',
+        `A conflicting operation is already in progress: canary ${c.Name} is ${c.state}.`,
+        409,
+      );
+    }
+    const changes: CanaryUpdate = {};
+    if (input.RuntimeVersion !== undefined) {
+      const runtime = RUNTIME_VERSIONS.find((r) => r.VersionName === input.RuntimeVersion);
+      if (!runtime) throw invalid(`Invalid runtime version ${input.RuntimeVersion}`);
+      if (runtime.DeprecationDate && runtime.DeprecationDate.getTime() <= this.now())
+        throw invalid(`Runtime version ${input.RuntimeVersion} is deprecated.`);
+      changes.RuntimeVersion = input.RuntimeVersion;
+    }
+    const expression = input.Schedule?.Expression ?? c.Expression;
+    const every = rateMs(expression);
+    if (every === undefined && expression !== 'rate(0 minute)')
+      throw invalid(`Invalid schedule expression ${expression}`);
+    const timeout = input.RunConfig?.TimeoutInSeconds ?? c.TimeoutInSeconds;
+    if (timeout < 3 || timeout > 840 || (every !== undefined && timeout * 1000 > every)) {
+      throw invalid('TimeoutInSeconds must be between 3 and 840 and no longer than the canary frequency.');
+    }
+    if (input.Schedule) {
+      changes.Expression = input.Schedule.Expression;
+      changes.DurationInSeconds = input.Schedule.DurationInSeconds ?? 0;
+    }
+    if (input.RunConfig) {
+      changes.TimeoutInSeconds = timeout;
+      if (input.RunConfig.MemoryInMB !== undefined) changes.MemoryInMB = input.RunConfig.MemoryInMB;
+      if (input.RunConfig.EnvironmentVariables)
+        changes.EnvironmentVariables = { ...input.RunConfig.EnvironmentVariables };
+    }
+    if (input.ArtifactS3Location !== undefined) {
+      if (!/^s3:\/\/[a-z0-9-]+(\/.*)?$/.test(input.ArtifactS3Location))
+        throw invalid('ArtifactS3Location must be an S3 location whose bucket name has no period');
+      changes.ArtifactS3Location = input.ArtifactS3Location;
+    }
+    if (input.Code) {
+      const { script, files } = this.checkCode(input.Code, invalid);
+      Object.assign(changes, { Handler: input.Code.Handler, script, files });
+    }
+    if (input.ExecutionRoleArn !== undefined) {
+      const assumable = this.cloud.model(FakeIam).assumableBy(input.ExecutionRoleArn, 'lambda.amazonaws.com');
+      if (assumable === 'missing') throw invalid(`Execution role ${input.ExecutionRoleArn} does not exist.`);
+      if (assumable !== 'yes')
+        throw invalid('The role defined for the function cannot be assumed by Lambda.');
+      changes.ExecutionRoleArn = input.ExecutionRoleArn;
+    }
+    if (input.VpcConfig) changes.VpcConfig = this.vpcOf(region, input.VpcConfig, invalid);
+    for (const k of ['SuccessRetentionPeriodInDays', 'FailureRetentionPeriodInDays'] as const) {
+      const v = input[k];
+      if (v === undefined) continue;
+      if (v < 1 || v > 455) throw invalid(`${k} must be between 1 and 455`);
+      changes[k] = v;
+    }
+    c.update = { changes, resume: c.state };
+    c.state = 'UPDATING';
+    c.nextRunAt = undefined;
+    c.until = this.now() + this.delay('canary.update');
     return {};
   }
 
