@@ -584,6 +584,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'UpdateFunctionCode',
           'UpdateFunctionConfiguration',
           'DeleteFunction',
+          // domainMode private: at the end of up, the probe calls the name until it answers.
+          'Invoke',
         ],
         // Tags on CreateFunction are authorized as TagResource.
         onBehalf: ['lambda:TagResource'],

@@ -283,7 +283,8 @@ export class FakeApiGatewayDomains extends FakeService {
       tags: { ...input.tags },
       availableAt: this.now() + this.delay('apigw.domain'),
       servingAt:
-        this.now() + (type === 'PRIVATE' ? this.delay('apigw.privateDomainProvision') : this.delay('apigw.domain')),
+        this.now() +
+        (type === 'PRIVATE' ? this.delay('apigw.privateDomainProvision') : this.delay('apigw.domain')),
       mappings: new Map(),
       ...(type === 'PRIVATE'
         ? {
