@@ -676,6 +676,7 @@ async function lifecycle(
         error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
       })),
       left: result.left,
+      ...(provisioning ? { privateDomain: { answering: false, message: provisioning.message } } : {}),
       ...(cmd === 'down'
         ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
         : {}),
@@ -752,7 +753,14 @@ async function privateDomainAnswers(
       t: t(),
     });
     return undefined;
-  } catch (e) {
+  } catch (caught) {
+    // Ctrl-C while waiting: everything is made; the command ends as interrupted (130).
+    const e =
+      signal.aborted && !(caught instanceof AwsStepError)
+        ? new AwsStepError('interrupted while waiting for the name to answer', {
+            resolution: 'Run `drctl up` again: it makes nothing again and waits for the name.',
+          })
+        : caught;
     if (!(e instanceof AwsStepError)) throw e;
     s.reporter.emit({
       type: 'step-failed',

@@ -447,7 +447,7 @@ describe('up waits for the private custom domain to answer, and says so when it 
   it('past its timeout up ends with exit 1, "still provisioning" and the way out; verify says still provisioning; a later up finishes', async () => {
     h = new Harness();
     h.writeConfig(PRIVATE);
-    h.cloud.delayOverrides = { 'apigw.accessAssociationReady': 50 * 60 };
+    h.cloud.delayOverrides = { 'apigw.accessAssociationReady': 120 * 60 };
     const r = await h.run(['up']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(
@@ -464,7 +464,16 @@ describe('up waits for the private custom domain to answer, and says so when it 
     expect(v.stdout).toMatch(/still provisioning/);
     expect(v.stdout).not.toMatch(/✖ probe/);
 
-    h.cloud.clock.advance(10 * 60_000);
+    // Run again, still too early: the same ending, in the --json summary too.
+    const json = await h.run(['--json', 'up']);
+    expect(json.code).toBe(1);
+    expect(json.summary).toMatchObject({
+      ok: false,
+      exitCode: 1,
+      privateDomain: { answering: false, message: expect.stringMatching(/still provisioning/) },
+    });
+
+    h.cloud.clock.advance(35 * 60_000);
     await h.ok(['up']);
     expect(await probe(rec('domain', SECONDARY).endpointDnsName as string)).toMatchObject({ status: 200 });
   });
