@@ -748,7 +748,7 @@ async function privateDomainAnswers(
       type: 'step-done',
       step,
       scope,
-      outcome: 'unchanged',
+      outcome: 'created', // printed "done": the name answers now
       elapsedMs: t() - started,
       t: t(),
     });
