@@ -10,6 +10,7 @@ import {
   errorMessage,
   stackWithCauses,
   type ExitCode,
+  AwsStepError,
 } from './errors.js';
 import { type Reporter, createReporter, fmtDuration } from './report.js';
 import { estimateCost, formatCost } from './pricing.js';
@@ -587,6 +588,7 @@ async function lifecycle(
   const { runner, aws } = await makeRunner(s, store, signal);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
+  if (cmd !== 'down') refuseSwitchToPrivate(s, store);
   if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
   await whoPays(s, aws);
@@ -618,7 +620,13 @@ async function lifecycle(
     if (result.credentials !== undefined && !result.interrupted)
       await credentialsStopped(s, store, cmd, only, result);
     const failed = result.results.filter((r) => r.status === 'failed');
-    const code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
+    let code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
+    // domainMode private: everything is made, but the name may not answer for ~15 min more.
+    const provisioning =
+      cmd === 'up' && code === 0 && s.config.domainMode === 'private'
+        ? await privateDomainAnswers(s, store, aws, signal)
+        : undefined;
+    if (provisioning) code = signal.aborted ? 130 : 1;
     if (cmd === 'up' && code === 0) store.recordApplied(s.config);
     await store.flush(); // records of failed or interrupted steps
     const took = fmtDuration(s.deps.clock.now() - started);
@@ -633,6 +641,12 @@ async function lifecycle(
     else if (code === 130)
       s.reporter.line(
         `${cmd}: interrupted after ${took}; the state is saved, run the same command to resume`,
+      );
+    else if (provisioning)
+      s.reporter.line(
+        / is still provisioning/.test(provisioning.message)
+          ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`
+          : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
       );
     else {
       s.reporter.line(
@@ -662,6 +676,7 @@ async function lifecycle(
         error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
       })),
       left: result.left,
+      ...(provisioning ? { privateDomain: { answering: false, message: provisioning.message } } : {}),
       ...(cmd === 'down'
         ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
         : {}),
@@ -670,6 +685,97 @@ async function lifecycle(
   } finally {
     s.signals.onForcedExit.delete(releaseNow);
     await store.unlock();
+  }
+}
+
+/**
+ * domainMode regional -> private in place is refused, before any AWS call: the execute-api
+ * endpoints served the public (REGIONAL) custom domain, and AWS says "If you have a VPC endpoint
+ * that you use to access a public custom domain name, don't use it to create a domain name access
+ * association with a private custom domain name"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains.html).
+ * docs/domain-modes.md says why drctl refuses rather than making second endpoints.
+ */
+function refuseSwitchToPrivate(s: Session, store: StateStore): void {
+  if (s.config.domainMode !== 'private') return;
+  const served = regionsOf(s.config).filter((r) => store.get('domain', r)?.resources.mode === 'regional');
+  if (!served.length) return;
+  throw new UsageError(
+    `cannot switch from "regional" to "private" in place: the execute-api endpoint in ${served.join(' and ')} served the public (REGIONAL) custom domain, and AWS says not to use such an endpoint for a private custom domain`,
+    {
+      field: 'domainMode',
+      resolution:
+        'Run `drctl down`, then `drctl up` with "domainMode": "private" (new endpoints); or use a new `deployment` name; ' +
+        'or put "domainMode": "regional" back. Nothing was changed (docs/domain-modes.md).',
+    },
+  );
+}
+
+/**
+ * domainMode private, after a complete `up`: wait (shown as its own line) until the name answers
+ * from inside the VPC through each region's endpoint. Undefined when it does; the error, already
+ * reported, when it is still provisioning.
+ */
+async function privateDomainAnswers(
+  s: Session,
+  store: StateStore,
+  aws: import('./aws/clients.js').AwsClients,
+  signal: AbortSignal,
+): Promise<AwsStepError | undefined> {
+  const { waitUntilPrivateDomainAnswers } = await import('./steps/probe.js');
+  const step = 'private-domain';
+  const scope = 'global';
+  const started = s.deps.clock.now();
+  const t = () => s.deps.clock.now();
+  s.reporter.emit({
+    type: 'step-start',
+    step,
+    scope,
+    title: 'the name answering from inside the VPC',
+    t: t(),
+  });
+  try {
+    await waitUntilPrivateDomainAnswers({
+      config: s.config,
+      recorded: (name, sc) => store.get(name, sc)?.resources,
+      aws,
+      clock: s.deps.clock,
+      signal,
+      onProgress: (text, elapsedMs) =>
+        s.reporter.emit({ type: 'step-progress', step, scope, text, elapsedMs, t: t() }),
+    });
+    s.reporter.emit({
+      type: 'step-done',
+      step,
+      scope,
+      outcome: 'created', // printed "done": the name answers now
+      elapsedMs: t() - started,
+      t: t(),
+    });
+    return undefined;
+  } catch (caught) {
+    // Ctrl-C while waiting: everything is made; the command ends as interrupted (130).
+    const e =
+      signal.aborted && !(caught instanceof AwsStepError)
+        ? new AwsStepError('interrupted while waiting for the name to answer', {
+            resolution: 'Run `drctl up` again: it makes nothing again and waits for the name.',
+          })
+        : caught;
+    if (!(e instanceof AwsStepError)) throw e;
+    s.reporter.emit({
+      type: 'step-failed',
+      step,
+      scope,
+      elapsedMs: t() - started,
+      t: t(),
+      error: {
+        message: e.message,
+        ...(e.context.awsCode ? { code: e.context.awsCode } : {}),
+        ...(e.context.resource ? { resource: e.context.resource } : {}),
+        ...(e.resolution ? { resolution: e.resolution } : {}),
+      },
+    });
+    return e;
   }
 }
 

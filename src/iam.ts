@@ -619,6 +619,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'UpdateFunctionCode',
           'UpdateFunctionConfiguration',
           'DeleteFunction',
+          // domainMode private: at the end of up, the probe calls the name until it answers.
+          'Invoke',
         ],
         // Tags on CreateFunction are authorized as TagResource. GetFunction returns the tags the
         // ownership check reads only to a caller allowed lambda:ListTags

@@ -92,7 +92,11 @@ const RULES: Record<string, Rule[]> = {
   'ca.validityYears': [{ step: 'ca', effect: 'rebuild', where: 'both' }],
   // Used by `down` only.
   'ca.permanentDeletionTimeInDays': [],
-  domainMode: [{ step: 'domain', effect: 'replace', where: 'both' }],
+  domainMode: [
+    // To private: the endpoints served the public domain, which AWS says must not carry a private
+    // one's access association (up refuses: docs/domain-modes.md). To regional: in place.
+    { step: 'domain', effect: (c) => (c.domainMode === 'private' ? 'rebuild' : 'replace'), where: 'both' },
+  ],
   tlsPolicy: [{ step: 'nlb', effect: 'update', where: 'both' }],
   routing: [{ step: 'traffic-policy', effect: 'replace', where: 'global' }],
   'canary.artifactExpiryDays': [{ step: 'canary', effect: 'update', where: 'both' }],

@@ -46,6 +46,11 @@ const outputs = z.object({
   domainNameArn: z.string().optional(),
   accessAssociationArn: z.string().optional(),
   /**
+   * When drctl made that association (ISO): AWS takes about 15 minutes before it carries traffic,
+   * so `up` waits for the name to answer and `verify` says "still provisioning" until then.
+   */
+  accessAssociationCreatedAt: z.string().optional(),
+  /**
    * private mode: where clients reach the domain in this region, the endpoint's regional DNS name
    * and the Route 53 zone of that name (the failover records' alias target).
    */
@@ -463,6 +468,7 @@ async function ensureAccessAssociation(ctx: Ctx, d: Domain, vpcEndpointId: strin
       );
       if (!mine) throw e;
     }
+    ctx.record({ accessAssociationCreatedAt: new Date(ctx.clock.now()).toISOString() });
     ctx.info(
       `associated ${label(d)} with endpoint ${vpcEndpointId}; AWS says such an association takes about 15 minutes before it answers`,
     );
@@ -659,6 +665,9 @@ export const domain: StepImpl<DomainOutputs> = {
       domainNameId: d.domainNameId!,
       domainNameArn: d.domainNameArn!,
       accessAssociationArn,
+      ...(ctx.recorded.accessAssociationCreatedAt
+        ? { accessAssociationCreatedAt: ctx.recorded.accessAssociationCreatedAt }
+        : {}),
       ...(await endpointAliasTarget(ctx, vpcEndpointId)),
       basePath: '',
     };

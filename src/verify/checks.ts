@@ -37,6 +37,7 @@ import { type Config, activeActive, regionsOf, withDefaults } from '../config.js
 import { GLOBAL, type State } from '../state.js';
 import type { StepInfo } from '../steps/index.js';
 import { configChanges } from './config-diff.js';
+import { PRIVATE_DOMAIN_PROVISIONING_WINDOW_MS } from '../steps/probe.js';
 
 // The checks behind `drctl verify`: each is a small function of the recorded state and read-only
 // AWS calls, returning one line per thing it checked (ok / warn / fail, with the fix). A check that
@@ -282,6 +283,21 @@ export const probeThroughNlb: VerifyCheck = {
       if (p.status === 200 && p.region === region)
         return [
           ok('probe', `${url} through the ${entry.what}: 200 from ${region}, certificate verified`, region),
+        ];
+      // A new private custom domain or access association serves nothing for about 15 minutes
+      // each (AWS): a failure that soon is provisioning, not a broken path.
+      const associatedAt = noNlb(ctx)
+        ? optionalField(ctx, 'domain', region, 'accessAssociationCreatedAt')
+        : undefined;
+      const age = typeof associatedAt === 'string' ? ctx.clock.now() - Date.parse(associatedAt) : NaN;
+      if (age >= 0 && age < PRIVATE_DOMAIN_PROVISIONING_WINDOW_MS)
+        return [
+          warn(
+            'probe',
+            `${url} through the ${entry.what}: still provisioning (access association made ${Math.round(age / 60_000)} min ago; AWS takes about 15 min, and as long again for a new domain)`,
+            'Wait, then run `drctl verify` again (or `drctl up`, which waits until it answers).',
+            region,
+          ),
         ];
       if (p.error && TLS_ERROR.test(p.error))
         return [

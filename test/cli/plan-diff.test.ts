@@ -56,12 +56,12 @@ describe('plan shows what up would change', () => {
     expect(r.stdout).toMatch(/^plan: 0 to create, 2 to update in place, 0 to replace, 0 to delete$/m);
   });
 
-  it('domainMode: the custom domains are replaced', async () => {
+  it('domainMode regional -> private: up refuses it in place (the endpoints served the public domain), so down, then up', async () => {
     const cli = await afterUp();
     h.writeConfig({ domainMode: 'private' });
     const r = plan(cli);
     expect(r.stdout).toMatch(
-      /^ 6\. domain +sa-east-1: replace \(domainMode\), us-west-1: replace \(domainMode\)$/m,
+      /^ 6\. domain +sa-east-1: replace: down, then up \(domainMode\), us-west-1: replace: down, then up \(domainMode\)$/m,
     );
   });
 

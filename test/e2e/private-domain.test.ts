@@ -5,6 +5,7 @@ import {
   CreateDomainNameAccessAssociationCommand,
   CreateDomainNameCommand,
   DeleteDomainNameAccessAssociationCommand,
+  GetDomainNameCommand,
   UpdateDomainNameCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
@@ -106,6 +107,30 @@ describe('domainMode private: up, the path clients take, down', () => {
     expect(plan.stdout).toMatch(/nlb +sa-east-1: not used \(domainMode private: .*\), us-west-1: not used/);
   });
 
+  it("up returns only once the name answers through each region's endpoint (about 15 min of provisioning), saying why it waits", async () => {
+    h = new Harness();
+    h.writeConfig(PRIVATE);
+    const r = await h.ok(['up']);
+    // No settling: right after up, a client inside the VPC is served in both regions.
+    for (const region of [PRIMARY, SECONDARY]) {
+      expect(await probe(rec('domain', region).endpointDnsName as string)).toMatchObject({
+        status: 200,
+        region,
+      });
+    }
+    const waits = r.events.filter((e) => e.type === 'step-progress' && e.step === 'private-domain') as Array<{
+      text: string;
+      elapsedMs: number;
+    }>;
+    expect(waits[0]!.text).toMatch(/private custom domain provisioning, about 15 min/);
+    // It waited for the name, not for a status: the association is ~15 min old when it answers.
+    expect(waits.at(-1)!.elapsedMs).toBeGreaterThan(5 * 60_000);
+    // verify right after up: the path is whole.
+    h.cloud.clock.advance(5 * 60_000);
+    const v = await h.run(['verify']);
+    expect(v.stdout + v.stderr).not.toMatch(/still provisioning/);
+  });
+
   it('down leaves an empty cloud', async () => {
     await upPrivate();
     await h.ok(['down', '--yes']);
@@ -113,26 +138,45 @@ describe('domainMode private: up, the path clients take, down', () => {
     expect(h.state()!.steps).toEqual({});
   });
 
-  it('switching regional -> private deletes the NLBs; private -> regional makes them again; down is clean', async () => {
+  it('switching regional -> private in place is refused (exit 2, naming domainMode) with no mutating call; down then up is the way', async () => {
     h = new Harness();
     await h.ok(['up']);
     expect(nlbLines().length).toBeGreaterThan(0);
+    const before = h.cloud.snapshot();
     h.writeConfig(PRIVATE);
-    h.cloud.clock.advance(60_000); // domain changes: one per 30 s per account and region
+    h.cloud.clock.advance(60_000);
     const plan = await h.run(['plan']);
-    expect(plan.stdout).toMatch(/nlb +sa-east-1: delete \(not used: domainMode private/);
-    await h.ok(['up']);
-    settle();
-    expect(nlbLines()).toEqual([]);
-    expect(h.state()!.steps.nlb).toBeUndefined();
-    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+    expect(plan.stdout).toMatch(/domain +sa-east-1: replace: down, then up \(domainMode\)/);
+    h.cloud.resetCalls();
+    const r = await h.run(['up']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/domainMode: cannot switch from "regional" to "private" in place/);
+    expect(r.stderr).toMatch(/drctl down`, then `drctl up`/);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    expect(h.cloud.snapshot()).toEqual(before);
 
+    // The way out: down, then up with the new mode (new endpoints, never used for a public domain).
+    await h.ok(['down', '--yes']);
+    await h.ok(['up']);
+    expect(nlbLines()).toEqual([]);
+    expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+  });
+
+  it('switching private -> regional works in place; back to private is then refused (the endpoints served the public domain)', async () => {
+    await upPrivate();
     h.writeConfig({});
     h.cloud.clock.advance(60_000);
     await h.ok(['up']);
     settle();
     expect(nlbLines().filter((l) => l.includes('/load-balancer/'))).toHaveLength(2);
     expect(await probe()).toMatchObject({ status: 200, region: PRIMARY });
+
+    h.writeConfig(PRIVATE);
+    h.cloud.resetCalls();
+    const r = await h.run(['up']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/domainMode: cannot switch/);
+    expect(h.cloud.mutatingCalls).toEqual([]);
     await h.ok(['down', '--yes']);
     expect(h.cloud.snapshot()).toEqual([]);
   });
@@ -340,11 +384,98 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
         stage: 'prod',
       }),
     );
+    // AVAILABLE and mapped, yet AWS takes about 15 minutes to provision it and to ready the association.
+    expect(
+      (
+        await client.send(
+          new GetDomainNameCommand({ domainName: 'other.octank.com', domainNameId: d.domainNameId }),
+        )
+      ).domainNameStatus,
+    ).toBe('AVAILABLE');
+    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
+      {
+        status: 403,
+        errorType: 'ForbiddenException',
+      },
+    );
+    h.cloud.clock.advance(6 * 60_000);
     expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
       {
         status: 200,
       },
     );
+  });
+
+  it('an access association is ready about 15 minutes after it is made, though the domain reads AVAILABLE', async () => {
+    await upPrivate();
+    const d = rec('domain', PRIMARY);
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    await apigw(PRIMARY).send(
+      new DeleteDomainNameAccessAssociationCommand({
+        domainNameAccessAssociationArn: d.accessAssociationArn,
+      }),
+    );
+    await apigw(PRIMARY).send(
+      new CreateDomainNameAccessAssociationCommand({
+        domainNameArn: d.domainNameArn,
+        accessAssociationSourceType: 'VPCE',
+        accessAssociationSource: vpce,
+      }),
+    );
+    const model = h.cloud.model(FakeApiGatewayDomains);
+    const ask = () => model.request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' });
+    h.cloud.clock.advance(14 * 60_000);
+    expect(ask()).toMatchObject({ status: 403, errorType: 'ForbiddenException' });
+    h.cloud.clock.advance(60_000);
+    expect(ask()).toMatchObject({ status: 200 });
+  });
+
+  it('an endpoint that served a public (REGIONAL) custom domain never serves a private one of the name', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    settle();
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const model = h.cloud.model(FakeApiGatewayDomains);
+    expect(model.request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' })).toMatchObject({
+      status: 200,
+    });
+    expect(model.servedPublic.has(`${PRIMARY}|${vpce}`)).toBe(true);
+  });
+});
+
+describe('up waits for the private custom domain to answer, and says so when it still does not', () => {
+  it('past its timeout up ends with exit 1, "still provisioning" and the way out; verify says still provisioning; a later up finishes', async () => {
+    h = new Harness();
+    h.writeConfig(PRIVATE);
+    h.cloud.delayOverrides = { 'apigw.accessAssociationReady': 120 * 60 };
+    const r = await h.run(['up']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /private-domain global: the private custom domain api\.octank\.com is still provisioning/,
+    );
+    expect(r.stderr).toMatch(/run `drctl up` again later/);
+    expect(r.stdout).toMatch(
+      /everything is made .*, but api\.octank\.com is still provisioning; run `drctl up` again later/,
+    );
+    // Every step is done; only the name does not answer yet.
+    expect(Object.values(h.state()!.steps.domain!).every((x) => x.status === 'ready')).toBe(true);
+
+    const v = await h.run(['verify']);
+    expect(v.stdout).toMatch(/still provisioning/);
+    expect(v.stdout).not.toMatch(/✖ probe/);
+
+    // Run again, still too early: the same ending, in the --json summary too.
+    const json = await h.run(['--json', 'up']);
+    expect(json.code).toBe(1);
+    expect(json.summary).toMatchObject({
+      ok: false,
+      exitCode: 1,
+      privateDomain: { answering: false, message: expect.stringMatching(/still provisioning/) },
+    });
+
+    h.cloud.clock.advance(35 * 60_000);
+    await h.ok(['up']);
+    expect(await probe(rec('domain', SECONDARY).endpointDnsName as string)).toMatchObject({ status: 200 });
   });
 });
 

@@ -342,15 +342,29 @@ describe('domain step (domainMode private) on the fake cloud', () => {
     expect(lines('domain-name')).toEqual([]);
   });
 
-  it('switching domainMode from regional to private replaces the domain', async () => {
-    await upToDomain();
+  it('switching domainMode from private to regional replaces the domain', async () => {
+    await upToDomain(PRIVATE);
     await h.ok(['up'], STEPS_USED);
-    h.writeConfig(PRIVATE);
+    h.writeConfig({});
     // Domain-name changes are limited to one per 30 s per account and region.
     h.cloud.clock.advance(60_000);
     await h.ok(['up'], STEPS_USED);
-    expectOneOfEach('private');
+    expectOneOfEach('regional');
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('switching domainMode from regional to private is refused before any mutating call (exit 2, naming domainMode)', async () => {
+    await upToDomain();
+    await h.ok(['up'], STEPS_USED);
+    h.writeConfig(PRIVATE);
+    h.cloud.resetCalls();
+    for (const args of [['up'], ['step', 'domain']]) {
+      const r = await h.run(args, STEPS_USED);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/domainMode: cannot switch from "regional" to "private" in place/);
+    }
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    expectOneOfEach('regional');
   });
 });

@@ -46,6 +46,21 @@ import { evaluatePolicy } from './resource-policy.js';
 //   documented `execute-api:/*` covers); then the root mapping's API answers, its own resource
 //   policy evaluated too. Without such an association a REGIONAL domain of the name answers (the
 //   NLB workaround: the NLB forwards Host = the custom domain). Neither: 403 ForbiddenException.
+// - Private custom domains are slow to start serving: "It takes about 15 minutes for API Gateway to
+//   provision your private custom domain name", and "After you create a domain name access
+//   association, it takes about 15 minutes to be ready"
+//   (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains.html).
+//   The status reads AVAILABLE after `apigw.domain` (ASSUMPTION: AWS documents no status for the
+//   association, nor that the domain's status waits for the provisioning), but no request flows
+//   through a PRIVATE domain until `apigw.privateDomainProvision` after its create AND
+//   `apigw.accessAssociationReady` after the association's: until then the endpoint serves the
+//   name as if there were no association (no certificate for it, 403 ForbiddenException).
+//   ASSUMPTION: the two clocks run side by side, not one after the other.
+// - "If you have a VPC endpoint that you use to access a public custom domain name, don't use it
+//   to create a domain name access association with a private custom domain name" (same page).
+//   What happens if one does is not documented; the fake accepts the association but never lets
+//   it serve: an endpoint through which a REGIONAL domain has answered (`servedPublic`) gives the
+//   private domain of that name no traffic, so code that reuses such an endpoint fails here.
 // - Dependency probes: 'acm-certificate' (domains using a certificate, for ACM's
 //   DeleteCertificate) and 'apigateway-restapi' (mappings to an API, for DeleteRestApi).
 
@@ -84,6 +99,8 @@ export interface CustomDomain {
   policy?: string;
   tags: Tags;
   availableAt: number;
+  /** PRIVATE: when it starts serving traffic (about 15 minutes after the create). */
+  servingAt: number;
   mappings: Map<string, BasePathMapping>;
 }
 
@@ -94,6 +111,8 @@ interface AccessAssociation {
   sourceType: string;
   source: string;
   tags: Tags;
+  /** When it starts carrying traffic (about 15 minutes after the create). */
+  readyAt: number;
 }
 
 const DENY_ALL = JSON.stringify({
@@ -109,6 +128,8 @@ export class FakeApiGatewayDomains extends FakeService {
   private readonly associations: AccessAssociation[] = [];
   /** UNSURE (see above): CreateBasePathMapping refuses a domain that is not AVAILABLE yet. */
   mappingNeedsAvailable = true;
+  /** region|vpce-id of endpoints through which a REGIONAL (public) custom domain has answered. */
+  readonly servedPublic = new Set<string>();
   /** region|name of REGIONAL (or edge) domain names another AWS account holds. */
   private readonly heldElsewhere = new Set<string>();
 
@@ -264,6 +285,9 @@ export class FakeApiGatewayDomains extends FakeService {
       securityPolicy: input.securityPolicy ?? 'TLS_1_2',
       tags: { ...input.tags },
       availableAt: this.now() + this.delay('apigw.domain'),
+      servingAt:
+        this.now() +
+        (type === 'PRIVATE' ? this.delay('apigw.privateDomainProvision') : this.delay('apigw.domain')),
       mappings: new Map(),
       ...(type === 'PRIVATE'
         ? {
@@ -442,6 +466,7 @@ export class FakeApiGatewayDomains extends FakeService {
       sourceType: 'VPCE',
       source,
       tags: { ...input.tags },
+      readyAt: this.now() + this.delay('apigw.accessAssociationReady'),
     };
     this.associations.push(a);
     return this.viewAssociation(a);
@@ -473,15 +498,24 @@ export class FakeApiGatewayDomains extends FakeService {
   }
 
   // ---- the data plane --------------------------------------------------------------------------
-  /** The domain a request with Host `host` at endpoint `vpceId` reaches: an associated PRIVATE one, else the REGIONAL one. */
+  /**
+   * The domain a request with Host `host` at endpoint `vpceId` reaches: an associated PRIVATE one
+   * that serves (provisioned, association ready, endpoint never used for a public domain), else
+   * the REGIONAL one.
+   */
   private domainFor(region: string, host: string, vpceId: string): CustomDomain | undefined {
     const name = host.toLowerCase();
+    const now = this.now();
     const associated = this.domains.find(
       (d) =>
         d.region === region &&
         d.type === 'PRIVATE' &&
         d.domainName === name &&
-        this.associations.some((a) => a.domainNameArn === d.domainNameArn && a.source === vpceId),
+        now >= d.servingAt &&
+        !this.servedPublic.has(`${region}|${vpceId}`) &&
+        this.associations.some(
+          (a) => a.domainNameArn === d.domainNameArn && a.source === vpceId && now >= a.readyAt,
+        ),
     );
     return (
       associated ??
@@ -507,6 +541,7 @@ export class FakeApiGatewayDomains extends FakeService {
     }
     const root = d.mappings.get('(none)');
     if (!root?.stage) return refused('ForbiddenException', 'Forbidden');
+    if (d.type === 'REGIONAL') this.servedPublic.add(`${region}|${input.vpceId}`);
     return this.apis.invoke(region, {
       restApiId: root.restApiId,
       stage: root.stage,

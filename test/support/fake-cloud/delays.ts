@@ -47,6 +47,18 @@ export const DELAYS = {
       '[S26] TF #9616; RequestCertificate API "a delay of several seconds" before it can be described (ESTIMATE)',
   },
   'apigw.domain': { typical: 5, slow: 30, source: '[S27][S28] regional domains near-instant' },
+  'apigw.privateDomainProvision': {
+    typical: 900,
+    slow: 1500,
+    source:
+      'AWS: "It takes about 15 minutes for API Gateway to provision your private custom domain name" (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains.html); slow: ESTIMATE',
+  },
+  'apigw.accessAssociationReady': {
+    typical: 900,
+    slow: 1500,
+    source:
+      'AWS: "After you create a domain name access association, it takes about 15 minutes to be ready" (same page); slow: ESTIMATE',
+  },
   'nlb.create': { typical: 150, slow: 240, source: '[S30] Terraform logs 142, 157, 161 s' },
   'nlb.targetHealthy': { typical: 120, slow: 300, source: '[S32][S33][S34] registration + health checks' },
   'nlb.delete': { typical: 45, slow: 120, source: '[S36] Terraform destroy 40, 47 s' },
