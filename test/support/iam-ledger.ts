@@ -46,7 +46,10 @@ export function unneededGrants(folder: string): string[] {
   const statements = new Map<string, Statement>();
   const needed = new Set<string>();
   for (const f of readdirSync(folder)) {
-    const l = JSON.parse(readFileSync(join(folder, f), 'utf8')) as { statements: Statement[]; needed: string[] };
+    const l = JSON.parse(readFileSync(join(folder, f), 'utf8')) as {
+      statements: Statement[];
+      needed: string[];
+    };
     for (const s of l.statements) statements.set(JSON.stringify({ ...s, Sid: undefined }), s);
     for (const n of l.needed) needed.add(n);
   }

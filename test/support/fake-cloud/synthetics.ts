@@ -778,6 +778,13 @@ export class FakeSynthetics extends FakeService {
       if (v < 1 || v > 455) throw invalid(`${k} must be between 1 and 455`);
       changes[k] = v;
     }
+    const refused = this.refusedInCallersName(
+      region,
+      c.Name,
+      c.Id,
+      input.Code ? 'updateCode' : 'updateConfiguration',
+    );
+    if (refused) throw awsError('AccessDeniedException', refused, 403);
     c.update = { changes, resume: c.state };
     c.state = 'UPDATING';
     c.nextRunAt = undefined;
@@ -808,15 +815,16 @@ export class FakeSynthetics extends FakeService {
     region: string,
     name: string,
     id: string,
-    op: 'create' | 'delete',
+    op: keyof typeof CANARY_FUNCTION_ACTIONS,
   ): string | undefined {
     const lambda = `arn:aws:lambda:${region}:${this.cloud.account}`;
+    const actions: { function: readonly string[]; layer: readonly string[] } = CANARY_FUNCTION_ACTIONS[op];
     const checks = [
-      ...CANARY_FUNCTION_ACTIONS[op].map((action) => ({
+      ...actions.function.map((action) => ({
         action,
         resource: `${lambda}:function:cwsyn-${name}-${id}`,
       })),
-      ...CANARY_FUNCTION_ACTIONS[op === 'create' ? 'layer' : 'deleteLayer'].map((action) => ({
+      ...actions.layer.map((action) => ({
         action,
         // Publishing names the layer; deleting names a version of it.
         resource: `${lambda}:layer:cwsyn-${name}-${id}${op === 'delete' ? ':1' : ''}`,

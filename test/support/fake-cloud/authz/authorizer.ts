@@ -105,7 +105,9 @@ export class Authorizer {
   }
 
   drctlPolicy(config: Config, opts: { stateS3?: { bucket: string; key: string } } = {}): Policy[] {
-    const policies = splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts })) as unknown as Policy[];
+    const policies = splitPolicy(
+      iamPolicy(config, { account: this.cloud.account, ...opts }),
+    ) as unknown as Policy[];
     LEDGER.holds(policies);
     return policies;
   }
@@ -190,7 +192,11 @@ export class Authorizer {
     Object.assign(context, c.context);
     const request = { action: c.action, resource: c.resource, context };
     const keys = Object.keys(context).sort();
-    this.asked.set(`${c.action}|${c.resource}|${keys.join()}`, { action: c.action, resource: c.resource, context: keys });
+    this.asked.set(`${c.action}|${c.resource}|${keys.join()}`, {
+      action: c.action,
+      resource: c.resource,
+      context: keys,
+    });
     const policies = this.policies;
     const decision = evaluate(policies, request);
     if (decision === 'allow') {

@@ -98,8 +98,18 @@ export const SERVICE_LINKED_ROLES = {
  * https://docs.aws.amazon.com/aws-managed-policy/latest/reference/CloudWatchSyntheticsFullAccess.html).
  */
 export const CANARY_FUNCTION_ACTIONS = {
-  create: ['lambda:CreateFunction', 'lambda:PublishVersion', 'lambda:AddPermission'],
-  layer: ['lambda:PublishLayerVersion'],
-  delete: ['lambda:DeleteFunction'],
-  deleteLayer: ['lambda:DeleteLayerVersion'],
+  create: {
+    function: ['lambda:CreateFunction', 'lambda:PublishVersion', 'lambda:AddPermission'],
+    layer: ['lambda:PublishLayerVersion'],
+  },
+  // UpdateCanary: new code is a new layer version and function code, other settings the function's configuration.
+  updateCode: {
+    function: ['lambda:UpdateFunctionCode', 'lambda:PublishVersion'],
+    layer: ['lambda:PublishLayerVersion'],
+  },
+  updateConfiguration: {
+    function: ['lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion'],
+    layer: [],
+  },
+  delete: { function: ['lambda:DeleteFunction'], layer: ['lambda:DeleteLayerVersion'] },
 } as const;

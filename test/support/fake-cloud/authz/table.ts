@@ -18,7 +18,7 @@
 import type { FakeCloud } from '../cloud.js';
 import type { ContextValue } from './evaluate.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-base-to-string, @typescript-eslint/restrict-template-expressions -- SDK inputs are read as AWS reads them: untyped JSON */
 
 export interface AuthzCall {
   /** The request's region (us-east-1 for Route 53 and IAM, whose endpoints answer there). */
@@ -211,7 +211,12 @@ const ACM_PCA: Record<string, Row> = {
     { action: 'acm-pca:CreateCertificateAuthority', resource: '*' },
     // Tags at create: TagCertificateAuthority too (privateca/latest/userguide/auth-InlinePolicies.html).
     ...(hasTags(c.input)
-      ? [{ action: 'acm-pca:TagCertificateAuthority', resource: `arn:${c.partition}:acm-pca:${c.region}:${c.account}:certificate-authority/*` }]
+      ? [
+          {
+            action: 'acm-pca:TagCertificateAuthority',
+            resource: `arn:${c.partition}:acm-pca:${c.region}:${c.account}:certificate-authority/*`,
+          },
+        ]
       : []),
   ],
   ListCertificateAuthorities: () => [{ action: 'acm-pca:ListCertificateAuthorities', resource: '*' }],
