@@ -453,7 +453,9 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         regions: 'primary',
       },
       {
-        // Route tables carry the stack's tags (CloudFormation propagates them).
+        // The stack's route tables carry its tags (CloudFormation propagates them). The VPC's main
+        // table does not (EC2 makes it), and drctl never routes it: its subnets all have tables of
+        // their own, so the condition stays.
         service: 'ec2',
         calls: ['CreateRoute', 'ReplaceRoute', 'DeleteRoute'],
         resources: ['arn:{p}:ec2:{r}:{a}:route-table/*'],

@@ -20,11 +20,20 @@ import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, isOwnedBy } from '../aws/tags.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
+import type { VpcOutputs } from './vpc.js';
 
 // Owns: the VPC peering connection between the two VPCs (requested in the primary region with
-// PeerRegion, accepted in the secondary region) and, in every route table of both VPCs, the route
-// to the other VPC's CIDR through it. CreateVpcPeeringConnection has no idempotency token, so an
-// existing connection is adopted (recorded id, then our tag, then the VPC pair) before creating.
+// PeerRegion, accepted in the secondary region) and, in the route tables of the subnets drctl
+// serves in both VPCs, the route to the other VPC's CIDR through it. CreateVpcPeeringConnection
+// has no idempotency token, so an existing connection is adopted (recorded id, then our tag, then
+// the VPC pair) before creating.
+//
+// Never the VPC's main route table: EC2 makes it with the VPC and the stack's tags never reach it
+// (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html),
+// so the policy's aws:ResourceTag condition on ec2:CreateRoute refuses it, and nothing known when
+// the policy is printed (the VPC id is not) could scope a grant to this deployment's main table.
+// The stack associates every subnet with a table of its own; a served subnet found on the main table
+// (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html#MainRouteTable) stops the step.
 
 const outputs = z.object({
   vpcPeeringConnectionId: z.string().regex(/^pcx-[0-9a-f]+$/, 'must be a peering id like pcx-0123abcd'),
@@ -58,6 +67,19 @@ interface Side {
   region: string;
   vpcId: string;
   peerCidr: string;
+  /** The subnets whose traffic must reach the peer, each with the stack's table for it. */
+  subnets: Array<{ subnetId: string; stackTableId: string }>;
+}
+
+/**
+ * The subnets drctl serves: the private ones (execute-api endpoint, NLB, canary, probe) and the
+ * public one, where the template's client instance calls the API for manual tests.
+ */
+function servedSubnets(vpc: VpcOutputs): Side['subnets'] {
+  return [
+    ...vpc.privateSubnetIds.map((subnetId) => ({ subnetId, stackTableId: vpc.privateRouteTableId })),
+    { subnetId: vpc.publicSubnetId, stackTableId: vpc.publicRouteTableId },
+  ];
 }
 
 const LIVE = ['initiating-request', 'pending-acceptance', 'provisioning', 'active'];
@@ -214,14 +236,45 @@ const target = (r: NonNullable<RouteTable['Routes']>[number]) =>
 type RoutePlan = RouteRecord & { action: 'keep' | 'create' | 'replace'; replaces?: string };
 
 /**
- * What each table of both VPCs needs. Checked for every table before any change, so a conflicting
- * route stops the step before it has half-routed the VPCs.
+ * The tables the served subnets use: each one's explicit association. A subnet with none uses the
+ * main table implicitly (DescribeRouteTables names no subnet for that), which drctl does not route.
+ */
+async function servedTables(ctx: Ctx, side: Side): Promise<RouteTable[]> {
+  const all = await routeTables(ctx, side.region, side.vpcId);
+  const used = new Map<string, RouteTable>();
+  for (const s of side.subnets) {
+    const t = all.find((x) => x.Associations?.some((a) => a.SubnetId === s.subnetId && !a.Main));
+    if (t) {
+      used.set(t.RouteTableId!, t);
+      continue;
+    }
+    const main = all.find((x) => x.Associations?.some((a) => a.Main))?.RouteTableId ?? 'none';
+    throw new AwsStepError(
+      `subnet ${s.subnetId} (${side.region}) has lost its route table association: it uses the ` +
+        `VPC's main route table ${main}, which drctl does not route (it carries no drctl tag)`,
+      {
+        resource: s.subnetId,
+        resolution:
+          `The vpc stack associates it with ${s.stackTableId}. Put that back, then run the same ` +
+          `command again: aws ec2 associate-route-table --region ${side.region} --subnet-id ` +
+          `${s.subnetId} --route-table-id ${s.stackTableId}`,
+      },
+    );
+  }
+  return [...used.values()];
+}
+
+/**
+ * What each served table of both VPCs needs. Checked for every table before any change, so a
+ * conflicting route stops the step before it has half-routed the VPCs.
  */
 async function planRoutes(ctx: Ctx, pcxId: string, sides: Side[]): Promise<RoutePlan[]> {
   const plan: RoutePlan[] = [];
   const conflicts: string[] = [];
+  const tables = new Map<Side, RouteTable[]>();
+  for (const side of sides) tables.set(side, await servedTables(ctx, side));
   for (const side of sides) {
-    for (const t of await routeTables(ctx, side.region, side.vpcId)) {
+    for (const t of tables.get(side)!) {
       const base = {
         region: side.region,
         routeTableId: t.RouteTableId!,
@@ -307,8 +360,8 @@ export const peering: StepImpl<PeeringOutputs> = {
     }
     await acceptAndWait(ctx, p);
     const routes = await ensureRoutes(ctx, p.id, [
-      { region: primary, vpcId: mine.vpcId, peerCidr: theirs.vpcCidr },
-      { region: secondary, vpcId: theirs.vpcId, peerCidr: mine.vpcCidr },
+      { region: primary, vpcId: mine.vpcId, peerCidr: theirs.vpcCidr, subnets: servedSubnets(mine) },
+      { region: secondary, vpcId: theirs.vpcId, peerCidr: mine.vpcCidr, subnets: servedSubnets(theirs) },
     ]);
     return { vpcPeeringConnectionId: p.id, routes };
   },
@@ -385,6 +438,8 @@ export const peering: StepImpl<PeeringOutputs> = {
       });
       for (const region of [ctx.region, ctx.peerRegion]) {
         for (const t of await tablesRoutingVia(ctx, region, p.id)) {
+          // Only ours, as `down` deletes them: a route someone put in another table is not drctl's.
+          if (!isOwnedBy(t.Tags, ctx.config.deployment)) continue;
           for (const r of t.Routes ?? []) {
             if (r.VpcPeeringConnectionId !== p.id || !r.DestinationCidrBlock) continue;
             found.push({
@@ -434,19 +489,27 @@ async function describeTables(ctx: Ctx, region: string, ids: string[]): Promise<
 }
 
 /**
- * Routes through our peering, in the VPCs the vpc step recorded (or, without them, every table
- * routing through the peering: the state may be lost): removed before the peering so no table is
- * left with a blackhole route. Routes that now point elsewhere were changed by someone else and
- * are left alone.
+ * The routes drctl added through our peering, removed before the peering so no table of ours is
+ * left with a blackhole route: those in tables carrying our deployment tag (the stack's, the only
+ * ones drctl routes and the policy lets it change), recorded or not (a crash between CreateRoute
+ * and the record). A route through it in any other table (the main one) was added by someone
+ * else: it is left, named, and turns blackhole with the peering. Routes that now point elsewhere
+ * were changed by someone else and are left alone.
  */
 async function deleteRoutes(ctx: Ctx, pcxId: string): Promise<void> {
   for (const region of [ctx.region, ctx.peerRegion]) {
-    const vpcId = ctx.peek('vpc', region)?.vpcId;
-    const tables = vpcId ? await routeTables(ctx, region, vpcId) : await tablesRoutingVia(ctx, region, pcxId);
     const ec2 = ctx.aws.client(EC2Client, region);
-    for (const t of tables) {
+    for (const t of await tablesRoutingVia(ctx, region, pcxId)) {
+      const ours = isOwnedBy(t.Tags, ctx.config.deployment);
       for (const r of t.Routes ?? []) {
         if (r.VpcPeeringConnectionId !== pcxId || !r.DestinationCidrBlock) continue;
+        if (!ours) {
+          ctx.warn(
+            `left route ${r.DestinationCidrBlock} -> ${pcxId} in ${t.RouteTableId} (${region}): ` +
+              "drctl did not add it (the table is not tagged as this deployment's)",
+          );
+          continue;
+        }
         ctx.progress(`route ${r.DestinationCidrBlock} in ${t.RouteTableId} (${region})`);
         try {
           await ec2.send(

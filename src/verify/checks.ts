@@ -750,6 +750,15 @@ export const peering: VerifyCheck = {
           const route = t?.Routes?.find((x) => x.DestinationCidrBlock === want.destinationCidrBlock);
           return !route || route.VpcPeeringConnectionId !== pcx || route.State === 'blackhole';
         });
+        // A subnet uses its explicitly associated table, else the main one, which drctl never
+        // routes: every subnet clients use must still be associated with a routed table.
+        const served = [
+          ...((optionalField(ctx, 'vpc', region, 'privateSubnetIds') as string[] | undefined) ?? []),
+          optionalField(ctx, 'vpc', region, 'publicSubnetId'),
+        ].filter((x): x is string => typeof x === 'string');
+        const stray = served.filter(
+          (subnet) => !tables.some((t) => t.Associations?.some((a) => a.SubnetId === subnet && !a.Main)),
+        );
         lines.push(
           broken.length
             ? fail(
@@ -758,7 +767,15 @@ export const peering: VerifyCheck = {
                 UP,
                 region,
               )
-            : ok('peering', `${mine.length} route(s) to the other VPC through ${pcx}`, region),
+            : stray.length
+              ? fail(
+                  'peering',
+                  `subnet(s) ${stray.join(', ')} lost their route table association: the VPC's main ` +
+                    'table they now use has no route to the other VPC',
+                  'Run `drctl up`: it names the table each subnet must be associated with again.',
+                  region,
+                )
+              : ok('peering', `${mine.length} route(s) to the other VPC through ${pcx}`, region),
         );
       }
       return [ok('peering', `peering ${pcx} is active`), ...lines];

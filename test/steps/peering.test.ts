@@ -1,4 +1,4 @@
-import { CreateVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateRouteCommand, CreateVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
 import { FakeEc2 } from '../support/fake-cloud/index.js';
@@ -18,6 +18,7 @@ const routes = (snap: string[]) => snap.filter((l) => l.includes('/route/'));
 interface VpcRec {
   vpcId: string;
   vpcCidr: string;
+  privateSubnetIds: string[];
   publicRouteTableId: string;
   privateRouteTableId: string;
 }
@@ -29,7 +30,7 @@ const peeringOf = (x: Harness) =>
   };
 
 describe('peering step on the fake cloud', () => {
-  it('up requests in the primary, accepts in the secondary, and routes every table of both VPCs to the peer', async () => {
+  it('up requests in the primary, accepts in the secondary, and routes the stack route tables of both VPCs to the peer', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
     const snap = h.cloud.snapshot();
@@ -51,6 +52,7 @@ describe('peering step on the fake cloud', () => {
     // AWS's side: every route targets our connection and is active.
     for (const region of ['sa-east-1', 'us-west-1']) {
       for (const t of h.cloud.model(FakeEc2).region(region).routeTables.values()) {
+        if (t.main) continue;
         const r = t.routes.find((x) => x.VpcPeeringConnectionId);
         expect(r).toMatchObject({ VpcPeeringConnectionId: rec.vpcPeeringConnectionId, State: 'active' });
       }
@@ -72,6 +74,84 @@ describe('peering step on the fake cloud', () => {
         c.outcome === 'InvalidVpcPeeringConnectionID.NotFound',
     );
     expect(early.length).toBeGreaterThan(0);
+  });
+
+  it('routes only the tables of the subnets drctl serves, never the untagged main table; each route it makes is in a table with the deployment tag', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const ec2 = h.cloud.model(FakeEc2);
+    for (const region of ['sa-east-1', 'us-west-1']) {
+      const vpc = vpcOf(h, region);
+      const main = [...ec2.region(region).routeTables.values()].filter(
+        (t) => t.VpcId === vpc.vpcId && t.main,
+      );
+      expect(main, region).toHaveLength(1);
+      // EC2 made it with the VPC: the stack's tags never reached it, so the policy's
+      // aws:ResourceTag condition on ec2:CreateRoute would refuse a route there.
+      expect(main[0]!.tags, region).toEqual({});
+      expect(
+        main[0]!.routes.filter((r) => r.VpcPeeringConnectionId),
+        region,
+      ).toEqual([]);
+    }
+    const made = h.cloud.calls.filter(
+      (c) => /^(CreateRoute|ReplaceRoute)$/.test(c.command) && c.outcome === 'ok',
+    );
+    expect(made).toHaveLength(4);
+    for (const c of made) {
+      const t = ec2.region(c.region).routeTables.get((c.input as { RouteTableId: string }).RouteTableId)!;
+      expect(t.tags['drctl:deployment'], t.RouteTableId).toBe('drctl');
+    }
+    for (const r of peeringOf(h).routes)
+      expect(ec2.region(r.region).routeTables.get(r.routeTableId)!.tags['drctl:deployment']).toBe('drctl');
+  });
+
+  it('a served subnet left on the main table (its association removed) stops up before any route, naming the fix', async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    const primary = vpcOf(h, 'sa-east-1');
+    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId)!;
+    const lost = primary.privateSubnetIds[1]!;
+    table.subnetIds = table.subnetIds.filter((s) => s !== lost);
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(lost);
+    expect(r.stderr).toMatch(/main route table rtb-/);
+    expect(r.stderr).toContain(
+      `aws ec2 associate-route-table --region sa-east-1 --subnet-id ${lost} --route-table-id ${primary.privateRouteTableId}`,
+    );
+    expect(h.cloud.calls.filter((c) => /^(CreateRoute|ReplaceRoute)$/.test(c.command))).toEqual([]);
+    table.subnetIds.push(lost);
+    await h.ok(['up'], STEPS_USED);
+    expect(routes(h.cloud.snapshot())).toHaveLength(4);
+  });
+
+  it('down deletes only the routes drctl added: a route through the peering someone put in the main table is left', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const primary = vpcOf(h, 'sa-east-1');
+    const ec2 = h.cloud.model(FakeEc2);
+    const main = [...ec2.region('sa-east-1').routeTables.values()].find(
+      (t) => t.VpcId === primary.vpcId && t.main,
+    )!;
+    const pcx = peeringOf(h).vpcPeeringConnectionId;
+    await new EC2Client({ region: 'sa-east-1' }).send(
+      new CreateRouteCommand({
+        RouteTableId: main.RouteTableId,
+        DestinationCidrBlock: '172.16.0.0/16',
+        VpcPeeringConnectionId: pcx,
+      }),
+    );
+    const recorded = peeringOf(h).routes;
+    h.cloud.resetCalls();
+    const r = await h.ok(['down', '--yes'], STEPS_USED);
+    const deleted = h.cloud.mutatingCalls.filter((c) => c.command === 'DeleteRoute');
+    expect(deleted.map((c) => (c.input as { RouteTableId: string }).RouteTableId).sort()).toEqual(
+      recorded.map((x) => x.routeTableId).sort(),
+    );
+    expect(r.stdout).toContain(`left route 172.16.0.0/16 -> ${pcx} in ${main.RouteTableId} (sa-east-1)`);
+    // It went with the VPC.
+    expect(h.cloud.snapshot()).toEqual([]);
   });
 
   it('running up again makes no mutating call and one read per recorded thing', async () => {

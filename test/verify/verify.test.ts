@@ -205,6 +205,18 @@ describe('drctl verify', () => {
       },
     ],
     [
+      "a private subnet taken off its route table (it falls back to the VPC's main table)",
+      `peering ${SECONDARY}`,
+      () => {
+        const vpc = rec('vpc', SECONDARY);
+        const table = h.cloud
+          .model(FakeEc2)
+          .region(SECONDARY)
+          .routeTables.get(vpc.privateRouteTableId as string)!;
+        table.subnetIds = table.subnetIds.filter((s) => s !== (vpc.privateSubnetIds as string[])[0]);
+      },
+    ],
+    [
       'the secondary targets unhealthy',
       `targets ${SECONDARY}`,
       () => {

@@ -445,9 +445,8 @@ export class FakeCloudFormation extends FakeService {
       const p = res.Properties ?? {};
       switch (res.Type) {
         case 'AWS::EC2::VPC': {
-          const id = this.id('vpc-');
-          r.vpcs.set(id, {
-            VpcId: id,
+          // EC2 makes the main route table, default security group and network ACL with it, untagged.
+          const { VpcId: id } = this.ec2.createVpc(s.region, {
             CidrBlock: ev(p.CidrBlock),
             tags,
             enableDnsSupport: !!p.EnableDnsSupport,
@@ -613,7 +612,7 @@ export class FakeCloudFormation extends FakeService {
     for (const p of s.physical.values()) {
       if (p.type === 'AWS::EC2::VPCEndpoint')
         this.cloud.model(FakeEc2Endpoints).removeForStack(s.region, p.id);
-      r.vpcs.delete(p.id);
+      if (p.type === 'AWS::EC2::VPC') this.ec2.removeVpc(s.region, p.id);
       r.subnets.delete(p.id);
       r.routeTables.delete(p.id);
       r.securityGroups.delete(p.id);
@@ -646,7 +645,7 @@ export class FakeCloudFormation extends FakeService {
         this.cloud.model(FakeEc2Endpoints).removeForStack(s.region, p.id);
         break;
       default:
-        r.vpcs.delete(p.id);
+        if (p.type === 'AWS::EC2::VPC') this.ec2.removeVpc(s.region, p.id);
         r.subnets.delete(p.id);
         r.routeTables.delete(p.id);
         r.securityGroups.delete(p.id);

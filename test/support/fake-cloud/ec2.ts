@@ -43,6 +43,8 @@ export interface RouteTable {
   routes: Route[];
   subnetIds: string[];
   main: boolean;
+  /** The main association's id (`rtbassoc-…`), set on the VPC's main table. */
+  mainAssociationId?: string;
   tags: Tags;
 }
 export interface IngressRule {
@@ -58,6 +60,13 @@ export interface SecurityGroup {
   Description: string;
   VpcId: string;
   ingress: IngressRule[];
+  tags: Tags;
+}
+/** Only the VPC's default network ACL is modelled (drctl makes none and reads none). */
+export interface NetworkAcl {
+  NetworkAclId: string;
+  VpcId: string;
+  IsDefault: boolean;
   tags: Tags;
 }
 export interface NetworkInterface {
@@ -86,6 +95,7 @@ export class Ec2Region {
   readonly subnets = new Map<string, Subnet>();
   readonly routeTables = new Map<string, RouteTable>();
   readonly securityGroups = new Map<string, SecurityGroup>();
+  readonly networkAcls = new Map<string, NetworkAcl>();
   readonly enis = new Map<string, NetworkInterface>();
   readonly others = new Map<string, SimpleResource>();
   private nextIp = 10;
@@ -167,8 +177,9 @@ export function tagsFromSpec(spec: unknown, resourceType: string): Tags {
 }
 
 /**
- * EC2, per region. The VPC pieces are made by the fake CloudFormation (vpc stack); key pairs by
- * CreateKeyPair. ENIs model what blocks subnet and security-group deletion (DependencyViolation).
+ * EC2, per region. The VPC pieces are made by the fake CloudFormation (vpc stack), the VPC itself
+ * through `createVpc` (with its main route table, default security group and network ACL), as
+ * CreateVpc does; key pairs by CreateKeyPair. ENIs model what blocks subnet and security-group deletion (DependencyViolation).
  */
 export class FakeEc2 extends FakeService {
   readonly service = 'ec2';
@@ -278,6 +289,116 @@ export class FakeEc2 extends FakeService {
     return { Return: true };
   }
 
+  // ---- VPCs and what EC2 makes with each --------------------------------------------------
+  /**
+   * A VPC with what EC2 makes along with it: the main route table (a local route only; a subnet
+   * without an explicit association uses it), the default security group ("default") and the
+   * default network ACL. None carries the VPC's tags, nor a CloudFormation stack's: stack tags
+   * reach only what the stack itself creates
+   * (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html#MainRouteTable,
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html,
+   * https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-resource-tags.html).
+   */
+  createVpc(
+    region: string,
+    input: { CidrBlock: string; tags?: Tags; enableDnsSupport?: boolean; enableDnsHostnames?: boolean },
+  ): Vpc {
+    const r = this.region(region);
+    const vpc: Vpc = {
+      VpcId: this.id('vpc-'),
+      CidrBlock: input.CidrBlock,
+      tags: { ...input.tags },
+      // CreateVpc's own: DNS resolution on, DNS hostnames off (the stack's template turns both on).
+      enableDnsSupport: input.enableDnsSupport ?? true,
+      enableDnsHostnames: input.enableDnsHostnames ?? false,
+    };
+    r.vpcs.set(vpc.VpcId, vpc);
+    const rtb = this.id('rtb-');
+    r.routeTables.set(rtb, {
+      RouteTableId: rtb,
+      VpcId: vpc.VpcId,
+      routes: [
+        {
+          DestinationCidrBlock: vpc.CidrBlock,
+          GatewayId: 'local',
+          State: 'active',
+          Origin: 'CreateRouteTable',
+        },
+      ],
+      subnetIds: [],
+      main: true,
+      mainAssociationId: this.id('rtbassoc-'),
+      tags: {},
+    });
+    const sg = this.id('sg-');
+    r.securityGroups.set(sg, {
+      GroupId: sg,
+      GroupName: 'default',
+      Description: 'default VPC security group',
+      VpcId: vpc.VpcId,
+      // Its one inbound rule, "unrestricted network access to each other" for its members, is
+      // shown by DescribeSecurityGroups but admits no CIDR here: drctl puts nothing in the group.
+      ingress: [],
+      tags: {},
+    });
+    const acl = this.id('acl-');
+    r.networkAcls.set(acl, { NetworkAclId: acl, VpcId: vpc.VpcId, IsDefault: true, tags: {} });
+    return vpc;
+  }
+
+  /**
+   * The VPC and what EC2 made with it: deleting a VPC deletes its main route table, default security
+   * group and default network ACL (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteVpc.html).
+   */
+  removeVpc(region: string, vpcId: string): void {
+    const r = this.region(region);
+    r.vpcs.delete(vpcId);
+    for (const [id, t] of r.routeTables) if (t.VpcId === vpcId && t.main) r.routeTables.delete(id);
+    for (const [id, g] of r.securityGroups)
+      if (g.VpcId === vpcId && g.GroupName === 'default') r.securityGroups.delete(id);
+    for (const [id, a] of r.networkAcls) if (a.VpcId === vpcId && a.IsDefault) r.networkAcls.delete(id);
+  }
+
+  CreateVpc(region: string, input: { CidrBlock?: string; TagSpecifications?: unknown }) {
+    if (!input.CidrBlock)
+      throw awsError('MissingParameter', 'The request must contain the parameter cidrBlock');
+    const v = this.createVpc(region, {
+      CidrBlock: input.CidrBlock,
+      tags: tagsFromSpec(input.TagSpecifications, 'vpc'),
+    });
+    return {
+      Vpc: {
+        VpcId: v.VpcId,
+        CidrBlock: v.CidrBlock,
+        State: 'available',
+        IsDefault: false,
+        Tags: mapToTags(v.tags),
+      },
+    };
+  }
+
+  /**
+   * Refused while anything but the main route table, default security group and default network
+   * ACL is left in the VPC: "You must detach or delete all gateways and resources that are
+   * associated with the VPC before you can delete it" (EC2 API DeleteVpc).
+   */
+  DeleteVpc(region: string, input: { VpcId?: string }) {
+    const r = this.region(region);
+    const id = input.VpcId ?? '';
+    if (!r.vpcs.has(id)) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${id}' does not exist`);
+    const inUse =
+      [...r.subnets.values()].some((x) => x.VpcId === id) ||
+      [...r.routeTables.values()].some((x) => x.VpcId === id && !x.main) ||
+      [...r.securityGroups.values()].some((x) => x.VpcId === id && x.GroupName !== 'default') ||
+      [...r.others.values()].some((x) => x.VpcId === id) ||
+      this.liveEnis(region).some((x) => x.VpcId === id);
+    if (inUse) {
+      throw awsError('DependencyViolation', `The vpc '${id}' has dependencies and cannot be deleted.`);
+    }
+    this.removeVpc(region, id);
+    return {};
+  }
+
   // ---- VPC pieces (read side; made by the fake CloudFormation) -----------------------------
   DescribeVpcs(region: string, input: Ec2PageInput & { VpcIds?: string[] }) {
     const r = this.region(region);
@@ -349,6 +470,13 @@ export class FakeEc2 extends FakeService {
             'route.vpc-peering-connection-id': t.routes
               .map((r) => r.VpcPeeringConnectionId)
               .filter((x): x is string => x !== undefined),
+            // "association.main: Indicates whether the route table is the main route table for the
+            // VPC (true | false). Route tables that do not have an association ID are not returned";
+            // an implicit association (a subnet on the main table) names no subnet (EC2 API
+            // DescribeRouteTables).
+            'association.main': [...(t.main ? ['true'] : []), ...t.subnetIds.map(() => 'false')],
+            'association.subnet-id': t.subnetIds,
+            'association.route-table-id': t.main || t.subnetIds.length ? t.RouteTableId : undefined,
           }),
         ),
       // "MaxResults: Valid Range: Minimum value of 5. Maximum value of 100." (EC2 API DescribeRouteTables)
@@ -359,7 +487,16 @@ export class FakeEc2 extends FakeService {
       VpcId: t.VpcId,
       Routes: t.routes.map((x) => ({ ...x })),
       Associations: [
-        ...(t.main ? [{ Main: true, RouteTableId: t.RouteTableId }] : []),
+        ...(t.main
+          ? [
+              {
+                Main: true,
+                RouteTableId: t.RouteTableId,
+                RouteTableAssociationId: t.mainAssociationId,
+                AssociationState: { State: 'associated' },
+              },
+            ]
+          : []),
         ...t.subnetIds.map((s) => ({ Main: false, SubnetId: s, RouteTableId: t.RouteTableId })),
       ],
       Tags: mapToTags(t.tags),
@@ -379,19 +516,29 @@ export class FakeEc2 extends FakeService {
       [...r.securityGroups.values()].filter((g) => !input.GroupIds || input.GroupIds.includes(g.GroupId)),
       { ...input, byIds: !!input.GroupIds?.length },
       (g) => g.GroupId,
-      (g) => matchFilters(input.Filters, tagFilter(g.tags, { 'vpc-id': g.VpcId, 'group-id': g.GroupId })),
+      (g) =>
+        matchFilters(
+          input.Filters,
+          tagFilter(g.tags, { 'vpc-id': g.VpcId, 'group-id': g.GroupId, 'group-name': g.GroupName }),
+        ),
     );
     const SecurityGroups = items.map((g) => ({
       GroupId: g.GroupId,
       GroupName: g.GroupName,
       Description: g.Description,
       VpcId: g.VpcId,
-      IpPermissions: g.ingress.map((rule) => ({
-        IpProtocol: rule.IpProtocol,
-        FromPort: rule.FromPort,
-        ToPort: rule.ToPort,
-        IpRanges: [{ CidrIp: rule.CidrIp, Description: rule.Description }],
-      })),
+      IpPermissions: [
+        ...g.ingress.map((rule) => ({
+          IpProtocol: rule.IpProtocol,
+          FromPort: rule.FromPort,
+          ToPort: rule.ToPort,
+          IpRanges: [{ CidrIp: rule.CidrIp, Description: rule.Description }],
+        })),
+        // A default group admits all traffic from its own members.
+        ...(g.GroupName === 'default'
+          ? [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: g.GroupId, UserId: this.cloud.account }] }]
+          : []),
+      ],
       Tags: mapToTags(g.tags),
     }));
     return { SecurityGroups, NextToken };
@@ -458,8 +605,11 @@ export class FakeEc2 extends FakeService {
       for (const k of r.keyPairs.values()) out.push(`ec2/${name}/key-pair/${k.KeyName}`);
       for (const v of r.vpcs.values()) out.push(`ec2/${name}/vpc/${v.VpcId}`);
       for (const s of r.subnets.values()) out.push(`ec2/${name}/subnet/${s.SubnetId}`);
-      for (const t of r.routeTables.values()) out.push(`ec2/${name}/route-table/${t.RouteTableId}`);
-      for (const g of r.securityGroups.values()) out.push(`ec2/${name}/security-group/${g.GroupId}`);
+      // What EC2 makes with a VPC goes with it (the VPC's line stands for them).
+      for (const t of r.routeTables.values())
+        if (!t.main) out.push(`ec2/${name}/route-table/${t.RouteTableId}`);
+      for (const g of r.securityGroups.values())
+        if (g.GroupName !== 'default') out.push(`ec2/${name}/security-group/${g.GroupId}`);
       for (const o of r.others.values()) out.push(`ec2/${name}/${o.kind}/${o.id}`);
       for (const e of live) out.push(`ec2/${name}/network-interface/${e.NetworkInterfaceId}(${e.owner})`);
     }
