@@ -85,6 +85,11 @@ const EC2: Record<string, Row> = {
       c.input.KeyName ?? c.cloud.authorizer.lookup('ec2:key-name', c.region, String(c.input.KeyPairId));
     return [{ action: 'ec2:DeleteKeyPair', resource: ec2Arn(c, `key-pair/${name ?? c.input.KeyPairId}`) }];
   },
+  CreateVpc: (c) => [
+    { action: 'ec2:CreateVpc', resource: ec2Arn(c, 'vpc/*') },
+    ...ec2TagOnCreate(c, 'CreateVpc', 'vpc/*'),
+  ],
+  DeleteVpc: (c) => [{ action: 'ec2:DeleteVpc', resource: ec2Arn(c, `vpc/${c.input.VpcId}`) }],
   DescribeKeyPairs: ec2Any('DescribeKeyPairs'),
   DescribeVpcs: ec2Any('DescribeVpcs'),
   DescribeSubnets: ec2Any('DescribeSubnets'),
