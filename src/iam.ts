@@ -57,7 +57,8 @@ type ConditionBlock = Record<string, Record<string, string | string[]>>;
 
 /**
  * One permission of one step. ARN templates use `{p}` partition, `{r}` region, `{a}` account,
- * `{d}` deployment; `{r}` takes each region the grant applies to.
+ * `{d}` deployment, `{c}` the region's canary suffix (`pri`, `sec`); `{r}` takes each region the
+ * grant applies to.
  */
 export interface Grant {
   service: IamService;
@@ -154,14 +155,11 @@ const SYNTHETICS_LAMBDA_ACTIONS = [
   'lambda:CreateFunction',
   'lambda:AddPermission',
   'lambda:PublishVersion',
+  // UpdateCanary: new code, or other settings.
   'lambda:UpdateFunctionCode',
   'lambda:UpdateFunctionConfiguration',
-  'lambda:GetFunctionConfiguration',
-  'lambda:GetFunction',
+  // DeleteCanary with DeleteLambda.
   'lambda:DeleteFunction',
-  'lambda:ListTags',
-  'lambda:TagResource',
-  'lambda:UntagResource',
 ];
 
 /** Every step's calls and grants. Adding a call to a step without listing it here fails a test. */
@@ -555,30 +553,32 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         service: 'synthetics',
         // TagResource: the config tag after an UpdateCanary, and the Tags of CreateCanary.
         calls: ['GetCanary', 'UpdateCanary', 'TagResource', 'StartCanary', 'StopCanary', 'DeleteCanary'],
-        resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-pri', 'arn:{p}:synthetics:{r}:{a}:canary:{d}-sec'],
+        resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-{c}'],
       },
       {
         service: 'lambda',
         onBehalf: SYNTHETICS_LAMBDA_ACTIONS,
-        resources: [
-          'arn:{p}:lambda:{r}:{a}:function:cwsyn-{d}-pri-*',
-          'arn:{p}:lambda:{r}:{a}:function:cwsyn-{d}-sec-*',
-        ],
+        resources: ['arn:{p}:lambda:{r}:{a}:function:cwsyn-{d}-{c}-*'],
       },
       {
         service: 'lambda',
-        onBehalf: ['lambda:GetLayerVersion', 'lambda:PublishLayerVersion', 'lambda:DeleteLayerVersion'],
-        resources: ['arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-*', 'arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-*:*'],
+        // The canary's code is a layer: published by name, used and deleted by version.
+        onBehalf: ['lambda:PublishLayerVersion'],
+        resources: ['arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-{c}-*'],
       },
       {
-        // The Synthetics runtime layers live in an AWS-owned account.
+        service: 'lambda',
+        // A function made with layers needs GetLayerVersion on each layer version
+        // (https://docs.aws.amazon.com/lambda/latest/dg/adding-layers.html).
+        onBehalf: ['lambda:GetLayerVersion', 'lambda:DeleteLayerVersion'],
+        resources: ['arn:{p}:lambda:{r}:{a}:layer:cwsyn-{d}-{c}-*:*'],
+      },
+      {
+        // The Synthetics runtime layers live in accounts of AWS's (Synthetics, Synthetics_Selenium,
+        // AWS-CW-Synthetics*, by runtime).
         service: 'lambda',
         onBehalf: ['lambda:GetLayerVersion'],
-        resources: [
-          'arn:{p}:lambda:{r}:*:layer:Synthetics:*',
-          'arn:{p}:lambda:{r}:*:layer:Synthetics_Selenium:*',
-          'arn:{p}:lambda:{r}:*:layer:AWS-CW-Synthetics*:*',
-        ],
+        resources: ['arn:{p}:lambda:{r}:*:layer:*Synthetics*:*'],
       },
       {
         service: 'cloudwatch',
@@ -885,7 +885,7 @@ interface Draft {
 }
 
 function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(p|a|r|d|bucket|key|prefix)\}/g, (_m, k: string) => vars[k] ?? '*');
+  return template.replace(/\{(p|a|r|d|c|bucket|key|prefix)\}/g, (_m, k: string) => vars[k] ?? '*');
 }
 
 /** The least-privilege policy for this config, as one document. */
@@ -956,7 +956,11 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
       }
       const actions = [...(g.calls ?? []).map((c) => actionOf(g.service, c)), ...(g.onBehalf ?? [])];
       const templates = g.resources ?? ['*'];
-      const resources = [...new Set(templates.flatMap((t) => regions.map((r) => fill(t, { ...base, r }))))];
+      // {c}: the canary of that region (drctl-pri in the primary, drctl-sec in the secondary).
+      const canaryOf = (r: string) => (r === primary ? 'pri' : 'sec');
+      const resources = [
+        ...new Set(templates.flatMap((t) => regions.map((r) => fill(t, { ...base, r, c: canaryOf(r) })))),
+      ];
       let condition = g.condition;
       if (resources.includes('*')) {
         // Actions authorized only on "*": keep them to this deployment's regions.

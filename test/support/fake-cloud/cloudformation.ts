@@ -224,8 +224,12 @@ export class FakeCloudFormation extends FakeService {
     ) {
       throw awsError('ValidationError', 'No updates are to be performed.');
     }
+    const before = this.propertiesOf(s);
     s.templateBody = input.TemplateBody;
     s.parameters = parameters;
+    const after = this.propertiesOf(s);
+    // Kept resources whose properties change are updated in place, with the type's update actions.
+    const changed = [...before].filter(([logical, props]) => after.has(logical) && after.get(logical) !== props);
     // Tags given replace the stack's tags (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html).
     if (input.Tags) s.tags = tagsToMap(input.Tags);
     if (input.ClientRequestToken) s.tokens.add(input.ClientRequestToken);
@@ -235,6 +239,11 @@ export class FakeCloudFormation extends FakeService {
     // properties of kept resources are not modelled.
     const wanted = this.activeResources(s);
     s.refused =
+      this.refusedInCallersName(
+        s,
+        changed.map(([logical]) => [logical, { Type: s.physical.get(logical)!.type }]),
+        'update',
+      ) ??
       this.refusedInCallersName(
         s,
         [...wanted].filter(([logical]) => !s.physical.has(logical)),
@@ -344,10 +353,23 @@ export class FakeCloudFormation extends FakeService {
    * type is resolved with ssm:GetParameters in the caller's name
    * (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/dynamic-references-ssm.html).
    */
+  /** Each made resource's properties as the template and parameters give them now (JSON). */
+  private propertiesOf(s: Stack): Map<string, string> {
+    const t = JSON.parse(s.templateBody);
+    const params = this.paramsOf(s, t);
+    const cond = (name: string): boolean => this.evalCond(t.Conditions[name], params);
+    const out = new Map<string, string>();
+    for (const [logical, res] of this.activeResources(s)) {
+      if (!s.physical.has(logical)) continue;
+      out.set(logical, JSON.stringify(this.evaluate(res.Properties ?? {}, s, params, cond)));
+    }
+    return out;
+  }
+
   private refusedInCallersName(
     s: Stack,
     resources: Array<[string, Json]>,
-    op: 'create' | 'delete',
+    op: 'create' | 'update' | 'delete',
   ): Stack['refused'] {
     const arn = (rest: string) => `arn:aws:ec2:${s.region}:${this.cloud.account}:${rest}`;
     const tryAll = (logical: string, checks: Array<{ action: string; resource: string }>) => {

@@ -1,4 +1,4 @@
-import { CANARY_FUNCTION_ACTIONS } from './authz/on-behalf.js';
+import { CANARY_FUNCTION_ACTIONS, SYNTHETICS_RUNTIME_LAYER } from './authz/on-behalf.js';
 import { strFromU8, unzipSync } from 'fflate';
 import { FakeService } from './cloud.js';
 import { FakeCloudWatch } from './cloudwatch.js';
@@ -485,6 +485,13 @@ export class FakeSynthetics extends FakeService {
     if (eniDenied && this.roleNotAssumable === 'refuse') throw invalid(eniError);
 
     const id = this.uuid();
+    // Synthetics reads the artifact bucket's location in the caller's name (the reason
+    // CloudWatchSyntheticsFullAccess grants s3:GetBucketLocation).
+    const bucket = /^s3:\/\/([^/]+)/.exec(input.ArtifactS3Location)?.[1];
+    this.cloud.authorizer.onBehalf('synthetics', 'CreateCanary', region, {
+      action: 's3:GetBucketLocation',
+      resource: `arn:aws:s3:::${bucket}`,
+    });
     const inCallersName = this.refusedInCallersName(region, input.Name, id, 'create');
     const c: FakeCanary = {
       Name: input.Name,
@@ -819,11 +826,18 @@ export class FakeSynthetics extends FakeService {
   ): string | undefined {
     const lambda = `arn:aws:lambda:${region}:${this.cloud.account}`;
     const actions: { function: readonly string[]; layer: readonly string[] } = CANARY_FUNCTION_ACTIONS[op];
+    const layered = op === 'create' || op === 'updateCode';
     const checks = [
       ...actions.function.map((action) => ({
         action,
         resource: `${lambda}:function:cwsyn-${name}-${id}`,
       })),
+      ...(layered
+        ? [
+            { action: 'lambda:GetLayerVersion', resource: `${lambda}:layer:cwsyn-${name}-${id}:1` },
+            { action: 'lambda:GetLayerVersion', resource: SYNTHETICS_RUNTIME_LAYER(region) },
+          ]
+        : []),
       ...actions.layer.map((action) => ({
         action,
         // Publishing names the layer; deleting names a version of it.

@@ -18,7 +18,14 @@ import { parseS3Location } from '../../../../src/state.js';
 import { iamPolicy, splitPolicy } from '../../../../src/iam.js';
 import type { FakeCloud } from '../cloud.js';
 import { awsError } from '../errors.js';
-import { evaluate, wildcard, type ContextValue, type Policy, type Statement } from './evaluate.js';
+import {
+  evaluate,
+  statementApplies,
+  wildcard,
+  type ContextValue,
+  type Policy,
+  type Statement,
+} from './evaluate.js';
 import { AUTHZ, requestTags, type Check } from './table.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -204,7 +211,7 @@ export class Authorizer {
       const elements: Array<[string, string, string]> = [];
       for (const p of policies) {
         for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[]) {
-          if (s.Effect !== 'Allow' || evaluate([{ Statement: [s] }], request) !== 'allow') continue;
+          if (s.Effect !== 'Allow' || !statementApplies(s, request)) continue;
           const act = list(s.Action).filter((a) => wildcard(a, c.action, true));
           const res = list(s.Resource).filter((r) => wildcard(r, c.resource, false));
           for (const a of act)
@@ -225,7 +232,12 @@ const list = (v: string | readonly string[] | undefined): readonly string[] =>
   v === undefined ? [] : typeof v === 'string' ? [v] : v;
 
 /** A statement by its content (Sids are numbered per policy, so they differ between configs). */
-const statementKey = (s: Statement): string => JSON.stringify({ ...s, Sid: undefined });
+const keys = new WeakMap<Statement, string>();
+const statementKey = (s: Statement): string => {
+  let k = keys.get(s);
+  if (k === undefined) keys.set(s, (k = JSON.stringify({ ...s, Sid: undefined })));
+  return k;
+};
 
 /**
  * Across every request this process authorized under drctl's own policies: the statements those

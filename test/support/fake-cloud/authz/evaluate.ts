@@ -43,11 +43,20 @@ export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';
 const list = <T>(v: T | readonly T[] | undefined): readonly T[] =>
   v === undefined ? [] : Array.isArray(v) ? (v as readonly T[]) : [v as T];
 
+const compiled = new Map<string, RegExp>();
+
 /** IAM's wildcard match. */
 export function wildcard(pattern: string, value: string, caseInsensitive: boolean): boolean {
-  let re = '^';
-  for (const c of pattern) re += c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
-  return new RegExp(`${re}$`, caseInsensitive ? 'is' : 's').test(value);
+  if (!pattern.includes('*') && !pattern.includes('?'))
+    return caseInsensitive ? pattern.toLowerCase() === value.toLowerCase() : pattern === value;
+  const key = `${caseInsensitive ? 'i' : 's'}${pattern}`;
+  let re = compiled.get(key);
+  if (!re) {
+    let src = '^';
+    for (const c of pattern) src += c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
+    compiled.set(key, (re = new RegExp(`${src}$`, caseInsensitive ? 'is' : 's')));
+  }
+  return re.test(value);
 }
 
 /** An ARN pattern matched field by field, as ArnLike does (each field may hold wildcards). */
@@ -127,7 +136,7 @@ function conditionHolds(
   );
 }
 
-function statementApplies(s: Statement, r: AuthzRequest): boolean {
+export function statementApplies(s: Statement, r: AuthzRequest): boolean {
   const actionOk = s.Action
     ? list(s.Action).some((a) => wildcard(a, r.action, true))
     : !list(s.NotAction).some((a) => wildcard(a, r.action, true));
