@@ -229,7 +229,9 @@ export class FakeCloudFormation extends FakeService {
     s.parameters = parameters;
     const after = this.propertiesOf(s);
     // Kept resources whose properties change are updated in place, with the type's update actions.
-    const changed = [...before].filter(([logical, props]) => after.has(logical) && after.get(logical) !== props);
+    const changed = [...before].filter(
+      ([logical, props]) => after.has(logical) && after.get(logical) !== props,
+    );
     // Tags given replace the stack's tags (https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_UpdateStack.html).
     if (input.Tags) s.tags = tagsToMap(input.Tags);
     if (input.ClientRequestToken) s.tokens.add(input.ClientRequestToken);

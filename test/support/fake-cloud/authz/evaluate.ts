@@ -53,7 +53,8 @@ export function wildcard(pattern: string, value: string, caseInsensitive: boolea
   let re = compiled.get(key);
   if (!re) {
     let src = '^';
-    for (const c of pattern) src += c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
+    for (const c of pattern)
+      src += c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&');
     compiled.set(key, (re = new RegExp(`${src}$`, caseInsensitive ? 'is' : 's')));
   }
   return re.test(value);
