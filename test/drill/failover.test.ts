@@ -390,3 +390,35 @@ describe.each(MODES)('failover-test --mode %s with domainMode private (no NLB) o
     expect(vias).toEqual([rec('domain', SECONDARY).endpointDnsName]);
   });
 });
+
+describe('failover-test --mode invert when AWS applies an UpdateHealthCheck and answers 500', () => {
+  it('the inject and the restore are each sent once, read back, and the drill ends restored with exit 0', async () => {
+    await upAll();
+    const ingress = await endpointIngress();
+    const snapshot = h.cloud.snapshot();
+    h.cloud.revive();
+    h.cloud.resetCalls();
+    // Where the two UpdateHealthCheck calls fall among a clean drill's mutating calls.
+    const clean = await h.run(['--json', 'failover-test', '--mode', 'invert']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const updates = h.cloud.mutatingCalls
+      .map((c, i) => [c.command, i + 1] as const)
+      .filter(([c]) => c === 'UpdateHealthCheck')
+      .map(([, n]) => n);
+    expect(updates).toHaveLength(2);
+    for (const n of updates) {
+      h.cloud.clock.advance(5 * 60_000);
+      h.cloud.revive();
+      h.cloud.resetCalls();
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['--json', 'failover-test', '--mode', 'invert']);
+      expect(r.code, `500 after call #${n}: ${r.stderr}`).toBe(0);
+      const sent = h.cloud.calls.filter((c) => c.command === 'UpdateHealthCheck').map((c) => c.outcome);
+      expect(sent.filter((o) => o !== 'ok')).toEqual(['InternalFailure']);
+      expect(sent).toHaveLength(2);
+      expect(summaryOf(r)).toMatchObject({ ok: true, problems: [] });
+      await expectRestored(ingress);
+      expect(h.cloud.snapshot()).toEqual(snapshot);
+    }
+  });
+});

@@ -114,6 +114,32 @@ describe('ca step on the fake cloud', () => {
     expect(said).toContain(`restorable until ${new Date(until).toISOString().slice(0, 10)}`);
   });
 
+  it('a 500 after AWS applied any mutating call of down, then the same down goes on: the CAs are DELETED, nothing left', async () => {
+    const clean = new Harness();
+    others.push(clean);
+    await clean.ok(['up'], CA_ONLY);
+    clean.cloud.resetCalls();
+    await clean.ok(['down', '--yes'], CA_ONLY);
+    const points = clean.cloud.mutatingCalls.map((c) => c.command);
+    expect(points.filter((c) => c === 'DeleteCertificateAuthority')).toHaveLength(2);
+    const failures: string[] = [];
+    for (let n = 1; n <= points.length; n++) {
+      h?.cleanup();
+      h = new Harness();
+      await h.ok(['up'], CA_ONLY);
+      h.cloud.revive(); // counts mutating calls from here
+      h.cloud.resetCalls();
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['down', '--yes'], CA_ONLY);
+      const hit = h.cloud.calls.filter((c) => c.mutating)[n - 1];
+      const where = `#${n} ${hit?.region} ${hit?.command}`;
+      if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+      else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+      else if (Object.keys(h.state()!.steps).length) failures.push(`${where}: the state still records steps`);
+    }
+    expect(failures).toEqual([]);
+  });
+
   it('down honours ca.permanentDeletionTimeInDays from the config', async () => {
     h = new Harness();
     h.writeConfig({ ca: { permanentDeletionTimeInDays: 30 } });
