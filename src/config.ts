@@ -126,13 +126,23 @@ export const configSchema = z
           .regex(/^[A-Z]{2}$/, 'two-letter country code')
           .default('US')
           .describe('subject C of each root CA'),
+        // A CA issues nothing that outlives it (ACM's PCA_INVALID_DURATION), and ACM's private
+        // certificates are valid 395 days (https://docs.aws.amazon.com/acm/latest/userguide/exceptions.html,
+        // https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
         validityYears: z
           .number()
           .int()
-          .min(1)
+          .min(
+            2,
+            'at least 2: ACM private certificates are valid 395 days (13 months) and a CA ' +
+              'cannot issue past its own end (PCA_INVALID_DURATION)',
+          )
           .max(30)
           .default(10)
-          .describe('validity of the root CA certificate'),
+          .describe(
+            'validity of the root CA certificate; at least 2 years, as a CA issues no certificate ' +
+              'that outlives it and ACM private certificates are valid 395 days',
+          ),
         permanentDeletionTimeInDays: z
           .number()
           .int()
