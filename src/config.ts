@@ -203,7 +203,8 @@ export const configSchema = z
           .max(10)
           .default(3)
           .describe(
-            "N: the alarm looks at the canary's last N one-minute runs (SuccessPercent < 100 is a failed run)",
+            "N: the alarm looks at the canary's last N one-minute runs (SuccessPercent < 100 is a failed run); " +
+              "Route 53's copy of the alarm, which decides the failover, has N and no M: N failed runs in a row",
           ),
         datapointsToAlarm: z
           .number()
@@ -212,7 +213,8 @@ export const configSchema = z
           .max(10)
           .default(2)
           .describe(
-            'M: failed runs among the last N that fail the region over (1 <= M <= N); one blip never does when M >= 2',
+            'M: failed runs among the last N that put the CloudWatch alarm in ALARM (1 <= M <= N), which you ' +
+              "see and are notified by; Route 53's health check evaluates its own copy of the alarm, which has no M",
           ),
       })
       .strict()

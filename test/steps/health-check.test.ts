@@ -96,7 +96,8 @@ describe('health-check step on the fake cloud', () => {
 
     const syn = h.cloud.model(FakeSynthetics);
     syn.setProbeOutcome(PRIMARY, 'fail');
-    minutes(3);
+    // N (3) failed runs in a row, then Route 53's lag.
+    minutes(4);
     expect(await status(id)).toMatch(/^Failure/);
     // Missing data stays missing: the failed runs count until the evaluation range holds none.
     syn.setProbeOutcome(PRIMARY, 'silent');
