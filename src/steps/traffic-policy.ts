@@ -709,7 +709,6 @@ async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutpu
       if (ourRecords.length && !(await instancesAtName(ctx, t.hostedZoneId)).length) {
         await restoreRecords(ctx, t.hostedZoneId, ourRecords);
       }
-      if (!isRefusal(e)) throw e;
       throw instanceRefused(
         t.hostedZoneId,
         name,
