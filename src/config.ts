@@ -126,13 +126,23 @@ export const configSchema = z
           .regex(/^[A-Z]{2}$/, 'two-letter country code')
           .default('US')
           .describe('subject C of each root CA'),
+        // A CA issues nothing that outlives it (ACM's PCA_INVALID_DURATION), and ACM's private
+        // certificates are valid 395 days (https://docs.aws.amazon.com/acm/latest/userguide/exceptions.html,
+        // https://docs.aws.amazon.com/acm/latest/userguide/private-certificates.title.html).
         validityYears: z
           .number()
           .int()
-          .min(1)
+          .min(
+            2,
+            'at least 2: ACM private certificates are valid 395 days (13 months) and a CA ' +
+              'cannot issue past its own end (PCA_INVALID_DURATION)',
+          )
           .max(30)
           .default(10)
-          .describe('validity of the root CA certificate'),
+          .describe(
+            'validity of the root CA certificate; at least 2 years, as a CA issues no certificate ' +
+              'that outlives it and ACM private certificates are valid 395 days',
+          ),
         permanentDeletionTimeInDays: z
           .number()
           .int()
@@ -193,7 +203,8 @@ export const configSchema = z
           .max(10)
           .default(3)
           .describe(
-            "N: the alarm looks at the canary's last N one-minute runs (SuccessPercent < 100 is a failed run)",
+            "N: the alarm looks at the canary's last N one-minute runs (SuccessPercent < 100 is a failed run); " +
+              "Route 53's copy of the alarm, which decides the failover, has N and no M: N failed runs in a row",
           ),
         datapointsToAlarm: z
           .number()
@@ -202,7 +213,8 @@ export const configSchema = z
           .max(10)
           .default(2)
           .describe(
-            'M: failed runs among the last N that fail the region over (1 <= M <= N); one blip never does when M >= 2',
+            'M: failed runs among the last N that put the CloudWatch alarm in ALARM (1 <= M <= N), which you ' +
+              "see and are notified by; Route 53's health check evaluates its own copy of the alarm, which has no M",
           ),
       })
       .strict()

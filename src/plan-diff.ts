@@ -104,10 +104,9 @@ const RULES: Record<string, Rule[]> = {
     { step: 'canary', effect: 'update', where: 'both' },
     { step: 'health-check', effect: 'update', where: 'global' },
   ],
-  'canary.datapointsToAlarm': [
-    { step: 'canary', effect: 'update', where: 'both' },
-    { step: 'health-check', effect: 'update', where: 'global' },
-  ],
+  // M is on the alarm only: Route 53's copy of it (CloudWatchAlarmConfiguration) has no
+  // DatapointsToAlarm, so the health-check step has nothing to renew.
+  'canary.datapointsToAlarm': [{ step: 'canary', effect: 'update', where: 'both' }],
   'canary.secondary': [
     // The canary step records the secondary either way; up makes or removes its canary (which
     // active-active keeps whatever canary.secondary says).

@@ -55,7 +55,6 @@ const IDEMPOTENT: Record<string, Rule> = {
   RegisterTargets: true,
   DeregisterTargets: true,
   ReplaceRoute: true,
-  UpdateHealthCheck: true,
   UpdateDomainName: true,
   UpdateCertificateAuthority: true,
   UpdateTrafficPolicyInstance: true,
@@ -73,7 +72,6 @@ const IDEMPOTENT: Record<string, Rule> = {
   DeleteBucket: true,
   DeleteCanary: true,
   DeleteCertificate: true,
-  DeleteCertificateAuthority: true,
   DeleteDomainName: true,
   DeleteDomainNameAccessAssociation: true,
   DeletePermission: true,
@@ -123,6 +121,16 @@ const IDEMPOTENT: Record<string, Rule> = {
   StopCanary: false,
   UpdateCanary: false, // a repeat meets the first one's UPDATING: ConflictException
   UpdateRestApi: false, // its `add` patch operations are not idempotent
+  // Sent with the HealthCheckVersion read before: a repeat after the first was applied meets a
+  // higher version and fails with HealthCheckVersionMismatch
+  // (https://docs.aws.amazon.com/Route53/latest/APIReference/API_UpdateHealthCheck.html). The
+  // health-check step re-reads the check and compares; the drill does the same.
+  UpdateHealthCheck: false,
+  // A repeat finds the CA DELETED, which is InvalidStateException, not a not-found: "A private CA
+  // can be deleted if it is in the PENDING_CERTIFICATE, CREATING, EXPIRED, DISABLED, or FAILED
+  // state" (https://docs.aws.amazon.com/privateca/latest/APIReference/API_DeleteCertificateAuthority.html).
+  // The ca step's down re-runs and counts a DELETED CA as done.
+  DeleteCertificateAuthority: false,
   // The probe function only reads (an HTTPS GET); a second run changes nothing.
   Invoke: true,
 };

@@ -6,14 +6,18 @@ import type { Config } from '../config.js';
  * drill's default timeout. Kept free of the AWS SDK: `plan` makes no AWS call and loads no client.
  *
  * A real fault travels: the canary's next run fails (up to one schedule period), then every run
- * fails until M of the last N periods hold a failed run (config canary.datapointsToAlarm of
- * canary.evaluationPeriods). Route 53 reads the alarm's metric data with its own copy of the
- * alarm, which carries EvaluationPeriods but not DatapointsToAlarm
- * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html):
- * if it does not apply M of N it waits for all N, so the worst case counts N periods. Route 53
- * then reacts (no documented figure: delays.md gives 30 s typical, 90 s slow, an ESTIMATE), and
- * resolvers keep the old answer for up to the record's TTL. An inverted health check skips the
- * canary and the alarm.
+ * fails. The CloudWatch alarm (what the user sees and is notified by) goes to ALARM on M of the
+ * last N periods (canary.datapointsToAlarm of canary.evaluationPeriods), but that is not what fails
+ * the region over: Route 53 "monitors the data stream for the corresponding alarm instead of
+ * monitoring the alarm state"
+ * (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html),
+ * with its own copy of the alarm, which has EvaluationPeriods and no DatapointsToAlarm
+ * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html).
+ * Without DatapointsToAlarm an alarm needs EvaluationPeriods consecutive breaching periods
+ * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html), so the
+ * bound counts N periods; M does not enter it. Route 53 then reacts (no documented figure:
+ * delays.md gives 30 s typical, 90 s slow, an ESTIMATE), and resolvers keep the old answer for up
+ * to the record's TTL. An inverted health check skips the canary and the alarm.
  */
 export type DrillMode = 'invert' | 'outage';
 
@@ -46,7 +50,7 @@ export function failoverBound(config: Config, mode: DrillMode): FailoverBound {
       ? [
           { what: 'canary period', seconds: CANARY_PERIOD_S },
           {
-            what: `alarm period x ${alarm.EvaluationPeriods} (${alarm.DatapointsToAlarm} of ${alarm.EvaluationPeriods} runs failed; Route 53 may need ${alarm.EvaluationPeriods})`,
+            what: `alarm period x ${alarm.EvaluationPeriods} (Route 53's copy of the alarm: ${alarm.EvaluationPeriods} failed in a row)`,
             seconds: alarm.Period * alarm.EvaluationPeriods,
           },
           { what: 'Route 53 reaction (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },

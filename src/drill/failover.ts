@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { type ProbeResult, probeResultSchema } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
-import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
+import { awsCode, isNotFound, isServerError, unlessNotFound } from '../aws/errors.js';
 import { pollUntil } from '../aws/wait.js';
 import type { Clock } from '../clock.js';
 import { type Config, activeActive, cidrsOverlap, regionsOf } from '../config.js';
@@ -446,10 +446,12 @@ async function writeDrill(ctx: DrillContext, record: DrillRecord | undefined): P
 // ---- inject and restore --------------------------------------------------------------------
 
 async function setInverted(ctx: DrillContext, id: string, inverted: boolean): Promise<boolean> {
+  let unknown: unknown;
   for (let attempt = 0; ; attempt++) {
     const hc = await getHealthCheck(ctx, id);
     if (!hc) return false;
-    if (!!hc.HealthCheckConfig?.Inverted === inverted) return false;
+    // After a server error the update may have been applied: the check says whether it was.
+    if (!!hc.HealthCheckConfig?.Inverted === inverted) return unknown !== undefined;
     try {
       await route53(ctx).send(
         new UpdateHealthCheckCommand({
@@ -460,8 +462,11 @@ async function setInverted(ctx: DrillContext, id: string, inverted: boolean): Pr
       );
       return true;
     } catch (e) {
-      // Someone else updated the check between our read and write: read again.
-      if (awsCode(e) !== 'HealthCheckVersionMismatch' || attempt >= 2) throw e;
+      // A server error leaves unknown whether it was applied, and the client does not resend it
+      // (a resend meets HealthCheckVersionMismatch once it was: idempotency.ts). Another writer
+      // between our read and write is a HealthCheckVersionMismatch. Either way: read again.
+      if (isServerError(e) && attempt < 2) unknown = e;
+      else if (awsCode(e) !== 'HealthCheckVersionMismatch' || attempt >= 2) throw e;
     }
   }
 }

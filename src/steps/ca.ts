@@ -84,6 +84,8 @@ interface Ca {
   status: string;
   createdAt: number;
   restorableUntil?: Date;
+  /** The end of the CA's own certificate: it issues nothing that outlives it. */
+  notAfter?: Date;
 }
 
 interface Certificate {
@@ -114,6 +116,7 @@ function parseCa(c: CertificateAuthority): Ca {
     status: c.Status ?? 'UNKNOWN',
     createdAt: c.CreatedAt?.getTime() ?? 0,
     ...(c.RestorableUntil ? { restorableUntil: c.RestorableUntil } : {}),
+    ...(c.NotAfter ? { notAfter: c.NotAfter } : {}),
   };
 }
 
@@ -476,12 +479,24 @@ async function waitIssued(ctx: Ctx, arn: string): Promise<Certificate> {
       if (!c) return { done: false, status: 'not visible yet' };
       if (c.status === 'ISSUED') return { done: true, value: c };
       if (c.status !== 'PENDING_VALIDATION') {
+        let why = '';
+        if (c.failureReason === 'PCA_INVALID_DURATION' && c.certificateAuthorityArn) {
+          // "The validity period of the requested certificate exceeds the validity period of the
+          // issuing private CA" (https://docs.aws.amazon.com/acm/latest/userguide/exceptions.html).
+          const end = (await describeCa(ctx, c.certificateAuthorityArn))?.notAfter;
+          why =
+            `The root CA ${c.certificateAuthorityArn} is valid until ${end ? end.toISOString().slice(0, 10) : 'a date AWS did not say'}, ` +
+            'less than the 395 days an ACM private certificate lasts, so it can issue none. ' +
+            'Run `drctl down` (it deletes the certificate and the CA), then `drctl up`: it makes a new CA, ' +
+            'valid ca.validityYears years.';
+        }
         throw new AwsStepError(
           `certificate ${arn} is ${c.status}${c.failureReason ? ` (${c.failureReason})` : ''}`,
           {
             resource: arn,
             awsCode: c.failureReason ?? c.status,
-            resolution: 'Run `drctl down` (it deletes the certificate and its CA), then `drctl up`.',
+            resolution:
+              why || 'Run `drctl down` (it deletes the certificate and its CA), then `drctl up`.',
           },
         );
       }

@@ -821,7 +821,13 @@ async function emptyAndDeleteBucket(ctx: Ctx, bucketName: string): Promise<void>
           new DeleteObjectsCommand({ Bucket: bucketName, Delete: { Objects: keys, Quiet: true } }),
         );
       }
-      await s3.send(new DeleteBucketCommand({ Bucket: bucketName }));
+      try {
+        await s3.send(new DeleteBucketCommand({ Bucket: bucketName }));
+      } catch (e) {
+        // The SDK resends a DeleteBucket answered 5xx after S3 had deleted it: the resend finds
+        // no bucket. Gone is what this wants.
+        if (!isNotFound(e)) throw e;
+      }
       return { done: true, value: undefined };
     },
   });

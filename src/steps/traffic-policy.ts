@@ -499,15 +499,61 @@ function refusedInPrivateZone(ctx: Ctx, zoneId: string, cause: unknown): AwsStep
 }
 
 /**
- * A refusal of the request itself (4xx, not throttling, not a permission problem): what a zone
- * that takes no policy instances answers. Its code is not documented, so none is assumed.
+ * What a private zone that takes no policy instances answers. Route 53 documents traffic flow for
+ * public zones only and no error for a private one, so its words are not documented: taken as the
+ * generic InvalidInput naming the zone private. CreateTrafficPolicyInstance's other documented
+ * errors (TooManyTrafficPolicyInstances, NoSuchTrafficPolicy, any other InvalidInput:
+ * https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateTrafficPolicyInstance.html)
+ * are their own (instanceRefused).
  */
+const isPrivateZoneRefusal = (e: unknown) =>
+  awsCode(e) === 'InvalidInput' && /private/i.test(errorMessage(e));
+
+/** A refusal of the request itself (4xx, not throttling, not a permission problem). */
 const isRefusal = (e: unknown) =>
   isAwsError(e) &&
   !isThrottled(e) &&
   !isServerError(e) &&
   !/AccessDenied|Unauthorized/i.test(awsCode(e) ?? '') &&
   (e.$metadata?.httpStatusCode ?? 400) < 500;
+
+/** What to do about a CreateTrafficPolicyInstance refusal other than the private zone's. */
+function instanceResolution(e: unknown, policy: { id: string; version: number }): string {
+  const fallback = 'or set "routing": "failover-records" in the config';
+  switch (awsCode(e)) {
+    case 'TooManyTrafficPolicyInstances':
+      return (
+        'The account is at its quota of traffic policy instances (aws route53 get-account-limit ' +
+        '--type MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER). Delete instances nothing uses (aws route53 ' +
+        `list-traffic-policy-instances) or ask AWS Support for more, ${fallback}; then run \`drctl up\` again.`
+      );
+    case 'NoSuchTrafficPolicy':
+      return (
+        `Traffic policy ${policy.id} version ${policy.version} was deleted outside drctl while this step ` +
+        'ran: run `drctl up` again, it makes the policy anew.'
+      );
+    default:
+      return `Fix what Route 53 names, ${fallback}; then run \`drctl up\` again.`;
+  }
+}
+
+function instanceRefused(
+  zoneId: string,
+  name: string,
+  policy: { id: string; version: number },
+  e: unknown,
+  before = '',
+): AwsStepError {
+  return new AwsStepError(
+    `Route 53 refused the traffic policy instance for ${name} in zone ${zoneId} (${awsCode(e)}: ${errorMessage(e)})`,
+    {
+      resource: zoneId,
+      awsCode: awsCode(e),
+      cause: e,
+      resolution: `${before}${instanceResolution(e, policy)}`,
+    },
+  );
+}
 
 async function deleteInstance(ctx: Ctx, id: string): Promise<void> {
   try {
@@ -555,10 +601,19 @@ async function probePrivateZone(
     );
     probeId = r.TrafficPolicyInstance!.Id!;
   } catch (e) {
+    if (isPrivateZoneRefusal(e)) {
+      await deletePolicyVersion(ctx, policy.id, policy.version);
+      ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
+      throw refusedInPrivateZone(ctx, zoneId, e);
+    }
     if (!isRefusal(e)) throw e;
-    await deletePolicyVersion(ctx, policy.id, policy.version);
-    ctx.record({ trafficPolicyId: undefined, trafficPolicyVersion: undefined });
-    throw refusedInPrivateZone(ctx, zoneId, e);
+    throw instanceRefused(
+      zoneId,
+      probeNameOf(ctx),
+      policy,
+      e,
+      `Tried before touching ${recordNameOf(ctx)}: its failover records are untouched and still route. `,
+    );
   }
   await deleteInstance(ctx, probeId);
 }
@@ -651,16 +706,12 @@ async function upTrafficPolicy(ctx: Ctx, t: Targets): Promise<TrafficPolicyOutpu
       if (ourRecords.length && !(await instancesAtName(ctx, t.hostedZoneId)).length) {
         await restoreRecords(ctx, t.hostedZoneId, ourRecords);
       }
-      throw new AwsStepError(
-        `Route 53 refused the traffic policy instance for ${name} in zone ${t.hostedZoneId} (${awsCode(e)}: ${errorMessage(e)})`,
-        {
-          resource: t.hostedZoneId,
-          awsCode: awsCode(e),
-          cause: e,
-          resolution: ourRecords.length
-            ? `The failover records for ${name} were put back. Fix the cause Route 53 names and run \`drctl up\` again, or set "routing": "failover-records" in the config.`
-            : `Fix the cause Route 53 names and run \`drctl up\` again, or set "routing": "failover-records" in the config.`,
-        },
+      throw instanceRefused(
+        t.hostedZoneId,
+        name,
+        policy,
+        e,
+        ourRecords.length ? `The failover records for ${name} were put back. ` : '',
       );
     }
     const i = created.TrafficPolicyInstance!;

@@ -69,6 +69,11 @@ const cases: Case[] = [
     config: { ca: { permanentDeletionTimeInDays: 3 } },
     field: /ca\.permanentDeletionTimeInDays/,
   },
+  {
+    name: 'ca validity too short for a 13-month certificate',
+    config: { ca: { validityYears: 1 } },
+    field: /ca\.validityYears: at least 2: .*395 days/s,
+  },
   { name: 'domainMode unknown', config: { domainMode: 'edge' }, field: /domainMode/ },
   { name: 'routing unknown', config: { routing: 'weighted' }, field: /routing/ },
   { name: 'tlsPolicy not an ELB policy', config: { tlsPolicy: 'TLS1.2' }, field: /tlsPolicy/ },

@@ -91,6 +91,21 @@ describe('plan shows what up would change', () => {
     expect(r.stdout).toMatch(/^11\. health-check +global: update in place \(canary\.secondary\)$/m);
   });
 
+  it("canary.datapointsToAlarm: the alarms are updated; Route 53's copy has no M, so the health check is not, and up leaves it alone", async () => {
+    const cli = await afterUp();
+    h.writeConfig({ canary: { datapointsToAlarm: 3 } });
+    const r = plan(cli);
+    expect(r.stdout).toMatch(
+      /^10\. canary +sa-east-1: update in place \(canary\.datapointsToAlarm\), us-west-1: update in place/m,
+    );
+    expect(r.stdout).toMatch(/^11\. health-check +global: no change$/m);
+    h.cloud.resetCalls();
+    await h.ok(['up']);
+    const changed = h.cloud.mutatingCalls.map((c) => c.command);
+    expect(changed).toContain('PutMetricAlarm');
+    expect(changed).not.toContain('UpdateHealthCheck');
+  });
+
   it('--json carries the changes, the counts and each action', async () => {
     const cli = await afterUp();
     h.writeConfig({ tlsPolicy: 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06' });

@@ -322,20 +322,24 @@ describe('failover-test: refusals and the bound', () => {
     h = new Harness();
     const r = await h.run(['plan']);
     expect(r.stdout).toContain(
-      'worst-case failover: 390 s (canary period 60 + alarm period x 3 (2 of 3 runs failed; Route 53 may need 3) 180 + Route 53 reaction (undocumented, slow estimate) 90 + TTL 60)',
+      "worst-case failover: 390 s (canary period 60 + alarm period x 3 (Route 53's copy of the alarm: 3 failed in a row) 180 + Route 53 reaction (undocumented, slow estimate) 90 + TTL 60)",
     );
     expect(r.stdout).toMatch(/with failover-test --mode invert: 150 s/);
     h.writeConfig({ routing: 'traffic-policy', ttl: 10 });
     expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 340 s .* TTL 10\)/);
   });
 
-  it("plan's bound follows canary.evaluationPeriods", async () => {
+  it("plan's bound follows canary.evaluationPeriods, not canary.datapointsToAlarm", async () => {
     h = new Harness();
     h.writeConfig({ canary: { evaluationPeriods: 1, datapointsToAlarm: 1 } });
     expect((await h.run(['plan'])).stdout).toMatch(
-      /worst-case failover: 270 s .* alarm period x 1 \(1 of 1 runs failed/,
+      /worst-case failover: 270 s .* alarm period x 1 \(Route 53's copy of the alarm: 1 failed in a row\)/,
     );
+    // M moves the CloudWatch alarm only: Route 53's copy of it has no DatapointsToAlarm.
     h.writeConfig({ canary: { evaluationPeriods: 5, datapointsToAlarm: 3 } });
+    expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 510 s .* 5 failed in a row/);
+    expect((await h.run(['plan'])).stdout).not.toMatch(/3 of 5/);
+    h.writeConfig({ canary: { evaluationPeriods: 5, datapointsToAlarm: 1 } });
     expect((await h.run(['plan'])).stdout).toMatch(/worst-case failover: 510 s/);
   });
 
@@ -353,6 +357,23 @@ describe('failover-test: refusals and the bound', () => {
     expect(canary.runs.filter((x) => x.at > restored + 60_000).every((x) => x.outcome === 'pass')).toBe(true);
     expect(at(s.failover, 'alarm')!).toBeGreaterThan(start);
   });
+
+  it.each(['ignored', 'honoured'] as const)(
+    "the health check goes unhealthy within the bound's canary, alarm and Route 53 parts (Route 53 applying DatapointsToAlarm: %s)",
+    async (applied) => {
+      await upAll();
+      h.cloud.model(FakeRoute53Health).datapointsToAlarm = applied;
+      const r = await h.run(['--json', 'failover-test', '--mode', 'outage']);
+      expect(r.code, r.stderr).toBe(0);
+      const s = summaryOf(r);
+      const bound = failoverBound(defaultConfig(), 'outage');
+      const beforeTtl = bound.parts.filter((p) => p.what !== 'TTL').reduce((a, p) => a + p.seconds, 0);
+      const unhealthy = (at(s.failover, 'health-check')! - at(s.failover, 'fault')!) / 1000;
+      expect(unhealthy).toBeLessThanOrEqual(beforeTtl);
+      // Route 53's copy needs N (3) failed runs: never sooner than the third run after the fault.
+      if (applied === 'ignored') expect(unhealthy).toBeGreaterThan(2 * 60);
+    },
+  );
 });
 
 describe('end to end', () => {
@@ -389,5 +410,37 @@ describe.each(MODES)('failover-test --mode %s with domainMode private (no NLB) o
       .map((c) => JSON.parse(new TextDecoder().decode((c.input as { Payload: Uint8Array }).Payload)).via)
       .filter(Boolean);
     expect(vias).toEqual([rec('domain', SECONDARY).endpointDnsName]);
+  });
+});
+
+describe('failover-test --mode invert when AWS applies an UpdateHealthCheck and answers 500', () => {
+  it('the inject and the restore are each sent once, read back, and the drill ends restored with exit 0', async () => {
+    await upAll();
+    const ingress = await endpointIngress();
+    const snapshot = h.cloud.snapshot();
+    h.cloud.revive();
+    h.cloud.resetCalls();
+    // Where the two UpdateHealthCheck calls fall among a clean drill's mutating calls.
+    const clean = await h.run(['--json', 'failover-test', '--mode', 'invert']);
+    expect(clean.code, clean.stderr).toBe(0);
+    const updates = h.cloud.mutatingCalls
+      .map((c, i) => [c.command, i + 1] as const)
+      .filter(([c]) => c === 'UpdateHealthCheck')
+      .map(([, n]) => n);
+    expect(updates).toHaveLength(2);
+    for (const n of updates) {
+      h.cloud.clock.advance(5 * 60_000);
+      h.cloud.revive();
+      h.cloud.resetCalls();
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['--json', 'failover-test', '--mode', 'invert']);
+      expect(r.code, `500 after call #${n}: ${r.stderr}`).toBe(0);
+      const sent = h.cloud.calls.filter((c) => c.command === 'UpdateHealthCheck').map((c) => c.outcome);
+      expect(sent.filter((o) => o !== 'ok')).toEqual(['InternalFailure']);
+      expect(sent).toHaveLength(2);
+      expect(summaryOf(r)).toMatchObject({ ok: true, problems: [] });
+      await expectRestored(ingress);
+      expect(h.cloud.snapshot()).toEqual(snapshot);
+    }
   });
 });

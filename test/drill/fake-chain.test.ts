@@ -11,13 +11,14 @@ import {
   UpdateHealthCheckCommand,
 } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DELAYS, FakeNetwork, FakeSynthetics } from '../support/fake-cloud/index.js';
+import { DELAYS, FakeNetwork, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 
 // The failover chain as the fake cloud models it, link by link, with the delay table's lags:
 // a fault fails the canary's next runs, which publish SuccessPercent=0; with 2 of 3 failed, the
-// alarm follows its data after 'alarm.react'; the Route 53 check follows the same data after 'r53.healthReact' (not the alarm
-// state); the resolver's answer follows health once the cached answer's TTL runs out. An inverted
+// alarm follows its data after 'alarm.react'; the Route 53 check evaluates the same data with its
+// copy of the alarm (3 failed in a row: the copy has no DatapointsToAlarm) after 'r53.healthReact'
+// (not the alarm state); the resolver's answer follows health once the cached answer's TTL runs out. An inverted
 // check flips at once.
 
 const PRIMARY = 'sa-east-1';
@@ -49,8 +50,9 @@ const answer = () => {
 const until = (t: number) => h.cloud.clock.advance(t - h.cloud.clock.now());
 
 describe('the failover chain in the fake cloud', () => {
-  it('a real fault: canary run fails, alarm and health check follow its data with their lags, DNS after the TTL', async () => {
+  it.each(['ignored', 'honoured'] as const)('a real fault: canary run fails, alarm and health check follow its data with their lags, DNS after the TTL (Route 53 applying DatapointsToAlarm: %s)', async (applied) => {
     h = new Harness();
+    h.cloud.model(FakeRoute53Health).datapointsToAlarm = applied;
     await h.ok(['up']);
     // Right after up the alarm has no data yet (INSUFFICIENT_DATA): let it settle.
     h.cloud.clock.advance(5 * 60_000);
@@ -101,8 +103,10 @@ describe('the failover chain in the fake cloud', () => {
     );
     expect(stats.Datapoints!.map((d) => d.Average)).toEqual([0]);
 
-    // One failed run is not enough (2 of 3): the next one fails too.
+    // One failed run is not enough: the alarm wants 2 of 3, Route 53's copy of it (no
+    // DatapointsToAlarm) 3 in a row, or 2 of 3 if it applied the alarm's M.
     const second = run + 60_000;
+    const decisive = applied === 'ignored' ? run + 120_000 : second;
     const hcLagMs = DELAYS['r53.healthReact'].typical * 1000;
     until(run + hcLagMs + 1_000);
     expect(await healthCheck()).toMatch(/^Success/);
@@ -110,12 +114,12 @@ describe('the failover chain in the fake cloud', () => {
     expect(canaryRuns().at(-1)).toMatchObject({ at: second, outcome: 'fail' });
 
     // The health check reads the data 'r53.healthReact' late; the alarm 'alarm.react' late on average.
-    until(second + hcLagMs - 1_000);
-    expect(await healthCheck()).toMatch(/^Success/);
-    until(second + hcLagMs + 1_000);
-    expect(await healthCheck()).toMatch(/^Failure: metric data: ALARM/);
-    until(second + 59_000);
+    until(second + 20_000);
     expect(await alarm()).toBe('OK');
+    until(decisive + hcLagMs - 1_000);
+    expect(await healthCheck()).toMatch(/^Success/);
+    until(decisive + hcLagMs + 1_000);
+    expect(await healthCheck()).toMatch(/^Failure: metric data: ALARM/);
     until(second + 121_000);
     expect(await alarm()).toBe('ALARM');
 

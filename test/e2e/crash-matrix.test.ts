@@ -1,5 +1,6 @@
 import '../support/fast-tmp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isResendable } from '../../src/aws/idempotency.js';
 import { FakeRoute53 } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 import { extra, normalised } from '../support/normalise.js';
@@ -34,6 +35,7 @@ const covered = {
   applied500: 0,
   applied500SameRun: 0,
   applied500Down: 0,
+  applied500OfDown: 0,
   aaUp: 0,
   aaDown: 0,
   switchPoints: 0,
@@ -67,6 +69,7 @@ afterAll(() => {
     `crash matrix: ${covered.up} injection points in up (then up), ${covered.upThenDown} in up (then down), ` +
       `${covered.down} in down (then down); clean run: ${baseline.up.length} mutating calls up, ${baseline.down.length} down; ` +
       `a 500 after an applied call of up at ${covered.applied500} points, ${covered.applied500SameRun} of them absorbed by that same up, down run at ${covered.applied500Down}; ` +
+      `a 500 after an applied call of down at ${covered.applied500OfDown} points; ` +
       `active-active: ${covered.aaUp} injection points in up (then up; down at ${covered.aaDown}), clean run ${aaBaseline.up.length} mutating calls up; ` +
       `a switch of topology (both ways): ${covered.switchPoints} injection points`,
   );
@@ -230,6 +233,47 @@ describe('a 500 after AWS applied any mutating call of up', () => {
     expect(failures).toEqual([]);
     expect(covered.applied500).toBe(baseline.up.length);
   });
+});
+
+describe('a 500 after AWS applied a mutating call of down', () => {
+  // At every mutating call of a clean down, and that same down must absorb it. A call sent once
+  // only (idempotency.ts: not resendable) fails its step, which the runner runs again and which
+  // must find the work done (DeleteCertificateAuthority resent would meet a DELETED CA:
+  // InvalidStateException); a resendable one is resent by the SDK and must find nothing to do.
+  it('that same down converges: nothing is left and the state records no step', async () => {
+    const failures: string[] = [];
+    const points = baseline.down.map((call, i) => ({ n: i + 1, command: call.split(' ')[1]! }));
+    expect(points.filter((p) => !isResendable(p.command, {})).map((p) => p.command)).toContain(
+      'DeleteCertificateAuthority',
+    );
+    for (const { n } of points) {
+      const h = new Harness();
+      try {
+        await h.ok(['up']);
+        h.cloud.revive(); // counts mutating calls from here
+        h.cloud.resetCalls();
+        h.cloud.faults = { failAfterApplyingMutating: n };
+        const first = await h.run(['--json', 'down', '--yes']);
+        const hit = h.cloud.calls.filter((c) => c.mutating)[n - 1];
+        const where = `#${n} ${hit?.region} ${hit?.command}`;
+        h.cloud.faults = {};
+        if (first.code !== 0) {
+          const said = first.events
+            .flatMap((e) => (e.type === 'step-failed' ? [JSON.stringify((e as { error: unknown }).error)] : []))
+            .join(' | ');
+          failures.push(`${where}: down exited ${first.code}: ${said}`);
+          continue;
+        }
+        if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+        else if (Object.keys(h.state()!.steps).length)
+          failures.push(`${where}: the state still records steps`);
+        else covered.applied500OfDown++;
+      } finally {
+        h.cleanup();
+      }
+    }
+    expect(failures).toEqual([]);
+  }, 120_000);
 });
 
 // Every other injection point, to keep the suite fast: the first matrix covers each one.

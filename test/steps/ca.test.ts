@@ -10,6 +10,10 @@ import {
   DeleteCertificateAuthorityCommand,
   DescribeCertificateAuthorityCommand,
   GetCertificateAuthorityCsrCommand,
+  GetCertificateCommand,
+  ImportCertificateAuthorityCertificateCommand,
+  IssueCertificateCommand,
+  type ValidityPeriodType,
 } from '@aws-sdk/client-acm-pca';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,6 +116,52 @@ describe('ca step on the fake cloud', () => {
     expect(Math.round((until - deletedAt) / 86_400_000)).toBe(7);
     const said = logs(r, 'info').find((m) => m.includes(caArn));
     expect(said).toContain(`restorable until ${new Date(until).toISOString().slice(0, 10)}`);
+  });
+
+  it('a 500 after AWS applied any mutating call of down, then the same down goes on: the CAs are DELETED, nothing left', async () => {
+    const clean = new Harness();
+    others.push(clean);
+    await clean.ok(['up'], CA_ONLY);
+    clean.cloud.resetCalls();
+    await clean.ok(['down', '--yes'], CA_ONLY);
+    const points = clean.cloud.mutatingCalls.map((c) => c.command);
+    expect(points.filter((c) => c === 'DeleteCertificateAuthority')).toHaveLength(2);
+    const failures: string[] = [];
+    for (let n = 1; n <= points.length; n++) {
+      h?.cleanup();
+      h = new Harness();
+      await h.ok(['up'], CA_ONLY);
+      h.cloud.revive(); // counts mutating calls from here
+      h.cloud.resetCalls();
+      h.cloud.faults = { failAfterApplyingMutating: n };
+      const r = await h.run(['down', '--yes'], CA_ONLY);
+      const hit = h.cloud.calls.filter((c) => c.mutating)[n - 1];
+      const where = `#${n} ${hit?.region} ${hit?.command}`;
+      if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+      else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
+      else if (Object.keys(h.state()!.steps).length) failures.push(`${where}: the state still records steps`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('a CA too close to its end to issue a 13-month certificate: up fails naming PCA_INVALID_DURATION, the CA, its end and what to do', async () => {
+    h = new Harness();
+    await h.ok(['up'], CA_ONLY);
+    const caArn = String(h.state()!.steps.ca!['sa-east-1']!.resources.certificateAuthorityArn);
+    // 9.5 years on, the 10-year CA has less than 395 days left: renewals fail, the certificate
+    // expires, and the replacement up requests is FAILED.
+    h.cloud.clock.advance(9.5 * 365 * 86_400_000);
+    const r = await h.run(['up'], CA_ONLY);
+    expect(r.code).toBe(1);
+    const pca = new ACMPCAClient({ region: 'sa-east-1' });
+    const d = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: caArn }));
+    const end = d.CertificateAuthority!.NotAfter!.toISOString().slice(0, 10);
+    expect(r.stderr).toMatch(/✖ ca sa-east-1: .*FAILED \(PCA_INVALID_DURATION\)/);
+    expect(r.stderr).toContain(`root CA ${caArn} is valid until ${end}`);
+    expect(r.stderr).toMatch(/395 days/);
+    expect(r.stderr).toMatch(/drctl down.*drctl up.*ca\.validityYears/s);
+    const failed = h.cloud.model(FakeAcm).certificates('sa-east-1').filter((c) => c.outcome === 'FAILED');
+    expect(failed.map((c) => c.failureReason)).toContain('PCA_INVALID_DURATION');
   });
 
   it('down honours ca.permanentDeletionTimeInDays from the config', async () => {
@@ -320,5 +370,66 @@ describe('fake Private CA and ACM behave as aws-facts §4 says', () => {
         }),
       ),
     ).rejects.toMatchObject({ name: 'InvalidStateException' });
+  });
+  /** A root CA made by hand with its certificate valid `value` `type`, ACTIVE. */
+  async function activeCa(region: string, type: ValidityPeriodType, value: number): Promise<string> {
+    const pca = new ACMPCAClient({ region });
+    const { CertificateAuthorityArn: arn } = await createCa(pca);
+    h.cloud.clock.advance(5 * MINUTE);
+    const { Csr } = await pca.send(new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: arn }));
+    const { CertificateArn } = await pca.send(
+      new IssueCertificateCommand({
+        CertificateAuthorityArn: arn,
+        Csr: new TextEncoder().encode(Csr),
+        SigningAlgorithm: 'SHA256WITHRSA',
+        TemplateArn: 'arn:aws:acm-pca:::template/RootCACertificate/V1',
+        Validity: { Type: type, Value: value },
+      }),
+    );
+    h.cloud.clock.advance(MINUTE);
+    const { Certificate } = await pca.send(
+      new GetCertificateCommand({ CertificateAuthorityArn: arn, CertificateArn }),
+    );
+    await pca.send(
+      new ImportCertificateAuthorityCertificateCommand({
+        CertificateAuthorityArn: arn,
+        Certificate: new TextEncoder().encode(Certificate),
+      }),
+    );
+    h.cloud.clock.advance(5 * MINUTE);
+    const d = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: arn }));
+    expect(d.CertificateAuthority?.Status).toBe('ACTIVE');
+    return arn!;
+  }
+
+  it('a CA valid for less than 395 more days issues no private certificate: FAILED, PCA_INVALID_DURATION', async () => {
+    h = new Harness();
+    const acm = new ACMClient({ region: 'sa-east-1' });
+    const oneYear = await activeCa('sa-east-1', 'YEARS', 1);
+    const { CertificateArn } = await acm.send(
+      new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: oneYear }),
+    );
+    h.cloud.clock.advance(MINUTE);
+    const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+    expect(d.Certificate).toMatchObject({ Status: 'FAILED', FailureReason: 'PCA_INVALID_DURATION' });
+  });
+
+  it('a CA valid 400 days issues one, but cannot renew it 60 days before it ends: renewal FAILED, then EXPIRED', async () => {
+    h = new Harness();
+    const acm = new ACMClient({ region: 'sa-east-1' });
+    const ca = await activeCa('sa-east-1', 'DAYS', 400);
+    const { CertificateArn } = await acm.send(
+      new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: ca }),
+    );
+    h.cloud.clock.advance(MINUTE);
+    expect((await acm.send(new DescribeCertificateCommand({ CertificateArn }))).Certificate?.Status).toBe(
+      'ISSUED',
+    );
+    h.cloud.clock.advance(396 * 86_400_000);
+    const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+    expect(d.Certificate).toMatchObject({
+      Status: 'EXPIRED',
+      RenewalSummary: { RenewalStatus: 'FAILED', RenewalStatusReason: 'PCA_INVALID_DURATION' },
+    });
   });
 });

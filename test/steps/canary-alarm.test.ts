@@ -76,7 +76,7 @@ async function upSettled(config: Record<string, unknown> = {}): Promise<void> {
   expect((await alarmState()).StateValue).toBe('OK');
 }
 
-describe('the canary alarm fails over on M of N failed runs, not on one blip', () => {
+describe('the canary alarm (M of N) and the health check (its copy: N) never fail over on one blip', () => {
   it('the alarm is SuccessPercent < 100 on 2 of 3 one-minute periods, missing data left missing', async () => {
     await upSettled();
     const out = rec('canary', PRIMARY);
@@ -106,42 +106,73 @@ describe('the canary alarm fails over on M of N failed runs, not on one blip', (
     });
   });
 
-  it('one failed canary run does not fail the region over; two failed runs of three do', async () => {
+  it('the CloudWatch alarm goes to ALARM on 2 of 3 failed runs; the health check, from its copy without DatapointsToAlarm (the default), only on 3 of 3', async () => {
     await upSettled();
     runsSee('fail', 1);
     expect(everUnhealthy(6)).toBe(false);
     expect((await alarmState()).StateValue).toBe('OK');
 
     runsSee('fail', 2);
+    let alarmed = false;
+    let unhealthy = false;
+    for (let t = 0; t < 18; t++) {
+      minutes(1 / 6);
+      if ((await alarmState()).StateValue === 'ALARM') alarmed = true;
+      if (!health().healthy) unhealthy = true;
+    }
+    expect(alarmed).toBe(true);
+    expect(unhealthy).toBe(false);
+
+    runsSee('fail', 3);
     expect(everUnhealthy(3)).toBe(true);
-    // Back to healthy once fewer than 2 of the last 3 runs failed.
     minutes(4);
     expect(health().healthy).toBe(true);
   });
 
-  it('two failed runs that are not within 3 periods of each other do not fail over', async () => {
-    await upSettled();
-    runsSee('fail', 1);
-    minutes(3);
-    runsSee('fail', 1);
-    expect(everUnhealthy(6)).toBe(false);
-  });
+  describe.each(['ignored', 'honoured'] as const)(
+    'with Route 53 applying DatapointsToAlarm: %s',
+    (applied) => {
+      const failsOverOn = applied === 'honoured' ? 2 : 3;
+      const use = async (config: Record<string, unknown> = {}) => {
+        await upSettled(config);
+        h.cloud.model(FakeRoute53Health).datapointsToAlarm = applied;
+      };
 
-  it('a late datapoint (one run that publishes nothing) and one failed run do not fail over', async () => {
-    await upSettled();
-    runsSee('silent', 1);
-    runsSee('fail', 1);
-    expect(everUnhealthy(6)).toBe(false);
-  });
+      it(`one failed run does not fail the region over; ${failsOverOn} failed runs in a row do, and it comes back`, async () => {
+        await use();
+        runsSee('fail', 1);
+        expect(everUnhealthy(6)).toBe(false);
+        runsSee('fail', failsOverOn - 1);
+        expect(everUnhealthy(6)).toBe(false);
+        runsSee('fail', failsOverOn);
+        expect(everUnhealthy(3)).toBe(true);
+        minutes(4);
+        expect(health().healthy).toBe(true);
+      });
 
-  it('with Route 53 not applying DatapointsToAlarm (the docs leave it open), one blip still does not fail over and N failed runs do', async () => {
-    await upSettled();
-    h.cloud.model(FakeRoute53Health).datapointsToAlarm = 'ignored';
-    runsSee('fail', 2);
-    expect(everUnhealthy(6)).toBe(false);
-    runsSee('fail', 3);
-    expect(everUnhealthy(3)).toBe(true);
-  });
+      it('two failed runs that are not within 3 periods of each other do not fail over', async () => {
+        await use();
+        runsSee('fail', 1);
+        minutes(3);
+        runsSee('fail', 1);
+        expect(everUnhealthy(6)).toBe(false);
+      });
+
+      it('a late datapoint (one run that publishes nothing) and one failed run do not fail over', async () => {
+        await use();
+        runsSee('silent', 1);
+        runsSee('fail', 1);
+        expect(everUnhealthy(6)).toBe(false);
+      });
+
+      it('canary.evaluationPeriods 1 (and datapointsToAlarm 1) fails over on one run', async () => {
+        await use({ canary: { evaluationPeriods: 1, datapointsToAlarm: 1 } });
+        expect(await alarmState()).toMatchObject({ EvaluationPeriods: 1, DatapointsToAlarm: 1 });
+        runsSee('fail', 1);
+        expect(everUnhealthy(3)).toBe(true);
+      });
+    },
+  );
 
   it('a canary that stops publishing: the alarm goes INSUFFICIENT_DATA and the health check Unhealthy via InsufficientDataHealthStatus', async () => {
     await upSettled();
@@ -152,13 +183,6 @@ describe('the canary alarm fails over on M of N failed runs, not on one blip', (
       healthy: false,
       reason: 'insufficient data, InsufficientDataHealthStatus Unhealthy',
     });
-  });
-
-  it('canary.evaluationPeriods and canary.datapointsToAlarm set the alarm: 1 of 1 fails over on one run', async () => {
-    await upSettled({ canary: { evaluationPeriods: 1, datapointsToAlarm: 1 } });
-    expect(await alarmState()).toMatchObject({ EvaluationPeriods: 1, DatapointsToAlarm: 1 });
-    runsSee('fail', 1);
-    expect(everUnhealthy(3)).toBe(true);
   });
 
   it('a health check made for an older alarm (Failed >= 1) gets Route 53 to copy the current alarm on up', async () => {

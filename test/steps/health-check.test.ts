@@ -96,7 +96,8 @@ describe('health-check step on the fake cloud', () => {
 
     const syn = h.cloud.model(FakeSynthetics);
     syn.setProbeOutcome(PRIMARY, 'fail');
-    minutes(3);
+    // N (3) failed runs in a row, then Route 53's lag.
+    minutes(4);
     expect(await status(id)).toMatch(/^Failure/);
     // Missing data stays missing: the failed runs count until the evaluation range holds none.
     syn.setProbeOutcome(PRIMARY, 'silent');
@@ -234,6 +235,29 @@ describe('health-check step on the fake cloud', () => {
     expect(r.events.some((e) => e.type === 'log' && /left inverted/.test((e as any).message))).toBe(true);
     minutes(3);
     expect(h.cloud.model(FakeRoute53Health).healthOf(id).healthy).toBe(true);
+  });
+
+  it('an UpdateHealthCheck AWS applied but answered 500 is not resent blindly: up re-reads the check and finds it done', async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CHECK);
+    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    await r53().send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: true }));
+    const version = async () =>
+      (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
+    const before = (await version()).HealthCheckVersion!;
+    h.cloud.revive(); // counts mutating calls from here: the first is the revert
+    h.cloud.resetCalls();
+    h.cloud.faults = { failAfterApplyingMutating: 1 };
+    const r = await h.run(['--json', 'up'], WITH_CHECK);
+    expect(r.code, r.stderr).toBe(0);
+    // Sent once: a resend with the version it read would meet HealthCheckVersionMismatch.
+    const updates = h.cloud.calls.filter((c) => c.command === 'UpdateHealthCheck');
+    expect(updates.map((c) => c.outcome)).toEqual(['InternalFailure']);
+    const hc = await version();
+    expect(hc.HealthCheckConfig?.Inverted).toBe(false);
+    expect(hc.HealthCheckVersion).toBe(before + 1);
+    expect(h.state()!.steps['health-check']!.global!.status).toBe('ready');
+    expect(checks()).toHaveLength(1);
   });
 
   it('with the state record lost, up adopts the check this deployment made instead of making a second', async () => {

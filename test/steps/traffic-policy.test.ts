@@ -267,6 +267,51 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
     expect(h.cloud.snapshot()).toEqual([]);
   });
 
+  it.each([
+    [
+      'TooManyTrafficPolicyInstances',
+      (m: FakeRoute53): void => {
+        m.trafficPolicyInstanceLimit = 0;
+      },
+      /quota of traffic policy instances/,
+    ],
+    [
+      'NoSuchTrafficPolicy',
+      (m: FakeRoute53): void => {
+        m.trafficPolicyInstanceFault = 'policy-deleted';
+      },
+      /deleted outside drctl.*run `drctl up` again/s,
+    ],
+    [
+      'InvalidInput',
+      (m: FakeRoute53): void => {
+        m.trafficPolicyInstanceFault = 'invalid-input';
+      },
+      /Fix what Route 53 names/,
+    ],
+  ] as const)(
+    'a %s at the private-zone probe is its own error (code, step, what to do), not "not supported here"',
+    async (code, set, todo) => {
+      h = new Harness();
+      await h.ok(['up'], STEPS_USED);
+      expectTheFailoverPair(h);
+      set(h.cloud.model(FakeRoute53));
+      h.writeConfig({ routing: 'traffic-policy' });
+      const r = await h.run(['up'], STEPS_USED);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`✖ traffic-policy global: .*\\(${code}: `));
+      expect(r.stderr).toMatch(todo);
+      expect(r.stderr).not.toMatch(/refused a traffic policy instance in private|Traffic flow is documented/);
+      const refused = h.cloud.calls.filter((c) => c.command === 'CreateTrafficPolicyInstance');
+      expect(refused.map((c) => c.outcome)).toEqual([code]);
+      // The probe came first: the failover records were never touched.
+      expectTheFailoverPair(h);
+      expect(instances(h.cloud.snapshot())).toEqual([]);
+      await h.ok(['down', '--yes'], STEPS_USED);
+      expect(h.cloud.snapshot()).toEqual([]);
+    },
+  );
+
   it('when Route 53 accepts it, up makes one policy on the two NLBs and one instance with the configured TTL', async () => {
     h = new Harness();
     h.writeConfig({ routing: 'traffic-policy', ttl: 30 });

@@ -17,6 +17,26 @@ interface IssuedCertificate {
   template: string;
   /** The certificate is retrievable (GetCertificate) from this virtual time on. */
   readyAt: number;
+  /** End of its validity (IssueCertificate's Validity from the time of issue). */
+  notAfter: number;
+}
+
+/** When a certificate issued at `at` with IssueCertificate's Validity ends (API_Validity). */
+function validityEnd(at: number, v: { Type?: string; Value?: number }): number {
+  const d = new Date(at);
+  const n = Number(v.Value);
+  switch (v.Type) {
+    case 'YEARS':
+      return d.setUTCFullYear(d.getUTCFullYear() + n);
+    case 'MONTHS':
+      return d.setUTCMonth(d.getUTCMonth() + n);
+    case 'DAYS':
+      return at + n * DAY_MS;
+    case 'ABSOLUTE':
+      return n * 1000;
+    default:
+      throw awsError('ValidationException', `Validity type ${v.Type} is not modelled by the fake cloud.`);
+  }
 }
 
 export interface CertificateAuthority {
@@ -35,6 +55,8 @@ export interface CertificateAuthority {
   /** After an import: ACTIVE from this time (PENDING_CERTIFICATE until then). */
   activeAt?: number;
   certificatePem?: string;
+  /** The imported CA certificate's NotAfter: nothing it issues may outlive it. */
+  notAfter?: number;
   issued: Map<string, IssuedCertificate>;
   issueTokens: Map<string, { arn: string; at: number }>;
   /** Set by DeleteCertificateAuthority: restorable until, and the status it had before. */
@@ -147,6 +169,7 @@ export class FakeAcmPca extends FakeService {
       CertificateAuthorityConfiguration: ca.configuration,
       UsageMode: ca.usageMode,
       KeyStorageSecurityStandard: 'FIPS_140_2_LEVEL_3_OR_HIGHER',
+      ...(ca.notAfter !== undefined ? { NotAfter: new Date(ca.notAfter) } : {}),
       ...(ca.restorableUntil !== undefined && ca.status === 'DELETED'
         ? { RestorableUntil: new Date(ca.restorableUntil) }
         : {}),
@@ -296,6 +319,7 @@ export class FakeAcmPca extends FakeService {
       template,
       pem: `-----BEGIN CERTIFICATE-----\nfake-cert-${serial}-issuer-${ca.arn}${template === ROOT_TEMPLATE ? '-self-signed' : ''}\n-----END CERTIFICATE-----\n`,
       readyAt: now + this.delay('pca.issue'),
+      notAfter: validityEnd(now, input.Validity),
     });
     if (input.IdempotencyToken) ca.issueTokens.set(input.IdempotencyToken, { arn, at: now });
     return { CertificateArn: arn };
@@ -333,6 +357,7 @@ export class FakeAcmPca extends FakeService {
       );
     }
     ca.certificatePem = pem;
+    ca.notAfter = own.notAfter;
     if (ca.status === 'PENDING_CERTIFICATE' && ca.activeAt === undefined) {
       ca.activeAt = this.now() + this.delay('pca.import');
     }

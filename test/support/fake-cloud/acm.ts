@@ -13,6 +13,11 @@ export const PRIVATE_VALIDITY_MS = 395 * DAY_MS;
 // "When a managed certificate is 60 days away from expiration, ACM automatically attempts to renew it"
 // (https://docs.aws.amazon.com/acm/latest/userguide/renew-private-cert.html).
 export const RENEW_BEFORE_MS = 60 * DAY_MS;
+// "PCA_INVALID_DURATION: The validity period of the requested certificate exceeds the validity
+// period of the issuing private CA" (https://docs.aws.amazon.com/acm/latest/userguide/exceptions.html):
+// a 395-day certificate needs a CA that is valid 395 days more, at the request and at each renewal.
+const outlives = (ca: { notAfter?: number }, at: number) =>
+  ca.notAfter !== undefined && at + PRIVATE_VALIDITY_MS > ca.notAfter;
 // How often ACM tries again after a failed renewal is not documented: once a day here.
 export const RENEW_RETRY_MS = DAY_MS;
 
@@ -82,6 +87,11 @@ export class FakeAcm extends FakeService {
   private readonly certs = new Map<string, AcmCertificate>();
   private readonly tokens = new Map<string, { arn: string; at: number }>();
 
+  /** Test helper: every certificate of the region (visible or not yet). */
+  certificates(region: string): AcmCertificate[] {
+    return [...this.certs.values()].filter((c) => c.region === region);
+  }
+
   /** The certificate if it exists in that region (visible or not yet). */
   find(region: string, arn: string): AcmCertificate | undefined {
     const c = this.certs.get(arn);
@@ -127,6 +137,7 @@ export class FakeAcm extends FakeService {
         if (c.renewalFailure) reason = c.renewalFailure;
         else if (!ca) reason = 'PCA_RESOURCE_NOT_FOUND';
         else if (ca.status !== 'ACTIVE') reason = 'PCA_INVALID_STATE';
+        else if (outlives(ca, t)) reason = 'PCA_INVALID_DURATION';
         else if (!pca.grantsRenewal(ca, t)) reason = 'PCA_ACCESS_DENIED';
         else {
           renewedAt = t;
@@ -214,6 +225,9 @@ export class FakeAcm extends FakeService {
       } else if (ca.status !== 'ACTIVE') {
         outcome = 'FAILED';
         failureReason = 'PCA_INVALID_STATE';
+      } else if (outlives(ca, now)) {
+        outcome = 'FAILED';
+        failureReason = 'PCA_INVALID_DURATION';
       }
     } else {
       throw awsError(

@@ -50,12 +50,21 @@ export class FakeRoute53Health extends FakeService {
   private hooked = false;
   /**
    * Whether Route 53 applies the alarm's DatapointsToAlarm (M of N) when it reads the metric data.
-   * Its CloudWatchAlarmConfiguration carries EvaluationPeriods but neither DatapointsToAlarm nor
-   * TreatMissingData (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html),
-   * so the docs leave it open: `ignored` needs all N periods breaching. Missing data is always
-   * read as `missing` (then InsufficientDataHealthStatus decides).
+   * Route 53 "monitors the data stream for the corresponding alarm instead of monitoring the alarm
+   * state" (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html)
+   * with its copy of the alarm, CloudWatchAlarmConfiguration: EvaluationPeriods, Threshold,
+   * ComparisonOperator, Period, Statistic, no DatapointsToAlarm, no TreatMissingData
+   * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CloudWatchAlarmConfiguration.html).
+   * An alarm configuration without DatapointsToAlarm is CloudWatch's "number of consecutive data
+   * points be breaching" alarm, EvaluationPeriods being that number; DatapointsToAlarm "is used
+   * only if you are setting an 'M out of N' alarm"
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+   * So the default, `ignored`, is what the copy documents: all N periods breaching. `honoured`
+   * (Route 53 using the alarm's M after all) is kept so that tests run both. Missing data is always
+   * read as `missing`, CloudWatch's default without TreatMissingData (then
+   * InsufficientDataHealthStatus decides).
    */
-  datapointsToAlarm: 'honoured' | 'ignored' = 'honoured';
+  datapointsToAlarm: 'honoured' | 'ignored' = 'ignored';
 
   constructor(cloud: FakeCloud) {
     super(cloud);

@@ -95,13 +95,28 @@ const sortKey = (name: string) => fqdn(name).slice(0, -1).split('.').reverse().j
  * - DeleteHostedZone refuses while records other than the apex SOA and NS exist (HostedZoneNotEmpty);
  * - traffic policies: names unique; DeleteTrafficPolicy refused while an instance uses that version;
  *   CreateTrafficPolicyInstance in a private zone is refused or accepted per
- *   `privateZoneTrafficPolicy` (aws-facts §1 UNSURE), so both code paths can be tested.
+ *   `privateZoneTrafficPolicy` (aws-facts §1 UNSURE), so both code paths can be tested; its other
+ *   refusals per `trafficPolicyInstanceLimit` and `trafficPolicyInstanceFault`.
  */
 export class FakeRoute53 extends FakeService {
   readonly service = 'route53';
   override readonly global = true;
   /** Whether CreateTrafficPolicyInstance accepts a private zone (the docs say traffic flow is public-only). */
   privateZoneTrafficPolicy: 'refuse' | 'accept' = 'refuse';
+  /**
+   * The account's quota of traffic policy instances (GetAccountLimit
+   * MAX_TRAFFIC_POLICY_INSTANCES_BY_OWNER): one more is TooManyTrafficPolicyInstances. The value
+   * is per account, so the fake sets none unless a test does.
+   */
+  trafficPolicyInstanceLimit = Number.POSITIVE_INFINITY;
+  /**
+   * Test switch for CreateTrafficPolicyInstance's other documented refusals
+   * (https://docs.aws.amazon.com/Route53/latest/APIReference/API_CreateTrafficPolicyInstance.html):
+   * 'policy-deleted': the policy version is deleted by another hand just before the call, so it
+   * is NoSuchTrafficPolicy (404); 'invalid-input': an InvalidInput about the request itself, not
+   * about the zone being private.
+   */
+  trafficPolicyInstanceFault: 'policy-deleted' | 'invalid-input' | undefined;
   private readonly zones = new Map<string, Zone>();
   private readonly callerReferences = new Set<string>();
   private readonly changes = new Map<string, { submittedAt: number; insyncAt: number }>();
@@ -860,7 +875,22 @@ export class FakeRoute53 extends FakeService {
     },
   ) {
     const z = this.zone(input.HostedZoneId);
+    if (this.trafficPolicyInstanceFault === 'policy-deleted') {
+      const gone = this.policies.get(input.TrafficPolicyId ?? '');
+      gone?.versions.delete(Number(input.TrafficPolicyVersion));
+      if (gone && gone.versions.size === 0) this.policies.delete(gone.Id);
+    }
     const p = this.policy(input.TrafficPolicyId, input.TrafficPolicyVersion);
+    if (this.trafficPolicyInstanceFault === 'invalid-input') {
+      throw awsError('InvalidInput', `Invalid request: TTL ${input.TTL} is not valid for this traffic policy.`);
+    }
+    const count = this.instances.size;
+    if (count >= this.trafficPolicyInstanceLimit) {
+      throw awsError(
+        'TooManyTrafficPolicyInstances',
+        `This traffic policy instance can't be created because the current account has reached the limit on the number of traffic policy instances (${count}).`,
+      );
+    }
     if (z.private && this.privateZoneTrafficPolicy === 'refuse') {
       // The exact words are not documented: traffic flow is documented as public-zone only
       // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/traffic-flow.html, aws-facts §1).
