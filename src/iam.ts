@@ -75,6 +75,8 @@ export interface Grant {
    * primary, both in active-active).
    */
   regions?: 'both' | 'primary' | 'secondary' | 'probes' | 'drilled';
+  /** A call AWS authorizes for everyone: listed, never put in the policy. */
+  noPermission?: true;
 }
 
 export interface StepPermissions {
@@ -89,13 +91,14 @@ const requestTag = (): ConditionBlock => ({
 const resourceTag = (): ConditionBlock => ({
   StringEquals: { [`aws:ResourceTag/${TAG_DEPLOYMENT}`]: '{d}' },
 });
-const ec2CreateTags = (createAction: string, resource: string): Grant => ({
+const ec2CreateTags = (createAction: string, resource: string, regions?: Grant['regions']): Grant => ({
   // Tags in TagSpecifications are authorized as ec2:CreateTags, allowed here only as part of that create.
   // https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html
   service: 'ec2',
   onBehalf: ['ec2:CreateTags'],
   resources: [`arn:{p}:ec2:{r}:{a}:${resource}`],
   condition: { StringEquals: { 'ec2:CreateAction': createAction } },
+  ...(regions ? { regions } : {}),
 });
 
 /**
@@ -118,18 +121,14 @@ export const VPC_STACK_ACTIONS = [
   'ec2:DeleteRouteTable',
   'ec2:CreateRoute',
   'ec2:DeleteRoute',
-  'ec2:ReplaceRoute',
   'ec2:AssociateRouteTable',
   'ec2:DisassociateRouteTable',
   'ec2:AllocateAddress',
   'ec2:ReleaseAddress',
-  'ec2:AssociateAddress',
-  'ec2:DisassociateAddress',
   'ec2:CreateNatGateway',
   'ec2:DeleteNatGateway',
   // The S3 gateway and CloudWatch monitoring interface endpoints (the canary's way out).
   'ec2:CreateVpcEndpoint',
-  'ec2:ModifyVpcEndpoint',
   'ec2:DeleteVpcEndpoints',
   'ec2:CreateSecurityGroup',
   'ec2:DeleteSecurityGroup',
@@ -139,8 +138,12 @@ export const VPC_STACK_ACTIONS = [
   'ec2:RevokeSecurityGroupEgress',
   'ec2:RunInstances',
   'ec2:TerminateInstances',
+  // A new clientInstanceType: CloudFormation stops the instance, changes its type, starts it
+  // ("Update requires: Some interruptions").
+  'ec2:StopInstances',
+  'ec2:ModifyInstanceAttribute',
+  'ec2:StartInstances',
   'ec2:CreateTags',
-  'ec2:DeleteTags',
 ] as const;
 
 /**
@@ -202,7 +205,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         // the VPC for the caller.
         service: 'route53',
         onBehalf: ['route53:AssociateVPCWithHostedZone'],
-        resources: ['*'],
+        resources: ['arn:{p}:route53:::hostedzone/*'],
       },
       {
         // The template's AMI parameter is an SSM public parameter, resolved with the caller's credentials.
@@ -236,7 +239,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         // Private DNS makes EC2 associate an AWS-managed private zone with the VPC for the caller.
         service: 'route53',
         onBehalf: ['route53:AssociateVPCWithHostedZone'],
-        resources: ['*'],
+        resources: ['arn:{p}:route53:::hostedzone/*'],
       },
       {
         service: 'ec2',
@@ -429,7 +432,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         condition: requestTag(),
         regions: 'primary',
       },
-      ec2CreateTags('CreateVpcPeeringConnection', 'vpc-peering-connection/*'),
+      ec2CreateTags('CreateVpcPeeringConnection', 'vpc-peering-connection/*', 'primary'),
       {
         // Requester and accepter VPCs; the accepter's side of the peering carries no tags (tags
         // are per region), so accepting and routing to it can't be tag-scoped.
@@ -458,11 +461,6 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         calls: ['CreateRoute', 'ReplaceRoute', 'DeleteRoute'],
         resources: ['arn:{p}:ec2:{r}:{a}:route-table/*'],
         condition: resourceTag(),
-      },
-      {
-        service: 'ec2',
-        calls: ['CreateRoute', 'ReplaceRoute'],
-        resources: ['arn:{p}:ec2:{r}:{a}:vpc-peering-connection/*'],
       },
       { service: 'ec2', calls: ['DescribeVpcPeeringConnections', 'DescribeRouteTables'] },
     ],
@@ -682,6 +680,9 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:route53:::trafficpolicyinstance/*'],
       },
       { service: 'route53', calls: ['GetChange'], resources: ['arn:{p}:route53:::change/*'] },
+      // A lost state: the zone found by name and tag, as the hosted-zone step finds it.
+      { service: 'route53', calls: ['GetHostedZone'], resources: ['arn:{p}:route53:::hostedzone/*'] },
+      { service: 'route53', calls: ['ListHostedZonesByName', 'ListTagsForResources'] },
       { service: 'route53', calls: ['CreateTrafficPolicy', 'ListTrafficPolicies'] },
     ],
   },
@@ -720,15 +721,14 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     // `status --refresh`); its one Invoke is the probe, which resolves a name and GETs /health.
     name: 'verify',
     grants: [
-      {
-        service: 'acm',
-        calls: ['DescribeCertificate'],
-        resources: ['arn:{p}:acm:{r}:{a}:certificate/*'],
-      },
+      // The certificate and CA reads, scoped as the ca step's (so they share its statements).
+      { service: 'acm', calls: ['DescribeCertificate'] },
+      { service: 'acm-pca', calls: ['DescribeCertificateAuthority'] },
       {
         service: 'acm-pca',
-        calls: ['DescribeCertificateAuthority', 'ListPermissions'],
+        calls: ['ListPermissions'],
         resources: ['arn:{p}:acm-pca:{r}:{a}:certificate-authority/*'],
+        condition: resourceTag(),
       },
       {
         service: 'route53',
@@ -762,7 +762,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     // policy names every call drctl makes.
     // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
     name: 'caller-identity',
-    grants: [{ service: 'sts', calls: ['GetCallerIdentity'] }],
+    grants: [{ service: 'sts', calls: ['GetCallerIdentity'], noPermission: true }],
   },
   {
     // src/state-s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.
@@ -934,7 +934,7 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
     if (step.name === 'state-s3' && !opts.stateS3) continue;
     for (const full of step.grants) {
       const g = opts.readOnly ? readOnlyPart(step.name, full) : full;
-      if (!g) continue;
+      if (!g || g.noPermission) continue;
       const regions = regionsFor(g);
       if (g.service === 'apigateway' && !g.resources) {
         for (const call of g.calls ?? []) {
@@ -947,7 +947,7 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
             // names (domainMode private, `/domainnames/<name>+<id>`) too, public ones never.
             if (path.startsWith('/domainnameaccessassociations')) return [withAccount];
             const arns = [`arn:${base.p}:apigateway:${r}::${path}`];
-            if (path.startsWith('/domainnames/')) arns.push(withAccount);
+            if (/^\/domainnames\/[^/]+$/.test(path)) arns.push(withAccount);
             return arns;
           });
           add(step.name, [`apigateway:${route[0]}`], resources);

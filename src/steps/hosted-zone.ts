@@ -6,10 +6,6 @@ import {
   DeleteHostedZoneCommand,
   DeleteTrafficPolicyInstanceCommand,
   DisassociateVPCFromHostedZoneCommand,
-  GetHostedZoneCommand,
-  type HostedZone,
-  ListHostedZonesByNameCommand,
-  type ListHostedZonesByNameCommandOutput,
   ListHostedZonesByVPCCommand,
   type ListHostedZonesByVPCCommandOutput,
   ListTagsForResourcesCommand,
@@ -17,12 +13,21 @@ import {
   type VPCRegion,
 } from '@aws-sdk/client-route-53';
 import { z } from 'zod';
-import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
+import { collect, findInPages, pages } from '../aws/pages.js';
 import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { EXPECTED } from '../aws/expected.js';
 import { isOwnedBy } from '../aws/tags.js';
+import {
+  fqdn,
+  getZone,
+  ourZones,
+  parseZone,
+  referencePrefix,
+  zonesNamed,
+  type Zone,
+} from '../aws/route53-zones.js';
 import { AwsStepError } from '../errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
@@ -49,83 +54,10 @@ declare module './types.js' {
 type Ctx = StepContext<HostedZoneOutputs>;
 type VpcRef = HostedZoneOutputs['vpcs'][number];
 
-interface Zone {
-  id: string;
-  name: string;
-  callerReference: string;
-  private: boolean;
-  vpcs: VpcRef[];
-}
-
 // Zone creation and VPC association reach INSYNC in 45-90 s (delays.md §8).
 
-/** Route 53 names are absolute: "octank.com." */
-const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
-const bare = (id: string) => id.replace(/^\/(hostedzone|change)\//, '');
-
-/**
- * Route 53 refuses a CallerReference it has seen before, even one of a deleted zone
- * (HostedZoneAlreadyExists; Netflix/denominator#356), so each new zone gets a new one; the prefix
- * names the deployment.
- */
-const referencePrefix = (ctx: Pick<Ctx, 'config'>) => `drctl/${ctx.config.deployment}/`;
 const newReference = (ctx: Pick<Ctx, 'config' | 'clock'>) =>
   `${referencePrefix(ctx)}${new Date(ctx.clock.now()).toISOString()}`;
-
-function parseZone(z: HostedZone, vpcs: Array<{ VPCRegion?: string; VPCId?: string }> = []): Zone {
-  return {
-    id: bare(z.Id!),
-    name: z.Name!,
-    callerReference: z.CallerReference ?? '',
-    private: z.Config?.PrivateZone === true,
-    vpcs: vpcs.map((v) => ({ region: v.VPCRegion ?? '', vpcId: v.VPCId ?? '' })),
-  };
-}
-
-async function getZone(ctx: Pick<Ctx, 'aws'>, id: string): Promise<Zone | undefined> {
-  try {
-    const r = await route53(ctx).send(new GetHostedZoneCommand({ Id: id }));
-    return parseZone(r.HostedZone!, r.VPCs);
-  } catch (e) {
-    if (isNotFound(e)) return undefined;
-    throw e;
-  }
-}
-
-/** Private zones named <domain> (ListHostedZonesByName starts at the name and runs on past it). */
-async function zonesNamed(ctx: Pick<Ctx, 'aws'>, domain: string): Promise<Zone[]> {
-  const name = fqdn(domain);
-  // The SDK has no paginator for ListHostedZonesByName: a truncated page names the next zone.
-  const byName = pages<ListHostedZonesByNameCommandOutput, { DNSName?: string; HostedZoneId?: string }>(
-    (next) => route53(ctx).send(new ListHostedZonesByNameCommand(next ?? { DNSName: name })),
-    (r) => (r.IsTruncated ? { DNSName: r.NextDNSName, HostedZoneId: r.NextHostedZoneId } : undefined),
-  );
-  const named = await leadingInPages(
-    byName,
-    (p) => p.HostedZones,
-    (z) => z.Name === name,
-  );
-  return named.filter((z) => z.Config?.PrivateZone).map((z) => parseZone(z));
-}
-
-/** Of the private zones named <domain>, those this deployment made (CallerReference) or tagged. */
-async function ourZones(ctx: Ctx): Promise<Zone[]> {
-  const named = await zonesNamed(ctx, ctx.config.domain);
-  const byReference = named.filter((z) => z.callerReference.startsWith(referencePrefix(ctx)));
-  const rest = named.filter((z) => !byReference.includes(z));
-  const tagged: Zone[] = [];
-  for (let i = 0; i < rest.length; i += 10) {
-    const batch = rest.slice(i, i + 10);
-    const r = await route53(ctx).send(
-      new ListTagsForResourcesCommand({ ResourceType: 'hostedzone', ResourceIds: batch.map((z) => z.id) }),
-    );
-    for (const set of r.ResourceTagSets ?? []) {
-      if (isOwnedBy(set.Tags, ctx.config.deployment))
-        tagged.push(batch.find((z) => z.id === set.ResourceId)!);
-    }
-  }
-  return [...byReference, ...tagged];
-}
 
 /**
  * CreateHostedZone with the given reference; if Route 53 says the reference is used, the zone it

@@ -18,6 +18,7 @@ import {
   UpdateTrafficPolicyInstanceCommand,
   type TrafficPolicyInstance,
 } from '@aws-sdk/client-route-53';
+import { ourZones } from '../aws/route53-zones.js';
 import { z } from 'zod';
 import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
 import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
@@ -813,7 +814,12 @@ export const trafficPolicy: StepImpl<TrafficPolicyOutputs> = {
   },
 
   async down(ctx) {
-    const zoneId = ctx.recorded.hostedZoneId ?? ctx.peek('hosted-zone')?.hostedZoneId;
+    // Without a record (a lost state, `down --discover`), the zone is found as the hosted-zone
+    // step finds it: the policy cannot go while an instance in it still uses it.
+    const zoneId =
+      ctx.recorded.hostedZoneId ??
+      ctx.peek('hosted-zone')?.hostedZoneId ??
+      (await ourZones(ctx)).map((z) => z.id)[0];
     if (zoneId) {
       const ids = ourIdentifiersOf(ctx);
       const ours = (await recordsIfZone(ctx, zoneId)).filter(

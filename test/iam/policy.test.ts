@@ -8,181 +8,30 @@ import {
   SDK_CLIENT_OF,
   VPC_STACK_ACTIONS,
   iamPolicy,
-  matches,
   policySize,
   splitPolicy,
   MANAGED_POLICY_MAX_CHARS,
   type PolicyDocument,
-  type PolicyStatement,
 } from '../../src/iam.js';
-import { FakeRoute53, type CallLogEntry } from '../support/fake-cloud/index.js';
+import { evaluate } from '../support/fake-cloud/authz/evaluate.js';
+import { STACK_RESOURCE_ACTIONS } from '../support/fake-cloud/authz/on-behalf.js';
+import { FakeRoute53 } from '../support/fake-cloud/index.js';
 import { Capture, Harness } from '../support/harness.js';
 import { main } from '../../src/cli.js';
 
-// An oracle independent of src/iam.ts: which IAM action authorizes each SDK command the fake cloud
-// logged (its `service` is the IAM prefix), per the Service Authorization Reference
-// (https://docs.aws.amazon.com/service-authorization/latest/reference/). Only the non-obvious ones.
-const ACTION_FOR: Record<string, string> = {
-  's3:ListObjectsV2': 's3:ListBucket',
-  's3:HeadBucket': 's3:ListBucket',
-  's3:PutPublicAccessBlock': 's3:PutBucketPublicAccessBlock',
-  's3:DeleteObjects': 's3:DeleteObject',
-  's3:PutBucketEncryption': 's3:PutEncryptionConfiguration',
-  's3:PutBucketLifecycleConfiguration': 's3:PutLifecycleConfiguration',
-  's3:GetBucketEncryption': 's3:GetEncryptionConfiguration',
-  'lambda:Invoke': 'lambda:InvokeFunction',
-};
-
-/** Tags passed to a create call are authorized as this action too. */
-const TAG_ON_CREATE: Record<string, string> = {
-  'cloudformation:CreateStack': 'cloudformation:TagResource',
-  'elasticloadbalancing:CreateLoadBalancer': 'elasticloadbalancing:AddTags',
-  'elasticloadbalancing:CreateTargetGroup': 'elasticloadbalancing:AddTags',
-  'elasticloadbalancing:CreateListener': 'elasticloadbalancing:AddTags',
-  'iam:CreateRole': 'iam:TagRole',
-  'acm:RequestCertificate': 'acm:AddTagsToCertificate',
-  'acm-pca:CreateCertificateAuthority': 'acm-pca:TagCertificateAuthority',
-  'cloudwatch:PutMetricAlarm': 'cloudwatch:TagResource',
-  'synthetics:CreateCanary': 'synthetics:TagResource',
-  'lambda:CreateFunction': 'lambda:TagResource',
-};
-
 interface Check {
   action: string;
-  /** The ARN the call acts on, when the input names it; otherwise only the action is checked. */
+  /** The ARN the call acts on; "*" when absent. */
   resource?: string;
   context: Record<string, string | string[]>;
 }
 
 const ACCOUNT = '111122223333';
 
-function inputTags(input: any): Record<string, string> {
-  const out: Record<string, string> = {};
-  const add = (tags: unknown) => {
-    if (Array.isArray(tags))
-      for (const t of tags)
-        if (t?.Key) out[t.Key] = t.Value;
-        else if (tags && typeof tags === 'object') Object.assign(out, tags);
-  };
-  add(input?.Tags);
-  add(input?.tags);
-  for (const spec of input?.TagSpecifications ?? []) add(spec.Tags);
-  return out;
-}
-
-function apiGatewayResource(call: CallLogEntry): { verb: string; path: string } {
-  const schema = (apigwSdk as any)[`${call.command}$`];
-  const [verb, template] = schema[3].http as [string, string];
-  const path = template
-    .split('?')[0]!
-    .replace(/\{([^}]+)\}/g, (_m, label: string) => encodeURIComponent(String((call.input as any)[label])));
-  return { verb, path };
-}
-
-/** What IAM checks for one logged call: its action, its resource when known, the request context. */
-function checksFor(call: CallLogEntry): Check[] {
-  const input = call.input as any;
-  const region = call.region === 'global' ? 'us-east-1' : call.region;
-  const tags = inputTags(input);
-  const context: Record<string, string | string[]> = { 'aws:RequestedRegion': region };
-  for (const [k, v] of Object.entries(tags)) context[`aws:RequestTag/${k}`] = v;
-  const svc = call.service;
-  if (svc === 'apigateway') {
-    const { verb, path } = apiGatewayResource(call);
-    return [{ action: `apigateway:${verb}`, resource: `arn:aws:apigateway:${region}::${path}`, context }];
-  }
-  const key = `${svc}:${call.command}`;
-  const action = ACTION_FOR[key] ?? key;
-  const arn = (rest: string) => `arn:aws:${svc}:${region}:${ACCOUNT}:${rest}`;
-  let resource: string | undefined;
-  if (svc === 's3' && input.Bucket) {
-    const key = input.Key ?? input.Delete?.Objects?.[0]?.Key;
-    resource = `arn:aws:s3:::${input.Bucket}${key ? `/${key}` : ''}`;
-  } else if (svc === 'lambda' && input.FunctionName) resource = arn(`function:${input.FunctionName}`);
-  else if (svc === 'iam' && input.RoleName) resource = `arn:aws:iam::${ACCOUNT}:role/${input.RoleName}`;
-  else if (svc === 'synthetics' && input.Name) resource = arn(`canary:${input.Name}`);
-  else if (svc === 'cloudwatch' && (input.AlarmName || input.AlarmNames?.length === 1))
-    resource = arn(`alarm:${input.AlarmName ?? input.AlarmNames[0]}`);
-  else if (svc === 'cloudwatch' && input.ResourceARN) resource = input.ResourceARN;
-  else if (svc === 'cloudformation' && input.StackName)
-    resource = String(input.StackName).startsWith('arn:')
-      ? input.StackName
-      : arn(`stack/${input.StackName}/id`);
-  else if (svc === 'elasticloadbalancing' && call.command === 'CreateLoadBalancer')
-    resource = arn(`loadbalancer/net/${input.Name}/id`);
-  else if (svc === 'elasticloadbalancing' && call.command === 'CreateTargetGroup')
-    resource = arn(`targetgroup/${input.Name}/id`);
-  else if (svc === 'elasticloadbalancing')
-    resource = input.ListenerArn ?? input.LoadBalancerArn ?? input.TargetGroupArn;
-  else if (svc === 'acm-pca' && input.CertificateAuthorityArn) resource = input.CertificateAuthorityArn;
-  else if (svc === 'acm' && input.CertificateArn) resource = input.CertificateArn;
-  else if (svc === 'route53' && input.HostedZoneId && !call.command.startsWith('List'))
-    resource = `arn:aws:route53:::hostedzone/${String(input.HostedZoneId).replace('/hostedzone/', '')}`;
-  else if (svc === 'route53' && input.HealthCheckId)
-    resource = `arn:aws:route53:::healthcheck/${input.HealthCheckId}`;
-  else if (svc === 'route53' && call.command === 'GetChange')
-    resource = `arn:aws:route53:::change/${String(input.Id).replace('/change/', '')}`;
-  else if (svc === 'ec2' && call.command === 'CreateKeyPair') resource = arn(`key-pair/${input.KeyName}`);
-  else if (svc === 'ec2' && input.GroupId) resource = arn(`security-group/${input.GroupId}`);
-  else if (svc === 'ec2' && input.RouteTableId) resource = arn(`route-table/${input.RouteTableId}`);
-  else if (svc === 'ec2' && /VpcPeeringConnection$/.test(call.command) && input.VpcPeeringConnectionId)
-    resource = arn(`vpc-peering-connection/${input.VpcPeeringConnectionId}`);
-
-  const checks: Check[] = [{ action, ...(resource ? { resource } : {}), context }];
-  if (Object.keys(tags).length && TAG_ON_CREATE[key])
-    checks.push({ action: TAG_ON_CREATE[key], ...(resource ? { resource } : {}), context });
-  if (svc === 'ec2' && input.TagSpecifications)
-    checks.push({ action: 'ec2:CreateTags', context: { ...context, 'ec2:CreateAction': call.command } });
-  if (key === 'lambda:CreateFunction')
-    checks.push({
-      action: 'iam:PassRole',
-      resource: input.Role,
-      context: { ...context, 'iam:PassedToService': 'lambda.amazonaws.com' },
-    });
-  if (key === 'synthetics:CreateCanary') {
-    // Synthetics passes the execution role to Lambda and makes the canary's function with our credentials.
-    checks.push({
-      action: 'iam:PassRole',
-      resource: input.ExecutionRoleArn,
-      context: { ...context, 'iam:PassedToService': 'lambda.amazonaws.com' },
-    });
-    checks.push({
-      action: 'lambda:CreateFunction',
-      resource: arn(`function:cwsyn-${input.Name}-0b1c2d3e`).replace(':synthetics:', ':lambda:'),
-      context,
-    });
-  }
-  return checks;
-}
-
-/**
- * Whether one statement allows the check. Conditions on keys the check's context has are
- * evaluated; aws:ResourceTag (the resource's tags, which the call log does not carry) is taken as
- * met, and so is any other key the context lacks, except aws:CalledVia and aws:RequestTag: a call
- * drctl sends itself is not "via CloudFormation", and a create without the tag is refused.
- */
-function statementAllows(s: PolicyStatement, c: Check): boolean {
-  if (!s.Action.some((a) => matches(a, c.action))) return false;
-  if (c.resource && !s.Resource.some((r) => matches(r, c.resource!, false))) return false;
-  for (const [operator, block] of Object.entries(s.Condition ?? {})) {
-    for (const [key, wanted] of Object.entries(block)) {
-      const want = Array.isArray(wanted) ? wanted : [wanted];
-      const have = c.context[key];
-      if (have === undefined) {
-        if (key === 'aws:CalledVia' || key.startsWith('aws:RequestTag/')) return false;
-        continue;
-      }
-      const values = Array.isArray(have) ? have : [have];
-      const ok = values.some((v) => want.includes(v));
-      if (!ok) return false;
-      if (!['StringEquals', 'ForAnyValue:StringEquals'].includes(operator))
-        throw new Error(`test evaluator does not know condition operator ${operator}`);
-    }
-  }
-  return true;
-}
-
-const allows = (doc: PolicyDocument, c: Check) => doc.Statement.some((s) => statementAllows(s, c));
+/** The fake cloud's IAM evaluator (test/support/fake-cloud/authz/), on one document. */
+const allows = (doc: PolicyDocument, c: Check) =>
+  evaluate([doc], { action: c.action, resource: c.resource ?? '*', context: c.context }) ===
+  'allow';
 
 /** SDK commands (without "Command") a module under src/ imports or pages, as `<IAM prefix>:<command>`. */
 function importedCommands(path: string): Set<string> {
@@ -235,6 +84,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
     const SHARED: Record<string, string[]> = {
       'aws/route53.ts': ['hosted-zone', 'traffic-policy'],
       'aws/route53-records.ts': ['hosted-zone', 'traffic-policy', 'verify'],
+      'aws/route53-zones.ts': ['hosted-zone', 'traffic-policy'],
       'aws/iam-role.ts': ['canary', 'probe'],
     };
     const owner = (path: string): string[] | undefined => {
@@ -305,17 +155,9 @@ describe('the IAM policy (drctl iam-policy)', () => {
     await h.ok(['down', '--yes']);
     expect(h.cloud.snapshot()).toEqual([]);
 
-    const doc = iamPolicy(defaultConfig(), { account: ACCOUNT });
-    const denied = new Set<string>();
-    for (const call of h.cloud.calls) {
-      for (const c of checksFor(call)) {
-        if (!allows(doc, c))
-          denied.add(
-            `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'} ${JSON.stringify(c.context)}`,
-          );
-      }
-    }
-    expect([...denied]).toEqual([]);
+    // The fake cloud authorized every call as drctl's policy for this config (authz/).
+    expect(h.cloud.authorizer.refusals).toEqual([]);
+    expect(h.cloud.authorizer.grants.length).toBeGreaterThan(h.cloud.calls.length / 2);
     // Every step ran, so every step's resources were checked.
     const services = new Set(h.cloud.calls.map((c) => c.service));
     for (const s of [
@@ -351,12 +193,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       h.cloud.model(FakeRoute53).privateZoneTrafficPolicy = 'accept';
       await h.ok(['up']);
       await h.ok(['down', '--yes']);
-      const doc = iamPolicy(configSchema.parse(config), { account: ACCOUNT });
-      const denied = h.cloud.calls
-        .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
-        .filter(([, c]) => !allows(doc, c))
-        .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
-      expect([...new Set(denied)]).toEqual([]);
+      expect(h.cloud.authorizer.refusals).toEqual([]);
     },
     60_000,
   );
@@ -374,35 +211,29 @@ describe('the IAM policy (drctl iam-policy)', () => {
           drill.code,
         );
       }
-    await h.ok(['down', '--yes']);
-    const calls = h.cloud.calls;
-    const denied = (doc: PolicyDocument) =>
-      new Set(
-        calls
-          .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
-          .filter(([, c]) => !allows(doc, c))
-          .map(([call, c]) => `${call.region} ${call.service}:${call.command} needs ${c.action}`),
-      );
-    expect([...denied(iamPolicy(configSchema.parse(config), { account: ACCOUNT }))]).toEqual([]);
+    expect(h.cloud.authorizer.refusals).toEqual([]);
     // The active-passive policy keeps the probe to the secondary and the fault to the primary.
-    const ap = [...denied(iamPolicy(defaultConfig(), { account: ACCOUNT }))];
-    expect(ap).toContain('sa-east-1 lambda:Invoke needs lambda:InvokeFunction');
-    expect(ap).toContain('us-west-1 ec2:RevokeSecurityGroupIngress needs ec2:RevokeSecurityGroupIngress');
+    h.cloud.authorizer.policies = h.cloud.authorizer.drctlPolicy(defaultConfig());
+    for (const mode of ['invert', 'outage'])
+      expect((await h.run(['--json', 'failover-test', '--mode', mode, '--region', 'secondary'])).code).not.toBe(0);
+    const refused = h.cloud.authorizer.refusals.map((r) => `${r.action} ${r.resource}`);
+    expect(refused).toContain(`lambda:InvokeFunction arn:aws:lambda:sa-east-1:${ACCOUNT}:function:drctl-probe`);
+    expect(refused.some((r) => r.startsWith('ec2:RevokeSecurityGroupIngress arn:aws:ec2:us-west-1:'))).toBe(true);
+    h.cloud.authorizer.policies = h.cloud.authorizer.drctlPolicy(configSchema.parse(config));
+    await h.ok(['down', '--yes']);
   }, 60_000);
 
   it('the read-only policy (iam-policy --read-only) allows every call of verify, and no change', async () => {
     h = new Harness();
     await h.ok(['up']);
     h.cloud.resetCalls();
+    // verify as a principal that holds only the read-only policy.
+    const doc = iamPolicy(defaultConfig(), { account: ACCOUNT, readOnly: true });
+    h.cloud.authorizer.policies = splitPolicy(doc);
     const r = await h.run(['--json', 'verify']);
     expect([0, 3], r.stderr).toContain(r.code);
     expect(h.cloud.calls.length).toBeGreaterThan(10);
-    const doc = iamPolicy(defaultConfig(), { account: ACCOUNT, readOnly: true });
-    const denied = h.cloud.calls
-      .flatMap((call) => checksFor(call).map((c) => [call, c] as const))
-      .filter(([, c]) => !allows(doc, c))
-      .map(([call, c]) => `${call.service}:${call.command} needs ${c.action} on ${c.resource ?? '(any)'}`);
-    expect([...new Set(denied)]).toEqual([]);
+    expect(h.cloud.authorizer.refusals).toEqual([]);
     const actions = [...new Set(doc.Statement.flatMap((s) => s.Action))];
     // API Gateway's reads are HTTP GETs on its resource paths.
     expect(actions.filter((a) => !/^([a-z0-9-]+:(Describe|Get|List|Head)|apigateway:GET$)/.test(a))).toEqual([
@@ -478,25 +309,9 @@ describe('the IAM policy (drctl iam-policy)', () => {
       readFileSync(new URL('../../templates/vpc.template.json', import.meta.url), 'utf8'),
     );
     // What CloudFormation calls for each resource type (its resource handlers' required permissions).
-    const needs: Record<string, string[]> = {
-      'AWS::EC2::VPC': ['ec2:CreateVpc', 'ec2:DeleteVpc', 'ec2:ModifyVpcAttribute'],
-      'AWS::EC2::InternetGateway': ['ec2:CreateInternetGateway', 'ec2:DeleteInternetGateway'],
-      'AWS::EC2::VPCGatewayAttachment': ['ec2:AttachInternetGateway', 'ec2:DetachInternetGateway'],
-      'AWS::EC2::Subnet': ['ec2:CreateSubnet', 'ec2:DeleteSubnet', 'ec2:ModifySubnetAttribute'],
-      'AWS::EC2::RouteTable': ['ec2:CreateRouteTable', 'ec2:DeleteRouteTable'],
-      'AWS::EC2::Route': ['ec2:CreateRoute', 'ec2:DeleteRoute'],
-      'AWS::EC2::SubnetRouteTableAssociation': ['ec2:AssociateRouteTable', 'ec2:DisassociateRouteTable'],
-      'AWS::EC2::EIP': ['ec2:AllocateAddress', 'ec2:ReleaseAddress'],
-      'AWS::EC2::NatGateway': ['ec2:CreateNatGateway', 'ec2:DeleteNatGateway'],
-      'AWS::EC2::SecurityGroup': [
-        'ec2:CreateSecurityGroup',
-        'ec2:DeleteSecurityGroup',
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:RevokeSecurityGroupEgress',
-      ],
-      'AWS::EC2::Instance': ['ec2:RunInstances', 'ec2:TerminateInstances'],
-      'AWS::EC2::VPCEndpoint': ['ec2:CreateVpcEndpoint', 'ec2:ModifyVpcEndpoint', 'ec2:DeleteVpcEndpoints'],
-    };
+    const needs: Record<string, readonly string[]> = Object.fromEntries(
+      Object.entries(STACK_RESOURCE_ACTIONS).map(([type, a]) => [type, [...a.create, ...a.delete]]),
+    );
     const types = new Set(
       Object.values(template.Resources as Record<string, { Type: string }>).map((r) => r.Type),
     );

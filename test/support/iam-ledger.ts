@@ -2,9 +2,10 @@
  * Vitest global set-up: proves drctl's policy is least, over the whole suite. Every process's
  * fake-cloud authorizer writes its ledger (authz/authorizer.ts: the statements of drctl's policies
  * it ran under, and which statement, action and resource was the only grant of some request) to a
- * folder; after the last test file, every statement, action and resource pattern of every policy
- * the suite ran under must be the only grant of some request: removing or narrowing it would have
- * refused that request, and failed its test. Run only on the whole suite (`npm test` sets
+ * folder; after the last test file, every statement, action and resource pattern of the policies
+ * the lifecycle tests name as their subject (test/iam/least-privilege.test.ts: one per config shape)
+ * must have been the only grant of some request anywhere in the suite: removing or narrowing it
+ * would have refused that request, and failed its test. Run only on the whole suite (`npm test` sets
  * DRCTL_IAM_LEAST=1): a single file exercises only part of the policy.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

@@ -127,11 +127,7 @@ export class Authorizer {
   }
 
   drctlPolicy(config: Config, opts: { stateS3?: { bucket: string; key: string } } = {}): Policy[] {
-    const policies = splitPolicy(
-      iamPolicy(config, { account: this.cloud.account, ...opts }),
-    ) as unknown as Policy[];
-    LEDGER.holds(policies);
-    return policies;
+    return splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts })) as unknown as Policy[];
   }
 
   /** Models answer lookups the table needs (a stack's id from its name, a peering's accepter VPC). */
@@ -255,41 +251,31 @@ const statementKey = (s: Statement): string => {
 };
 
 /**
- * Across every request this process authorized under drctl's own policies: the statements those
- * policies hold, and which statements, actions and resources were the only grant of some request
- * (what removing or narrowing them would have refused). With DRCTL_IAM_LEDGER set to a folder it
- * is written there at exit; test/support/iam-ledger.ts reads every process's after the suite.
+ * Across every request this process authorized under drctl's own policies: which statements,
+ * actions and resources (by content) were the only grant of some request (what removing or
+ * narrowing them would have refused), and the policies a test names as the subject of the
+ * least-privilege check (`subject`). With DRCTL_IAM_LEDGER set to a folder it is written there;
+ * test/support/iam-ledger.ts reads every process's after the suite.
  */
 class Ledger {
-  readonly statements = new Map<string, Statement>();
+  readonly subjects = new Map<string, Statement>();
   readonly needed = new Set<string>();
   private hooked = false;
 
-  holds(policies: readonly Policy[]): void {
+  /** These policies must be least: every statement, action and resource needed by some request. */
+  subject(policies: readonly Policy[]): void {
     for (const p of policies)
       for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[])
-        this.statements.set(statementKey(s), s);
+        this.subjects.set(statementKey(s), s);
+  }
+
+  allowedBy(elements: ReadonlyArray<readonly [string, string, string]>): void {
     // A drctl process (the built CLI on the fake cloud) writes at exit; test files flush after
     // their last test (test/support/iam-ledger-flush.ts), since a worker may be stopped, not exit.
     if (!this.hooked) {
       this.hooked = true;
       process.on('exit', () => this.flush());
     }
-  }
-
-  private flushed = 0;
-
-  /** Writes what this process saw so far to DRCTL_IAM_LEDGER, if set. */
-  flush(): void {
-    const dir = process.env.DRCTL_IAM_LEDGER;
-    if (!dir || this.statements.size === 0) return;
-    writeFileSync(
-      join(dir, `${process.pid}-${++this.flushed}-${Math.random().toString(16).slice(2, 8)}.json`),
-      JSON.stringify({ statements: [...this.statements.values()], needed: [...this.needed] }),
-    );
-  }
-
-  allowedBy(elements: ReadonlyArray<readonly [string, string, string]>): void {
     const one = (keys: string[]) => (new Set(keys).size === 1 ? keys[0] : undefined);
     const s = one(elements.map(([k]) => k));
     if (s) this.needed.add(`S|${s}`);
@@ -297,6 +283,18 @@ class Ledger {
     if (a) this.needed.add(`A|${a}`);
     const r = one(elements.map(([k, , res]) => `${k}|${res}`));
     if (r) this.needed.add(`R|${r}`);
+  }
+
+  private flushed = 0;
+
+  /** Writes what this process saw so far to DRCTL_IAM_LEDGER, if set. */
+  flush(): void {
+    const dir = process.env.DRCTL_IAM_LEDGER;
+    if (!dir || (this.needed.size === 0 && this.subjects.size === 0)) return;
+    writeFileSync(
+      join(dir, `${process.pid}-${++this.flushed}-${Math.random().toString(16).slice(2, 8)}.json`),
+      JSON.stringify({ subjects: [...this.subjects.values()], needed: [...this.needed] }),
+    );
   }
 }
 
