@@ -46,10 +46,10 @@ async function groups(region: string, filters: Filter[]): Promise<SecurityGroup[
 
 describe('fake EC2: what a VPC comes with', () => {
   it('CreateVpc makes a main route table, a default security group and network ACL, untagged; paged and filtered', async () => {
-    cloud = createFakeCloud();
+    const fake = (cloud = createFakeCloud());
     // A test of the fake's EC2, not of drctl's permissions: another user of the account calls.
-    await cloud.authorizer.asAdmin(async () => {
-      cloud.pageSize = 1; // every page holds one item: the filters must still find them
+    await fake.authorizer.asAdmin(async () => {
+      fake.pageSize = 1; // every page holds one item: the filters must still find them
       const ec2 = new EC2Client({ region: REGION });
       const a = (
         await ec2.send(
@@ -95,7 +95,7 @@ describe('fake EC2: what a VPC comes with', () => {
         Tags: [],
         IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: defaults[0]!.GroupId }] }],
       });
-      const acls = [...cloud.model(FakeEc2).region(REGION).networkAcls.values()];
+      const acls = [...fake.model(FakeEc2).region(REGION).networkAcls.values()];
       expect(acls.map((x) => [x.VpcId, x.IsDefault, x.tags]).sort()).toEqual(
         [
           [a.VpcId, true, {}],
@@ -103,18 +103,18 @@ describe('fake EC2: what a VPC comes with', () => {
         ].sort(),
       );
       // They go with the VPC, so the snapshot lists the VPCs only.
-      expect(cloud.snapshot().sort()).toEqual(
+      expect(fake.snapshot().sort()).toEqual(
         [`ec2/${REGION}/vpc/${a.VpcId}`, `ec2/${REGION}/vpc/${b.VpcId}`].sort(),
       );
     });
   });
 
   it('DeleteVpc takes the main table, default group and ACL with it, and is refused while a subnet is left', async () => {
-    cloud = createFakeCloud();
-    await cloud.authorizer.asAdmin(async () => {
+    const fake = (cloud = createFakeCloud());
+    await fake.authorizer.asAdmin(async () => {
       const ec2 = new EC2Client({ region: REGION });
       const v = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!;
-      const r = cloud.model(FakeEc2).region(REGION);
+      const r = fake.model(FakeEc2).region(REGION);
       r.subnets.set('subnet-1', {
         SubnetId: 'subnet-1',
         VpcId: v.VpcId!,
@@ -131,7 +131,7 @@ describe('fake EC2: what a VPC comes with', () => {
       await expect(ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))).rejects.toMatchObject({
         name: 'InvalidVpcID.NotFound',
       });
-      expect(cloud.snapshot()).toEqual([]);
+      expect(fake.snapshot()).toEqual([]);
     });
   });
 
