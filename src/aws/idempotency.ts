@@ -71,7 +71,6 @@ const IDEMPOTENT: Record<string, Rule> = {
   DeleteBasePathMapping: true,
   DeleteBucket: true,
   DeleteCanary: true,
-  DeleteCertificate: true,
   DeleteDomainName: true,
   DeleteDomainNameAccessAssociation: true,
   DeletePermission: true,
@@ -131,6 +130,13 @@ const IDEMPOTENT: Record<string, Rule> = {
   // state" (https://docs.aws.amazon.com/privateca/latest/APIReference/API_DeleteCertificateAuthority.html).
   // The ca step's down re-runs and counts a DELETED CA as done.
   DeleteCertificateAuthority: false,
+  // Allowed only on a certificate tagged as ours (src/iam.ts). A repeat after the first was applied
+  // asks for a certificate that no longer exists, so no aws:ResourceTag key is in the request and
+  // the condition fails: AccessDeniedException, not a not-found. "If the key that you specify in a
+  // policy condition is not present in the request context, the values do not match"
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+  // The ca step's down re-runs, and DescribeCertificate (not tag-scoped) finds it gone.
+  DeleteCertificate: false,
   // The probe function only reads (an HTTPS GET); a second run changes nothing.
   Invoke: true,
 };

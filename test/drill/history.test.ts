@@ -102,17 +102,22 @@ describe('drill history (drctl drills)', () => {
       region: PRIMARY,
       credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
     });
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: 'team-state',
-        CreateBucketConfiguration: { LocationConstraint: PRIMARY },
-      }),
+    // The team made the bucket beforehand, and the test (not drctl) looks into it afterwards.
+    await h.cloud.authorizer.asAdmin(() =>
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: 'team-state',
+          CreateBucketConfiguration: { LocationConstraint: PRIMARY },
+        }),
+      ),
     );
     const state = ['--state', 's3://team-state/team/prod.json'];
     await h.ok([...state, 'up']);
     h.cloud.clock.advance(5 * 60_000);
     expect((await h.run([...state, 'failover-test', '--dry-run'])).code).toBe(0);
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'team/drills/' }));
+    const listed = await h.cloud.authorizer.asAdmin(() =>
+      s3.send(new ListObjectsV2Command({ Bucket: 'team-state', Prefix: 'team/drills/' })),
+    );
     const keys = (listed.Contents ?? []).map((o) => o.Key!);
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(/^team\/drills\/.*-invert-dry-run\.json$/);

@@ -101,38 +101,40 @@ describe('fake cloud paging', () => {
     expect(two.next).toBeUndefined();
   });
 
-  it('API Gateway pages with position; IAM with Marker and IsTruncated', async () => {
-    cloud.pageSize = 1;
-    const apigw = new APIGatewayClient({ region: REGION });
-    const body = new TextEncoder().encode(
-      JSON.stringify({ openapi: '3.0.1', info: { title: 't', version: '1' }, paths: {} }),
-    );
-    await apigw.send(new ImportRestApiCommand({ body }));
-    cloud.clock.advance(60_000); // API Gateway's control-plane rate limit
-    await apigw.send(new ImportRestApiCommand({ body }));
-    const first = await apigw.send(new GetRestApisCommand({ limit: 500 }));
-    expect(first.items).toHaveLength(1);
-    const second = await apigw.send(new GetRestApisCommand({ limit: 500, position: first.position }));
-    expect(second.items).toHaveLength(1);
-    expect(second.items![0]!.id).not.toBe(first.items![0]!.id);
-    expect(second.position).toBeUndefined();
+  // A test of the fake's paging, not of drctl's permissions: another user of the account calls.
+  it('API Gateway pages with position; IAM with Marker and IsTruncated', () =>
+    cloud.authorizer.asAdmin(async () => {
+      cloud.pageSize = 1;
+      const apigw = new APIGatewayClient({ region: REGION });
+      const body = new TextEncoder().encode(
+        JSON.stringify({ openapi: '3.0.1', info: { title: 't', version: '1' }, paths: {} }),
+      );
+      await apigw.send(new ImportRestApiCommand({ body }));
+      cloud.clock.advance(60_000); // API Gateway's control-plane rate limit
+      await apigw.send(new ImportRestApiCommand({ body }));
+      const first = await apigw.send(new GetRestApisCommand({ limit: 500 }));
+      expect(first.items).toHaveLength(1);
+      const second = await apigw.send(new GetRestApisCommand({ limit: 500, position: first.position }));
+      expect(second.items).toHaveLength(1);
+      expect(second.items![0]!.id).not.toBe(first.items![0]!.id);
+      expect(second.position).toBeUndefined();
 
-    const iam = new IAMClient({ region: REGION });
-    await iam.send(
-      new CreateRoleCommand({
-        RoleName: 'r',
-        AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
-      }),
-    );
-    const doc = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-    });
-    await iam.send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'a', PolicyDocument: doc }));
-    await iam.send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'b', PolicyDocument: doc }));
-    const p1 = await iam.send(new ListRolePoliciesCommand({ RoleName: 'r' }));
-    expect(p1).toMatchObject({ PolicyNames: ['a'], IsTruncated: true });
-    const p2 = await iam.send(new ListRolePoliciesCommand({ RoleName: 'r', Marker: p1.Marker }));
-    expect(p2).toMatchObject({ PolicyNames: ['b'], IsTruncated: false });
-  });
+      const iam = new IAMClient({ region: REGION });
+      await iam.send(
+        new CreateRoleCommand({
+          RoleName: 'r',
+          AssumeRolePolicyDocument: '{"Version":"2012-10-17","Statement":[]}',
+        }),
+      );
+      const doc = JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      });
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'a', PolicyDocument: doc }));
+      await iam.send(new PutRolePolicyCommand({ RoleName: 'r', PolicyName: 'b', PolicyDocument: doc }));
+      const p1 = await iam.send(new ListRolePoliciesCommand({ RoleName: 'r' }));
+      expect(p1).toMatchObject({ PolicyNames: ['a'], IsTruncated: true });
+      const p2 = await iam.send(new ListRolePoliciesCommand({ RoleName: 'r', Marker: p1.Marker }));
+      expect(p2).toMatchObject({ PolicyNames: ['b'], IsTruncated: false });
+    }));
 });

@@ -46,88 +46,93 @@ async function groups(region: string, filters: Filter[]): Promise<SecurityGroup[
 
 describe('fake EC2: what a VPC comes with', () => {
   it('CreateVpc makes a main route table, a default security group and network ACL, untagged; paged and filtered', async () => {
-    cloud = createFakeCloud();
-    cloud.pageSize = 1; // every page holds one item: the filters must still find them
-    const ec2 = new EC2Client({ region: REGION });
-    const a = (
-      await ec2.send(
-        new CreateVpcCommand({
-          CidrBlock: '10.1.0.0/16',
-          TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'drctl:deployment', Value: 'x' }] }],
-        }),
-      )
-    ).Vpc!;
-    const b = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.2.0.0/16' }))).Vpc!;
-    expect(a.Tags).toEqual([{ Key: 'drctl:deployment', Value: 'x' }]);
+    const fake = (cloud = createFakeCloud());
+    // A test of the fake's EC2, not of drctl's permissions: another user of the account calls.
+    await fake.authorizer.asAdmin(async () => {
+      fake.pageSize = 1; // every page holds one item: the filters must still find them
+      const ec2 = new EC2Client({ region: REGION });
+      const a = (
+        await ec2.send(
+          new CreateVpcCommand({
+            CidrBlock: '10.1.0.0/16',
+            TagSpecifications: [{ ResourceType: 'vpc', Tags: [{ Key: 'drctl:deployment', Value: 'x' }] }],
+          }),
+        )
+      ).Vpc!;
+      const b = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.2.0.0/16' }))).Vpc!;
+      expect(a.Tags).toEqual([{ Key: 'drctl:deployment', Value: 'x' }]);
 
-    const mainOfA = await tables(REGION, [
-      { Name: 'vpc-id', Values: [a.VpcId!] },
-      { Name: 'association.main', Values: ['true'] },
-    ]);
-    expect(mainOfA).toHaveLength(1);
-    expect(mainOfA[0]).toMatchObject({
-      VpcId: a.VpcId,
-      Associations: [
-        {
-          Main: true,
-          RouteTableId: mainOfA[0]!.RouteTableId,
-          RouteTableAssociationId: expect.stringMatching(/^rtbassoc-/),
-          AssociationState: { State: 'associated' },
-        },
-      ],
-      Routes: [{ DestinationCidrBlock: '10.1.0.0/16', GatewayId: 'local', State: 'active' }],
-      Tags: [],
-    });
-    // A main table with no explicit association has no non-main association to match.
-    expect(await tables(REGION, [{ Name: 'association.main', Values: ['false'] }])).toEqual([]);
-    expect((await tables(REGION, [])).map((t) => t.VpcId).sort()).toEqual([a.VpcId, b.VpcId].sort());
+      const mainOfA = await tables(REGION, [
+        { Name: 'vpc-id', Values: [a.VpcId!] },
+        { Name: 'association.main', Values: ['true'] },
+      ]);
+      expect(mainOfA).toHaveLength(1);
+      expect(mainOfA[0]).toMatchObject({
+        VpcId: a.VpcId,
+        Associations: [
+          {
+            Main: true,
+            RouteTableId: mainOfA[0]!.RouteTableId,
+            RouteTableAssociationId: expect.stringMatching(/^rtbassoc-/),
+            AssociationState: { State: 'associated' },
+          },
+        ],
+        Routes: [{ DestinationCidrBlock: '10.1.0.0/16', GatewayId: 'local', State: 'active' }],
+        Tags: [],
+      });
+      // A main table with no explicit association has no non-main association to match.
+      expect(await tables(REGION, [{ Name: 'association.main', Values: ['false'] }])).toEqual([]);
+      expect((await tables(REGION, [])).map((t) => t.VpcId).sort()).toEqual([a.VpcId, b.VpcId].sort());
 
-    const defaults = await groups(REGION, [
-      { Name: 'vpc-id', Values: [a.VpcId!] },
-      { Name: 'group-name', Values: ['default'] },
-    ]);
-    expect(defaults).toHaveLength(1);
-    expect(defaults[0]).toMatchObject({
-      GroupName: 'default',
-      VpcId: a.VpcId,
-      Tags: [],
-      IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: defaults[0]!.GroupId }] }],
+      const defaults = await groups(REGION, [
+        { Name: 'vpc-id', Values: [a.VpcId!] },
+        { Name: 'group-name', Values: ['default'] },
+      ]);
+      expect(defaults).toHaveLength(1);
+      expect(defaults[0]).toMatchObject({
+        GroupName: 'default',
+        VpcId: a.VpcId,
+        Tags: [],
+        IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: defaults[0]!.GroupId }] }],
+      });
+      const acls = [...fake.model(FakeEc2).region(REGION).networkAcls.values()];
+      expect(acls.map((x) => [x.VpcId, x.IsDefault, x.tags]).sort()).toEqual(
+        [
+          [a.VpcId, true, {}],
+          [b.VpcId, true, {}],
+        ].sort(),
+      );
+      // They go with the VPC, so the snapshot lists the VPCs only.
+      expect(fake.snapshot().sort()).toEqual(
+        [`ec2/${REGION}/vpc/${a.VpcId}`, `ec2/${REGION}/vpc/${b.VpcId}`].sort(),
+      );
     });
-    const acls = [...cloud.model(FakeEc2).region(REGION).networkAcls.values()];
-    expect(acls.map((x) => [x.VpcId, x.IsDefault, x.tags]).sort()).toEqual(
-      [
-        [a.VpcId, true, {}],
-        [b.VpcId, true, {}],
-      ].sort(),
-    );
-    // They go with the VPC, so the snapshot lists the VPCs only.
-    expect(cloud.snapshot().sort()).toEqual(
-      [`ec2/${REGION}/vpc/${a.VpcId}`, `ec2/${REGION}/vpc/${b.VpcId}`].sort(),
-    );
   });
 
   it('DeleteVpc takes the main table, default group and ACL with it, and is refused while a subnet is left', async () => {
-    cloud = createFakeCloud();
-    const ec2 = new EC2Client({ region: REGION });
-    const v = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!;
-    const r = cloud.model(FakeEc2).region(REGION);
-    r.subnets.set('subnet-1', {
-      SubnetId: 'subnet-1',
-      VpcId: v.VpcId!,
-      CidrBlock: '10.1.0.0/24',
-      AvailabilityZone: `${REGION}a`,
-      tags: {},
+    const fake = (cloud = createFakeCloud());
+    await fake.authorizer.asAdmin(async () => {
+      const ec2 = new EC2Client({ region: REGION });
+      const v = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!;
+      const r = fake.model(FakeEc2).region(REGION);
+      r.subnets.set('subnet-1', {
+        SubnetId: 'subnet-1',
+        VpcId: v.VpcId!,
+        CidrBlock: '10.1.0.0/24',
+        AvailabilityZone: `${REGION}a`,
+        tags: {},
+      });
+      await expect(ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))).rejects.toMatchObject({
+        name: 'DependencyViolation',
+      });
+      r.subnets.delete('subnet-1');
+      await ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }));
+      expect(r.routeTables.size + r.securityGroups.size + r.networkAcls.size + r.vpcs.size).toBe(0);
+      await expect(ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))).rejects.toMatchObject({
+        name: 'InvalidVpcID.NotFound',
+      });
+      expect(fake.snapshot()).toEqual([]);
     });
-    await expect(ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))).rejects.toMatchObject({
-      name: 'DependencyViolation',
-    });
-    r.subnets.delete('subnet-1');
-    await ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }));
-    expect(r.routeTables.size + r.securityGroups.size + r.networkAcls.size + r.vpcs.size).toBe(0);
-    await expect(ec2.send(new DeleteVpcCommand({ VpcId: v.VpcId }))).rejects.toMatchObject({
-      name: 'InvalidVpcID.NotFound',
-    });
-    expect(cloud.snapshot()).toEqual([]);
   });
 
   it("the vpc stack's VPC has an untagged main table no subnet uses: each subnet is associated with a tagged table", async () => {

@@ -55,15 +55,22 @@ function fileEnv(): Env {
   };
 }
 
-async function s3Env(): Promise<Env> {
+/**
+ * The backend runs as drctl does with `--state s3://<stateS3>`: under the policy `drctl iam-policy`
+ * prints for that location. The bucket, and what the test writes there by hand, are another user's.
+ */
+async function s3Env(stateS3 = { bucket: BUCKET, key: KEY }): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), 'drctl-state-'));
   const cloud = createFakeCloud();
+  cloud.authorizer.actAs(config, { stateS3 });
   // The bucket is in us-east-1, the deployment's primary region is sa-east-1: the backend looks it up.
   const s3 = new S3Client({ region: 'us-east-1', credentials });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  await cloud.authorizer.asAdmin(() => s3.send(new CreateBucketCommand({ Bucket: BUCKET })));
   const model = cloud.model(FakeS3);
   const put = (key: string, text: string) =>
-    s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text })).then(() => undefined);
+    cloud.authorizer
+      .asAdmin(() => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: text })))
+      .then(() => undefined);
   return {
     location: `s3://${BUCKET}/${KEY}`,
     cloud,
@@ -355,26 +362,28 @@ for (const kind of KINDS) {
 
 describe('the S3 state backend on AWS terms', () => {
   it('finds the bucket region, encrypts with the bucket default, and writes conditionally', async () => {
-    env = await s3Env();
+    env = await s3Env({ bucket: 'eu-state', key: 'drctl.json' });
     const s3 = new S3Client({ region: 'eu-west-1', credentials });
-    await s3.send(
-      new CreateBucketCommand({
-        Bucket: 'eu-state',
-        CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
-      }),
-    );
-    await s3.send(
-      new PutBucketEncryptionCommand({
-        Bucket: 'eu-state',
-        ServerSideEncryptionConfiguration: {
-          Rules: [
-            {
-              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/state' },
-            },
-          ],
-        },
-      }),
-    );
+    await env.cloud.authorizer.asAdmin(async () => {
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: 'eu-state',
+          CreateBucketConfiguration: { LocationConstraint: 'eu-west-1' },
+        }),
+      );
+      await s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: 'eu-state',
+          ServerSideEncryptionConfiguration: {
+            Rules: [
+              {
+                ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/state' },
+              },
+            ],
+          },
+        }),
+      );
+    });
     env.cloud.resetCalls();
     const store = await StateStore.load('s3://eu-state/drctl.json', config, env.opts);
     await store.lock('up');
@@ -400,7 +409,7 @@ describe('the S3 state backend on AWS terms', () => {
   });
 
   it('a bucket that does not exist is a usage error naming --state', async () => {
-    env = await s3Env();
+    env = await s3Env({ bucket: 'no-such-state-bucket', key: 'x.json' });
     const err = await failure(StateStore.load('s3://no-such-state-bucket/x.json', config, env.opts));
     expect(err).toBeInstanceOf(UsageError);
     expect(err.message).toMatch(/^--state: bucket no-such-state-bucket .* does not exist/);

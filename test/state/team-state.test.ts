@@ -28,11 +28,14 @@ async function team(): Promise<[Harness, Harness]> {
     region: 'sa-east-1',
     credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
   });
-  await s3.send(
-    new CreateBucketCommand({
-      Bucket: BUCKET,
-      CreateBucketConfiguration: { LocationConstraint: 'sa-east-1' },
-    }),
+  // The team made the bucket beforehand; drctl only reads and writes its keys.
+  await a.cloud.authorizer.asAdmin(() =>
+    s3.send(
+      new CreateBucketCommand({
+        Bucket: BUCKET,
+        CreateBucketConfiguration: { LocationConstraint: 'sa-east-1' },
+      }),
+    ),
   );
   return [a, b];
 }
@@ -116,18 +119,21 @@ describe('team state on S3 (--state s3://bucket/key)', () => {
       credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
     });
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: BUCKET,
-        Key: `${KEY}.lock`,
-        Body: JSON.stringify({
-          pid: 4242,
-          host: 'laptop-7',
-          user: 'ana',
-          command: 'down',
-          startedAt: 'then',
+    // Ana's run on her laptop left its lock: written by another user, not by this drctl.
+    await a.cloud.authorizer.asAdmin(() =>
+      s3.send(
+        new PutObjectCommand({
+          Bucket: BUCKET,
+          Key: `${KEY}.lock`,
+          Body: JSON.stringify({
+            pid: 4242,
+            host: 'laptop-7',
+            user: 'ana',
+            command: 'down',
+            startedAt: 'then',
+          }),
         }),
-      }),
+      ),
     );
     const refused = await a.run([...STATE, 'up'], FIRST_TWO);
     expect(refused.code).toBe(2);

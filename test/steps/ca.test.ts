@@ -137,7 +137,8 @@ describe('ca step on the fake cloud', () => {
       const r = await h.run(['down', '--yes'], CA_ONLY);
       const hit = h.cloud.calls.filter((c) => c.mutating)[n - 1];
       const where = `#${n} ${hit?.region} ${hit?.command}`;
-      if (r.code !== 0) failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
+      if (r.code !== 0)
+        failures.push(`${where}: down exited ${r.code}: ${r.stderr.trim().split('\n').at(-1)}`);
       else if (h.cloud.snapshot().length) failures.push(`${where}: left ${h.cloud.snapshot().join(', ')}`);
       else if (Object.keys(h.state()!.steps).length) failures.push(`${where}: the state still records steps`);
     }
@@ -160,7 +161,10 @@ describe('ca step on the fake cloud', () => {
     expect(r.stderr).toContain(`root CA ${caArn} is valid until ${end}`);
     expect(r.stderr).toMatch(/395 days/);
     expect(r.stderr).toMatch(/drctl down.*drctl up.*ca\.validityYears/s);
-    const failed = h.cloud.model(FakeAcm).certificates('sa-east-1').filter((c) => c.outcome === 'FAILED');
+    const failed = h.cloud
+      .model(FakeAcm)
+      .certificates('sa-east-1')
+      .filter((c) => c.outcome === 'FAILED');
     expect(failed.map((c) => c.failureReason)).toContain('PCA_INVALID_DURATION');
   });
 
@@ -327,49 +331,59 @@ describe('fake Private CA and ACM behave as aws-facts §4 says', () => {
 
   it('the CA token holds for five minutes only; the CSR is in progress until PENDING_CERTIFICATE', async () => {
     h = new Harness();
-    const pca = new ACMPCAClient({ region: 'sa-east-1' });
-    const a = await createCa(pca, 'tok');
-    const b = await createCa(pca, 'tok');
-    expect(b.CertificateAuthorityArn).toBe(a.CertificateAuthorityArn);
-    await expect(
-      pca.send(new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: a.CertificateAuthorityArn })),
-    ).rejects.toMatchObject({ name: 'RequestInProgressException' });
-    h.cloud.clock.advance(6 * MINUTE);
-    const c = await createCa(pca, 'tok');
-    expect(c.CertificateAuthorityArn).not.toBe(a.CertificateAuthorityArn);
-    const csr = await pca.send(
-      new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: a.CertificateAuthorityArn }),
-    );
-    expect(csr.Csr).toContain('CERTIFICATE REQUEST');
-    expect(cas('sa-east-1')).toHaveLength(2);
+    // Tests of the fake's own model, not of drctl's permissions: another user of the account calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      const pca = new ACMPCAClient({ region: 'sa-east-1' });
+      const a = await createCa(pca, 'tok');
+      const b = await createCa(pca, 'tok');
+      expect(b.CertificateAuthorityArn).toBe(a.CertificateAuthorityArn);
+      await expect(
+        pca.send(
+          new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: a.CertificateAuthorityArn }),
+        ),
+      ).rejects.toMatchObject({ name: 'RequestInProgressException' });
+      h.cloud.clock.advance(6 * MINUTE);
+      const c = await createCa(pca, 'tok');
+      expect(c.CertificateAuthorityArn).not.toBe(a.CertificateAuthorityArn);
+      const csr = await pca.send(
+        new GetCertificateAuthorityCsrCommand({ CertificateAuthorityArn: a.CertificateAuthorityArn }),
+      );
+      expect(csr.Csr).toContain('CERTIFICATE REQUEST');
+      expect(cas('sa-east-1')).toHaveLength(2);
+    });
   });
 
   it('a private certificate requested from a CA that is not ACTIVE fails; an ACTIVE CA cannot be deleted', async () => {
     h = new Harness();
     const pca = new ACMPCAClient({ region: 'us-west-1' });
     const acm = new ACMClient({ region: 'us-west-1' });
-    const { CertificateAuthorityArn } = await createCa(pca);
-    const { CertificateArn } = await acm.send(
-      new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn }),
-    );
-    await expect(acm.send(new DescribeCertificateCommand({ CertificateArn }))).rejects.toMatchObject({
-      name: 'ResourceNotFoundException',
+    await h.cloud.authorizer.asAdmin(async () => {
+      const { CertificateAuthorityArn } = await createCa(pca);
+      const { CertificateArn } = await acm.send(
+        new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn }),
+      );
+      await expect(acm.send(new DescribeCertificateCommand({ CertificateArn }))).rejects.toMatchObject({
+        name: 'ResourceNotFoundException',
+      });
+      h.cloud.clock.advance(MINUTE);
+      const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+      expect(d.Certificate).toMatchObject({ Status: 'FAILED', FailureReason: 'PCA_INVALID_STATE' });
+      await acm.send(new DeleteCertificateCommand({ CertificateArn }));
     });
-    h.cloud.clock.advance(MINUTE);
-    const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
-    expect(d.Certificate).toMatchObject({ Status: 'FAILED', FailureReason: 'PCA_INVALID_STATE' });
-    await acm.send(new DeleteCertificateCommand({ CertificateArn }));
 
     await h.ok(['up'], CA_ONLY);
     const active = String(h.state()!.steps.ca!['us-west-1']!.resources.certificateAuthorityArn);
-    await expect(
-      pca.send(
-        new DeleteCertificateAuthorityCommand({
-          CertificateAuthorityArn: active,
-          PermanentDeletionTimeInDays: 7,
-        }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidStateException' });
+    // Another user tries to delete drctl's ACTIVE CA: the fake's rule, not drctl's policy.
+    await h.cloud.authorizer.asAdmin(() =>
+      expect(
+        pca.send(
+          new DeleteCertificateAuthorityCommand({
+            CertificateAuthorityArn: active,
+            PermanentDeletionTimeInDays: 7,
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidStateException' }),
+    );
   });
   /** A root CA made by hand with its certificate valid `value` `type`, ACTIVE. */
   async function activeCa(region: string, type: ValidityPeriodType, value: number): Promise<string> {
@@ -404,32 +418,36 @@ describe('fake Private CA and ACM behave as aws-facts §4 says', () => {
 
   it('a CA valid for less than 395 more days issues no private certificate: FAILED, PCA_INVALID_DURATION', async () => {
     h = new Harness();
-    const acm = new ACMClient({ region: 'sa-east-1' });
-    const oneYear = await activeCa('sa-east-1', 'YEARS', 1);
-    const { CertificateArn } = await acm.send(
-      new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: oneYear }),
-    );
-    h.cloud.clock.advance(MINUTE);
-    const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
-    expect(d.Certificate).toMatchObject({ Status: 'FAILED', FailureReason: 'PCA_INVALID_DURATION' });
+    await h.cloud.authorizer.asAdmin(async () => {
+      const acm = new ACMClient({ region: 'sa-east-1' });
+      const oneYear = await activeCa('sa-east-1', 'YEARS', 1);
+      const { CertificateArn } = await acm.send(
+        new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: oneYear }),
+      );
+      h.cloud.clock.advance(MINUTE);
+      const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+      expect(d.Certificate).toMatchObject({ Status: 'FAILED', FailureReason: 'PCA_INVALID_DURATION' });
+    });
   });
 
   it('a CA valid 400 days issues one, but cannot renew it 60 days before it ends: renewal FAILED, then EXPIRED', async () => {
     h = new Harness();
-    const acm = new ACMClient({ region: 'sa-east-1' });
-    const ca = await activeCa('sa-east-1', 'DAYS', 400);
-    const { CertificateArn } = await acm.send(
-      new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: ca }),
-    );
-    h.cloud.clock.advance(MINUTE);
-    expect((await acm.send(new DescribeCertificateCommand({ CertificateArn }))).Certificate?.Status).toBe(
-      'ISSUED',
-    );
-    h.cloud.clock.advance(396 * 86_400_000);
-    const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
-    expect(d.Certificate).toMatchObject({
-      Status: 'EXPIRED',
-      RenewalSummary: { RenewalStatus: 'FAILED', RenewalStatusReason: 'PCA_INVALID_DURATION' },
+    await h.cloud.authorizer.asAdmin(async () => {
+      const acm = new ACMClient({ region: 'sa-east-1' });
+      const ca = await activeCa('sa-east-1', 'DAYS', 400);
+      const { CertificateArn } = await acm.send(
+        new RequestCertificateCommand({ DomainName: '*.octank.com', CertificateAuthorityArn: ca }),
+      );
+      h.cloud.clock.advance(MINUTE);
+      expect((await acm.send(new DescribeCertificateCommand({ CertificateArn }))).Certificate?.Status).toBe(
+        'ISSUED',
+      );
+      h.cloud.clock.advance(396 * 86_400_000);
+      const d = await acm.send(new DescribeCertificateCommand({ CertificateArn }));
+      expect(d.Certificate).toMatchObject({
+        Status: 'EXPIRED',
+        RenewalSummary: { RenewalStatus: 'FAILED', RenewalStatusReason: 'PCA_INVALID_DURATION' },
+      });
     });
   });
 });

@@ -194,8 +194,11 @@ describe('canary step on the fake cloud', () => {
     minutes(4);
     expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
     // SetAlarmState holds only until the next evaluation, then the data decides again.
-    await new CloudWatchClient({ region: PRIMARY }).send(
-      new SetAlarmStateCommand({ AlarmName: out.alarmName, StateValue: 'ALARM', StateReason: 'test' }),
+    // Forced by hand, by another user: drctl never calls SetAlarmState.
+    await h.cloud.authorizer.asAdmin(() =>
+      new CloudWatchClient({ region: PRIMARY }).send(
+        new SetAlarmStateCommand({ AlarmName: out.alarmName, StateValue: 'ALARM', StateReason: 'test' }),
+      ),
     );
     expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('ALARM');
     minutes(1);
@@ -495,36 +498,44 @@ describe('the fake canary services refuse what AWS refuses', () => {
   it('running canary, non-empty bucket, role with a policy, bad code and deprecated runtimes are refused', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
-    minutes(2);
-    const out = rec('canary', PRIMARY);
-    const syn = new SyntheticsClient({ region: PRIMARY });
-    expect(await code(syn.send(new DeleteCanaryCommand({ Name: out.canaryName, DeleteLambda: true })))).toBe(
-      'ConflictException',
-    );
-    expect(await code(syn.send(new StartCanaryCommand({ Name: out.canaryName })))).toBe('ConflictException');
-    expect(
-      await code(new S3Client({ region: PRIMARY }).send(new DeleteBucketCommand({ Bucket: out.bucketName }))),
-    ).toBe('BucketNotEmpty');
-    expect(
-      await code(
-        new IAMClient({ region: 'us-east-1' }).send(new DeleteRoleCommand({ RoleName: out.roleName })),
-      ),
-    ).toBe('DeleteConflict');
-    expect(
-      await code(
-        new CloudWatchClient({ region: PRIMARY }).send(new DeleteAlarmsCommand({ AlarmNames: ['nope'] })),
-      ),
-    ).toBe('ResourceNotFound');
+    // A test of the fake's services, not of drctl's permissions: another user of the account calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      minutes(2);
+      const out = rec('canary', PRIMARY);
+      const syn = new SyntheticsClient({ region: PRIMARY });
+      expect(
+        await code(syn.send(new DeleteCanaryCommand({ Name: out.canaryName, DeleteLambda: true }))),
+      ).toBe('ConflictException');
+      expect(await code(syn.send(new StartCanaryCommand({ Name: out.canaryName })))).toBe(
+        'ConflictException',
+      );
+      expect(
+        await code(
+          new S3Client({ region: PRIMARY }).send(new DeleteBucketCommand({ Bucket: out.bucketName })),
+        ),
+      ).toBe('BucketNotEmpty');
+      expect(
+        await code(
+          new IAMClient({ region: 'us-east-1' }).send(new DeleteRoleCommand({ RoleName: out.roleName })),
+        ),
+      ).toBe('DeleteConflict');
+      expect(
+        await code(
+          new CloudWatchClient({ region: PRIMARY }).send(new DeleteAlarmsCommand({ AlarmNames: ['nope'] })),
+        ),
+      ).toBe('ResourceNotFound');
 
-    const good = h.cloud.calls.find((c) => c.command === 'CreateCanary' && c.outcome === 'ok')!.input as any;
-    const create = (patch: Record<string, unknown>) =>
-      code(syn.send(new CreateCanaryCommand({ ...good, Name: 'other', ...patch })));
-    expect(await create({ Name: out.canaryName })).toBe('ConflictException');
-    expect(await create({ Name: 'a-name-longer-than-21-chars' })).toBe('ValidationException');
-    expect(await create({ RuntimeVersion: 'syn-nodejs-puppeteer-3.9' })).toBe('ValidationException');
-    const flat = zipSync({ 'drctlprobe.js': strToU8(CANARY_SCRIPT) });
-    expect(await create({ Code: { Handler: CANARY_HANDLER, ZipFile: flat } })).toBe('ValidationException');
-    expect(await create({})).toBe('ok');
+      const good = h.cloud.calls.find((c) => c.command === 'CreateCanary' && c.outcome === 'ok')!
+        .input as any;
+      const create = (patch: Record<string, unknown>) =>
+        code(syn.send(new CreateCanaryCommand({ ...good, Name: 'other', ...patch })));
+      expect(await create({ Name: out.canaryName })).toBe('ConflictException');
+      expect(await create({ Name: 'a-name-longer-than-21-chars' })).toBe('ValidationException');
+      expect(await create({ RuntimeVersion: 'syn-nodejs-puppeteer-3.9' })).toBe('ValidationException');
+      const flat = zipSync({ 'drctlprobe.js': strToU8(CANARY_SCRIPT) });
+      expect(await create({ Code: { Handler: CANARY_HANDLER, ZipFile: flat } })).toBe('ValidationException');
+      expect(await create({})).toBe('ok');
+    });
   });
 
   it('a canary deleted without DeleteLambda leaves its function and VPC ENIs behind', async () => {
@@ -532,9 +543,11 @@ describe('the fake canary services refuse what AWS refuses', () => {
     await h.ok(['up'], WITH_CANARY);
     const name = rec('canary', PRIMARY).canaryName as string;
     const syn = new SyntheticsClient({ region: PRIMARY });
-    await syn.send(new StopCanaryCommand({ Name: name }));
-    minutes(1);
-    await syn.send(new DeleteCanaryCommand({ Name: name }));
+    await h.cloud.authorizer.asAdmin(async () => {
+      await syn.send(new StopCanaryCommand({ Name: name }));
+      minutes(1);
+      await syn.send(new DeleteCanaryCommand({ Name: name }));
+    });
     minutes(120);
     const snap = h.cloud.snapshot();
     expect(count(snap, '/canary/')).toBe(0);

@@ -83,39 +83,43 @@ describe('health-check step on the fake cloud', () => {
   it("the check follows the canary's data, not SetAlarmState; a silent canary is unhealthy; Inverted flips it at once", async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
-    const alarmName = rec('canary', PRIMARY).alarmName as string;
-    minutes(4);
-    expect(await status(id)).toMatch(/^Success/);
+    // From here on the fake's model is tested, not drctl's permissions: the alarm forced and the
+    // check inverted by hand are another user's calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      const id = rec('health-check', 'global').primaryHealthCheckId as string;
+      const alarmName = rec('canary', PRIMARY).alarmName as string;
+      minutes(4);
+      expect(await status(id)).toMatch(/^Success/);
 
-    // Forcing the alarm does not fail the check over (aws-facts §2; workshop mistake §12.8).
-    await new CloudWatchClient({ region: PRIMARY }).send(
-      new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'ALARM', StateReason: 'drill' }),
-    );
-    expect(await status(id)).toMatch(/^Success/);
+      // Forcing the alarm does not fail the check over (aws-facts §2; workshop mistake §12.8).
+      await new CloudWatchClient({ region: PRIMARY }).send(
+        new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'ALARM', StateReason: 'drill' }),
+      );
+      expect(await status(id)).toMatch(/^Success/);
 
-    const syn = h.cloud.model(FakeSynthetics);
-    syn.setProbeOutcome(PRIMARY, 'fail');
-    // N (3) failed runs in a row, then Route 53's lag.
-    minutes(4);
-    expect(await status(id)).toMatch(/^Failure/);
-    // Missing data stays missing: the failed runs count until the evaluation range holds none.
-    syn.setProbeOutcome(PRIMARY, 'silent');
-    minutes(6);
-    expect(await status(id)).toMatch(/^Failure: insufficient data, InsufficientDataHealthStatus Unhealthy/);
-    syn.setProbeOutcome(PRIMARY, 'pass');
-    minutes(3);
-    expect(await status(id)).toMatch(/^Success/);
+      const syn = h.cloud.model(FakeSynthetics);
+      syn.setProbeOutcome(PRIMARY, 'fail');
+      // N (3) failed runs in a row, then Route 53's lag.
+      minutes(4);
+      expect(await status(id)).toMatch(/^Failure/);
+      // Missing data stays missing: the failed runs count until the evaluation range holds none.
+      syn.setProbeOutcome(PRIMARY, 'silent');
+      minutes(6);
+      expect(await status(id)).toMatch(/^Failure: insufficient data, InsufficientDataHealthStatus Unhealthy/);
+      syn.setProbeOutcome(PRIMARY, 'pass');
+      minutes(3);
+      expect(await status(id)).toMatch(/^Success/);
 
-    const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
-    await r53().send(
-      new UpdateHealthCheckCommand({
-        HealthCheckId: id,
-        HealthCheckVersion: hc.HealthCheckVersion,
-        Inverted: true,
-      }),
-    );
-    expect(await status(id)).toMatch(/^Failure/);
+      const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
+      await r53().send(
+        new UpdateHealthCheckCommand({
+          HealthCheckId: id,
+          HealthCheckVersion: hc.HealthCheckVersion,
+          Inverted: true,
+        }),
+      );
+      expect(await status(id)).toMatch(/^Failure/);
+    });
   });
 
   it('running up again makes no mutating call and one read per health check', async () => {
@@ -275,44 +279,47 @@ describe('health-check step on the fake cloud', () => {
   it('the fake Route 53 scopes CallerReference as AWS does and refuses alarms a health check cannot use', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const out = rec('health-check', 'global');
-    const alarmName = rec('canary', PRIMARY).alarmName as string;
-    const cfg = {
-      Type: 'CLOUDWATCH_METRIC' as const,
-      AlarmIdentifier: { Name: alarmName, Region: PRIMARY as never },
-      InsufficientDataHealthStatus: 'Unhealthy' as const,
-      Inverted: false,
-    };
-    const create = async (CallerReference: string, HealthCheckConfig: any) => {
-      try {
-        return (await r53().send(new CreateHealthCheckCommand({ CallerReference, HealthCheckConfig })))
-          .HealthCheck!.Id;
-      } catch (e) {
-        return (e as Error).name;
-      }
-    };
-    expect(await create(out.primaryCallerReference, cfg)).toBe(out.primaryHealthCheckId);
-    expect(await create(out.primaryCallerReference, { ...cfg, Inverted: true })).toBe(
-      'HealthCheckAlreadyExists',
-    );
-    expect(await create('x1', { ...cfg, AlarmIdentifier: { Name: 'nope', Region: PRIMARY } })).toBe(
-      'InvalidInput',
-    );
-    await new CloudWatchClient({ region: PRIMARY }).send(
-      new PutMetricAlarmCommand({
-        AlarmName: 'p99',
-        Namespace: 'CloudWatchSynthetics',
-        MetricName: 'Duration',
-        ExtendedStatistic: 'p99',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1000,
-        ComparisonOperator: 'GreaterThanThreshold',
-      }),
-    );
-    expect(await create('x2', { ...cfg, AlarmIdentifier: { Name: 'p99', Region: PRIMARY } })).toBe(
-      'InvalidInput',
-    );
-    expect(checks()).toHaveLength(1);
+    // A test of the fake Route 53, not of drctl's permissions: another user of the account calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      const out = rec('health-check', 'global');
+      const alarmName = rec('canary', PRIMARY).alarmName as string;
+      const cfg = {
+        Type: 'CLOUDWATCH_METRIC' as const,
+        AlarmIdentifier: { Name: alarmName, Region: PRIMARY as never },
+        InsufficientDataHealthStatus: 'Unhealthy' as const,
+        Inverted: false,
+      };
+      const create = async (CallerReference: string, HealthCheckConfig: any) => {
+        try {
+          return (await r53().send(new CreateHealthCheckCommand({ CallerReference, HealthCheckConfig })))
+            .HealthCheck!.Id;
+        } catch (e) {
+          return (e as Error).name;
+        }
+      };
+      expect(await create(out.primaryCallerReference, cfg)).toBe(out.primaryHealthCheckId);
+      expect(await create(out.primaryCallerReference, { ...cfg, Inverted: true })).toBe(
+        'HealthCheckAlreadyExists',
+      );
+      expect(await create('x1', { ...cfg, AlarmIdentifier: { Name: 'nope', Region: PRIMARY } })).toBe(
+        'InvalidInput',
+      );
+      await new CloudWatchClient({ region: PRIMARY }).send(
+        new PutMetricAlarmCommand({
+          AlarmName: 'p99',
+          Namespace: 'CloudWatchSynthetics',
+          MetricName: 'Duration',
+          ExtendedStatistic: 'p99',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1000,
+          ComparisonOperator: 'GreaterThanThreshold',
+        }),
+      );
+      expect(await create('x2', { ...cfg, AlarmIdentifier: { Name: 'p99', Region: PRIMARY } })).toBe(
+        'InvalidInput',
+      );
+      expect(checks()).toHaveLength(1);
+    });
   });
 });

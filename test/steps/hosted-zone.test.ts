@@ -39,15 +39,16 @@ async function expectOneCompleteZone(x: Harness, why = '') {
     why,
   ).toEqual([]);
   const id = zoneRec(x).hostedZoneId;
-  const z = await r53().send(new GetHostedZoneCommand({ Id: id }));
+  // The test looks, not drctl (it reads tags with ListTagsForResources): another user's reads.
+  const { z, tags } = await x.cloud.authorizer.asAdmin(async () => ({
+    z: await r53().send(new GetHostedZoneCommand({ Id: id })),
+    tags: await r53().send(new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: id })),
+  }));
   expect(z.HostedZone!.Config!.PrivateZone, why).toBe(true);
   expect(z.VPCs, why).toEqual([
     { VPCRegion: 'sa-east-1', VPCId: vpcId(x, 'sa-east-1') },
     { VPCRegion: 'us-west-1', VPCId: vpcId(x, 'us-west-1') },
   ]);
-  const tags = await r53().send(
-    new ListTagsForResourceCommand({ ResourceType: 'hostedzone', ResourceId: id }),
-  );
   expect(tags.ResourceTagSet!.Tags, why).toContainEqual({ Key: 'drctl:deployment', Value: 'drctl' });
 }
 
@@ -132,13 +133,16 @@ describe('hosted-zone step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
     const before = zoneRec(h);
-    await r53().send(
-      new DisassociateVPCFromHostedZoneCommand({
-        HostedZoneId: before.hostedZoneId,
-        VPC: { VPCRegion: 'us-west-1', VPCId: vpcId(h, 'us-west-1') },
-      }),
-    );
-    await r53().send(new DeleteHostedZoneCommand({ Id: before.hostedZoneId }));
+    // Deleted by hand: another user's calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      await r53().send(
+        new DisassociateVPCFromHostedZoneCommand({
+          HostedZoneId: before.hostedZoneId,
+          VPC: { VPCRegion: 'us-west-1', VPCId: vpcId(h, 'us-west-1') },
+        }),
+      );
+      await r53().send(new DeleteHostedZoneCommand({ Id: before.hostedZoneId }));
+    });
     await h.ok(['up'], STEPS_USED);
     const after = zoneRec(h);
     expect(after.hostedZoneId).not.toBe(before.hostedZoneId);
@@ -156,19 +160,22 @@ describe('hosted-zone step on the fake cloud', () => {
   it('a VPC already on another private zone of the same name is an error that names the VPC and that zone', async () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);
-    const other = await r53().send(
-      new CreateHostedZoneCommand({
-        Name: 'octank.com',
-        CallerReference: 'someone-else',
-        VPC: { VPCRegion: 'us-west-1', VPCId: vpcId(h, 'us-west-1') },
-      }),
+    // Someone else's zone, made and later deleted by another user.
+    const other = await h.cloud.authorizer.asAdmin(() =>
+      r53().send(
+        new CreateHostedZoneCommand({
+          Name: 'octank.com',
+          CallerReference: 'someone-else',
+          VPC: { VPCRegion: 'us-west-1', VPCId: vpcId(h, 'us-west-1') },
+        }),
+      ),
     );
     const otherId = other.HostedZone!.Id!.replace('/hostedzone/', '');
     const r = await h.run(['up'], STEPS_USED);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(vpcId(h, 'us-west-1'));
     expect(r.stderr).toContain(otherId);
-    await r53().send(new DeleteHostedZoneCommand({ Id: otherId }));
+    await h.cloud.authorizer.asAdmin(() => r53().send(new DeleteHostedZoneCommand({ Id: otherId })));
     await h.ok(['up'], STEPS_USED);
     await expectOneCompleteZone(h);
   });

@@ -135,12 +135,15 @@ describe('peering step on the fake cloud', () => {
       (t) => t.VpcId === primary.vpcId && t.main,
     )!;
     const pcx = peeringOf(h).vpcPeeringConnectionId;
-    await new EC2Client({ region: 'sa-east-1' }).send(
-      new CreateRouteCommand({
-        RouteTableId: main.RouteTableId,
-        DestinationCidrBlock: '172.16.0.0/16',
-        VpcPeeringConnectionId: pcx,
-      }),
+    // Someone else's route, in a table drctl does not own: another user's call.
+    await h.cloud.authorizer.asAdmin(() =>
+      new EC2Client({ region: 'sa-east-1' }).send(
+        new CreateRouteCommand({
+          RouteTableId: main.RouteTableId,
+          DestinationCidrBlock: '172.16.0.0/16',
+          VpcPeeringConnectionId: pcx,
+        }),
+      ),
     );
     const recorded = peeringOf(h).routes;
     h.cloud.resetCalls();
@@ -322,42 +325,47 @@ describe('fake peering model', () => {
   it('refuses an accept from the requester region and hides the request in the accepter region at first', async () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);
-    const primary = vpcOf(h, 'sa-east-1');
-    const secondary = vpcOf(h, 'us-west-1');
-    const west = new EC2Client({ region: 'us-west-1' });
-    const east = new EC2Client({ region: 'sa-east-1' });
-    const { VpcPeeringConnection: p } = await east.send(
-      new CreateVpcPeeringConnectionCommand({
-        VpcId: primary.vpcId,
-        PeerVpcId: secondary.vpcId,
-        PeerRegion: 'us-west-1',
-      }),
-    );
-    const id = p!.VpcPeeringConnectionId!;
-    const { DescribeVpcPeeringConnectionsCommand, AcceptVpcPeeringConnectionCommand } =
-      await import('@aws-sdk/client-ec2');
-    await expect(
-      west.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] })),
-    ).rejects.toMatchObject({
-      name: 'InvalidVpcPeeringConnectionID.NotFound',
+    // A test of the fake's peering model, not of drctl's permissions: another user calls.
+    await h.cloud.authorizer.asAdmin(async () => {
+      const primary = vpcOf(h, 'sa-east-1');
+      const secondary = vpcOf(h, 'us-west-1');
+      const west = new EC2Client({ region: 'us-west-1' });
+      const east = new EC2Client({ region: 'sa-east-1' });
+      const { VpcPeeringConnection: p } = await east.send(
+        new CreateVpcPeeringConnectionCommand({
+          VpcId: primary.vpcId,
+          PeerVpcId: secondary.vpcId,
+          PeerRegion: 'us-west-1',
+        }),
+      );
+      const id = p!.VpcPeeringConnectionId!;
+      const { DescribeVpcPeeringConnectionsCommand, AcceptVpcPeeringConnectionCommand } =
+        await import('@aws-sdk/client-ec2');
+      await expect(
+        west.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] })),
+      ).rejects.toMatchObject({
+        name: 'InvalidVpcPeeringConnectionID.NotFound',
+      });
+      h.cloud.clock.advance(60_000);
+      await expect(
+        east.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id })),
+      ).rejects.toMatchObject({
+        name: 'OperationNotPermitted',
+      });
+      await west.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
+      const now = await west.send(
+        new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] }),
+      );
+      expect(now.VpcPeeringConnections![0]!.Status!.Code).toBe('provisioning');
+      // No token: the same request again is a second connection.
+      await east.send(
+        new CreateVpcPeeringConnectionCommand({
+          VpcId: primary.vpcId,
+          PeerVpcId: secondary.vpcId,
+          PeerRegion: 'us-west-1',
+        }),
+      );
+      expect(peerings(h.cloud.snapshot())).toHaveLength(2);
     });
-    h.cloud.clock.advance(60_000);
-    await expect(
-      east.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id })),
-    ).rejects.toMatchObject({
-      name: 'OperationNotPermitted',
-    });
-    await west.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: id }));
-    const now = await west.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [id] }));
-    expect(now.VpcPeeringConnections![0]!.Status!.Code).toBe('provisioning');
-    // No token: the same request again is a second connection.
-    await east.send(
-      new CreateVpcPeeringConnectionCommand({
-        VpcId: primary.vpcId,
-        PeerVpcId: secondary.vpcId,
-        PeerRegion: 'us-west-1',
-      }),
-    );
-    expect(peerings(h.cloud.snapshot())).toHaveLength(2);
   });
 });
