@@ -4,11 +4,7 @@ import {
   DeleteCertificateAuthorityCommand,
   DescribeCertificateAuthorityCommand,
 } from '@aws-sdk/client-acm-pca';
-import {
-  GetHealthCheckCommand,
-  Route53Client,
-  UpdateHealthCheckCommand,
-} from '@aws-sdk/client-route-53';
+import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeRoute53Health } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
@@ -49,28 +45,34 @@ describe('a call AWS applied, answered 500, then resent by the SDK', () => {
 
   it('DeleteCertificateAuthority: the resend finds the CA DELETED and gets InvalidStateException, not a not-found', async () => {
     h = new Harness();
-    const pca = new ACMPCAClient({ region: 'sa-east-1' });
-    const { CertificateAuthorityArn: arn } = await pca.send(
-      new CreateCertificateAuthorityCommand({
-        CertificateAuthorityType: 'ROOT',
-        CertificateAuthorityConfiguration: {
-          KeyAlgorithm: 'RSA_2048',
-          SigningAlgorithm: 'SHA256WITHRSA',
-          Subject: { CommonName: 'resend.example' },
-        },
-        IdempotencyToken: 'resend',
-      }),
-    );
-    h.cloud.revive();
-    h.cloud.faults = { failAfterApplyingMutating: 1 };
-    await expect(
-      pca.send(
-        new DeleteCertificateAuthorityCommand({ CertificateAuthorityArn: arn, PermanentDeletionTimeInDays: 7 }),
-      ),
-    ).rejects.toMatchObject({ name: 'InvalidStateException' });
-    const sent = h.cloud.calls.filter((c) => c.command === 'DeleteCertificateAuthority');
-    expect(sent.map((c) => c.outcome)).toEqual(['InternalFailure', 'InvalidStateException']);
-    const d = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: arn }));
-    expect(d.CertificateAuthority?.Status).toBe('DELETED');
+    // A test of the fake's model: another user, allowed everything, makes and deletes the CA.
+    await h.cloud.authorizer.asAdmin(async () => {
+      const pca = new ACMPCAClient({ region: 'sa-east-1' });
+      const { CertificateAuthorityArn: arn } = await pca.send(
+        new CreateCertificateAuthorityCommand({
+          CertificateAuthorityType: 'ROOT',
+          CertificateAuthorityConfiguration: {
+            KeyAlgorithm: 'RSA_2048',
+            SigningAlgorithm: 'SHA256WITHRSA',
+            Subject: { CommonName: 'resend.example' },
+          },
+          IdempotencyToken: 'resend',
+        }),
+      );
+      h.cloud.revive();
+      h.cloud.faults = { failAfterApplyingMutating: 1 };
+      await expect(
+        pca.send(
+          new DeleteCertificateAuthorityCommand({
+            CertificateAuthorityArn: arn,
+            PermanentDeletionTimeInDays: 7,
+          }),
+        ),
+      ).rejects.toMatchObject({ name: 'InvalidStateException' });
+      const sent = h.cloud.calls.filter((c) => c.command === 'DeleteCertificateAuthority');
+      expect(sent.map((c) => c.outcome)).toEqual(['InternalFailure', 'InvalidStateException']);
+      const d = await pca.send(new DescribeCertificateAuthorityCommand({ CertificateAuthorityArn: arn }));
+      expect(d.CertificateAuthority?.Status).toBe('DELETED');
+    });
   });
 });
