@@ -72,9 +72,11 @@ export interface Grant {
   /**
    * The regions `{r}` takes: both (default), or one role's region; `probes`: where the drill's probe
    * runs (the secondary, both in active-active); `drilled`: the regions failover-test may fail (the
-   * primary, both in active-active).
+   * primary, both in active-active); `unprobed`: where only a probe an earlier active-active `up`
+   * made can be left, for `up` and `down` to retire (the primary in active-passive, none in
+   * active-active, where `probes` covers both).
    */
-  regions?: 'both' | 'primary' | 'secondary' | 'probes' | 'drilled';
+  regions?: 'both' | 'primary' | 'secondary' | 'probes' | 'drilled' | 'unprobed';
   /** A call AWS authorizes for everyone: listed, never put in the policy. */
   noPermission?: true;
 }
@@ -629,6 +631,16 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
         regions: 'probes',
       },
+      {
+        // Switched back to active-passive, `up` deletes the probe active-active made in the primary
+        // (and `down` does, if `up` has not run since): read and delete only, never create or
+        // invoke. It is recorded, so its tags (lambda:ListTags) are not read. Both act on the
+        // function's ARN: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+        service: 'lambda',
+        calls: ['GetFunction', 'DeleteFunction'],
+        resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
+        regions: 'unprobed',
+      },
     ],
   },
   {
@@ -904,12 +916,16 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
       : {}),
   };
   const aa = config.topology === 'active-active';
-  const regionsFor = (g: Grant) =>
-    g.regions === 'primary' || (g.regions === 'drilled' && !aa)
-      ? [primary]
-      : g.regions === 'secondary' || (g.regions === 'probes' && !aa)
-        ? [secondary]
-        : [primary, secondary];
+  const regionsFor = (g: Grant): string[] =>
+    g.regions === 'unprobed'
+      ? aa
+        ? []
+        : [primary]
+      : g.regions === 'primary' || (g.regions === 'drilled' && !aa)
+        ? [primary]
+        : g.regions === 'secondary' || (g.regions === 'probes' && !aa)
+          ? [secondary]
+          : [primary, secondary];
   const requestedRegions = [...new Set([primary, secondary, GLOBAL_API_REGION])];
 
   // Statements are keyed by their resources and condition, so grants of several steps that need
@@ -936,6 +952,7 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
       const g = opts.readOnly ? readOnlyPart(step.name, full) : full;
       if (!g || g.noPermission) continue;
       const regions = regionsFor(g);
+      if (!regions.length) continue;
       if (g.service === 'apigateway' && !g.resources) {
         for (const call of g.calls ?? []) {
           const route = APIGATEWAY_ROUTES[call];

@@ -495,8 +495,7 @@ async function waitIssued(ctx: Ctx, arn: string): Promise<Certificate> {
           {
             resource: arn,
             awsCode: c.failureReason ?? c.status,
-            resolution:
-              why || 'Run `drctl down` (it deletes the certificate and its CA), then `drctl up`.',
+            resolution: why || 'Run `drctl down` (it deletes the certificate and its CA), then `drctl up`.',
           },
         );
       }

@@ -81,7 +81,7 @@ export const keypairs: StepImpl<KeypairsOutputs> = {
       // Ours, but never recorded and its private key never reached the disk (a crash between
       // AWS's answer and the write): AWS cannot return it again, so the pair is useless. Replace it.
       ctx.warn(`key pair ${name} has no private key at ${pem}; replacing it`);
-      await ec2.send(new DeleteKeyPairCommand({ KeyPairId: existing.KeyPairId }));
+      await ec2.send(new DeleteKeyPairCommand({ KeyName: name }));
     }
     const created = await ec2.send(
       new CreateKeyPairCommand({
@@ -104,7 +104,9 @@ export const keypairs: StepImpl<KeypairsOutputs> = {
     if (existing) {
       const ours =
         isOwnedBy(existing.Tags, ctx.config.deployment) || existing.KeyPairId === ctx.recorded.keyPairId;
-      if (ours) await ec2.send(new DeleteKeyPairCommand({ KeyPairId: existing.KeyPairId }));
+      // By name: IAM authorizes DeleteKeyPair on key-pair/<name> (the ARN the policy grants), which
+      // a resend after an applied 5xx must still name when the pair is gone.
+      if (ours) await ec2.send(new DeleteKeyPairCommand({ KeyName: name }));
       else ctx.warn(`left key pair ${name}: it is not drctl's`);
     }
     removeFile(pemPath(ctx));

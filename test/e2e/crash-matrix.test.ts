@@ -259,7 +259,9 @@ describe('a 500 after AWS applied a mutating call of down', () => {
         h.cloud.faults = {};
         if (first.code !== 0) {
           const said = first.events
-            .flatMap((e) => (e.type === 'step-failed' ? [JSON.stringify((e as { error: unknown }).error)] : []))
+            .flatMap((e) =>
+              e.type === 'step-failed' ? [JSON.stringify((e as { error: unknown }).error)] : [],
+            )
             .join(' | ');
           failures.push(`${where}: down exited ${first.code}: ${said}`);
           continue;

@@ -250,7 +250,10 @@ describe('interruption (Ctrl-C)', () => {
       credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
     });
     const ec2 = aws.client(EC2Client, 'sa-east-1');
-    const inFlight = ec2.send(new CreateKeyPairCommand({ KeyName: 'in-flight' }));
+    // A key pair of no drctl name: the call is the test's, made as another user of the account.
+    const inFlight = h.cloud.authorizer.asAdmin(() =>
+      ec2.send(new CreateKeyPairCommand({ KeyName: 'in-flight' })),
+    );
     ac.abort(new InterruptedError());
     await expect(inFlight).resolves.toMatchObject({ KeyName: 'in-flight' });
     await expect(ec2.send(new DescribeKeyPairsCommand({}))).rejects.toBeInstanceOf(InterruptedError);
@@ -286,153 +289,156 @@ describe('safety: down deletes only what is recorded or carries this deployment 
 
   /** Resources with our names (or our domain) that someone else made: untagged or another deployment's. */
   async function plantLookAlikes(x: Harness): Promise<void> {
-    const ec2 = await import('@aws-sdk/client-ec2');
-    const cfn = await import('@aws-sdk/client-cloudformation');
-    const elb = await import('@aws-sdk/client-elastic-load-balancing-v2');
-    const iam = await import('@aws-sdk/client-iam');
-    const s3 = await import('@aws-sdk/client-s3');
-    const cw = await import('@aws-sdk/client-cloudwatch');
-    const apigw = await import('@aws-sdk/client-api-gateway');
-    const pca = await import('@aws-sdk/client-acm-pca');
-    const r53 = await import('@aws-sdk/client-route-53');
-    const R = 'sa-east-1';
-    const ec2c = new ec2.EC2Client({ region: R });
-    await ec2c.send(new ec2.CreateKeyPairCommand({ KeyName: 'drctl-sa-east-1' }));
-    await new ec2.EC2Client({ region: 'us-west-1' }).send(
-      new ec2.CreateKeyPairCommand({
-        KeyName: 'drctl-us-west-1',
-        TagSpecifications: [{ ResourceType: 'key-pair', Tags: other('us-west-1', 'keypairs') }],
-      }),
-    );
-    const cf = new cfn.CloudFormationClient({ region: R });
-    const { StackId } = await cf.send(
-      new cfn.CreateStackCommand({
-        StackName: 'drctl-vpc',
-        TemplateBody: readFileSync(new URL('../../templates/vpc.template.json', import.meta.url), 'utf8'),
-        Parameters: [
-          { ParameterKey: 'VpcCidr', ParameterValue: '10.0.0.0/16' },
-          { ParameterKey: 'PeerVpcCidr', ParameterValue: '172.16.0.0/16' },
-          { ParameterKey: 'KeyName', ParameterValue: 'drctl-sa-east-1' },
-          { ParameterKey: 'SshCidr', ParameterValue: '' },
-          { ParameterKey: 'InstanceType', ParameterValue: 't3.micro' },
-        ],
-        Tags: [{ Key: 'team', Value: 'next-door' }],
-      }),
-    );
-    x.cloud.clock.advance(30 * 60_000);
-    const stack = (await cf.send(new cfn.DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
-    const out = (k: string) => stack.Outputs!.find((o) => o.OutputKey === k)!.OutputValue!;
-    const vpcId = out('VpcId');
-    const subnets = out('PrivateSubnetIds').split(',');
-    const elbc = new elb.ElasticLoadBalancingV2Client({ region: R });
-    await elbc.send(
-      new elb.CreateLoadBalancerCommand({
-        Name: 'drctl-nlb-sa-east-1',
-        Type: 'network',
-        Scheme: 'internal',
-        Subnets: subnets,
-      }),
-    );
-    await elbc.send(
-      new elb.CreateTargetGroupCommand({
-        Name: 'drctl-tg-sa-east-1',
-        Protocol: 'TLS',
-        Port: 443,
-        VpcId: vpcId,
-        TargetType: 'ip',
-        Tags: other(R, 'nlb'),
-      }),
-    );
-    await new iam.IAMClient({ region: 'us-east-1' }).send(
-      new iam.CreateRoleCommand({
-        RoleName: 'drctl-canary-sa-east-1',
-        AssumeRolePolicyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
-          ],
+    // Someone else made them: another user of the account.
+    await x.cloud.authorizer.asAdmin(async () => {
+      const ec2 = await import('@aws-sdk/client-ec2');
+      const cfn = await import('@aws-sdk/client-cloudformation');
+      const elb = await import('@aws-sdk/client-elastic-load-balancing-v2');
+      const iam = await import('@aws-sdk/client-iam');
+      const s3 = await import('@aws-sdk/client-s3');
+      const cw = await import('@aws-sdk/client-cloudwatch');
+      const apigw = await import('@aws-sdk/client-api-gateway');
+      const pca = await import('@aws-sdk/client-acm-pca');
+      const r53 = await import('@aws-sdk/client-route-53');
+      const R = 'sa-east-1';
+      const ec2c = new ec2.EC2Client({ region: R });
+      await ec2c.send(new ec2.CreateKeyPairCommand({ KeyName: 'drctl-sa-east-1' }));
+      await new ec2.EC2Client({ region: 'us-west-1' }).send(
+        new ec2.CreateKeyPairCommand({
+          KeyName: 'drctl-us-west-1',
+          TagSpecifications: [{ ResourceType: 'key-pair', Tags: other('us-west-1', 'keypairs') }],
         }),
-        Tags: other(R, 'canary'),
-      }),
-    );
-    await new s3.S3Client({ region: R }).send(
-      new s3.CreateBucketCommand({
-        Bucket: 'drctl-canary-111122223333-sa-east-1',
-        CreateBucketConfiguration: { LocationConstraint: R },
-      }),
-    );
-    await new cw.CloudWatchClient({ region: R }).send(
-      new cw.PutMetricAlarmCommand({
-        AlarmName: 'drctl-canary-sa-east-1',
-        Namespace: 'NextDoor',
-        MetricName: 'Errors',
-        Statistic: 'Sum',
-        Period: 60,
-        EvaluationPeriods: 1,
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      }),
-    );
-    const api = new apigw.APIGatewayClient({ region: R });
-    await api.send(
-      new apigw.ImportRestApiCommand({
-        body: new TextEncoder().encode(
-          JSON.stringify({
-            swagger: '2.0',
-            info: { title: 'drctl-petstore', description: 'next door' },
-            paths: {},
+      );
+      const cf = new cfn.CloudFormationClient({ region: R });
+      const { StackId } = await cf.send(
+        new cfn.CreateStackCommand({
+          StackName: 'drctl-vpc',
+          TemplateBody: readFileSync(new URL('../../templates/vpc.template.json', import.meta.url), 'utf8'),
+          Parameters: [
+            { ParameterKey: 'VpcCidr', ParameterValue: '10.0.0.0/16' },
+            { ParameterKey: 'PeerVpcCidr', ParameterValue: '172.16.0.0/16' },
+            { ParameterKey: 'KeyName', ParameterValue: 'drctl-sa-east-1' },
+            { ParameterKey: 'SshCidr', ParameterValue: '' },
+            { ParameterKey: 'InstanceType', ParameterValue: 't3.micro' },
+          ],
+          Tags: [{ Key: 'team', Value: 'next-door' }],
+        }),
+      );
+      x.cloud.clock.advance(30 * 60_000);
+      const stack = (await cf.send(new cfn.DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
+      const out = (k: string) => stack.Outputs!.find((o) => o.OutputKey === k)!.OutputValue!;
+      const vpcId = out('VpcId');
+      const subnets = out('PrivateSubnetIds').split(',');
+      const elbc = new elb.ElasticLoadBalancingV2Client({ region: R });
+      await elbc.send(
+        new elb.CreateLoadBalancerCommand({
+          Name: 'drctl-nlb-sa-east-1',
+          Type: 'network',
+          Scheme: 'internal',
+          Subnets: subnets,
+        }),
+      );
+      await elbc.send(
+        new elb.CreateTargetGroupCommand({
+          Name: 'drctl-tg-sa-east-1',
+          Protocol: 'TLS',
+          Port: 443,
+          VpcId: vpcId,
+          TargetType: 'ip',
+          Tags: other(R, 'nlb'),
+        }),
+      );
+      await new iam.IAMClient({ region: 'us-east-1' }).send(
+        new iam.CreateRoleCommand({
+          RoleName: 'drctl-canary-sa-east-1',
+          AssumeRolePolicyDocument: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+            ],
           }),
-        ),
-      }),
-    );
-    const certificateArn = x.cloud.model(FakeAcm).seed(R, { domainName: '*.octank.com' });
-    await api.send(
-      new apigw.CreateDomainNameCommand({
-        domainName: 'api.octank.com',
-        regionalCertificateArn: certificateArn,
-        endpointConfiguration: { types: ['REGIONAL'] },
-      }),
-    );
-    await new pca.ACMPCAClient({ region: R }).send(
-      new pca.CreateCertificateAuthorityCommand({
-        CertificateAuthorityType: 'ROOT',
-        CertificateAuthorityConfiguration: {
-          KeyAlgorithm: 'RSA_2048',
-          SigningAlgorithm: 'SHA256WITHRSA',
-          Subject: { CommonName: 'next door' },
-        },
-        Tags: other(R, 'ca'),
-      }),
-    );
-    const route53 = new r53.Route53Client({ region: 'us-east-1' });
-    await route53.send(
-      new r53.CreateHostedZoneCommand({
-        Name: 'octank.com',
-        CallerReference: 'next-door-1',
-        VPC: { VPCRegion: R, VPCId: vpcId },
-        HostedZoneConfig: { PrivateZone: true },
-      }),
-    );
-    await route53.send(
-      new r53.CreateHealthCheckCommand({
-        CallerReference: 'drctl-drctl-primary-lookalike',
-        HealthCheckConfig: {
-          Type: 'CLOUDWATCH_METRIC',
-          AlarmIdentifier: { Name: 'drctl-canary-sa-east-1', Region: R },
-          InsufficientDataHealthStatus: 'Unhealthy',
-        },
-      }),
-    );
-    await ec2c.send(
-      new ec2.CreateVpcEndpointCommand({
-        VpcEndpointType: 'Interface',
-        VpcId: vpcId,
-        ServiceName: 'com.amazonaws.sa-east-1.execute-api',
-        SubnetIds: subnets,
-        TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: other(R, 'endpoints') }],
-      }),
-    );
-    x.cloud.clock.advance(10 * 60_000);
+          Tags: other(R, 'canary'),
+        }),
+      );
+      await new s3.S3Client({ region: R }).send(
+        new s3.CreateBucketCommand({
+          Bucket: 'drctl-canary-111122223333-sa-east-1',
+          CreateBucketConfiguration: { LocationConstraint: R },
+        }),
+      );
+      await new cw.CloudWatchClient({ region: R }).send(
+        new cw.PutMetricAlarmCommand({
+          AlarmName: 'drctl-canary-sa-east-1',
+          Namespace: 'NextDoor',
+          MetricName: 'Errors',
+          Statistic: 'Sum',
+          Period: 60,
+          EvaluationPeriods: 1,
+          Threshold: 1,
+          ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        }),
+      );
+      const api = new apigw.APIGatewayClient({ region: R });
+      await api.send(
+        new apigw.ImportRestApiCommand({
+          body: new TextEncoder().encode(
+            JSON.stringify({
+              swagger: '2.0',
+              info: { title: 'drctl-petstore', description: 'next door' },
+              paths: {},
+            }),
+          ),
+        }),
+      );
+      const certificateArn = x.cloud.model(FakeAcm).seed(R, { domainName: '*.octank.com' });
+      await api.send(
+        new apigw.CreateDomainNameCommand({
+          domainName: 'api.octank.com',
+          regionalCertificateArn: certificateArn,
+          endpointConfiguration: { types: ['REGIONAL'] },
+        }),
+      );
+      await new pca.ACMPCAClient({ region: R }).send(
+        new pca.CreateCertificateAuthorityCommand({
+          CertificateAuthorityType: 'ROOT',
+          CertificateAuthorityConfiguration: {
+            KeyAlgorithm: 'RSA_2048',
+            SigningAlgorithm: 'SHA256WITHRSA',
+            Subject: { CommonName: 'next door' },
+          },
+          Tags: other(R, 'ca'),
+        }),
+      );
+      const route53 = new r53.Route53Client({ region: 'us-east-1' });
+      await route53.send(
+        new r53.CreateHostedZoneCommand({
+          Name: 'octank.com',
+          CallerReference: 'next-door-1',
+          VPC: { VPCRegion: R, VPCId: vpcId },
+          HostedZoneConfig: { PrivateZone: true },
+        }),
+      );
+      await route53.send(
+        new r53.CreateHealthCheckCommand({
+          CallerReference: 'drctl-drctl-primary-lookalike',
+          HealthCheckConfig: {
+            Type: 'CLOUDWATCH_METRIC',
+            AlarmIdentifier: { Name: 'drctl-canary-sa-east-1', Region: R },
+            InsufficientDataHealthStatus: 'Unhealthy',
+          },
+        }),
+      );
+      await ec2c.send(
+        new ec2.CreateVpcEndpointCommand({
+          VpcEndpointType: 'Interface',
+          VpcId: vpcId,
+          ServiceName: 'com.amazonaws.sa-east-1.execute-api',
+          SubnetIds: subnets,
+          TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: other(R, 'endpoints') }],
+        }),
+      );
+      x.cloud.clock.advance(10 * 60_000);
+    });
   }
 
   it('never deletes look-alikes (same names, no tag or another deployment tag) and names them in warnings', async () => {
@@ -472,24 +478,27 @@ describe('safety: down deletes only what is recorded or carries this deployment 
     const mine = h.cloud.snapshot();
     const apigw = await import('@aws-sdk/client-api-gateway');
     const pca = await import('@aws-sdk/client-acm-pca');
-    await new apigw.APIGatewayClient({ region: 'us-west-1' }).send(
-      new apigw.ImportRestApiCommand({
-        body: new TextEncoder().encode(
-          JSON.stringify({ swagger: '2.0', info: { title: 'drctl-petstore' }, paths: {} }),
-        ),
-      }),
-    );
-    await new pca.ACMPCAClient({ region: 'sa-east-1' }).send(
-      new pca.CreateCertificateAuthorityCommand({
-        CertificateAuthorityType: 'ROOT',
-        CertificateAuthorityConfiguration: {
-          KeyAlgorithm: 'RSA_2048',
-          SigningAlgorithm: 'SHA256WITHRSA',
-          Subject: { CommonName: 'next door' },
-        },
-        Tags: other('sa-east-1', 'ca'),
-      }),
-    );
+    // Look-alikes someone else made: another user of the account.
+    await h.cloud.authorizer.asAdmin(async () => {
+      await new apigw.APIGatewayClient({ region: 'us-west-1' }).send(
+        new apigw.ImportRestApiCommand({
+          body: new TextEncoder().encode(
+            JSON.stringify({ swagger: '2.0', info: { title: 'drctl-petstore' }, paths: {} }),
+          ),
+        }),
+      );
+      await new pca.ACMPCAClient({ region: 'sa-east-1' }).send(
+        new pca.CreateCertificateAuthorityCommand({
+          CertificateAuthorityType: 'ROOT',
+          CertificateAuthorityConfiguration: {
+            KeyAlgorithm: 'RSA_2048',
+            SigningAlgorithm: 'SHA256WITHRSA',
+            Subject: { CommonName: 'next door' },
+          },
+          Tags: other('sa-east-1', 'ca'),
+        }),
+      );
+    });
     h.cloud.model(FakeAcm).seed('sa-east-1', { domainName: '*.octank.com' });
     h.cloud.clock.advance(10 * 60_000); // the other CA settles in PENDING_CERTIFICATE
     const lookAlikes = h.cloud.snapshot().filter((l) => !mine.includes(l));

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client, UpdateTrafficPolicyInstanceCommand } from '@aws-sdk/client-route-53';
 import {
   CreateStackCommand,
   CloudFormationClient,
@@ -110,6 +111,33 @@ describe('the fake cloud authorizes every call as drctl iam-policy’s principal
     expect(cloud.model(FakeEc2).region(REGION).keyPairs.has('drctl-sa-east-1')).toBe(true);
     const grants = cloud.authorizer.grants.filter((g) => g.action === 'ec2:CreateTags');
     expect(grants).toHaveLength(1);
+  });
+
+  it('UpdateTrafficPolicyInstance is authorized on the instance alone, not on the policy it moves to', async () => {
+    cloud.authorizer.policies = [
+      {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'route53:UpdateTrafficPolicyInstance',
+            Resource: 'arn:aws:route53:::trafficpolicyinstance/*',
+          },
+        ],
+      },
+    ];
+    const e = await refused(
+      new Route53Client({ region: 'us-east-1' }).send(
+        new UpdateTrafficPolicyInstanceCommand({
+          Id: 'no-such-instance',
+          TTL: 60,
+          TrafficPolicyId: 'some-policy',
+          TrafficPolicyVersion: 2,
+        }),
+      ),
+    );
+    expect(e.name).toBe('NoSuchTrafficPolicyInstance');
+    expect(cloud.authorizer.refusals).toEqual([]);
   });
 
   it('an explicit Deny wins over drctl’s Allow', async () => {

@@ -307,6 +307,28 @@ describe('the IAM policy (drctl iam-policy)', () => {
     ).toBe(true);
   });
 
+  it('active-passive: up may retire the probe an active-active up left in the primary, never make or call one there', () => {
+    const fn = `arn:aws:lambda:sa-east-1:${ACCOUNT}:function:drctl-probe`;
+    const check = (action: string) => ({
+      action,
+      resource: fn,
+      context: { 'aws:RequestedRegion': 'sa-east-1' },
+    });
+    const ap = iamPolicy(defaultConfig(), { account: ACCOUNT });
+    for (const a of ['lambda:GetFunction', 'lambda:DeleteFunction'])
+      expect(allows(ap, check(a)), a).toBe(true);
+    for (const a of [
+      'lambda:CreateFunction',
+      'lambda:UpdateFunctionCode',
+      'lambda:InvokeFunction',
+      'lambda:ListTags',
+    ])
+      expect(allows(ap, check(a)), a).toBe(false);
+    // In active-active the probe's own grant covers both regions: no statement of its own for retiring.
+    const aa = iamPolicy(configSchema.parse({ topology: 'active-active' }), { account: ACCOUNT });
+    expect(aa.Statement.filter((s) => s.Resource.length === 1 && s.Resource[0] === fn)).toEqual([]);
+  });
+
   it('lets CloudFormation create and delete every resource type of the VPC template', () => {
     const template = JSON.parse(
       readFileSync(new URL('../../templates/vpc.template.json', import.meta.url), 'utf8'),

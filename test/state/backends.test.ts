@@ -377,7 +377,10 @@ describe('the S3 state backend on AWS terms', () => {
           ServerSideEncryptionConfiguration: {
             Rules: [
               {
-                ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'alias/state' },
+                ApplyServerSideEncryptionByDefault: {
+                  SSEAlgorithm: 'aws:kms',
+                  KMSMasterKeyID: 'alias/state',
+                },
               },
             ],
           },

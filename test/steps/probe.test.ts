@@ -168,14 +168,17 @@ describe('probe step on the fake cloud', () => {
       }),
     });
     h.cloud.clock.advance(60_000);
-    await new LambdaClient({ region: SECONDARY }).send(
-      new CreateFunctionCommand({
-        FunctionName: 'drctl-probe',
-        Runtime: 'nodejs22.x',
-        Role: 'arn:aws:iam::111122223333:role/someone-else',
-        Handler: 'index.handler',
-        Code: { ZipFile: probeZip([]) },
-      }),
+    // The look-alike is another deployment's: made by another user of the account.
+    await h.cloud.authorizer.asAdmin(() =>
+      new LambdaClient({ region: SECONDARY }).send(
+        new CreateFunctionCommand({
+          FunctionName: 'drctl-probe',
+          Runtime: 'nodejs22.x',
+          Role: 'arn:aws:iam::111122223333:role/someone-else',
+          Handler: 'index.handler',
+          Code: { ZipFile: probeZip([]) },
+        }),
+      ),
     );
     const r = await h.run(['up'], WITH_PROBE);
     expect(r.code).toBe(1);

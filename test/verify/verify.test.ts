@@ -238,7 +238,8 @@ describe('drctl verify', () => {
     'exits 3 naming the check for %s',
     async (_what, check, breakIt) => {
       await upReady();
-      await breakIt();
+      // Each fault is made by hand: another user of the account.
+      await h.cloud.authorizer.asAdmin(async () => breakIt());
       const r = await verify();
       expect(r.code, r.stderr).toBe(3);
       expect(resultOf(r).ready).toBe(false);

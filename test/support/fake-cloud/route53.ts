@@ -882,7 +882,10 @@ export class FakeRoute53 extends FakeService {
     }
     const p = this.policy(input.TrafficPolicyId, input.TrafficPolicyVersion);
     if (this.trafficPolicyInstanceFault === 'invalid-input') {
-      throw awsError('InvalidInput', `Invalid request: TTL ${input.TTL} is not valid for this traffic policy.`);
+      throw awsError(
+        'InvalidInput',
+        `Invalid request: TTL ${input.TTL} is not valid for this traffic policy.`,
+      );
     }
     const count = this.instances.size;
     if (count >= this.trafficPolicyInstanceLimit) {

@@ -516,12 +516,10 @@ const ROUTE53: Record<string, Row> = {
     { action: 'route53:GetTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
   ],
   ListTrafficPolicyInstancesByHostedZone: zone('ListTrafficPolicyInstancesByHostedZone'),
+  // On the instance only, unlike CreateTrafficPolicyInstance (which lists the policy too):
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonroute53.html
   UpdateTrafficPolicyInstance: (c) => [
     { action: 'route53:UpdateTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
-    {
-      action: 'route53:UpdateTrafficPolicyInstance',
-      resource: r53(c, 'trafficpolicy', c.input.TrafficPolicyId),
-    },
   ],
   DeleteTrafficPolicyInstance: (c) => [
     { action: 'route53:DeleteTrafficPolicyInstance', resource: r53(c, 'trafficpolicyinstance', c.input.Id) },
