@@ -28,7 +28,7 @@ import {
 } from './evaluate.js';
 import { AUTHZ, requestTags, type Check } from './table.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 
 /** One allowed check and the statement elements that allowed it. */
 export interface Grant {
@@ -127,7 +127,7 @@ export class Authorizer {
   }
 
   drctlPolicy(config: Config, opts: { stateS3?: { bucket: string; key: string } } = {}): Policy[] {
-    return splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts })) as unknown as Policy[];
+    return splitPolicy(iamPolicy(config, { account: this.cloud.account, ...opts }));
   }
 
   /** Models answer lookups the table needs (a stack's id from its name, a peering's accepter VPC). */

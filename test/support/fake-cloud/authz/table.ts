@@ -18,7 +18,7 @@
 import type { FakeCloud } from '../cloud.js';
 import type { ContextValue } from './evaluate.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-base-to-string, @typescript-eslint/restrict-template-expressions -- SDK inputs are read as AWS reads them: untyped JSON */
+/* eslint-disable @typescript-eslint/no-base-to-string, @typescript-eslint/restrict-template-expressions -- SDK inputs are read as AWS reads them: untyped JSON */
 
 export interface AuthzCall {
   /** The request's region (us-east-1 for Route 53 and IAM, whose endpoints answer there). */
