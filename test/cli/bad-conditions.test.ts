@@ -819,8 +819,9 @@ const cases: Case[] = [
     },
   },
   oneRun('plan', 0, 'plan needs no credentials', ['plan']),
+  // GetCallerIdentity needs no permission, so the policy no longer names it (least privilege).
   oneRun('iam-policy', 0, 'iam-policy prints the policy', ['iam-policy'], {
-    stdout: 'sts:GetCallerIdentity',
+    stdout: 'cloudformation:CreateStack',
   }),
   oneRun('iam-policy', 2, 'iam-policy with a bad account id is 2', ['iam-policy', '--account', '12'], {
     stderr: '--account',

@@ -29,7 +29,17 @@ export function teardown(): void {
   if (!dir) return;
   try {
     if (process.env.DRCTL_IAM_LEAST !== '1') return;
-    const unneeded = unneededGrants(dir);
+    const { unneeded, checked } = unneededGrants(dir);
+    if (!checked.statements) {
+      process.exitCode = 1;
+      console.error(
+        '\nFAIL least privilege: no test named a policy to check (test/iam/least-privilege.test.ts did not run?)\n',
+      );
+    } else if (!unneeded.length) {
+      console.log(
+        `\nleast privilege: ${checked.statements} statements, ${checked.actions} actions and ${checked.resources} resource patterns of drctl's policies, each the only grant of some request of the suite\n`,
+      );
+    }
     if (unneeded.length) {
       // Vitest reports an error thrown here but still exits 0: set the exit code ourselves.
       process.exitCode = 1;
@@ -38,25 +48,35 @@ export function teardown(): void {
           'Remove it from src/iam.ts, or add the test that needs it (see docs/permissions.md).\n',
       );
     }
+  } catch (e) {
+    // Vitest reports an error thrown here but still exits 0.
+    process.exitCode = 1;
+    console.error('\nFAIL least privilege: the check itself failed:', e);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-export function unneededGrants(folder: string): string[] {
+export function unneededGrants(folder: string): {
+  unneeded: string[];
+  checked: { statements: number; actions: number; resources: number };
+} {
   const statements = new Map<string, Statement>();
   const needed = new Set<string>();
   for (const f of readdirSync(folder)) {
     const l = JSON.parse(readFileSync(join(folder, f), 'utf8')) as {
-      statements: Statement[];
+      subjects: Statement[];
       needed: string[];
     };
-    for (const s of l.statements) statements.set(JSON.stringify({ ...s, Sid: undefined }), s);
+    for (const s of l.subjects) statements.set(JSON.stringify({ ...s, Sid: undefined }), s);
     for (const n of l.needed) needed.add(n);
   }
   const list = (v: string | string[] | undefined) => (v === undefined ? [] : typeof v === 'string' ? [v] : v);
   const out: string[] = [];
+  const checked = { statements: statements.size, actions: 0, resources: 0 };
   for (const [key, s] of statements) {
+    checked.actions += list(s.Action).length;
+    checked.resources += list(s.Resource).length;
     if (!needed.has(`S|${key}`)) {
       out.push(`${s.Sid}: the whole statement ${JSON.stringify(list(s.Action))}`);
       continue;
@@ -64,5 +84,5 @@ export function unneededGrants(folder: string): string[] {
     for (const a of list(s.Action)) if (!needed.has(`A|${key}|${a}`)) out.push(`${s.Sid}: action ${a}`);
     for (const r of list(s.Resource)) if (!needed.has(`R|${key}|${r}`)) out.push(`${s.Sid}: resource ${r}`);
   }
-  return out.sort();
+  return { unneeded: out.sort(), checked };
 }
