@@ -274,7 +274,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html
         service: 'apigateway',
         onBehalf: ['apigateway:UpdateRestApiPolicy'],
-        resources: ['arn:{p}:apigateway:{r}::/restapis', 'arn:{p}:apigateway:{r}::/restapis/*'],
+        resources: ['arn:{p}:apigateway:{r}::/restapis', 'arn:{p}:apigateway:{r}::/restapis/??????????'],
       },
     ],
   },
@@ -359,12 +359,12 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonapigatewaymanagement.html
         service: 'apigateway',
         onBehalf: ['apigateway:UpdateDomainNamePolicy'],
-        resources: ['arn:{p}:apigateway:{r}::/domainnames', 'arn:{p}:apigateway:{r}:{a}:/domainnames/*'],
+        resources: ['arn:{p}:apigateway:{r}::/domainnames', 'arn:{p}:apigateway:{r}:{a}:/domainnames/{n}+*'],
       },
       {
         service: 'apigateway',
         onBehalf: ['apigateway:CreateAccessAssociation'],
-        resources: ['arn:{p}:apigateway:{r}:{a}:/domainnames/*'],
+        resources: ['arn:{p}:apigateway:{r}:{a}:/domainnames/{n}+*'],
       },
       {
         // The first custom domain with an ACM certificate in an account creates API Gateway's
@@ -761,7 +761,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         service: 'lambda',
         calls: ['Invoke'],
         resources: ['arn:{p}:lambda:{r}:{a}:function:{d}-probe'],
-        regions: 'secondary',
+        // Where the probes are, as the probe step's grant (one statement with it).
+        regions: 'probes',
       },
       { service: 'cloudwatch', calls: ['DescribeAlarms', 'GetMetricStatistics'] },
       { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
@@ -897,7 +898,7 @@ interface Draft {
 }
 
 function fill(template: string, vars: Record<string, string>): string {
-  return template.replace(/\{(p|a|r|d|c|bucket|key|prefix)\}/g, (_m, k: string) => vars[k] ?? '*');
+  return template.replace(/\{(p|a|r|d|c|n|bucket|key|prefix)\}/g, (_m, k: string) => vars[k] ?? '*');
 }
 
 /** The least-privilege policy for this config, as one document. */
@@ -907,6 +908,8 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
     p: partitionOf(primary),
     a: opts.account ?? '*',
     d: config.deployment,
+    // The custom domain name, <host>.<domain>.
+    n: `${config.host}.${config.domain}`,
     ...(opts.stateS3
       ? {
           bucket: opts.stateS3.bucket,
@@ -957,16 +960,7 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
         for (const call of g.calls ?? []) {
           const route = APIGATEWAY_ROUTES[call];
           if (!route) throw new Error(`no API Gateway route for ${call}`);
-          const path = route[1].replace(/\{[^}]+\}/g, '*');
-          const resources = regions.flatMap((r) => {
-            const withAccount = `arn:${base.p}:apigateway:${r}:${base.a}:${path}`;
-            // Access associations always carry the account in their ARN; private custom domain
-            // names (domainMode private, `/domainnames/<name>+<id>`) too, public ones never.
-            if (path.startsWith('/domainnameaccessassociations')) return [withAccount];
-            const arns = [`arn:${base.p}:apigateway:${r}::${path}`];
-            if (/^\/domainnames\/[^/]+$/.test(path)) arns.push(withAccount);
-            return arns;
-          });
+          const resources = regions.flatMap((r) => apiGatewayArns(route[1], r, base, config));
           add(step.name, [`apigateway:${route[0]}`], resources);
         }
         continue;
@@ -1018,6 +1012,39 @@ export function iamPolicy(config: Config, opts: PolicyOptions = {}): PolicyDocum
     });
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * The ARNs one API Gateway route acts on. IAM's `*` also matches `/`, so `/restapis/*` would grant
+ * every sub-resource of every API: ids are matched by length instead (`?` is one character; REST
+ * API ids are ten), the domain name by its name, the stage by drctl's. Access associations always
+ * carry the account in their ARN; a private custom domain name is `/domainnames/<name>+<id>` with
+ * the account, its base path mappings without it; public domain names never have it.
+ * https://docs.aws.amazon.com/apigateway/latest/developerguide/arn-format-reference.html
+ */
+function apiGatewayArns(
+  route: string,
+  region: string,
+  base: Record<string, string>,
+  config: Config,
+): string[] {
+  const name = `${config.host}.${config.domain}`;
+  const fill = (domainName: string) =>
+    route
+      .replace('{restApiId}', '??????????')
+      .replace('{stageName}', 'prod')
+      .replace('{domainName}', domainName)
+      .replace(/\{[^}]+\}/g, '*');
+  const arn = (account: string, path: string) => `arn:${base.p}:apigateway:${region}:${account}:${path}`;
+  if (route.startsWith('/domainnameaccessassociations')) return [arn(base.a!, fill(name))];
+  if (!route.includes('{domainName}')) return [arn('', fill(name))];
+  const publicArn = arn('', fill(name));
+  const privatePath = fill(`${name}+*`);
+  // The domain name itself: with the account when private; what is below it (mappings): without.
+  return [
+    publicArn,
+    route === '/domainnames/{domainName}' ? arn(base.a!, privatePath) : arn('', privatePath),
+  ];
 }
 
 const READ_ONLY_CALL = /^(Describe|Get|List|Head)/;

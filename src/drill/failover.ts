@@ -1,4 +1,5 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { callProbe } from '../aws/probe-invoke.js';
 import {
   AuthorizeSecurityGroupIngressCommand,
   DescribeSecurityGroupsCommand,
@@ -12,7 +13,7 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetFunctionConfigurationCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetHealthCheckCommand,
   GetHealthCheckStatusCommand,
@@ -20,7 +21,7 @@ import {
   Route53Client,
   UpdateHealthCheckCommand,
 } from '@aws-sdk/client-route-53';
-import { type ProbeResult, probeResultSchema } from '../assets/probe-function.js';
+import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import { awsCode, isNotFound, isServerError, unlessNotFound } from '../aws/errors.js';
 import { pollUntil } from '../aws/wait.js';
@@ -306,29 +307,15 @@ function describeProbe(p: ProbeResult): string {
 }
 
 async function invokeProbe(ctx: DrillContext, t: Targets, v: Vantage, via?: string): Promise<ProbeResult> {
-  const lambda = ctx.aws.client(LambdaClient, v.region);
-  const r = await lambda.send(
-    new InvokeCommand({
-      FunctionName: t.functionName,
-      Payload: new TextEncoder().encode(JSON.stringify(via ? { via } : {})),
-    }),
-  );
-  const text = new TextDecoder().decode(r.Payload ?? new Uint8Array());
-  if (r.FunctionError) {
-    throw new AwsStepError(`probe ${t.functionName} failed (${r.FunctionError}): ${text.slice(0, 300)}`, {
+  const { result, functionError, text } = await callProbe(ctx.aws, v.region, t.functionName, via);
+  if (functionError) {
+    throw new AwsStepError(`probe ${t.functionName} failed (${functionError}): ${text.slice(0, 300)}`, {
       resource: t.functionName,
-      awsCode: r.FunctionError,
+      awsCode: functionError,
       resolution: 'Run `drctl step probe` to deploy it again, then the drill.',
     });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const result = probeResultSchema.safeParse(parsed);
-  if (!result.success) {
+  if (!result) {
     throw new AwsStepError(
       `probe ${t.functionName} returned something else than a probe result: ${text.slice(0, 200)}`,
       {
@@ -337,7 +324,7 @@ async function invokeProbe(ctx: DrillContext, t: Targets, v: Vantage, via?: stri
       },
     );
   }
-  return result.data;
+  return result;
 }
 
 async function getHealthCheck(ctx: DrillContext, id: string): Promise<HealthCheck | undefined> {

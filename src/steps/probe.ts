@@ -1,10 +1,10 @@
 import { CreateRoleCommand, IAMClient, PutRolePolicyCommand, TagRoleCommand } from '@aws-sdk/client-iam';
+import { callProbe } from '../aws/probe-invoke.js';
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   type FunctionConfiguration,
   GetFunctionCommand,
-  InvokeCommand,
   LambdaClient,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -14,13 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
-import {
-  PROBE_HANDLER,
-  PROBE_RUNTIME,
-  type ProbeResult,
-  probeResultSchema,
-  probeZip,
-} from '../assets/probe-function.js';
+import { PROBE_HANDLER, PROBE_RUNTIME, type ProbeResult, probeZip } from '../assets/probe-function.js';
 import type { AwsClients } from '../aws/clients.js';
 import { pollUntil } from '../aws/wait.js';
 import type { Clock } from '../clock.js';
@@ -544,31 +538,18 @@ async function askProbe(
   region: string,
   via: string,
 ): Promise<ProbeResult> {
-  const r = await o.aws.client(LambdaClient, region).send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      Payload: new TextEncoder().encode(JSON.stringify({ via })),
-    }),
-  );
-  const text = new TextDecoder().decode(r.Payload ?? new Uint8Array());
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const result = probeResultSchema.safeParse(parsed);
-  if (r.FunctionError || !result.success) {
+  const { result, functionError, text } = await callProbe(o.aws, region, functionName, via);
+  if (functionError || !result) {
     throw new AwsStepError(
-      `probe ${functionName} failed${r.FunctionError ? ` (${r.FunctionError})` : ''}: ${text.slice(0, 200)}`,
+      `probe ${functionName} failed${functionError ? ` (${functionError})` : ''}: ${text.slice(0, 200)}`,
       {
         resource: functionName,
-        ...(r.FunctionError ? { awsCode: r.FunctionError } : {}),
+        ...(functionError ? { awsCode: functionError } : {}),
         resolution: 'Run `drctl step probe` to deploy it again, then `drctl up`.',
       },
     );
   }
-  return result.data;
+  return result;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { callProbe } from '../aws/probe-invoke.js';
 import {
   ACMPCAClient,
   DescribeCertificateAuthorityCommand,
@@ -20,14 +21,13 @@ import {
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import {
   GetHealthCheckCommand,
   GetHealthCheckStatusCommand,
   GetTrafficPolicyInstanceCommand,
   Route53Client,
 } from '@aws-sdk/client-route-53';
-import { probeResultSchema, type ProbeResult } from '../assets/probe-function.js';
+import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { collect, leadingInPages } from '../aws/pages.js';
@@ -246,27 +246,14 @@ export const configUnchanged: VerifyCheck = {
 export async function invokeProbe(ctx: VerifyContext, via: string): Promise<ProbeResult> {
   const functionName = field(ctx, 'probe', GLOBAL, 'functionName');
   const region = field(ctx, 'probe', GLOBAL, 'region');
-  const r = await ctx.aws.client(LambdaClient, region).send(
-    new InvokeCommand({
-      FunctionName: functionName,
-      Payload: new TextEncoder().encode(JSON.stringify({ via })),
-    }),
-  );
-  const text = new TextDecoder().decode(r.Payload ?? new Uint8Array());
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
-  const result = probeResultSchema.safeParse(parsed);
-  if (r.FunctionError || !result.success) {
+  const { result, functionError, text } = await callProbe(ctx.aws, region, functionName, via);
+  if (functionError || !result) {
     return {
       answer: [],
-      error: `the probe ${functionName} failed${r.FunctionError ? ` (${r.FunctionError})` : ''}: ${text.slice(0, 200)}`,
+      error: `the probe ${functionName} failed${functionError ? ` (${functionError})` : ''}: ${text.slice(0, 200)}`,
     };
   }
-  return result.data;
+  return result;
 }
 
 const TLS_ERROR = /CERT|certificate|self[- ]signed|SSL|TLS|ERR_TLS|UNABLE_TO|altname/i;

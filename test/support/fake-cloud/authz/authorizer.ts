@@ -28,8 +28,6 @@ import {
 } from './evaluate.js';
 import { AUTHZ, requestTags, type Check } from './table.js';
 
- 
-
 /** One allowed check and the statement elements that allowed it. */
 export interface Grant {
   service: string;
