@@ -331,79 +331,82 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
     const certificateArn = rec('ca', PRIMARY).certificateArn as string;
     const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
     const restApiId = rec('api', PRIMARY).restApiId as string;
-    h.cloud.clock.advance(60_000);
-    const client = apigw(PRIMARY);
-    const d = await client.send(
-      new CreateDomainNameCommand({
-        domainName: 'other.octank.com',
-        certificateArn,
-        endpointConfiguration: { types: ['PRIVATE'] },
-        policy: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [
-            { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
-          ],
+    // A test of the fake's API Gateway: another user of the account makes the second domain.
+    await h.cloud.authorizer.asAdmin(async () => {
+      h.cloud.clock.advance(60_000);
+      const client = apigw(PRIMARY);
+      const d = await client.send(
+        new CreateDomainNameCommand({
+          domainName: 'other.octank.com',
+          certificateArn,
+          endpointConfiguration: { types: ['PRIVATE'] },
+          policy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Effect: 'Allow', Principal: '*', Action: 'execute-api:Invoke', Resource: 'execute-api:/*' },
+            ],
+          }),
         }),
-      }),
-    );
-    expect(d.domainNameStatus).toBe('PENDING');
-    await client.send(
-      new CreateDomainNameAccessAssociationCommand({
-        domainNameArn: d.domainNameArn,
-        accessAssociationSourceType: 'VPCE',
-        accessAssociationSource: vpce,
-      }),
-    );
-    await expect(
-      client.send(
+      );
+      expect(d.domainNameStatus).toBe('PENDING');
+      await client.send(
+        new CreateDomainNameAccessAssociationCommand({
+          domainNameArn: d.domainNameArn,
+          accessAssociationSourceType: 'VPCE',
+          accessAssociationSource: vpce,
+        }),
+      );
+      await expect(
+        client.send(
+          new CreateBasePathMappingCommand({
+            domainName: 'other.octank.com',
+            domainNameId: d.domainNameId,
+            restApiId,
+            stage: 'prod',
+          }),
+        ),
+      ).rejects.toMatchObject({
+        name: 'BadRequestException',
+        message: expect.stringMatching(/not available yet/),
+      });
+      const model = h.cloud.model(FakeApiGatewayDomains);
+      expect(
+        model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' }),
+      ).toMatchObject({
+        status: 403,
+        errorType: 'ForbiddenException',
+      });
+
+      h.cloud.clock.advance(10 * 60_000);
+      await client.send(
         new CreateBasePathMappingCommand({
           domainName: 'other.octank.com',
           domainNameId: d.domainNameId,
           restApiId,
           stage: 'prod',
         }),
-      ),
-    ).rejects.toMatchObject({
-      name: 'BadRequestException',
-      message: expect.stringMatching(/not available yet/),
-    });
-    const model = h.cloud.model(FakeApiGatewayDomains);
-    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
-      {
+      );
+      // AVAILABLE and mapped, yet AWS takes about 15 minutes to provision it and to ready the association.
+      expect(
+        (
+          await client.send(
+            new GetDomainNameCommand({ domainName: 'other.octank.com', domainNameId: d.domainNameId }),
+          )
+        ).domainNameStatus,
+      ).toBe('AVAILABLE');
+      expect(
+        model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' }),
+      ).toMatchObject({
         status: 403,
         errorType: 'ForbiddenException',
-      },
-    );
-
-    h.cloud.clock.advance(10 * 60_000);
-    await client.send(
-      new CreateBasePathMappingCommand({
-        domainName: 'other.octank.com',
-        domainNameId: d.domainNameId,
-        restApiId,
-        stage: 'prod',
-      }),
-    );
-    // AVAILABLE and mapped, yet AWS takes about 15 minutes to provision it and to ready the association.
-    expect(
-      (
-        await client.send(
-          new GetDomainNameCommand({ domainName: 'other.octank.com', domainNameId: d.domainNameId }),
-        )
-      ).domainNameStatus,
-    ).toBe('AVAILABLE');
-    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
-      {
-        status: 403,
-        errorType: 'ForbiddenException',
-      },
-    );
-    h.cloud.clock.advance(6 * 60_000);
-    expect(model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' })).toMatchObject(
-      {
+      });
+      h.cloud.clock.advance(6 * 60_000);
+      expect(
+        model.request(PRIMARY, { host: 'other.octank.com', vpceId: vpce, path: '/health' }),
+      ).toMatchObject({
         status: 200,
-      },
-    );
+      });
+    });
   });
 
   it('an access association is ready about 15 minutes after it is made, though the domain reads AVAILABLE', async () => {

