@@ -187,7 +187,7 @@ async function driftByHand(h: Harness, shape: Shape): Promise<void> {
       // The root mapping re-pointed to another stage: up deletes it and maps prod again.
       const ids = {
         domainName: String(domain.domainName),
-        ...(domain.domainNameId ? { domainNameId: String(domain.domainNameId) } : {}),
+        ...(typeof domain.domainNameId === 'string' ? { domainNameId: domain.domainNameId } : {}),
       };
       await apigw.send(new CreateDeploymentCommand({ restApiId, stageName: 'old' }));
       await apigw.send(new DeleteBasePathMappingCommand({ ...ids, basePath: '(none)' }));
