@@ -262,7 +262,7 @@ describe('the IAM evaluator', () => {
     );
   });
 
-  it('a condition on a key the request lacks is false, except IfExists, Null and ForAllValues', () => {
+  it('a condition on a key the request lacks is false, except IfExists, Null, ForAllValues and the negated operators', () => {
     const cond = (Condition: Record<string, Record<string, string | string[]>>) =>
       evaluate(allow({ Effect: 'Allow', Action: '*', Resource: '*', Condition }), req());
     expect(cond({ StringEquals: { 'aws:RequestTag/a': 'x' } })).toBe('implicit-deny');
@@ -272,6 +272,9 @@ describe('the IAM evaluator', () => {
     expect(cond({ 'ForAnyValue:StringEquals': { 'aws:CalledVia': 'cloudformation.amazonaws.com' } })).toBe(
       'implicit-deny',
     );
+    // A condition that the key must NOT match holds when the key is absent.
+    expect(cond({ StringNotLike: { 'aws:RequestTag/a': 'x*' } })).toBe('allow');
+    expect(cond({ ArnNotLike: { 'aws:SourceArn': 'arn:aws:s3:::b' } })).toBe('allow');
   });
 
   it('ORs the values of a key, ANDs keys and operators, compares key names without case', () => {

@@ -4,10 +4,13 @@
  * - an explicit Deny wins, then an Allow is needed, else the request is implicitly denied
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
  * - Action/NotAction match case-insensitively, Resource/NotResource case-sensitively, `*` any run
- *   of characters, `?` one (reference_policies_elements_action.html, _resource.html);
- * - within a condition block operators are ANDed, keys are ANDed, the values of one key are ORed;
- *   a key missing from the request makes the condition false, except for `...IfExists`, `Null`
- *   and `ForAllValues:` (reference_policies_condition-logic-multiple-context-keys-or-values.html,
+ *   of characters (slashes included), `?` one (reference_policies_elements_action.html,
+ *   _resource.html). Not modelled: AWS lets `*` run past a `:` only from the end of an ARN
+ *   segment; here any `*` may (drctl's patterns put `*` only at segment ends or within paths);
+ * - within a condition block operators are ANDed, keys are ANDed, the values of one key are ORed
+ *   (NOR for the negated operators); a key missing from the request makes the condition false,
+ *   except for `...IfExists`, `Null`, `ForAllValues:` and the negated operators
+ *   (reference_policies_condition-logic-multiple-context-keys-or-values.html,
  *   reference_policies_condition-single-vs-multi-valued-context-keys.html);
  * - condition key names are case-insensitive, their values case-sensitive for String* operators.
  * The AGPL-licensed @cloud-copilot/iam-simulate does the same for every operator; this evaluator
@@ -125,7 +128,10 @@ function conditionHolds(
   }
   const compare = COMPARE[operator];
   if (!compare) throw new Error(`IAM evaluator: condition operator ${operatorFull} is not modelled`);
-  if (have === undefined) return ifExists || set === 'ForAllValues';
+  // A missing key fails a condition, except one that requires the key NOT to match
+  // (StringNotLike, ArnNotLike...): "and the right key is not present, the condition is true"
+  // (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+  if (have === undefined) return ifExists || set === 'ForAllValues' || NEGATED.has(operator);
   if (set === 'ForAllValues') {
     return have.every((h) =>
       NEGATED.has(operator) ? wanted.every((w) => compare(w, h)) : wanted.some((w) => compare(w, h)),
