@@ -23,6 +23,7 @@ import {
   statementApplies,
   wildcard,
   type ContextValue,
+  type Decision,
   type Policy,
   type Statement,
 } from './evaluate.js';
@@ -92,7 +93,10 @@ export class Authorizer {
    * a test pinned other policies.
    */
   actAs(config: Config, opts: { stateS3?: { bucket: string; key: string } } = {}): void {
-    if (!this.pinned) this.own = this.drctlPolicy(config, opts);
+    if (this.pinned) return;
+    const next = this.drctlPolicy(config, opts);
+    // The same policy again (every Harness.run asks): keep it, and what was decided under it.
+    if (!this.own || JSON.stringify(next) !== JSON.stringify(this.own)) this.own = next;
   }
 
   /**
@@ -214,27 +218,42 @@ export class Authorizer {
       context: keys,
     });
     const policies = this.policies;
-    const decision = evaluate(policies, request);
-    if (decision === 'allow') {
+    // The same request under the same policies gets the same answer (a crash matrix asks the same
+    // thousands of times): decided once.
+    if (this.memoFor !== policies) {
+      this.memo.clear();
+      this.memoFor = policies;
+    }
+    const memoKey = `${c.action}|${c.resource}|${JSON.stringify(context)}`;
+    let m = this.memo.get(memoKey);
+    if (!m) {
+      const decision = evaluate(policies, request);
       const by: string[] = [];
       const elements: Array<[string, string, string]> = [];
-      for (const p of policies) {
-        for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[]) {
-          if (s.Effect !== 'Allow' || !statementApplies(s, request)) continue;
-          const act = list(s.Action).filter((a) => wildcard(a, c.action, true));
-          const res = list(s.Resource).filter((r) => wildcard(r, c.resource, false));
-          for (const a of act)
-            for (const r of res) {
-              by.push(`${s.Sid ?? '?'}|${a}|${r}`);
-              elements.push([statementKey(s), a, r]);
-            }
+      if (decision === 'allow') {
+        for (const p of policies) {
+          for (const s of (Array.isArray(p.Statement) ? p.Statement : [p.Statement]) as Statement[]) {
+            if (s.Effect !== 'Allow' || !statementApplies(s, request)) continue;
+            const act = list(s.Action).filter((a) => wildcard(a, c.action, true));
+            const res = list(s.Resource).filter((r) => wildcard(r, c.resource, false));
+            for (const a of act)
+              for (const r of res) {
+                by.push(`${s.Sid ?? '?'}|${a}|${r}`);
+                elements.push([statementKey(s), a, r]);
+              }
+          }
         }
+        if (!this.pinned) LEDGER.allowedBy(elements);
       }
-      this.grants.push({ service, command, action: c.action, resource: c.resource, by });
-      if (!this.pinned) LEDGER.allowedBy(elements);
+      this.memo.set(memoKey, (m = { decision, by }));
     }
-    return decision;
+    if (m.decision === 'allow')
+      this.grants.push({ service, command, action: c.action, resource: c.resource, by: m.by });
+    return m.decision;
   }
+
+  private memoFor: Policy[] | undefined;
+  private readonly memo = new Map<string, { decision: Decision; by: string[] }>();
 }
 
 const list = (v: string | readonly string[] | undefined): readonly string[] =>
