@@ -16,7 +16,7 @@ import type { Config } from '../config.js';
  * Without DatapointsToAlarm an alarm needs EvaluationPeriods consecutive breaching periods
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html), so the
  * bound counts N periods; M does not enter it. Route 53 then reacts (no documented figure:
- * delays.md gives 30 s typical, 90 s slow, an ESTIMATE), and resolvers keep the old answer for up
+ * the fake's delay table estimates 30 s typical, 90 s slow), and resolvers keep the old answer for up
  * to the record's TTL. An inverted health check skips the canary and the alarm.
  */
 export type DrillMode = 'invert' | 'outage';

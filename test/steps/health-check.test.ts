@@ -91,7 +91,7 @@ describe('health-check step on the fake cloud', () => {
       minutes(4);
       expect(await status(id)).toMatch(/^Success/);
 
-      // Forcing the alarm does not fail the check over (aws-facts §2; workshop mistake §12.8).
+      // Forcing the alarm does not fail the check over (Route 53 reads the metric data, not the alarm state: dns-failover-determining-health-of-endpoints.html).
       await new CloudWatchClient({ region: PRIMARY }).send(
         new SetAlarmStateCommand({ AlarmName: alarmName, StateValue: 'ALARM', StateReason: 'drill' }),
       );

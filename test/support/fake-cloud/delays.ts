@@ -77,19 +77,19 @@ export const DELAYS = {
     typical: 30,
     slow: 90,
     source:
-      'ESTIMATE, no row in delays.md: UPDATING -> back to the state it had (the CloudFormation handler polls it every 10 s, https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-synthetics)',
+      'ESTIMATE, no measurement found: UPDATING -> back to the state it had (the CloudFormation handler polls it every 10 s, https://github.com/aws-cloudformation/aws-cloudformation-resource-providers-synthetics)',
   },
   'lambda.eniRelease': { typical: 1200, slow: 2700, source: '[S57]-[S61] Hyperplane ENIs up to 20-45 min' },
   'lambda.create': {
     typical: 30,
     slow: 90,
     source:
-      'ESTIMATE, no row in delays.md: a VPC function stays Pending while Lambda makes its Hyperplane ENIs (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)',
+      'ESTIMATE, no measurement found: a VPC function stays Pending while Lambda makes its Hyperplane ENIs (https://docs.aws.amazon.com/lambda/latest/dg/functions-states.html)',
   },
   'lambda.update': {
     typical: 5,
     slow: 30,
-    source: 'ESTIMATE, no row in delays.md: LastUpdateStatus InProgress -> Successful after a code update',
+    source: 'ESTIMATE, no measurement found: LastUpdateStatus InProgress -> Successful after a code update',
   },
   'nlb.targetReact': {
     typical: 30,

@@ -95,7 +95,7 @@ const sortKey = (name: string) => fqdn(name).slice(0, -1).split('.').reverse().j
  * - DeleteHostedZone refuses while records other than the apex SOA and NS exist (HostedZoneNotEmpty);
  * - traffic policies: names unique; DeleteTrafficPolicy refused while an instance uses that version;
  *   CreateTrafficPolicyInstance in a private zone is refused or accepted per
- *   `privateZoneTrafficPolicy` (aws-facts §1 UNSURE), so both code paths can be tested; its other
+ *   `privateZoneTrafficPolicy` (AWS documents traffic flow for public zones only, and not the refusal), so both code paths can be tested; its other
  *   refusals per `trafficPolicyInstanceLimit` and `trafficPolicyInstanceFault`.
  */
 export class FakeRoute53 extends FakeService {

@@ -52,10 +52,6 @@ export function requestTags(input: any): Record<string, string> {
   add(input?.Tags);
   add(input?.tags);
   for (const spec of input?.TagSpecifications ?? []) add((spec as { Tags?: unknown }).Tags);
-  if (input?.ResourceType === undefined) {
-    // Route 53 ChangeTagsForResource
-    add(input?.AddTags);
-  }
   return out;
 }
 
