@@ -245,7 +245,7 @@ export function teardownLowerBoundS(profile: 'typical' | 'slow'): number {
 }
 
 /**
- * The workshop's cleanup done by a script, in the order aws-facts §12 item 17 gives, every
+ * The workshop's cleanup done by a script, in the order docs/design/aws-behaviour.md §12 item 17 gives, every
  * deletion waited for before the next; the stack as one delete ('stack.delete') after the ENIs.
  */
 export function teardownBaselineS(profile: 'typical' | 'slow'): number {

@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: drctl's `up`, `down`, `failover-test` (both modes) and `verify` on the fake cloud
  * in virtual time, with the delay table of
- * test/support/fake-cloud/delays.ts (sources in ../shared/design/delays.md). Virtual time makes the
+ * test/support/fake-cloud/delays.ts (sources in docs/design/timings.md). Virtual time makes the
  * figures exact and repeatable: they measure drctl's scheduling and polling, not this machine.
  * Start-up time and memory are real measurements of this machine.
  *
@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultConfig } from '../src/config.js';
+import { defaultConfig } from '../src/config/config.js';
 import { type DrillMode, failoverBound } from '../src/drill/bound.js';
 import { createFakeCloud, type FakeCloud } from '../test/support/fake-cloud/index.js';
 import { Harness } from '../test/support/harness.js';

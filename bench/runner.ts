@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { AwsClients } from '../src/aws/clients.js';
-import { defaultConfig } from '../src/config.js';
-import { nullSink } from '../src/events.js';
-import { Runner } from '../src/runner.js';
-import { StateStore } from '../src/state.js';
+import { defaultConfig } from '../src/config/config.js';
+import { nullSink } from '../src/io/events.js';
+import { Runner } from '../src/engine/runner.js';
+import { StateStore } from '../src/state/store.js';
 import type { FakeCloud } from '../test/support/fake-cloud/index.js';
 
 /** drctl's engine with the workshop defaults, on the fake cloud and its clock, state in `dir`. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli.js';
+import { main } from '../dist/cli/main.js';
 
 process.exitCode = await main(process.argv);
 // The command is over: a socket an SDK client still holds (a call cancelled at Ctrl-C) must not

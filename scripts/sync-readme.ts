@@ -4,7 +4,7 @@
  * test/docs/readme.test.ts fails when they are stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { generatedSections, replaceSections } from '../src/docs.js';
+import { generatedSections, replaceSections } from '../src/config/doc-sections.js';
 
 for (const [file, sections] of Object.entries(await generatedSections())) {
   const path = new URL(`../${file}`, import.meta.url);

@@ -1,6 +1,6 @@
 // The API drctl imports in each region: our own Swagger 2.0 definition equivalent to the API Gateway
 // console's "Example API" (PetStore: GET /, GET and POST /pets, GET /pets/{petId}, the CORS OPTIONS
-// methods and the Pets/Pet/NewPet/PetType/NewPetResponse/Empty models; aws-facts §5), plus
+// methods and the Pets/Pet/NewPet/PetType/NewPetResponse/Empty models; docs/design/aws-behaviour.md §5), plus
 // GET /health, a MOCK that answers {"status":"ok","region":"<region>"} so a probe can tell which
 // region answered. Swagger 2.0 because API Gateway reads x-amazon-apigateway-endpoint-configuration
 // at the top level only there (in OpenAPI 3 only inside servers[]: aws/serverless-application-model#2396).
@@ -18,7 +18,7 @@ export interface PetstoreOptions {
   description: string;
 }
 
-/** Resource policy of a private API reachable only through one VPC endpoint (aws-facts §5). */
+/** Resource policy of a private API reachable only through one VPC endpoint (docs/design/aws-behaviour.md §5). */
 export function privateApiPolicy(vpcEndpointId: string): JsonObject {
   return {
     Version: '2012-10-17',

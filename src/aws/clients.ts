@@ -1,6 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
-import { type Clock, realClock } from '../clock.js';
-import { AwsStepError } from '../errors.js';
+import { type Clock, realClock } from '../lib/clock.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { CallInfo, RetryInfo } from './calls.js';
 import { isServerError, isTransient, markNotResent, notResentCommand } from './errors.js';
 import { isResendable } from './idempotency.js';

@@ -130,7 +130,7 @@ const IDEMPOTENT: Record<string, Rule> = {
   // state" (https://docs.aws.amazon.com/privateca/latest/APIReference/API_DeleteCertificateAuthority.html).
   // The ca step's down re-runs and counts a DELETED CA as done.
   DeleteCertificateAuthority: false,
-  // Allowed only on a certificate tagged as ours (src/iam.ts). A repeat after the first was applied
+  // Allowed only on a certificate tagged as ours (src/iam/policy.ts). A repeat after the first was applied
   // asks for a certificate that no longer exists, so no aws:ResourceTag key is in the request and
   // the condition fails: AccessDeniedException, not a not-found. "If the key that you specify in a
   // policy condition is not present in the request context, the values do not match"

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsStepError, UsageError, errorMessage } from '../errors.js';
+import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
 import type { AwsClients } from './clients.js';
 import { CREDENTIAL_CODES, awsCode, isAwsError } from './errors.js';
 

@@ -4,7 +4,7 @@ import {
   Route53Client,
   type RRType,
 } from '@aws-sdk/client-route-53';
-import { type Config, regionsOf } from '../config.js';
+import { type Config, regionsOf } from '../config/config.js';
 import { type AwsClients, ROUTE53_REGION } from './clients.js';
 import { pages } from './pages.js';
 

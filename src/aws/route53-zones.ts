@@ -9,7 +9,7 @@ import {
   type ListHostedZonesByNameCommandOutput,
   ListTagsForResourcesCommand,
 } from '@aws-sdk/client-route-53';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { AwsClients } from './clients.js';
 import { isNotFound } from './errors.js';
 import { leadingInPages, pages } from './pages.js';

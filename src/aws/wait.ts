@@ -1,5 +1,5 @@
-import type { Clock } from '../clock.js';
-import { AwsStepError } from '../errors.js';
+import type { Clock } from '../lib/clock.js';
+import { AwsStepError } from '../errors/errors.js';
 import { awsCode, isTransient } from './errors.js';
 import type { Expectation } from './expected.js';
 
@@ -29,7 +29,7 @@ export interface PollOptions<T> {
 /**
  * Poll until done, with capped exponential backoff on the injected clock. We use this instead of
  * the SDK's waiters because those sleep on the wall clock (untestable in virtual time) and some are
- * wrong for our case (ACM's CertificateValidated never succeeds for private certs: aws-facts §4).
+ * wrong for our case (ACM's CertificateValidated never succeeds for private certs: docs/design/aws-behaviour.md §4).
  */
 export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
   const start = o.clock.now();

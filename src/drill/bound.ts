@@ -1,5 +1,5 @@
-import { CANARY_PERIOD_S, canaryAlarmMetric } from '../canary-alarm.js';
-import type { Config } from '../config.js';
+import { CANARY_PERIOD_S, canaryAlarmMetric } from '../config/canary-alarm.js';
+import type { Config } from '../config/config.js';
 
 /**
  * The longest a failover may take with this configuration, part by part, for `plan` and for the
@@ -21,8 +21,8 @@ import type { Config } from '../config.js';
  */
 export type DrillMode = 'invert' | 'outage';
 
-export { CANARY_PERIOD_S } from '../canary-alarm.js';
-/** delays.md §8, "CLOUDWATCH_METRIC health check reacting to an alarm change": the slow value, an ESTIMATE. */
+export { CANARY_PERIOD_S } from '../config/canary-alarm.js';
+/** docs/design/timings.md §8, "CLOUDWATCH_METRIC health check reacting to an alarm change": the slow value, an ESTIMATE. */
 export const ROUTE53_REACTION_S = 90;
 /** An alias record to a load balancer answers with the ELB record's TTL, 60 s (traffic-policy.ts). */
 export const ELB_ALIAS_TTL_S = 60;

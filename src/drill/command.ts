@@ -1,6 +1,6 @@
 import type { AwsClients } from '../aws/clients.js';
-import type { Clock } from '../clock.js';
-import { type Config, activeActive } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import { type Config, activeActive } from '../config/config.js';
 import { awsCode } from '../aws/errors.js';
 import {
   AwsStepError,
@@ -10,9 +10,9 @@ import {
   UsageError,
   errorMessage,
   type ExitCode,
-} from '../errors.js';
-import type { Reporter } from '../report.js';
-import type { StateStore } from '../state.js';
+} from '../errors/errors.js';
+import type { Reporter } from '../io/reporter.js';
+import type { StateStore } from '../state/store.js';
 import type { StepInfo } from '../steps/index.js';
 import {
   type DrillContext,
@@ -24,15 +24,15 @@ import {
   runDrill,
   secondaryInActivePassive,
 } from './failover.js';
-import type { EvidenceStore } from '../evidence/store.js';
+import type { EvidenceStore } from '../state/evidence.js';
 import { defaultTimeoutSeconds, failoverBound } from './bound.js';
 import {
   DRILL_HISTORY_VERSION,
   type DrillHistoryRecord,
   accountOf,
-  drctlVersion,
   saveDrill,
 } from './history.js';
+import { drctlVersion } from '../lib/version.js';
 import { drillEventText, drillSummary, renderDrill, timeline } from './render.js';
 
 // `drctl failover-test`: parse its options, run the drill engine with the lock held, and hand

@@ -25,13 +25,13 @@ import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import { awsCode, isNotFound, isServerError, unlessNotFound } from '../aws/errors.js';
 import { pollUntil } from '../aws/wait.js';
-import type { Clock } from '../clock.js';
-import { type Config, activeActive, cidrsOverlap, regionsOf } from '../config.js';
-import { AwsStepError, UsageError, errorMessage } from '../errors.js';
-import { GLOBAL, type StateStore } from '../state.js';
+import type { Clock } from '../lib/clock.js';
+import { type Config, activeActive, cidrsOverlap, regionsOf } from '../config/config.js';
+import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
+import { GLOBAL, type StateStore } from '../state/store.js';
 import type { StepInfo } from '../steps/index.js';
 import { type DrillMode, type FailoverBound, defaultTimeoutSeconds, failoverBound } from './bound.js';
-import { type DrillChange, type DrillRecord, type IngressRuleRecord, drillRecordSchema } from './record.js';
+import { type DrillChange, type DrillRecord, type IngressRuleRecord, drillRecordSchema } from '../state/drill-record.js';
 
 // The failover drill (`drctl failover-test`): check, inject one fault, watch what a client inside
 // the VPC sees until it is served by the secondary, put the fault back whatever happens, watch the
@@ -41,7 +41,7 @@ import { type DrillChange, type DrillRecord, type IngressRuleRecord, drillRecord
 // the peering, and come back) and from one in the other region's VPC (whose clients must stay
 // served by their own region throughout). In active-passive only the primary can be failed: the
 // secondary serves nobody while the primary is healthy (docs/topology.md).
-// Modes (aws-facts §2): `invert` sets the primary health check's Inverted flag, the documented way
+// Modes (docs/design/aws-behaviour.md §2): `invert` sets the primary health check's Inverted flag, the documented way
 // to force a failover (SetAlarmState cannot: Route 53 reads the alarm's data, not its state);
 // `outage` revokes the 443 ingress of the primary endpoint's security group, a real fault that the
 // canary, the alarm, the health check and DNS each notice on their own.

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import { DRILLS_DIR, type EvidenceStore } from '../evidence/store.js';
-import type { State } from '../state.js';
+import type { Config } from '../config/config.js';
+import { DRILLS_DIR, type EvidenceStore } from '../state/evidence.js';
+import type { State } from '../state/store.js';
 
 // The drill history: every `failover-test` (a pass, a fail, a refusal, an error, and a dry run as
 // such) leaves one JSON record beside the state, `drills/<start>-<mode>[-dry-run].json`, so the
@@ -70,21 +69,6 @@ export const drillHistorySchema = z.object({
   probes: z.number().int(),
 });
 export type DrillHistoryRecord = z.infer<typeof drillHistorySchema>;
-
-let version: string | undefined;
-/** drctl's own version (package.json beside src/ and dist/). */
-export function drctlVersion(): string {
-  if (version) return version;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-      version?: string;
-    };
-    version = pkg.version ?? 'unknown';
-  } catch {
-    version = 'unknown';
-  }
-  return version;
-}
 
 /** The account, read from any recorded ARN (drctl makes no call just to learn it). */
 export function accountOf(state: Readonly<State>): string | undefined {

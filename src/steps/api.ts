@@ -20,7 +20,7 @@ import { canonicalStatements, parsePolicy } from '../aws/resource-policy.js';
 
 import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
+import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
 import type { StepContext, StepImpl } from './types.js';
 
@@ -111,7 +111,7 @@ export const api: StepImpl<ApiOutputs> = {
 
     let restApi = ctx.recorded.restApiId ? await getApi(ctx, ctx.recorded.restApiId) : undefined;
     if (!restApi) {
-      // ImportRestApi has no idempotency token: importing twice makes two APIs (aws-facts §5).
+      // ImportRestApi has no idempotency token: importing twice makes two APIs (docs/design/aws-behaviour.md §5).
       const ours = (await findOurs(ctx)).filter((a) => a.name === name);
       if (ours.length > 1) {
         ctx.warn(
@@ -155,13 +155,13 @@ export const api: StepImpl<ApiOutputs> = {
     }
 
     // A private API cannot be deployed without a resource policy; policy, then endpoint, then
-    // deploy (aws-facts §12.20).
+    // deploy (docs/design/aws-behaviour.md §12.20).
     const patch: PatchOperation[] = [];
     if (canonicalStatements(parsePolicy(restApi.policy)) !== canonicalStatements(policy)) {
       patch.push({ op: 'replace', path: '/policy', value: JSON.stringify(policy) });
     }
     const associated = restApi.endpointConfiguration?.vpcEndpointIds ?? [];
-    // UpdateRestApi supports add/remove on vpcEndpointIds, not replace (aws-facts §5).
+    // UpdateRestApi supports add/remove on vpcEndpointIds, not replace (docs/design/aws-behaviour.md §5).
     if (!associated.includes(vpcEndpointId)) {
       patch.push({ op: 'add', path: '/endpointConfiguration/vpcEndpointIds', value: vpcEndpointId });
     }
@@ -213,7 +213,7 @@ export const api: StepImpl<ApiOutputs> = {
     for (const restApiId of ids) {
       ctx.progress(`REST API ${restApiId}`);
       try {
-        // DeleteRestApi is limited to 1 request per 30 s per account (delays.md, [S19]).
+        // DeleteRestApi is limited to 1 request per 30 s per account (docs/design/timings.md, [S19]).
         await ctx.retry(`delete REST API ${restApiId}`, () =>
           apigw.send(new DeleteRestApiCommand({ restApiId })),
         );

@@ -33,9 +33,9 @@ import type { AwsClients } from '../aws/clients.js';
 import { awsCode, isDependencyInUse, isNotFound } from '../aws/errors.js';
 import { collect, findInPages } from '../aws/pages.js';
 import { TAG_REGION, isOwnedBy, tagValue } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
-import { removeFile, writeFileAtomic } from '../files.js';
-import { REGIONAL_PRICES } from '../pricing.js';
+import { AwsStepError } from '../errors/errors.js';
+import { removeFile, writeFileAtomic } from '../lib/files.js';
+import { REGIONAL_PRICES } from '../plan/pricing.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns, per region: one AWS Private CA root CA (about $400 a month while it exists), the
@@ -72,7 +72,7 @@ const ROOT_TEMPLATE_ARN = 'arn:aws:acm-pca:::template/RootCACertificate/V1';
 const SIGNING_ALGORITHM = 'SHA256WITHRSA';
 const CA_TIMEOUT_MS = 10 * 60_000;
 const CERT_TIMEOUT_MS = 10 * 60_000;
-// InUseBy lags the deletion of the listener or domain that used the certificate (aws-facts §7).
+// InUseBy lags the deletion of the listener or domain that used the certificate (docs/design/aws-behaviour.md §7).
 const IN_USE_TIMEOUT_MS = 15 * 60_000;
 // "There is a delay of several seconds before you can retrieve information about the new
 // certificate" (https://docs.aws.amazon.com/acm/latest/APIReference/API_RequestCertificate.html).
@@ -185,7 +185,7 @@ async function taggedCas(ctx: Ctx): Promise<Ca[]> {
 }
 
 /**
- * The CA's IdempotencyToken. AWS remembers it for five minutes only (aws-facts §4), so it is a
+ * The CA's IdempotencyToken. AWS remembers it for five minutes only (docs/design/aws-behaviour.md §4), so it is a
  * guard against two `up`s racing, not against a re-run: that is what the tag search is for
  * (the workshop's fixed token made a second $400/month CA on any later re-run, §12.14). The ARNs
  * of our deleted CAs go into it so that an `up` within five minutes of a `down` gets a new CA
@@ -278,7 +278,7 @@ function caStateError(ctx: Ctx, arn: string, status: string): AwsStepError {
 
 /**
  * CSR → self-signed certificate from the RootCACertificate/V1 template → import → ACTIVE
- * (aws-facts §4). Polls on the injected clock: the SDK's CSRCreated and CertificateIssued waiters
+ * (docs/design/aws-behaviour.md §4). Polls on the injected clock: the SDK's CSRCreated and CertificateIssued waiters
  * sleep on the wall clock.
  */
 async function installRootCertificate(ctx: Ctx, arn: string): Promise<void> {

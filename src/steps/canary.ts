@@ -45,20 +45,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { z } from 'zod';
-import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
+import { IAM_REGION, deleteRoleWithInlinePolicies, getRole } from '../aws/resources/service-role.js';
 import {
   CANARY_CA_PATH,
   CANARY_HANDLER,
   CANARY_SCRIPT,
   CANARY_SCRIPT_PATH,
 } from '../assets/canary-script.js';
-import { CANARY_NAMESPACE, canaryAlarmMetric } from '../canary-alarm.js';
+import { CANARY_NAMESPACE, canaryAlarmMetric } from '../config/canary-alarm.js';
 import { awsCode, isAlreadyExists, isAwsError, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { EXPECTED, type Expectation } from '../aws/expected.js';
 import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
-import { secondaryCanary } from '../config.js';
-import { AwsStepError } from '../errors.js';
+import { secondaryCanary } from '../config/config.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, in each region where it runs (always the primary; the secondary when config
@@ -339,7 +339,7 @@ async function ensureBucket(ctx: Ctx, bucketName: string): Promise<void> {
       if (awsCode(e) !== 'BucketAlreadyOwnedByYou') throw e;
     }
   }
-  // Read-after-create can miss a new bucket for a moment (delays.md, S3 CreateBucket).
+  // Read-after-create can miss a new bucket for a moment (docs/design/timings.md, S3 CreateBucket).
   const put = (what: string, call: () => Promise<unknown>) =>
     ctx.retry(`bucket ${bucketName}: ${what}`, call, (e) => awsCode(e) === 'NoSuchBucket');
   await put('public access block', () =>
@@ -609,7 +609,7 @@ async function createCanary(ctx: Ctx, s: CanarySpec): Promise<Canary> {
 
 /**
  * CreateCanary right after CreateRole is refused until IAM has propagated the role to Lambda
- * (delays.md row 11): retried while it says so, nothing else.
+ * (docs/design/timings.md row 11): retried while it says so, nothing else.
  */
 function retryingCreate<T>(ctx: Ctx, name: string, call: () => Promise<T>): Promise<T> {
   // ctx.retry gives up after two minutes; the IAM window here is ROLE_PROPAGATION_TIMEOUT_MS.
@@ -738,7 +738,7 @@ async function ensureRunning(ctx: Ctx, c: Canary): Promise<Canary> {
     state = c.Status?.State;
   }
   if (state === 'READY' || state === 'STOPPED') {
-    // A VPC canary can answer "not in a startable state" for a moment after READY (delays.md [S51]).
+    // A VPC canary can answer "not in a startable state" for a moment after READY (docs/design/timings.md [S51]).
     await ctx.retry(
       `canary ${name}: starting`,
       () => ctx.aws.client(SyntheticsClient, ctx.region).send(new StartCanaryCommand({ Name: name })),

@@ -22,12 +22,12 @@ import { samePolicy } from '../aws/resource-policy.js';
 
 import { findInPages } from '../aws/pages.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
-import { AwsStepError, errorMessage } from '../errors.js';
+import { AwsStepError, errorMessage } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, per region: the API Gateway custom domain <host>.<domain> with that region's certificate,
 // its base path mapping (root) to the API's `prod` stage, and in domainMode `private` the domain
-// name access association to the region's execute-api endpoint (aws-facts §3):
+// name access association to the region's execute-api endpoint (docs/design/aws-behaviour.md §3):
 // - regional (default, the workshop's): a REGIONAL domain; clients reach it through the NLB, which
 //   forwards TLS to the endpoint with Host = the custom domain;
 // - private (Nov 2024): a PRIVATE domain with an execute-api policy for our endpoint only, and an
@@ -374,7 +374,7 @@ async function findOrCreatePrivate(
               certificateArn,
               endpointConfiguration: { types: ['PRIVATE'] },
               securityPolicy: 'TLS_1_2',
-              // Without a policy API Gateway provisions a deny-all one (aws-facts §3).
+              // Without a policy API Gateway provisions a deny-all one (docs/design/aws-behaviour.md §3).
               policy: JSON.stringify(privateDomainPolicy(vpcEndpointId)),
               tags: tagMap(ctx.tags()),
             }),

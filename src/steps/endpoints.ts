@@ -13,12 +13,12 @@ import { isNotFound } from '../aws/errors.js';
 import { EXPECTED } from '../aws/expected.js';
 import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, TAG_REGION, isOwnedBy } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: one interface VPC endpoint for com.amazonaws.<region>.execute-api per region, in that
 // region's own VPC, private subnets and endpoint security group (the workshop reused region 1's
-// ids for region 2: aws-facts §12.1), with private DNS on. AWS makes one ENI per subnet for it.
+// ids for region 2: docs/design/aws-behaviour.md §12.1), with private DNS on. AWS makes one ENI per subnet for it.
 
 const outputs = z.object({
   vpcEndpointId: z.string().regex(/^vpce-[0-9a-f]+$/, 'must be a VPC endpoint id like vpce-0123abcd'),
@@ -40,7 +40,7 @@ declare module './types.js' {
 
 type Ctx = StepContext<EndpointsOutputs>;
 
-// Interface endpoints take ~90 s (delays.md §2); 10 minutes covers the slow tail with room.
+// Interface endpoints take ~90 s (docs/design/timings.md §2); 10 minutes covers the slow tail with room.
 const CREATE_TIMEOUT_MS = 10 * 60_000;
 // "can take a few minutes to delete" (cloud-nuke PR #293); slow p90 is 180 s.
 const DELETE_TIMEOUT_MS = 15 * 60_000;
@@ -201,7 +201,7 @@ export const endpoints: StepImpl<EndpointsOutputs> = {
           ServiceName: serviceName(ctx.region),
           SubnetIds: vpc.privateSubnetIds,
           SecurityGroupIds: [vpc.endpointSecurityGroupId],
-          // Also the EC2 default; said out loud because CloudFormation's default is false (aws-facts §6).
+          // Also the EC2 default; said out loud because CloudFormation's default is false (docs/design/aws-behaviour.md §6).
           PrivateDnsEnabled: true,
           ClientToken: clientToken,
           TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: ctx.tags() }],

@@ -15,9 +15,9 @@ import { ROUTE53_REGION } from '../aws/clients.js';
 import { awsCode, isNotFound, unlessNotFound } from '../aws/errors.js';
 import { collect } from '../aws/pages.js';
 import { isOwnedBy } from '../aws/tags.js';
-import { canaryAlarmMetric } from '../canary-alarm.js';
-import { regionsOf } from '../config.js';
-import { AwsStepError } from '../errors.js';
+import { canaryAlarmMetric } from '../config/canary-alarm.js';
+import { regionsOf } from '../config/config.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (the PRIMARY
@@ -72,7 +72,7 @@ function desiredConfig(alarm: Alarm): HealthCheckConfig {
     Type: 'CLOUDWATCH_METRIC',
     AlarmIdentifier: { Name: alarm.Name, Region: alarm.Region as never },
     // No data means the canary is dead or cut off: fail over rather than trust the last status
-    // (the default, LastKnownStatus, keeps a silent primary healthy: aws-facts §12.15).
+    // (the default, LastKnownStatus, keeps a silent primary healthy: docs/design/aws-behaviour.md §12.15).
     InsufficientDataHealthStatus: 'Unhealthy',
     Inverted: false,
   };

@@ -28,7 +28,7 @@ import {
   zonesNamed,
   type Zone,
 } from '../aws/route53-zones.js';
-import { AwsStepError } from '../errors.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns: the Route 53 private hosted zone <domain>, created with the primary VPC and then
@@ -54,7 +54,7 @@ declare module './types.js' {
 type Ctx = StepContext<HostedZoneOutputs>;
 type VpcRef = HostedZoneOutputs['vpcs'][number];
 
-// Zone creation and VPC association reach INSYNC in 45-90 s (delays.md §8).
+// Zone creation and VPC association reach INSYNC in 45-90 s (docs/design/timings.md §8).
 
 const newReference = (ctx: Pick<Ctx, 'config' | 'clock'>) =>
   `${referencePrefix(ctx)}${new Date(ctx.clock.now()).toISOString()}`;

@@ -1,4 +1,4 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { AnyStepImpl, StepName } from './types.js';
 
 export interface StepInfo {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { isNotFound } from '../aws/errors.js';
 import { isOwnedBy } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
-import { removeFile, writeFileAtomic } from '../files.js';
+import { AwsStepError } from '../errors/errors.js';
+import { removeFile, writeFileAtomic } from '../lib/files.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: one EC2 key pair per region, and its private key at .drctl/keys/<region>.pem (0600).

@@ -23,12 +23,12 @@ import { isDependencyInUse, isNotFound, unlessNotFound } from '../aws/errors.js'
 import { EXPECTED, plus, remaining } from '../aws/expected.js';
 import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, per region: an internal Network Load Balancer in the private subnets, a TLS target group
 // of type ip on 443 holding every execute-api endpoint ENI IP (the workshop registered only the
-// first: aws-facts §12.10), and a TLS listener on 443 with the region's certificate and
+// first: docs/design/aws-behaviour.md §12.10), and a TLS listener on 443 with the region's certificate and
 // config.tlsPolicy (the workshop's ELBSecurityPolicy-2016-08 allows TLS 1.0: §12.7).
 // The load balancer is the long pole (~150 s), so it is created as soon as the VPC exists; the
 // endpoint IPs and the certificate are awaited only after (catalogue: after vpc, uses endpoints, ca).
@@ -57,9 +57,9 @@ declare module './types.js' {
 type Ctx = StepContext<NlbOutputs>;
 
 const PORT = 443;
-// NLB provisioning is ~150 s, slow 240 s, with rare much longer tails (delays.md §6).
+// NLB provisioning is ~150 s, slow 240 s, with rare much longer tails (docs/design/timings.md §6).
 const ACTIVE_TIMEOUT_MS = 15 * 60_000;
-// New targets take 2-5 minutes to pass their first health checks (delays.md §6).
+// New targets take 2-5 minutes to pass their first health checks (docs/design/timings.md §6).
 const HEALTHY_TIMEOUT_MS = 15 * 60_000;
 const DELETE_TIMEOUT_MS = 10 * 60_000;
 // A listener forwarding to the target group may still be visible for a moment after its load balancer went.
@@ -260,7 +260,7 @@ export const nlb: StepImpl<NlbOutputs> = {
             VpcId: vpc.vpcId,
             TargetType: 'ip',
             // TCP health check on the endpoint's 443: no HTTP path exists that answers without a
-            // Host header naming an API (aws-facts §7; serverless-samples apigw-private-custom-domain-name).
+            // Host header naming an API (docs/design/aws-behaviour.md §7; serverless-samples apigw-private-custom-domain-name).
             HealthCheckProtocol: 'TCP',
             HealthCheckPort: String(PORT),
             HealthCheckIntervalSeconds: 10,

@@ -18,7 +18,7 @@ import { z } from 'zod';
 import { awsCode, isNotFound } from '../aws/errors.js';
 import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, isOwnedBy } from '../aws/tags.js';
-import { AwsStepError } from '../errors.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 import type { VpcOutputs } from './vpc.js';
 
@@ -84,7 +84,7 @@ function servedSubnets(vpc: VpcOutputs): Side['subnets'] {
 
 const LIVE = ['initiating-request', 'pending-acceptance', 'provisioning', 'active'];
 // Cross-region requests take 15-60 s to reach the accepter region, and as long again to turn
-// active after the accept (delays.md §7); a few seconds between polls keeps the lag small.
+// active after the accept (docs/design/timings.md §7); a few seconds between polls keeps the lag small.
 const VISIBLE_TIMEOUT_MS = 10 * 60_000;
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
 const DELETE_TIMEOUT_MS = 5 * 60_000;

@@ -13,16 +13,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { deleteRoleWithInlinePolicies, getRole } from '../aws/iam-role.js';
+import { deleteRoleWithInlinePolicies, getRole } from '../aws/resources/service-role.js';
 import { PROBE_HANDLER, PROBE_RUNTIME, type ProbeResult, probeZip } from '../assets/probe-function.js';
 import type { AwsClients } from '../aws/clients.js';
 import { pollUntil } from '../aws/wait.js';
-import type { Clock } from '../clock.js';
+import type { Clock } from '../lib/clock.js';
 import { awsCode, isAwsError, isAlreadyExists, isNotFound } from '../aws/errors.js';
 import { isOwnedBy, tagMap, tagValue } from '../aws/tags.js';
-import { type Config, activeActive, regionsOf } from '../config.js';
-import { drillRecordSchema } from '../drill/record.js';
-import { AwsStepError } from '../errors.js';
+import { type Config, activeActive, regionsOf } from '../config/config.js';
+import { drillRecordSchema } from '../state/drill-record.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { Found, StepContext, StepImpl } from './types.js';
 
 // Owns, in the secondary region: the Lambda function <deployment>-probe in the secondary VPC's
@@ -33,7 +33,7 @@ import type { Found, StepContext, StepImpl } from './types.js';
 // <host>.<domain> through the private zone and calls /health through whichever NLB the answer
 // names, trusting both regions' private CAs.
 // Kept by `up` rather than made per drill: a VPC function's Hyperplane ENIs linger 20-45 minutes
-// after it is deleted (delays.md row 9), so a per-drill function would hold a following `down`
+// after it is deleted (docs/design/timings.md row 9), so a per-drill function would hold a following `down`
 // for that long. The secondary, because that is where clients must still get answers when the
 // primary is down; peering routes carry its calls to the primary NLB.
 
@@ -49,7 +49,7 @@ const outputs = z.object({
   roleName: z.string().optional(),
   /** Lambda's CodeSha256 of the deployed zip (handler + CA bundle). */
   codeSha256: z.string().optional(),
-  /** A failover drill in progress: what it changed, to be put back (src/drill/record.ts). */
+  /** A failover drill in progress: what it changed, to be put back (src/state/drill-record.ts). */
   drill: drillRecordSchema.optional(),
 });
 export type ProbeOutputs = z.infer<typeof outputs>;
@@ -69,7 +69,7 @@ const TIMEOUT_S = 15;
 const PROBE_TIMEOUT_MS = 3_000;
 // Pending while Lambda makes the VPC function's network interfaces: seconds to a few minutes.
 const ACTIVE_TIMEOUT_MS = 10 * 60_000;
-// IAM roles take seconds (rarely a minute) before Lambda can assume them (delays.md row 11).
+// IAM roles take seconds (rarely a minute) before Lambda can assume them (docs/design/timings.md row 11).
 const ROLE_PROPAGATION_TIMEOUT_MS = 4 * 60_000;
 const IAM_NOT_SPREAD_YET = /cannot be assumed|does not have permissions to call CreateNetworkInterface/i;
 const DELETE_TIMEOUT_MS = 2 * 60_000;

@@ -24,8 +24,8 @@ import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
 import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
 import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../aws/route53.js';
 import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../aws/errors.js';
-import { AwsStepError, errorMessage } from '../errors.js';
-import { activeActive, regionsOf } from '../config.js';
+import { AwsStepError, errorMessage } from '../errors/errors.js';
+import { activeActive, regionsOf } from '../config/config.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: the failover routing for <host>.<domain> in the private zone.
@@ -42,7 +42,7 @@ import type { StepContext, StepImpl } from './types.js';
 //   instance at a name nobody uses (`_drctl-probe.<host>.<domain>`) and, if Route 53 refuses that,
 //   stops with the failover records untouched. If the real instance still fails, the records are
 //   put back.
-// The workshop aimed its policy at EC2 instance IPs (aws-facts §12.6); both modes aim at the NLBs.
+// The workshop aimed its policy at EC2 instance IPs (docs/design/aws-behaviour.md §12.6); both modes aim at the NLBs.
 
 const outputs = z.object({
   mode: z.enum(['failover-records', 'traffic-policy']),
@@ -81,7 +81,7 @@ interface Targets {
   secondary: Target;
 }
 
-// Record changes and policy instances reach INSYNC / Applied in 45-120 s (delays.md §8).
+// Record changes and policy instances reach INSYNC / Applied in 45-120 s (docs/design/timings.md §8).
 
 const fqdn = (name: string) => `${name.toLowerCase().replace(/\.$/, '')}.`;
 const recordNameOf = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.host}.${ctx.config.domain}`;

@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { AwsClients } from '../aws/clients.js';
 import type { PollOptions } from '../aws/wait.js';
 import type { Tag } from '../aws/tags.js';
-import type { Clock } from '../clock.js';
-import type { Config, RegionRole } from '../config.js';
+import type { Clock } from '../lib/clock.js';
+import type { Config, RegionRole } from '../config/config.js';
 
 export const STEP_NAMES = [
   'keypairs',

@@ -15,8 +15,8 @@ import { isNotFound } from '../aws/errors.js';
 import { EXPECTED, type Expectation } from '../aws/expected.js';
 import { collect, findInPages } from '../aws/pages.js';
 import { isOwnedBy, tagValue } from '../aws/tags.js';
-import { regionConfig } from '../config.js';
-import { AwsStepError } from '../errors.js';
+import { regionConfig } from '../config/config.js';
+import { AwsStepError } from '../errors/errors.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: the CloudFormation stack <deployment>-vpc per region, made from templates/vpc.template.json

@@ -1,9 +1,9 @@
 import { awsCode } from '../aws/errors.js';
-import type { ExitCode } from '../errors.js';
-import { errorMessage } from '../errors.js';
-import type { EvidenceStore } from '../evidence/store.js';
-import { LAST_VERIFY } from '../evidence/store.js';
-import type { Reporter } from '../report.js';
+import type { ExitCode } from '../errors/errors.js';
+import { errorMessage } from '../errors/errors.js';
+import type { EvidenceStore } from '../state/evidence.js';
+import { LAST_VERIFY } from '../state/evidence.js';
+import type { Reporter } from '../io/reporter.js';
 import { CHECKS, type CheckLine, type VerifyCheck, type VerifyContext } from './checks.js';
 
 // `drctl verify`: every check at once (they are independent reads), one line each, and the

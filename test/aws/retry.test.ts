@@ -18,7 +18,7 @@ import {
   notResentCommand,
 } from '../../src/aws/errors.js';
 import { CLASSIFIED_COMMANDS, isReadOnly, isResendable } from '../../src/aws/idempotency.js';
-import { resolutionFor } from '../../src/runner.js';
+import { resolutionFor } from '../../src/engine/runner.js';
 import { awsError } from '../support/fake-cloud/index.js';
 
 // The real SDK, its real retry middleware, against a local server that answers every request with

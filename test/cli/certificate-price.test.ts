@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
-import { REGIONAL_PRICES, estimateCost, formatCost } from '../../src/pricing.js';
+import { defaultConfig } from '../../src/config/config.js';
+import { REGIONAL_PRICES, estimateCost, formatCost } from '../../src/plan/pricing.js';
 
 // "Private certificates whose private key you cannot access are free. These include certificates
 // that are used with Integrated Services such as Elastic Load Balancing, CloudFront, and API

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { configReference } from '../../src/config-doc.js';
-import { AWS_REGIONS } from '../../src/regions.js';
+import { configReference } from '../../src/config/reference.js';
+import { AWS_REGIONS } from '../../src/config/regions.js';
 import { assertBuilt, BuiltCli, denySdkHook } from '../support/built-cli.js';
 
 // The config file as a person writes it, run through the built CLI (bin/drctl.js) in a child process.

@@ -129,7 +129,7 @@ describe('AWS calls, against a local endpoint', () => {
 
 describe('the prompt, in a pseudo-terminal', () => {
   // The built CLI on the fake cloud through util-linux `script` (a sized terminal, so the spinner is
-  // live once steps run), answered by typing. The question is @inquirer's (src/prompt.ts), asked
+  // live once steps run), answered by typing. The question is @inquirer's (src/cli/prompts.ts), asked
   // with the reporter suspended: while it waits nothing may be drawn, no spinner frame may land
   // between the question and the answer, and the answer line stays on the screen.
   const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;

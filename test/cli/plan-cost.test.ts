@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig, configSchema } from '../../src/config.js';
-import { CANARY_RUNS_PER_MONTH, HOURS_PER_MONTH, REGIONAL_PRICES, estimateCost } from '../../src/pricing.js';
+import { defaultConfig, configSchema } from '../../src/config/config.js';
+import { CANARY_RUNS_PER_MONTH, HOURS_PER_MONTH, REGIONAL_PRICES, estimateCost } from '../../src/plan/pricing.js';
 import { Harness } from '../support/harness.js';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '../../src');
@@ -145,12 +145,12 @@ describe('drctl plan: what it costs', () => {
 
   it('plan, iam-policy and --help load no AWS SDK at start-up (start-up time is measured)', () => {
     const loaded = [
-      ...staticImports(join(SRC, 'cli.ts')),
-      ...staticImports(join(SRC, 'commands.ts')),
-      ...staticImports(join(SRC, 'iam.ts')),
+      ...staticImports(join(SRC, 'cli/main.ts')),
+      ...staticImports(join(SRC, 'commands/all.ts')),
+      ...staticImports(join(SRC, 'iam/policy.ts')),
     ];
     expect(loaded).toContain('commander'); // the scan follows the imports
-    expect(loaded).toContain(join(SRC, 'pricing.ts'));
+    expect(loaded).toContain(join(SRC, 'plan/pricing.ts'));
     expect(loaded.filter((m) => m.startsWith('@aws-sdk/') || m.startsWith('@smithy/'))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createReporter } from '../../src/report.js';
+import { createReporter } from '../../src/io/reporter.js';
 import { Capture } from '../support/harness.js';
 
 const events = [

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SAMPLE_COMMANDS } from '../../scripts/readme-samples.js';
-import { generatedSections, replaceSections } from '../../src/docs.js';
+import { generatedSections, replaceSections } from '../../src/config/doc-sections.js';
 import { Harness } from '../support/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

@@ -388,7 +388,7 @@ describe('a crash after any mutating call of an up that switches topology', () =
         clean.writeConfig(to);
         await clean.ok(['up']);
         calls = clean.cloud.mutatingCalls.length;
-        // The network interfaces of a removed canary or probe linger 20-45 minutes (delays.md).
+        // The network interfaces of a removed canary or probe linger 20-45 minutes (docs/design/timings.md).
         clean.cloud.clock.advance(LAMBDA_ENIS_GONE_MS);
         expect(normalised(clean.cloud.snapshot())).toEqual(target().snapshot);
       } finally {

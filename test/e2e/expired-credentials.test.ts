@@ -1,6 +1,6 @@
 import '../support/fast-tmp.js';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CREDENTIALS_STOPPED } from '../../src/runner.js';
+import { CREDENTIALS_STOPPED } from '../../src/engine/runner.js';
 import { Harness, type RunOutput, cleanUpSnapshot } from '../support/harness.js';
 import { normalised } from '../support/normalise.js';
 

@@ -2,7 +2,7 @@ import '../support/fast-tmp.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
-import { parseState } from '../../src/state.js';
+import { parseState } from '../../src/state/store.js';
 import { FakeAcm } from '../support/fake-cloud/index.js';
 import { Harness, cleanUpSnapshot } from '../support/harness.js';
 import { normalised } from '../support/normalise.js';
@@ -241,7 +241,7 @@ describe('interruption (Ctrl-C)', () => {
   it('stops new AWS calls at once; the call in flight finishes, so its answer can be recorded', async () => {
     h = new Harness();
     const { AwsClients } = await import('../../src/aws/clients.js');
-    const { InterruptedError } = await import('../../src/errors.js');
+    const { InterruptedError } = await import('../../src/errors/errors.js');
     const { EC2Client, CreateKeyPairCommand, DescribeKeyPairsCommand } = await import('@aws-sdk/client-ec2');
     const ac = new AbortController();
     const aws = new AwsClients({

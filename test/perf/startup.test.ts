@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 // fast: `drctl --help` and `drctl plan` never load an AWS SDK module.
 const root = new URL('../..', import.meta.url).pathname;
 const hook = join(root, 'test/support/deny-sdk-hook.mjs');
-const entry = `import { main } from ${JSON.stringify(join(root, 'src/cli.ts'))}; process.exitCode = await main(['node', 'drctl', ...process.argv.slice(1)]);`;
+const entry = `import { main } from ${JSON.stringify(join(root, 'src/cli/main.ts'))}; process.exitCode = await main(['node', 'drctl', ...process.argv.slice(1)]);`;
 
 function drctl(...args: string[]) {
   return spawnSync(

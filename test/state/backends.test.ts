@@ -8,9 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultConfig } from '../../src/config.js';
-import { AwsStepError, LockedError, UsageError } from '../../src/errors.js';
-import { type LockInfo, type State, StateStore, type StoreOptions } from '../../src/state.js';
+import { defaultConfig } from '../../src/config/config.js';
+import { AwsStepError, LockedError, UsageError } from '../../src/errors/errors.js';
+import { type LockInfo, type State, StateStore, type StoreOptions } from '../../src/state/store.js';
 import { type FakeCloud, FakeS3, createFakeCloud } from '../support/fake-cloud/index.js';
 
 const config = defaultConfig();
@@ -419,9 +419,9 @@ describe('the S3 state backend on AWS terms', () => {
   });
 
   it('loads no AWS SDK for a file state', () => {
-    // state.ts imports the S3 backend only for s3:// locations.
-    const text = readFileSync(new URL('../../src/state.ts', import.meta.url), 'utf8');
+    // state/store.ts imports the S3 backend only for s3:// locations.
+    const text = readFileSync(new URL('../../src/state/store.ts', import.meta.url), 'utf8');
     expect(text).not.toMatch(/from '@aws-sdk/);
-    expect(text).not.toMatch(/^import .*state-s3/m);
+    expect(text).not.toMatch(/^import .*\/s3\.js/m);
   });
 });

@@ -314,7 +314,7 @@ describe('ca step on the fake cloud', () => {
   });
 });
 
-describe('fake Private CA and ACM behave as aws-facts §4 says', () => {
+describe('fake Private CA and ACM behave as docs/design/aws-behaviour.md §4 says', () => {
   const subject = { CommonName: 'x', Organization: 'y', Country: 'US' };
   const createCa = (pca: ACMPCAClient, token?: string) =>
     pca.send(

@@ -121,7 +121,7 @@ describe('endpoints step on the fake cloud', () => {
     const rec = h.state()!.steps.endpoints!['sa-east-1']!.resources;
     expect(rec.clientToken).toMatch(/^drctl-/);
     expect(rec.vpcEndpointId).toBeUndefined();
-    // Tags can lag a describe (fake-cloud.md): hide them, so only the token can find the endpoint.
+    // Tags can lag a describe (docs/design/fake-cloud.md): hide them, so only the token can find the endpoint.
     const model = h.cloud.model(FakeEc2Endpoints);
     const created = h.cloud.calls.find((c) => c.command === 'CreateVpcEndpoint')!;
     const id = (h.cloud

@@ -87,7 +87,7 @@ describe('nlb step on the fake cloud', () => {
       expect(created.t).toBeLessThan(endpointsDone);
       expect(created.t - vpcDone).toBeLessThan(1_000);
       const took = doneAt(r.events, 'nlb', region) - vpcDone;
-      // provisioning 150 s, then the first health checks 120 s (delays.md §6), plus detection lag;
+      // provisioning 150 s, then the first health checks 120 s (docs/design/timings.md §6), plus detection lag;
       // waiting for the endpoint first would add its 90 s.
       expect(took).toBeGreaterThanOrEqual(270_000);
       expect(took).toBeLessThan(270_000 + 20_000);

@@ -338,7 +338,7 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
       Endpoints: Record<string, { Type: string; Value: string }>;
       Rules: { failover: { RuleType: string; Primary: Record<string, unknown> } };
     };
-    // NLBs, never instance IPs (the workshop aimed at EC2 private IPs: aws-facts §12.6).
+    // NLBs, never instance IPs (the workshop aimed at EC2 private IPs: docs/design/aws-behaviour.md §12.6).
     expect(doc.Endpoints).toEqual({
       primary: { Type: 'network-load-balancer', Value: nlbDns('sa-east-1') },
       secondary: { Type: 'network-load-balancer', Value: nlbDns('us-west-1') },

@@ -20,7 +20,7 @@ function newest(dir: string): number {
 
 /** Fails with what to do when dist/ is missing or older than src/ (tests of the built CLI need a build). */
 export function assertBuilt(): void {
-  const cli = join(root, 'dist/cli.js');
+  const cli = join(root, 'dist/cli/main.js');
   if (!existsSync(cli) || statSync(cli).mtimeMs < newest(join(root, 'src')))
     throw new Error('dist/ is missing or older than src/: run `npm run build` before these tests');
 }

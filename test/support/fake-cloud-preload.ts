@@ -19,7 +19,7 @@ import { createFakeCloud, FakeSts } from './fake-cloud/index.js';
 
 // dist/ by URL, typed as its source: the very modules bin/drctl.js loads.
 const dist = (file: string) => new URL(`../../dist/${file}`, import.meta.url).href;
-const { realClock } = (await import(dist('clock.js'))) as typeof import('../../src/clock.js');
+const { realClock } = (await import(dist('lib/clock.js'))) as typeof import('../../src/lib/clock.js');
 const cloud = createFakeCloud();
 // The caller holds the policy `drctl iam-policy` prints for this command line's config and state.
 cloud.authorizer.actAsFor(process.argv.slice(2), process.cwd());
@@ -47,7 +47,7 @@ const seed = process.env.DRCTL_FAKE_SEED;
 const seedFaults = process.env.DRCTL_FAKE_SEED_FAULTS;
 if (seed) {
   if (seedFaults) cloud.faults = JSON.parse(seedFaults) as typeof cloud.faults;
-  const { main } = (await import(dist('cli.js'))) as typeof import('../../src/cli.js');
+  const { main } = (await import(dist('cli/main.js'))) as typeof import('../../src/cli/main.js');
   let text = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { main, type CliDeps } from '../../src/cli.js';
-import type { RunEvent } from '../../src/events.js';
-import type { State } from '../../src/state.js';
+import { main, type CliDeps } from '../../src/cli/main.js';
+import type { RunEvent } from '../../src/io/events.js';
+import type { State } from '../../src/state/store.js';
 import { STEPS } from '../../src/steps/index.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
 import { normalised } from './normalise.js';

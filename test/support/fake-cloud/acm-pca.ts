@@ -7,7 +7,7 @@ export type CaStatus =
   'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE' | 'DISABLED' | 'DELETED' | 'EXPIRED' | 'FAILED';
 
 const ROOT_TEMPLATE = 'arn:aws:acm-pca:::template/RootCACertificate/V1';
-// Both tokens are remembered for five minutes (aws-facts §4; fake-cloud.md).
+// Both tokens are remembered for five minutes (docs/design/aws-behaviour.md §4; docs/design/fake-cloud.md).
 const TOKEN_WINDOW_MS = 5 * 60_000;
 const DAY_MS = 86_400_000;
 
@@ -90,7 +90,7 @@ function bytesToText(b: unknown): string {
 }
 
 /**
- * AWS Private CA, per region. Models what drctl's correctness rests on (aws-facts §4):
+ * AWS Private CA, per region. Models what drctl's correctness rests on (docs/design/aws-behaviour.md §4):
  * - CREATING → PENDING_CERTIFICATE after `pca.create`; the CSR is a RequestInProgressException
  *   until then;
  * - IssueCertificate (5-minute IdempotencyToken per CA) is retrievable after `pca.issue`

@@ -7,7 +7,7 @@ import { awsError } from './errors.js';
 import { evaluatePolicy } from './resource-policy.js';
 
 // API Gateway custom domains, served beside FakeApiGateway on APIGatewayClient. Behaviours
-// (aws-facts §3, delays.md §5, the private custom domain tutorial
+// (docs/design/aws-behaviour.md §3, docs/design/timings.md §5, the private custom domain tutorial
 // https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains-tutorial.html):
 // - REGIONAL domain names are unique per region across all AWS accounts ("A custom domain name
 //   must be unique within a Region across all AWS accounts", how-to-custom-domains.html):
@@ -19,7 +19,7 @@ import { evaluatePolicy } from './resource-policy.js';
 //   not unique ("the domain name doesn't need to be unique"): each CreateDomainName makes another one
 //   with its own domainNameId, so a repeated create is a duplicate, as on AWS.
 // - The certificate must be an ISSUED ACM certificate of the same region that covers the name.
-//   Whether a certificate from AWS Private CA is accepted is UNSURE (aws-facts §3): the switch
+//   Whether a certificate from AWS Private CA is accepted is UNSURE (docs/design/aws-behaviour.md §3): the switch
 //   `acceptPrivateCaCertificates` decides, per endpoint type, so both outcomes can be tested.
 // - PENDING for `apigw.domain`, then AVAILABLE. Create/Update/DeleteDomainName share the
 //   account's 1-per-30-s quota with the REST API model ([S19]).
@@ -122,7 +122,7 @@ const DENY_ALL = JSON.stringify({
 
 export class FakeApiGatewayDomains extends FakeService {
   readonly service = 'apigateway';
-  /** UNSURE in aws-facts §3: does API Gateway take a certificate from AWS Private CA? */
+  /** UNSURE in docs/design/aws-behaviour.md §3: does API Gateway take a certificate from AWS Private CA? */
   acceptPrivateCaCertificates: Record<EndpointType, boolean> = { REGIONAL: true, PRIVATE: true };
   private readonly domains: CustomDomain[] = [];
   private readonly associations: AccessAssociation[] = [];

@@ -29,7 +29,7 @@ export function apigwPage<T>(
 // Custom domains live in apigateway-domains.ts, a second model on APIGatewayClient; it reaches
 // these APIs through cloud.model(FakeApiGateway), blocks DeleteRestApi with the
 // 'apigateway-restapi' dependency probe, and can make its ARNs taggable with addTagResolver().
-// Behaviours modelled, each from aws-facts.md §5 or delays.md:
+// Behaviours modelled, each from docs/design/aws-behaviour.md §5 or docs/design/timings.md:
 // - ImportRestApi / CreateRestApi make a new API on every call, even with the same name (no token).
 // - The API's name and description come from the definition's info.title / info.description.
 // - x-amazon-apigateway-endpoint-configuration is read at the top level of a Swagger 2.0 document

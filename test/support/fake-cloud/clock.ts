@@ -1,4 +1,4 @@
-import type { Clock } from '../../../src/clock.js';
+import type { Clock } from '../../../src/lib/clock.js';
 
 interface Timer {
   at: number;

@@ -92,7 +92,7 @@ function breaches(op: string, value: number, threshold: number): boolean {
 /**
  * CloudWatch metrics and metric alarms. Metric data comes from PutMetricData and from the canary
  * model (its runs publish CloudWatchSynthetics metrics). An alarm's state is a function of that
- * data: evaluated once a minute on the data seen 'alarm.react' late (delays.md row 10), with
+ * data: evaluated once a minute on the data seen 'alarm.react' late (docs/design/timings.md row 10), with
  * TreatMissingData deciding empty periods. SetAlarmState holds only until the next evaluation
  * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_SetAlarmState.html).
  */

@@ -1,7 +1,7 @@
 /**
  * How long each AWS transition takes in the fake cloud, in seconds. One table, one place: the
  * `typical` column is the median of public measurements and the `slow` column roughly a p90, both
- * from ../shared/design/delays.md (source ids [Sn] there). Tests run on `typical`; the benchmark can
+ * from docs/design/timings.md (source ids [Sn] there). Tests run on `typical`; the benchmark can
  * run either.
  */
 export interface DelayRow {

@@ -2,7 +2,7 @@ import { FakeService, mapToTags } from './cloud.js';
 import { type Ec2PageInput, ec2Page, FakeEc2, matchFilters, tagFilter, tagsFromSpec } from './ec2.js';
 import { awsError } from './errors.js';
 
-// Interface VPC endpoints (EC2), served beside FakeEc2 on EC2Client. Behaviours (aws-facts §6, delays.md §2):
+// Interface VPC endpoints (EC2), served beside FakeEc2 on EC2Client. Behaviours (docs/design/aws-behaviour.md §6, docs/design/timings.md §2):
 // - CreateVpcEndpoint returns at once in state `pending`; `available` after the `vpce.create` delay.
 // - ClientToken is idempotent per account and region: the same token with the same parameters
 //   returns the first endpoint (whatever its state), with other parameters IdempotentParameterMismatch.
@@ -87,7 +87,7 @@ export class FakeEc2Endpoints extends FakeService {
    * An AWS::EC2::VPCEndpoint of a CloudFormation stack (the fake CloudFormation calls this): an
    * interface endpoint gets one ENI per subnet (owned by the stack, which deletes them with it); a
    * gateway endpoint has no ENI, only its route tables. CloudFormation's PrivateDnsEnabled
-   * defaults to false (aws-facts §6), so the template says true.
+   * defaults to false (docs/design/aws-behaviour.md §6), so the template says true.
    */
   createForStack(
     region: string,
@@ -167,7 +167,7 @@ export class FakeEc2Endpoints extends FakeService {
   ) {
     const subnetIds = [...new Set(input.SubnetIds ?? [])];
     const groupIds = [...new Set(input.SecurityGroupIds ?? [])];
-    // The EC2 API's default is true (CloudFormation's is false): aws-facts §6.
+    // The EC2 API's default is true (CloudFormation's is false): docs/design/aws-behaviour.md §6.
     const privateDns = input.PrivateDnsEnabled ?? true;
     const mine = this.inRegion(region);
     if (input.ClientToken) {

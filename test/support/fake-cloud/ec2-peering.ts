@@ -1,4 +1,4 @@
-import { cidrsOverlap } from '../../../src/config.js';
+import { cidrsOverlap } from '../../../src/config/config.js';
 import { type FakeCloud, FakeService, mapToTags } from './cloud.js';
 import {
   type Ec2PageInput,
@@ -40,12 +40,12 @@ interface Peering {
 // A deleted connection stays describable as `deleted` for a while
 // (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html#vpc-peering-lifecycle).
 const DELETED_VISIBLE_MS = 2 * 60 * 60_000;
-// An unaccepted request expires after 7 days (aws-facts §8).
+// An unaccepted request expires after 7 days (docs/design/aws-behaviour.md §8).
 const EXPIRY_MS = 7 * 24 * 60 * 60_000;
 
 /**
  * Cross-region VPC peering and the routes that use it, on EC2Client beside FakeEc2 (whose
- * regions hold the VPCs and route tables). What it models (aws-facts §8, fake-cloud.md):
+ * regions hold the VPCs and route tables). What it models (docs/design/aws-behaviour.md §8, docs/design/fake-cloud.md):
  * - CreateVpcPeeringConnection has no idempotency token: a repeated call makes a second connection;
  *   overlapping CIDRs end in `failed`;
  * - the accepter region sees the connection only after the 'peering.visible' delay

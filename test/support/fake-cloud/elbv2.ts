@@ -7,7 +7,7 @@ import { FakeRoute53 } from './route53.js';
 
 import { page } from './paging.js';
 
-// Elastic Load Balancing v2 (network load balancers), per region. Behaviours (aws-facts §7, delays.md §6):
+// Elastic Load Balancing v2 (network load balancers), per region. Behaviours (docs/design/aws-behaviour.md §7, docs/design/timings.md §6):
 // - CreateLoadBalancer/CreateTargetGroup/CreateListener are idempotent for identical settings and
 //   refuse the same name (or port) with other settings (Duplicate…).
 // - Names: at most 32 characters, letters, digits and hyphens, no leading/trailing hyphen, and a

@@ -70,7 +70,7 @@ const glob = (pattern: string, value: string) =>
 
 /**
  * IAM (global). Roles with inline policies; a role is refused as a Lambda/Synthetics execution
- * role for the 'iam.propagate' delay after CreateRole (eventual consistency, delays.md row 11), and
+ * role for the 'iam.propagate' delay after CreateRole (eventual consistency, docs/design/timings.md row 11), and
  * a service that checks a role's permissions sees a policy put with PutRolePolicy only
  * 'iam.policyPropagate' later, the document it replaced until then
  * (https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency).

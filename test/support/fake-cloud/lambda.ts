@@ -20,7 +20,7 @@ import { FakeNetwork } from './network.js';
 // - The zip must hold the handler's file and export its function; CodeSha256 is the base64 SHA-256
 //   of the zip, as Lambda reports it.
 // - DeleteFunction removes the function at once; its ENIs go 'lambda.eniRelease' later (20-45 min,
-//   delays.md row 9), and until then they block the subnets' and security group's deletion.
+//   docs/design/timings.md row 9), and until then they block the subnets' and security group's deletion.
 // - Invoke runs the function's program against the fake network. Only drctl's probe is modelled
 //   (src/assets/probe-function.ts, recognised by its marker line): it resolves PROBE_HOST (or the
 //   event's `via`) through the VPC's resolver and GETs PROBE_PATH over HTTPS through each answer
@@ -242,7 +242,7 @@ export class FakeLambda extends FakeService {
     const enis = this.cloud.model(FakeEc2).region(f.region).enis;
     for (const id of f.eniIds) {
       const eni = enis.get(id);
-      // Lambda keeps Hyperplane ENIs for a while after the function goes (delays.md row 9).
+      // Lambda keeps Hyperplane ENIs for a while after the function goes (docs/design/timings.md row 9).
       if (eni && eni.releaseAt === undefined) eni.releaseAt = this.now() + this.delay('lambda.eniRelease');
     }
     f.eniIds = [];

@@ -34,7 +34,7 @@ import { type FakeCanary, FakeSynthetics, type ProbeOutcome } from './synthetics
 //   the nearest of all when none is healthy.
 //   Route 53 sees an NLB's target health 'nlb.targetReact' late. An answer is cached for its TTL
 //   per VPC: an alias to a load balancer takes the ELB record's 60 s. Internal NLB names resolve
-//   to their private IPs from anywhere (aws-facts §2).
+//   to their private IPs from anywhere (docs/design/aws-behaviour.md §2).
 // - HTTPS to an NLB address: routes both ways (same VPC, or an active peering route), a TLS
 //   listener whose certificate is not EXPIRED, covers the name and whose issuing CA is in the
 //   caller's trust bundle, a healthy target (all targets when none is: NLBs fail open) whose
@@ -550,7 +550,7 @@ export class FakeNetwork extends FakeService {
       try {
         if (!this.cloud.model(FakeRoute53Health).healthOf(r.HealthCheckId).healthy) return false;
       } catch {
-        // A deleted check: Route 53 does not refuse it (aws-facts §9); count it healthy.
+        // A deleted check: Route 53 does not refuse it (docs/design/aws-behaviour.md §9); count it healthy.
       }
     }
     if (r.AliasTarget?.EvaluateTargetHealth) {

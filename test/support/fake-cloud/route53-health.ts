@@ -40,7 +40,7 @@ const DAY_MS = 86_400_000;
  *   plain statistic; its settings are copied into CloudWatchAlarmConfiguration.
  * - Status follows the alarm's metric data 'r53.healthReact' late, never the alarm state
  *   (SetAlarmState does not move it); Inverted flips it at once; no data means
- *   InsufficientDataHealthStatus (aws-facts §2).
+ *   InsufficientDataHealthStatus (docs/design/aws-behaviour.md §2).
  */
 export class FakeRoute53Health extends FakeService {
   readonly service = 'route53';
@@ -300,7 +300,7 @@ export class FakeRoute53Health extends FakeService {
 
   DeleteHealthCheck(_region: string, input: { HealthCheckId?: string }) {
     const hc = this.check(input.HealthCheckId);
-    // Route 53 does not refuse deleting a check that records still use (aws-facts §9); its
+    // Route 53 does not refuse deleting a check that records still use (docs/design/aws-behaviour.md §9); its
     // CallerReference stays used, so a create with it now fails with HealthCheckAlreadyExists.
     this.checks.delete(hc.Id);
     this.cloud.model(FakeRoute53).forgetTags('healthcheck', hc.Id);

@@ -83,7 +83,7 @@ const sortKey = (name: string) => fqdn(name).slice(0, -1).split('.').reverse().j
 /**
  * Route 53 (global): private hosted zones, record sets with failover validation, changes that go
  * PENDING -> INSYNC, tags, traffic policies and their instances. Health checks are another model
- * (route53-health.ts) on the same client. What it models (aws-facts §1, §9; fake-cloud.md):
+ * (route53-health.ts) on the same client. What it models (docs/design/aws-behaviour.md §1, §9; docs/design/fake-cloud.md):
  * - CreateHostedZone: a CallerReference can never be used twice, even after the zone is deleted
  *   (HostedZoneAlreadyExists, 409); a private zone needs a VPC; a private zone of the same name
  *   already on that VPC is ConflictingDomainExists;
@@ -896,7 +896,7 @@ export class FakeRoute53 extends FakeService {
     }
     if (z.private && this.privateZoneTrafficPolicy === 'refuse') {
       // The exact words are not documented: traffic flow is documented as public-zone only
-      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/traffic-flow.html, aws-facts §1).
+      // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/traffic-flow.html, docs/design/aws-behaviour.md §1).
       throw awsError(
         'InvalidInput',
         `Traffic policy instances can't be created in private hosted zone ${z.Id}.`,

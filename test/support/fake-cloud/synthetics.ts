@@ -373,7 +373,7 @@ export class FakeSynthetics extends FakeService {
     const enis = this.cloud.model(FakeEc2).region(fn.region).enis;
     for (const id of fn.eniIds) {
       const eni = enis.get(id);
-      // Lambda keeps Hyperplane ENIs for a while after the function goes (delays.md row 9).
+      // Lambda keeps Hyperplane ENIs for a while after the function goes (docs/design/timings.md row 9).
       if (eni) eni.releaseAt = at + this.delay('lambda.eniRelease');
     }
   }
@@ -463,7 +463,7 @@ export class FakeSynthetics extends FakeService {
       throw invalid('ArtifactS3Location must be an S3 location whose bucket name has no period');
     }
     const { script, files } = this.checkCode(input.Code, invalid);
-    // An execution role Lambda cannot assume yet (IAM eventual consistency, delays.md row 11).
+    // An execution role Lambda cannot assume yet (IAM eventual consistency, docs/design/timings.md row 11).
     const assumable = this.cloud.model(FakeIam).assumableBy(input.ExecutionRoleArn, 'lambda.amazonaws.com');
     if (assumable === 'missing') throw invalid(`Execution role ${input.ExecutionRoleArn} does not exist.`);
     const roleError = 'The role defined for the function cannot be assumed by Lambda.';

@@ -13,9 +13,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultConfig, loadConfig, type Config } from '../../../../src/config.js';
-import { parseS3Location } from '../../../../src/state.js';
-import { iamPolicy, splitPolicy } from '../../../../src/iam.js';
+import { defaultConfig, loadConfig, type Config } from '../../../../src/config/config.js';
+import { parseS3Location } from '../../../../src/state/store.js';
+import { iamPolicy, splitPolicy } from '../../../../src/iam/policy.js';
 import type { FakeCloud } from '../cloud.js';
 import { awsError } from '../errors.js';
 import {

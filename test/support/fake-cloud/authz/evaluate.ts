@@ -1,6 +1,6 @@
 /**
  * IAM's evaluation of identity-based policies, for the operators a policy of drctl's may use. Written
- * from IAM's documentation, not from src/iam.ts, so the fake judges drctl's policy as AWS would:
+ * from IAM's documentation, not from src/iam/policy.ts, so the fake judges drctl's policy as AWS would:
  * - an explicit Deny wins, then an Allow is needed, else the request is implicitly denied
  *   (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html);
  * - Action/NotAction match case-insensitively, Resource/NotResource case-sensitively, `*` any run

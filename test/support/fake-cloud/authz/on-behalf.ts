@@ -1,6 +1,6 @@
 /**
  * What AWS services do with the caller's credentials after they accept a call, as the fake's
- * models ask `Authorizer.onBehalf` / `allows` at that moment. Independent of src/iam.ts.
+ * models ask `Authorizer.onBehalf` / `allows` at that moment. Independent of src/iam/policy.ts.
  */
 
 /**

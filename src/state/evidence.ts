@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../files.js';
+import { writeFileAtomic } from '../lib/files.js';
 
 /**
  * What drctl keeps beside the state as evidence: a record of every drill (`drills/<time>-<mode>.json`)
  * and the last `verify` (`verify/last.json`). Beside a local state file, in its directory (.drctl/);
- * beside an S3 state object, under the same key prefix (src/state-s3.ts). Files are written
+ * beside an S3 state object, under the same key prefix (src/state/s3.ts). Files are written
  * atomically, mode 0600, like the state; they hold ids and timings, never keys or credentials.
  */
 export interface EvidenceStore {

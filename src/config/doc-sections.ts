@@ -1,4 +1,4 @@
-import { configReference } from './config-doc.js';
+import { configReference } from './reference.js';
 
 /** The sections of the docs generated from code: file (from the repository root) -> marker name -> text. */
 export function generatedSections(): Promise<Record<string, Record<string, string>>> {

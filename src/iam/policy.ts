@@ -15,8 +15,8 @@
  * - what CloudFormation creates for the VPC stack: only through CloudFormation (aws:CalledVia).
  * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html
  */
-import type { Config } from './config.js';
-import { TAG_DEPLOYMENT } from './aws/tags.js';
+import type { Config } from '../config/config.js';
+import { TAG_DEPLOYMENT } from '../aws/tags.js';
 
 /** IAM service prefixes drctl's calls are authorized under. */
 export type IamService =
@@ -778,7 +778,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     grants: [{ service: 'sts', calls: ['GetCallerIdentity'], noPermission: true }],
   },
   {
-    // src/state-s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.
+    // src/state/s3.ts, only with `--state s3://bucket/key`: the state, its lock and its backup.
     name: 'state-s3',
     grants: [
       {

@@ -1,5 +1,5 @@
 import type { DiscoverResult } from './runner.js';
-import type { LockAttempt, LockInfo, StateBackend, StoredText } from './state.js';
+import type { LockAttempt, LockInfo, StateBackend, StoredText } from '../state/store.js';
 
 // Helpers of `drctl down --discover` and `status --refresh`: finding this deployment's resources
 // without (or beside) the state file. The look-ups themselves are the steps' `discover` functions.

@@ -1,8 +1,8 @@
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { type DrillHistoryRecord, loadDrills } from '../drill/history.js';
-import type { ExitCode } from '../errors.js';
-import type { Reporter } from '../report.js';
-import type { EvidenceStore } from './store.js';
+import type { ExitCode } from '../errors/errors.js';
+import type { Reporter } from '../io/reporter.js';
+import type { EvidenceStore } from '../state/evidence.js';
 
 // `drctl drills`: the drill history kept beside the state, one line per drill, oldest first.
 

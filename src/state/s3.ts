@@ -8,11 +8,11 @@ import {
   type PutObjectCommandInput,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { type AwsClientFactoryOptions, AwsClients } from './aws/clients.js';
-import { awsCode } from './aws/errors.js';
-import type { Clock } from './clock.js';
-import type { EvidenceStore } from './evidence/store.js';
-import { AwsStepError, UsageError, errorMessage } from './errors.js';
+import { type AwsClientFactoryOptions, AwsClients } from '../aws/clients.js';
+import { awsCode } from '../aws/errors.js';
+import type { Clock } from '../lib/clock.js';
+import type { EvidenceStore } from './evidence.js';
+import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
 import {
   type LockAttempt,
   type LockInfo,
@@ -22,7 +22,7 @@ import {
   WriteConflict,
   isStale,
   parseLock,
-} from './state.js';
+} from './store.js';
 
 // The state on S3, locked the way Terraform's S3 backend does with `use_lockfile`: the lock is an
 // object `<key>.lock` created with If-None-Match: * (S3 refuses with 412 PreconditionFailed while it
@@ -322,7 +322,7 @@ export async function s3Evidence(
   where: S3Location,
   o: { aws?: AwsClientFactoryOptions; clock?: Clock; region?: string },
 ): Promise<EvidenceStore> {
-  const { realClock } = await import('./clock.js');
+  const { realClock } = await import('../lib/clock.js');
   const backend = await S3Backend.create(where, {
     aws: o.aws ?? {},
     clock: o.clock ?? realClock,

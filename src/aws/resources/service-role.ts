@@ -6,9 +6,9 @@ import {
   paginateListRolePolicies,
   type Role,
 } from '@aws-sdk/client-iam';
-import type { StepContext } from '../steps/types.js';
-import { isNotFound, unlessNotFound } from './errors.js';
-import { collect } from './pages.js';
+import type { StepContext } from '../../steps/types.js';
+import { isNotFound, unlessNotFound } from '../errors.js';
+import { collect } from '../pages.js';
 
 /** IAM is global; its endpoint answers the same from every region. */
 export const IAM_REGION = 'us-east-1';

@@ -3,7 +3,7 @@ import type { EventSink, RunEvent } from './events.js';
 
 /**
  * The one output host: it alone knows about spinners, TTYs, colours and --json. The engine hands
- * it typed events (style.md: the CDK toolkit's IoHost).
+ * it typed events (docs/design/conventions.md: the CDK toolkit's IoHost).
  */
 export interface Reporter extends EventSink {
   /** A line for people (stderr in --json mode, so stdout stays machine-readable). */

@@ -1,14 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { AwsClientFactoryOptions } from './aws/clients.js';
-import { type Clock, realClock } from './clock.js';
-import type { GlobalOpts } from './commands.js';
-import type { ExitCode } from './errors.js';
-import type { StepInfo } from './steps/index.js';
-import { STEP_NAMES } from './steps/types.js';
+import type { AwsClientFactoryOptions } from '../aws/clients.js';
+import { type Clock, realClock } from '../lib/clock.js';
+import type { GlobalOpts } from '../commands/all.js';
+import type { ExitCode } from '../errors/errors.js';
+import { drctlVersion } from '../lib/version.js';
+import type { StepInfo } from '../steps/index.js';
+import { STEP_NAMES } from '../steps/types.js';
 
 // Start-up imports only commander and type declarations: `drctl --help` stays light. The commands
-// (src/commands.ts: zod, the state store, pricing), and through the runner the AWS SDK, load when
+// (src/commands/: zod, the state store, pricing), and through the runner the AWS SDK, load when
 // a command runs.
 
 export interface CliDeps {
@@ -26,14 +26,6 @@ export interface CliDeps {
   confirm?: (question: string) => Promise<string>;
   /** The step catalogue (tests run a prefix of it). */
   steps?: readonly StepInfo[];
-}
-
-/** drctl's version, from its package.json (one level above src/ and dist/). */
-export function drctlVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 export function buildProgram(
@@ -197,7 +189,7 @@ export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode
   // This call's own exit code: two drctl runs in one process (tests) must not share one.
   let code: ExitCode = 0;
   const program = buildProgram(async (cmd, args, opts) => {
-    const { runCommand } = await import('./commands.js');
+    const { runCommand } = await import('../commands/all.js');
     code = await runCommand(cmd, args, opts, d);
     return code;
   });

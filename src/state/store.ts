@@ -12,11 +12,11 @@ import {
 import { hostname, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { AwsClientFactoryOptions } from './aws/clients.js';
-import { type Clock, realClock } from './clock.js';
-import type { Config } from './config.js';
-import { AwsStepError, LockedError, UsageError } from './errors.js';
-import { writeFileAtomic } from './files.js';
+import type { AwsClientFactoryOptions } from '../aws/clients.js';
+import { type Clock, realClock } from '../lib/clock.js';
+import type { Config } from '../config/config.js';
+import { AwsStepError, LockedError, UsageError } from '../errors/errors.js';
+import { writeFileAtomic } from '../lib/files.js';
 
 export const STATE_VERSION = 1;
 export const DEFAULT_STATE_PATH = '.drctl/state.json';
@@ -374,7 +374,7 @@ async function openBackend(location: string, opts: StoreOptions): Promise<StateB
   if (!isS3Location(location)) return new FileBackend(resolve(opts.cwd ?? '.', location));
   const where = parseS3Location(location);
   // The S3 client (and the SDK behind it) loads only for an s3:// state.
-  const { S3Backend } = await import('./state-s3.js');
+  const { S3Backend } = await import('./s3.js');
   return S3Backend.create(where, {
     aws: opts.aws ?? {},
     clock: opts.clock ?? realClock,

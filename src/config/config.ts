@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { UsageError } from './errors.js';
+import { UsageError } from '../errors/errors.js';
 import { AWS_REGIONS, closest } from './regions.js';
 
 // Deployment names flow into NLB and target-group names (<= 32 chars: `${name}-tg-${region}` is

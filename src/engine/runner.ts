@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import type { z } from 'zod';
-import type { AwsClients } from './aws/clients.js';
-import { retryText } from './aws/calls.js';
-import { awsCode, isCredentialsError, isServerError, isThrottled, notResentCommand } from './aws/errors.js';
-import { ownershipTags } from './aws/tags.js';
-import { pollUntil, retrying } from './aws/wait.js';
-import type { Clock } from './clock.js';
-import { type Config, regionsOf, roleOf } from './config.js';
+import type { AwsClients } from '../aws/clients.js';
+import { retryText } from '../aws/calls.js';
+import { awsCode, isCredentialsError, isServerError, isThrottled, notResentCommand } from '../aws/errors.js';
+import { ownershipTags } from '../aws/tags.js';
+import { pollUntil, retrying } from '../aws/wait.js';
+import type { Clock } from '../lib/clock.js';
+import { type Config, regionsOf, roleOf } from '../config/config.js';
 import {
   AwsStepError,
   DrctlError,
@@ -14,9 +14,9 @@ import {
   UsageError,
   errorMessage,
   stackWithCauses,
-} from './errors.js';
-import type { EventSink, Outcome } from './events.js';
-import { STEPS, type StepInfo } from './steps/index.js';
+} from '../errors/errors.js';
+import type { EventSink, Outcome } from '../io/events.js';
+import { STEPS, type StepInfo } from '../steps/index.js';
 import type {
   AnyStepImpl,
   Found,
@@ -25,8 +25,8 @@ import type {
   StepName,
   StepPaths,
   Remains,
-} from './steps/types.js';
-import { GLOBAL, type StateStore } from './state.js';
+} from '../steps/types.js';
+import { GLOBAL, type StateStore } from '../state/store.js';
 
 export interface RunnerOptions {
   config: Config;

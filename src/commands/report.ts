@@ -1,13 +1,13 @@
 import { extname } from 'node:path';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { loadDrills } from '../drill/history.js';
-import { UsageError, type ExitCode } from '../errors.js';
-import { writeFileAtomic } from '../files.js';
-import type { Reporter } from '../report.js';
-import type { State } from '../state.js';
+import { UsageError, type ExitCode } from '../errors/errors.js';
+import { writeFileAtomic } from '../lib/files.js';
+import type { Reporter } from '../io/reporter.js';
+import type { State } from '../state/store.js';
 import type { VerifyResult } from '../verify/command.js';
-import { renderCharts, renderHtml, renderMarkdown, reportData } from './report.js';
-import { DRILLS_DIR, type EvidenceStore, LAST_VERIFY } from './store.js';
+import { renderCharts, renderHtml, renderMarkdown, reportData } from '../report/html.js';
+import { DRILLS_DIR, type EvidenceStore, LAST_VERIFY } from '../state/evidence.js';
 
 // `drctl report [--out FILE] [--format html|md]`: reads the state and what is kept beside it (the
 // last verify, the drills); makes no AWS call beyond reading an S3 state.

@@ -1,4 +1,4 @@
-import { InterruptedError } from './errors.js';
+import { InterruptedError } from '../errors/errors.js';
 
 // Questions to a person at a terminal. @inquirer/confirm and @inquirer/input (loaded only when a
 // question is asked, so `drctl --help` stays light) own the terminal while they ask: raw mode, the

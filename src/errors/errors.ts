@@ -1,6 +1,6 @@
 /**
  * The typed error family. One central handler in cli.ts turns these into text and an exit code
- * (style.md: Amplify's user errors carry a resolution; faults of the tool are a separate class).
+ * (docs/design/conventions.md: Amplify's user errors carry a resolution; faults of the tool are a separate class).
  */
 export type ExitCode = 0 | 1 | 2 | 3 | 130;
 

@@ -1,7 +1,7 @@
-/** The commands behind src/cli.ts, loaded only once a command runs. */
+/** The commands behind src/cli/main.ts, loaded only once a command runs. */
 import { setMaxListeners } from 'node:events';
 import { dirname, join, resolve } from 'node:path';
-import { type Config, loadConfig, regionsOf } from './config.js';
+import { type Config, loadConfig, regionsOf } from '../config/config.js';
 import {
   DrctlError,
   InterruptedError,
@@ -11,10 +11,10 @@ import {
   stackWithCauses,
   type ExitCode,
   AwsStepError,
-} from './errors.js';
-import { type Reporter, createReporter, fmtDuration } from './report.js';
-import { estimateCost, formatCost } from './pricing.js';
-import { type DrillMode, describeBound, failoverBound } from './drill/bound.js';
+} from '../errors/errors.js';
+import { type Reporter, createReporter, fmtDuration } from '../io/reporter.js';
+import { estimateCost, formatCost } from '../plan/pricing.js';
+import { type DrillMode, describeBound, failoverBound } from '../drill/bound.js';
 import {
   DEFAULT_STATE_PATH,
   FileBackend,
@@ -27,14 +27,14 @@ import {
   isS3Location,
   isStale,
   parseS3Location,
-} from './state.js';
-import type { CallerIdentity } from './aws/identity.js';
-import { STEPS, type StepInfo } from './steps/index.js';
-import { STEP_NAMES, type StepName, type StepPaths } from './steps/types.js';
+} from '../state/store.js';
+import type { CallerIdentity } from '../aws/identity.js';
+import { STEPS, type StepInfo } from '../steps/index.js';
+import { STEP_NAMES, type StepName, type StepPaths } from '../steps/types.js';
 
-import type { CliDeps } from './cli.js';
-import type { AwsClientFactoryOptions } from './aws/clients.js';
-import { type CallInfo, callText, retryText } from './aws/calls.js';
+import type { CliDeps } from '../cli/main.js';
+import type { AwsClientFactoryOptions } from '../aws/clients.js';
+import { type CallInfo, callText, retryText } from '../aws/calls.js';
 
 export interface GlobalOpts {
   config?: string;
@@ -89,7 +89,7 @@ async function configCommand(
   opts: GlobalOpts,
   reporter: Reporter,
 ): Promise<ExitCode> {
-  const { configReference, printDefaults } = await import('./config-doc.js');
+  const { configReference, printDefaults } = await import('../config/reference.js');
   if (args.reference) d.stdout.write(`${configReference()}\n`);
   else if (args.printDefaults) d.stdout.write(printDefaults());
   else {
@@ -283,7 +283,7 @@ async function dispatch(
     case 'verify':
       return verifyCommandOf(s, signal);
     case 'report': {
-      const { reportCommand, parseReportArgs } = await import('./evidence/report-command.js');
+      const { reportCommand, parseReportArgs } = await import('./report.js');
       const reportArgs = { out: args.out as string | undefined, format: args.format as string | undefined };
       parseReportArgs(reportArgs);
       if (s.opts.json && !reportArgs.out)
@@ -303,7 +303,7 @@ async function dispatch(
       });
     }
     case 'drills': {
-      const { drillsCommand } = await import('./evidence/drills.js');
+      const { drillsCommand } = await import('./drills.js');
       return drillsCommand({ config: s.config, evidence: await evidenceOf(s), reporter: s.reporter });
     }
     default:
@@ -329,7 +329,7 @@ async function ask(s: Session, question: string, expect?: string): Promise<boole
     const answer = (await s.deps.confirm(question)).trim();
     return expect !== undefined ? answer === expect : /^y(es)?$/i.test(answer);
   }
-  const { askText, askYesNo } = await import('./prompt.js');
+  const { askText, askYesNo } = await import('../cli/prompts.js');
   const io = { input: process.stdin, output: s.deps.stderr, signal: s.signals.stop };
   if (expect !== undefined) return (await s.reporter.suspend(() => askText(question, io))).trim() === expect;
   return s.reporter.suspend(() => askYesNo(question, io));
@@ -342,7 +342,7 @@ async function ask(s: Session, question: string, expect?: string): Promise<boole
  */
 /** Before `up` runs: what the config change since the last complete up will do (as `plan` shows it). */
 async function previewUp(s: Session, store: StateStore): Promise<void> {
-  const { planDiff, renderUpPreview } = await import('./plan-diff.js');
+  const { planDiff, renderUpPreview } = await import('../plan/diff.js');
   for (const message of renderUpPreview(planDiff(s.config, store.state, s.steps)))
     s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
 }
@@ -392,7 +392,7 @@ async function confirmUp(s: Session, store: StateStore): Promise<void> {
       .filter((scope) => store.get(info.name, scope)?.status !== 'ready')
       .map((scope) => `${info.name} ${scope}`),
   );
-  const { planDiff } = await import('./plan-diff.js');
+  const { planDiff } = await import('../plan/diff.js');
   const c = planDiff(s.config, store.state, s.steps).counts;
   const changes = c.create + c.update + c.replace + c.delete;
   if (pending.length === 0 && changes === 0) return;
@@ -412,9 +412,9 @@ async function confirmUp(s: Session, store: StateStore): Promise<void> {
 }
 
 /** One STS call: the banner naming account, principal and regions; missing credentials are exit 2 here. */
-async function whoPays(s: Session, aws: import('./aws/clients.js').AwsClients): Promise<void> {
+async function whoPays(s: Session, aws: import('../aws/clients.js').AwsClients): Promise<void> {
   if (s.identity) return;
-  const { banner, callerIdentity, credentialSource } = await import('./aws/identity.js');
+  const { banner, callerIdentity, credentialSource } = await import('../aws/identity.js');
   const source = credentialSource(s.opts.profile, s.deps.env);
   s.identity = await callerIdentity(aws, s.config.primary.region, source);
   s.reporter.line(banner(s.identity, source, regionsOf(s.config)));
@@ -499,8 +499,8 @@ function parseLockTimeout(value: string | undefined): number {
 
 async function makeRunner(s: Session, store: StateStore, signal: AbortSignal, retryDeadlineMs?: number) {
   const [{ Runner }, { AwsClients, httpTimeoutsFromEnv }] = await Promise.all([
-    import('./runner.js'),
-    import('./aws/clients.js'),
+    import('../engine/runner.js'),
+    import('../aws/clients.js'),
   ]);
   // The signal stops new AWS calls at Ctrl-C, and cancels those in flight after a grace (the state
   // store's own client keeps saving).
@@ -612,7 +612,7 @@ async function lifecycle(
   try {
     // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
     if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
-      const { restoreDrillFirst } = await import('./drill/command.js');
+      const { restoreDrillFirst } = await import('../drill/command.js');
       await restoreDrillFirst({ ...drillDeps(s, store, signal), aws: await makeAws(s, store) });
     }
     const result =
@@ -719,10 +719,10 @@ function refuseSwitchToPrivate(s: Session, store: StateStore): void {
 async function privateDomainAnswers(
   s: Session,
   store: StateStore,
-  aws: import('./aws/clients.js').AwsClients,
+  aws: import('../aws/clients.js').AwsClients,
   signal: AbortSignal,
 ): Promise<AwsStepError | undefined> {
-  const { waitUntilPrivateDomainAnswers } = await import('./steps/probe.js');
+  const { waitUntilPrivateDomainAnswers } = await import('../steps/probe.js');
   const step = 'private-domain';
   const scope = 'global';
   const started = s.deps.clock.now();
@@ -789,11 +789,11 @@ async function credentialsStopped(
   store: StateStore,
   cmd: 'up' | 'down' | 'step',
   only: { step: StepName; region?: string } | undefined,
-  result: import('./runner.js').RunResult,
+  result: import('../engine/runner.js').RunResult,
 ): Promise<never> {
   await store.flush();
-  const { credentialSource, credentialsError } = await import('./aws/identity.js');
-  const { CREDENTIALS_STOPPED } = await import('./runner.js');
+  const { credentialSource, credentialsError } = await import('../aws/identity.js');
+  const { CREDENTIALS_STOPPED } = await import('../engine/runner.js');
   const command =
     cmd === 'step' ? `step ${only!.step}${only!.region ? ` --region ${only!.region}` : ''}` : cmd;
   const stop = {
@@ -809,7 +809,7 @@ async function credentialsStopped(
 
 async function plan(s: Session): Promise<ExitCode> {
   const store = await loadPlanState(s);
-  const { planDiff, renderPlanDiff, scopeText } = await import('./plan-diff.js');
+  const { planDiff, renderPlanDiff, scopeText } = await import('../plan/diff.js');
   const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
   const rows = s.steps.map((info, i) => {
     // A step this config does not use (the NLB with domainMode private): up deletes what it made.
@@ -881,7 +881,7 @@ async function plan(s: Session): Promise<ExitCode> {
  * first does, after the same grace as the steps'.
  */
 async function makeAws(s: Session, store?: StateStore) {
-  const { AwsClients, httpTimeoutsFromEnv } = await import('./aws/clients.js');
+  const { AwsClients, httpTimeoutsFromEnv } = await import('../aws/clients.js');
   const cancel = new AbortController();
   const nothingToRestore = () => store?.get('probe', GLOBAL)?.resources.drill === undefined;
   s.signals.forced.addEventListener('abort', () => cancel.abort(s.signals.forced.reason), { once: true });
@@ -912,7 +912,7 @@ async function failoverTestCommand(
   args: Record<string, unknown>,
   signal: AbortSignal,
 ): Promise<ExitCode> {
-  const { failoverTest, parseDrillArgs } = await import('./drill/command.js');
+  const { failoverTest, parseDrillArgs } = await import('../drill/command.js');
   const drillArgs = {
     mode: args.mode as string | undefined,
     timeout: args.timeout as string | undefined,
@@ -930,7 +930,7 @@ async function failoverTestCommand(
     json: !!s.opts.json,
     evidence: await evidenceOf(s),
   };
-  const { requireComplete } = await import('./drill/failover.js');
+  const { requireComplete } = await import('../drill/failover.js');
   requireComplete(deps); // before any AWS call
   await whoPays(s, deps.aws);
   if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
@@ -964,10 +964,10 @@ async function drillCredentialsStop(
   signal: AbortSignal,
 ): Promise<unknown> {
   if (signal.aborted) return e;
-  const { credentialSource, credentialsError } = await import('./aws/identity.js');
+  const { credentialSource, credentialsError } = await import('../aws/identity.js');
   const c = credentialsError(e, credentialSource(s.opts.profile, s.deps.env));
   if (!c) return e;
-  const { pendingDrill } = await import('./drill/failover.js');
+  const { pendingDrill } = await import('../drill/failover.js');
   const pending = pendingDrill(store);
   const sdk = c.message.split('\n').find((l) => l.trim().startsWith('the SDK said:'));
   return new UsageError(
@@ -990,9 +990,9 @@ async function drillCredentialsStop(
 
 /** Where drills and the last verify are kept: beside the state (src/evidence.ts). */
 async function evidenceOf(s: Session) {
-  const { FileEvidence } = await import('./evidence/store.js');
+  const { FileEvidence } = await import('../state/evidence.js');
   if (!isS3Location(s.statePath)) return new FileEvidence(dirname(s.statePath));
-  const { s3Evidence } = await import('./state-s3.js');
+  const { s3Evidence } = await import('../state/s3.js');
   return s3Evidence(parseS3Location(s.statePath), storeOptions(s));
 }
 
@@ -1009,8 +1009,8 @@ async function verifyCommandOf(s: Session, signal: AbortSignal): Promise<ExitCod
       resolution: 'Run `drctl up` first, or give the --state of the deployment to verify.',
     });
   const [{ verifyCommand }, { AwsClients, httpTimeoutsFromEnv }] = await Promise.all([
-    import('./verify/command.js'),
-    import('./aws/clients.js'),
+    import('../verify/command.js'),
+    import('../aws/clients.js'),
   ]);
   // Every check waits on Ctrl-C at once while AWS is slow: more listeners than Node's default 10.
   setMaxListeners(100, signal);
@@ -1038,7 +1038,7 @@ async function verifyCommandOf(s: Session, signal: AbortSignal): Promise<ExitCod
 }
 
 async function iamPolicyCommand(s: Session, args: Record<string, unknown>): Promise<ExitCode> {
-  const { iamPolicy, splitPolicy, MANAGED_POLICY_MAX_CHARS } = await import('./iam.js');
+  const { iamPolicy, splitPolicy, MANAGED_POLICY_MAX_CHARS } = await import('../iam/policy.js');
   const account = args.account as string | undefined;
   if (account !== undefined && !/^\d{12}$/.test(account))
     throw new UsageError(`--account must be a 12-digit AWS account id, not "${account}"`, {
@@ -1073,7 +1073,7 @@ const isUnreadableState = (e: unknown): e is UsageError =>
  * find resources the same way. An unreadable state file is left as it is.
  */
 async function discoverDown(s: Session, signal: AbortSignal): Promise<ExitCode> {
-  const { UnreadableStateBackend, foundDoc, foundLines } = await import('./discover.js');
+  const { UnreadableStateBackend, foundDoc, foundLines } = await import('../engine/discover.js');
   let store: StateStore;
   let made: Awaited<ReturnType<typeof makeRunner>>;
   let unreadable: string | undefined;
@@ -1262,7 +1262,7 @@ async function certificateLifetimes(
   const out: CertificateLifetime[] = [];
   const records = Object.entries(store.state.steps.ca ?? {});
   const aws = refresh && records.length ? await makeAws(s) : undefined;
-  const { certificateFacts } = aws ? await import('./steps/ca.js') : { certificateFacts: undefined };
+  const { certificateFacts } = aws ? await import('../steps/ca.js') : { certificateFacts: undefined };
   for (const [region, rec] of records) {
     const r = rec.resources as {
       certificateArn?: string;

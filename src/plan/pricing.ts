@@ -6,7 +6,7 @@
  * Each price says where it comes from. `estimate: true` marks a figure not confirmed against the
  * current AWS pricing page for that region (regional prices drift; check before a budget review).
  */
-import { type Config, secondaryCanary } from './config.js';
+import { type Config, secondaryCanary } from '../config/config.js';
 
 /** When the table was compiled. */
 export const PRICES_AS_OF = '2026-11-25';

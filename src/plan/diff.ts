@@ -1,7 +1,7 @@
-import { type Config, activeActive, regionsOf, withDefaults } from './config.js';
-import type { State } from './state.js';
-import type { StepInfo } from './steps/index.js';
-import type { StepName } from './steps/types.js';
+import { type Config, activeActive, regionsOf, withDefaults } from '../config/config.js';
+import type { State } from '../state/store.js';
+import type { StepInfo } from '../steps/index.js';
+import type { StepName } from '../steps/types.js';
 
 /**
  * What `up` would change, per step and region, the way `terraform plan` shows it: from the state
