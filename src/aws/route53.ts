@@ -1,11 +1,10 @@
 import { GetChangeCommand, Route53Client } from '@aws-sdk/client-route-53';
-import type { StepContext } from '../steps/types.js';
 import { ROUTE53_REGION } from './clients.js';
 import { EXPECTED, type Expectation } from './expected.js';
+import type { AwsScope, PollingAwsScope } from './scope.js';
 
 /** Route 53 is global: its control plane answers in us-east-1. */
-export const route53 = (ctx: Pick<StepContext<unknown>, 'aws'>) =>
-  ctx.aws.client(Route53Client, ROUTE53_REGION);
+export const route53 = (ctx: AwsScope) => ctx.aws.client(Route53Client, ROUTE53_REGION);
 
 export const INSYNC_TIMEOUT_MS = 10 * 60_000;
 
@@ -15,7 +14,7 @@ export const INSYNC_TIMEOUT_MS = 10 * 60_000;
  * wall clock (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html).
  */
 export async function waitChangeInsync(
-  ctx: Pick<StepContext<unknown>, 'aws' | 'poll'>,
+  ctx: PollingAwsScope,
   changeId: string | undefined,
   what: string,
   expect: Expectation = EXPECTED['r53.change'],
