@@ -127,7 +127,7 @@ export const STEPS: readonly StepInfo[] = [
     uses: ['nlb', 'endpoints', 'ca'],
     creates:
       'CloudWatch Synthetics canary in the VPC calling https://<host>.<domain>/health through its own NLB (+ S3 artifact bucket, IAM role), and its M-of-N alarm',
-    load: async () => (await import('./canary.js')).canary,
+    load: async () => (await import('./canary/index.js')).canary,
   },
   {
     name: 'health-check',

@@ -24,7 +24,7 @@ import {
   CANARY_SCRIPT,
   CANARY_SCRIPT_PATH,
 } from '../../src/assets/canary-script.js';
-import { pickRuntime } from '../../src/steps/canary.js';
+import { pickRuntime } from '../../src/steps/canary/index.js';
 import { STEPS } from '../../src/steps/index.js';
 import { FakeIam, FakeS3, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { RUNTIME_VERSIONS } from '../support/fake-cloud/synthetics.js';
