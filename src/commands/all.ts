@@ -722,7 +722,7 @@ async function privateDomainAnswers(
   aws: import('../aws/clients.js').AwsClients,
   signal: AbortSignal,
 ): Promise<AwsStepError | undefined> {
-  const { waitUntilPrivateDomainAnswers } = await import('../steps/probe.js');
+  const { waitUntilPrivateDomainAnswers } = await import('../steps/probe/private-domain.js');
   const step = 'private-domain';
   const scope = 'global';
   const started = s.deps.clock.now();

@@ -158,7 +158,7 @@ export const STEPS: readonly StepInfo[] = [
     uses: [],
     creates:
       'Lambda function <deployment>-probe in the secondary VPC (+ IAM role): the failover-test client that resolves and calls <host>.<domain> from inside',
-    load: async () => (await import('./probe.js')).probe,
+    load: async () => (await import('./probe/index.js')).probe,
   },
 ];
 

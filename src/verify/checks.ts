@@ -37,7 +37,7 @@ import { type Config, activeActive, regionsOf, withDefaults } from '../config/co
 import { GLOBAL, type State } from '../state/store.js';
 import type { StepInfo } from '../steps/index.js';
 import { configChanges } from './config-diff.js';
-import { PRIVATE_DOMAIN_PROVISIONING_WINDOW_MS } from '../steps/probe.js';
+import { PRIVATE_DOMAIN_PROVISIONING_WINDOW_MS } from '../steps/probe/private-domain.js';
 
 // The checks behind `drctl verify`: each is a small function of the recorded state and read-only
 // AWS calls, returning one line per thing it checked (ok / warn / fail, with the fix). A check that
