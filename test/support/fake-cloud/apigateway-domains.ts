@@ -1,3 +1,4 @@
+// Over 500 lines: custom domains, mappings, access associations and requests share a store.
 import { FakeIam } from './iam.js';
 import { FakeAcm, coversName } from './acm.js';
 import { type ApiAnswer, FakeApiGateway, apigwPage, notAuthorized, refused } from './apigateway.js';

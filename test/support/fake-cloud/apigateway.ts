@@ -1,3 +1,4 @@
+// Over 500 lines: REST APIs, deployments, stages, quotas and invoke share a store.
 import { type FakeCloud, FakeService } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
