@@ -7,7 +7,12 @@ import {
   ImportCertificateAuthorityCertificateCommand,
   IssueCertificateCommand,
 } from '@aws-sdk/client-acm-pca';
-import { ACMClient, DescribeCertificateCommand, RequestCertificateCommand } from '@aws-sdk/client-acm';
+import {
+  ACMClient,
+  DeleteCertificateCommand,
+  DescribeCertificateCommand,
+  RequestCertificateCommand,
+} from '@aws-sdk/client-acm';
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
@@ -32,15 +37,24 @@ import {
   type ResourceRecordSet,
   Route53Client,
 } from '@aws-sdk/client-route-53';
+import {
+  CreateListenerCommand,
+  CreateLoadBalancerCommand,
+  CreateTargetGroupCommand,
+  DeleteTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createFakeCloud, type FakeCloud } from '../support/fake-cloud/index.js';
+import { createFakeCloud, FakeEc2, type FakeCloud } from '../support/fake-cloud/index.js';
 
 // The fake's main refusals, one row each, called through the SDK clients as drctl calls them. A row
 // is the AWS behaviour (test/support/fake-cloud/README.md, docs/design/aws-behaviour.md) that a step
 // must meet on AWS: if the fake stopped refusing, a test of that step would pass for the wrong reason.
 // Refusals with tests of their own elsewhere in test/fake-cloud/: IAM (authz), paging tokens
 // (paging), latency records (route53-latency), DeleteVpc with a subnet left (vpc-defaults),
-// UpdateCanary's conflicts (synthetics-update), unsafe resends (resend-after-applied).
+// UpdateCanary's conflicts (synthetics-update), unsafe resends (resend-after-applied). Not here: Synthetics'
+// and Lambda's (a canary or function needs a role, a bucket and a zip; the steps' tests meet them).
 
 const R1 = 'sa-east-1';
 const R2 = 'us-west-1';
@@ -50,6 +64,8 @@ const ec2 = (region = R1) => new EC2Client({ region, maxAttempts: 1 });
 const r53 = () => new Route53Client({ region: 'us-east-1', maxAttempts: 1 });
 const pca = () => new ACMPCAClient({ region: R1, maxAttempts: 1 });
 const apigw = () => new APIGatewayClient({ region: R1, maxAttempts: 1 });
+const acm = () => new ACMClient({ region: R1, maxAttempts: 1 });
+const elb = () => new ElasticLoadBalancingV2Client({ region: R1, maxAttempts: 1 });
 
 let cloud: FakeCloud;
 afterEach(() => cloud?.uninstall());
@@ -162,6 +178,67 @@ async function rootCa(until: 'CREATING' | 'PENDING_CERTIFICATE' | 'ACTIVE'): Pro
   return arn!;
 }
 
+/**
+ * A VPC with two subnets (made as the VPC stack would make them: EC2 has no CreateSubnet in the fake)
+ * and an internal NLB in them with a target group and a listener on 443 forwarding to it.
+ */
+async function loadBalancer(certificateArn?: string) {
+  const { vpcId } = await vpc(R1, '10.0.0.0/16');
+  const subnets = ['a', 'b'].map((az, i) => {
+    const id = cloud.newId('subnet-');
+    cloud
+      .model(FakeEc2)
+      .region(R1)
+      .subnets.set(id, {
+        SubnetId: id,
+        VpcId: vpcId,
+        CidrBlock: `10.0.${i}.0/24`,
+        AvailabilityZone: `${R1}${az}`,
+        tags: {},
+      });
+    return id;
+  });
+  const { LoadBalancers } = await elb().send(
+    new CreateLoadBalancerCommand({
+      Name: 'refusals',
+      Type: 'network',
+      Scheme: 'internal',
+      Subnets: subnets,
+    }),
+  );
+  const protocol = certificateArn ? 'TLS' : 'TCP';
+  const { TargetGroups } = await elb().send(
+    new CreateTargetGroupCommand({
+      Name: 'refusals',
+      Protocol: protocol,
+      Port: 443,
+      TargetType: 'ip',
+      VpcId: vpcId,
+    }),
+  );
+  const targetGroupArn = TargetGroups![0]!.TargetGroupArn!;
+  await elb().send(
+    new CreateListenerCommand({
+      LoadBalancerArn: LoadBalancers![0]!.LoadBalancerArn!,
+      Protocol: protocol,
+      Port: 443,
+      ...(certificateArn ? { Certificates: [{ CertificateArn: certificateArn }] } : {}),
+      DefaultActions: [{ Type: 'forward', TargetGroupArn: targetGroupArn }],
+    }),
+  );
+  return { targetGroupArn };
+}
+
+/** A private certificate, ISSUED by an ACTIVE root CA. */
+async function privateCertificate(): Promise<string> {
+  const ca = await rootCa('ACTIVE');
+  const { CertificateArn } = await acm().send(
+    new RequestCertificateCommand({ DomainName: '*.example.org', CertificateAuthorityArn: ca }),
+  );
+  cloud.clock.advance(5 * MINUTE);
+  return CertificateArn!;
+}
+
 interface Row {
   /** The service, then what AWS refuses. */
   refusal: string;
@@ -255,6 +332,42 @@ const ROWS: Row[] = [
     },
     name: 'InvalidParameterValue',
     message: /belong to different networks/,
+  },
+  // ---- ELB and ACM ----
+  {
+    refusal: 'ELB: deleting a target group a listener forwards to',
+    call: async () => {
+      const { targetGroupArn } = await loadBalancer();
+      return elb().send(new DeleteTargetGroupCommand({ TargetGroupArn: targetGroupArn }));
+    },
+    name: 'ResourceInUseException',
+    message: /in use by a listener/,
+  },
+  {
+    refusal: 'ACM: deleting a certificate a TLS listener uses',
+    call: async () => {
+      const certificateArn = await privateCertificate();
+      await loadBalancer(certificateArn);
+      return acm().send(new DeleteCertificateCommand({ CertificateArn: certificateArn }));
+    },
+    name: 'ResourceInUseException',
+    message: /is in use/,
+  },
+  // ---- S3 ----
+  {
+    refusal: 'S3: deleting a bucket that holds objects',
+    call: async () => {
+      const s3 = new S3Client({ region: R1, maxAttempts: 1 });
+      await s3.send(
+        new CreateBucketCommand({
+          Bucket: 'drctl-refusals',
+          CreateBucketConfiguration: { LocationConstraint: R1 },
+        }),
+      );
+      await s3.send(new PutObjectCommand({ Bucket: 'drctl-refusals', Key: 'a', Body: 'x' }));
+      return s3.send(new DeleteBucketCommand({ Bucket: 'drctl-refusals' }));
+    },
+    name: 'BucketNotEmpty',
   },
   // ---- Route 53 ----
   {
@@ -407,12 +520,11 @@ describe('the fake refuses what AWS refuses', () => {
   it('ACM: a private certificate requested from a CA that is not ACTIVE ends FAILED, not ISSUED', async () => {
     const status = await inCloud(async () => {
       const ca = await rootCa('PENDING_CERTIFICATE');
-      const acm = new ACMClient({ region: R1, maxAttempts: 1 });
-      const { CertificateArn } = await acm.send(
+      const { CertificateArn } = await acm().send(
         new RequestCertificateCommand({ DomainName: '*.example.org', CertificateAuthorityArn: ca }),
       );
       cloud.clock.advance(5 * MINUTE);
-      return (await acm.send(new DescribeCertificateCommand({ CertificateArn }))).Certificate;
+      return (await acm().send(new DescribeCertificateCommand({ CertificateArn }))).Certificate;
     });
     expect([status?.Status, status?.FailureReason]).toEqual(['FAILED', 'PCA_INVALID_STATE']);
   });
