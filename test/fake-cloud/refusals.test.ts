@@ -1,3 +1,4 @@
+// Over 500 lines: one table, a row per refusal of the fake, with the set-ups the rows share above it.
 import {
   ACMPCAClient,
   CreateCertificateAuthorityCommand,

@@ -1,3 +1,4 @@
+// Over 500 lines: one table, a row per command IAM checks, each section citing its reference page.
 /**
  * What IAM checks for each SDK command the fake cloud serves: the action(s), the resource ARN each
  * acts on, and the request's own condition keys. Written from the Service Authorization Reference
