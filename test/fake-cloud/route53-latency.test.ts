@@ -11,7 +11,7 @@ import { regionDistance } from '../support/fake-cloud/network.js';
 import { Harness } from '../support/harness.js';
 
 // The Route 53 rules the fake enforces for latency records, with Route 53's error names and
-// words (sources in test/support/fake-cloud/README.md, "Latency records").
+// words (sources in test/support/fake-cloud/README.md, Route 53, "ChangeResourceRecordSets").
 
 const ZONES: Record<string, string> = { 'sa-east-1': 'ZTK26PT1VY4CU', 'us-west-1': 'Z24FKFUX50B4VW' };
 const dns = (region: string) => `internal-drctl-nlb-0123456789.elb.${region}.amazonaws.com`;

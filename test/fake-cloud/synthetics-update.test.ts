@@ -11,8 +11,8 @@ import { FakeSynthetics } from '../support/fake-cloud/index.js';
 import { DELAYS } from '../support/fake-cloud/delays.js';
 import { Harness } from '../support/harness.js';
 
-// UpdateCanary as the fake models it (test/support/fake-cloud/README.md, "Synthetics
-// UpdateCanary"): UPDATING, then back to the state it had; ConflictException while another
+// UpdateCanary as the fake models it (test/support/fake-cloud/README.md, Synthetics,
+// "UpdateCanary"): UPDATING, then back to the state it had; ConflictException while another
 // change runs; the new settings from the next run on.
 
 const PRIMARY = 'sa-east-1';

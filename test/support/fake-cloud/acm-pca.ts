@@ -1,3 +1,4 @@
+// Over 500 lines: one region's Private CA: CAs, certificates, tokens and ACM's grants share a store.
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';

@@ -70,7 +70,7 @@ export function coversName(pattern: string, name: string): boolean {
 /**
  * AWS Certificate Manager, per region. Private certificates (CertificateAuthorityArn) skip domain
  * validation: PENDING_VALIDATION, then ISSUED after `acm.issue`, or FAILED (PCA_INVALID_STATE) when
- * the CA was not ACTIVE at request time ([S21]). A new certificate is not visible for
+ * the CA was not ACTIVE at request time (docs/design/timings.md §4). A new certificate is not visible for
  * `acm.describeLag` ("a delay of several seconds before you can retrieve information about the new
  * certificate", RequestCertificate API). DeleteCertificate is refused with ResourceInUseException
  * while a load balancer listener or an API Gateway domain uses it (dependency probes of kind

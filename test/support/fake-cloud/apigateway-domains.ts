@@ -1,3 +1,4 @@
+// Over 500 lines: custom domains, mappings, access associations and requests share a store.
 import { FakeIam } from './iam.js';
 import { FakeAcm, coversName } from './acm.js';
 import { type ApiAnswer, FakeApiGateway, apigwPage, notAuthorized, refused } from './apigateway.js';
@@ -22,7 +23,7 @@ import { evaluatePolicy } from './resource-policy.js';
 //   Whether a certificate from AWS Private CA is accepted is UNSURE (docs/design/aws-behaviour.md §3): the switch
 //   `acceptPrivateCaCertificates` decides, per endpoint type, so both outcomes can be tested.
 // - PENDING for `apigw.domain`, then AVAILABLE. Create/Update/DeleteDomainName share the
-//   account's 1-per-30-s quota with the REST API model ([S19]).
+//   account's 1-per-30-s quota with the REST API model (docs/design/timings.md §5).
 // - Private domains: domainNameId + domainNameArn; calls on them need domainNameId. Without a
 //   policy API Gateway provisions deny-all. Base path mappings of a PRIVATE domain can only
 //   point at PRIVATE APIs.

@@ -1,3 +1,4 @@
+// Over 500 lines: REST APIs, deployments, stages, quotas and invoke share a store.
 import { type FakeCloud, FakeService } from './cloud.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';
 import { awsError } from './errors.js';
@@ -39,9 +40,10 @@ export function apigwPage<T>(
 //   does (terraform-provider-aws internal/service/apigateway/rest_api.go unquotes it).
 // - CreateDeployment is refused for an API without methods, a method without integration, and a
 //   PRIVATE API without a resource policy.
-// - Control-plane quotas per account and region ([S19]): ImportRestApi/CreateRestApi/PutRestApi
-//   1 per 3 s, CreateDeployment 1 per 5 s, DeleteRestApi and Create/Update/DeleteDomainName 1 per
-//   30 s: a faster call gets TooManyRequestsException (429) and does nothing.
+// - Control-plane quotas per account and region
+//   (https://docs.aws.amazon.com/apigateway/latest/developerguide/limits.html):
+//   ImportRestApi/CreateRestApi/PutRestApi 1 per 3 s, CreateDeployment 1 per 5 s, DeleteRestApi and
+//   Create/Update/DeleteDomainName 1 per 30 s: a faster call gets TooManyRequestsException (429) and does nothing.
 // - The data plane (`invoke`, asked by the network model): a private API answers only a request
 //   that came through a VPC endpoint and that its resource policy allows, evaluated as IAM does
 //   (resource-policy.ts: an explicit Deny wins, an Allow is needed, aws:SourceVpce / aws:SourceVpc

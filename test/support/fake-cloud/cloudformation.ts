@@ -1,3 +1,4 @@
+// Over 500 lines: one stack engine: create, update and delete act on one resource graph.
 import { FakeService, type FakeCloud, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { FakeEc2Endpoints } from './ec2-endpoints.js';

@@ -1,3 +1,4 @@
+// Over 500 lines: VPCs, subnets, route tables, groups, gateways and ENIs refer to each other.
 import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { awsError } from './errors.js';
 import { page } from './paging.js';

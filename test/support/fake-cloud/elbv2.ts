@@ -1,3 +1,4 @@
+// Over 500 lines: load balancers, target groups, listeners and target health refer to each other.
 import { FakeIam } from './iam.js';
 import { FakeAcm } from './acm.js';
 import { type FakeCloud, FakeService, mapToTags, tagsToMap } from './cloud.js';

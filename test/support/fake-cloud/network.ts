@@ -1,3 +1,4 @@
+// Over 500 lines: one reachability walk (routes, groups, DNS, TLS, API Gateway) for every request.
 import { FakeAcm, coversName } from './acm.js';
 import { FakeAcmPca } from './acm-pca.js';
 import { FakeApiGateway } from './apigateway.js';

@@ -1,3 +1,4 @@
+// Over 500 lines: one account's zones, record sets, changes and traffic policies share a store.
 import { FakeService, mapToTags, tagsToMap } from './cloud.js';
 import { FakeEc2 } from './ec2.js';
 import { awsError } from './errors.js';

@@ -1,3 +1,4 @@
+// Over 500 lines: a canary's life (create, update, start, stop, runs, delete) is one state machine.
 import { CANARY_FUNCTION_ACTIONS, SYNTHETICS_RUNTIME_LAYER } from './authz/on-behalf.js';
 import { strFromU8, unzipSync } from 'fflate';
 import { FakeService } from './cloud.js';

