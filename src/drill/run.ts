@@ -6,6 +6,7 @@ import { checkPreconditions, secondaryInActivePassive } from './preconditions.js
 import { requireComplete, targetsOf } from './targets.js';
 import type { DrillContext, DrillOptions, DrillResult, DryRunResult, Mark, MarkKey } from './types.js';
 import { type Counter, type Watch, failbackMarks, failoverMarks, mark, watch } from './watch.js';
+
 // The failover drill (`drctl failover-test`): check, inject one fault, watch what a client inside
 // the VPC sees until it is served by the secondary, put the fault back whatever happens, watch the
 // fail-back, and report the timeline against the bound and config.rtoTargetSeconds.
