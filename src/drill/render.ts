@@ -1,5 +1,5 @@
 import { describeBound } from './bound.js';
-import type { DrillEvent, DrillResult, DryRunResult, Mark } from './failover.js';
+import type { DrillEvent, DrillResult, DryRunResult, Mark } from './types.js';
 
 // How a drill reads to people (a table) and to scripts (--json). Pure functions: cli.ts hands the
 // lines to the reporter.

@@ -1,0 +1,96 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  GetHealthCheckCommand,
+  GetHealthCheckStatusCommand,
+  type HealthCheck,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
+import type { ProbeResult } from '../assets/probe-function.js';
+import { ROUTE53_REGION } from '../aws/clients.js';
+import { unlessNotFound } from '../aws/errors.js';
+import { callProbe } from '../aws/probe-invoke.js';
+import { cidrsOverlap } from '../config/config.js';
+import { AwsStepError } from '../errors/errors.js';
+import type { Targets } from './targets.js';
+import type { DrillContext, Vantage } from './types.js';
+
+// What the drill reads to see where clients are: the probe in a VPC, the health check, the alarm.
+// Read-only calls; the preconditions, the faults and the watch share them.
+
+export const route53 = (ctx: DrillContext) => ctx.aws.client(Route53Client, ROUTE53_REGION);
+
+const inCidr = (ip: string | undefined, cidr: string) => !!ip && cidrsOverlap(`${ip}/32`, cidr);
+
+/** Which region an answer points at, by the VPC its address (internal NLB or endpoint) lies in. */
+export function sideOf(ctx: DrillContext, p: ProbeResult): 'primary' | 'secondary' | undefined {
+  const first = p.answer[0];
+  if (inCidr(first, ctx.config.primary.vpcCidr)) return 'primary';
+  if (inCidr(first, ctx.config.secondary.vpcCidr)) return 'secondary';
+  return undefined;
+}
+
+export function describeProbe(p: ProbeResult): string {
+  const answer = p.answer.length ? p.answer.join(',') : 'no answer';
+  const outcome = p.error ? p.error : `${p.status ?? '?'}${p.region ? ` from ${p.region}` : ''}`;
+  return `${p.via ?? p.host ?? ''} -> ${answer}${p.ttlSeconds !== undefined ? ` (ttl ${p.ttlSeconds}s)` : ''} -> ${outcome}`;
+}
+
+export async function invokeProbe(
+  ctx: DrillContext,
+  t: Targets,
+  v: Vantage,
+  via?: string,
+): Promise<ProbeResult> {
+  const { result, functionError, text } = await callProbe(ctx.aws, v.region, t.functionName, via);
+  if (functionError) {
+    throw new AwsStepError(`probe ${t.functionName} failed (${functionError}): ${text.slice(0, 300)}`, {
+      resource: t.functionName,
+      awsCode: functionError,
+      resolution: 'Run `drctl step probe` to deploy it again, then the drill.',
+    });
+  }
+  if (!result) {
+    throw new AwsStepError(
+      `probe ${t.functionName} returned something else than a probe result: ${text.slice(0, 200)}`,
+      {
+        resource: t.functionName,
+        resolution: 'Run `drctl step probe` to deploy the current probe, then the drill.',
+      },
+    );
+  }
+  return result;
+}
+
+export async function getHealthCheck(ctx: DrillContext, id: string): Promise<HealthCheck | undefined> {
+  return unlessNotFound(
+    async () => (await route53(ctx).send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck,
+  );
+}
+
+/**
+ * Route 53's checkers agree for a CLOUDWATCH_METRIC check; a check counts healthy when more than
+ * 18% of them say so (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-determining-health-of-endpoints.html).
+ */
+export async function healthCheckStatus(
+  ctx: DrillContext,
+  id: string,
+): Promise<{ healthy: boolean; status: string }> {
+  const r = await route53(ctx).send(new GetHealthCheckStatusCommand({ HealthCheckId: id }));
+  const reports = (r.HealthCheckObservations ?? []).map((o) => o.StatusReport?.Status ?? '');
+  const healthy = reports.filter((s) => s.startsWith('Success')).length;
+  return {
+    healthy: reports.length > 0 && healthy / reports.length > 0.18,
+    status: reports[0] ?? 'no observations',
+  };
+}
+
+export async function alarmState(
+  ctx: DrillContext,
+  t: Targets,
+): Promise<{ state: string; updatedAt?: number }> {
+  const r = await ctx.aws
+    .client(CloudWatchClient, t.failed.region)
+    .send(new DescribeAlarmsCommand({ AlarmNames: [t.failed.alarmName] }));
+  const a = r.MetricAlarms?.[0];
+  return { state: a?.StateValue ?? 'missing', updatedAt: a?.StateUpdatedTimestamp?.getTime() };
+}
