@@ -18,15 +18,15 @@ import {
   UpdateTrafficPolicyInstanceCommand,
   type TrafficPolicyInstance,
 } from '@aws-sdk/client-route-53';
-import { ourZones } from '../aws/route53-zones.js';
+import { ourZones } from '../../aws/route53-zones.js';
 import { z } from 'zod';
-import { collect, findInPages, leadingInPages, pages } from '../aws/pages.js';
-import { drctlSetIdentifiers, recordSetPages } from '../aws/route53-records.js';
-import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../aws/route53.js';
-import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../aws/errors.js';
-import { AwsStepError, errorMessage } from '../errors/errors.js';
-import { activeActive, regionsOf } from '../config/config.js';
-import type { StepContext, StepImpl } from './types.js';
+import { collect, findInPages, leadingInPages, pages } from '../../aws/pages.js';
+import { drctlSetIdentifiers, recordSetPages } from '../../aws/route53-records.js';
+import { INSYNC_TIMEOUT_MS, changeBatchProblems, route53, waitChangeInsync } from '../../aws/route53.js';
+import { awsCode, isAwsError, isNotFound, isServerError, isThrottled } from '../../aws/errors.js';
+import { AwsStepError, errorMessage } from '../../errors/errors.js';
+import { activeActive, regionsOf } from '../../config/config.js';
+import type { StepContext, StepImpl } from '../types.js';
 
 // Owns: the failover routing for <host>.<domain> in the private zone.
 // - `routing: failover-records` (default): two alias record sets, PRIMARY (with the primary's
@@ -59,7 +59,7 @@ const outputs = z.object({
 });
 export type TrafficPolicyOutputs = z.infer<typeof outputs>;
 
-declare module './types.js' {
+declare module '../types.js' {
   interface StepOutputs {
     'traffic-policy': TrafficPolicyOutputs;
   }

@@ -17,13 +17,13 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { DescribeVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
-import { awsCode, isNotFound, isThrottled, isTransient } from '../aws/errors.js';
-import { samePolicy } from '../aws/resource-policy.js';
+import { awsCode, isNotFound, isThrottled, isTransient } from '../../aws/errors.js';
+import { samePolicy } from '../../aws/resource-policy.js';
 
-import { findInPages } from '../aws/pages.js';
-import { isOwnedBy, tagMap } from '../aws/tags.js';
-import { AwsStepError, errorMessage } from '../errors/errors.js';
-import type { Found, StepContext, StepImpl } from './types.js';
+import { findInPages } from '../../aws/pages.js';
+import { isOwnedBy, tagMap } from '../../aws/tags.js';
+import { AwsStepError, errorMessage } from '../../errors/errors.js';
+import type { Found, StepContext, StepImpl } from '../types.js';
 
 // Owns, per region: the API Gateway custom domain <host>.<domain> with that region's certificate,
 // its base path mapping (root) to the API's `prod` stage, and in domainMode `private` the domain
@@ -61,7 +61,7 @@ const outputs = z.object({
 });
 export type DomainOutputs = z.infer<typeof outputs>;
 
-declare module './types.js' {
+declare module '../types.js' {
   interface StepOutputs {
     domain: DomainOutputs;
   }

@@ -29,14 +29,14 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { AwsClients } from '../aws/clients.js';
-import { awsCode, isDependencyInUse, isNotFound } from '../aws/errors.js';
-import { collect, findInPages } from '../aws/pages.js';
-import { TAG_REGION, isOwnedBy, tagValue } from '../aws/tags.js';
-import { AwsStepError } from '../errors/errors.js';
-import { removeFile, writeFileAtomic } from '../lib/files.js';
-import { REGIONAL_PRICES } from '../plan/pricing.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { awsCode, isDependencyInUse, isNotFound } from '../../aws/errors.js';
+import { collect, findInPages } from '../../aws/pages.js';
+import { TAG_REGION, isOwnedBy, tagValue } from '../../aws/tags.js';
+import { AwsStepError } from '../../errors/errors.js';
+import { removeFile, writeFileAtomic } from '../../lib/files.js';
+import { REGIONAL_PRICES } from '../../plan/pricing.js';
+import type { StepContext, StepImpl } from '../types.js';
 
 // Owns, per region: one AWS Private CA root CA (about $400 a month while it exists), the
 // permission it gives ACM to renew what it issued, the private ACM certificate for *.<domain> and
@@ -60,7 +60,7 @@ const outputs = z.object({
 });
 export type CaOutputs = z.infer<typeof outputs>;
 
-declare module './types.js' {
+declare module '../types.js' {
   interface StepOutputs {
     ca: CaOutputs;
   }
