@@ -105,7 +105,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['vpc'],
     uses: [],
     creates: 'cross-region VPC peering (requested in primary, accepted in secondary) + routes both ways',
-    load: async () => (await import('./peering.js')).peering,
+    load: async () => (await import('./peering/index.js')).peering,
   },
   {
     name: 'hosted-zone',

@@ -15,12 +15,12 @@ import {
   type VpcPeeringConnection,
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
-import { awsCode, isNotFound } from '../aws/errors.js';
-import { collect } from '../aws/pages.js';
-import { TAG_DEPLOYMENT, isOwnedBy } from '../aws/tags.js';
-import { AwsStepError } from '../errors/errors.js';
-import type { Found, StepContext, StepImpl } from './types.js';
-import type { VpcOutputs } from './vpc.js';
+import { awsCode, isNotFound } from '../../aws/errors.js';
+import { collect } from '../../aws/pages.js';
+import { TAG_DEPLOYMENT, isOwnedBy } from '../../aws/tags.js';
+import { AwsStepError } from '../../errors/errors.js';
+import type { Found, StepContext, StepImpl } from '../types.js';
+import type { VpcOutputs } from '../vpc.js';
 
 // Owns: the VPC peering connection between the two VPCs (requested in the primary region with
 // PeerRegion, accepted in the secondary region) and, in the route tables of the subnets drctl
@@ -44,7 +44,7 @@ const outputs = z.object({
 });
 export type PeeringOutputs = z.infer<typeof outputs>;
 
-declare module './types.js' {
+declare module '../types.js' {
   interface StepOutputs {
     peering: PeeringOutputs;
   }
