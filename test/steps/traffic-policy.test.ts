@@ -541,7 +541,10 @@ describe('fake Route 53 record validation', () => {
 // A step is a file (steps/vpc.ts) or a folder whose index.ts holds the step (steps/ca/index.ts).
 const stepSource = (name: string) => {
   const file = new URL(`../../src/steps/${name}.ts`, import.meta.url);
-  return readFileSync(existsSync(file) ? file : new URL(`../../src/steps/${name}/index.ts`, import.meta.url), 'utf8');
+  return readFileSync(
+    existsSync(file) ? file : new URL(`../../src/steps/${name}/index.ts`, import.meta.url),
+    'utf8',
+  );
 };
 const stubs = STEPS.filter((s) => stepSource(s.name).includes('// STUB'));
 

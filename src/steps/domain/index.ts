@@ -1,3 +1,4 @@
+import { isOurs } from '../../aws/resources/ownership.js';
 import type { Found, StepImpl } from '../types.js';
 import {
   accessAssociationsOf,
@@ -19,7 +20,6 @@ import {
 } from './domain-name.js';
 import { endpointAliasTarget } from './endpoint-target.js';
 import { type Ctx, type DomainOutputs, outputs } from './outputs.js';
-import { isOurs } from '../../aws/resources/ownership.js';
 
 export type { DomainOutputs } from './outputs.js';
 
