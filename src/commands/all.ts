@@ -1262,7 +1262,7 @@ async function certificateLifetimes(
   const out: CertificateLifetime[] = [];
   const records = Object.entries(store.state.steps.ca ?? {});
   const aws = refresh && records.length ? await makeAws(s) : undefined;
-  const { certificateFacts } = aws ? await import('../steps/ca.js') : { certificateFacts: undefined };
+  const { certificateFacts } = aws ? await import('../steps/ca/index.js') : { certificateFacts: undefined };
   for (const [region, rec] of records) {
     const r = rec.resources as {
       certificateArn?: string;

@@ -24,7 +24,7 @@ export type DrillMode = 'invert' | 'outage';
 export { CANARY_PERIOD_S } from '../config/canary-alarm.js';
 /** docs/design/timings.md §8, "CLOUDWATCH_METRIC health check reacting to an alarm change": the slow value, an ESTIMATE. */
 export const ROUTE53_REACTION_S = 90;
-/** An alias record to a load balancer answers with the ELB record's TTL, 60 s (traffic-policy.ts). */
+/** An alias record to a load balancer answers with the ELB record's TTL, 60 s (steps/traffic-policy/records.ts). */
 export const ELB_ALIAS_TTL_S = 60;
 
 export interface BoundPart {

@@ -71,7 +71,7 @@ export const STEPS: readonly StepInfo[] = [
     after: [],
     uses: [],
     creates: 'ACM Private CA root CA (about $400/month each) + private ACM certificate for *.<domain>',
-    load: async () => (await import('./ca.js')).ca,
+    load: async () => (await import('./ca/index.js')).ca,
   },
   {
     name: 'domain',
@@ -81,7 +81,7 @@ export const STEPS: readonly StepInfo[] = [
     uses: ['endpoints'],
     creates:
       'API Gateway custom domain <host>.<domain> (REGIONAL, or PRIVATE + access association to the endpoint with domainMode private) + base path mapping to prod',
-    load: async () => (await import('./domain.js')).domain,
+    load: async () => (await import('./domain/index.js')).domain,
   },
   {
     name: 'nlb',
@@ -105,7 +105,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['vpc'],
     uses: [],
     creates: 'cross-region VPC peering (requested in primary, accepted in secondary) + routes both ways',
-    load: async () => (await import('./peering.js')).peering,
+    load: async () => (await import('./peering/index.js')).peering,
   },
   {
     name: 'hosted-zone',
@@ -147,7 +147,7 @@ export const STEPS: readonly StepInfo[] = [
     uses: ['nlb'],
     creates:
       'failover records for <host>.<domain>: PRIMARY (with health check) and SECONDARY, aliases to the NLBs (to the execute-api endpoints with domainMode private); with topology active-active, one latency record per region with its own health check',
-    load: async () => (await import('./traffic-policy.js')).trafficPolicy,
+    load: async () => (await import('./traffic-policy/index.js')).trafficPolicy,
   },
   {
     name: 'probe',
