@@ -1,4 +1,5 @@
-import { awsCode, isThrottled } from './errors.js';
+import { AWS_ERRORS } from '../errors/aws.js';
+import { awsCode, isServerErrorCode, isThrottled } from './errors.js';
 
 /**
  * What drctl says about AWS calls while they happen: each retry on the progress line, each call
@@ -28,38 +29,25 @@ export interface CallInfo {
   ms: number;
 }
 
-// Codes AWS services return for their own faults (HTTP 500 and 503), across the query, JSON and
-// REST protocols. A 5xx is AWS failing, never drctl being throttled.
-const SERVER_ERROR_CODES = new Set([
-  'InternalError',
-  'InternalFailure',
-  'InternalServerError',
-  'InternalServerErrorException',
-  'InternalServiceError',
-  'InternalServiceErrorException',
-  'InternalFailureException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'ServiceFailure',
-  'ServiceException',
-]);
-
-export function isServerErrorCode(code: string | undefined): boolean {
-  return code !== undefined && SERVER_ERROR_CODES.has(code);
-}
+// Re-exported: the set moved to errors.ts, one list of server-error codes.
+export { isServerErrorCode };
 
 function statusOf(e: unknown): number | undefined {
   return (e as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 }
 
+const wording = (code: string) => AWS_ERRORS.find((r) => r.code === code)?.wording ?? code;
+const SERVER_ERROR = wording('aws.server-error');
+const THROTTLED = wording('aws.throttled');
+
 /** Why a call is retried, in words: "throttled (ThrottlingException)", "server error 503 (ServiceUnavailable)". */
 export function retryReason(e: unknown): string {
   const code = awsCode(e) ?? (e as { code?: string } | undefined)?.code ?? (e as Error | undefined)?.name;
   const status = statusOf(e);
-  const serverError = () => `server error${status ? ` ${status}` : ''}${code ? ` (${code})` : ''}`;
+  const serverError = () => `${SERVER_ERROR}${status ? ` ${status}` : ''}${code ? ` (${code})` : ''}`;
   if (isServerErrorCode(code)) return serverError();
   // Throttling codes first: S3's SlowDown comes with a 503.
-  if (isThrottled(e)) return `throttled (${code})`;
+  if (isThrottled(e)) return `${THROTTLED} (${code})`;
   if (status !== undefined && status >= 500) return serverError();
   return code ?? 'failed';
 }

@@ -1,5 +1,6 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { type Clock, realClock } from '../lib/clock.js';
+import { awsErrorRow } from '../errors/aws.js';
 import { AwsStepError } from '../errors/errors.js';
 import type { CallInfo, RetryInfo } from './calls.js';
 import { isServerError, isTransient, markNotResent, notResentCommand } from './errors.js';
@@ -319,9 +320,9 @@ function unanswered(e: unknown, client: unknown, command: string, timeoutMs: num
       region,
       resource: endpoint,
       awsCode: err.code ?? err.name,
+      code: 'aws.unreachable',
       cause: e,
-      resolution:
-        'Check the network path to that endpoint (proxy, VPN, firewall, AWS_ENDPOINT_URL*), then run the same command again; DRCTL_HTTP_TIMEOUT_MS sets the time-out of each attempt.',
+      resolution: awsErrorRow('aws.unreachable').resolution.run,
     },
   );
 }

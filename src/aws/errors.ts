@@ -1,5 +1,6 @@
 /**
- * One place that classifies SDK errors. Steps ask "is this not-found?" instead of matching codes,
+ * One place that classifies SDK errors (which codes are which; src/errors/aws.ts names them and
+ * says what to do). Steps ask "is this not-found?" instead of matching codes,
  * and the poller asks "is this transient?" to decide whether to retry.
  */
 export interface AwsErrorLike {
@@ -101,15 +102,29 @@ export function isThrottled(e: unknown): boolean {
   return code !== undefined && THROTTLED.has(code);
 }
 
+// Codes AWS services return for their own faults (HTTP 500 and 503), across the query, JSON and
+// REST protocols. A 5xx is AWS failing, never drctl being throttled.
 const SERVER_ERRORS = new Set([
   'InternalError',
   'InternalFailure',
-  'ServiceUnavailable',
   'InternalServerError',
+  'InternalServerErrorException',
+  'InternalServiceError',
+  'InternalServiceErrorException',
+  'InternalFailureException',
+  'ServiceUnavailable',
+  'ServiceUnavailableException',
+  'ServiceFailure',
+  'ServiceException',
 ]);
+
+export function isServerErrorCode(code: string | undefined): boolean {
+  return code !== undefined && SERVER_ERRORS.has(code);
+}
+
 // What Node's HTTP stack throws when the connection drops mid-call; the SDK retries these too
 // (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
-const CONNECTION_ERRORS = new Set([
+export const CONNECTION_ERRORS: ReadonlySet<string> = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
+import { AwsStepError, type ErrorCode, UsageError, errorMessage } from '../errors/errors.js';
 import type { AwsClients } from './clients.js';
 import { CREDENTIAL_CODES, awsCode, isAwsError } from './errors.js';
 
@@ -86,13 +86,16 @@ export function credentialsError(
   const profiles = knownProfiles(files);
   let what: string;
   let todo: string;
+  let kind: ErrorCode = 'credentials.missing';
   if (from !== 'default' && profiles && !profiles.includes(profile)) {
     what = `${named} does not exist`;
     todo = `${profiles.length ? `Profiles there: ${profiles.join(', ')}. ` : ''}Pass one of them with --profile, or create it: \`aws configure --profile ${profile}\` (access keys) or \`aws configure sso --profile ${profile}\`.`;
   } else if (/sso/i.test(text)) {
+    kind = 'credentials.expired';
     what = `the SSO session of ${named} is missing or expired`;
     todo = `Run \`aws sso login --profile ${profile}\`, then the same drctl command again.`;
   } else if (/Expired/i.test(code) || /expired/i.test(text)) {
+    kind = 'credentials.expired';
     what = `the credentials of ${named} have expired`;
     todo = `Get new ones: \`aws sso login${flag}\` for an SSO profile, \`aws configure${flag}\` for access keys; or pass another --profile.`;
   } else if (code === 'CredentialsProviderError' || code === 'TokenProviderError') {
@@ -102,6 +105,7 @@ export function credentialsError(
         ? 'Run `aws configure` (access keys), or `aws configure sso` and `aws sso login --profile <name>`, then pass `--profile <name>` (or set AWS_PROFILE).'
         : `Give profile ${profile} credentials: \`aws configure --profile ${profile}\`, or \`aws sso login --profile ${profile}\` if it is an SSO profile; or pass another --profile.`;
   } else {
+    kind = 'credentials.invalid';
     what = `AWS refused the credentials of ${named} (${code})`;
     todo = `The access key is not valid (deleted, deactivated or mistyped): \`aws configure${flag}\` with a current key, or pass another --profile.`;
   }
@@ -111,6 +115,7 @@ export function credentialsError(
       `${what.replace(/ is missing or expired$/, ' has expired')} during \`${command}\`: ${done} step(s) done and recorded, ${notDone} not done (none marked failed)\n  the SDK said: ${text}`,
       {
         field: 'credentials',
+        code: kind,
         resolution: `${todo.replace(/, then the same drctl command again\.$/, '.')} Then run \`drctl ${command}\` again: it resumes with the ${notDone} step(s) not done.`,
         cause: e,
       },
@@ -118,6 +123,7 @@ export function credentialsError(
   }
   return new UsageError(`${what}; nothing was changed.\n  tried: ${tried}\n  the SDK said: ${text}`, {
     field: 'credentials',
+    code: kind,
     resolution: todo,
     cause: e,
   });

@@ -56,6 +56,7 @@ export async function pollUntil<T>(o: PollOptions<T>): Promise<T> {
       throw new AwsStepError(
         `timed out after ${Math.round(elapsed / 1000)}s waiting for ${o.what} (last seen: ${last})`,
         {
+          code: 'aws.timeout',
           resolution:
             'AWS may just be slow: run the same command again to keep waiting, or check the resource in the console.',
         },

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import type { z } from 'zod';
 import type { AwsClients } from '../aws/clients.js';
 import { retryText } from '../aws/calls.js';
-import { awsCode, isCredentialsError, isServerError, isThrottled, notResentCommand } from '../aws/errors.js';
+import { awsCode, isCredentialsError, notResentCommand } from '../aws/errors.js';
+import { awsAdvice, awsErrorClass } from '../errors/aws.js';
 import { ownershipTags } from '../aws/tags.js';
 import { pollUntil, retrying } from '../aws/wait.js';
 import type { Clock } from '../lib/clock.js';
@@ -678,6 +679,7 @@ export class Runner {
       ...base,
       resource,
       awsCode: code,
+      code: awsErrorClass(code).code,
       cause: e,
       resolution: resolutionFor(code),
     });
@@ -720,23 +722,7 @@ function partialOf(schema: z.ZodType): z.ZodType {
   return typeof maybe.partial === 'function' ? maybe.partial() : schema;
 }
 
+/** What to do about a step's AWS error: the table's advice (src/errors/aws.ts). */
 export function resolutionFor(code: string | undefined): string {
-  if (!code) return 'Run the same command again to resume; add --verbose for the stack trace.';
-  if (/AccessDenied|UnauthorizedOperation|NotAuthorized/i.test(code)) {
-    return 'Your credentials lack a permission: see `drctl iam-policy` for the policy drctl needs.';
-  }
-  if (
-    /ExpiredToken|InvalidClientTokenId|UnrecognizedClient|CredentialsProviderError|TokenRefresh/i.test(code)
-  ) {
-    return 'Your AWS credentials are missing or expired: run `aws sso login` (with --profile if you use one) and retry.';
-  }
-  if (isThrottled({ name: code, message: '', $metadata: {} })) {
-    return 'AWS throttled drctl beyond its retries: wait a minute and run the same command again.';
-  }
-  if (isServerError({ name: code, message: '', $metadata: {} })) {
-    return 'AWS answered with a server error, also when drctl retried: run the same command again in a few minutes (it looks for what a failed create may have made before creating), or check the AWS Health Dashboard.';
-  }
-  if (/LimitExceeded|Quota/i.test(code))
-    return 'An account quota is reached: raise it in Service Quotas or remove unused resources.';
-  return 'Fix the cause named above, then run the same command again: finished work is kept and not redone.';
+  return awsAdvice(code, 'run');
 }

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { type AwsClientFactoryOptions, AwsClients } from '../aws/clients.js';
 import { awsCode } from '../aws/errors.js';
+import { awsAdvice, awsErrorClass } from '../errors/aws.js';
 import type { Clock } from '../lib/clock.js';
 import type { EvidenceStore } from './evidence.js';
 import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
@@ -94,7 +95,8 @@ export class S3Backend implements StateBackend {
         region = !c ? 'us-east-1' : c === 'EU' ? 'eu-west-1' : c;
       } catch (e) {
         if (code(e) === 'NoSuchBucket') throw noBucket(location, where.bucket);
-        if (!/AccessDenied|Forbidden/.test(code(e))) throw s3Error(e, location, 'GetBucketLocation');
+        if (awsErrorClass(code(e)).code !== 'aws.access-denied')
+          throw s3Error(e, location, 'GetBucketLocation');
         region = o.fallbackRegion; // no s3:GetBucketLocation: assume the deployment's primary region
       }
     }
@@ -311,9 +313,8 @@ function s3Error(e: unknown, resource: string, what: string): AwsStepError {
     resource,
     awsCode: c,
     cause: e,
-    resolution: /AccessDenied|Forbidden/.test(c ?? '')
-      ? `The state on S3 needs ${PERMISSIONS}.`
-      : 'Run the same command again; if it persists, check the bucket and your credentials.',
+    code: awsErrorClass(c).code,
+    resolution: awsAdvice(c, 'state', PERMISSIONS),
   });
 }
 

@@ -352,8 +352,9 @@ export const nlb: StepImpl<NlbOutputs> = {
           },
         })
         .catch((e: unknown) => {
-          if (e instanceof AwsStepError && /timed out/.test(e.message)) {
+          if (e instanceof AwsStepError && e.code === 'aws.timeout') {
             throw new AwsStepError(e.message, {
+              code: 'aws.timeout',
               resource: tgArn,
               awsCode: 'Target.Timeout',
               resolution:

@@ -1,4 +1,5 @@
 import { awsCode } from '../aws/errors.js';
+import { awsAdvice } from '../errors/aws.js';
 import type { ExitCode } from '../errors/errors.js';
 import { errorMessage } from '../errors/errors.js';
 import type { EvidenceStore } from '../state/evidence.js';
@@ -22,8 +23,6 @@ export interface VerifyResult {
   checks: CheckLine[];
 }
 
-const ACCESS = /AccessDenied|UnauthorizedOperation|AuthorizationError|Forbidden|NotAuthorized/;
-
 async function runOne(c: VerifyCheck, ctx: VerifyContext): Promise<CheckLine[]> {
   try {
     return await c.run(ctx);
@@ -34,10 +33,7 @@ async function runOne(c: VerifyCheck, ctx: VerifyContext): Promise<CheckLine[]> 
         check: c.id,
         status: 'error',
         text: `could not check ${c.title}: ${code ? `${code}: ` : ''}${errorMessage(e)}`,
-        fix:
-          code && ACCESS.test(code)
-            ? 'Grant the read-only verify policy (`drctl iam-policy --read-only`), then run verify again.'
-            : 'Run verify again; if it persists, check your credentials and the AWS Health Dashboard.',
+        fix: awsAdvice(code, 'verify'),
       },
     ];
   }

@@ -112,12 +112,12 @@ describe('the IAM policy (drctl iam-policy)', () => {
         imported.set(name, set);
       }
     }
-    expect(orphans, 'modules that send AWS commands but have no entry in src/iam/policy.ts').toEqual([]);
+    expect(orphans, 'modules that send AWS commands but have no entry in src/iam/permissions.ts').toEqual([]);
     for (const [name, commands] of imported) {
       const listed = listedCommands(name);
       expect(
         [...commands].filter((c) => !listed.has(c)),
-        `commands missing from PERMISSIONS["${name}"] in src/iam/policy.ts`,
+        `commands missing from PERMISSIONS["${name}"] in src/iam/permissions.ts`,
       ).toEqual([]);
       expect(
         [...listed].filter((c) => !commands.has(c)),

@@ -45,7 +45,7 @@ export function teardown(): void {
       process.exitCode = 1;
       console.error(
         `\nFAIL least privilege: drctl's IAM policy grants what no test needed (the only grant of no request):\n  ${unneeded.join('\n  ')}\n` +
-          'Remove it from src/iam/policy.ts, or add the test that needs it (see docs/permissions.md).\n',
+          'Remove it from src/iam/permissions.ts, or add the test that needs it (see docs/permissions.md).\n',
       );
     }
   } catch (e) {

@@ -97,13 +97,14 @@ export async function waitUntilPrivateDomainAnswers(o: AnswerWaitOptions): Promi
       },
     });
   } catch (e) {
-    if (!(e instanceof AwsStepError) || !/^timed out/.test(e.message)) throw e;
+    if (!(e instanceof AwsStepError) || e.code !== 'aws.timeout') throw e;
     const regions = [...pending.keys()];
     throw new AwsStepError(
       `the private custom domain ${name} is still provisioning: it does not answer through the endpoint in ${regions
         .map((r) => `${r} (${last.get(r) ?? 'no answer'})`)
         .join(' and ')} after ${Math.round((o.timeoutMs ?? PRIVATE_DOMAIN_READY_TIMEOUT_MS) / 60_000)} min`,
       {
+        code: 'domain.provisioning',
         resource: name,
         cause: e,
         resolution:
