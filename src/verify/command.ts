@@ -4,6 +4,7 @@ import { errorMessage } from '../errors/errors.js';
 import type { EvidenceStore } from '../state/evidence.js';
 import { LAST_VERIFY } from '../state/evidence.js';
 import type { Reporter } from '../io/reporter.js';
+import type { VerifyCommandResult } from '../io/results.js';
 import { CHECKS, type CheckLine, type VerifyCheck, type VerifyContext } from './checks.js';
 
 // `drctl verify`: every check at once (they are independent reads), one line each, and the
@@ -98,6 +99,6 @@ export async function verifyCommand(
     o.reporter.line(`could not keep the result beside the state: ${errorMessage(e)}`);
   }
   for (const line of renderVerify(r)) o.reporter.line(line);
-  o.reporter.result({ ok: r.ready, ...r, saved });
+  o.reporter.result({ ok: r.ready, ...r, saved } satisfies VerifyCommandResult);
   return r.exitCode;
 }
