@@ -7,7 +7,7 @@ import type { PlanDiff, ScopeDiff } from '../plan/diff.js';
 import type { CostEstimate } from '../plan/pricing.js';
 import type { LockInfo, State } from '../state/store.js';
 import type { StepName } from '../steps/types.js';
-import type { VerifyResult } from '../verify/command.js';
+import type { CheckLine } from '../verify/checks.js';
 
 // The summary each command prints last on stdout with --json: a public contract (scripts and CI
 // read it). Each command builds its summary as one of these types (`satisfies`), so a field that
@@ -134,6 +134,19 @@ export type IamPolicyResult = {
 export type UnlockResult =
   | { ok: true; command: 'unlock'; unlocked: false }
   | { ok: true; command: 'unlock'; unlocked: true; holder: LockInfo };
+
+/** `verify`'s result, as kept beside the state (last-verify.json) and read back by `report`. */
+export type VerifyResult = {
+  command: 'verify';
+  ready: boolean;
+  exitCode: ExitCode;
+  checkedAt: string;
+  elapsedMs: number;
+  deployment: string;
+  regions: [string, string];
+  counts: Record<CheckLine['status'], number>;
+  checks: CheckLine[];
+};
 
 /** `verify`: the checks and the verdict; `saved` is where the result is kept beside the state. */
 export type VerifyCommandResult = VerifyResult & { ok: boolean; saved: string | undefined };
