@@ -1,4 +1,5 @@
-import { InterruptedError } from '../errors/errors.js';
+import { InterruptedError, UsageError } from '../errors/errors.js';
+import type { Session } from './session.js';
 
 // Questions to a person at a terminal. @inquirer/confirm and @inquirer/input (loaded only when a
 // question is asked, so `drctl --help` stays light) own the terminal while they ask: raw mode, the
@@ -37,4 +38,27 @@ export async function askText(message: string, io: PromptStreams): Promise<strin
     if (isPromptExit(e)) throw interrupted();
     throw e;
   }
+}
+
+/** Whether a question can be asked: a terminal, or an answer injected by a test. */
+const canAsk = (s: Session) => !!s.deps.confirm || (s.deps.isTTY ?? process.stdin.isTTY === true);
+
+/** Before anything is read from AWS: a change that needs confirmation, no terminal and no --yes, is exit 2. */
+export function requireConfirmable(s: Session, what: string): void {
+  if (s.opts.yes || canAsk(s)) return;
+  throw new UsageError(`${what} and needs confirmation`, {
+    field: '--yes',
+    resolution: 'Pass --yes to confirm when running without a terminal.',
+  });
+}
+
+/** Ask; `expect`: the answer must be typed exactly (the deployment's name), else yes/no. */
+export async function ask(s: Session, question: string, expect?: string): Promise<boolean> {
+  if (s.deps.confirm) {
+    const answer = (await s.deps.confirm(question)).trim();
+    return expect !== undefined ? answer === expect : /^y(es)?$/i.test(answer);
+  }
+  const io = { input: process.stdin, output: s.deps.stderr, signal: s.signals.stop };
+  if (expect !== undefined) return (await s.reporter.suspend(() => askText(question, io))).trim() === expect;
+  return s.reporter.suspend(() => askYesNo(question, io));
 }

@@ -3,6 +3,9 @@ import { type DrillHistoryRecord, loadDrills } from '../drill/history.js';
 import type { ExitCode } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
 import type { EvidenceStore } from '../state/evidence.js';
+import type { DrillsResult } from '../io/results.js';
+import { evidenceOf } from '../cli/aws-session.js';
+import type { Session } from '../cli/session.js';
 
 // `drctl drills`: the drill history kept beside the state, one line per drill, oldest first.
 
@@ -20,6 +23,12 @@ export function drillLine(d: DrillHistoryRecord): string {
   // Active-active drills fail either region: say which.
   const where = d.topology === 'active-active' && d.failedRegion ? `  (${d.failedRegion} failed)` : '';
   return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}${where}`;
+}
+
+export type DrillsArgs = Record<string, never>;
+
+export async function run(s: Session, _args: DrillsArgs): Promise<ExitCode> {
+  return drillsCommand({ config: s.config, evidence: await evidenceOf(s), reporter: s.reporter });
 }
 
 export async function drillsCommand(o: {
@@ -56,6 +65,6 @@ export async function drillsCommand(o: {
       regions: d.regions,
     })),
     unreadable,
-  });
+  } satisfies DrillsResult);
   return 0;
 }

@@ -8,11 +8,39 @@ import type { State } from '../state/store.js';
 import type { VerifyResult } from '../verify/command.js';
 import { renderCharts, renderHtml, renderMarkdown, reportData } from '../report/html.js';
 import { DRILLS_DIR, type EvidenceStore, LAST_VERIFY } from '../state/evidence.js';
+import type { ReportResult } from '../io/results.js';
+import { resolve } from 'node:path';
+import { evidenceOf, loadStore } from '../cli/aws-session.js';
+import type { Session } from '../cli/session.js';
 
 // `drctl report [--out FILE] [--format html|md]`: reads the state and what is kept beside it (the
 // last verify, the drills); makes no AWS call beyond reading an S3 state.
 
 export type ReportFormat = 'html' | 'md';
+
+export interface ReportArgs {
+  out?: string;
+  format?: string;
+}
+
+export async function run(s: Session, args: ReportArgs): Promise<ExitCode> {
+  parseReportArgs(args);
+  if (s.opts.json && !args.out)
+    throw new UsageError('with --json, the report needs a file: stdout carries the JSON summary', {
+      field: '--out',
+    });
+  const store = await loadStore(s);
+  return reportCommand({
+    config: s.config,
+    state: store.state,
+    evidence: await evidenceOf(s),
+    reporter: s.reporter,
+    stdout: s.deps.stdout,
+    now: s.deps.clock.now(),
+    args,
+    resolvePath: (p) => resolve(s.deps.cwd, p),
+  });
+}
 
 export function parseReportArgs(a: { out?: string; format?: string }): {
   out?: string;
@@ -86,6 +114,6 @@ export async function reportCommand(o: {
     charts: Object.entries(charts)
       .filter(([, c]) => c)
       .map(([k]) => k),
-  });
+  } satisfies ReportResult);
   return 0;
 }

@@ -12,6 +12,7 @@ import {
   type ExitCode,
 } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
+import type { FailoverTestResult } from '../io/results.js';
 import type { StateStore } from '../state/store.js';
 import type { StepInfo } from '../steps/index.js';
 import {
@@ -36,7 +37,8 @@ import { drctlVersion } from '../lib/version.js';
 import { drillEventText, drillSummary, renderDrill, timeline } from './render.js';
 
 // `drctl failover-test`: parse its options, run the drill engine with the lock held, and hand
-// its events and result to the reporter. Loaded lazily by cli.ts (it pulls in the AWS clients).
+// its events and result to the reporter. Loaded lazily, through src/commands/failover-test.ts
+// (it pulls in the AWS clients).
 
 export interface FailoverTestDeps {
   config: Config;
@@ -151,9 +153,9 @@ export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs):
   }
   await keepRecord(d, historyRecord(d, o, startedAt, events, result));
   for (const line of renderDrill(result)) d.reporter.line(line);
-  const summary = { command: 'failover-test', ...drillSummary(result) };
+  const summary = { command: 'failover-test' as const, ...drillSummary(result) };
   if (result.dryRun || result.ok) {
-    d.reporter.result({ ok: true, exitCode: 0, ...summary });
+    d.reporter.result({ ok: true, exitCode: 0, ...summary } satisfies FailoverTestResult);
     return 0;
   }
   const err = new DrillFailedError(`failover-test: ${result.problems.join('; ')}`, {
@@ -165,7 +167,7 @@ export async function failoverTest(d: FailoverTestDeps, args: FailoverTestArgs):
     ok: false,
     exitCode: err.exitCode,
     error: { message: err.message, resolution: err.resolution },
-  });
+  } satisfies FailoverTestResult);
   d.stderr.write(`error: ${err.message}\nwhat to do: ${err.resolution}\n`);
   return err.exitCode;
 }

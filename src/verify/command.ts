@@ -5,23 +5,14 @@ import { errorMessage } from '../errors/errors.js';
 import type { EvidenceStore } from '../state/evidence.js';
 import { LAST_VERIFY } from '../state/evidence.js';
 import type { Reporter } from '../io/reporter.js';
+import type { VerifyCommandResult, VerifyResult } from '../io/results.js';
 import { CHECKS, type CheckLine, type VerifyCheck, type VerifyContext } from './checks.js';
 
 // `drctl verify`: every check at once (they are independent reads), one line each, and the
 // verdict as the exit code: 0 ready, 3 not ready (a check failed), 1 could not check (a read
 // failed and nothing failed outright). The result is kept beside the state for `drctl report`.
 
-export interface VerifyResult {
-  command: 'verify';
-  ready: boolean;
-  exitCode: ExitCode;
-  checkedAt: string;
-  elapsedMs: number;
-  deployment: string;
-  regions: [string, string];
-  counts: Record<CheckLine['status'], number>;
-  checks: CheckLine[];
-}
+export type { VerifyResult } from '../io/results.js';
 
 async function runOne(c: VerifyCheck, ctx: VerifyContext): Promise<CheckLine[]> {
   try {
@@ -94,6 +85,6 @@ export async function verifyCommand(
     o.reporter.line(`could not keep the result beside the state: ${errorMessage(e)}`);
   }
   for (const line of renderVerify(r)) o.reporter.line(line);
-  o.reporter.result({ ok: r.ready, ...r, saved });
+  o.reporter.result({ ok: r.ready, ...r, saved } satisfies VerifyCommandResult);
   return r.exitCode;
 }

@@ -1,8 +1,4 @@
-import type { DiscoverResult } from './runner.js';
-import type { LockAttempt, LockInfo, StateBackend, StoredText } from '../state/store.js';
-
-// Helpers of `drctl down --discover` and `status --refresh`: finding this deployment's resources
-// without (or beside) the state file. The look-ups themselves are the steps' `discover` functions.
+import type { LockAttempt, LockInfo, StateBackend, StoredText } from './store.js';
 
 /**
  * A state that could not be read (corrupt, hand-edited) stands in as an empty one kept in memory:
@@ -54,26 +50,4 @@ export class UnreadableStateBackend implements StateBackend {
   removeLock(id: string): Promise<boolean> {
     return this.lockHolder ? this.lockHolder.removeLock(id) : Promise.resolve(false);
   }
-}
-
-/** What discovery found, one line per resource, grouped by step and region; errors named. */
-export function foundLines(results: DiscoverResult[], o: { onlyUnrecorded?: boolean } = {}): string[] {
-  const lines: string[] = [];
-  for (const r of results) {
-    const found = o.onlyUnrecorded ? r.found.filter((f) => !f.recorded) : r.found;
-    for (const f of found) {
-      lines.push(
-        `  ${r.step} ${r.scope}: ${f.what}${f.recorded || o.onlyUnrecorded ? '' : ' (not in the state)'}`,
-      );
-    }
-    if (r.error) lines.push(`  ${r.step} ${r.scope}: could not look: ${r.error.message}`);
-  }
-  return lines;
-}
-
-/** The JSON form: step, scope, what, id and whether the state records it. */
-export function foundDoc(results: DiscoverResult[]) {
-  return results.flatMap((r) =>
-    r.found.map((f) => ({ step: r.step, scope: r.scope, what: f.what, id: f.id, recorded: f.recorded })),
-  );
 }

@@ -1,0 +1,106 @@
+import { regionsOf } from '../config/config.js';
+import { UsageError, errorMessage, type ExitCode } from '../errors/errors.js';
+import type { PlanResult } from '../io/results.js';
+import { estimateCost, formatCost } from '../plan/pricing.js';
+import { type DrillMode, describeBound, failoverBound } from '../drill/bound.js';
+import { type StateStore, isS3Location } from '../state/store.js';
+import { loadStore } from '../cli/aws-session.js';
+import type { Session } from '../cli/session.js';
+
+// `drctl plan`: the steps, what each will create or has recorded, the config diff since the last
+// complete up, the cost and the worst-case failover. Loaded at start-up by nothing: it must stay
+// free of the AWS SDK (test/cli/plan-cost.test.ts scans its imports).
+
+export type PlanArgs = Record<string, never>;
+
+/**
+ * `plan` makes no AWS call, except to read a state kept on S3: that read needs credentials, and
+ * when they are missing the message says why plan asks for them.
+ */
+async function loadPlanState(s: Session): Promise<StateStore> {
+  try {
+    return await loadStore(s);
+  } catch (e) {
+    const credentials = (x: unknown): boolean =>
+      x instanceof Error &&
+      (/Credential|ExpiredToken|TokenRefresh|InvalidClientTokenId/i.test(x.name) || credentials(x.cause));
+    if (!isS3Location(s.statePath) || !credentials(e)) throw e;
+    throw new UsageError(
+      `plan reads the state from ${s.statePath}, and reading S3 needs AWS credentials: ${errorMessage((e as Error).cause ?? e)}`,
+      {
+        field: '--state',
+        resolution:
+          'Give credentials (AWS_PROFILE or --profile, `aws sso login`, or environment variables); with a local --state, plan needs none.',
+        cause: e,
+      },
+    );
+  }
+}
+
+export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
+  const store = await loadPlanState(s);
+  const { planDiff, renderPlanDiff, scopeText } = await import('../plan/diff.js');
+  const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
+  const rows = s.steps.map((info, i) => {
+    // A step this config does not use (the NLB with domainMode private): up deletes what it made.
+    const unused = info.unusedWhen?.(s.config);
+    return {
+      step: info.name,
+      title: info.title,
+      creates: info.creates,
+      after: info.after,
+      scopes: Object.fromEntries(
+        Object.entries(diff.steps[i]!.scopes).map(([scope, d]) => {
+          if (!unused) return [scope, scopeText(d)];
+          return [
+            scope,
+            store.get(info.name, scope) ? `delete (not used: ${unused})` : `not used (${unused})`,
+          ];
+        }),
+      ),
+      actions: diff.steps[i]!.scopes,
+    };
+  });
+  const regions = regionsOf(s.config);
+  if (s.opts.json) {
+    s.reporter.result({
+      ok: true,
+      command: 'plan',
+      deployment: s.config.deployment,
+      config: s.configPath ?? 'defaults',
+      state: s.statePath,
+      steps: rows,
+      changes: diff.changes,
+      appliedAt: diff.appliedAt,
+      counts: diff.counts,
+      cost: estimateCost(s.config),
+      worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
+    } satisfies PlanResult);
+    return 0;
+  }
+  const out = (t: string) => s.reporter.line(t);
+  out(
+    `deployment ${s.config.deployment}: primary ${regions[0]}, secondary ${regions[1]}, ${s.config.host}.${s.config.domain}`,
+  );
+  out(
+    `config: ${s.configPath ?? 'none found, using the workshop defaults'}; state: ${s.statePath}${store.existed ? '' : ' (none yet)'}`,
+  );
+  out('');
+  s.steps.forEach((info, i) => {
+    const row = rows[i]!;
+    const where = Object.entries(row.scopes)
+      .map(([scope, what]) => `${scope}: ${what}`)
+      .join(', ');
+    out(`${String(i + 1).padStart(2)}. ${info.name.padEnd(15)} ${where}`);
+    out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
+  });
+  out('');
+  // Like `terraform plan`: what changed in the config since the last complete up, and the count.
+  renderPlanDiff(diff).forEach(out);
+  out('');
+  formatCost(estimateCost(s.config)).forEach(out);
+  out('');
+  out(`worst-case failover: ${describeBound(failoverBound(s.config, 'outage'))}`);
+  out(`  with failover-test --mode invert: ${describeBound(failoverBound(s.config, 'invert'))}`);
+  return 0;
+}

@@ -1,0 +1,376 @@
+import {
+  AwsStepError,
+  UsageError,
+  type ExitCode,
+} from '../errors/errors.js';
+import { regionsOf } from '../config/config.js';
+import { fmtDuration } from '../io/reporter.js';
+import type { DownNothingToDeleteResult, LifecycleResult } from '../io/results.js';
+import { estimateCost, formatCost } from '../plan/pricing.js';
+import { GLOBAL, type StateStore } from '../state/store.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { RunResult } from '../engine/runner.js';
+import { STEP_NAMES, type StepName } from '../steps/types.js';
+import { drillClients, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
+import { ask, requireConfirmable } from '../cli/prompts.js';
+import { type Session, drillDeps, parseLockTimeout, tookOver } from '../cli/session.js';
+
+// `drctl up`, `drctl step <name> [--region]` and `drctl down`: the step graph run forwards or
+// backwards with the state lock held (`down --discover` is src/commands/discover-down.ts).
+
+export type UpDownStepArgs =
+  | { command: 'up' }
+  | { command: 'down' }
+  | { command: 'step'; name: string; region?: string };
+
+export async function run(s: Session, args: UpDownStepArgs): Promise<ExitCode> {
+  switch (args.command) {
+    case 'up':
+      return lifecycle(s, 'up');
+    case 'step':
+      return lifecycle(s, 'step', stepOf(s, args));
+    case 'down':
+      // Asked to confirm, with nothing recorded: look first, and ask only when there is something.
+      // Without a terminal and without --yes it is refused before any AWS call.
+      if (!s.opts.yes) requireConfirmable(s, 'down deletes every resource of this deployment');
+      if (!s.opts.yes && (await nothingToDelete(s))) return 0;
+      return lifecycle(s, 'down');
+  }
+}
+
+/** `step <name> [--region]`: a known step of this catalogue, and one of this deployment's regions. */
+function stepOf(s: Session, args: { name: string; region?: string }): { step: StepName; region?: string } {
+  const { name, region } = args;
+  if (!isStepName(name)) {
+    throw new UsageError(`unknown step "${name}"`, {
+      field: 'step',
+      resolution: `Valid steps: ${STEP_NAMES.join(', ')}.`,
+    });
+  }
+  if (region !== undefined && !regionsOf(s.config).includes(region)) {
+    throw new UsageError(
+      `${region} is not one of this deployment's regions (${regionsOf(s.config).join(', ')})`,
+      { field: '--region' },
+    );
+  }
+  if (!s.steps.some((x) => x.name === name)) {
+    throw new UsageError(`step "${name}" is not available in this version of drctl`, { field: 'step' });
+  }
+  return { step: name, region };
+}
+
+const isStepName = (name: string): name is StepName => (STEP_NAMES as readonly string[]).includes(name);
+
+const recordsAny = (store: StateStore) =>
+  Object.values(store.state.steps).some((scopes) => Object.keys(scopes ?? {}).length > 0);
+
+/** Before `up` runs: what the config change since the last complete up will do (as `plan` shows it). */
+async function previewUp(s: Session, store: StateStore): Promise<void> {
+  const { planDiff, renderUpPreview } = await import('../plan/diff.js');
+  for (const message of renderUpPreview(planDiff(s.config, store.state, s.steps)))
+    s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
+}
+
+/**
+ * `down` when the state records nothing: the steps would find this deployment's resources by tag
+ * anyway, so look (read-only) first. Nothing there: say so, ask nothing, exit 0. Something: the
+ * normal `down` deletes it, after the question.
+ */
+async function nothingToDelete(s: Session): Promise<boolean> {
+  const store = await loadStore(s);
+  if (recordsAny(store)) return false;
+  const { runner } = await makeRunner(s, store);
+  const results = await runner.discover();
+  if (results.some((r) => r.error || r.found.length > 0)) return false;
+  const where = `${regionsOf(s.config).join(' and ')}, Route 53 and IAM`;
+  s.reporter.line(
+    `down: nothing to delete: ${store.existed ? `${s.statePath} records nothing` : `there is no state at ${s.statePath}`}, and nothing of deployment "${s.config.deployment}" was found by its tags and names in ${where}`,
+  );
+  s.reporter.result({
+    ok: true,
+    exitCode: 0,
+    command: 'down',
+    nothingToDelete: true,
+    results: [],
+    left: [],
+    remains: [],
+  } satisfies DownNothingToDeleteResult);
+  return true;
+}
+
+async function confirmDown(s: Session): Promise<void> {
+  const question = `Delete everything drctl made for deployment "${s.config.deployment}" in ${regionsOf(s.config).join(' and ')}? Type the deployment name to confirm:`;
+  if (!(await ask(s, question, s.config.deployment)))
+    throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
+}
+
+/**
+ * `up`: what it will make or change and what that costs a month, then the question (the config
+ * diff since the last complete up is printed above it, by previewUp). Nothing to ask when every
+ * step is recorded as ready and the config asks for no change: `up` then only checks (and puts
+ * back what is gone).
+ */
+async function confirmUp(s: Session, store: StateStore): Promise<void> {
+  if (s.opts.yes) return;
+  const regions = regionsOf(s.config);
+  const pending = s.steps.flatMap((info) =>
+    (info.scope === 'global' ? [GLOBAL] : regions)
+      .filter((scope) => store.get(info.name, scope)?.status !== 'ready')
+      .map((scope) => `${info.name} ${scope}`),
+  );
+  const { planDiff } = await import('../plan/diff.js');
+  const c = planDiff(s.config, store.state, s.steps).counts;
+  const changes = c.create + c.update + c.replace + c.delete;
+  if (pending.length === 0 && changes === 0) return;
+  s.reporter.line(
+    pending.length
+      ? `up will create or resume ${pending.length} step(s): ${pending.join(', ')}`
+      : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
+  );
+  formatCost(estimateCost(s.config)).forEach((l) => s.reporter.line(l));
+  const question = pending.length
+    ? `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`
+    : `Apply these changes in account ${s.identity?.account ?? '?'}?`;
+  if (!(await ask(s, question)))
+    throw new UsageError(`not confirmed; nothing was ${pending.length ? 'created' : 'changed'}`, {
+      field: '--yes',
+    });
+}
+
+export async function lifecycle(
+  s: Session,
+  cmd: 'up' | 'down' | 'step',
+  only?: { step: StepName; region?: string },
+  /**
+   * `down --discover`: the store to use (with an unreadable state file, an empty one in memory)
+   * and the nodes (step@scope) where discovery found something.
+   */
+  discovered?: { store: StateStore; nodes: ReadonlySet<string> },
+): Promise<ExitCode> {
+  const signal = s.signals.stop;
+  const lockTimeoutMs = parseLockTimeout(s.opts.lockTimeout);
+  if (cmd === 'down' && !discovered) requireConfirmable(s, 'down deletes every resource of this deployment');
+  const store = discovered?.store ?? (await loadStore(s));
+  const recordedAtStart = recordsAny(store);
+  if (cmd === 'up') await previewUp(s, store);
+  const { runner, aws } = await makeRunner(s, store);
+  // Validate the state against the step schemas before taking the lock or calling AWS.
+  await runner.load();
+  if (cmd !== 'down') refuseSwitchToPrivate(s, store);
+  if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
+  if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
+  await whoPays(s, aws);
+  if (cmd === 'up') await confirmUp(s, store);
+  if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s);
+  await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
+    timeoutMs: lockTimeoutMs,
+    signal,
+    onTakeOver: tookOver(s),
+    onWait: (holder) =>
+      s.reporter.emit({
+        type: 'log',
+        level: 'info',
+        message: `waiting up to ${lockTimeoutMs / 1000} s for the state lock held by ${holder}`,
+        t: s.deps.clock.now(),
+      }),
+  });
+  const started = s.deps.clock.now();
+  const releaseNow = () => store.unlockNow();
+  s.signals.onForcedExit.add(releaseNow);
+  try {
+    // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
+    if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
+      const { restoreDrillFirst } = await import('../drill/command.js');
+      await restoreDrillFirst({ ...drillDeps(s, store), aws: await drillClients(s, store) });
+    }
+    const result =
+      cmd === 'down' ? await runner.down({ discovered: discovered?.nodes }) : await runner.up(only);
+    if (result.credentials !== undefined && !result.interrupted)
+      await credentialsStopped(s, store, cmd, only, result);
+    const failed = result.results.filter((r) => r.status === 'failed');
+    let code: ExitCode = result.interrupted ? 130 : failed.length ? 1 : 0;
+    // domainMode private: everything is made, but the name may not answer for ~15 min more.
+    const provisioning =
+      cmd === 'up' && code === 0 && s.config.domainMode === 'private'
+        ? await privateDomainAnswers(s, store, aws, signal)
+        : undefined;
+    if (provisioning) code = signal.aborted ? 130 : 1;
+    if (cmd === 'up' && code === 0) store.recordApplied(s.config);
+    await store.flush(); // records of failed or interrupted steps
+    const took = fmtDuration(s.deps.clock.now() - started);
+    const nothingThere =
+      cmd === 'down' && !recordedAtStart && result.results.every((r) => r.outcome === 'absent');
+    if (code === 0 && nothingThere)
+      s.reporter.line(
+        `down: nothing to delete: nothing was recorded, and nothing of deployment "${s.config.deployment}" was found by its tags and names (${took})`,
+      );
+    else if (code === 0)
+      s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
+    else if (code === 130)
+      s.reporter.line(
+        `${cmd}: interrupted after ${took}; the state is saved, run the same command to resume`,
+      );
+    else if (provisioning)
+      s.reporter.line(
+        / is still provisioning/.test(provisioning.message)
+          ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`
+          : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
+      );
+    else {
+      s.reporter.line(
+        `${cmd}: ${failed.length} step(s) failed after ${took}: ${failed.map((f) => `${f.step} ${f.scope}`).join(', ')}`,
+      );
+      if (result.left.length) s.reporter.line(`still recorded (left in AWS): ${result.left.join(', ')}`);
+    }
+    // Printed without --verbose: what the account still holds after `down`, and what it costs.
+    if (result.remains.length) {
+      s.reporter.line('kept by AWS after down:');
+      for (const r of result.remains)
+        s.reporter.line(
+          `  ${r.what} ${r.id} in ${r.region}${r.restorableUntil ? `, restorable until ${r.restorableUntil}` : ''}: ${r.cost}`,
+        );
+    }
+    s.reporter.result({
+      ok: code === 0,
+      exitCode: code,
+      command: cmd,
+      elapsedMs: s.deps.clock.now() - started,
+      results: result.results.map((r) => ({
+        step: r.step,
+        scope: r.scope,
+        status: r.status,
+        outcome: r.outcome,
+        reason: r.reason,
+        error: r.error && { message: r.error.message, ...r.error.context, resolution: r.error.resolution },
+      })),
+      left: result.left,
+      ...(provisioning ? { privateDomain: { answering: false, message: provisioning.message } } : {}),
+      ...(cmd === 'down'
+        ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
+        : {}),
+    } satisfies LifecycleResult);
+    return code;
+  } finally {
+    s.signals.onForcedExit.delete(releaseNow);
+    await store.unlock();
+  }
+}
+
+/**
+ * domainMode regional -> private in place is refused, before any AWS call: the execute-api
+ * endpoints served the public (REGIONAL) custom domain, and AWS says "If you have a VPC endpoint
+ * that you use to access a public custom domain name, don't use it to create a domain name access
+ * association with a private custom domain name"
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-private-custom-domains.html).
+ * docs/domain-modes.md says why drctl refuses rather than making second endpoints.
+ */
+function refuseSwitchToPrivate(s: Session, store: StateStore): void {
+  if (s.config.domainMode !== 'private') return;
+  const served = regionsOf(s.config).filter((r) => store.get('domain', r)?.resources.mode === 'regional');
+  if (!served.length) return;
+  throw new UsageError(
+    `cannot switch from "regional" to "private" in place: the execute-api endpoint in ${served.join(' and ')} served the public (REGIONAL) custom domain, and AWS says not to use such an endpoint for a private custom domain`,
+    {
+      field: 'domainMode',
+      resolution:
+        'Run `drctl down`, then `drctl up` with "domainMode": "private" (new endpoints); or use a new `deployment` name; ' +
+        'or put "domainMode": "regional" back. Nothing was changed (docs/domain-modes.md).',
+    },
+  );
+}
+
+/**
+ * domainMode private, after a complete `up`: wait (shown as its own line) until the name answers
+ * from inside the VPC through each region's endpoint. Undefined when it does; the error, already
+ * reported, when it is still provisioning.
+ */
+async function privateDomainAnswers(
+  s: Session,
+  store: StateStore,
+  aws: AwsClients,
+  signal: AbortSignal,
+): Promise<AwsStepError | undefined> {
+  const { waitUntilPrivateDomainAnswers } = await import('../steps/probe/private-domain.js');
+  const step = 'private-domain';
+  const scope = 'global';
+  const started = s.deps.clock.now();
+  const t = () => s.deps.clock.now();
+  s.reporter.emit({
+    type: 'step-start',
+    step,
+    scope,
+    title: 'the name answering from inside the VPC',
+    t: t(),
+  });
+  try {
+    await waitUntilPrivateDomainAnswers({
+      config: s.config,
+      recorded: (name, sc) => store.get(name, sc)?.resources,
+      aws,
+      clock: s.deps.clock,
+      signal,
+      onProgress: (text, elapsedMs) =>
+        s.reporter.emit({ type: 'step-progress', step, scope, text, elapsedMs, t: t() }),
+    });
+    s.reporter.emit({
+      type: 'step-done',
+      step,
+      scope,
+      outcome: 'created', // printed "done": the name answers now
+      elapsedMs: t() - started,
+      t: t(),
+    });
+    return undefined;
+  } catch (caught) {
+    // Ctrl-C while waiting: everything is made; the command ends as interrupted (130).
+    const e =
+      signal.aborted && !(caught instanceof AwsStepError)
+        ? new AwsStepError('interrupted while waiting for the name to answer', {
+            resolution: 'Run `drctl up` again: it makes nothing again and waits for the name.',
+          })
+        : caught;
+    if (!(e instanceof AwsStepError)) throw e;
+    s.reporter.emit({
+      type: 'step-failed',
+      step,
+      scope,
+      elapsedMs: t() - started,
+      t: t(),
+      error: {
+        message: e.message,
+        ...(e.context.awsCode ? { code: e.context.awsCode } : {}),
+        ...(e.context.resource ? { resource: e.context.resource } : {}),
+        ...(e.resolution ? { resolution: e.resolution } : {}),
+      },
+    });
+    return e;
+  }
+}
+
+/**
+ * The credentials stopped working part-way (they passed the check before the run): one message,
+ * like that check's, exit 2. What finished is recorded; the steps cut short are not marked failed,
+ * so the same command, after a login, resumes with them.
+ */
+async function credentialsStopped(
+  s: Session,
+  store: StateStore,
+  cmd: 'up' | 'down' | 'step',
+  only: { step: StepName; region?: string } | undefined,
+  result: RunResult,
+): Promise<never> {
+  await store.flush();
+  const { credentialSource, credentialsError } = await import('../aws/identity.js');
+  const { CREDENTIALS_STOPPED } = await import('../engine/runner.js');
+  const command =
+    cmd === 'step' ? `step ${only!.step}${only!.region ? ` --region ${only!.region}` : ''}` : cmd;
+  const stop = {
+    command,
+    done: result.results.filter((r) => r.status === 'ok').length,
+    notDone: result.results.filter((r) => r.reason === CREDENTIALS_STOPPED).length,
+  };
+  throw (
+    credentialsError(result.credentials, credentialSource(s.opts.profile, s.deps.env), stop) ??
+    new UsageError(`the AWS credentials stopped working during \`${command}\``, { field: 'credentials' })
+  );
+}
