@@ -51,4 +51,3 @@ export class WriteConflict extends Error {
 
 export const isSync = (b: StateBackend): b is SyncStateBackend =>
   typeof (b as Partial<SyncStateBackend>).writeSync === 'function';
-

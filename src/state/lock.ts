@@ -1,9 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
-import { type Clock } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { LockedError } from '../errors/errors.js';
-import type { StateBackend } from './backend.js';
 
 // The state's exclusive lock: who holds it, whether the holder is still alive, and the waiting
 // loop. Each backend stores the lock its own way (a `.lock` file, a `<key>.lock` object).
@@ -21,7 +20,6 @@ export interface LockInfo {
 /** acquired, and `tookOver` names the stale lock (its process on this host gone) it replaced. */
 export type LockAttempt =
   { acquired: true; tookOver?: LockInfo } | { acquired: false; holder: LockInfo | undefined };
-
 
 export interface LockOptions {
   /** Keep retrying a held lock this long (0: fail at once). */
@@ -102,15 +100,16 @@ function safeUser(): string {
 
 /**
  * Take the backend's exclusive lock for `command`, or say who holds it (a LockedError); with a
- * timeout, retry until it is free. Returns the lock taken, which the caller releases.
+ * timeout, retry until it is free. Returns the lock taken, which the caller releases. `backend` is
+ * a StateBackend, named by its shape: backend.ts imports this file's types, so this one imports none.
  */
 export async function acquireLock(
-  backend: Pick<StateBackend, 'tryLock' | 'location'>,
+  backend: { readonly location: string; tryLock(info: LockInfo): Promise<LockAttempt> },
   command: string,
   clock: Clock,
   o: LockOptions = {},
 ): Promise<LockInfo> {
-    const info: LockInfo = {
+  const info: LockInfo = {
     pid: process.pid,
     host: hostname(),
     user: safeUser(),
