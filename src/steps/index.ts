@@ -1,4 +1,4 @@
-import type { StepInfo } from './types.js';
+import type { CheckedStepInfo, StepInfo } from './types.js';
 
 // The step contract (StepInfo, StepImpl, StepContext) is in ./types.js; named here too for the
 // many importers of the catalogue.
@@ -142,7 +142,7 @@ export const STEPS: readonly StepInfo[] = [
       'Lambda function <deployment>-probe in the secondary VPC (+ IAM role): the failover-test client that resolves and calls <host>.<domain> from inside',
     load: async () => (await import('./probe.js')).probe,
   },
-];
+] satisfies readonly CheckedStepInfo[];
 
 export function stepInfo(name: string): StepInfo | undefined {
   return STEPS.find((s) => s.name === name);

@@ -123,6 +123,14 @@ export interface StepInfo {
   load: () => Promise<AnyStepImpl>;
 }
 
+/**
+ * A catalogue entry as steps/index.ts writes it: `load` must bring the module whose outputs are
+ * the StepOutputs entry of the same name, so name, scope, edges and outputs type agree in one place.
+ */
+export type CheckedStepInfo = {
+  [N in StepName]: StepInfo & { name: N; load: () => Promise<StepImpl<OutputsOf<N>>> };
+}[StepName];
+
 /** A step module's implementation. Its name, title, scope and edges live in steps/index.ts. */
 export interface StepImpl<Out> {
   /** Schema of what the step records; checked when a state file is loaded, so a hand-edited id is exit 2. */
