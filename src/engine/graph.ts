@@ -19,6 +19,7 @@ export interface PlanNode {
 
 export const nodeKey = (step: string, scope: string) => `${step}@${scope}`;
 
+/** A node's outcome, settled by the node itself; the nodes that wait for it await its promise. */
 export class Deferred<T> {
   readonly promise: Promise<T>;
   resolve!: (v: T) => void;
