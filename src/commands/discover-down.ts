@@ -1,9 +1,9 @@
-import type { DiscoverResult } from '../engine/runner.js';
+import type { DiscoverResult } from '../engine/discover.js';
 import { type ExitCode, UsageError } from '../errors/errors.js';
 import type { DiscoverDownResult, FoundDoc } from '../io/results.js';
 import { regionsOf } from '../config/config.js';
 import { FileBackend, StateStore, isS3Location } from '../state/store.js';
-import { UnreadableStateBackend } from '../state/unreadable.js';
+import { UnreadableStateBackend } from '../state/memory.js';
 import { loadStore, makeRunner, storeOptions, whoPays } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
 import { lifecycle } from './up-down-step.js';

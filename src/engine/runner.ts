@@ -1,33 +1,32 @@
-import { existsSync } from 'node:fs';
-import type { z } from 'zod';
 import type { AwsClients } from '../aws/clients.js';
-import { retryText } from '../aws/calls.js';
 import { awsCode, isCredentialsError, notResentCommand } from '../aws/errors.js';
-import { awsAdvice, awsErrorClass } from '../errors/aws.js';
-import { ownershipTags } from '../aws/tags.js';
-import { pollUntil, retrying } from '../aws/wait.js';
 import type { Clock } from '../lib/clock.js';
-import { type Config, regionsOf, roleOf } from '../config/config.js';
-import {
-  AwsStepError,
-  DrctlError,
-  InterruptedError,
-  UsageError,
-  errorMessage,
-  stackWithCauses,
-} from '../errors/errors.js';
+import type { Config } from '../config/config.js';
+import { DrctlError, UsageError, errorMessage, stackWithCauses } from '../errors/errors.js';
 import type { EventSink, Outcome } from '../io/events.js';
-import { STEPS, type StepInfo } from '../steps/index.js';
-import type {
-  AnyStepImpl,
-  Found,
-  OutputsOf,
-  StepContext,
-  StepName,
-  StepPaths,
-  Remains,
-} from '../steps/types.js';
-import { GLOBAL, type StateStore } from '../state/store.js';
+import { STEPS } from '../steps/index.js';
+import type { AnyStepImpl, Remains, StepContext, StepInfo, StepName, StepPaths } from '../steps/types.js';
+import { GLOBAL } from '../state/schema.js';
+import type { StateStore } from '../state/store.js';
+import { type OutputSource, type RunContext, stepContext } from './context.js';
+import { type DiscoverResult, recordedIds } from './discover.js';
+import { wrapFailure } from './failure.js';
+import { checkRecords } from './records.js';
+import {
+  Deferred,
+  type PlanNode,
+  dependentsOf,
+  nodeKey,
+  planGraph,
+  selectNodes,
+  unfinished,
+} from './graph.js';
+
+// Running the graph (src/engine/graph.ts): `up`, `down`, a single `step`, `status --refresh` and
+// discovery, each node with its StepContext (context.ts), events and failures (failure.ts).
+
+// Where test/aws/retry.test.ts (and perhaps src/errors/ next) finds it; it lives in failure.ts.
+export { resolutionFor } from './failure.js';
 
 export interface RunnerOptions {
   config: Config;
@@ -39,17 +38,6 @@ export interface RunnerOptions {
   paths: StepPaths;
   /** The step catalogue; tests may pass a smaller one. */
   steps?: readonly StepInfo[];
-}
-
-export interface PlanNode {
-  step: StepName;
-  scope: string;
-  region: string;
-  info: StepInfo;
-  /** Nodes that must finish first (during `up`). */
-  deps: string[];
-  /** Nodes whose outputs this one may await part-way. */
-  uses: string[];
 }
 
 export interface NodeResult {
@@ -83,82 +71,6 @@ export const CREDENTIALS_STOPPED = 'not done: the AWS credentials stopped workin
 const STEP_RUNS = 4;
 const RERUN_PAUSE_MS = 5_000;
 
-export const nodeKey = (step: string, scope: string) => `${step}@${scope}`;
-
-class Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve!: (v: T) => void;
-  reject!: (e: unknown) => void;
-  constructor() {
-    this.promise = new Promise<T>((res, rej) => {
-      this.resolve = res;
-      this.reject = rej;
-    });
-    this.promise.catch(() => undefined); // a failure is reported once, by the node itself
-  }
-}
-
-/** Of `keys`, those whose promise failed (each awaited: a node settles only after all of them). */
-async function unfinished(
-  keys: string[],
-  settled: ReadonlyMap<string, { readonly promise: Promise<unknown> }>,
-): Promise<string[]> {
-  const out: string[] = [];
-  for (const k of keys) {
-    try {
-      await settled.get(k)!.promise;
-    } catch {
-      out.push(k);
-    }
-  }
-  return out;
-}
-
-/** Where a regional or global step runs, and which nodes an edge from it reaches. */
-function scopesOf(info: StepInfo, config: Config): string[] {
-  return info.scope === 'global' ? [GLOBAL] : regionsOf(config);
-}
-
-function edgeTargets(from: StepInfo, scope: string, to: StepInfo, config: Config): string[] {
-  if (to.scope === 'global') return [nodeKey(to.name, GLOBAL)];
-  if (from.scope === 'regional') return [nodeKey(to.name, scope)];
-  return regionsOf(config).map((r) => nodeKey(to.name, r));
-}
-
-/**
- * Builds the node graph (step × region) and rejects, before anything runs, an unknown edge or a
- * cycle through `after` and `uses` edges: a cycle would otherwise be a hang at run time.
- */
-export function planGraph(config: Config, steps: readonly StepInfo[] = STEPS): PlanNode[] {
-  const byName = new Map(steps.map((s) => [s.name, s]));
-  const nodes: PlanNode[] = [];
-  for (const info of steps) {
-    for (const scope of scopesOf(info, config)) {
-      const region = scope === GLOBAL ? config.primary.region : scope;
-      const edges = (names: StepName[]) =>
-        names.flatMap((n) => {
-          const to = byName.get(n);
-          if (!to) throw new Error(`step ${info.name} names unknown step ${n}`);
-          return edgeTargets(info, scope, to, config);
-        });
-      nodes.push({ step: info.name, scope, region, info, deps: edges(info.after), uses: edges(info.uses) });
-    }
-  }
-  const state = new Map<string, 'visiting' | 'done'>();
-  const byKey = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), n]));
-  const visit = (key: string, path: string[]) => {
-    if (state.get(key) === 'done') return;
-    if (state.get(key) === 'visiting')
-      throw new Error(`step graph has a cycle: ${[...path, key].join(' -> ')}`);
-    state.set(key, 'visiting');
-    const n = byKey.get(key)!;
-    for (const d of [...n.deps, ...n.uses]) visit(d, [...path, key]);
-    state.set(key, 'done');
-  };
-  for (const k of byKey.keys()) visit(k, []);
-  return nodes;
-}
-
 export class Runner {
   private readonly steps: readonly StepInfo[];
   private readonly modules = new Map<StepName, AnyStepImpl>();
@@ -181,31 +93,7 @@ export class Runner {
         if (!this.modules.has(s.name)) this.modules.set(s.name, await s.load());
       }),
     );
-    for (const [step, byScope] of Object.entries(this.o.store.state.steps)) {
-      const impl = this.modules.get(step as StepName);
-      if (!impl) {
-        throw new UsageError(`unknown step "${step}" in the state file`, { field: `state.steps.${step}` });
-      }
-      for (const [scope, rec] of Object.entries(byScope)) {
-        if (scope !== GLOBAL && !regionsOf(this.o.config).includes(scope)) {
-          throw new UsageError(`region ${scope} is not one of this deployment's regions`, {
-            field: `state.steps.${step}.${scope}`,
-          });
-        }
-        const schema = rec.status === 'ready' ? impl.outputs : partialOf(impl.outputs);
-        const parsed = schema.safeParse(rec.resources);
-        if (!parsed.success) {
-          const issue = parsed.error.issues[0]!;
-          const field = ['state.steps', step, scope, 'resources', ...issue.path.map(String)].join('.');
-          throw new UsageError(`${issue.message} (hand-edited?)`, {
-            field,
-            resolution: existsSync(`${this.o.store.path}.bak`)
-              ? `Restore ${this.o.store.path}.bak, or correct ${field}.`
-              : `Correct ${field}, or run \`drctl down --discover\` to find this deployment's resources by tag.`,
-          });
-        }
-      }
-    }
+    checkRecords(this.o.store, this.modules, this.o.config);
   }
 
   /**
@@ -322,10 +210,7 @@ export class Runner {
     await this.load();
     this.credentials = undefined;
     const nodes = this.graph;
-    const dependents = new Map<string, string[]>(nodes.map((n) => [nodeKey(n.step, n.scope), []]));
-    for (const n of nodes) {
-      for (const d of new Set([...n.deps, ...n.uses])) dependents.get(d)!.push(nodeKey(n.step, n.scope));
-    }
+    const dependents = dependentsOf(nodes);
     const gone = new Map(nodes.map((n) => [nodeKey(n.step, n.scope), new Deferred<void>()]));
     const results: NodeResult[] = [];
 
@@ -461,15 +346,8 @@ export class Runner {
 
   /** The nodes `up` (or `step`) would run; a step whose inputs are not recorded is a UsageError. */
   nodesFor(only?: { step?: StepName; region?: string }): PlanNode[] {
-    let nodes = this.graph;
-    if (only) {
-      nodes = nodes.filter(
-        (n) =>
-          (only.step === undefined ? n.scope !== GLOBAL : n.step === only.step) &&
-          (only.region === undefined || n.scope === only.region || n.scope === GLOBAL),
-      );
-      this.checkInputsRecorded(nodes);
-    }
+    const nodes = selectNodes(this.graph, only);
+    if (only) this.checkInputsRecorded(nodes);
     return nodes;
   }
 
@@ -531,79 +409,6 @@ export class Runner {
       });
     }
     return rec.resources;
-  }
-
-  private context(
-    n: PlanNode,
-    mode: 'up' | 'down',
-    outputOf: (step: StepName, scope: string, fields?: string[]) => Promise<Record<string, unknown>>,
-    onRecord?: () => void,
-  ): { ctx: StepContext<Record<string, unknown>> & { lastProgress?: string }; changed: () => boolean } {
-    const { config, clock, signal, sink, store, aws, paths } = this.o;
-    const [primary, secondary] = regionsOf(config);
-    let changed = false;
-    const started = clock.now();
-    const scopeFor = (step: StepName, region?: string) => {
-      const info = this.steps.find((s) => s.name === step);
-      return info?.scope === 'global' ? GLOBAL : (region ?? n.region);
-    };
-    const progress = (text: string) => {
-      ctx.lastProgress = text;
-      sink.emit({
-        type: 'step-progress',
-        step: n.step,
-        scope: n.scope,
-        text,
-        elapsedMs: clock.now() - started,
-        t: clock.now(),
-      });
-    };
-    const ctx: StepContext<Record<string, unknown>> & { lastProgress?: string } = {
-      step: n.step,
-      region: n.region,
-      scope: n.scope,
-      role: n.scope === GLOBAL ? 'global' : roleOf(config, n.region),
-      peerRegion: n.region === primary ? secondary : primary,
-      config,
-      // A retry of a call this step makes shows on its progress line.
-      aws: aws.scoped((info) => progress(retryText(info))),
-      clock,
-      signal,
-      paths,
-      recorded: { ...(store.get(n.step, n.scope)?.resources ?? {}) },
-      record: (patch) => {
-        changed = true;
-        Object.assign(ctx.recorded, patch);
-        const status = store.get(n.step, n.scope)?.status;
-        store.record(
-          n.step,
-          n.scope,
-          mode === 'down' ? 'deleting' : status === 'ready' ? 'ready' : 'creating',
-          patch,
-        );
-        onRecord?.();
-      },
-      outputOf: <N extends StepName>(step: N, region?: string) =>
-        outputOf(step, scopeFor(step, region)) as Promise<OutputsOf<N>>,
-      fieldsOf: <N extends StepName, K extends keyof OutputsOf<N> & string>(
-        step: N,
-        region: string | undefined,
-        fields: K[],
-      ) => outputOf(step, scopeFor(step, region), fields) as Promise<Pick<OutputsOf<N>, K>>,
-      peek: <N extends StepName>(step: N, region?: string) =>
-        store.get(step, scopeFor(step, region))?.resources as Partial<OutputsOf<N>> | undefined,
-      tags: () => ownershipTags(config.deployment, n.step, n.scope),
-      progress,
-      info: (message) =>
-        sink.emit({ type: 'log', level: 'info', step: n.step, scope: n.scope, message, t: clock.now() }),
-      warn: (message) =>
-        sink.emit({ type: 'log', level: 'warn', step: n.step, scope: n.scope, message, t: clock.now() }),
-      remains: (item) => this.remains.push({ step: n.step, scope: n.scope, ...item }),
-      poll: (o) => pollUntil({ ...o, clock, signal, onProgress: (text) => progress(text) }),
-      retry: (what, call, retryOn) =>
-        retrying({ clock, what, signal, retryOn, onProgress: (text) => progress(text) }, call),
-    };
-    return { ctx, changed: () => changed };
   }
 
   /** Why a node does not start: Ctrl-C, credentials known bad, or nodes it waits for that did not finish. */
@@ -668,61 +473,21 @@ export class Runner {
 
   /** Every failure leaves the runner as a DrctlError naming step, region, resource and AWS code. */
   private wrap(e: unknown, n: PlanNode, ctx: { lastProgress?: string }): DrctlError {
-    if (this.o.signal.aborted) return new InterruptedError(`${n.step} in ${n.scope} was interrupted`);
-    const base = { step: n.step, region: n.scope };
-    if (e instanceof DrctlError) {
-      return Object.assign(e, { context: { ...base, ...stripUndefined(e.context) } });
-    }
-    const code = awsCode(e);
-    const resource = ctx.lastProgress?.split(':')[0];
-    return new AwsStepError(`${n.step} (${n.scope}): ${code ? `${code}: ` : ''}${errorMessage(e)}`, {
-      ...base,
-      resource,
-      awsCode: code,
-      code: awsErrorClass(code).code,
-      cause: e,
-      resolution: resolutionFor(code),
-    });
+    return wrapFailure(e, n, ctx, this.o.signal.aborted);
   }
-}
 
-export interface DiscoverResult {
-  step: StepName;
-  scope: string;
-  found: Array<Found & { recorded: boolean }>;
-  error?: DrctlError;
-}
-
-/**
- * Every id the state file holds, in any step's record: strings, strings in lists, and each object
- * in a list as its values joined with ':' (the peering step records routes as region, table and
- * destination).
- */
-export function recordedIds(steps: Readonly<Record<string, Record<string, { resources: unknown }>>>) {
-  const ids = new Set<string>();
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') ids.add(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const values = Object.values(v);
-      if (values.every((x) => typeof x === 'string')) ids.add(values.join(':'));
-      values.forEach(walk);
-    }
-  };
-  for (const byScope of Object.values(steps)) for (const rec of Object.values(byScope)) walk(rec.resources);
-  return ids;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function partialOf(schema: z.ZodType): z.ZodType {
-  const maybe = schema as unknown as { partial?: () => z.ZodType };
-  return typeof maybe.partial === 'function' ? maybe.partial() : schema;
-}
-
-/** What to do about a step's AWS error: the table's advice (src/errors/aws.ts). */
-export function resolutionFor(code: string | undefined): string {
-  return awsAdvice(code, 'run');
+  private context(
+    n: PlanNode,
+    mode: 'up' | 'down',
+    outputOf: OutputSource,
+    onRecord?: () => void,
+  ): { ctx: RunContext; changed: () => boolean } {
+    return stepContext(
+      n,
+      mode,
+      { ...this.o, steps: this.steps, remains: (item) => this.remains.push(item) },
+      outputOf,
+      onRecord,
+    );
+  }
 }

@@ -1,5 +1,6 @@
 import type { ErrorContext, ExitCode } from '../errors/errors.js';
-import type { DiscoverResult, NodeResult, RunResult } from '../engine/runner.js';
+import type { NodeResult, RunResult } from '../engine/runner.js';
+import type { DiscoverResult } from '../engine/discover.js';
 import type { FailoverBound } from '../drill/bound.js';
 import type { DrillHistoryRecord } from '../drill/history.js';
 import type { PolicyDocument } from '../iam/policy.js';

@@ -14,16 +14,9 @@ import { awsAdvice, awsErrorClass } from '../errors/aws.js';
 import type { Clock } from '../lib/clock.js';
 import type { EvidenceStore } from './evidence.js';
 import { AwsStepError, UsageError, errorMessage } from '../errors/errors.js';
-import {
-  type LockAttempt,
-  type LockInfo,
-  type S3Location,
-  type StateBackend,
-  type StoredText,
-  WriteConflict,
-  isStale,
-  parseLock,
-} from './store.js';
+import { type StateBackend, type StoredText, WriteConflict } from './backend.js';
+import { type LockAttempt, type LockInfo, isStale, parseLock } from './lock.js';
+import type { S3Location } from './location.js';
 
 // The state on S3, locked the way Terraform's S3 backend does with `use_lockfile`: the lock is an
 // object `<key>.lock` created with If-None-Match: * (S3 refuses with 412 PreconditionFailed while it
@@ -318,7 +311,7 @@ function s3Error(e: unknown, resource: string, what: string): AwsStepError {
   });
 }
 
-/** The evidence store beside an S3 state (src/evidence.ts). */
+/** The evidence store beside an S3 state (src/state/evidence.ts). */
 export async function s3Evidence(
   where: S3Location,
   o: { aws?: AwsClientFactoryOptions; clock?: Clock; region?: string },

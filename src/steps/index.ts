@@ -1,26 +1,8 @@
-import type { Config } from '../config/config.js';
-import type { AnyStepImpl, StepName } from './types.js';
+import type { CheckedStepInfo, StepInfo } from './types.js';
 
-export interface StepInfo {
-  name: StepName;
-  title: string;
-  scope: 'regional' | 'global';
-  /** Steps that must finish before this one starts (same region for regional steps). */
-  after: StepName[];
-  /**
-   * Steps whose outputs this one may await part-way through `up` (ctx.outputOf), so it can start
-   * its long-lead resources sooner. Declared here so plan can reject cycles before anything runs.
-   */
-  uses: StepName[];
-  /** One line for `plan`: what it makes per region (or once). */
-  creates: string;
-  /**
-   * Why this config makes nothing with the step, if it does not (the NLB with domainMode private).
-   * `up` then skips it, after removing what an earlier config recorded for it; `down` runs it always.
-   */
-  unusedWhen?: (config: Config) => string | undefined;
-  load: () => Promise<AnyStepImpl>;
-}
+// The step contract (StepInfo, StepImpl, StepContext) is in ./types.js; named here too for the
+// many importers of the catalogue.
+export type { StepInfo } from './types.js';
 
 /**
  * The workshop's steps in order, with their edges. Each module is imported only when a command
@@ -160,7 +142,7 @@ export const STEPS: readonly StepInfo[] = [
       'Lambda function <deployment>-probe in the secondary VPC (+ IAM role): the failover-test client that resolves and calls <host>.<domain> from inside',
     load: async () => (await import('./probe/index.js')).probe,
   },
-];
+] satisfies readonly CheckedStepInfo[];
 
 export function stepInfo(name: string): StepInfo | undefined {
   return STEPS.find((s) => s.name === name);

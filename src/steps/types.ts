@@ -98,6 +98,39 @@ export interface Remains {
   cost: string;
 }
 
+/**
+ * A step as the catalogue (steps/index.ts) lists it: name, scope and edges, known before its module
+ * loads; `load()` brings its StepImpl, whose `outputs` schema is the StepOutputs entry the module adds.
+ */
+export interface StepInfo {
+  name: StepName;
+  title: string;
+  scope: 'regional' | 'global';
+  /** Steps that must finish before this one starts (same region for regional steps). */
+  after: StepName[];
+  /**
+   * Steps whose outputs this one may await part-way through `up` (ctx.outputOf), so it can start
+   * its long-lead resources sooner. Declared here so plan can reject cycles before anything runs.
+   */
+  uses: StepName[];
+  /** One line for `plan`: what it makes per region (or once). */
+  creates: string;
+  /**
+   * Why this config makes nothing with the step, if it does not (the NLB with domainMode private).
+   * `up` then skips it, after removing what an earlier config recorded for it; `down` runs it always.
+   */
+  unusedWhen?: (config: Config) => string | undefined;
+  load: () => Promise<AnyStepImpl>;
+}
+
+/**
+ * A catalogue entry as steps/index.ts writes it: `load` must bring the module whose outputs are
+ * the StepOutputs entry of the same name, so name, scope, edges and outputs type agree in one place.
+ */
+export type CheckedStepInfo = {
+  [N in StepName]: StepInfo & { name: N; load: () => Promise<StepImpl<OutputsOf<N>>> };
+}[StepName];
+
 /** A step module's implementation. Its name, title, scope and edges live in steps/index.ts. */
 export interface StepImpl<Out> {
   /** Schema of what the step records; checked when a state file is loaded, so a hand-edited id is exit 2. */

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { AwsStepError, LockedError, UsageError } from '../../src/errors/errors.js';
-import { type LockInfo, type State, StateStore, type StoreOptions } from '../../src/state/store.js';
+import type { LockInfo } from '../../src/state/lock.js';
+import type { State } from '../../src/state/schema.js';
+import { StateStore, type StoreOptions } from '../../src/state/store.js';
 import { type FakeCloud, FakeS3, createFakeCloud } from '../support/fake-cloud/index.js';
 
 const config = defaultConfig();

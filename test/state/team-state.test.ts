@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { State } from '../../src/state/store.js';
+import type { State } from '../../src/state/schema.js';
 import { STEPS } from '../../src/steps/index.js';
 import { FakeS3 } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';

@@ -1,4 +1,5 @@
-import type { LockAttempt, LockInfo, StateBackend, StoredText } from './store.js';
+import type { StateBackend, StoredText } from './backend.js';
+import type { LockAttempt, LockInfo } from './lock.js';
 
 /**
  * A state that could not be read (corrupt, hand-edited) stands in as an empty one kept in memory:
