@@ -2,6 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** `files` may not import from the listed folders of src/ (any depth of ../). */
+function layer(files, forbidden, why) {
+  return [{ files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})/`, message: why }] }] } }];
+}
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'bin/', '.bench-build/'] },
   js.configs.recommended,
@@ -15,6 +20,14 @@ export default tseslint.config(
       '@typescript-eslint/only-throw-error': 'off',
     },
   },
+  // The layers (docs/architecture.md): a layer imports only layers below it.
+  ...layer('src/steps/**', ['cli', 'commands', 'drill', 'verify', 'report'], 'a step knows nothing of the commands, the drill, verify or the report'),
+  ...layer('src/aws/**', ['steps', 'state', 'engine', 'cli', 'commands', 'drill', 'verify', 'report', 'plan'], 'src/aws is SDK plumbing: it knows no step, state or engine'),
+  ...layer('src/engine/**', ['cli', 'commands'], 'the engine never reaches up into the command layer'),
+  ...layer('src/lib/**', ['cli', 'commands', 'engine', 'steps', 'state', 'drill', 'verify', 'report', 'plan', 'aws', 'iam', 'config', 'io', 'errors'], 'lib/ is a leaf'),
+  ...layer('src/errors/**', ['cli', 'commands', 'engine', 'steps', 'state', 'drill', 'verify', 'report', 'plan', 'iam', 'config', 'io'], 'errors/ knows only how AWS words its errors'),
+  ...layer('src/state/**', ['cli', 'commands', 'engine', 'drill', 'verify', 'report', 'plan'], 'the state store holds data (typed by the steps\' output types); it runs nothing'),
+  ...layer('src/{drill,verify,report,plan,iam,config,io}/**', ['cli', 'commands'], 'only the command layer knows the CLI'),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: {

@@ -4,6 +4,7 @@ import type { PlanResult } from '../io/results.js';
 import { estimateCost, formatCost } from '../plan/pricing.js';
 import { type DrillMode, describeBound, failoverBound } from '../drill/bound.js';
 import { type StateStore, isS3Location } from '../state/store.js';
+import { isCredentialsError } from '../aws/errors.js';
 import { loadStore } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
 
@@ -21,10 +22,7 @@ async function loadPlanState(s: Session): Promise<StateStore> {
   try {
     return await loadStore(s);
   } catch (e) {
-    const credentials = (x: unknown): boolean =>
-      x instanceof Error &&
-      (/Credential|ExpiredToken|TokenRefresh|InvalidClientTokenId/i.test(x.name) || credentials(x.cause));
-    if (!isS3Location(s.statePath) || !credentials(e)) throw e;
+    if (!isS3Location(s.statePath) || !isCredentialsError(e)) throw e;
     throw new UsageError(
       `plan reads the state from ${s.statePath}, and reading S3 needs AWS credentials: ${errorMessage((e as Error).cause ?? e)}`,
       {

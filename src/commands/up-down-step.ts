@@ -212,7 +212,7 @@ export async function lifecycle(
       );
     else if (provisioning)
       s.reporter.line(
-        / is still provisioning/.test(provisioning.message)
+        provisioning.code === 'domain.provisioning'
           ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`
           : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
       );

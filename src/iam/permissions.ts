@@ -1,4 +1,4 @@
-// Over 500 lines: one table of every step's grants, read whole when a step's calls change.
+// Long file: one table of every step's grants, read whole when a step's calls change.
 /**
  * Every step's calls and grants: the table src/iam/policy.ts renders into the policy (how it
  * scopes: see there). Light on purpose, like policy.ts: no AWS SDK.
