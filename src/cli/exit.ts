@@ -1,6 +1,7 @@
 import {
   DrctlError,
   type UsageError,
+  errorCode,
   errorMessage,
   stackWithCauses,
   type ExitCode,
@@ -32,6 +33,7 @@ export function reportError(
       ok: false,
       exitCode: code,
       error: {
+        code: errorCode(e),
         message: err?.message ?? errorMessage(e),
         ...err?.context,
         field: (err as UsageError | undefined)?.field,

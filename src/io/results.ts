@@ -1,4 +1,4 @@
-import type { ErrorContext, ExitCode } from '../errors/errors.js';
+import type { ErrorCode, ErrorContext, ExitCode } from '../errors/errors.js';
 import type { NodeResult, RunResult } from '../engine/runner.js';
 import type { DiscoverResult } from '../engine/discover.js';
 import type { FailoverBound } from '../drill/bound.js';
@@ -18,7 +18,8 @@ import type { CheckLine } from '../verify/checks.js';
 export type ErrorResult = {
   ok: false;
   exitCode: ExitCode;
-  error: ErrorContext & { message: string; field?: string; resolution?: string };
+  /** `code`: the stable name of the error (src/errors/errors.ts), for scripts to branch on. */
+  error: ErrorContext & { code: ErrorCode; message: string; field?: string; resolution?: string };
 };
 
 /** One step at one scope, as `up`, `step` and `down` ran it. */
