@@ -10,8 +10,8 @@ import type { DrillChange } from '../state/drill-record.js';
 // goes). The engine never prints: it hands these typed events to `emit` and returns the result.
 
 export type { DrillMode } from './bound.js';
-
-export type MarkKey = 'fault' | 'alarm' | 'health-check' | 'dns' | 'served';
+export type { DrillEvent, MarkKey } from '../io/events.js';
+import type { DrillEvent, MarkKey } from '../io/events.js';
 
 export interface Mark {
   key: MarkKey;
@@ -21,14 +21,6 @@ export interface Mark {
   /** Why there is no time (not applicable, not seen before the timeout). */
   note?: string;
 }
-
-export type DrillEvent =
-  | { type: 'precondition'; text: string; t: number }
-  | { type: 'wait'; text: string; t: number }
-  | { type: 'restored-pending'; text: string; t: number }
-  | { type: 'change'; phase: 'inject' | 'restore'; text: string; t: number }
-  | { type: 'mark'; phase: 'failover' | 'failback'; key: MarkKey; label: string; t: number; sinceMs: number }
-  | { type: 'probe'; phase: 'failover' | 'failback'; text: string; t: number };
 
 /** One probe answer while watching: what a client in a VPC got, and when. */
 export interface ProbeSampleAt {

@@ -1,5 +1,11 @@
-/** Typed events from the engine to the one output host (report.ts). The engine never prints. */
+/**
+ * Typed events to the one output host (reporter.ts): the runner's (RunEvent) and the drill's
+ * (DrillEvent). Neither the engine nor the drill prints. verify's checks are its result
+ * (results.ts), printed once they are all known.
+ */
 export type Outcome = 'created' | 'unchanged' | 'deleted' | 'absent';
+
+export type MarkKey = 'fault' | 'alarm' | 'health-check' | 'dns' | 'served';
 
 export type RunEvent =
   | { type: 'run-start'; command: string; t: number; nodes: number }
@@ -33,6 +39,18 @@ export type RunEvent =
       quiet?: boolean;
     }
   | { type: 'log'; level: 'info' | 'warn'; step?: string; scope?: string; message: string; t: number };
+
+/** What the failover drill reports while it runs (src/drill/). */
+export type DrillEvent =
+  | { type: 'precondition'; text: string; t: number }
+  | { type: 'wait'; text: string; t: number }
+  | { type: 'restored-pending'; text: string; t: number }
+  | { type: 'change'; phase: 'inject' | 'restore'; text: string; t: number }
+  | { type: 'mark'; phase: 'failover' | 'failback'; key: MarkKey; label: string; t: number; sinceMs: number }
+  | { type: 'probe'; phase: 'failover' | 'failback'; text: string; t: number };
+
+/** Every event drctl hands to its output host. */
+export type DrctlEvent = RunEvent | DrillEvent;
 
 export interface EventSink {
   emit(e: RunEvent): void;
