@@ -1,6 +1,6 @@
 import { UsageError, type ExitCode } from '../errors/errors.js';
 import { type FailoverTestArgs, failoverTest, parseDrillArgs } from '../drill/command.js';
-import { pendingDrill, requireComplete } from '../drill/failover.js';
+import { pendingDrill, requireComplete } from '../drill/index.js';
 import type { StateStore } from '../state/store.js';
 import { drillClients, evidenceOf, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import { type Session, drillDeps, parseLockTimeout, tookOver } from '../cli/session.js';

@@ -178,7 +178,7 @@ export async function lifecycle(
   const releaseNow = () => store.unlockNow();
   s.signals.onForcedExit.add(releaseNow);
   try {
-    // A drill a killed drctl left half done is put back before anything else (src/drill/failover.ts).
+    // A drill a killed drctl left half done is put back before anything else (src/drill/faults.ts).
     if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
       const { restoreDrillFirst } = await import('../drill/command.js');
       await restoreDrillFirst({ ...drillDeps(s, store), aws: await drillClients(s, store) });

@@ -24,7 +24,7 @@ import {
   restorePendingDrill,
   runDrill,
   secondaryInActivePassive,
-} from './failover.js';
+} from './index.js';
 import type { EvidenceStore } from '../state/evidence.js';
 import { defaultTimeoutSeconds, failoverBound } from './bound.js';
 import {

@@ -1,7 +1,7 @@
 import { describeBound } from './bound.js';
 import type { DrillEvent, DrillResult, DryRunResult, Mark } from './types.js';
 
-// How a drill reads to people (a table) and to scripts (--json). Pure functions: cli.ts hands the
+// How a drill reads to people (a table) and to scripts (--json). Pure functions: drill/command.ts hands the
 // lines to the reporter.
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);

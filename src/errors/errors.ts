@@ -1,5 +1,5 @@
 /**
- * The typed error family. One central handler turns these into text and an exit code
+ * The typed error family. One central handler (src/cli/exit.ts) turns these into text and an exit code
  * (docs/design/conventions.md: Amplify's user errors carry a resolution; faults of the tool are a separate class).
  * Code that decides what happened reads `code`, never the message: messages are for people and change.
  */

@@ -741,7 +741,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'arn:{p}:s3:::{bucket}/{key}',
           'arn:{p}:s3:::{bucket}/{key}.lock',
           'arn:{p}:s3:::{bucket}/{key}.bak',
-          // Beside the state (src/evidence.ts): drill records and the last verify.
+          // Beside the state (src/state/evidence.ts): drill records and the last verify.
           'arn:{p}:s3:::{bucket}/{prefix}drills/*',
           'arn:{p}:s3:::{bucket}/{prefix}verify/*',
         ],

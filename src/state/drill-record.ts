@@ -3,7 +3,7 @@ import { z } from 'zod';
 /**
  * What a drill in progress changed, recorded in the state (beside the probe it runs with) before
  * each change is made, so that a drctl killed mid-drill is put right by the next `failover-test`,
- * `up` or `down`: they restore it first (src/drill/failover.ts restorePendingDrill).
+ * `up` or `down`: they restore it first (src/drill/faults.ts restorePendingDrill).
  */
 export const ingressRuleSchema = z
   .object({

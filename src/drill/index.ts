@@ -1,4 +1,4 @@
-// The drill's public face, as command.ts and commands/all.ts import it; the parts live beside it.
+// The drill's public face, as src/drill/command.ts and src/commands/ use it; the parts live beside it.
 export type {
   DrillContext,
   DrillEvent,
