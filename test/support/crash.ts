@@ -3,8 +3,6 @@ import type { CliDeps } from '../../src/cli/main.js';
 import type { CallLogEntry } from './fake-cloud/cloud.js';
 import { Harness, type RunOutput } from './harness.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- SDK outputs as the fake answered them */
-
 /**
  * The id each create call answers that drctl must record the moment the call returns (the step
  * contract, src/steps/types.ts `record`): a crash right after, and the next run can still find it
