@@ -5,9 +5,9 @@ import { upTo } from '../support/steps.js';
 
 // A save cut off part-way (power lost, disk full, the process killed mid-write) must leave the
 // previous state file whole: the store writes it atomically (docs/state.md), a temp file renamed
-// over the old one (writeFileAtomic in src/lib/files.ts). Here node:fs itself is cut off: once armed, the first write of a
-// new state text writes half of it and throws, and every write after it throws too (the process
-// is gone), so nothing later can repair what was left on disk.
+// over the old one (writeFileAtomic in src/lib/files.ts). Here node:fs itself is cut off: once
+// armed, the first write of a new state text writes half of it and throws, and every write after
+// it throws too (the process is gone), so nothing later can repair what was left on disk.
 const cut = vi.hoisted(() => ({ armed: false, dead: false, current: '' }));
 
 vi.mock('node:fs', async (importOriginal) => {
