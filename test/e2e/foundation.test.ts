@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, lingeringLambdaEni } from '../support/harness.js';
 
 const FIRST_TWO = { steps: STEPS.slice(0, 2) };
@@ -54,9 +55,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
   it('running up again makes no mutating call and at most one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     // One STS GetCallerIdentity (who pays), then one read per recorded resource.
     expect(h.cloud.calls.filter((c) => c.service === 'sts').length).toBe(1);
     expect(h.cloud.calls.filter((c) => c.service !== 'sts').length).toBeLessThanOrEqual(4);
@@ -135,9 +134,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     await h.ok(['up'], FIRST_TWO);
     const { rmSync } = await import('node:fs');
     rmSync(join(h.dir, '.drctl', 'keys'), { recursive: true });
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     expect(JSON.stringify(r.events)).toContain('its private key is not on this machine');
   });
 
@@ -164,9 +161,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     const r = await pending;
     expect(r.code).toBe(130);
     expect(h.state()!.steps.vpc!['sa-east-1']!.status).toBe('creating');
-    h.cloud.resetCalls();
-    await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     expect(count(h.cloud.snapshot(), '/stack/')).toBe(2);
   });
 

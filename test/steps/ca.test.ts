@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stepInfo } from '../../src/steps/index.js';
 import { FakeAcm } from '../support/fake-cloud/index.js';
-import { crashAt, crashEachMutatingCall, mutatingOf } from '../support/crash.js';
+import { crashAt, crashEachMutatingCall, expectReadOnlyRerun, mutatingOf } from '../support/crash.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const CA_ONLY = { steps: [stepInfo('ca')!] };
@@ -83,9 +83,7 @@ describe('ca step on the fake cloud', () => {
   it('re-running up on a finished step makes no mutating call and one read per resource', async () => {
     h = new Harness();
     await h.ok(['up'], CA_ONLY);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], CA_ONLY);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], CA_ONLY);
     // Besides the one STS GetCallerIdentity of the banner (who pays).
     const calls = h.cloud.calls.filter((c) => c.service !== 'sts');
     expect(calls.map((c) => `${c.region} ${c.command}`).sort()).toEqual([
@@ -222,7 +220,7 @@ describe('ca step on the fake cloud', () => {
     });
   });
 
-  it('the CA ARN is in the state file the moment CreateCertificateAuthority returns (a crash at the step\'s next call loses nothing)', async () => {
+  it("the CA ARN is in the state file the moment CreateCertificateAuthority returns (a crash at the step's next call loses nothing)", async () => {
     const clean = new Harness();
     await clean.ok(['up'], CA_ONLY);
     const mutating = mutatingOf(clean);

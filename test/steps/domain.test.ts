@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeAcm, FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, type RunOutput } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const PRIOR_NAMES = ['keypairs', 'vpc', 'endpoints', 'api', 'ca'];
-const PRIOR = { steps: STEPS.filter((s) => PRIOR_NAMES.includes(s.name)) };
-const STEPS_USED = { steps: STEPS.filter((s) => [...PRIOR_NAMES, 'domain'].includes(s.name)) };
+const PRIOR = priorTo('domain');
+const STEPS_USED = upTo('domain');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 
 let h: Harness;
@@ -73,9 +73,7 @@ describe('domain step (regional, the default) on the fake cloud', () => {
   it('re-running up makes no mutating call and one read per domain and mapping', async () => {
     await upToDomain();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const domainCalls = h.cloud.calls
       .filter((c) => /DomainName|BasePathMapping/.test(c.command))
       .map((c) => `${c.region} ${c.command}`)
@@ -256,9 +254,7 @@ describe('domain step (domainMode private) on the fake cloud', () => {
   it('re-running up makes no mutating call', async () => {
     await upToDomain(PRIVATE);
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const domainCalls = h.cloud.calls
       .filter((c) => /DomainName|BasePathMapping/.test(c.command))
       .map((c) => c.command);

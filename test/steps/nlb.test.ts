@@ -5,14 +5,15 @@ import {
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeEc2, FakeElbv2 } from '../support/fake-cloud/index.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
 const STEPS_USED = {
-  steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints', 'ca', 'nlb'].includes(s.name)),
+  ...upTo('nlb'),
 };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints', 'ca'].includes(s.name)) };
+const PRIOR = priorTo('nlb');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 
 let h: Harness;
@@ -99,9 +100,7 @@ describe('nlb step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const reads = h.cloud.calls.filter((c) => c.service === 'elasticloadbalancing').map((c) => c.command);
     expect(reads.sort()).toEqual([
       'DescribeListeners',
@@ -240,7 +239,7 @@ describe('nlb step on the fake cloud', () => {
 
   it('`drctl step nlb` names the missing input step when the endpoints were never made', async () => {
     h = new Harness();
-    await h.ok(['up'], { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'ca'].includes(s.name)) });
+    await h.ok(['up'], upTo('vpc', 'ca'));
     const r = await h.run(['step', 'nlb', '--region', 'us-west-1'], STEPS_USED);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('drctl step endpoints --region us-west-1');

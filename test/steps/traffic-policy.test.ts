@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { STEPS, type StepInfo } from '../../src/steps/index.js';
 import type { StepName } from '../../src/steps/types.js';
 import { FakeEc2, FakeElbv2, FakeRoute53, FakeRoute53Health, awsError } from '../support/fake-cloud/index.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 
 // traffic-policy needs nlb, health-check and domain outputs. These stand-ins record what those
@@ -190,9 +191,7 @@ describe('traffic-policy step, failover-records mode (the default)', () => {
     h = new Harness();
     h.cloud.pageSize = undefined; // counts reads at AWS's default page size (one page here)
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     expect(h.cloud.calls.filter((c) => c.service === 'route53').map((c) => c.command)).toEqual([
       'GetHostedZone',
       'ListResourceRecordSets',
@@ -349,9 +348,7 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
     );
     expect(ec2Ips.some((ip) => p.TrafficPolicy!.Document!.includes(ip))).toBe(false);
 
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(h.cloud.snapshot()).toEqual([]);
   });

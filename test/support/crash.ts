@@ -58,7 +58,8 @@ export function unrecordedIds(h: Harness, calls: readonly CallLogEntry[] = h.clo
     if (!c.mutating || c.outcome !== 'ok' || !isCreate(c.command)) continue;
     const id = RECORDED_ID[c.command];
     if (!id) {
-      if (!(c.command in NOT_RECORDED)) lost.push(`${c.region} ${c.command}: not in RECORDED_ID or NOT_RECORDED (test/support/crash.ts)`);
+      if (!(c.command in NOT_RECORDED))
+        lost.push(`${c.region} ${c.command}: not in RECORDED_ID or NOT_RECORDED (test/support/crash.ts)`);
       continue;
     }
     const v = id(c.output, c.input);
@@ -132,13 +133,21 @@ export async function crashEachMutatingCall(o: CrashLoop): Promise<string[]> {
  * Run `args` (with --json) with a crash right after the Nth mutating call from now; checks it did
  * crash and lost no record, and revives the cloud for the next drctl.
  */
-export async function crashAt(h: Harness, n: number, args: string[], deps: Partial<CliDeps> = {}): Promise<RunOutput> {
+export async function crashAt(
+  h: Harness,
+  n: number,
+  args: string[],
+  deps: Partial<CliDeps> = {},
+): Promise<RunOutput> {
   h.cloud.revive();
   const from = h.cloud.calls.length;
   h.cloud.faults = { crashAfterMutating: n };
   const r = await h.run(['--json', ...args], deps);
   expect(h.cloud.crashed, `no crash at mutating call ${n} of ${args.join(' ')}`).toBe(true);
-  expect(unrecordedIds(h, h.cloud.calls.slice(from)), `records lost by a crash after mutating call ${n}`).toEqual([]);
+  expect(
+    unrecordedIds(h, h.cloud.calls.slice(from)),
+    `records lost by a crash after mutating call ${n}`,
+  ).toEqual([]);
   h.cloud.revive();
   return r;
 }
