@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { STEPS, type StepInfo } from '../../src/steps/index.js';
 import type { StepName } from '../../src/steps/types.js';
 import { FakeEc2, FakeElbv2, FakeRoute53, FakeRoute53Health, awsError } from '../support/fake-cloud/index.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { crashEachMutatingCall as crashLoop, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 
 // traffic-policy needs nlb, health-check and domain outputs. These stand-ins record what those
@@ -140,34 +140,26 @@ function expectTheFailoverPair(x: Harness, why = '') {
   ]);
 }
 
+/** The shared crash loop (test/support/crash.ts) on this file's step sets; returns the commands of a clean run. */
 async function crashEachMutatingCall(
   prepare: (x: Harness) => void,
   check: (x: Harness, why: string) => void,
 ) {
-  h = new Harness();
-  prepare(h);
-  await h.ok(['up'], PRIOR);
-  h.cloud.resetCalls();
-  await h.ok(['up'], STEPS_USED);
-  const mutating = h.cloud.mutatingCalls.map((c) => c.command);
-  expect(mutating.every((c) => TP_MUTATIONS.test(c))).toBe(true);
-  h.cleanup();
-  for (let n = 1; n <= mutating.length; n++) {
-    h = new Harness();
-    prepare(h);
-    await h.ok(['up'], PRIOR);
-    h.cloud.revive();
-    h.cloud.faults = { crashAfterMutating: n };
-    const crashed = await h.run(['up'], STEPS_USED);
-    expect(crashed.code, `crash after ${mutating[n - 1]} (${n})`).not.toBe(0);
-    h.cloud.revive();
-    await h.ok(['up'], STEPS_USED);
-    check(h, `after crash ${n} (${mutating[n - 1]})`);
-    await h.ok(['down', '--yes'], STEPS_USED);
-    expect(h.cloud.snapshot(), `down after crash ${n}`).toEqual([]);
-    h.cleanup();
-  }
-  return mutating;
+  const mutating = await crashLoop({
+    prepare: async (x) => {
+      prepare(x);
+      await x.ok(['up'], PRIOR);
+    },
+    args: ['up'],
+    deps: STEPS_USED,
+    clean: (calls) => expect(calls.every((c) => TP_MUTATIONS.test(c.split(' ')[1]!))).toBe(true),
+    check: async (x, why) => {
+      check(x, why);
+      await x.ok(['down', '--yes'], STEPS_USED);
+      expect(x.cloud.snapshot(), `down after ${why}`).toEqual([]);
+    },
+  });
+  return mutating.map((c) => c.split(' ')[1]!);
 }
 
 describe('traffic-policy step, failover-records mode (the default)', () => {
