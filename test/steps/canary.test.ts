@@ -28,7 +28,7 @@ import {
 import { pickRuntime } from '../../src/steps/canary.js';
 import { FakeIam, FakeS3, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { RUNTIME_VERSIONS } from '../support/fake-cloud/synthetics.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { upTo } from '../support/steps.js';
 
@@ -318,53 +318,46 @@ describe('canary step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the canary step, then up, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    clean.cloud.delayOverrides = { 'iam.propagate': 0 };
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['up'], WITH_CANARY);
-    const mutating = clean.cloud.mutatingCalls.map((c) => c.command);
-    const expected = normalize(clean.cloud.snapshot());
-    clean.cleanup();
-    expect(mutating).toEqual([
-      'CreateRole',
-      'CreateBucket',
-      'PutPublicAccessBlock',
-      'PutBucketEncryption',
-      'PutBucketPolicy',
-      'PutBucketLifecycleConfiguration',
-      'PutBucketTagging',
-      'PutRolePolicy',
-      'TagRole',
-      'CreateCanary',
-      'PutMetricAlarm',
-      'StartCanary',
-    ]);
-    for (let n = 1; n <= mutating.length; n++) {
-      const what = `crash after ${mutating[n - 1]} (#${n})`;
-      h = new Harness();
-      h.cloud.delayOverrides = { 'iam.propagate': 0 };
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], WITH_CANARY);
-      expect(crashed.code, what).toBe(1);
-      h.cloud.revive();
-      h.cloud.delayOverrides = { 'iam.propagate': 0 };
-      await h.ok(['up'], WITH_CANARY);
-      const snap = h.cloud.snapshot();
-      for (const kind of ['/canary/', '/function/', '/role/', '/role-policy/', '/bucket/', '/alarm/']) {
-        expect(count(snap, kind), `${what}: ${kind}`).toBe(1);
-      }
-      expect(
-        snap.find((l) => l.includes('/canary/')),
-        what,
-      ).toContain('(RUNNING)');
-      expect(normalize(snap), what).toEqual(expected);
-      await h.ok(['down', '--yes'], WITH_CANARY);
-      expect(h.cloud.snapshot(), what).toEqual([]);
-      h.cleanup();
-    }
+    let expected: string[] = [];
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        x.cloud.delayOverrides = { 'iam.propagate': 0 };
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: WITH_CANARY,
+      clean: (mutating, clean) => {
+        expected = normalize(clean.cloud.snapshot());
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'CreateRole',
+          'CreateBucket',
+          'PutPublicAccessBlock',
+          'PutBucketEncryption',
+          'PutBucketPolicy',
+          'PutBucketLifecycleConfiguration',
+          'PutBucketTagging',
+          'PutRolePolicy',
+          'TagRole',
+          'CreateCanary',
+          'PutMetricAlarm',
+          'StartCanary',
+        ]);
+      },
+      crashedCode: 1,
+      check: async (x, what) => {
+        const snap = x.cloud.snapshot();
+        for (const kind of ['/canary/', '/function/', '/role/', '/role-policy/', '/bucket/', '/alarm/']) {
+          expect(count(snap, kind), `${what}: ${kind}`).toBe(1);
+        }
+        expect(
+          snap.find((l) => l.includes('/canary/')),
+          what,
+        ).toContain('(RUNNING)');
+        expect(normalize(snap), what).toEqual(expected);
+        await x.ok(['down', '--yes'], WITH_CANARY);
+        expect(x.cloud.snapshot(), what).toEqual([]);
+      },
+    });
   });
 
   it('with canary.secondary, the secondary gets its own canary calling through its own NLB; turning it off removes it', async () => {

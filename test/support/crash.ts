@@ -87,8 +87,8 @@ export interface CrashLoop {
   /** The command a crash is injected into (run with --json), and its step set. */
   args: string[];
   deps?: Partial<CliDeps>;
-  /** Assertions on the clean run's mutating calls ("region Command"), before any crash. */
-  clean?: (mutating: string[]) => void;
+  /** Assertions on the clean run's mutating calls ("region Command") and its harness, before any crash. */
+  clean?: (mutating: string[], clean: Harness) => void;
   /** The exit code of a crashed run (default: anything but 0). */
   crashedCode?: number;
   /** Between the crash and the re-run (e.g. let the clock pass a token window). */
@@ -114,11 +114,11 @@ export async function crashEachMutatingCall(o: CrashLoop): Promise<string[]> {
     clean.cloud.resetCalls();
     await clean.ok(o.args, deps);
     mutating = mutatingOf(clean);
+    expect(mutating.length, `no mutating call in ${o.args.join(' ')}`).toBeGreaterThan(0);
+    o.clean?.(mutating, clean);
   } finally {
     clean.cleanup();
   }
-  expect(mutating.length, `no mutating call in ${o.args.join(' ')}`).toBeGreaterThan(0);
-  o.clean?.(mutating);
   for (let n = 1; n <= mutating.length; n++) {
     const h = new Harness();
     try {
