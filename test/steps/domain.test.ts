@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAcm, FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
 
@@ -95,24 +95,24 @@ describe('domain step (regional, the default) on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, ends with one domain and one mapping per region', async () => {
-    await upToDomain();
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const calls = h.cloud.mutatingCalls.map((c) => c.command);
-    expect([...new Set(calls)].sort()).toEqual(['CreateBasePathMapping', 'CreateDomainName']);
-    h.cleanup();
-    for (let n = 1; n <= calls.length; n++) {
-      await upToDomain();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], STEPS_USED);
-      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      expectOneOfEach('regional');
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (calls) =>
+        expect([...new Set(calls.map((c) => c.split(' ')[1]))].sort()).toEqual([
+          'CreateBasePathMapping',
+          'CreateDomainName',
+        ]),
+      check: async (x, where) => {
+        h = x;
+        expectOneOfEach('regional');
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `after down, ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('where AWS accepts the private-CA certificate for a REGIONAL domain, up succeeds with it', async () => {
@@ -281,28 +281,26 @@ describe('domain step (domainMode private) on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, never leaves a second private domain', async () => {
-    await upToDomain(PRIVATE);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const calls = h.cloud.mutatingCalls.map((c) => c.command);
-    expect([...new Set(calls)].sort()).toEqual([
-      'CreateBasePathMapping',
-      'CreateDomainName',
-      'CreateDomainNameAccessAssociation',
-    ]);
-    h.cleanup();
-    for (let n = 1; n <= calls.length; n++) {
-      await upToDomain(PRIVATE);
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], STEPS_USED);
-      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      expectOneOfEach('private');
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        x.writeConfig(PRIVATE);
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (calls) =>
+        expect([...new Set(calls.map((c) => c.split(' ')[1]))].sort()).toEqual([
+          'CreateBasePathMapping',
+          'CreateDomainName',
+          'CreateDomainNameAccessAssociation',
+        ]),
+      check: async (x, where) => {
+        h = x;
+        expectOneOfEach('private');
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `after down, ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('a 5xx after AWS applied each mutating call of the step: the same up looks before it creates, one of each', async () => {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeEc2, FakeElbv2 } from '../support/fake-cloud/index.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
 
@@ -131,40 +131,31 @@ describe('nlb step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the step, then up again, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['step', 'nlb', '--region', 'sa-east-1'], STEPS_USED);
-    const mutating = clean.cloud.calls.filter((c) => c.mutating).map((c) => c.command);
-    clean.cleanup();
-    expect(mutating).toEqual([
-      'CreateLoadBalancer',
-      'CreateTargetGroup',
-      'RegisterTargets',
-      'CreateListener',
-    ]);
-    for (let n = 1; n <= mutating.length; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'step', 'nlb', '--region', 'sa-east-1'], STEPS_USED);
-      expect(crashed.code, `crash after ${mutating[n - 1]}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/load-balancer/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/target-group/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/listener/'), `after crash ${n}`).toBe(2);
-      const tg = h.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;
-      expect(tg.targets.size, `after crash ${n}`).toBe(2);
-      h.cloud.resetCalls();
-      await h.ok(['up'], STEPS_USED);
-      expect(h.cloud.mutatingCalls, `after crash ${n}`).toEqual([]);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['step', 'nlb', '--region', 'sa-east-1'],
+      deps: STEPS_USED,
+      clean: (mutating) =>
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'CreateLoadBalancer',
+          'CreateTargetGroup',
+          'RegisterTargets',
+          'CreateListener',
+        ]),
+      crashedCode: 1,
+      check: async (x, where) => {
+        h = x;
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/load-balancer/'), where).toBe(2);
+        expect(count(snap, '/target-group/'), where).toBe(2);
+        expect(count(snap, '/listener/'), where).toBe(2);
+        const tg = x.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;
+        expect(tg.targets.size, where).toBe(2);
+        await expectReadOnlyRerun(x, ['up'], STEPS_USED, where);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), where).toEqual([]);
+      },
+    });
   });
 
   it('when the endpoint is replaced, its new IPs are registered and the old ones drain away', async () => {

@@ -147,6 +147,7 @@ async function crashEachMutatingCall(
 ) {
   const mutating = await crashLoop({
     prepare: async (x) => {
+      h = x; // the stand-in steps read the current harness
       prepare(x);
       await x.ok(['up'], PRIOR);
     },

@@ -67,7 +67,7 @@ export function unrecordedIds(h: Harness, calls: readonly CallLogEntry[] = h.clo
     const deletedSince = calls.some(
       (d) =>
         d.seq > c.seq &&
-        d.outcome === 'ok' &&
+        (d.outcome === 'ok' || d.outcome === 'SimulatedCrash') &&
         d.command.startsWith('Delete') &&
         JSON.stringify(d.input).includes(v ?? '\0'),
     );
