@@ -419,7 +419,7 @@ describe('a crash after any mutating call of an up that switches topology', () =
             failures.push(
               `${where}: extra ${JSON.stringify(extra(got, target().snapshot))}, missing ${JSON.stringify(extra(target().snapshot, got))}`,
             );
-          const zone = h.state()!.steps['hosted-zone']!.global!.resources.hostedZoneId as string;
+          const zone = h.outputs('hosted-zone', 'global').hostedZoneId;
           const history = h.cloud.model(FakeRoute53).recordHistory(zone);
           const named = (v: (typeof history)[number]) =>
             v.records.filter((x) => x.Name === 'api.octank.com.' && x.Type === 'A').length;

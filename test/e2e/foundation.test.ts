@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, lingeringLambdaEni } from '../support/harness.js';
 
 const FIRST_TWO = { steps: STEPS.slice(0, 2) };
@@ -95,27 +95,24 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call, then up again, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], FIRST_TWO);
-    const mutating = clean.cloud.mutatingCalls.length;
-    const expected = clean.cloud.snapshot().map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'));
-    clean.cleanup();
-    expect(mutating).toBe(4);
-    for (let n = 1; n <= mutating; n++) {
-      h = new Harness();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], FIRST_TWO);
-      expect(crashed.code, `crash after mutating call ${n}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], FIRST_TWO);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/key-pair/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/stack/'), `after crash ${n}`).toBe(2);
-      expect(snap.map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'))).toEqual(expected);
-      await h.ok(['down', '--yes'], FIRST_TWO);
-      expect(h.cloud.snapshot()).toEqual([]);
-      h.cleanup();
-    }
+    let expected: string[] = [];
+    await crashEachMutatingCall({
+      args: ['up'],
+      deps: FIRST_TWO,
+      clean: (mutating, clean) => {
+        expected = clean.cloud.snapshot().map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'));
+        expect(mutating.length).toBe(4);
+      },
+      crashedCode: 1,
+      check: async (x, where) => {
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/key-pair/'), where).toBe(2);
+        expect(count(snap, '/stack/'), where).toBe(2);
+        expect(snap.map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'))).toEqual(expected);
+        await x.ok(['down', '--yes'], FIRST_TWO);
+        expect(x.cloud.snapshot()).toEqual([]);
+      },
+    });
   });
 
   it('a key pair left without its private key by a crash is replaced; one not ours is never touched', async () => {

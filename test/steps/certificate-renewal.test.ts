@@ -120,8 +120,8 @@ describe('certificates in use by the NLB listener', () => {
     ...upTo('nlb', 'domain'),
   };
   const https = (region: string) => {
-    const nlb = h.state()!.steps.nlb![region]!.resources as { dnsName: string };
-    const vpcId = h.state()!.steps.vpc![region]!.resources.vpcId as string;
+    const nlb = h.outputs('nlb', region);
+    const vpcId = h.outputs('vpc', region).vpcId;
     const net = h.cloud.model(FakeNetwork);
     const lb = [...h.cloud.model(FakeElbv2).loadBalancers.values()].find((x) => x.dnsName === nlb.dnsName)!;
     const from = h.cloud

@@ -130,12 +130,12 @@ describe('endpoints step on the fake cloud', () => {
   it('an endpoint deleted outside drctl is replaced by a new one on the next up', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    const old = h.state()!.steps.endpoints!['sa-east-1']!.resources.vpcEndpointId as string;
+    const old = h.outputs('endpoints', 'sa-east-1').vpcEndpointId;
     const ec2 = new EC2Client({ region: 'sa-east-1' });
     await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [old] }));
     h.cloud.clock.advance(5 * 60_000);
     await h.ok(['up'], STEPS_USED);
-    const now = h.state()!.steps.endpoints!['sa-east-1']!.resources.vpcEndpointId as string;
+    const now = h.outputs('endpoints', 'sa-east-1').vpcEndpointId;
     expect(now).not.toBe(old);
     expect(h.cloud.snapshot().filter((l) => l.includes('sa-east-1/vpc-endpoint/'))).toEqual([
       `ec2/sa-east-1/vpc-endpoint/${now}(available)`,

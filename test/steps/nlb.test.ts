@@ -4,6 +4,7 @@ import {
   DeleteTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeEc2, FakeElbv2 } from '../support/fake-cloud/index.js';
 import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
@@ -20,8 +21,7 @@ let h: Harness;
 afterEach(() => h?.cleanup());
 
 const count = (snap: string[], kind: string) => snap.filter((l) => l.includes(kind)).length;
-const rec = (region: string, step = 'nlb') =>
-  h.state()!.steps[step]![region]!.resources as Record<string, any>;
+const rec = <N extends StepName = 'nlb'>(region: string, step?: N) => h.outputs(step ?? ('nlb' as N), region);
 const doneAt = (events: any[], step: string, scope: string) =>
   events.find((e) => e.type === 'step-done' && e.step === step && e.scope === scope)?.t as number;
 
@@ -41,7 +41,7 @@ describe('nlb step on the fake cloud', () => {
     const elb = h.cloud.model(FakeElbv2);
     for (const region of REGIONS) {
       const r = rec(region);
-      const ips = rec(region, 'endpoints').privateIps as string[];
+      const ips = rec(region, 'endpoints').privateIps;
       const vpc = rec(region, 'vpc');
       expect(ips).toHaveLength(2);
       expect(r.targetIps).toEqual(ips);
@@ -161,14 +161,14 @@ describe('nlb step on the fake cloud', () => {
   it('when the endpoint is replaced, its new IPs are registered and the old ones drain away', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    const oldIps = rec('sa-east-1', 'endpoints').privateIps as string[];
+    const oldIps = rec('sa-east-1', 'endpoints').privateIps;
     const ec2 = new EC2Client({ region: 'sa-east-1' });
     await ec2.send(
       new DeleteVpcEndpointsCommand({ VpcEndpointIds: [rec('sa-east-1', 'endpoints').vpcEndpointId] }),
     );
     h.cloud.clock.advance(5 * 60_000);
     await h.ok(['up'], STEPS_USED);
-    const newIps = rec('sa-east-1', 'endpoints').privateIps as string[];
+    const newIps = rec('sa-east-1', 'endpoints').privateIps;
     expect(newIps).not.toEqual(oldIps);
     expect(rec('sa-east-1').targetIps).toEqual(newIps);
     const tg = h.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;

@@ -6,7 +6,7 @@ import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBE_CA_FILE, PROBE_FILE, PROBE_SOURCE, probeZip } from '../../src/assets/probe-function.js';
 import { FakeIam, FakeLambda } from '../support/fake-cloud/index.js';
-import { expectReadOnlyRerun } from '../support/crash.js';
+import { expectReadOnlyRerun, unrecordedIds } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
 
@@ -139,6 +139,7 @@ describe('probe step on the fake cloud', () => {
       const what = `crash after ${crash.command}`;
       crashedAfter.add(crash.command);
       expect(r.code, what).toBe(1);
+      expect(unrecordedIds(h), what).toEqual([]);
       h.cloud.revive();
       await h.ok(['up'], WITH_PROBE);
       const snap = h.cloud.snapshot();

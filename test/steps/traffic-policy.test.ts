@@ -102,7 +102,7 @@ afterEach(() => {
 });
 
 const r53 = () => new Route53Client({ region: 'us-east-1' });
-const zoneId = (x: Harness) => x.state()!.steps['hosted-zone']!.global!.resources.hostedZoneId as string;
+const zoneId = (x: Harness) => x.outputs('hosted-zone', 'global').hostedZoneId;
 const tpRec = (x: Harness) => x.state()!.steps['traffic-policy']!.global!.resources;
 const nonApex = (x: Harness) =>
   x.cloud
@@ -495,7 +495,7 @@ describe('fake Route 53 record validation', () => {
       new CreateHostedZoneCommand({
         Name: 'example.org',
         CallerReference: 'validation',
-        VPC: { VPCRegion: 'sa-east-1', VPCId: h.state()!.steps.vpc!['sa-east-1']!.resources.vpcId as string },
+        VPC: { VPCRegion: 'sa-east-1', VPCId: h.outputs('vpc', 'sa-east-1').vpcId },
       }),
     );
     const id = zone.HostedZone!.Id!;
@@ -538,13 +538,8 @@ describe('traffic-policy after a full drctl up', () => {
     async () => {
       h = new Harness();
       await h.ok(['up']);
-      const state = h.state()!;
-      const nlb = (region: string) =>
-        state.steps.nlb![region]!.resources as { dnsName: string; canonicalHostedZoneId: string };
-      const hc = state.steps['health-check']!.global!.resources as {
-        primaryHealthCheckId: string;
-        secondaryHealthCheckId?: string;
-      };
+      const nlb = (region: string) => h.outputs('nlb', region);
+      const hc = h.outputs('health-check', 'global');
       expect(nonApex(h)).toEqual([
         {
           Name: 'api.octank.com.',

@@ -123,7 +123,7 @@ export async function cleanUpSnapshot(): Promise<string[]> {
  */
 export function lingeringLambdaEni(h: Harness, region: string, releaseInMs: number): number {
   const ec2 = h.cloud.model(FakeEc2).region(region);
-  const subnetId = (h.state()!.steps.vpc![region]!.resources.privateSubnetIds as string[])[0]!;
+  const subnetId = h.outputs('vpc', region).privateSubnetIds[0]!;
   const releaseAt = h.cloud.clock.now() + releaseInMs;
   ec2.enis.set('eni-0lambda', {
     NetworkInterfaceId: 'eni-0lambda',
