@@ -65,7 +65,7 @@ function expectLatencyPair(): void {
       region,
       failover: undefined,
       hc: id,
-      alias: rec('nlb', region).dnsName!,
+      alias: rec('nlb', region!).dnsName,
       evaluate: true,
     })),
   );
