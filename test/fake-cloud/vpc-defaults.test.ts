@@ -139,13 +139,7 @@ describe('fake EC2: what a VPC comes with', () => {
     h = new Harness();
     const steps = upTo('vpc');
     await h.ok(['up'], steps);
-    const vpc = h.state()!.steps.vpc![REGION]!.resources as {
-      vpcId: string;
-      publicSubnetId: string;
-      privateSubnetIds: string[];
-      publicRouteTableId: string;
-      privateRouteTableId: string;
-    };
+    const vpc = h.outputs('vpc', REGION);
     const all = await tables(REGION, [{ Name: 'vpc-id', Values: [vpc.vpcId] }]);
     expect(all).toHaveLength(3);
     const main = all.filter((t) => t.Associations?.some((x) => x.Main));

@@ -1,3 +1,4 @@
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAcm, FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
 import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
@@ -12,7 +13,8 @@ let h: Harness;
 afterEach(() => h?.cleanup());
 
 type Rec = Record<string, unknown>;
-const rec = (region: string, step = 'domain') => h.state()!.steps[step]![region]!.resources as Rec;
+const rec = <N extends StepName = 'domain'>(region: string, step?: N) =>
+  h.outputs(step ?? ('domain' as N), region);
 const lines = (kind: string, region?: string) =>
   h.cloud.snapshot().filter((l) => l.startsWith(`apigateway/${region ?? ''}`) && l.includes(`/${kind}/`));
 const failure = (r: RunOutput, region: string) =>
