@@ -1,9 +1,11 @@
 import '../support/fast-tmp.js';
 import { rmSync, writeFileSync } from 'node:fs';
 import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeNetwork, FakeRoute53, FakeSynthetics } from '../support/fake-cloud/index.js';
 import type { RecordSet } from '../support/fake-cloud/route53.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 
 // topology "active-active": both regions serve. A canary, alarm and health check in each region;
@@ -18,14 +20,14 @@ const AA = { topology: 'active-active' };
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const r53 = () => new Route53Client({ region: 'us-east-1' });
-const zoneId = () => rec('hosted-zone', 'global').hostedZoneId as string;
+const zoneId = () => rec('hosted-zone', 'global').hostedZoneId;
 const apiRecords = (records: RecordSet[]) => records.filter((r) => r.Name === `${NAME}.` && r.Type === 'A');
 const records = () => apiRecords(h.cloud.model(FakeRoute53).recordsOf(zoneId()));
 /** Which region's entry the resolver of `vpcRegion`'s VPC answers now. */
 const answeredIn = (vpcRegion: string) => {
-  const a = h.cloud.model(FakeNetwork).resolve(vpcRegion, rec('vpc', vpcRegion).vpcId as string, NAME);
+  const a = h.cloud.model(FakeNetwork).resolve(vpcRegion, rec('vpc', vpcRegion).vpcId, NAME);
   return a.addresses[0]!.startsWith('10.0.') ? PRIMARY : SECONDARY;
 };
 const invert = async (id: string, inverted: boolean) => {
@@ -63,7 +65,7 @@ function expectLatencyPair(): void {
       region,
       failover: undefined,
       hc: id,
-      alias: rec('nlb', region).dnsName,
+      alias: rec('nlb', region!).dnsName,
       evaluate: true,
     })),
   );
@@ -122,21 +124,19 @@ describe('topology active-active', () => {
     h.cloud.clock.advance(5 * 60_000); // the alarms settle
     expect(answeredIn(PRIMARY)).toBe(PRIMARY);
     expect(answeredIn(SECONDARY)).toBe(SECONDARY);
-    await invert(hc.secondaryHealthCheckId, true);
+    await invert(hc.secondaryHealthCheckId!, true);
     expect(answeredIn(SECONDARY)).toBe(PRIMARY);
     expect(answeredIn(PRIMARY)).toBe(PRIMARY);
     // Both unhealthy: Route 53 answers as if both were healthy (each VPC its nearest).
     await invert(hc.primaryHealthCheckId, true);
     expect(answeredIn(PRIMARY)).toBe(PRIMARY);
     expect(answeredIn(SECONDARY)).toBe(SECONDARY);
-    await invert(hc.secondaryHealthCheckId, false);
+    await invert(hc.secondaryHealthCheckId!, false);
     expect(answeredIn(PRIMARY)).toBe(SECONDARY);
     await invert(hc.primaryHealthCheckId, false);
 
     // A second up changes nothing.
-    h.cloud.resetCalls();
-    await h.ok(['up']);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up']);
 
     await h.ok(['down', '--yes']);
     expect(h.cloud.snapshot()).toEqual([]);
@@ -264,7 +264,7 @@ describe('topology active-active', () => {
         expect.stringMatching(/^latency us-west-1 api\.octank\.com -> us-west-1 NLB with health check /),
       ],
     ]);
-    await invert(rec('health-check', 'global').secondaryHealthCheckId, true);
+    await invert(rec('health-check', 'global').secondaryHealthCheckId!, true);
     const bad = await h.run(['--json', 'verify']);
     expect(bad.code).not.toBe(0);
     const failed = (

@@ -3,6 +3,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, lingeringLambdaEni } from '../support/harness.js';
 
 const FIRST_TWO = { steps: STEPS.slice(0, 2) };
@@ -54,9 +55,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
   it('running up again makes no mutating call and at most one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     // One STS GetCallerIdentity (who pays), then one read per recorded resource.
     expect(h.cloud.calls.filter((c) => c.service === 'sts').length).toBe(1);
     expect(h.cloud.calls.filter((c) => c.service !== 'sts').length).toBeLessThanOrEqual(4);
@@ -96,27 +95,24 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call, then up again, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], FIRST_TWO);
-    const mutating = clean.cloud.mutatingCalls.length;
-    const expected = clean.cloud.snapshot().map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'));
-    clean.cleanup();
-    expect(mutating).toBe(4);
-    for (let n = 1; n <= mutating; n++) {
-      h = new Harness();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], FIRST_TWO);
-      expect(crashed.code, `crash after mutating call ${n}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], FIRST_TWO);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/key-pair/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/stack/'), `after crash ${n}`).toBe(2);
-      expect(snap.map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'))).toEqual(expected);
-      await h.ok(['down', '--yes'], FIRST_TWO);
-      expect(h.cloud.snapshot()).toEqual([]);
-      h.cleanup();
-    }
+    let expected: string[] = [];
+    await crashEachMutatingCall({
+      args: ['up'],
+      deps: FIRST_TWO,
+      clean: (mutating, clean) => {
+        expected = clean.cloud.snapshot().map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'));
+        expect(mutating.length).toBe(4);
+      },
+      crashedCode: 1,
+      check: async (x, where) => {
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/key-pair/'), where).toBe(2);
+        expect(count(snap, '/stack/'), where).toBe(2);
+        expect(snap.map((l) => l.replace(/[0-9a-f]{8,}/g, 'ID'))).toEqual(expected);
+        await x.ok(['down', '--yes'], FIRST_TWO);
+        expect(x.cloud.snapshot()).toEqual([]);
+      },
+    });
   });
 
   it('a key pair left without its private key by a crash is replaced; one not ours is never touched', async () => {
@@ -135,9 +131,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     await h.ok(['up'], FIRST_TWO);
     const { rmSync } = await import('node:fs');
     rmSync(join(h.dir, '.drctl', 'keys'), { recursive: true });
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     expect(JSON.stringify(r.events)).toContain('its private key is not on this machine');
   });
 
@@ -164,9 +158,7 @@ describe('up and down of keypairs and vpc on the fake cloud', () => {
     const r = await pending;
     expect(r.code).toBe(130);
     expect(h.state()!.steps.vpc!['sa-east-1']!.status).toBe('creating');
-    h.cloud.resetCalls();
-    await h.ok(['up'], FIRST_TWO);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], FIRST_TWO);
     expect(count(h.cloud.snapshot(), '/stack/')).toBe(2);
   });
 

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { probeResultSchema, type ProbeResult } from '../../src/assets/probe-function.js';
 import { FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
@@ -29,8 +30,7 @@ const PRIVATE = { domainMode: 'private' };
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-type Rec = Record<string, any>;
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Rec;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const apigw = (region: string) => new APIGatewayClient({ region });
 const nlbLines = () => h.cloud.snapshot().filter((l) => l.startsWith('elbv2/'));
 
@@ -70,7 +70,7 @@ describe('domainMode private: up, the path clients take, down', () => {
     expect(skipped[0]!.reason).toMatch(/not used: domainMode private/);
     expect(h.state()!.steps.nlb).toBeUndefined();
 
-    const zoneId = rec('hosted-zone', 'global').hostedZoneId as string;
+    const zoneId = rec('hosted-zone', 'global').hostedZoneId;
     const { ResourceRecordSets } = await new Route53Client({ region: 'us-east-1' }).send(
       new ListResourceRecordSetsCommand({ HostedZoneId: zoneId }),
     );
@@ -80,7 +80,7 @@ describe('domainMode private: up, the path clients take, down', () => {
       ['SECONDARY', SECONDARY],
     ] as const) {
       const d = rec('domain', region);
-      const vpce = rec('endpoints', region).vpcEndpointId as string;
+      const vpce = rec('endpoints', region).vpcEndpointId;
       expect(d.endpointDnsName).toMatch(
         new RegExp(`^${vpce}-\\w+\\.execute-api\\.${region}\\.vpce\\.amazonaws\\.com$`),
       );
@@ -203,7 +203,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
   it('a private custom domain whose policy denies the endpoint: the probe gets 403 AccessDeniedException, the drill refuses; up puts the policy back', async () => {
     await upPrivate();
     const d = rec('domain', PRIMARY);
-    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId;
     h.cloud.clock.advance(60_000);
     await apigw(PRIMARY).send(
       new UpdateDomainNameCommand({
@@ -236,7 +236,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
       }),
     );
     // At the primary's own endpoint: the canary goes through the domain too, fails, and DNS moves on.
-    const p = await probe(rec('domain', PRIMARY).endpointDnsName as string);
+    const p = await probe(rec('domain', PRIMARY).endpointDnsName);
     expect(p.status).toBe(403);
     expect(p.body).toContain('User: anonymous is not authorized to perform: execute-api:Invoke');
     expect(p.body).toContain('/domainnames/api.octank.com+');
@@ -261,7 +261,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
 
   it('a private API whose resource policy allows nothing: 403 AccessDeniedException; up puts the policy back', async () => {
     await upPrivate();
-    const restApiId = rec('api', PRIMARY).restApiId as string;
+    const restApiId = rec('api', PRIMARY).restApiId;
     await apigw(PRIMARY).send(
       new UpdateRestApiCommand({
         restApiId,
@@ -289,7 +289,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
       }),
     );
     // At the primary's own endpoint (the canary fails too now, and DNS will move to the secondary).
-    const p = await probe(rec('domain', PRIMARY).endpointDnsName as string);
+    const p = await probe(rec('domain', PRIMARY).endpointDnsName);
     expect(p.status).toBe(403);
     expect(p.body).toContain(
       `on resource: arn:aws:execute-api:${PRIMARY}:${h.cloud.account}:${restApiId}/prod/GET/health`,
@@ -311,7 +311,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
         domainNameAccessAssociationArn: rec('domain', PRIMARY).accessAssociationArn,
       }),
     );
-    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId;
     const answer = h.cloud
       .model(FakeApiGatewayDomains)
       .request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' });
@@ -328,9 +328,9 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
 
   it('a private domain is unusable until AVAILABLE: mapping refused with BadRequestException, invocations 403 ForbiddenException', async () => {
     await upPrivate();
-    const certificateArn = rec('ca', PRIMARY).certificateArn as string;
-    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
-    const restApiId = rec('api', PRIMARY).restApiId as string;
+    const certificateArn = rec('ca', PRIMARY).certificateArn;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId;
+    const restApiId = rec('api', PRIMARY).restApiId;
     // A test of the fake's API Gateway: another user of the account makes the second domain.
     await h.cloud.authorizer.asAdmin(async () => {
       h.cloud.clock.advance(60_000);
@@ -412,7 +412,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
   it('an access association is ready about 15 minutes after it is made, though the domain reads AVAILABLE', async () => {
     await upPrivate();
     const d = rec('domain', PRIMARY);
-    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId;
     await apigw(PRIMARY).send(
       new DeleteDomainNameAccessAssociationCommand({
         domainNameAccessAssociationArn: d.accessAssociationArn,
@@ -437,7 +437,7 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
     h = new Harness();
     await h.ok(['up']);
     settle();
-    const vpce = rec('endpoints', PRIMARY).vpcEndpointId as string;
+    const vpce = rec('endpoints', PRIMARY).vpcEndpointId;
     const model = h.cloud.model(FakeApiGatewayDomains);
     expect(model.request(PRIMARY, { host: 'api.octank.com', vpceId: vpce, path: '/health' })).toMatchObject({
       status: 200,

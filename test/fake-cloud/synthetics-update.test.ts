@@ -6,10 +6,10 @@ import {
   UpdateCanaryCommand,
 } from '@aws-sdk/client-synthetics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeSynthetics } from '../support/fake-cloud/index.js';
 import { DELAYS } from '../support/fake-cloud/delays.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
 // UpdateCanary as the fake models it (test/support/fake-cloud/README.md, Synthetics,
 // "UpdateCanary"): UPDATING, then back to the state it had; ConflictException while another
@@ -18,9 +18,7 @@ import { Harness } from '../support/harness.js';
 const PRIMARY = 'sa-east-1';
 const NAME = 'drctl-pri';
 const WITH_CANARY = {
-  steps: STEPS.filter((s) =>
-    ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary'].includes(s.name),
-  ),
+  ...upTo('canary', 'domain'),
 };
 
 let h: Harness;

@@ -11,9 +11,9 @@ import {
   type SecurityGroup,
 } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
 // What EC2 makes with every VPC: a main route table, a default security group, a default network
 // ACL; untagged, and gone with the VPC.
@@ -137,15 +137,9 @@ describe('fake EC2: what a VPC comes with', () => {
 
   it("the vpc stack's VPC has an untagged main table no subnet uses: each subnet is associated with a tagged table", async () => {
     h = new Harness();
-    const steps = { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) };
+    const steps = upTo('vpc');
     await h.ok(['up'], steps);
-    const vpc = h.state()!.steps.vpc![REGION]!.resources as {
-      vpcId: string;
-      publicSubnetId: string;
-      privateSubnetIds: string[];
-      publicRouteTableId: string;
-      privateRouteTableId: string;
-    };
+    const vpc = h.outputs('vpc', REGION);
     const all = await tables(REGION, [{ Name: 'vpc-id', Values: [vpc.vpcId] }]);
     expect(all).toHaveLength(3);
     const main = all.filter((t) => t.Associations?.some((x) => x.Main));

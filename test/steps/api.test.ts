@@ -1,19 +1,20 @@
 import { APIGatewayClient, CreateDeploymentCommand, ImportRestApiCommand } from '@aws-sdk/client-api-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeApiGateway } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const STEPS_USED = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints', 'api'].includes(s.name)) };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints'].includes(s.name)) };
+const STEPS_USED = upTo('api');
+const PRIOR = priorTo('api');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
 const count = (snap: string[], kind: string) => snap.filter((l) => l.includes(kind)).length;
-const rec = (region: string, step = 'api') =>
-  h.state()!.steps[step]![region]!.resources as Record<string, any>;
+const rec = (region: string) => h.outputs('api', region);
+const vpceOf = (region: string) => h.outputs('endpoints', region).vpcEndpointId;
 
 describe('api step on the fake cloud', () => {
   it('up imports one PRIVATE PetStore API per region, reachable only through that region’s endpoint, deployed to prod', async () => {
@@ -25,7 +26,7 @@ describe('api step on the fake cloud', () => {
     const model = h.cloud.model(FakeApiGateway);
     for (const region of REGIONS) {
       const r = rec(region);
-      const vpce = rec(region, 'endpoints').vpcEndpointId as string;
+      const vpce = vpceOf(region);
       expect(r.name).toBe('drctl-petstore');
       expect(r.invokeUrl).toBe(`https://${r.restApiId}.execute-api.${region}.amazonaws.com/prod`);
       expect(r.vpceInvokeUrl).toBe(`https://${r.restApiId}-${vpce}.execute-api.${region}.amazonaws.com/prod`);
@@ -77,9 +78,7 @@ describe('api step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const apiCalls = h.cloud.calls.filter((c) => c.service === 'apigateway').map((c) => c.command);
     expect(apiCalls.sort()).toEqual(['GetRestApi', 'GetRestApi', 'GetStage', 'GetStage']);
     const outcomes = r.events
@@ -97,34 +96,25 @@ describe('api step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the step, then up again, ends with exactly one API and stage per region', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['step', 'api', '--region', 'sa-east-1'], STEPS_USED);
-    const mutating = clean.cloud.calls.filter((c) => c.mutating).map((c) => c.command);
-    clean.cleanup();
-    expect(mutating).toEqual(['ImportRestApi', 'TagResource', 'CreateDeployment']);
-    for (let n = 1; n <= mutating.length; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'step', 'api', '--region', 'sa-east-1'], STEPS_USED);
-      expect(crashed.code, `crash after ${mutating[n - 1]}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/restapi/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/stage/'), `after crash ${n}`).toBe(2);
-      const api = h.cloud.model(FakeApiGateway).region('sa-east-1').restApis.get(rec('sa-east-1').restApiId)!;
-      expect(api.tags['drctl:deployment'], `after crash ${n}`).toBe('drctl');
-      h.cloud.resetCalls();
-      await h.ok(['up'], STEPS_USED);
-      expect(h.cloud.mutatingCalls, `after crash ${n}`).toEqual([]);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['step', 'api', '--region', 'sa-east-1'],
+      deps: STEPS_USED,
+      clean: (mutating) =>
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual(['ImportRestApi', 'TagResource', 'CreateDeployment']),
+      crashedCode: 1,
+      check: async (x, where) => {
+        h = x;
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/restapi/'), where).toBe(2);
+        expect(count(snap, '/stage/'), where).toBe(2);
+        const api = x.cloud.model(FakeApiGateway).region('sa-east-1').restApis.get(rec('sa-east-1').restApiId)!;
+        expect(api.tags['drctl:deployment'], where).toBe('drctl');
+        await expectReadOnlyRerun(x, ['up'], STEPS_USED, where);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), where).toEqual([]);
+      },
+    });
   });
 
   for (const as of ['server-error', 'connection-reset'] as const) {
@@ -190,7 +180,7 @@ describe('api step on the fake cloud', () => {
     h.cloud.resetCalls();
     await h.ok(['up'], STEPS_USED);
     expect(h.cloud.mutatingCalls.map((c) => c.command)).toEqual(['UpdateRestApi', 'CreateDeployment']);
-    const vpce = rec('us-west-1', 'endpoints').vpcEndpointId;
+    const vpce = vpceOf('us-west-1');
     expect(api.vpcEndpointIds).toEqual([vpce]);
     expect(api.policy).toContain(vpce);
     expect(api.policy).toContain('StringNotEquals');
@@ -234,7 +224,7 @@ describe('api step on the fake cloud', () => {
 
   it('`drctl step api --region us-west-1` names the missing step when its inputs do not exist, and changes nothing', async () => {
     h = new Harness();
-    await h.ok(['up'], { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) });
+    await h.ok(['up'], priorTo('endpoints', 'api'));
     h.cloud.resetCalls();
     const r = await h.run(['step', 'api', '--region', 'us-west-1'], STEPS_USED);
     expect(r.code).toBe(2);

@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stepInfo } from '../../src/steps/index.js';
 import { FakeAcm } from '../support/fake-cloud/index.js';
+import { crashAt, crashEachMutatingCall, expectReadOnlyRerun, mutatingOf } from '../support/crash.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const CA_ONLY = { steps: [stepInfo('ca')!] };
@@ -82,9 +83,7 @@ describe('ca step on the fake cloud', () => {
   it('re-running up on a finished step makes no mutating call and one read per resource', async () => {
     h = new Harness();
     await h.ok(['up'], CA_ONLY);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], CA_ONLY);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], CA_ONLY);
     // Besides the one STS GetCallerIdentity of the banner (who pays).
     const calls = h.cloud.calls.filter((c) => c.service !== 'sts');
     expect(calls.map((c) => `${c.region} ${c.command}`).sort()).toEqual([
@@ -181,54 +180,62 @@ describe('ca step on the fake cloud', () => {
   });
 
   it('a crash after each mutating call, then a re-run, ends with exactly one CA and one certificate per region', async () => {
-    h = new Harness();
-    await h.ok(['up'], CA_ONLY);
-    const mutating = h.cloud.mutatingCalls.map((c) => `${c.region} ${c.command}`);
-    expect(mutating.filter((c) => c.startsWith('sa-east-1')).map((c) => c.split(' ')[1])).toEqual([
-      'CreateCertificateAuthority',
-      'IssueCertificate',
-      'ImportCertificateAuthorityCertificate',
-      'CreatePermission',
-      'RequestCertificate',
-    ]);
-    h.cleanup();
-    for (let n = 1; n <= mutating.length; n++) {
-      h = new Harness();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], CA_ONLY);
-      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], CA_ONLY);
-      expectOneOfEach();
-      expect(
-        h.cloud.snapshot().filter((l) => l.includes('/permission/')),
-        `crash ${n}`,
-      ).toEqual(
-        REGIONS.map((r) =>
-          expect.stringMatching(new RegExp(`^acm-pca/${r}/permission/.*/acm\\.amazonaws\\.com$`)),
-        ),
-      );
-      await h.ok(['down', '--yes'], CA_ONLY);
-      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      args: ['up'],
+      deps: CA_ONLY,
+      clean: (mutating) =>
+        expect(mutating.filter((c) => c.startsWith('sa-east-1')).map((c) => c.split(' ')[1])).toEqual([
+          'CreateCertificateAuthority',
+          'IssueCertificate',
+          'ImportCertificateAuthorityCertificate',
+          'CreatePermission',
+          'RequestCertificate',
+        ]),
+      check: async (x, where) => {
+        h = x;
+        expectOneOfEach();
+        expect(
+          x.cloud.snapshot().filter((l) => l.includes('/permission/')),
+          where,
+        ).toEqual(
+          REGIONS.map((r) =>
+            expect.stringMatching(new RegExp(`^acm-pca/${r}/permission/.*/acm\\.amazonaws\\.com$`)),
+          ),
+        );
+        await x.ok(['down', '--yes'], CA_ONLY);
+        expect(x.cloud.snapshot(), `after down, ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('a crash at any point never leaves two CAs, even when the re-run comes after the 5-minute token window', async () => {
+    await crashEachMutatingCall({
+      args: ['up'],
+      deps: CA_ONLY,
+      afterCrash: (x) => x.cloud.clock.advance(6 * MINUTE),
+      check: (x) => {
+        h = x;
+        expectOneOfEach();
+      },
+    });
+  });
+
+  it("the CA ARN is in the state file the moment CreateCertificateAuthority returns (a crash at the step's next call loses nothing)", async () => {
+    const clean = new Harness();
+    await clean.ok(['up'], CA_ONLY);
+    const mutating = mutatingOf(clean);
+    clean.cleanup();
+    // The step's own next call in the region: the CA's answer was heard and handled before it.
+    const next = mutating.indexOf('sa-east-1 IssueCertificate') + 1;
+    expect(mutating[next - 2]).toMatch(/ CreateCertificateAuthority$/);
     h = new Harness();
-    await h.ok(['up'], CA_ONLY);
-    const count = h.cloud.mutatingCalls.length;
-    h.cleanup();
-    for (let n = 1; n <= count; n++) {
-      h = new Harness();
-      h.cloud.faults = { crashAfterMutating: n };
-      await h.run(['--json', 'up'], CA_ONLY);
-      h.cloud.clock.advance(6 * MINUTE);
-      h.cloud.revive();
-      await h.ok(['up'], CA_ONLY);
-      expectOneOfEach();
-      h.cleanup();
-    }
+    await crashAt(h, next, ['up'], CA_ONLY);
+    const created = h.cloud.calls.find(
+      (c) => c.command === 'CreateCertificateAuthority' && c.region === 'sa-east-1' && c.outcome === 'ok',
+    )!;
+    expect(h.outputs('ca', 'sa-east-1').certificateAuthorityArn).toBe(
+      (created.output as { CertificateAuthorityArn: string }).CertificateAuthorityArn,
+    );
   });
 
   it('after a crash and a lost state file, a re-run an hour later adopts the tagged CA', async () => {

@@ -1,7 +1,7 @@
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetHealthCheckCommand, Route53Client } from '@aws-sdk/client-route-53';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import {
   FakeCloudWatch,
   FakeRoute53Health,
@@ -11,6 +11,7 @@ import {
 import type { MetricAlarmConfig, TreatMissingData } from '../support/fake-cloud/cloudwatch.js';
 import type { ProbeOutcome } from '../support/fake-cloud/synthetics.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
 // Issue 11 item 3: the alarm must not fail the region over on one failed or late canary run. It
 // alarms on SuccessPercent < 100 in M of the last N one-minute periods (canary.datapointsToAlarm
@@ -18,27 +19,16 @@ import { Harness } from '../support/harness.js';
 // leaves the alarm INSUFFICIENT_DATA and the health check's InsufficientDataHealthStatus
 // (Unhealthy) fails over.
 
-const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const WITH_CHECK = pick([
-  'keypairs',
-  'vpc',
-  'endpoints',
-  'api',
-  'ca',
-  'domain',
-  'nlb',
-  'canary',
-  'health-check',
-]);
+const WITH_CHECK = upTo('health-check', 'domain');
 const PRIMARY = 'sa-east-1';
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
 const health = () =>
-  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId as string);
+  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId);
 const alarmState = async () => {
   const name = rec('canary', PRIMARY).alarmName as string;
   const r = await new CloudWatchClient({ region: PRIMARY }).send(
@@ -92,7 +82,7 @@ describe('the canary alarm (M of N) and the health check (its copy: N) never fai
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'missing',
     });
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const hc = (
       await new Route53Client({ region: 'us-east-1' }).send(new GetHealthCheckCommand({ HealthCheckId: id }))
     ).HealthCheck!;
@@ -187,7 +177,7 @@ describe('the canary alarm (M of N) and the health check (its copy: N) never fai
 
   it('a health check made for an older alarm (Failed >= 1) gets Route 53 to copy the current alarm on up', async () => {
     await upSettled();
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const r53 = h.cloud.model(FakeRoute53Health);
     // What an older drctl left: Route 53's copy of a Failed/Sum alarm.
     const stale = (r53 as unknown as { checks: Map<string, { alarm: MetricAlarmConfig }> }).checks.get(id)!;

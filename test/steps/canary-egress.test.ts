@@ -1,4 +1,5 @@
 import { DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   FakeCloudWatch,
@@ -20,11 +21,11 @@ const PRIMARY = 'sa-east-1';
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
 const canary = () => h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;
 const health = () =>
-  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId as string);
+  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId);
 /** The runs since `from`, and whether each published (pass/fail) or not (silent). */
 const runsSince = (from: number) =>
   canary()
@@ -82,7 +83,7 @@ describe("the canary's way out survives one Availability Zone", () => {
     expect(vpc.natGatewayId).toBeUndefined();
     const r = h.cloud.model(FakeEc2).region(PRIMARY);
     expect([...r.others.values()].filter((o) => o.kind === 'nat')).toEqual([]);
-    const table = r.routeTables.get(vpc.privateRouteTableId as string)!;
+    const table = r.routeTables.get(vpc.privateRouteTableId)!;
     expect(table.routes.map((x) => x.DestinationCidrBlock)).not.toContain('0.0.0.0/0');
   });
 
@@ -109,10 +110,7 @@ describe("the canary's way out survives one Availability Zone", () => {
     await upSettled({ natGateway: true });
     const vpc = rec('vpc', PRIMARY);
     expect(vpc.natGatewayId).toMatch(/^nat-/);
-    const table = h.cloud
-      .model(FakeEc2)
-      .region(PRIMARY)
-      .routeTables.get(vpc.privateRouteTableId as string)!;
+    const table = h.cloud.model(FakeEc2).region(PRIMARY).routeTables.get(vpc.privateRouteTableId)!;
     expect(table.routes.find((x) => x.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId).toBe(
       vpc.natGatewayId,
     );
@@ -141,7 +139,7 @@ describe("the canary's way out survives one Availability Zone", () => {
     await upSettled();
     const at = h.cloud.clock.now();
     await new EC2Client({ region: PRIMARY }).send(
-      new DeleteVpcEndpointsCommand({ VpcEndpointIds: [rec('vpc', PRIMARY).monitoringEndpointId] }),
+      new DeleteVpcEndpointsCommand({ VpcEndpointIds: [rec('vpc', PRIMARY).monitoringEndpointId!] }),
     );
     minutes(12);
     const runs = runsSince(at + 2 * 60_000);

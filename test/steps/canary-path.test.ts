@@ -12,6 +12,7 @@ import {
 import { GetHealthCheckCommand, Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeAcm, FakeNetwork, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { STEPS } from '../../src/steps/index.js';
@@ -28,11 +29,11 @@ const SECONDARY = 'us-west-1';
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
 const runs = () => h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!.runs;
 const health = () =>
-  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId as string);
+  h.cloud.model(FakeRoute53Health).healthOf(rec('health-check', 'global').primaryHealthCheckId);
 const elb = () => new ElasticLoadBalancingV2Client({ region: PRIMARY });
 
 async function upSettled(steps = UP_TO_CHECK): Promise<void> {
@@ -102,7 +103,7 @@ describe('the canary calls https://<host>.<domain>/health through its own NLB, a
       acm.send(
         new RequestCertificateCommand({
           DomainName: 'www.example.org',
-          CertificateAuthorityArn: rec('ca', PRIMARY).certificateAuthorityArn,
+          CertificateAuthorityArn: rec('ca', PRIMARY).certificateAuthorityArn!,
         }),
       ),
     );
@@ -121,7 +122,7 @@ describe('the canary calls https://<host>.<domain>/health through its own NLB, a
   it('an expired listener certificate fails the canary', async () => {
     await upSettled();
     // A certificate ACM could not renew, past its NotAfter.
-    const cert = h.cloud.model(FakeAcm).find(PRIMARY, rec('ca', PRIMARY).certificateArn as string)!;
+    const cert = h.cloud.model(FakeAcm).find(PRIMARY, rec('ca', PRIMARY).certificateArn)!;
     cert.renewalFailure = 'the CA does not grant acm.amazonaws.com the renewal permissions';
     cert.notAfter = h.cloud.clock.now();
     expectCanaryFailsOver();
@@ -143,7 +144,7 @@ describe('the canary calls https://<host>.<domain>/health through its own NLB, a
 
   it('the canary stays pinned to its region: with the name failed over, it still calls the primary NLB and passes', async () => {
     await upSettled({ steps: [...STEPS] });
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const r53 = new Route53Client({ region: 'us-east-1' });
     // Failed over by hand: another user of the account.
     await h.cloud.authorizer.asAdmin(async () => {
@@ -159,7 +160,7 @@ describe('the canary calls https://<host>.<domain>/health through its own NLB, a
     minutes(3);
     // Clients in the secondary VPC now get the secondary NLB for the name...
     const net = h.cloud.model(FakeNetwork);
-    const answer = net.resolve(SECONDARY, rec('vpc', SECONDARY).vpcId as string, 'api.octank.com');
+    const answer = net.resolve(SECONDARY, rec('vpc', SECONDARY).vpcId, 'api.octank.com');
     expect(answer.addresses[0]).toMatch(/^172\.16\./);
     // ...while the primary's canary keeps testing the primary.
     const c = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;

@@ -17,6 +17,7 @@ import {
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CANARY_CA_PATH,
@@ -25,14 +26,14 @@ import {
   CANARY_SCRIPT_PATH,
 } from '../../src/assets/canary-script.js';
 import { pickRuntime } from '../../src/steps/canary/index.js';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeIam, FakeS3, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { RUNTIME_VERSIONS } from '../support/fake-cloud/synthetics.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
-const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb']);
-const WITH_CANARY = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary']);
+const PRIOR = upTo('nlb', 'domain');
+const WITH_CANARY = upTo('canary', 'domain');
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 
@@ -40,7 +41,7 @@ let h: Harness;
 afterEach(() => h?.cleanup());
 
 const count = (snap: string[], kind: string) => snap.filter((l) => l.includes(kind)).length;
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const normalize = (snap: string[]) =>
   snap.map((l) =>
     l
@@ -129,7 +130,7 @@ describe('canary step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
     const out = rec('canary', PRIMARY);
-    const b = h.cloud.model(FakeS3).buckets.get(out.bucketName)!;
+    const b = h.cloud.model(FakeS3).buckets.get(out.bucketName!)!;
     expect(b.publicAccessBlock).toEqual({
       BlockPublicAcls: true,
       IgnorePublicAcls: true,
@@ -143,7 +144,7 @@ describe('canary step on the fake cloud', () => {
     expect(b.lifecycle!.Rules[0]!.Expiration).toEqual({ Days: 7 });
     expect(b.tags).toMatchObject({ 'drctl:deployment': 'drctl' });
 
-    const role = h.cloud.model(FakeIam).roles.get(out.roleName)!;
+    const role = h.cloud.model(FakeIam).roles.get(out.roleName!)!;
     expect(JSON.parse(role.AssumeRolePolicyDocument).Statement[0].Principal).toEqual({
       Service: 'lambda.amazonaws.com',
     });
@@ -178,7 +179,7 @@ describe('canary step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
     const out = rec('canary', PRIMARY);
-    const a = await alarmState(PRIMARY, out.alarmName);
+    const a = await alarmState(PRIMARY, out.alarmName!);
     expect(a).toMatchObject({
       Namespace: 'CloudWatchSynthetics',
       MetricName: 'SuccessPercent',
@@ -192,7 +193,7 @@ describe('canary step on the fake cloud', () => {
       TreatMissingData: 'missing',
     });
     minutes(4);
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('OK');
     // SetAlarmState holds only until the next evaluation, then the data decides again.
     // Forced by hand, by another user: drctl never calls SetAlarmState.
     await h.cloud.authorizer.asAdmin(() =>
@@ -200,25 +201,25 @@ describe('canary step on the fake cloud', () => {
         new SetAlarmStateCommand({ AlarmName: out.alarmName, StateValue: 'ALARM', StateReason: 'test' }),
       ),
     );
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('ALARM');
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('ALARM');
     minutes(1);
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
-    const bucket = h.cloud.model(FakeS3).buckets.get(out.bucketName)!;
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('OK');
+    const bucket = h.cloud.model(FakeS3).buckets.get(out.bucketName!)!;
     expect(bucket.objects.size).toBeGreaterThan(0);
 
     const syn = h.cloud.model(FakeSynthetics);
     syn.setProbeOutcome(PRIMARY, 'fail');
     minutes(4);
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('ALARM');
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('ALARM');
     syn.setProbeOutcome(PRIMARY, 'pass');
     minutes(4);
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('OK');
     // Missing data stays missing: the last real datapoints count until the evaluation range is empty.
     syn.setProbeOutcome(PRIMARY, 'silent');
     minutes(3);
-    expect((await alarmState(PRIMARY, out.alarmName)).StateValue).toBe('OK');
+    expect((await alarmState(PRIMARY, out.alarmName!)).StateValue).toBe('OK');
     minutes(4);
-    const silent = await alarmState(PRIMARY, out.alarmName);
+    const silent = await alarmState(PRIMARY, out.alarmName!);
     expect(silent.StateValue).toBe('INSUFFICIENT_DATA');
     expect(silent.StateReason).toMatch(/no datapoints/);
   });
@@ -283,9 +284,7 @@ describe('canary step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
-    h.cloud.resetCalls();
-    await h.ok(['up'], WITH_CANARY);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], WITH_CANARY);
     expect(
       canaryCalls()
         .map((c) => c.command)
@@ -319,53 +318,46 @@ describe('canary step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the canary step, then up, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    clean.cloud.delayOverrides = { 'iam.propagate': 0 };
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['up'], WITH_CANARY);
-    const mutating = clean.cloud.mutatingCalls.map((c) => c.command);
-    const expected = normalize(clean.cloud.snapshot());
-    clean.cleanup();
-    expect(mutating).toEqual([
-      'CreateRole',
-      'CreateBucket',
-      'PutPublicAccessBlock',
-      'PutBucketEncryption',
-      'PutBucketPolicy',
-      'PutBucketLifecycleConfiguration',
-      'PutBucketTagging',
-      'PutRolePolicy',
-      'TagRole',
-      'CreateCanary',
-      'PutMetricAlarm',
-      'StartCanary',
-    ]);
-    for (let n = 1; n <= mutating.length; n++) {
-      const what = `crash after ${mutating[n - 1]} (#${n})`;
-      h = new Harness();
-      h.cloud.delayOverrides = { 'iam.propagate': 0 };
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], WITH_CANARY);
-      expect(crashed.code, what).toBe(1);
-      h.cloud.revive();
-      h.cloud.delayOverrides = { 'iam.propagate': 0 };
-      await h.ok(['up'], WITH_CANARY);
-      const snap = h.cloud.snapshot();
-      for (const kind of ['/canary/', '/function/', '/role/', '/role-policy/', '/bucket/', '/alarm/']) {
-        expect(count(snap, kind), `${what}: ${kind}`).toBe(1);
-      }
-      expect(
-        snap.find((l) => l.includes('/canary/')),
-        what,
-      ).toContain('(RUNNING)');
-      expect(normalize(snap), what).toEqual(expected);
-      await h.ok(['down', '--yes'], WITH_CANARY);
-      expect(h.cloud.snapshot(), what).toEqual([]);
-      h.cleanup();
-    }
+    let expected: string[] = [];
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        x.cloud.delayOverrides = { 'iam.propagate': 0 };
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: WITH_CANARY,
+      clean: (mutating, clean) => {
+        expected = normalize(clean.cloud.snapshot());
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'CreateRole',
+          'CreateBucket',
+          'PutPublicAccessBlock',
+          'PutBucketEncryption',
+          'PutBucketPolicy',
+          'PutBucketLifecycleConfiguration',
+          'PutBucketTagging',
+          'PutRolePolicy',
+          'TagRole',
+          'CreateCanary',
+          'PutMetricAlarm',
+          'StartCanary',
+        ]);
+      },
+      crashedCode: 1,
+      check: async (x, what) => {
+        const snap = x.cloud.snapshot();
+        for (const kind of ['/canary/', '/function/', '/role/', '/role-policy/', '/bucket/', '/alarm/']) {
+          expect(count(snap, kind), `${what}: ${kind}`).toBe(1);
+        }
+        expect(
+          snap.find((l) => l.includes('/canary/')),
+          what,
+        ).toContain('(RUNNING)');
+        expect(normalize(snap), what).toEqual(expected);
+        await x.ok(['down', '--yes'], WITH_CANARY);
+        expect(x.cloud.snapshot(), what).toEqual([]);
+      },
+    });
   });
 
   it('with canary.secondary, the secondary gets its own canary calling through its own NLB; turning it off removes it', async () => {
@@ -446,9 +438,7 @@ describe('canary step on the fake cloud', () => {
     const c = h.cloud.model(FakeSynthetics).find(PRIMARY, 'drctl-pri')!;
     expect([c.Id, c.state]).toEqual([id, 'RUNNING']);
     expect(c.tags['drctl:config-sha']).not.toBe('stale');
-    h.cloud.resetCalls();
-    await h.ok(['up'], WITH_CANARY);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], WITH_CANARY);
   });
 
   it('status --refresh names the canary resources gone from AWS', async () => {

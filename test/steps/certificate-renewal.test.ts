@@ -3,9 +3,11 @@ import { ACMPCAClient, DeletePermissionCommand, ListPermissionsCommand } from '@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS, stepInfo } from '../../src/steps/index.js';
+import { stepInfo } from '../../src/steps/index.js';
 import { FakeAcmPca, FakeEc2, FakeElbv2, FakeNetwork } from '../support/fake-cloud/index.js';
+import { expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
 // ACM renews a private certificate only if its CA granted acm.amazonaws.com IssueCertificate,
 // GetCertificate and ListPermissions (https://docs.aws.amazon.com/privateca/latest/userguide/assign-permissions.html);
@@ -59,9 +61,7 @@ describe('private certificates renew', () => {
       expect(p[0]!.Principal).toBe('acm.amazonaws.com');
       expect([...p[0]!.Actions!].sort()).toEqual(['GetCertificate', 'IssueCertificate', 'ListPermissions']);
     }
-    h.cloud.resetCalls();
-    await h.ok(['up'], CA_ONLY);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], CA_ONLY);
   });
 
   it('a permission revoked by hand is granted again by the next up', async () => {
@@ -117,13 +117,11 @@ describe('fake ACM: a certificate whose CA never granted renewal expires', () =>
 
 describe('certificates in use by the NLB listener', () => {
   const THROUGH_NLB = {
-    steps: STEPS.filter((x) =>
-      ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name),
-    ),
+    ...upTo('nlb', 'domain'),
   };
   const https = (region: string) => {
-    const nlb = h.state()!.steps.nlb![region]!.resources as { dnsName: string };
-    const vpcId = h.state()!.steps.vpc![region]!.resources.vpcId as string;
+    const nlb = h.outputs('nlb', region);
+    const vpcId = h.outputs('vpc', region).vpcId;
     const net = h.cloud.model(FakeNetwork);
     const lb = [...h.cloud.model(FakeElbv2).loadBalancers.values()].find((x) => x.dnsName === nlb.dnsName)!;
     const from = h.cloud
@@ -151,9 +149,7 @@ describe('certificates in use by the NLB listener', () => {
 describe('an expired certificate', () => {
   it('is replaced by the next up (it can never be renewed), and the listener serves the new one', async () => {
     const THROUGH_NLB = {
-      steps: STEPS.filter((x) =>
-        ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb'].includes(x.name),
-      ),
+      ...upTo('nlb', 'domain'),
     };
     h = new Harness();
     await h.ok(['up'], THROUGH_NLB);

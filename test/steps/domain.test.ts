@@ -1,18 +1,20 @@
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeAcm, FakeApiGatewayDomains } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness, type RunOutput } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const PRIOR_NAMES = ['keypairs', 'vpc', 'endpoints', 'api', 'ca'];
-const PRIOR = { steps: STEPS.filter((s) => PRIOR_NAMES.includes(s.name)) };
-const STEPS_USED = { steps: STEPS.filter((s) => [...PRIOR_NAMES, 'domain'].includes(s.name)) };
+const PRIOR = priorTo('domain');
+const STEPS_USED = upTo('domain');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
 type Rec = Record<string, unknown>;
-const rec = (region: string, step = 'domain') => h.state()!.steps[step]![region]!.resources as Rec;
+const rec = <N extends StepName = 'domain'>(region: string, step?: N) =>
+  h.outputs(step ?? ('domain' as N), region);
 const lines = (kind: string, region?: string) =>
   h.cloud.snapshot().filter((l) => l.startsWith(`apigateway/${region ?? ''}`) && l.includes(`/${kind}/`));
 const failure = (r: RunOutput, region: string) =>
@@ -73,9 +75,7 @@ describe('domain step (regional, the default) on the fake cloud', () => {
   it('re-running up makes no mutating call and one read per domain and mapping', async () => {
     await upToDomain();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const domainCalls = h.cloud.calls
       .filter((c) => /DomainName|BasePathMapping/.test(c.command))
       .map((c) => `${c.region} ${c.command}`)
@@ -97,24 +97,24 @@ describe('domain step (regional, the default) on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, ends with one domain and one mapping per region', async () => {
-    await upToDomain();
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const calls = h.cloud.mutatingCalls.map((c) => c.command);
-    expect([...new Set(calls)].sort()).toEqual(['CreateBasePathMapping', 'CreateDomainName']);
-    h.cleanup();
-    for (let n = 1; n <= calls.length; n++) {
-      await upToDomain();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], STEPS_USED);
-      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      expectOneOfEach('regional');
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (calls) =>
+        expect([...new Set(calls.map((c) => c.split(' ')[1]))].sort()).toEqual([
+          'CreateBasePathMapping',
+          'CreateDomainName',
+        ]),
+      check: async (x, where) => {
+        h = x;
+        expectOneOfEach('regional');
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `after down, ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('where AWS accepts the private-CA certificate for a REGIONAL domain, up succeeds with it', async () => {
@@ -256,9 +256,7 @@ describe('domain step (domainMode private) on the fake cloud', () => {
   it('re-running up makes no mutating call', async () => {
     await upToDomain(PRIVATE);
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const domainCalls = h.cloud.calls
       .filter((c) => /DomainName|BasePathMapping/.test(c.command))
       .map((c) => c.command);
@@ -285,28 +283,26 @@ describe('domain step (domainMode private) on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, never leaves a second private domain', async () => {
-    await upToDomain(PRIVATE);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const calls = h.cloud.mutatingCalls.map((c) => c.command);
-    expect([...new Set(calls)].sort()).toEqual([
-      'CreateBasePathMapping',
-      'CreateDomainName',
-      'CreateDomainNameAccessAssociation',
-    ]);
-    h.cleanup();
-    for (let n = 1; n <= calls.length; n++) {
-      await upToDomain(PRIVATE);
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'up'], STEPS_USED);
-      expect(crashed.code, `crash after call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      expectOneOfEach('private');
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after down, crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        x.writeConfig(PRIVATE);
+        await x.ok(['up'], PRIOR);
+      },
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (calls) =>
+        expect([...new Set(calls.map((c) => c.split(' ')[1]))].sort()).toEqual([
+          'CreateBasePathMapping',
+          'CreateDomainName',
+          'CreateDomainNameAccessAssociation',
+        ]),
+      check: async (x, where) => {
+        h = x;
+        expectOneOfEach('private');
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `after down, ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('a 5xx after AWS applied each mutating call of the step: the same up looks before it creates, one of each', async () => {

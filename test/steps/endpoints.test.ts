@@ -1,11 +1,12 @@
 import { DeleteVpcEndpointsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeEc2Endpoints } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const STEPS_USED = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints'].includes(s.name)) };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) };
+const STEPS_USED = upTo('endpoints');
+const PRIOR = priorTo('endpoints');
 
 let h: Harness;
 afterEach(() => h?.cleanup());
@@ -29,12 +30,7 @@ describe('endpoints step on the fake cloud', () => {
       const rec = state.steps.endpoints![region]!;
       const vpc = state.steps.vpc![region]!.resources;
       expect(rec.status).toBe('ready');
-      const r = rec.resources as {
-        vpcEndpointId: string;
-        dnsNames: string[];
-        networkInterfaceIds: string[];
-        privateIps: string[];
-      };
+      const r = h.outputs('endpoints', region);
       expect(r.networkInterfaceIds).toHaveLength(2);
       expect(r.privateIps).toHaveLength(2);
       expect(r.dnsNames[0]).toMatch(
@@ -70,9 +66,7 @@ describe('endpoints step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per region', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const mine = h.cloud.calls.filter((c) => /VpcEndpoint|NetworkInterface/.test(c.command));
     expect(mine.map((c) => c.command)).toEqual(['DescribeVpcEndpoints', 'DescribeVpcEndpoints']);
   });
@@ -86,29 +80,20 @@ describe('endpoints step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the step, then up again, ends with exactly one endpoint per region', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['step', 'endpoints', '--region', 'sa-east-1'], STEPS_USED);
-    const mutating = clean.cloud.calls.filter((c) => c.mutating).length;
-    clean.cleanup();
-    expect(mutating).toBe(1);
-    for (let n = 1; n <= mutating; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'step', 'endpoints', '--region', 'sa-east-1'], STEPS_USED);
-      expect(crashed.code, `crash after mutating call ${n}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/vpc-endpoint/'), `after crash ${n}`).toBe(2);
-      expect(endpointEnis(snap), `after crash ${n}`).toHaveLength(4);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['step', 'endpoints', '--region', 'sa-east-1'],
+      deps: STEPS_USED,
+      clean: (mutating) => expect(mutating.length).toBe(1),
+      crashedCode: 1,
+      check: async (x, where) => {
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/vpc-endpoint/'), where).toBe(2);
+        expect(endpointEnis(snap), where).toHaveLength(4);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), where).toEqual([]);
+      },
+    });
   });
 
   it('when the tag is not visible yet after a crash, the recorded ClientToken returns the same endpoint', async () => {
@@ -145,12 +130,12 @@ describe('endpoints step on the fake cloud', () => {
   it('an endpoint deleted outside drctl is replaced by a new one on the next up', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    const old = h.state()!.steps.endpoints!['sa-east-1']!.resources.vpcEndpointId as string;
+    const old = h.outputs('endpoints', 'sa-east-1').vpcEndpointId;
     const ec2 = new EC2Client({ region: 'sa-east-1' });
     await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: [old] }));
     h.cloud.clock.advance(5 * 60_000);
     await h.ok(['up'], STEPS_USED);
-    const now = h.state()!.steps.endpoints!['sa-east-1']!.resources.vpcEndpointId as string;
+    const now = h.outputs('endpoints', 'sa-east-1').vpcEndpointId;
     expect(now).not.toBe(old);
     expect(h.cloud.snapshot().filter((l) => l.includes('sa-east-1/vpc-endpoint/'))).toEqual([
       `ec2/sa-east-1/vpc-endpoint/${now}(available)`,

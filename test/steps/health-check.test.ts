@@ -9,24 +9,15 @@ import {
   UpdateHealthCheckCommand,
 } from '@aws-sdk/client-route-53';
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeCloudWatch, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
 
-const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const PRIOR = pick(['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary']);
-const WITH_CHECK = pick([
-  'keypairs',
-  'vpc',
-  'endpoints',
-  'api',
-  'ca',
-  'domain',
-  'nlb',
-  'canary',
-  'health-check',
-]);
+const PRIOR = upTo('canary', 'domain');
+const WITH_CHECK = upTo('health-check', 'domain');
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 
@@ -34,7 +25,7 @@ let h: Harness;
 afterEach(() => h?.cleanup());
 
 const r53 = () => new Route53Client({ region: 'us-east-1' });
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const checks = () => h.cloud.snapshot().filter((l) => l.includes('/health-check/'));
 const minutes = (n: number) => h.cloud.clock.advance(n * 60_000);
 const status = async (id: string) => {
@@ -47,7 +38,7 @@ describe('health-check step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
     expect(checks()).toHaveLength(1);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const canary = rec('canary', PRIMARY);
     const hc = (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
     expect(hc.HealthCheckConfig).toMatchObject({
@@ -64,9 +55,9 @@ describe('health-check step on the fake cloud', () => {
       Statistic: 'Average',
       Period: 60,
     });
-    const alarm = h.cloud.model(FakeCloudWatch).alarm(PRIMARY, canary.alarmName)!;
+    const alarm = h.cloud.model(FakeCloudWatch).alarm(PRIMARY, canary.alarmName!)!;
     expect(alarm.Dimensions).toEqual([{ Name: 'CanaryName', Value: canary.canaryName }]);
-    expect(h.cloud.model(FakeSynthetics).find(PRIMARY, canary.canaryName)!.state).toBe('RUNNING');
+    expect(h.cloud.model(FakeSynthetics).find(PRIMARY, canary.canaryName!)!.state).toBe('RUNNING');
     const tags = await r53().send(
       new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id }),
     );
@@ -86,7 +77,7 @@ describe('health-check step on the fake cloud', () => {
     // From here on the fake's model is tested, not drctl's permissions: the alarm forced and the
     // check inverted by hand are another user's calls.
     await h.cloud.authorizer.asAdmin(async () => {
-      const id = rec('health-check', 'global').primaryHealthCheckId as string;
+      const id = rec('health-check', 'global').primaryHealthCheckId;
       const alarmName = rec('canary', PRIMARY).alarmName as string;
       minutes(4);
       expect(await status(id)).toMatch(/^Success/);
@@ -125,42 +116,33 @@ describe('health-check step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per health check', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    h.cloud.resetCalls();
-    await h.ok(['up'], WITH_CHECK);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], WITH_CHECK);
     expect(h.cloud.calls.filter((c) => c.service === 'route53').map((c) => c.command)).toEqual([
       'GetHealthCheck',
     ]);
   });
 
   it('a crash right after each mutating call of the step, then up, ends with exactly one tagged health check', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['up'], WITH_CHECK);
-    const mutating = clean.cloud.mutatingCalls.map((c) => c.command);
-    clean.cleanup();
-    expect(mutating).toEqual(['CreateHealthCheck', 'ChangeTagsForResource']);
-    for (let n = 1; n <= mutating.length; n++) {
-      const what = `crash after ${mutating[n - 1]}`;
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      expect((await h.run(['--json', 'up'], WITH_CHECK)).code, what).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], WITH_CHECK);
-      expect(checks(), what).toHaveLength(1);
-      const id = rec('health-check', 'global').primaryHealthCheckId as string;
-      expect(checks()[0], what).toContain(id);
-      const tags = await r53().send(
-        new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id }),
-      );
-      expect(tags.ResourceTagSet!.Tags, what).toContainEqual({ Key: 'drctl:deployment', Value: 'drctl' });
-      await h.ok(['down', '--yes'], WITH_CHECK);
-      expect(h.cloud.snapshot(), what).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['up'],
+      deps: WITH_CHECK,
+      clean: (mutating) =>
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual(['CreateHealthCheck', 'ChangeTagsForResource']),
+      crashedCode: 1,
+      check: async (x, what) => {
+        h = x;
+        expect(checks(), what).toHaveLength(1);
+        const id = x.outputs('health-check', 'global').primaryHealthCheckId;
+        expect(checks()[0], what).toContain(id);
+        const tags = await r53().send(
+          new ListTagsForResourceCommand({ ResourceType: 'healthcheck', ResourceId: id }),
+        );
+        expect(tags.ResourceTagSet!.Tags, what).toContainEqual({ Key: 'drctl:deployment', Value: 'drctl' });
+        await x.ok(['down', '--yes'], WITH_CHECK);
+        expect(x.cloud.snapshot(), what).toEqual([]);
+      },
+    });
   });
 
   it('a recorded check deleted behind drctl is made anew with a fresh CallerReference', async () => {
@@ -202,7 +184,7 @@ describe('health-check step on the fake cloud', () => {
   it('status --refresh names a health check gone from AWS', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
     const r = await h.run(['status', '--refresh'], WITH_CHECK);
     expect(r.stdout).toContain(`DRIFT: gone from AWS: health check ${id} (primary)`);
@@ -233,7 +215,7 @@ describe('health-check step on the fake cloud', () => {
   it('up reverts a check left inverted by an interrupted drill', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     await r53().send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: true }));
     const r = await h.ok(['up'], WITH_CHECK);
     expect(r.events.some((e) => e.type === 'log' && /left inverted/.test((e as any).message))).toBe(true);
@@ -244,7 +226,7 @@ describe('health-check step on the fake cloud', () => {
   it('an UpdateHealthCheck AWS applied but answered 500 is not resent blindly: up re-reads the check and finds it done', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     await r53().send(new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: true }));
     const version = async () =>
       (await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }))).HealthCheck!;
@@ -267,7 +249,7 @@ describe('health-check step on the fake cloud', () => {
   it('with the state record lost, up adopts the check this deployment made instead of making a second', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CHECK);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
     delete state.steps['health-check'];
     writeFileSync(h.statePath, JSON.stringify(state));
@@ -297,8 +279,8 @@ describe('health-check step on the fake cloud', () => {
           return (e as Error).name;
         }
       };
-      expect(await create(out.primaryCallerReference, cfg)).toBe(out.primaryHealthCheckId);
-      expect(await create(out.primaryCallerReference, { ...cfg, Inverted: true })).toBe(
+      expect(await create(out.primaryCallerReference!, cfg)).toBe(out.primaryHealthCheckId);
+      expect(await create(out.primaryCallerReference!, { ...cfg, Inverted: true })).toBe(
         'HealthCheckAlreadyExists',
       );
       expect(await create('x1', { ...cfg, AlarmIdentifier: { Name: 'nope', Region: PRIMARY } })).toBe(

@@ -8,12 +8,13 @@ import {
   Route53Client,
 } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeRoute53 } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const STEPS_USED = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'hosted-zone'].includes(s.name)) };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) };
+const STEPS_USED = upTo('hosted-zone');
+const PRIOR = priorTo('hosted-zone');
 const ZONE_MUTATIONS = /^(CreateHostedZone|ChangeTagsForResource|AssociateVPCWithHostedZone)$/;
 
 let h: Harness;
@@ -21,13 +22,8 @@ afterEach(() => h?.cleanup());
 
 const r53 = () => new Route53Client({ region: 'us-east-1' });
 const zones = (snap: string[]) => snap.filter((l) => l.startsWith('route53/global/hosted-zone/'));
-const vpcId = (x: Harness, region: string) => x.state()!.steps.vpc![region]!.resources.vpcId as string;
-const zoneRec = (x: Harness) =>
-  x.state()!.steps['hosted-zone']!.global!.resources as {
-    hostedZoneId: string;
-    callerReference: string;
-    vpcs: Array<{ region: string; vpcId: string }>;
-  };
+const vpcId = (x: Harness, region: string) => x.outputs('vpc', region).vpcId;
+const zoneRec = (x: Harness) => x.outputs('hosted-zone', 'global');
 
 async function expectOneCompleteZone(x: Harness, why = '') {
   const snap = x.cloud.snapshot();
@@ -81,9 +77,7 @@ describe('hosted-zone step on the fake cloud', () => {
   it('running up again makes no mutating call and one read', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     expect(h.cloud.calls.filter((c) => c.service === 'route53').map((c) => c.command)).toEqual([
       'GetHostedZone',
     ]);
@@ -103,30 +97,22 @@ describe('hosted-zone step on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, ends with exactly one complete zone', async () => {
-    h = new Harness();
-    await h.ok(['up'], PRIOR);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const total = h.cloud.mutatingCalls.length;
-    expect(h.cloud.mutatingCalls.every((c) => ZONE_MUTATIONS.test(c.command))).toBe(true);
-    expect(total).toBe(3);
-    h.cleanup();
-    for (let n = 1; n <= total; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['up'], STEPS_USED);
-      expect(crashed.code, `crash after mutating call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      await expectOneCompleteZone(h, `after crash ${n}`);
-      // One create in all: the re-run adopted the zone the crashed run made.
-      expect(h.cloud.calls.filter((c) => c.command === 'CreateHostedZone')).toHaveLength(1);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `down after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (mutating) => {
+        expect(mutating.every((c) => ZONE_MUTATIONS.test(c.split(' ')[1]!))).toBe(true);
+        expect(mutating.length).toBe(3);
+      },
+      check: async (x, where) => {
+        await expectOneCompleteZone(x, where);
+        // One create in all: the re-run adopted the zone the crashed run made.
+        expect(x.cloud.calls.filter((c) => c.command === 'CreateHostedZone')).toHaveLength(1);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `down after ${where}`).toEqual([]);
+      },
+    });
   });
 
   it('a recorded caller reference whose zone was deleted by hand gets a new reference instead of failing', async () => {

@@ -4,23 +4,24 @@ import {
   DeleteTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeEc2, FakeElbv2 } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
 const STEPS_USED = {
-  steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints', 'ca', 'nlb'].includes(s.name)),
+  ...upTo('nlb'),
 };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'endpoints', 'ca'].includes(s.name)) };
+const PRIOR = priorTo('nlb');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
 const count = (snap: string[], kind: string) => snap.filter((l) => l.includes(kind)).length;
-const rec = (region: string, step = 'nlb') =>
-  h.state()!.steps[step]![region]!.resources as Record<string, any>;
+const rec = <N extends StepName = 'nlb'>(region: string, step?: N) => h.outputs(step ?? ('nlb' as N), region);
 const doneAt = (events: any[], step: string, scope: string) =>
   events.find((e) => e.type === 'step-done' && e.step === step && e.scope === scope)?.t as number;
 
@@ -40,7 +41,7 @@ describe('nlb step on the fake cloud', () => {
     const elb = h.cloud.model(FakeElbv2);
     for (const region of REGIONS) {
       const r = rec(region);
-      const ips = rec(region, 'endpoints').privateIps as string[];
+      const ips = rec(region, 'endpoints').privateIps;
       const vpc = rec(region, 'vpc');
       expect(ips).toHaveLength(2);
       expect(r.targetIps).toEqual(ips);
@@ -99,9 +100,7 @@ describe('nlb step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    const r = await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    const r = await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const reads = h.cloud.calls.filter((c) => c.service === 'elasticloadbalancing').map((c) => c.command);
     expect(reads.sort()).toEqual([
       'DescribeListeners',
@@ -132,53 +131,44 @@ describe('nlb step on the fake cloud', () => {
   });
 
   it('a crash right after each mutating call of the step, then up again, ends with exactly one of each resource', async () => {
-    const clean = new Harness();
-    await clean.ok(['up'], PRIOR);
-    clean.cloud.resetCalls();
-    await clean.ok(['step', 'nlb', '--region', 'sa-east-1'], STEPS_USED);
-    const mutating = clean.cloud.calls.filter((c) => c.mutating).map((c) => c.command);
-    clean.cleanup();
-    expect(mutating).toEqual([
-      'CreateLoadBalancer',
-      'CreateTargetGroup',
-      'RegisterTargets',
-      'CreateListener',
-    ]);
-    for (let n = 1; n <= mutating.length; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive();
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['--json', 'step', 'nlb', '--region', 'sa-east-1'], STEPS_USED);
-      expect(crashed.code, `crash after ${mutating[n - 1]}`).toBe(1);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      const snap = h.cloud.snapshot();
-      expect(count(snap, '/load-balancer/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/target-group/'), `after crash ${n}`).toBe(2);
-      expect(count(snap, '/listener/'), `after crash ${n}`).toBe(2);
-      const tg = h.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;
-      expect(tg.targets.size, `after crash ${n}`).toBe(2);
-      h.cloud.resetCalls();
-      await h.ok(['up'], STEPS_USED);
-      expect(h.cloud.mutatingCalls, `after crash ${n}`).toEqual([]);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['step', 'nlb', '--region', 'sa-east-1'],
+      deps: STEPS_USED,
+      clean: (mutating) =>
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'CreateLoadBalancer',
+          'CreateTargetGroup',
+          'RegisterTargets',
+          'CreateListener',
+        ]),
+      crashedCode: 1,
+      check: async (x, where) => {
+        h = x;
+        const snap = x.cloud.snapshot();
+        expect(count(snap, '/load-balancer/'), where).toBe(2);
+        expect(count(snap, '/target-group/'), where).toBe(2);
+        expect(count(snap, '/listener/'), where).toBe(2);
+        const tg = x.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;
+        expect(tg.targets.size, where).toBe(2);
+        await expectReadOnlyRerun(x, ['up'], STEPS_USED, where);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), where).toEqual([]);
+      },
+    });
   });
 
   it('when the endpoint is replaced, its new IPs are registered and the old ones drain away', async () => {
     h = new Harness();
     await h.ok(['up'], STEPS_USED);
-    const oldIps = rec('sa-east-1', 'endpoints').privateIps as string[];
+    const oldIps = rec('sa-east-1', 'endpoints').privateIps;
     const ec2 = new EC2Client({ region: 'sa-east-1' });
     await ec2.send(
       new DeleteVpcEndpointsCommand({ VpcEndpointIds: [rec('sa-east-1', 'endpoints').vpcEndpointId] }),
     );
     h.cloud.clock.advance(5 * 60_000);
     await h.ok(['up'], STEPS_USED);
-    const newIps = rec('sa-east-1', 'endpoints').privateIps as string[];
+    const newIps = rec('sa-east-1', 'endpoints').privateIps;
     expect(newIps).not.toEqual(oldIps);
     expect(rec('sa-east-1').targetIps).toEqual(newIps);
     const tg = h.cloud.model(FakeElbv2).targetGroups.get(rec('sa-east-1').targetGroupArn)!;
@@ -240,7 +230,7 @@ describe('nlb step on the fake cloud', () => {
 
   it('`drctl step nlb` names the missing input step when the endpoints were never made', async () => {
     h = new Harness();
-    await h.ok(['up'], { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'ca'].includes(s.name)) });
+    await h.ok(['up'], upTo('vpc', 'ca'));
     const r = await h.run(['step', 'nlb', '--region', 'us-west-1'], STEPS_USED);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('drctl step endpoints --region us-west-1');

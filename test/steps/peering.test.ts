@@ -1,11 +1,12 @@
 import { CreateRouteCommand, CreateVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeEc2 } from '../support/fake-cloud/index.js';
+import { crashAt, crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const STEPS_USED = { steps: STEPS.filter((s) => ['keypairs', 'vpc', 'peering'].includes(s.name)) };
-const PRIOR = { steps: STEPS.filter((s) => ['keypairs', 'vpc'].includes(s.name)) };
+const STEPS_USED = upTo('peering');
+const PRIOR = priorTo('peering');
 const PEERING_MUTATIONS =
   /^(CreateVpcPeeringConnection|AcceptVpcPeeringConnection|DeleteVpcPeeringConnection|CreateRoute|ReplaceRoute|DeleteRoute)$/;
 
@@ -15,19 +16,8 @@ afterEach(() => h?.cleanup());
 const peerings = (snap: string[]) => snap.filter((l) => l.includes('/vpc-peering-connection/'));
 const routes = (snap: string[]) => snap.filter((l) => l.includes('/route/'));
 
-interface VpcRec {
-  vpcId: string;
-  vpcCidr: string;
-  privateSubnetIds: string[];
-  publicRouteTableId: string;
-  privateRouteTableId: string;
-}
-const vpcOf = (x: Harness, region: string) => x.state()!.steps.vpc![region]!.resources as unknown as VpcRec;
-const peeringOf = (x: Harness) =>
-  x.state()!.steps.peering!.global!.resources as {
-    vpcPeeringConnectionId: string;
-    routes: Array<{ region: string; routeTableId: string; destinationCidrBlock: string }>;
-  };
+const vpcOf = (x: Harness, region: string) => x.outputs('vpc', region);
+const peeringOf = (x: Harness) => x.outputs('peering', 'global');
 
 describe('peering step on the fake cloud', () => {
   it('up requests in the primary, accepts in the secondary, and routes the stack route tables of both VPCs to the peer', async () => {
@@ -161,9 +151,7 @@ describe('peering step on the fake cloud', () => {
     h = new Harness();
     h.cloud.pageSize = undefined; // counts reads at AWS's default page size (one page here)
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const mine = h.cloud.calls.filter((c) => /Peering|RouteTables/.test(c.command));
     expect(mine.map((c) => `${c.command}@${c.region}`)).toEqual([
       'DescribeVpcPeeringConnections@sa-east-1',
@@ -190,31 +178,34 @@ describe('peering step on the fake cloud', () => {
   });
 
   it('a crash after each mutating call of the step, then up again, ends with one active peering and four routes', async () => {
+    await crashEachMutatingCall({
+      prepare: (x) => x.ok(['up'], PRIOR).then(() => undefined),
+      args: ['up'],
+      deps: STEPS_USED,
+      clean: (mutating) => {
+        expect(mutating.every((c) => PEERING_MUTATIONS.test(c.split(' ')[1]!))).toBe(true);
+        expect(mutating.length).toBe(6); // request, accept, four routes
+      },
+      check: async (x, where) => {
+        const snap = x.cloud.snapshot();
+        expect(peerings(snap), where).toEqual([expect.stringContaining('(active)')]);
+        expect(routes(snap), where).toHaveLength(4);
+        expect(x.outputs('peering', 'global').routes, where).toHaveLength(4);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), `down after ${where}`).toEqual([]);
+      },
+    });
+  });
+
+  it('the connection id is in the state file the moment CreateVpcPeeringConnection returns (a crash at the next call loses nothing)', async () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    const total = h.cloud.mutatingCalls.length;
-    expect(h.cloud.mutatingCalls.every((c) => PEERING_MUTATIONS.test(c.command))).toBe(true);
-    expect(total).toBe(6); // request, accept, four routes
-    h.cleanup();
-    for (let n = 1; n <= total; n++) {
-      h = new Harness();
-      await h.ok(['up'], PRIOR);
-      h.cloud.revive(); // counts mutating calls from here
-      h.cloud.faults = { crashAfterMutating: n };
-      const crashed = await h.run(['up'], STEPS_USED);
-      expect(crashed.code, `crash after mutating call ${n}`).not.toBe(0);
-      h.cloud.revive();
-      await h.ok(['up'], STEPS_USED);
-      const snap = h.cloud.snapshot();
-      expect(peerings(snap), `after crash ${n}`).toEqual([expect.stringContaining('(active)')]);
-      expect(routes(snap), `after crash ${n}`).toHaveLength(4);
-      expect(peeringOf(h).routes, `after crash ${n}`).toHaveLength(4);
-      await h.ok(['down', '--yes'], STEPS_USED);
-      expect(h.cloud.snapshot(), `down after crash ${n}`).toEqual([]);
-      h.cleanup();
-    }
+    // Mutating call 1 is the request, 2 the accept: drctl heard the request's answer before it died.
+    await crashAt(h, 2, ['up'], STEPS_USED);
+    const request = h.cloud.calls.find((c) => c.command === 'CreateVpcPeeringConnection' && c.outcome === 'ok')!;
+    const made = (request.output as { VpcPeeringConnection: { VpcPeeringConnectionId: string } }).VpcPeeringConnection;
+    expect(h.cloud.calls.find((c) => c.outcome === 'SimulatedCrash')!.command).toBe('AcceptVpcPeeringConnection');
+    expect(peeringOf(h).vpcPeeringConnectionId).toBe(made.VpcPeeringConnectionId);
   });
 
   it('adopts a connection between the two VPCs that carries our tag instead of requesting a second one', async () => {

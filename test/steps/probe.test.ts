@@ -2,21 +2,22 @@ import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/cli
 import { strFromU8, unzipSync } from 'fflate';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { StepName } from '../../src/steps/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBE_CA_FILE, PROBE_FILE, PROBE_SOURCE, probeZip } from '../../src/assets/probe-function.js';
-import { STEPS } from '../../src/steps/index.js';
 import { FakeIam, FakeLambda } from '../support/fake-cloud/index.js';
+import { expectReadOnlyRerun, unrecordedIds } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { priorTo, upTo } from '../support/steps.js';
 
-const pick = (names: string[]) => ({ steps: STEPS.filter((s) => names.includes(s.name)) });
-const PRIOR = pick(['keypairs', 'vpc', 'ca']);
-const WITH_PROBE = pick(['keypairs', 'vpc', 'ca', 'probe']);
+const PRIOR = priorTo('probe');
+const WITH_PROBE = upTo('probe');
 const SECONDARY = 'us-west-1';
 
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const count = (snap: string[], kind: string) => snap.filter((l) => l.includes(kind)).length;
 const probeFn = () => h.cloud.model(FakeLambda).functions.get(`${SECONDARY}|drctl-probe`);
 
@@ -89,9 +90,7 @@ describe('probe step on the fake cloud', () => {
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_PROBE);
-    h.cloud.resetCalls();
-    await h.ok(['up'], WITH_PROBE);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], WITH_PROBE);
     const reads = h.cloud.calls.filter((c) => c.service === 'lambda' || c.service === 'iam');
     expect(reads.map((c) => c.command).sort()).toEqual(['GetFunction', 'GetRole']);
   });
@@ -140,6 +139,7 @@ describe('probe step on the fake cloud', () => {
       const what = `crash after ${crash.command}`;
       crashedAfter.add(crash.command);
       expect(r.code, what).toBe(1);
+      expect(unrecordedIds(h), what).toEqual([]);
       h.cloud.revive();
       await h.ok(['up'], WITH_PROBE);
       const snap = h.cloud.snapshot();

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { STEPS, type StepInfo } from '../../src/steps/index.js';
 import type { StepName } from '../../src/steps/types.js';
 import { FakeEc2, FakeElbv2, FakeRoute53, FakeRoute53Health, awsError } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall as crashLoop, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 
 // traffic-policy needs nlb, health-check and domain outputs. These stand-ins record what those
@@ -101,7 +102,7 @@ afterEach(() => {
 });
 
 const r53 = () => new Route53Client({ region: 'us-east-1' });
-const zoneId = (x: Harness) => x.state()!.steps['hosted-zone']!.global!.resources.hostedZoneId as string;
+const zoneId = (x: Harness) => x.outputs('hosted-zone', 'global').hostedZoneId;
 const tpRec = (x: Harness) => x.state()!.steps['traffic-policy']!.global!.resources;
 const nonApex = (x: Harness) =>
   x.cloud
@@ -139,34 +140,27 @@ function expectTheFailoverPair(x: Harness, why = '') {
   ]);
 }
 
+/** The shared crash loop (test/support/crash.ts) on this file's step sets; returns the commands of a clean run. */
 async function crashEachMutatingCall(
   prepare: (x: Harness) => void,
   check: (x: Harness, why: string) => void,
 ) {
-  h = new Harness();
-  prepare(h);
-  await h.ok(['up'], PRIOR);
-  h.cloud.resetCalls();
-  await h.ok(['up'], STEPS_USED);
-  const mutating = h.cloud.mutatingCalls.map((c) => c.command);
-  expect(mutating.every((c) => TP_MUTATIONS.test(c))).toBe(true);
-  h.cleanup();
-  for (let n = 1; n <= mutating.length; n++) {
-    h = new Harness();
-    prepare(h);
-    await h.ok(['up'], PRIOR);
-    h.cloud.revive();
-    h.cloud.faults = { crashAfterMutating: n };
-    const crashed = await h.run(['up'], STEPS_USED);
-    expect(crashed.code, `crash after ${mutating[n - 1]} (${n})`).not.toBe(0);
-    h.cloud.revive();
-    await h.ok(['up'], STEPS_USED);
-    check(h, `after crash ${n} (${mutating[n - 1]})`);
-    await h.ok(['down', '--yes'], STEPS_USED);
-    expect(h.cloud.snapshot(), `down after crash ${n}`).toEqual([]);
-    h.cleanup();
-  }
-  return mutating;
+  const mutating = await crashLoop({
+    prepare: async (x) => {
+      h = x; // the stand-in steps read the current harness
+      prepare(x);
+      await x.ok(['up'], PRIOR);
+    },
+    args: ['up'],
+    deps: STEPS_USED,
+    clean: (calls) => expect(calls.every((c) => TP_MUTATIONS.test(c.split(' ')[1]!))).toBe(true),
+    check: async (x, why) => {
+      check(x, why);
+      await x.ok(['down', '--yes'], STEPS_USED);
+      expect(x.cloud.snapshot(), `down after ${why}`).toEqual([]);
+    },
+  });
+  return mutating.map((c) => c.split(' ')[1]!);
 }
 
 describe('traffic-policy step, failover-records mode (the default)', () => {
@@ -190,9 +184,7 @@ describe('traffic-policy step, failover-records mode (the default)', () => {
     h = new Harness();
     h.cloud.pageSize = undefined; // counts reads at AWS's default page size (one page here)
     await h.ok(['up'], STEPS_USED);
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     expect(h.cloud.calls.filter((c) => c.service === 'route53').map((c) => c.command)).toEqual([
       'GetHostedZone',
       'ListResourceRecordSets',
@@ -349,9 +341,7 @@ describe('traffic-policy step, traffic-policy mode (the workshop’s)', () => {
     );
     expect(ec2Ips.some((ip) => p.TrafficPolicy!.Document!.includes(ip))).toBe(false);
 
-    h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
-    expect(h.cloud.mutatingCalls).toEqual([]);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(h.cloud.snapshot()).toEqual([]);
   });
@@ -505,7 +495,7 @@ describe('fake Route 53 record validation', () => {
       new CreateHostedZoneCommand({
         Name: 'example.org',
         CallerReference: 'validation',
-        VPC: { VPCRegion: 'sa-east-1', VPCId: h.state()!.steps.vpc!['sa-east-1']!.resources.vpcId as string },
+        VPC: { VPCRegion: 'sa-east-1', VPCId: h.outputs('vpc', 'sa-east-1').vpcId },
       }),
     );
     const id = zone.HostedZone!.Id!;
@@ -554,13 +544,8 @@ describe('traffic-policy after a full drctl up', () => {
     async () => {
       h = new Harness();
       await h.ok(['up']);
-      const state = h.state()!;
-      const nlb = (region: string) =>
-        state.steps.nlb![region]!.resources as { dnsName: string; canonicalHostedZoneId: string };
-      const hc = state.steps['health-check']!.global!.resources as {
-        primaryHealthCheckId: string;
-        secondaryHealthCheckId?: string;
-      };
+      const nlb = (region: string) => h.outputs('nlb', region);
+      const hc = h.outputs('health-check', 'global');
       expect(nonApex(h)).toEqual([
         {
           Name: 'api.octank.com.',

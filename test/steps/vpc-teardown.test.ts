@@ -29,7 +29,7 @@ describe('the fake: a stack delete blocked by a foreign ENI', () => {
   it('fails DELETE_FAILED on the subnet with only the VPC, subnets and security groups left; a second DeleteStack then deletes just those', async () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
-    const stackId = h.state()!.steps.vpc![REGION]!.resources.stackId as string;
+    const stackId = h.outputs('vpc', REGION).stackId;
     const before = new Set(primaryNetwork());
     for (const kind of ['instance', 'igw', 'route-table']) expect(before).toContain(kind);
     lingeringLambdaEni(h, REGION, 30 * MIN);
@@ -90,7 +90,7 @@ describe('drctl down and a lingering Lambda ENI', () => {
     h = new Harness();
     await h.ok(['up'], FIRST_TWO);
     const releaseAt = lingeringLambdaEni(h, REGION, 20 * MIN);
-    const stackId = h.state()!.steps.vpc![REGION]!.resources.stackId as string;
+    const stackId = h.outputs('vpc', REGION).stackId;
     const cfn = new CloudFormationClient({ region: REGION });
     await cfn.send(new DeleteStackCommand({ StackName: stackId }));
     h.cloud.clock.advance(5 * MIN);

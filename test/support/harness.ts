@@ -5,9 +5,10 @@ import { Writable } from 'node:stream';
 import { main, type CliDeps } from '../../src/cli/main.js';
 import type { RunEvent } from '../../src/io/events.js';
 import type { State } from '../../src/state/store.js';
-import { STEPS } from '../../src/steps/index.js';
+import type { OutputsOf, StepName } from '../../src/steps/types.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
 import { normalised } from './normalise.js';
+import { upTo } from './steps.js';
 
 export class Capture extends Writable {
   text = '';
@@ -46,6 +47,16 @@ export class Harness {
     return existsSync(this.statePath)
       ? (JSON.parse(readFileSync(this.statePath, 'utf8')) as State)
       : undefined;
+  }
+
+  /**
+   * What the state file records for `step` in `scope` (a region, or 'global'), typed by the step's
+   * declared outputs (StepOutputs in src/steps/types.ts). Fails the test if nothing is recorded.
+   */
+  outputs<N extends StepName>(step: N, scope: string): OutputsOf<N> {
+    const rec = this.state()?.steps[step]?.[scope];
+    if (!rec) throw new Error(`the state records no ${step} in ${scope}`);
+    return rec.resources as OutputsOf<N>;
   }
 
   writeConfig(config: Record<string, unknown>, name = 'drctl.config.json'): string {
@@ -112,7 +123,7 @@ export async function cleanUpSnapshot(): Promise<string[]> {
  */
 export function lingeringLambdaEni(h: Harness, region: string, releaseInMs: number): number {
   const ec2 = h.cloud.model(FakeEc2).region(region);
-  const subnetId = (h.state()!.steps.vpc![region]!.resources.privateSubnetIds as string[])[0]!;
+  const subnetId = h.outputs('vpc', region).privateSubnetIds[0]!;
   const releaseAt = h.cloud.clock.now() + releaseInMs;
   ec2.enis.set('eni-0lambda', {
     NetworkInterfaceId: 'eni-0lambda',
@@ -128,8 +139,4 @@ export function lingeringLambdaEni(h: Harness, region: string, releaseInMs: numb
 }
 
 /** Just what the primary's canary and its health check need: no peering, zone, records or probe. */
-export const UP_TO_CHECK = {
-  steps: STEPS.filter((s) =>
-    ['keypairs', 'vpc', 'endpoints', 'api', 'ca', 'domain', 'nlb', 'canary', 'health-check'].includes(s.name),
-  ),
-};
+export const UP_TO_CHECK = upTo('health-check', 'domain');

@@ -16,6 +16,11 @@ export interface CallLogEntry {
   outcome: 'ok' | string;
   /** 1 for the call drctl made; 2, 3... for the SDK's own resends of it (see `sdkSend`). */
   attempt: number;
+  /**
+   * What AWS answered a mutating call it applied (also when drctl never heard it: a crash or a
+   * 500 after applying), so a test can check drctl recorded every id it was told (test/support/crash.ts).
+   */
+  output?: unknown;
 }
 
 export interface Faults {
@@ -375,7 +380,10 @@ export class FakeCloud {
     } finally {
       this.serving = undefined;
     }
-    if (mutating) this.mutatingDone++;
+    if (mutating) {
+      this.mutatingDone++;
+      entry.output = out;
+    }
     if (mutating && f.crashAfterMutating === this.mutatingDone) {
       this.crashed = true;
       return fail(new SimulatedCrash());
