@@ -53,3 +53,14 @@ export function notOurs(
     { resource: o.resource, resolution: `drctl never touches what it did not make: ${o.resolution}` },
   );
 }
+
+/**
+ * The same refusal for a resource known by a name drctl chose (a role, a bucket, a function, a
+ * canary): it names no region, and the way out is the name.
+ */
+export function notOursByName(owner: Pick<Owner, 'config'>, kind: string, name: string): AwsStepError {
+  return new AwsStepError(
+    `${kind} ${name} exists but was not made by drctl deployment "${owner.config.deployment}"`,
+    { resource: name, resolution: `Delete or rename that ${kind}, or choose another \`deployment\` name.` },
+  );
+}

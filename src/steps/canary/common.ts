@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { secondaryCanary } from '../../config/config.js';
 import { AwsStepError } from '../../errors/errors.js';
+import { notOursByName } from '../../aws/resources/ownership.js';
 import type { StepContext } from '../types.js';
 
 // What every file of the canary step shares: its outputs, the names of what it makes, and the
@@ -67,9 +68,4 @@ export function accountOf(roleArn: string): string {
   return m[1]!;
 }
 
-export function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
-  return new AwsStepError(
-    `${kind} ${name} exists but was not made by drctl deployment "${ctx.config.deployment}"`,
-    { resource: name, resolution: `Delete or rename that ${kind}, or choose another \`deployment\` name.` },
-  );
-}
+export const notOurs = (kind: string, name: string, ctx: Ctx): AwsStepError => notOursByName(ctx, kind, name);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Config, activeActive, regionsOf } from '../../config/config.js';
-import { AwsStepError } from '../../errors/errors.js';
+import type { AwsStepError } from '../../errors/errors.js';
+import { notOursByName } from '../../aws/resources/ownership.js';
 import { drillRecordSchema } from '../../state/drill-record.js';
 import type { StepContext } from '../types.js';
 
@@ -42,9 +43,4 @@ export const probeRegions = (config: Config): string[] => {
   return activeActive(config) ? [secondary, primary] : [secondary];
 };
 
-export function notOurs(kind: string, name: string, ctx: Ctx): AwsStepError {
-  return new AwsStepError(
-    `${kind} ${name} exists but was not made by drctl deployment "${ctx.config.deployment}"`,
-    { resource: name, resolution: `Delete or rename that ${kind}, or choose another \`deployment\` name.` },
-  );
-}
+export const notOurs = (kind: string, name: string, ctx: Ctx): AwsStepError => notOursByName(ctx, kind, name);
