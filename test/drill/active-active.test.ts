@@ -2,6 +2,7 @@ import '../support/fast-tmp.js';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetHealthCheckCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { StepName } from '../../src/steps/types.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 // failover-test --region R in active-active: fail region R (invert its health check, or revoke
@@ -40,7 +41,7 @@ interface Summary {
   watched: Array<{ region: string; moves: boolean; answers: number; servedBy: Record<string, number> }>;
 }
 const summaryOf = (r: RunOutput) => r.summary as unknown as Summary;
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 
 async function upActiveActive(extra: Record<string, unknown> = {}): Promise<void> {
   h = new Harness();
@@ -57,7 +58,7 @@ async function inverted(role: 'primary' | 'secondary'): Promise<boolean> {
   return !!r.HealthCheck!.HealthCheckConfig!.Inverted;
 }
 async function ingress(region: string): Promise<string[]> {
-  const sg = rec('vpc', region).endpointSecurityGroupId as string;
+  const sg = rec('vpc', region).endpointSecurityGroupId;
   const r = await new EC2Client({ region }).send(new DescribeSecurityGroupsCommand({ GroupIds: [sg] }));
   return r
     .SecurityGroups![0]!.IpPermissions!.flatMap((p) => p.IpRanges!.map((x) => `${p.IpProtocol}:${x.CidrIp}`))

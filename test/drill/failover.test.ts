@@ -10,6 +10,7 @@ import {
   FakeRoute53Health,
   FakeSynthetics,
 } from '../support/fake-cloud/index.js';
+import type { StepName } from '../../src/steps/types.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
@@ -41,7 +42,7 @@ interface Summary {
 }
 
 const summaryOf = (r: RunOutput) => r.summary as unknown as Summary;
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const drillRecord = () => h.state()!.steps.probe!.global!.resources.drill;
 const at = (list: TimelineEntry[], event: TimelineEntry['event']) => {
   const e = list.find((x) => x.event === event)!;
@@ -57,7 +58,7 @@ async function upAll(config?: Record<string, unknown>): Promise<void> {
 }
 
 async function inverted(): Promise<boolean> {
-  const id = rec('health-check', 'global').primaryHealthCheckId as string;
+  const id = rec('health-check', 'global').primaryHealthCheckId;
   const r = await new Route53Client({ region: 'us-east-1' }).send(
     new GetHealthCheckCommand({ HealthCheckId: id }),
   );
@@ -65,7 +66,7 @@ async function inverted(): Promise<boolean> {
 }
 
 async function endpointIngress(): Promise<string[]> {
-  const sg = rec('vpc', PRIMARY).endpointSecurityGroupId as string;
+  const sg = rec('vpc', PRIMARY).endpointSecurityGroupId;
   const r = await new EC2Client({ region: PRIMARY }).send(
     new DescribeSecurityGroupsCommand({ GroupIds: [sg] }),
   );
@@ -269,7 +270,7 @@ describe('failover-test: refusals and the bound', () => {
 
   it('refuses to inject when the secondary has no healthy target: exit 2, no change', async () => {
     await upAll();
-    const sg = rec('vpc', SECONDARY).endpointSecurityGroupId as string;
+    const sg = rec('vpc', SECONDARY).endpointSecurityGroupId;
     h.cloud.model(FakeEc2).region(SECONDARY).securityGroups.get(sg)!.ingress.length = 0;
     h.cloud.resetCalls();
     const r = await h.run(['failover-test']);
@@ -289,7 +290,7 @@ describe('failover-test: refusals and the bound', () => {
     syn.setProbeOutcome(PRIMARY, 'fail');
     h.cloud.clock.advance(4 * 60_000);
     syn.clearProbeOutcome(PRIMARY);
-    const hcId = rec('health-check', 'global').primaryHealthCheckId as string;
+    const hcId = rec('health-check', 'global').primaryHealthCheckId;
     const alarmOf = () => h.cloud.model(FakeCloudWatch).alarm(PRIMARY, 'drctl-canary-sa-east-1')!;
     for (let i = 0; i < 60; i++) {
       h.cloud.clock.advance(5_000);

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DELAYS, FakeNetwork, FakeRoute53Health, FakeSynthetics } from '../support/fake-cloud/index.js';
+import type { StepName } from '../../src/steps/types.js';
 import { Harness } from '../support/harness.js';
 
 // The failover chain as the fake cloud models it, link by link, with the delay table's lags:
@@ -28,10 +29,10 @@ const NAME = 'api.octank.com';
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const rec = (step: string, scope: string) => h.state()!.steps[step]![scope]!.resources as Record<string, any>;
+const rec = <N extends StepName>(step: N, scope: string) => h.outputs(step, scope);
 const r53 = () => new Route53Client({ region: 'us-east-1' });
 const healthCheck = async () => {
-  const id = rec('health-check', 'global').primaryHealthCheckId as string;
+  const id = rec('health-check', 'global').primaryHealthCheckId;
   const r = await r53().send(new GetHealthCheckStatusCommand({ HealthCheckId: id }));
   return r.HealthCheckObservations![0]!.StatusReport!.Status!;
 };
@@ -44,7 +45,7 @@ const alarm = async () => {
 };
 /** What the secondary VPC's resolver answers now: which region's NLB. */
 const answer = () => {
-  const a = h.cloud.model(FakeNetwork).resolve(SECONDARY, rec('vpc', SECONDARY).vpcId as string, NAME);
+  const a = h.cloud.model(FakeNetwork).resolve(SECONDARY, rec('vpc', SECONDARY).vpcId, NAME);
   return a.addresses[0]!.startsWith('10.0.') ? PRIMARY : SECONDARY;
 };
 const until = (t: number) => h.cloud.clock.advance(t - h.cloud.clock.now());
@@ -65,7 +66,7 @@ describe('the failover chain in the fake cloud', () => {
       expect(await alarm()).toBe('OK');
       expect(await healthCheck()).toMatch(/^Success/);
 
-      const sg = rec('vpc', PRIMARY).endpointSecurityGroupId as string;
+      const sg = rec('vpc', PRIMARY).endpointSecurityGroupId;
       await new EC2Client({ region: PRIMARY }).send(
         new RevokeSecurityGroupIngressCommand({
           GroupId: sg,
@@ -140,9 +141,9 @@ describe('the failover chain in the fake cloud', () => {
     h = new Harness();
     await h.ok(['up']);
     const net = h.cloud.model(FakeNetwork);
-    const lb = rec('nlb', PRIMARY).loadBalancerArn as string;
+    const lb = rec('nlb', PRIMARY).loadBalancerArn;
     expect(net.nlbHealthy(lb)).toBe(true);
-    const sg = rec('vpc', PRIMARY).endpointSecurityGroupId as string;
+    const sg = rec('vpc', PRIMARY).endpointSecurityGroupId;
     net.RevokeSecurityGroupIngress(PRIMARY, {
       GroupId: sg,
       IpProtocol: 'tcp',
@@ -161,7 +162,7 @@ describe('the failover chain in the fake cloud', () => {
     await h.ok(['up']);
     h.cloud.clock.advance(120_000);
     expect(await healthCheck()).toMatch(/^Success/);
-    const id = rec('health-check', 'global').primaryHealthCheckId as string;
+    const id = rec('health-check', 'global').primaryHealthCheckId;
     const invert = async (Inverted: boolean) => {
       const hc = await r53().send(new GetHealthCheckCommand({ HealthCheckId: id }));
       await r53().send(
