@@ -2,7 +2,9 @@ import { dirname, join } from 'node:path';
 import type { AwsClientFactoryOptions, AwsClients } from '../aws/clients.js';
 import { type CallInfo, callText, retryText } from '../aws/calls.js';
 import { regionsOf } from '../config/config.js';
-import { GLOBAL, StateStore, type StoreOptions, isS3Location, parseS3Location } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
+import { StateStore, type StoreOptions } from '../state/store.js';
+import { isS3Location, parseS3Location } from '../state/location.js';
 import type { Session } from './session.js';
 
 // THE factory of AWS clients for a command run: every client a command makes (the steps', the

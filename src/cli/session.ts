@@ -5,13 +5,8 @@ import { type Config, loadConfig } from '../config/config.js';
 import { UsageError } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
 import type { Clock } from '../lib/clock.js';
-import {
-  DEFAULT_STATE_PATH,
-  type LockInfo,
-  describeHolder,
-  isS3Location,
-  parseS3Location,
-} from '../state/store.js';
+import { DEFAULT_STATE_PATH, isS3Location, parseS3Location } from '../state/location.js';
+import { type LockInfo, describeHolder } from '../state/lock.js';
 import type { StateStore } from '../state/store.js';
 import { STEPS, type StepInfo } from '../steps/index.js';
 import type { StepPaths } from '../steps/types.js';

@@ -1,6 +1,6 @@
 import { UsageError, type ExitCode } from '../errors/errors.js';
 import type { IamPolicyResult } from '../io/results.js';
-import { isS3Location, parseS3Location } from '../state/store.js';
+import { isS3Location, parseS3Location } from '../state/location.js';
 import type { Session } from '../cli/session.js';
 
 // `drctl iam-policy [--account] [--part] [--read-only]`: the least-privilege policy, no AWS call.

@@ -4,7 +4,7 @@ import { loadDrills } from '../drill/history.js';
 import { UsageError, type ExitCode } from '../errors/errors.js';
 import { writeFileAtomic } from '../lib/files.js';
 import type { Reporter } from '../io/reporter.js';
-import type { State } from '../state/store.js';
+import type { State } from '../state/schema.js';
 import type { VerifyResult } from '../verify/command.js';
 import { renderCharts, renderHtml, renderMarkdown, reportData } from '../report/html.js';
 import { DRILLS_DIR, type EvidenceStore, LAST_VERIFY } from '../state/evidence.js';

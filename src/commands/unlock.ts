@@ -1,6 +1,7 @@
 import { LockedError, UsageError, type ExitCode } from '../errors/errors.js';
 import type { UnlockResult } from '../io/results.js';
-import { StateStore, describeHolder, isHolderAlive, isStale } from '../state/store.js';
+import { StateStore } from '../state/store.js';
+import { describeHolder, isHolderAlive, isStale } from '../state/lock.js';
 import { storeOptions } from '../cli/aws-session.js';
 import { ask, requireConfirmable } from '../cli/prompts.js';
 import type { Session } from '../cli/session.js';

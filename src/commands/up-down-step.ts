@@ -1,13 +1,10 @@
-import {
-  AwsStepError,
-  UsageError,
-  type ExitCode,
-} from '../errors/errors.js';
+import { AwsStepError, UsageError, type ExitCode } from '../errors/errors.js';
 import { regionsOf } from '../config/config.js';
 import { fmtDuration } from '../io/reporter.js';
 import type { DownNothingToDeleteResult, LifecycleResult } from '../io/results.js';
 import { estimateCost, formatCost } from '../plan/pricing.js';
-import { GLOBAL, type StateStore } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
+import { type StateStore } from '../state/store.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { RunResult } from '../engine/runner.js';
 import { STEP_NAMES, type StepName } from '../steps/types.js';
@@ -19,9 +16,7 @@ import { type Session, drillDeps, parseLockTimeout, tookOver } from '../cli/sess
 // backwards with the state lock held (`down --discover` is src/commands/discover-down.ts).
 
 export type UpDownStepArgs =
-  | { command: 'up' }
-  | { command: 'down' }
-  | { command: 'step'; name: string; region?: string };
+  { command: 'up' } | { command: 'down' } | { command: 'step'; name: string; region?: string };
 
 export async function run(s: Session, args: UpDownStepArgs): Promise<ExitCode> {
   switch (args.command) {

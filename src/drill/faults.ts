@@ -15,7 +15,8 @@ import {
   type IngressRuleRecord,
   drillRecordSchema,
 } from '../state/drill-record.js';
-import { GLOBAL, type StateStore } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
+import { type StateStore } from '../state/store.js';
 import { getHealthCheck, route53 } from './observe.js';
 import type { DrillContext } from './types.js';
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { DRILLS_DIR, type EvidenceStore } from '../state/evidence.js';
-import type { State } from '../state/store.js';
+import type { State } from '../state/schema.js';
 
 // The drill history: every `failover-test` (a pass, a fail, a refusal, an error, and a dry run as
 // such) leaves one JSON record beside the state, `drills/<start>-<mode>[-dry-run].json`, so the

@@ -1,7 +1,7 @@
 import { activeActive, regionsOf } from '../config/config.js';
 import { UsageError } from '../errors/errors.js';
 import { OutputNotRecorded, outputField, recordedOutputs } from '../state/outputs.js';
-import { GLOBAL } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
 import type { DrillContext, Vantage } from './types.js';
 
 // What a drill acts on and watches: each region's health check, alarm, entry point (NLB or

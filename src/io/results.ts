@@ -6,7 +6,8 @@ import type { DrillHistoryRecord } from '../drill/history.js';
 import type { PolicyDocument } from '../iam/policy.js';
 import type { PlanDiff, ScopeDiff } from '../plan/diff.js';
 import type { CostEstimate } from '../plan/pricing.js';
-import type { LockInfo, State } from '../state/store.js';
+import type { LockInfo } from '../state/lock.js';
+import type { State } from '../state/schema.js';
 import type { StepName } from '../steps/types.js';
 import type { CheckLine } from '../verify/checks.js';
 
@@ -99,8 +100,7 @@ export type StatusResult = {
   /** --refresh only. */
   drift: Array<{ step: string; scope: string; missing: string[] }> | undefined;
   unrecorded:
-    | Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }>
-    | undefined;
+    Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }> | undefined;
   errors: Array<{ step: string; scope: string; message: string }> | undefined;
 };
 

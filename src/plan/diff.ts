@@ -1,5 +1,5 @@
 import { type Config, activeActive, regionsOf, withDefaults } from '../config/config.js';
-import type { State } from '../state/store.js';
+import type { State } from '../state/schema.js';
 import type { StepInfo } from '../steps/index.js';
 import type { StepName } from '../steps/types.js';
 

@@ -2,7 +2,7 @@ import { type Config, regionsOf } from '../config/config.js';
 import type { DrillHistoryRecord } from '../drill/history.js';
 import { drctlVersion } from '../lib/version.js';
 import { type CostEstimate, estimateCost } from '../plan/pricing.js';
-import type { State } from '../state/store.js';
+import type { State } from '../state/schema.js';
 import type { CheckLine } from '../verify/checks.js';
 import type { VerifyResult } from '../verify/command.js';
 import type { Chart } from './charts.js';

@@ -1,5 +1,5 @@
 import type { OutputsOf, StepName } from '../steps/types.js';
-import type { State } from './store.js';
+import type { State } from './schema.js';
 
 // Typed readers of what the steps recorded, for code outside the steps (the drill, verify, the
 // tests' harness): a step's outputs come back as the type that step declares (StepOutputs in

@@ -10,14 +10,6 @@ import { type LockInfo, type LockOptions, acquireLock } from './lock.js';
 import { isS3Location, parseS3Location } from './location.js';
 import { type State, type StepRecord, emptyState, validate } from './schema.js';
 
-// The names the state modules export, as importers found them here before the split into
-// schema, location, lock, backend and file (src/state/): new code imports the module itself.
-export * from './backend.js';
-export * from './file.js';
-export * from './location.js';
-export * from './lock.js';
-export * from './schema.js';
-
 export interface StoreOptions {
   /** Resolves a relative file path (default: process.cwd()). */
   cwd?: string;

@@ -3,7 +3,7 @@ import { ROUTE53_REGION, type AwsClients } from '../aws/clients.js';
 import type { Clock } from '../lib/clock.js';
 import { type Config, regionsOf } from '../config/config.js';
 import { OutputNotRecorded, outputField } from '../state/outputs.js';
-import type { State } from '../state/store.js';
+import type { State } from '../state/schema.js';
 import type { StepInfo } from '../steps/index.js';
 
 // The checks behind `drctl verify`: each is a small function of the recorded state and read-only

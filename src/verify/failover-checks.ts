@@ -14,7 +14,7 @@ import { leadingInPages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField } from '../state/outputs.js';
-import { GLOBAL } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
 import {
   type CheckLine,
   UP,

@@ -13,7 +13,7 @@ import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { callProbe } from '../aws/probe-invoke.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
-import { GLOBAL } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
 import { PRIVATE_DOMAIN_PROVISIONING_WINDOW_MS } from '../steps/probe/private-domain.js';
 import {
   type CheckLine,

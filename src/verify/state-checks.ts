@@ -1,6 +1,6 @@
 import { withDefaults, regionsOf } from '../config/config.js';
 import { recordedOutputs } from '../state/outputs.js';
-import { GLOBAL } from '../state/store.js';
+import { GLOBAL } from '../state/schema.js';
 import { UP, type VerifyCheck, fail, ok, warn } from './check.js';
 import { configChanges } from './config-diff.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig, regionsOf } from '../../src/config/config.js';
-import { GLOBAL, parseState } from '../../src/state/store.js';
+import { GLOBAL, parseState } from '../../src/state/schema.js';
 import { STEPS } from '../../src/steps/index.js';
 
 describe('state.example.json', () => {

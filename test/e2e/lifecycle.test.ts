@@ -2,7 +2,7 @@ import '../support/fast-tmp.js';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STEPS } from '../../src/steps/index.js';
-import { parseState } from '../../src/state/store.js';
+import { parseState } from '../../src/state/schema.js';
 import { FakeAcm } from '../support/fake-cloud/index.js';
 import { Harness, cleanUpSnapshot } from '../support/harness.js';
 import { normalised } from '../support/normalise.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutputNotRecorded, outputField, readOutputs, recordedOutputs } from '../../src/state/outputs.js';
-import type { State } from '../../src/state/store.js';
+import type { State } from '../../src/state/schema.js';
 
 const at = '2026-01-01T00:00:00.000Z';
 const state: Pick<State, 'steps'> = {

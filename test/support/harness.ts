@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main, type CliDeps } from '../../src/cli/main.js';
 import type { RunEvent } from '../../src/io/events.js';
-import type { State } from '../../src/state/store.js';
+import type { State } from '../../src/state/schema.js';
 import type { OutputsOf, StepName } from '../../src/steps/types.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
 import { normalised } from './normalise.js';

@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig, loadConfig, type Config } from '../../../../src/config/config.js';
-import { parseS3Location } from '../../../../src/state/store.js';
+import { parseS3Location } from '../../../../src/state/location.js';
 import { iamPolicy, splitPolicy } from '../../../../src/iam/policy.js';
 import type { FakeCloud } from '../cloud.js';
 import { awsError } from '../errors.js';
