@@ -6,6 +6,7 @@ import { GLOBAL } from '../state/schema.js';
 import { StateStore, type StoreOptions } from '../state/store.js';
 import { isS3Location, parseS3Location } from '../state/location.js';
 import type { Session } from './session.js';
+import { recordedOutputs } from '../state/outputs.js';
 
 // THE factory of AWS clients for a command run: every client a command makes (the steps', the
 // drill's, verify's, the state store's) gets the same profile, clock, HTTP time-outs, retry notices
@@ -102,7 +103,8 @@ export async function makeRunner(s: Session, store: StateStore, retryDeadlineMs?
  */
 export async function drillClients(s: Session, store?: StateStore): Promise<AwsClients> {
   const cancel = new AbortController();
-  const nothingToRestore = () => store?.get('probe', GLOBAL)?.resources.drill === undefined;
+  const nothingToRestore = () =>
+    (store ? recordedOutputs(store.state, 'probe', GLOBAL)?.drill : undefined) === undefined;
   s.signals.forced.addEventListener('abort', () => cancel.abort(s.signals.forced.reason), { once: true });
   s.signals.cancelCalls.addEventListener(
     'abort',

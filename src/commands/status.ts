@@ -3,6 +3,7 @@ import type { CertificateLifetime, StatusResult } from '../io/results.js';
 import type { StateStore } from '../state/store.js';
 import { awsClients, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
+import { recordedOutputs } from '../state/outputs.js';
 
 // `drctl status [--refresh]`: what the state records, and with --refresh what AWS says of it
 // (drift, resources the state does not know, certificate lifetimes).
@@ -115,16 +116,11 @@ async function certificateLifetimes(
 ): Promise<CertificateLifetime[]> {
   const out: CertificateLifetime[] = [];
   const records = Object.entries(store.state.steps.ca ?? {});
-  const aws = refresh && records.length ? await awsClients(s, { abortSignal: s.signals.cancelCalls }) : undefined;
+  const aws =
+    refresh && records.length ? await awsClients(s, { abortSignal: s.signals.cancelCalls }) : undefined;
   const { certificateFacts } = aws ? await import('../steps/ca/index.js') : { certificateFacts: undefined };
-  for (const [region, rec] of records) {
-    const r = rec.resources as {
-      certificateArn?: string;
-      certificateAuthorityArn?: string | null;
-      certificateNotAfter?: string;
-      renewalEligibility?: string;
-      renewalPermission?: 'granted';
-    };
+  for (const [region] of records) {
+    const r = recordedOutputs(store.state, 'ca', region) ?? {};
     if (!r.certificateArn) continue;
     if (aws && certificateFacts) {
       const facts = await certificateFacts(aws, region, r.certificateArn, r.certificateAuthorityArn);

@@ -11,6 +11,7 @@ import { STEP_NAMES, type StepName } from '../steps/types.js';
 import { drillClients, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import { ask, requireConfirmable } from '../cli/prompts.js';
 import { type Session, drillDeps, parseLockTimeout, tookOver } from '../cli/session.js';
+import { recordedOutputs } from '../state/outputs.js';
 
 // `drctl up`, `drctl step <name> [--region]` and `drctl down`: the step graph run forwards or
 // backwards with the state lock held (`down --discover` is src/commands/discover-down.ts).
@@ -174,7 +175,7 @@ export async function lifecycle(
   s.signals.onForcedExit.add(releaseNow);
   try {
     // A drill a killed drctl left half done is put back before anything else (src/drill/faults.ts).
-    if (store.get('probe', GLOBAL)?.resources.drill !== undefined) {
+    if (recordedOutputs(store.state, 'probe', GLOBAL)?.drill !== undefined) {
       const { restoreDrillFirst } = await import('../drill/command.js');
       await restoreDrillFirst({ ...drillDeps(s, store), aws: await drillClients(s, store) });
     }
@@ -261,7 +262,9 @@ export async function lifecycle(
  */
 function refuseSwitchToPrivate(s: Session, store: StateStore): void {
   if (s.config.domainMode !== 'private') return;
-  const served = regionsOf(s.config).filter((r) => store.get('domain', r)?.resources.mode === 'regional');
+  const served = regionsOf(s.config).filter(
+    (r) => recordedOutputs(store.state, 'domain', r)?.mode === 'regional',
+  );
   if (!served.length) return;
   throw new UsageError(
     `cannot switch from "regional" to "private" in place: the execute-api endpoint in ${served.join(' and ')} served the public (REGIONAL) custom domain, and AWS says not to use such an endpoint for a private custom domain`,
