@@ -2,7 +2,12 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-/** `files` may not import from the listed folders of src/ (any depth of ../). */
+/**
+ * `files` may not import from the listed folders of src/ (any depth of ../).
+ * @param {string} files
+ * @param {string[]} forbidden
+ * @param {string} why
+ */
 function layer(files, forbidden, why) {
   return [{ files: [files], rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: `^(\\.\\./)+(${forbidden.join('|')})/`, message: why }] }] } }];
 }
