@@ -149,10 +149,12 @@ export async function lifecycle(
   const store = discovered?.store ?? (await loadStore(s));
   const recordedAtStart = recordsAny(store);
   if (cmd === 'up') await previewUp(s, store);
+  // What up cannot do in place: refused before any AWS client is made.
+  if (cmd !== 'down') refuseSwitchToPrivate(s, store);
+  if (cmd !== 'down') await refuseWhatPlanCannotApply(s, store, cmd, only);
   const { runner, aws } = await makeRunner(s, store);
   // Validate the state against the step schemas before taking the lock or calling AWS.
   await runner.load();
-  if (cmd !== 'down') refuseSwitchToPrivate(s, store);
   if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
   await whoPays(s, aws);
@@ -250,6 +252,21 @@ export async function lifecycle(
     s.signals.onForcedExit.delete(releaseNow);
     await store.unlock();
   }
+}
+
+/**
+ * What `plan` shows as "replace: down, then up" is refused before the lock and any AWS call: the
+ * same diff `plan` prints decides (src/plan/diff.ts), so up never starts what its plan says it
+ * cannot finish. `step` too: it applies the same config to one step.
+ */
+async function refuseWhatPlanCannotApply(
+  s: Session,
+  store: StateStore,
+  cmd: 'up' | 'step',
+  only: { step: StepName; region?: string } | undefined,
+): Promise<void> {
+  const { planDiff, refuseUnsafeChanges } = await import('../plan/diff.js');
+  refuseUnsafeChanges(planDiff(s.config, store.state, s.steps), cmd === 'step' ? `step ${only!.step}` : cmd);
 }
 
 /**

@@ -1,7 +1,8 @@
 import { type Config, activeActive, regionsOf, withDefaults } from '../config/config.js';
 import type { State } from '../state/schema.js';
 import type { StepInfo } from '../steps/index.js';
-import type { StepName } from '../steps/types.js';
+import { STEP_NAMES, type StepName } from '../steps/types.js';
+import { UsageError } from '../errors/errors.js';
 
 /**
  * What `up` would change, per step and region, the way `terraform plan` shows it: from the state
@@ -53,9 +54,15 @@ interface Rule {
  * A field whose name starts with `primary.` or `secondary.` applies to that region (`own`).
  */
 const RULES: Record<string, Rule[]> = {
+  // The state file belongs to one deployment and one pair of regions: loading it with another
+  // name or region is refused before any AWS call (src/state/schema.ts). Every step would have to
+  // be made again, so the diff says so too, and up refuses it even if that check were bypassed.
+  deployment: everyStep('rebuild'),
+  region: everyStep('rebuild'),
   vpcCidr: [
-    // A VPC's CIDR block cannot change in place, and the endpoint, NLB and functions in it block
-    // CloudFormation from replacing it.
+    // A VPC's CIDR block cannot change in place (CidrBlock, "Update requires: Replacement":
+    // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-vpc.html),
+    // and the endpoint, NLB and functions in it block CloudFormation from replacing it.
     { step: 'vpc', effect: 'rebuild', where: 'own' },
     { step: 'vpc', effect: 'update', where: 'peer' }, // PeerVpcCidr: the peer's security-group rule
     { step: 'peering', effect: 'rebuild', where: 'global' },
@@ -135,6 +142,13 @@ const RULES: Record<string, Rule[]> = {
   rtoTargetSeconds: [],
 };
 
+function everyStep(effect: Effect): Rule[] {
+  return STEP_NAMES.flatMap((step): Rule[] => [
+    { step, effect, where: 'global' },
+    { step, effect, where: 'both' },
+  ]);
+}
+
 /** certificateArn.<region>: that region's certificate, on the domain and the listener. */
 const CERTIFICATE_RULES: Rule[] = [
   { step: 'ca', effect: 'update', where: 'own' },
@@ -171,6 +185,18 @@ function rulesFor(field: string): {
     return { rules: RULES[rest.join('.')] ?? [], region: head };
   if (head === 'certificateArn' && rest.length) return { rules: CERTIFICATE_RULES, region: rest.join('.') };
   return { rules: RULES[field] ?? [] };
+}
+
+/**
+ * Whether a config field (as the reference names it: `primary.vpcCidr`, `certificateArn`) has a
+ * rule here, even an empty one (a field only `down` or `failover-test` reads). A test runs this
+ * over every field of the config reference, so a new field cannot slip past plan and up.
+ */
+export function hasRule(field: string): boolean {
+  const [head, ...rest] = field.split('.');
+  if (head === 'certificateArn') return true;
+  if ((head === 'primary' || head === 'secondary') && rest.length) return rest.join('.') in RULES;
+  return field in RULES;
 }
 
 const RANK: Record<Effect, number> = { update: 1, create: 2, delete: 2, replace: 3, rebuild: 4 };
@@ -235,6 +261,51 @@ export function planDiff(config: Config, state: State | undefined, steps: readon
     };
   });
   return { appliedAt: applied?.at, changes, steps: out, counts };
+}
+
+/** A config change up cannot make itself: the field, its values, and the steps and regions it hits. */
+export interface UnsafeChange extends FieldChange {
+  where: string[];
+}
+
+/**
+ * The changes `plan` shows as "replace: down, then up": up (and step) refuse to run while there
+ * is one. Read from the same diff `plan` prints, so the two cannot disagree.
+ */
+export function unsafeChanges(d: PlanDiff): UnsafeChange[] {
+  const where = new Map<string, string[]>();
+  for (const s of d.steps)
+    for (const [scope, x] of Object.entries(s.scopes))
+      if (x.action === 'rebuild')
+        for (const f of x.fields) where.set(f, [...(where.get(f) ?? []), `${s.step} ${scope}`]);
+  return d.changes.filter((c) => where.has(c.field)).map((c) => ({ ...c, where: where.get(c.field)! }));
+}
+
+/**
+ * Refuse, before any AWS call, to run `command` with a config change up cannot make itself (a VPC
+ * whose CIDR changes cannot be updated in place, and CloudFormation cannot replace it while the
+ * endpoint, NLB and functions are in it: up would fail half-way). Exit 2, naming each field.
+ */
+export function refuseUnsafeChanges(d: PlanDiff, command: string): void {
+  const unsafe = unsafeChanges(d);
+  if (!unsafe.length) return;
+  const list = unsafe.map((c) => c.field).join(', ');
+  const one = unsafe.length === 1;
+  // Short lines: the message is read in an 80-column terminal, one field and its steps a line.
+  throw new UsageError(
+    [
+      `${command} cannot make ${one ? 'this config change' : 'these config changes'} in place; nothing was changed:`,
+      ...unsafe.flatMap((c) => [
+        `  ${c.field}: ${show(c.from)} -> ${show(c.to)}`,
+        `    plan: replace: down, then up (${c.where.join(', ')})`,
+      ]),
+    ].join('\n'),
+    {
+      field: list,
+      omitFieldPrefix: true,
+      resolution: `put ${list} back as ${one ? 'it was' : 'they were'}, or \`drctl down\` then \`drctl up\`.`,
+    },
+  );
 }
 
 const WORDS: Record<Action, string> = {
