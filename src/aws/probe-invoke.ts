@@ -42,3 +42,36 @@ export async function callProbe(
     text,
   };
 }
+
+/**
+ * Why the probe function itself failed, in words that lead somewhere. With FunctionError set the
+ * function did not return a probe result at all (a crash, a timeout, out of memory), so the network
+ * path was never tried; the payload is Lambda's {errorType, errorMessage}
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_ResponseSyntax).
+ * Redeploying (`drctl step probe`) changes nothing when the code is already current: the log and
+ * the function's configuration say what broke.
+ */
+export function invocationFailure(
+  functionName: string,
+  region: string,
+  call: Pick<ProbeCall, 'functionError' | 'text'>,
+): { summary: string; resolution: string } {
+  let detail = call.text.slice(0, 200);
+  try {
+    const p = JSON.parse(call.text) as { errorType?: unknown; errorMessage?: unknown };
+    const words = [p.errorType, p.errorMessage].filter((w) => typeof w === 'string' && w);
+    if (words.length) detail = words.join(': ').slice(0, 200);
+  } catch {
+    // not JSON: the text as it came
+  }
+  return {
+    summary:
+      `the probe function ${functionName} in ${region} could not run ` +
+      `(Lambda FunctionError ${call.functionError ?? 'none'}): ${detail || 'no payload'}`,
+    resolution:
+      'The invocation failed, not the network path. Read its log: ' +
+      `\`aws logs tail /aws/lambda/${functionName} --region ${region}\`; ` +
+      'check its role, subnets, memory and timeout: ' +
+      `\`aws lambda get-function-configuration --function-name ${functionName} --region ${region}\`.`,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import { type DrillHistoryRecord, loadDrills } from '../drill/history.js';
+import { type DrillHistoryRecord, drillReason, loadDrills, measured } from '../drill/history.js';
 import type { ExitCode } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
 import type { EvidenceStore } from '../state/evidence.js';
@@ -14,12 +14,9 @@ const secs = (n: number | null) => (n === null ? '-' : `${n} s`);
 export function drillLine(d: DrillHistoryRecord): string {
   const when = `${d.startedAt.slice(0, 19).replace('T', ' ')}Z`;
   const verdict = d.result.toUpperCase();
-  const times =
-    d.result === 'pass' || d.result === 'fail'
-      ? `recovery ${secs(d.recoverySeconds)} (target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s), fail-back ${secs(d.failbackSeconds)}`
-      : d.result === 'dry-run'
-        ? 'nothing was changed'
-        : (d.error ?? d.problems.join('; '));
+  const times = measured(d)
+    ? `recovery ${secs(d.recoverySeconds)} (target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s), fail-back ${secs(d.failbackSeconds)}`
+    : drillReason(d);
   // Active-active drills fail either region: say which.
   const where = d.topology === 'active-active' && d.failedRegion ? `  (${d.failedRegion} failed)` : '';
   return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}${where}`;

@@ -70,6 +70,19 @@ export const drillHistorySchema = z.object({
 });
 export type DrillHistoryRecord = z.infer<typeof drillHistorySchema>;
 
+/** A drill that measured a failover (pass or fail); the others stopped before measuring. */
+export const measured = (d: Pick<DrillHistoryRecord, 'result'>) => d.result === 'pass' || d.result === 'fail';
+
+/**
+ * Why a drill ended as it did, in one line: the problems of a failed drill, the error of a drill
+ * that errored or was refused. `drctl drills` and the report's table both show it, so they agree.
+ */
+export function drillReason(d: Pick<DrillHistoryRecord, 'result' | 'error' | 'problems'>): string {
+  if (d.result === 'pass') return '';
+  if (d.result === 'dry-run') return 'nothing was changed';
+  return d.error ?? (d.problems.join('; ') || 'no reason recorded');
+}
+
 /** The account, read from any recorded ARN (drctl makes no call just to learn it). */
 export function accountOf(state: Readonly<State>): string | undefined {
   const text = JSON.stringify(state.steps);

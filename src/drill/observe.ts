@@ -8,7 +8,7 @@ import {
 import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
-import { callProbe } from '../aws/probe-invoke.js';
+import { callProbe, invocationFailure } from '../aws/probe-invoke.js';
 import { cidrsOverlap } from '../config/config.js';
 import { AwsStepError } from '../errors/errors.js';
 import type { Targets } from './targets.js';
@@ -41,12 +41,15 @@ export async function invokeProbe(
   v: Vantage,
   via?: string,
 ): Promise<ProbeResult> {
-  const { result, functionError, text } = await callProbe(ctx.aws, v.region, t.functionName, via);
+  const call = await callProbe(ctx.aws, v.region, t.functionName, via);
+  const { result, functionError, text } = call;
   if (functionError) {
-    throw new AwsStepError(`probe ${t.functionName} failed (${functionError}): ${text.slice(0, 300)}`, {
+    // The function ran and failed: redeploying the same code (`drctl step probe`) would not help.
+    const why = invocationFailure(t.functionName, v.region, call);
+    throw new AwsStepError(why.summary, {
       resource: t.functionName,
       awsCode: functionError,
-      resolution: 'Run `drctl step probe` to deploy it again, then the drill.',
+      resolution: why.resolution,
     });
   }
   if (!result) {

@@ -1,5 +1,5 @@
 import { type Config, regionsOf } from '../config/config.js';
-import type { DrillHistoryRecord } from '../drill/history.js';
+import { type DrillHistoryRecord, drillReason, measured } from '../drill/history.js';
 import { drctlVersion } from '../lib/version.js';
 import { type CostEstimate, estimateCost } from '../plan/pricing.js';
 import type { State } from '../state/schema.js';
@@ -24,6 +24,8 @@ export interface ReportData {
   drillsLocation: string;
   /** The last drill that ran (not a dry run, refusal or error). */
   lastDrill?: DrillHistoryRecord;
+  /** The drills recorded after it (or all, when none ran) that did not measure: said above the table. */
+  unmeasuredSince: DrillHistoryRecord[];
 }
 
 export interface Charts {
@@ -41,7 +43,8 @@ export function reportData(o: {
   drillsLocation: string;
   now: number;
 }): ReportData {
-  const ran = o.drills.filter((d) => d.result === 'pass' || d.result === 'fail');
+  const ran = o.drills.filter(measured);
+  const last = ran[ran.length - 1];
   return {
     generatedAt: new Date(o.now).toISOString(),
     drctlVersion: drctlVersion(),
@@ -52,14 +55,15 @@ export function reportData(o: {
     verifyLocation: o.verifyLocation,
     drills: o.drills,
     drillsLocation: o.drillsLocation,
-    lastDrill: ran[ran.length - 1],
+    lastDrill: last,
+    unmeasuredSince: last ? o.drills.slice(o.drills.indexOf(last) + 1) : o.drills,
   };
 }
 
 /** The charts, rendered to SVG (loads Vega): none for what has no data yet. */
 export async function renderCharts(r: ReportData): Promise<Charts> {
   const { timelineChart, recoveryChart, trendChart } = await import('./charts.js');
-  const ran = r.drills.filter((d) => d.result === 'pass' || d.result === 'fail');
+  const ran = r.drills.filter(measured);
   return {
     timeline: r.lastDrill ? await timelineChart(r.lastDrill) : undefined,
     recovery: r.lastDrill ? await recoveryChart(r.lastDrill) : undefined,
@@ -178,7 +182,7 @@ function samplesTable(d: DrillHistoryRecord): Table {
 function drillsTable(drills: DrillHistoryRecord[]): Table {
   return {
     caption: 'Every recorded drill, oldest first',
-    head: ['started (UTC)', 'mode', 'result', 'recovery', 'fail-back', 'target', 'bound', 'drctl'],
+    head: ['started (UTC)', 'mode', 'result', 'recovery', 'fail-back', 'target', 'bound', 'drctl', 'why'],
     rows: drills.map((d) => [
       utc(d.startedAt),
       d.mode,
@@ -188,9 +192,24 @@ function drillsTable(drills: DrillHistoryRecord[]): Table {
       `${d.rtoTargetSeconds} s`,
       `${d.boundSeconds} s`,
       d.drctlVersion,
+      drillReason(d),
     ]),
     numeric: [3, 4, 5, 6],
   };
+}
+
+/**
+ * What the "Last drill" section says about drills that did not measure a failover, so that it
+ * agrees with the table below it: none measured yet, or some stopped since the one shown.
+ */
+function unmeasuredNote(r: ReportData): string | undefined {
+  const u = r.unmeasuredSince;
+  const last = u[u.length - 1];
+  if (!last) return undefined;
+  const lead = r.lastDrill
+    ? `${u.length} later drill(s) did not measure a failover`
+    : `None of the ${u.length} recorded drill(s) measured a failover`;
+  return `${lead}; the last, ${utc(last.startedAt)}, ${last.result}: ${drillReason(last)}. Fix that, then run drctl failover-test again.`;
 }
 
 function drillVerdict(d: DrillHistoryRecord): string {
@@ -272,8 +291,10 @@ export function renderHtml(r: ReportData, charts: Charts): string {
         (_m, s: string) => `<tr><td class="${statusClass(s)}">${s}</td>`,
       )}`
     : `<p>No verify has been kept yet (${esc(r.verifyLocation)}): run <code>drctl verify</code>.</p>`;
+  const note = unmeasuredNote(r);
+  const noteHtml = note ? `<p class="verdict fail">${esc(note)}</p>` : '';
   const drillHtml = d
-    ? `<p class="verdict ${d.result === 'pass' ? 'ok' : 'fail'}">${esc(drillVerdict(d))}</p>
+    ? `${noteHtml}<p class="verdict ${d.result === 'pass' ? 'ok' : 'fail'}">${esc(drillVerdict(d))}</p>
 <dl><dt>mode</dt><dd>${esc(d.mode)}</dd>${d.topology === 'active-active' ? `<dt>region failed</dt><dd>${esc(d.failedRegion ?? d.regions.primary)} (active-active: watched from inside ${esc((d.vantages ?? []).map((v) => v.region).join(' and '))})</dd>` : ''}<dt>started</dt><dd>${esc(utc(d.startedAt))}</dd><dt>by</dt><dd>drctl ${esc(d.drctlVersion)}${d.account ? `, account ${esc(d.account)}` : ''}</dd><dt>probe calls</dt><dd>${d.probes}</dd>${d.problems.length ? `<dt>problems</dt><dd>${esc(d.problems.join('; '))}</dd>` : ''}</dl>
 ${figure(charts.timeline, marksTable(d))}
 ${figure(charts.recovery, {
@@ -287,7 +308,9 @@ ${figure(charts.recovery, {
   numeric: [1],
 })}
 <details><summary>Every probe answer (${d.samples.length})</summary>${htmlTable(samplesTable(d))}</details>`
-    : `<p>No drill has run yet (${esc(r.drillsLocation)}): run <code>drctl failover-test</code>.</p>`;
+    : note
+      ? noteHtml
+      : `<p>No drill has run yet (${esc(r.drillsLocation)}): run <code>drctl failover-test</code>.</p>`;
   const trendHtml = charts.trend
     ? figure(charts.trend, drillsTable(r.drills))
     : r.drills.length
@@ -367,6 +390,8 @@ export function renderMarkdown(r: ReportData, charts: Charts): string {
     '## Last drill',
     '',
   ];
+  const note = unmeasuredNote(r);
+  if (note) out.push(`**${note}**`, '');
   if (d) {
     out.push(
       `**${drillVerdict(d)}**`,
@@ -377,7 +402,7 @@ export function renderMarkdown(r: ReportData, charts: Charts): string {
       mdTable(marksTable(d)),
       mdChart(charts.recovery),
     );
-  } else out.push('No drill has run yet: run `drctl failover-test`.', '');
+  } else if (!note) out.push('No drill has run yet: run `drctl failover-test`.', '');
   out.push('## Recovery over all drills', '', mdChart(charts.trend));
   out.push(r.drills.length ? mdTable(drillsTable(r.drills)) : 'No drill recorded yet.\n');
   out.push(

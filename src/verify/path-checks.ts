@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ProbeResult } from '../assets/probe-function.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
-import { callProbe } from '../aws/probe-invoke.js';
+import { callProbe, invocationFailure } from '../aws/probe-invoke.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
 import { GLOBAL } from '../state/schema.js';
@@ -32,15 +32,26 @@ import {
 // Does the path answer: a client in the VPC gets a 200 through each region's entry point, the NLB
 // listens and forwards to healthy targets, and the peering joins the VPCs both ways.
 
-/** Ask the probe in the secondary VPC to GET https://<host>.<domain>/health through `via`. */
-export async function invokeProbe(ctx: VerifyContext, via: string): Promise<ProbeResult> {
+/**
+ * Ask the probe in the secondary VPC to GET https://<host>.<domain>/health through `via`. When the
+ * function itself failed, `invocation` says so: the path was never tried, so it is not to blame.
+ */
+export async function invokeProbe(
+  ctx: VerifyContext,
+  via: string,
+): Promise<ProbeResult & { invocation?: { summary: string; resolution: string } }> {
   const functionName = outputField(ctx.state, 'probe', GLOBAL, 'functionName');
   const region = outputField(ctx.state, 'probe', GLOBAL, 'region');
-  const { result, functionError, text } = await callProbe(ctx.aws, region, functionName, via);
-  if (functionError || !result) {
+  const call = await callProbe(ctx.aws, region, functionName, via);
+  const { result, functionError, text } = call;
+  if (functionError) {
+    const invocation = invocationFailure(functionName, region, call);
+    return { answer: [], error: invocation.summary, invocation };
+  }
+  if (!result) {
     return {
       answer: [],
-      error: `the probe ${functionName} failed${functionError ? ` (${functionError})` : ''}: ${text.slice(0, 200)}`,
+      error: `the probe ${functionName} returned something else than a probe result: ${text.slice(0, 200)}`,
     };
   }
   return result;
@@ -61,6 +72,8 @@ export const probeThroughNlb: VerifyCheck = {
         return [
           ok('probe', `${url} through the ${entry.what}: 200 from ${region}, certificate verified`, region),
         ];
+      if (p.invocation)
+        return [fail('probe', `${url}: not tried, ${p.invocation.summary}`, p.invocation.resolution, region)];
       // A new private custom domain or access association serves nothing for about 15 minutes
       // each (AWS): a failure that soon is provisioning, not a broken path.
       const associatedAt = noNlb(ctx)

@@ -445,3 +445,24 @@ describe('failover-test --mode invert when AWS applies an UpdateHealthCheck and 
     }
   });
 });
+
+describe('failover-test when the probe function cannot run (issue 23: advice that leads somewhere)', () => {
+  it('says the invocation failed, with its error and what to check, not "run drctl step probe"', async () => {
+    await upAll();
+    // The code is current (its hash is drctl's, `step probe` would find it in place) but it crashes.
+    for (const f of h.cloud.model(FakeLambda).functions.values()) f.files = {};
+    const before = h.cloud.mutatingCalls.length;
+    const r = await h.run(['--json', 'failover-test', '--mode', 'invert']);
+    expect(r.code).toBe(1);
+    const err = r.stderr.replace(/\s+/g, ' ');
+    expect(err).toMatch(
+      /the probe function drctl-probe in us-west-1 could not run \(Lambda FunctionError Unhandled\)/,
+    );
+    expect(err).toMatch(/NotModelled: the fake cloud runs only the drctl probe/);
+    expect(err).toMatch(/The invocation failed, not the network path/);
+    expect(err).toMatch(/aws logs tail \/aws\/lambda\/drctl-probe --region us-west-1/);
+    expect(err).not.toMatch(/drctl step probe/);
+    // The preconditions stop it before any fault: nothing was changed (an Invoke counts as mutating).
+    expect(h.cloud.mutatingCalls.slice(before).filter((c) => c.command !== 'Invoke')).toEqual([]);
+  });
+});

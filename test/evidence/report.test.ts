@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { FakeLambda } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 
 let h: Harness;
@@ -66,6 +67,46 @@ describe('drctl report', () => {
     expect(r.stdout).toMatch(/No verify kept yet: run `drctl verify`/);
     expect(r.stdout).toMatch(/No drill has run yet: run `drctl failover-test`/);
   });
+
+  it('after errored drills only: "last drill" and the table agree, and each row shows why', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    for (const f of h.cloud.model(FakeLambda).functions.values()) f.files = {};
+    for (let i = 0; i < 3; i++) {
+      expect((await h.run(['failover-test'])).code).toBe(1);
+      h.cloud.clock.advance(60_000);
+    }
+    const md = (await h.run(['report', '--format', 'md'])).stdout;
+    expect(md).not.toMatch(/No drill has run yet/);
+    expect(md).toMatch(
+      /\*\*None of the 3 recorded drill\(s\) measured a failover; the last, .*, error: the probe function drctl-probe in us-west-1 could not run/,
+    );
+    const rows = md.split('\n').filter((l) => /^\| \d{4}-/.test(l));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) expect(row).toMatch(/\| error \|.*could not run .*\|$/);
+    expect((await h.run(['report', '--out', 'r.html'])).code).toBe(0);
+    const html = readFileSync(join(h.dir, 'r.html'), 'utf8');
+    expect(html).not.toMatch(/No drill has run yet/);
+    expect(html).toMatch(/None of the 3 recorded drill\(s\) measured a failover/);
+    expect(html.match(/could not run/g)!.length).toBeGreaterThanOrEqual(4);
+    // `drctl drills` gives the same reason.
+    expect((await h.run(['drills'])).stdout).toMatch(
+      /ERROR +the probe function drctl-probe in us-west-1 could not run/,
+    );
+  }, 60_000);
+
+  it('errored drills after a measured one: the last measured drill, and above it what came since', async () => {
+    await drilled();
+    for (const f of h.cloud.model(FakeLambda).functions.values()) f.files = {};
+    h.cloud.clock.advance(60_000);
+    expect((await h.run(['failover-test'])).code).toBe(1);
+    const md = (await h.run(['report', '--format', 'md'])).stdout;
+    expect(md).toMatch(
+      /\*\*1 later drill\(s\) did not measure a failover; the last, .*, error: the probe function/,
+    );
+    expect(md).toMatch(/\*\*PASS: recovery \d+ s/);
+  }, 60_000);
 
   it('bad usage is exit 2 naming the flag, and writes nothing', async () => {
     h = new Harness();

@@ -9,7 +9,7 @@ import { StopCanaryCommand, SyntheticsClient } from '@aws-sdk/client-synthetics'
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeAcm, FakeEc2 } from '../support/fake-cloud/index.js';
+import { FakeAcm, FakeEc2, FakeLambda } from '../support/fake-cloud/index.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
@@ -318,5 +318,23 @@ describe('drctl verify', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/nothing to verify/);
     expect(h.cloud.calls).toEqual([]);
+  });
+});
+
+describe('drctl verify when the probe function cannot run (issue 23: advice that leads somewhere)', () => {
+  it('fails the probe check on the invocation, with its error, and does not blame the path', async () => {
+    await upReady();
+    for (const f of h.cloud.model(FakeLambda).functions.values()) f.files = {};
+    const r = await verify();
+    expect(r.code, r.stderr).toBe(3);
+    const lines = resultOf(r).checks.filter((l) => l.check === 'probe');
+    expect(lines.map((l) => l.status)).toEqual(['fail', 'fail']);
+    for (const l of lines) {
+      expect(l.text).toMatch(/not tried, the probe function drctl-probe in us-west-1 could not run/);
+      expect(l.text).toMatch(/NotModelled: the fake cloud runs only the drctl probe/);
+      expect(l.fix).toMatch(/^The invocation failed, not the network path/);
+      expect(l.fix).toMatch(/aws logs tail \/aws\/lambda\/drctl-probe --region us-west-1/);
+      expect(l.fix).not.toMatch(/NLB listener|drctl up/);
+    }
   });
 });
