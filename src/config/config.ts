@@ -181,11 +181,14 @@ export const configSchema = z
           message:
             `${JSON.stringify(p)} is not a security policy for NLB TLS listeners` +
             (guess ? ` (did you mean ${guess}?)` : '') +
-            '; see docs/configuration.md or `aws elbv2 describe-ssl-policies` for the list',
+            '; `drctl config --reference` lists them',
         });
       })
       .default('ELBSecurityPolicy-TLS13-1-2-2021-06')
-      .describe('NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0)'),
+      .describe(
+        'NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0); one ' +
+          `of those AWS documents for NLB TLS listeners: ${NLB_TLS_POLICIES.join(', ')}`,
+      ),
     topology: z
       .enum(['active-passive', 'active-active'])
       .default('active-passive')
@@ -281,9 +284,8 @@ export const configSchema = z
         code: 'custom',
         path: ['secondary', 'region'],
         message:
-          `${c.secondary.region} is in partition ${s}, primary.region ${c.primary.region} in ${p}: ` +
-          'partitions are separate clouds (no VPC peering, hosted zone or account spans two); ' +
-          'choose two regions of one partition',
+          `${c.secondary.region} is in partition ${s}, primary.region ${c.primary.region} in ${p}; ` +
+          'no VPC peering or account spans two partitions: choose regions of one',
       });
     }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {
@@ -447,13 +449,13 @@ export function configWarnings(config: Config, raw: Record<string, unknown>): st
   for (const field of ['domain', 'host'] as const) {
     if (typeof raw[field] === 'string' && raw[field] !== config[field])
       warnings.push(
-        `${field}: ${JSON.stringify(raw[field])} is used as ${JSON.stringify(config[field])}: DNS names ignore case and Route 53 keeps them in lower case`,
+        `${field}: ${JSON.stringify(raw[field])} is used as ${JSON.stringify(config[field])} (DNS names ignore case)`,
       );
   }
   if (!EC2_INSTANCE_TYPES.includes(config.clientInstanceType)) {
     const guess = closest(config.clientInstanceType, EC2_INSTANCE_TYPES);
     warnings.push(
-      `clientInstanceType: ${config.clientInstanceType} is not an instance type drctl knows${guess ? ` (did you mean ${guess}?)` : ''}; if EC2 has no such type in a region, up fails at the vpc step; plan shows no price for it`,
+      `clientInstanceType: ${config.clientInstanceType} is not an instance type drctl knows${guess ? ` (did you mean ${guess}?)` : ''}; if EC2 lacks it, up fails at step vpc`,
     );
   }
   if ('ttl' in raw && config.routing === 'failover-records')

@@ -52,6 +52,21 @@ const cases: Case[] = [
     stderr: [],
   },
   {
+    name: 'a TLS 1.3 policy that still allows TLS 1.0 warns',
+    file: json({ tlsPolicy: 'ELBSecurityPolicy-TLS13-1-0-2021-06' }),
+    args: ['config'],
+    code: 0,
+    stderr: [/! tlsPolicy: ELBSecurityPolicy-TLS13-1-0-2021-06 allows TLS 1\.0 or 1\.1/],
+  },
+  {
+    name: 'the reference lists the policies the refusal points to',
+    file: json({}),
+    args: ['config', '--reference'],
+    code: 0,
+    stderr: [],
+    stdout: [/`tlsPolicy`[^]*ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04/],
+  },
+  {
     name: 'an unknown instance type warns, with a suggestion',
     file: json({ clientInstanceType: 't3.mirco' }),
     args: ['config'],
@@ -64,8 +79,8 @@ const cases: Case[] = [
     args: ['config'],
     code: 0,
     stderr: [
-      /! host: "API" is used as "api": DNS names ignore case/,
-      /! domain: "Octank\.COM" is used as "octank\.com": DNS names ignore case/,
+      /! host: "API" is used as "api" \(DNS names ignore case\)/,
+      /! domain: "Octank\.COM" is used as "octank\.com" \(DNS names ignore case\)/,
     ],
     stdout: [/"host": "api"/, /"domain": "octank\.com"/],
   },
