@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors/errors.js';
-import { AWS_REGIONS, closest } from './regions.js';
+import { EC2_INSTANCE_TYPES } from './instance-types.js';
+import { AWS_REGIONS, closest, partitionOf } from './regions.js';
+import { allowsOldTls, NLB_TLS_POLICIES } from './tls-policies.js';
 
 // Deployment names flow into NLB and target-group names (<= 32 chars: `${name}-tg-${region}` is
 // the longest, with region up to 14 chars), canary names (lowercase, <= 21 chars), S3 bucket names
@@ -82,12 +84,15 @@ export const configSchema = z
       .toLowerCase()
       .regex(DOMAIN, 'must be a DNS domain like octank.com')
       .default('octank.com')
-      .describe('the private hosted zone and certificate domain'),
+      .describe('the private hosted zone and certificate domain; lower-cased (DNS ignores case)'),
+    // DNS names are case-insensitive (RFC 4343) and Route 53 keeps them in lower case: `domain`
+    // and `host` are both lower-cased, and configWarnings says so when that changed them.
     host: z
       .string()
+      .toLowerCase()
       .regex(HOST, 'must be one DNS label like api')
       .default('api')
-      .describe('clients call `https://<host>.<domain>/`'),
+      .describe('clients call `https://<host>.<domain>/`; lower-cased, like `domain`'),
     ttl: z
       .number()
       .int()
@@ -168,9 +173,22 @@ export const configSchema = z
       ),
     tlsPolicy: z
       .string()
-      .regex(/^ELBSecurityPolicy-/, 'must be an ELB security policy name')
+      .superRefine((p, ctx) => {
+        if (NLB_TLS_POLICIES.includes(p)) return;
+        const guess = closest(p, NLB_TLS_POLICIES);
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            `${JSON.stringify(p)} is not a security policy for NLB TLS listeners` +
+            (guess ? ` (did you mean ${guess}?)` : '') +
+            '; `drctl config --reference` lists them',
+        });
+      })
       .default('ELBSecurityPolicy-TLS13-1-2-2021-06')
-      .describe('NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0)'),
+      .describe(
+        'NLB TLS listener policy (TLS 1.2 and 1.3; the workshop used 2016-08, which allows TLS 1.0); one ' +
+          `of those AWS documents for NLB TLS listeners: ${NLB_TLS_POLICIES.join(', ')}`,
+      ),
     topology: z
       .enum(['active-passive', 'active-active'])
       .default('active-passive')
@@ -260,6 +278,16 @@ export const configSchema = z
           'active-active needs latency records, which drctl makes with routing "failover-records" only (its traffic policy has a failover rule): set routing to "failover-records", or topology to "active-passive"',
       });
     }
+    const [p, s] = [partitionOf(c.primary.region), partitionOf(c.secondary.region)];
+    if (p !== s) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secondary', 'region'],
+        message:
+          `${c.secondary.region} is in partition ${s}, primary.region ${c.primary.region} in ${p}; ` +
+          'no VPC peering or account spans two partitions: choose regions of one',
+      });
+    }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {
       ctx.addIssue({
         code: 'custom',
@@ -317,6 +345,56 @@ function knownFields(
   });
 }
 
+/** A JSON value as a person would name it in a sentence. */
+function described(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return JSON.stringify(v);
+}
+
+const EXPECTED: Record<string, string> = {
+  int: 'a whole number',
+  number: 'a number',
+  string: 'a string in double quotes',
+  boolean: 'true or false',
+  object: 'an object ({...})',
+  record: 'an object ({...})',
+  array: 'a list ([...])',
+};
+
+/**
+ * Zod's own messages ("Invalid input: expected number, received string") in plain words; a
+ * message a field sets itself (`.max(12, '...')`) takes precedence over this one.
+ */
+export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
+  const input = issue.input;
+  switch (issue.code) {
+    case 'invalid_type': {
+      const want = EXPECTED[issue.expected] ?? issue.expected;
+      const quoted =
+        typeof input === 'string' &&
+        ((['number', 'int'].includes(issue.expected) && input.trim() !== '' && !Number.isNaN(Number(input))) ||
+          (issue.expected === 'boolean' && ['true', 'false'].includes(input)));
+      return `must be ${want}, not ${described(input)}${quoted ? ' (drop the quotes)' : ''}`;
+    }
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const word = issue.code === 'too_small' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'less than';
+      if (issue.origin === 'string')
+        return `must be ${word} ${String(bound)} characters long, not ${typeof input === 'string' ? input.length : '?'}`;
+      if (issue.origin === 'number') return `must be ${word} ${String(bound)}, not ${described(input)}`;
+      return undefined;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${described(input)}`;
+    default:
+      return undefined;
+  }
+}
+
 /** One line per problem: `field: message`. An unknown key is one problem each. */
 function problems(err: z.ZodError, what: string, prefix: string): Array<{ field: string; message: string }> {
   return err.issues.flatMap((issue) => {
@@ -364,10 +442,22 @@ export function configWarnings(config: Config, raw: Record<string, unknown>): st
     warnings.push(
       `sshCidr: ${config.sshCidr} opens SSH on the client instances to ${ssh.prefix === 0 ? 'the whole internet' : `${2 ** (32 - ssh.prefix)} addresses`}; use your own address, like 203.0.113.7/32, or null to keep SSH closed`,
     );
-  if (/^ELBSecurityPolicy-(2015-05|2016-08|TLS-1-0-|FS-2018-06|FS-1-1-)/.test(config.tlsPolicy))
+  if (allowsOldTls(config.tlsPolicy))
     warnings.push(
       `tlsPolicy: ${config.tlsPolicy} allows TLS 1.0 or 1.1 on the load balancers; the default ELBSecurityPolicy-TLS13-1-2-2021-06 allows TLS 1.2 and 1.3 only`,
     );
+  for (const field of ['domain', 'host'] as const) {
+    if (typeof raw[field] === 'string' && raw[field] !== config[field])
+      warnings.push(
+        `${field}: ${JSON.stringify(raw[field])} is used as ${JSON.stringify(config[field])} (DNS names ignore case)`,
+      );
+  }
+  if (!EC2_INSTANCE_TYPES.includes(config.clientInstanceType)) {
+    const guess = closest(config.clientInstanceType, EC2_INSTANCE_TYPES);
+    warnings.push(
+      `clientInstanceType: ${config.clientInstanceType} is not an instance type drctl knows${guess ? ` (did you mean ${guess}?)` : ''}; if EC2 lacks it, up fails at step vpc`,
+    );
+  }
   if ('ttl' in raw && config.routing === 'failover-records')
     warnings.push(
       `ttl: has no effect with routing "failover-records": alias records answer with the load balancer's TTL (60 s); it applies to routing "traffic-policy" only`,
@@ -381,6 +471,37 @@ const BOMS: Array<[string, number[]]> = [
   ['UTF-16 LE', [0xff, 0xfe]],
   ['UTF-16 BE', [0xfe, 0xff]],
 ];
+
+/**
+ * A JSON syntax error at its line and column, with the line itself and a caret under the spot.
+ * V8 gives a character offset ("... in JSON at position 42", sometimes with "(line 3 column 5)")
+ * or none at all ("Unexpected end of JSON input": the spot is then the end of the file).
+ */
+export function jsonError(path: string, text: string, message: string): UsageError {
+  const at = /at position (\d+)/.exec(message);
+  const offset = at ? Math.min(Number(at[1]), text.length) : text.trimEnd().length;
+  const before = text.slice(0, offset).split('\n');
+  const line = before.length;
+  const column = before[before.length - 1]!.length + 1;
+  const reason = message
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/,? ?(in JSON )?at position \d+/, '')
+    .replace(/^Unexpected end of JSON input$/, 'the file ends before the JSON does')
+    .trim();
+  const source = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
+  // Long lines (a minified file) are shown around the spot, so they fit a terminal.
+  const start = Math.max(0, column - 50);
+  const shown = (start > 0 ? '...' : '') + source.slice(start, start + 60);
+  const caret = ' '.repeat(column - 1 - start + (start > 0 ? 3 : 0)) + '^';
+  return new UsageError(
+    `${path} is not valid JSON at line ${line}, column ${column}:\n  ${reason}\n` +
+      `  ${String(line).padStart(4)} | ${shown}\n       | ${caret}`,
+    {
+      field: '--config',
+      resolution: 'Fix the JSON there (a missing comma or quote, or a trailing comma, is usual).',
+    },
+  );
+}
 
 /** `--config PATH`, else drctl.config.json in the working directory, else the workshop's defaults. */
 export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedConfig {
@@ -414,13 +535,13 @@ export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedCo
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`, { field: '--config' });
+    throw jsonError(path, text, (e as Error).message);
   }
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new UsageError(`${path} must hold one JSON object, like {"deployment": "drctl"}`, {
       field: '--config',
     });
-  const parsed = configSchema.safeParse(raw);
+  const parsed = configSchema.safeParse(raw, { error: plainIssue });
   if (!parsed.success) throw usageErrorFromZod(parsed.error, path);
   return {
     config: parsed.data,

@@ -73,3 +73,14 @@ export function closest(word: string, candidates: readonly string[]): string | u
   }
   return bestD <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
 }
+
+/**
+ * The AWS partition of a region: aws-cn (China) and aws-us-gov (GovCloud) are separate clouds with
+ * their own accounts and credentials; VPC peering, Route 53 zones and IAM do not span partitions
+ * (https://docs.aws.amazon.com/whitepapers/latest/aws-fault-isolation-boundaries/partitions.html).
+ */
+export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
