@@ -133,6 +133,8 @@ const RULES: Record<string, Rule[]> = {
   ],
   // Used by failover-test only.
   rtoTargetSeconds: [],
+  // Checked against the caller's account before a command runs; nothing in AWS depends on it.
+  allowedAccountIds: [],
 };
 
 /** certificateArn.<region>: that region's certificate, on the domain and the listener. */
