@@ -2,7 +2,9 @@ import { dirname, join } from 'node:path';
 import type { AwsClientFactoryOptions, AwsClients } from '../aws/clients.js';
 import { type CallInfo, callText, retryText } from '../aws/calls.js';
 import { regionsOf } from '../config/config.js';
-import { GLOBAL } from '../state/schema.js';
+import { GLOBAL, accountOfState } from '../state/schema.js';
+import type { CallerIdentity, CredentialSource } from '../aws/identity.js';
+import { UsageError } from '../errors/errors.js';
 import { StateStore, type StoreOptions } from '../state/store.js';
 import { isS3Location, parseS3Location } from '../state/location.js';
 import type { Session } from './session.js';
@@ -116,11 +118,59 @@ export async function drillClients(s: Session, store?: StateStore): Promise<AwsC
   return awsClients(s, { abortSignal: cancel.signal });
 }
 
-/** One STS call: the banner naming account, principal and regions; missing credentials are exit 2 here. */
-export async function whoPays(s: Session, aws: AwsClients): Promise<void> {
+/**
+ * One STS call: the banner naming account, principal and regions; missing credentials are exit 2
+ * here. Then the account guard, before anything is changed: credentials of another account than the
+ * state's (or than the config's allowedAccountIds) are exit 2, as Terraform's allowed_account_ids
+ * and CDK's environment check refuse them. The state learns the account (written with its next
+ * record); a state from before drctl recorded it is read from its ARNs.
+ */
+export async function whoPays(s: Session, aws: AwsClients, store: StateStore): Promise<void> {
   if (s.identity) return;
   const { banner, callerIdentity, credentialSource } = await import('../aws/identity.js');
   const source = credentialSource(s.opts.profile, s.deps.env);
   s.identity = await callerIdentity(aws, s.config.primary.region, source);
   s.reporter.line(banner(s.identity, source, regionsOf(s.config)));
+  guardAccount(s, store, s.identity, source);
+}
+
+function guardAccount(s: Session, store: StateStore, id: CallerIdentity, source: CredentialSource): void {
+  // The caller's ARN says the partition (arn:aws:..., arn:aws-cn:..., arn:aws-us-gov:...):
+  // https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
+  const partition = /^arn:(aws[a-z-]*):/.exec(id.arn)?.[1] ?? 'aws';
+  const account = id.account;
+  const using =
+    source.from === 'default'
+      ? 'the default credentials (no --profile, no AWS_PROFILE)'
+      : `profile ${source.profile} (from ${source.from})`;
+  const retry = (of: string) => `Run again with credentials of ${of} (--profile <name>, or AWS_PROFILE).`;
+  const allowed = s.config.allowedAccountIds;
+  if (allowed && !allowed.includes(account))
+    throw new UsageError(
+      `the credentials in use are of AWS account ${account},\n` +
+        `  not one of allowedAccountIds (${allowed.join(', ')}); nothing was changed\n` +
+        `  credentials: ${using}, ${id.arn}\n` +
+        `  config: ${s.configPath ?? '(none)'}`,
+      {
+        field: 'allowedAccountIds',
+        code: 'credentials.account',
+        resolution: `${retry(allowed.length === 1 ? `account ${allowed[0]}` : 'an allowed account')} If ${account} is right, add it to allowedAccountIds.`,
+      },
+    );
+  const made = accountOfState(store.state);
+  if (made && (made.account !== account || made.partition !== partition)) {
+    const where = (a: string, p: string) => (made.partition !== partition ? `${a} (partition ${p})` : a);
+    throw new UsageError(
+      `the credentials in use are of AWS account ${where(account, partition)},\n` +
+        `  but the state is of account ${where(made.account, made.partition)}; nothing was changed\n` +
+        `  credentials: ${using}, ${id.arn}\n` +
+        `  state: ${s.statePath}`,
+      {
+        field: 'credentials',
+        code: 'credentials.account',
+        resolution: `${retry(`account ${made.account}`)} For a deployment of its own in account ${account}, use another --state.`,
+      },
+    );
+  }
+  store.learnAccount(account, partition);
 }

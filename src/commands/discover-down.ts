@@ -46,7 +46,7 @@ export async function run(s: Session, _args: DiscoverDownArgs): Promise<ExitCode
       `the state ${s.statePath} cannot be read (${unreadable}); it is left as it is, and this run works from AWS alone`,
     );
   }
-  await whoPays(s, made.aws);
+  await whoPays(s, made.aws, store);
   const results = await made.runner.discover();
   const count = results.reduce((n, r) => n + r.found.length, 0);
   const failed = results.filter((r) => r.error);

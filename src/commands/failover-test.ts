@@ -25,7 +25,7 @@ export async function run(s: Session, drillArgs: FailoverTestArgs): Promise<Exit
     evidence: await evidenceOf(s),
   };
   requireComplete(deps); // before any AWS call
-  await whoPays(s, deps.aws);
+  await whoPays(s, deps.aws, store);
   if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
   await store.lock('failover-test', {
     timeoutMs: parseLockTimeout(s.opts.lockTimeout),

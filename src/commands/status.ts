@@ -20,7 +20,7 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
   const failures: Array<{ step: string; scope: string; message: string }> = [];
   if (refresh) {
     const { runner, aws } = await makeRunner(s, store);
-    await whoPays(s, aws);
+    await whoPays(s, aws, store);
     try {
       drift = await runner.refresh();
     } catch (e) {

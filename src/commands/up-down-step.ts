@@ -157,7 +157,7 @@ export async function lifecycle(
   await runner.load();
   if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
-  await whoPays(s, aws);
+  await whoPays(s, aws, store);
   if (cmd === 'up') await confirmUp(s, store);
   if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {

@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { UsageError, type ExitCode } from '../errors/errors.js';
+import { AwsStepError, UsageError, errorMessage, type ExitCode } from '../errors/errors.js';
+import type { StateStore } from '../state/store.js';
 import { verifyCommand } from '../verify/command.js';
-import { awsClients, evidenceOf, loadStore, makeRunner } from '../cli/aws-session.js';
+import { awsClients, evidenceOf, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
 
 // `drctl verify`: the checks are src/verify/ (engine and rendering); this is the command around
@@ -10,6 +11,31 @@ import type { Session } from '../cli/session.js';
 export type VerifyArgs = Record<string, never>;
 
 const VERIFY_RETRY_DEADLINE_MS = 60_000;
+
+/**
+ * Credentials of another account than the state's (or not in allowedAccountIds): exit 2 before any
+ * check. verify changes nothing in AWS, so when STS itself cannot answer (throttled, a 5xx) the
+ * checks still run and say what they could not read; it asks STS for 15 s at most, so the whole
+ * run stays within about a minute of retries.
+ */
+async function accountGuard(s: Session, store: StateStore): Promise<void> {
+  const sts = await awsClients(s, {
+    signal: s.signals.stop,
+    abortSignal: s.signals.cancelCalls,
+    retryDeadlineMs: 15_000,
+  });
+  try {
+    await whoPays(s, sts, store);
+  } catch (e) {
+    if (!(e instanceof AwsStepError)) throw e;
+    s.reporter.emit({
+      type: 'log',
+      level: 'warn',
+      message: `the account was not checked (${errorMessage(e)}); verify changes nothing, so it goes on`,
+      t: s.deps.clock.now(),
+    });
+  }
+}
 
 /** `verify`: read-only, no lock (it changes nothing); its result is kept beside the state. */
 export async function run(s: Session, _args: VerifyArgs): Promise<ExitCode> {
@@ -30,6 +56,7 @@ export async function run(s: Session, _args: VerifyArgs): Promise<ExitCode> {
     abortSignal: s.signals.cancelCalls,
     retryDeadlineMs: VERIFY_RETRY_DEADLINE_MS,
   });
+  await accountGuard(s, store);
   return verifyCommand(
     {
       config: s.config,

@@ -245,6 +245,14 @@ export const configSchema = z
       .max(3_600)
       .default(300)
       .describe('failover-test fails (exit 3) when the measured recovery takes longer'),
+    allowedAccountIds: z
+      .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id like 111122223333'))
+      .min(1)
+      .optional()
+      .describe(
+        'AWS account ids drctl may run in (as Terraform\'s allowed_account_ids); a command whose ' +
+          'credentials are of another account stops before any change. Unset: any account',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {

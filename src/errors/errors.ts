@@ -20,6 +20,7 @@ export type ErrorCode =
   | 'credentials.missing'
   | 'credentials.expired'
   | 'credentials.invalid'
+  | 'credentials.account'
   | 'aws.failed'
   | 'aws.access-denied'
   | 'aws.throttled'

@@ -140,6 +140,8 @@ const RULES: Record<string, Rule[]> = {
   ],
   // Used by failover-test only.
   rtoTargetSeconds: [],
+  // Checked against the caller's account before a command runs; nothing in AWS depends on it.
+  allowedAccountIds: [],
 };
 
 function everyStep(effect: Effect): Rule[] {

@@ -34,6 +34,15 @@ export const stateSchema = z
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     steps: z.record(z.string(), z.record(z.string(), stepRecordSchema)),
+    /**
+     * The AWS account and partition the deployment lives in: recorded by the first command that
+     * asked STS who the caller is; every command that calls AWS refuses credentials of another.
+     */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    partition: z.string().regex(/^aws[a-z-]*$/, 'must be an AWS partition like aws').optional(),
     /** The config the last complete `up` built with: `verify` says when the one in use differs. */
     applied: z
       .object({ at: z.iso.datetime(), config: z.record(z.string(), json) })
@@ -44,6 +53,18 @@ export const stateSchema = z
 
 export type StepRecord = z.infer<typeof stepRecordSchema>;
 export type State = z.infer<typeof stateSchema>;
+
+/**
+ * The account (and partition) a state's resources live in: as recorded, else read from the first
+ * ARN any step recorded (a state written before drctl recorded the account). ARN format:
+ * https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html (an S3 or Route 53 ARN has
+ * no account field, so it is skipped).
+ */
+export function accountOfState(state: Readonly<State>): { account: string; partition: string } | undefined {
+  if (state.account) return { account: state.account, partition: state.partition ?? 'aws' };
+  const m = /arn:(aws[a-z-]*):[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/.exec(JSON.stringify(state.steps));
+  return m ? { account: m[2]!, partition: m[1]! } : undefined;
+}
 
 export function emptyState(config: Config, now = new Date()): State {
   return {

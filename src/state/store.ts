@@ -47,6 +47,8 @@ export class StateStore {
   private pending: string | undefined;
   private writing: Promise<void> | undefined;
   private writeError: Error | undefined;
+  /** The caller's account, once learned: written with the next record (never on its own). */
+  private learned: { account: string; partition: string } | undefined;
 
   private constructor(
     private readonly backend: StateBackend,
@@ -170,6 +172,22 @@ export class StateStore {
     this.save();
   }
 
+  /**
+   * The account and partition the caller's credentials are of (checked against the state's before):
+   * kept in memory and written with the next record, so a read-only command (verify, status)
+   * writes nothing and an empty state is not created by it.
+   */
+  learnAccount(account: string, partition: string): void {
+    this.learned = { account, partition };
+    this.applyLearned();
+  }
+
+  private applyLearned(): void {
+    if (!this.learned || this.current.account) return;
+    this.current.account = this.learned.account;
+    this.current.partition = this.learned.partition;
+  }
+
   /** After a complete `up`: the config it built with (no secrets: a config holds names and sizes). */
   recordApplied(config: Config): void {
     this.current.applied = {
@@ -196,6 +214,7 @@ export class StateStore {
     if (now?.etag === this.stored?.etag) return;
     this.current = now ? validate(now.text, this.backend.location, this.config) : emptyState(this.config);
     this.stored = now;
+    this.applyLearned();
   }
 
   private save(): void {

@@ -28,6 +28,11 @@ describe('state.example.json', () => {
     }
   });
 
+  it('records the account and partition it was made in (the account guard)', () => {
+    expect(state.account).toMatch(/^\d{12}$/);
+    expect(state.partition).toBe('aws');
+  });
+
   it('holds no key material', () => {
     expect(readFileSync(path, 'utf8')).not.toMatch(/PRIVATE KEY|BEGIN CERTIFICATE/);
   });

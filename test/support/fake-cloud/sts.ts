@@ -14,6 +14,8 @@ export class FakeSts extends FakeService {
   /** The principal the fake's credentials belong to. */
   principal = 'assumed-role/drctl-operator/ana';
   credentials: 'valid' | 'expired' | 'invalid' = 'valid';
+  /** The account the credentials are of (default: the fake's own): another one is a wrong profile. */
+  callerAccount: string | undefined;
 
   GetCallerIdentity(): unknown {
     if (this.credentials === 'expired')
@@ -21,11 +23,12 @@ export class FakeSts extends FakeService {
     if (this.credentials === 'invalid')
       throw awsError('InvalidClientTokenId', 'The security token included in the request is invalid.', 403);
     const [kind, ...rest] = this.principal.split('/');
+    const account = this.callerAccount ?? this.cloud.account;
     const arn =
       kind === 'assumed-role'
-        ? `arn:aws:sts::${this.cloud.account}:${this.principal}`
-        : `arn:aws:iam::${this.cloud.account}:${this.principal}`;
-    return { Account: this.cloud.account, Arn: arn, UserId: `AROAFAKE:${rest.at(-1) ?? 'root'}` };
+        ? `arn:aws:sts::${account}:${this.principal}`
+        : `arn:aws:iam::${account}:${this.principal}`;
+    return { Account: account, Arn: arn, UserId: `AROAFAKE:${rest.at(-1) ?? 'root'}` };
   }
 
   /** STS makes nothing. */
