@@ -35,6 +35,7 @@ const CHANGED: Record<string, unknown> = {
     'us-west-1': 'arn:aws:acm:us-west-1:123456789012:certificate/0c6f2c3a-1111-2222-3333-444455556666',
   },
   tlsPolicy: 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
+  allowedAccountIds: ['111122223333'],
   topology: 'active-active',
   routing: 'traffic-policy',
   'canary.artifactExpiryDays': 30,
