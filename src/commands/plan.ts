@@ -97,7 +97,7 @@ export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
   // Like `terraform plan`: what changed in the config since the last complete up, and the count.
   renderPlanDiff(diff).forEach(out);
   out('');
-  formatCost(estimateCost(s.config)).forEach(out);
+  formatCost(estimateCost(s.config), s.reporter.width).forEach(out);
   out('');
   out(`worst-case failover: ${describeBound(failoverBound(s.config, 'outage'))}`);
   out(`  with failover-test --mode invert: ${describeBound(failoverBound(s.config, 'invert'))}`);

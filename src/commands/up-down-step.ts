@@ -123,7 +123,7 @@ async function confirmUp(s: Session, store: StateStore): Promise<void> {
       ? `up will create or resume ${pending.length} step(s): ${pending.join(', ')}`
       : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
   );
-  formatCost(estimateCost(s.config)).forEach((l) => s.reporter.line(l));
+  formatCost(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));
   const question = pending.length
     ? `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`
     : `Apply these changes in account ${s.identity?.account ?? '?'}?`;
@@ -204,11 +204,16 @@ export async function lifecycle(
       );
     else if (code === 0)
       s.reporter.line(cmd === 'down' ? `down: everything deleted (${took})` : `${cmd}: done (${took})`);
-    else if (code === 130)
+    else if (code === 130) {
+      // One summary for the whole run: the steps Ctrl-C stopped and those it kept from starting
+      // print no advice of their own (src/io/reporter.ts).
+      const stopped = failed.map((f) => `${f.step} ${f.scope}`);
+      const notStarted = result.results.filter((r) => r.status === 'skipped' && r.reason === 'interrupted');
       s.reporter.line(
-        `${cmd}: interrupted after ${took}; the state is saved, run the same command to resume`,
+        `${cmd}: interrupted after ${took}${stopped.length ? `; stopped: ${stopped.join(', ')}` : ''}${notStarted.length ? `; ${notStarted.length} step(s) not started` : ''}`,
       );
-    else if (provisioning)
+      s.reporter.line(`the state is saved: run the same command to resume`);
+    } else if (provisioning)
       s.reporter.line(
         provisioning.code === 'domain.provisioning'
           ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`

@@ -1,5 +1,13 @@
 import type { Ora } from 'ora';
 import type { EventSink, RunEvent } from './events.js';
+import { terminalWidth, wrapText } from './wrap.js';
+import { InterruptedError } from '../errors/errors.js';
+
+/**
+ * What every step Ctrl-C cut short would say: the command's summary says it once
+ * (src/commands/up-down-step.ts), so the steps' own lines leave it out.
+ */
+const INTERRUPTED_ADVICE = new InterruptedError().resolution;
 
 /**
  * The one output host: it alone knows about spinners, TTYs, colours and --json. The engine hands
@@ -8,6 +16,11 @@ import type { EventSink, RunEvent } from './events.js';
 export interface Reporter extends EventSink {
   /** A line for people (stderr in --json mode, so stdout stays machine-readable). */
   line(text: string): void;
+  /**
+   * The width `line` folds at (stdout's terminal, 80 when it reports none), for tables that fit
+   * themselves to it; undefined when stdout is piped: nothing is folded.
+   */
+  readonly width?: number;
   /** The final machine-readable document in --json mode (ignored otherwise). */
   result(doc: Record<string, unknown>): void;
   /** Runs `ask` (a prompt) with the spinner stopped, so nothing redraws over the question or the answer. */
@@ -75,10 +88,15 @@ class JsonReporter implements Reporter {
 /** Plain lines on stderr for logs and CI; progress only when its text changes or every 30 s. */
 class PlainReporter implements Reporter {
   private lastProgress = new Map<string, { text: string; t: number }>();
-  constructor(protected readonly o: ReporterOptions) {}
+  readonly width: number | undefined;
+  protected readonly errWidth: number | undefined;
+  constructor(protected readonly o: ReporterOptions) {
+    this.width = terminalWidth(o.stdout);
+    this.errWidth = terminalWidth(o.stderr);
+  }
 
   protected write(text: string): void {
-    this.o.stderr.write(`${text}\n`);
+    this.o.stderr.write(`${wrapText(text, this.errWidth)}\n`);
   }
 
   format(e: RunEvent): string | undefined {
@@ -98,6 +116,8 @@ class PlainReporter implements Reporter {
       case 'step-done':
         return `${paint(c, 32, '✔')} ${label(e)}: ${outcomeText(e)} (${fmtDuration(e.elapsedMs)})`;
       case 'step-failed':
+        if (e.error.resolution === INTERRUPTED_ADVICE && !this.o.verbose)
+          return `${paint(c, 31, '✖')} ${label(e)}: interrupted`;
         return [
           `${paint(c, 31, '✖')} ${label(e)}: ${e.error.message}`,
           e.error.resolution ? `    what to do: ${e.error.resolution}` : '',
@@ -106,7 +126,8 @@ class PlainReporter implements Reporter {
           .filter(Boolean)
           .join('\n');
       case 'step-skipped':
-        return e.quiet && !this.o.verbose
+        // Ctrl-C: the steps that did not start are counted in the command's summary instead.
+        return (e.quiet || e.reason === 'interrupted') && !this.o.verbose
           ? undefined
           : `${paint(c, 33, '-')} ${label(e)}: skipped (${e.reason})`;
       case 'log':
@@ -123,7 +144,7 @@ class PlainReporter implements Reporter {
     if (text !== undefined) this.write(text);
   }
   line(text: string): void {
-    this.o.stdout.write(`${text}\n`);
+    this.o.stdout.write(`${wrapText(text, this.width)}\n`);
   }
   result(): void {}
   suspend<T>(ask: () => Promise<T>): Promise<T> {
@@ -168,7 +189,11 @@ class SpinnerReporter extends PlainReporter {
     const now = Date.now();
     const lines = [...this.running.entries()].map(([k, r]) => {
       const secs = fmtDuration(r.elapsed + (now - r.since));
-      return `${k}: ${r.text ?? r.title}, ${secs}`;
+      const line = `${k}: ${r.text ?? r.title}, ${secs}`;
+      // One terminal row each (the spinner and its indent take 2): a folded row would push the
+      // lines above it up on every redraw.
+      const room = (this.errWidth ?? Infinity) - 3;
+      return line.length > room ? `${line.slice(0, room - 1)}…` : line;
     });
     this.spinner.text = lines.join('\n  ');
     if (!this.spinner.isSpinning) this.spinner.start();

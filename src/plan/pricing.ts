@@ -7,6 +7,7 @@
  * current AWS pricing page for that region (regional prices drift; check before a budget review).
  */
 import { type Config, secondaryCanary } from '../config/config.js';
+import { renderTable, wrapLine } from '../io/wrap.js';
 
 /** When the table was compiled. */
 export const PRICES_AS_OF = '2026-11-25';
@@ -328,26 +329,44 @@ export function estimateCost(config: Config): CostEstimate {
   };
 }
 
-/** The estimate as the text lines `drctl plan` prints. */
-export function formatCost(c: CostEstimate): string[] {
+/**
+ * The estimate as the text lines `drctl plan` prints. At a terminal's `width` the resource names
+ * fold within their column and each note goes below its row, so the prices stay whole and aligned;
+ * without one (piped) every row is one line.
+ */
+export function formatCost(c: CostEstimate, width?: number): string[] {
   const money = (n: number, digits: number) => `$${n.toFixed(digits)}`;
-  const width = Math.max(...c.lines.map((l) => l.resource.length));
   const whereWidth = Math.max(6, ...c.lines.map((l) => l.where.length));
-  const out = [
-    `cost while it runs (USD list prices as of ${c.asOf}; a month is ${c.hoursPerMonth} h; * = estimate, check the AWS page):`,
-    `  ${'resource'.padEnd(width)}  ${'where'.padEnd(whereWidth)}  ${'per hour'.padStart(9)}  ${'per month'.padStart(10)}`,
+  const rows = [
+    { cells: ['resource', 'where'.padEnd(whereWidth), 'per hour'.padStart(9), 'per month'.padStart(10)] },
+    ...c.lines.map((l) => ({
+      cells: [
+        l.resource,
+        l.where,
+        money(l.hourlyUsd, 4).padStart(9),
+        `${money(l.monthlyUsd, 2).padStart(10)}${l.estimate ? ' *' : '  '}`,
+      ],
+      note: l.note,
+    })),
+    {
+      cells: ['total', '', money(c.totalHourlyUsd, 4).padStart(9), money(c.totalMonthlyUsd, 2).padStart(10)],
+    },
   ];
-  for (const l of c.lines) {
+  const out = [
+    ...wrapLine(
+      `cost while it runs (USD list prices as of ${c.asOf}; a month is ${c.hoursPerMonth} h; * = estimate, check the AWS page):`,
+      width,
+    ),
+    ...renderTable(rows, [{ wrap: true }, {}, { align: 'right' }, {}], { width, indent: '  ' }),
+  ];
+  if (c.oneOff.length) {
     out.push(
-      `  ${l.resource.padEnd(width)}  ${l.where.padEnd(whereWidth)}  ${money(l.hourlyUsd, 4).padStart(9)}  ${money(l.monthlyUsd, 2).padStart(10)}${l.estimate ? ' *' : '  '}${l.note ? `  ${l.note}` : ''}`.trimEnd(),
+      ...wrapLine(
+        `  once: ${c.oneOff.map((o) => `${o.resource} in ${o.where} ${money(o.usd, 2)}`).join('; ')}`,
+        width,
+      ),
     );
   }
-  out.push(
-    `  ${'total'.padEnd(width)}  ${''.padEnd(whereWidth)}  ${money(c.totalHourlyUsd, 4).padStart(9)}  ${money(c.totalMonthlyUsd, 2).padStart(10)}`,
-  );
-  if (c.oneOff.length) {
-    out.push(`  once: ${c.oneOff.map((o) => `${o.resource} in ${o.where} ${money(o.usd, 2)}`).join('; ')}`);
-  }
-  for (const n of c.notes) out.push(`  ${n}`);
+  for (const n of c.notes) out.push(...wrapLine(`  ${n}`, width));
   return out;
 }

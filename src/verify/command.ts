@@ -5,6 +5,7 @@ import { errorMessage } from '../errors/errors.js';
 import type { EvidenceStore } from '../state/evidence.js';
 import { LAST_VERIFY } from '../state/evidence.js';
 import type { Reporter } from '../io/reporter.js';
+import { wrapLine } from '../io/wrap.js';
 import type { VerifyCommandResult, VerifyResult } from '../io/results.js';
 import { CHECKS, type CheckLine, type VerifyCheck, type VerifyContext } from './checks.js';
 
@@ -54,11 +55,20 @@ export async function verify(
   };
 }
 
-export function renderVerify(r: VerifyResult): string[] {
+/**
+ * One line a check (and its fix), or, at a terminal's `columns`, folded so that the words continue
+ * under the check's text (under the label when the labels take half the width); piped, unfolded.
+ */
+export function renderVerify(r: VerifyResult, columns?: number): string[] {
   const width = Math.max(...r.checks.map((l) => label(l).length));
+  const textAt = 6 + width + 2;
+  const hang = columns !== undefined && textAt > columns / 2 ? 8 : textAt;
   const out = r.checks.flatMap((l) => {
     const head = `${l.status === 'error' ? 'ERROR' : l.status.padEnd(5)} ${label(l).padEnd(width)}  ${l.text}`;
-    return l.fix && l.status !== 'ok' ? [head, `${' '.repeat(6 + width + 2)}fix: ${l.fix}`] : [head];
+    const lines = wrapLine(head, columns, hang);
+    if (l.fix && l.status !== 'ok')
+      lines.push(...wrapLine(`${' '.repeat(hang)}fix: ${l.fix}`, columns, hang + 5));
+    return lines;
   });
   const verdict =
     r.exitCode === 0
@@ -84,7 +94,7 @@ export async function verifyCommand(
   } catch (e) {
     o.reporter.line(`could not keep the result beside the state: ${errorMessage(e)}`);
   }
-  for (const line of renderVerify(r)) o.reporter.line(line);
+  for (const line of renderVerify(r, o.reporter.width)) o.reporter.line(line);
   o.reporter.result({ ok: r.ready, ...r, saved } satisfies VerifyCommandResult);
   return r.exitCode;
 }

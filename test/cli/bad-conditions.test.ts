@@ -137,8 +137,9 @@ async function answerAtPrompt(
   cwd: string,
   re: RegExp,
   keys: string,
+  columns?: number,
 ) {
-  const r = spawnDrctl(args, { cwd, env, pty: true });
+  const r = spawnDrctl(args, { cwd, env, pty: true, columns });
   await r.waitFor(re);
   r.child.stdin!.write(keys);
   return r.exited;
@@ -425,7 +426,9 @@ const cases: Case[] = [
     name: 'up at a terminal shows the account, the plan and its cost, and creates nothing when the answer is no',
     run: async () => {
       const { d, hole, env } = await stalledAfterSts();
-      const r = await answerAtPrompt(['up'], env, d.dir, /Create these in account/, 'n\r');
+      // A wide terminal: at 80 columns (the width a terminal that reports none is taken as) the
+      // account line folds (test/cli/width.test.ts); this case is about what it says.
+      const r = await answerAtPrompt(['up'], env, d.dir, /Create these in account/, 'n\r', 200);
       expect(r.code, text(r)).toBe(2);
       expect(r.stdout).toContain(
         'AWS account 111122223333 as arn:aws:iam::111122223333:user/ana; regions sa-east-1 (primary) and us-west-1 (secondary)',
