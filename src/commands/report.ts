@@ -119,7 +119,7 @@ export async function reportCommand(o: {
   return 0;
 }
 
-const OUT_HELP = 'give --out a file in a folder that exists and you can write to';
+const OUT_HELP = 'give --out a file name in a folder you can write to';
 
 function checkOut(path: string): void {
   const problem = outputPathProblem(path);
@@ -130,9 +130,8 @@ function checkOut(path: string): void {
 function writeOut(path: string, text: string): void {
   checkOut(path);
   try {
-    // A report is made to be shared: readable by others, unlike the state. No folder is made for
-    // it: a missing folder is more likely a typo.
-    writeFileAtomic(path, text, 0o644, { createDir: false });
+    // A report is made to be shared: readable by others, unlike the state.
+    writeFileAtomic(path, text, 0o644);
   } catch (e) {
     const problem = outputWriteProblem(path, e);
     if (!problem) throw e;

@@ -2,13 +2,12 @@ import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, statSync
 import { dirname } from 'node:path';
 
 /**
- * Write `data` to `path` so that a reader sees the old file or the new one, never half of one.
- * The temporary file sits beside the target (a rename is atomic only within one file system) and
- * is removed whenever the write fails. `createDir: false` leaves a missing folder missing (for a
- * path the user typed, where a missing folder is more likely a typo than a wish).
+ * Write `data` to `path` so that a reader sees the old file or the new one, never half of one,
+ * making its folder if missing. The temporary file sits beside the target (a rename is atomic
+ * only within one file system) and is removed whenever the write fails.
  */
-export function writeFileAtomic(path: string, data: string, mode = 0o600, opts: { createDir?: boolean } = {}): void {
-  if (opts.createDir !== false) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     const fd = openSync(tmp, 'w', mode);
@@ -26,9 +25,10 @@ export function writeFileAtomic(path: string, data: string, mode = 0o600, opts: 
 }
 
 /**
- * Why `path` cannot take a new file the user asked for, in plain words (the path on a line of its own, to fit 80 columns), or undefined when it can
- * as far as can be told before writing (permissions are only known for sure by trying:
- * `outputWriteProblem` words that failure).
+ * Why `path` cannot take a new file the user asked for, in plain words (the path on a line of its
+ * own, to fit 80 columns), or undefined when it can as far as can be told before writing. Missing
+ * folders are made by the write; permissions are only known for sure by trying
+ * (`outputWriteProblem` words that failure).
  */
 export function outputPathProblem(path: string): string | undefined {
   const kind = (p: string): 'dir' | 'file' | 'missing' => {
@@ -39,11 +39,12 @@ export function outputPathProblem(path: string): string | undefined {
     }
   };
   if (kind(path) === 'dir') return `is a directory, not a file:\n  ${path}`;
-  const parent = dirname(path);
-  const p = kind(parent);
-  if (p === 'missing') return `the folder does not exist:\n  ${parent}`;
-  if (p === 'file') return `is a file, not a folder:\n  ${parent}`;
-  return undefined;
+  // The nearest folder on the way up that exists must be a folder, not a file.
+  for (let p = dirname(path); ; p = dirname(p)) {
+    const k = kind(p);
+    if (k === 'file') return `is a file, not a folder:\n  ${p}`;
+    if (k === 'dir' || dirname(p) === p) return undefined;
+  }
 }
 
 /** The words for a failed write of a file the user named, or undefined for a failure not theirs. */

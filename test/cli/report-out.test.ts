@@ -37,10 +37,13 @@ describe('report --out on a path that cannot take the file', () => {
     expect(readdirSync(join(cli.dir, 'reports'))).toEqual([]);
   });
 
-  it('a folder that does not exist: usage error, and the folder is not made', () => {
+  it('a folder that does not exist is made, as before; a file on the way there is a usage error', () => {
     const cli = workdir();
+    expect(cli.run(['report', '--out', 'nosuch/deeper/r.html']).code).toBe(0);
+    expect(readdirSync(join(cli.dir, 'nosuch/deeper'))).toEqual(['r.html']);
+    writeFileSync(join(cli.dir, 'plain'), 'x');
     const before = readdirSync(cli.dir);
-    expectUsage(cli.run(['report', '--out', 'nosuch/r.html']), /does not exist/);
+    expectUsage(cli.run(['report', '--out', 'plain/sub/r.html']), /is a file, not a folder/);
     expect(readdirSync(cli.dir)).toEqual(before);
   });
 
