@@ -254,7 +254,19 @@ function profileCredentials(profile: string): AwsCredentialIdentityProvider {
   return async (props) => {
     if (!provider) {
       const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-      provider = fromNodeProviderChain({ profile });
+      // With keys in the environment too, the chain warns on stderr in its own words that it
+      // takes the profile (AWS_PROFILE wins over the key variables). drctl says which profile it
+      // uses in its banner and in its credentials errors, so the SDK's warning is not repeated;
+      // other warnings still reach stderr.
+      const quiet = {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (...a: unknown[]) => {
+          if (!String(a[0]).includes('Multiple credential sources detected')) console.warn(...a);
+        },
+        error: (...a: unknown[]) => console.error(...a),
+      };
+      provider = fromNodeProviderChain({ profile, logger: quiet });
     }
     return provider(props);
   };

@@ -65,8 +65,23 @@ export function storeOptions(s: Session): StoreOptions {
   };
 }
 
-export function loadStore(s: Session): Promise<StateStore> {
-  return StateStore.load(s.statePath, s.config, storeOptions(s));
+export async function loadStore(s: Session): Promise<StateStore> {
+  try {
+    return await StateStore.load(s.statePath, s.config, storeOptions(s));
+  } catch (e) {
+    throw await inCredentialsWords(s, e);
+  }
+}
+
+/**
+ * An S3 state is read before the caller check (whoPays), so credentials that are missing or
+ * expired fail there first: say so in the one credentials message, naming the profile and where
+ * its name came from, not as the S3 call's failure in the SDK's words.
+ */
+async function inCredentialsWords(s: Session, e: unknown): Promise<unknown> {
+  if (!isS3Location(s.statePath)) return e;
+  const { credentialSource, credentialsError } = await import('../aws/identity.js');
+  return credentialsError(e, credentialSource(s.opts.profile, s.deps.env)) ?? e;
 }
 
 /** Where drills and the last verify are kept: beside the state (src/state/evidence.ts). */
@@ -74,7 +89,11 @@ export async function evidenceOf(s: Session) {
   const { FileEvidence } = await import('../state/evidence.js');
   if (!isS3Location(s.statePath)) return new FileEvidence(dirname(s.statePath));
   const { s3Evidence } = await import('../state/s3.js');
-  return s3Evidence(parseS3Location(s.statePath), storeOptions(s));
+  try {
+    return await s3Evidence(parseS3Location(s.statePath), storeOptions(s));
+  } catch (e) {
+    throw await inCredentialsWords(s, e);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { extname } from 'node:path';
 import type { Config } from '../config/config.js';
 import { loadDrills } from '../drill/history.js';
 import { UsageError, type ExitCode } from '../errors/errors.js';
-import { writeFileAtomic } from '../lib/files.js';
+import { outputPathProblem, outputWriteProblem, writeFileAtomic } from '../lib/files.js';
 import type { Reporter } from '../io/reporter.js';
 import type { State } from '../state/schema.js';
 import type { VerifyResult } from '../verify/command.js';
@@ -29,6 +29,8 @@ export async function run(s: Session, args: ReportArgs): Promise<ExitCode> {
     throw new UsageError('with --json, the report needs a file: stdout carries the JSON summary', {
       field: '--out',
     });
+  // Before reading anything: a bad --out is the user's to fix, said before any work.
+  if (args.out) checkOut(resolve(s.deps.cwd, args.out));
   const store = await loadStore(s);
   return reportCommand({
     config: s.config,
@@ -97,8 +99,7 @@ export async function reportCommand(o: {
   let written: string | undefined;
   if (args.out) {
     written = o.resolvePath(args.out);
-    // A report is made to be shared: readable by others, unlike the state.
-    writeFileAtomic(written, text, 0o644);
+    writeOut(written, text);
     o.reporter.line(
       `report written: ${written} (${data.drills.length} drill(s), ${data.verify ? 'last verify included' : 'no verify kept yet'})`,
     );
@@ -116,4 +117,24 @@ export async function reportCommand(o: {
       .map(([k]) => k),
   } satisfies ReportResult);
   return 0;
+}
+
+const OUT_HELP = 'give --out a file name in a folder you can write to';
+
+function checkOut(path: string): void {
+  const problem = outputPathProblem(path);
+  if (problem) throw new UsageError(problem, { field: '--out', resolution: OUT_HELP });
+}
+
+/** The report, written atomically; a failure the user can fix is a usage error naming --out. */
+function writeOut(path: string, text: string): void {
+  checkOut(path);
+  try {
+    // A report is made to be shared: readable by others, unlike the state.
+    writeFileAtomic(path, text, 0o644);
+  } catch (e) {
+    const problem = outputWriteProblem(path, e);
+    if (!problem) throw e;
+    throw new UsageError(problem, { field: '--out', resolution: OUT_HELP, cause: e });
+  }
 }

@@ -1,6 +1,12 @@
-import { CreateRouteCommand, CreateVpcPeeringConnectionCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateRouteCommand,
+  CreateVpcPeeringConnectionCommand,
+  DeleteVpcPeeringConnectionCommand,
+  DescribeVpcPeeringConnectionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeEc2 } from '../support/fake-cloud/index.js';
+import { FakeEc2, FakeEc2Peering } from '../support/fake-cloud/index.js';
 import { crashAt, crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
@@ -273,6 +279,46 @@ describe('peering step on the fake cloud', () => {
     ]);
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(h.cloud.snapshot()).toEqual([]);
+  });
+
+  it('a connection AWS reports as deleted is neither drift nor counted by down --discover, even unfiltered', async () => {
+    h = new Harness();
+    await h.ok(['up'], STEPS_USED);
+    const primary = vpcOf(h, 'sa-east-1');
+    const secondary = vpcOf(h, 'us-west-1');
+    // A second tagged connection, deleted: AWS keeps it visible as `deleted` for about two hours.
+    const r = await new EC2Client({ region: 'sa-east-1' }).send(
+      new CreateVpcPeeringConnectionCommand({
+        VpcId: primary.vpcId,
+        PeerVpcId: secondary.vpcId,
+        PeerRegion: 'us-west-1',
+        TagSpecifications: [
+          { ResourceType: 'vpc-peering-connection', Tags: [{ Key: 'drctl:deployment', Value: 'drctl' }] },
+        ],
+      }),
+    );
+    const gone = r.VpcPeeringConnection!.VpcPeeringConnectionId!;
+    await new EC2Client({ region: 'sa-east-1' }).send(
+      new DeleteVpcPeeringConnectionCommand({ VpcPeeringConnectionId: gone }),
+    );
+    h.cloud.clock.advance(60_000);
+    // An endpoint that lists without applying the status-code filter (as an emulator may).
+    const fake = h.cloud.model(FakeEc2Peering);
+    const describe = fake.DescribeVpcPeeringConnections.bind(fake);
+    fake.DescribeVpcPeeringConnections = (region, input) =>
+      describe(region, { ...input, Filters: input.Filters?.filter((f) => f.Name !== 'status-code') });
+    const seen = await new EC2Client({ region: 'sa-east-1' }).send(
+      new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [gone] }),
+    );
+    expect(seen.VpcPeeringConnections?.[0]?.Status?.Code).toBe('deleted');
+    const status = await h.run(['status', '--refresh'], STEPS_USED);
+    expect(status.stdout).toMatch(/in sync with AWS/);
+    expect(status.stdout + status.stderr).not.toContain(gone);
+    expect(status.code).toBe(0);
+    await h.ok(['down', '--yes'], STEPS_USED);
+    const discover = await h.run(['down', '--discover'], STEPS_USED);
+    expect(discover.stdout + discover.stderr).not.toContain(gone);
+    expect(discover.code).toBe(0);
   });
 
   it('a conflicting route to the peer CIDR is an error that names the table and its target', async () => {

@@ -60,7 +60,12 @@ export async function list(ctx: Ctx, filters: Filter[]): Promise<Peering[]> {
     paginateDescribeVpcPeeringConnections({ client }, { Filters: filters }),
     (p) => p.VpcPeeringConnections,
   );
-  return found.map((p) => parse(p, ctx));
+  // The status filter again, here: AWS keeps a deleted connection visible for about two hours
+  // (https://docs.aws.amazon.com/vpc/latest/peering/vpc-peering-basics.html, lifecycle), and an
+  // endpoint that answers without applying `status-code` (an emulator) would have drift and
+  // `down --discover` count a connection that is already gone.
+  const wanted = filters.find((f) => f.Name === 'status-code')?.Values;
+  return found.map((p) => parse(p, ctx)).filter((p) => !wanted || wanted.includes(p.status));
 }
 
 const rank = (p: Peering) => LIVE.indexOf(p.status);
