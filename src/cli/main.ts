@@ -11,8 +11,9 @@ import { buildProgram } from './program.js';
 export type { CliDeps, GlobalOpts } from './session.js';
 
 export async function main(argv: string[], deps: CliDeps = {}): Promise<ExitCode> {
-  // drctl supports Node.js 20 on purpose (package.json engines); the SDK's notice that its future
-  // versions will not would otherwise land in the middle of the progress output, once per run.
+  // drctl supports the maintained LTS lines (package.json engines: 22 and 24). On an older Node the
+  // SDK's notice about its own future support would land in the middle of the progress output,
+  // once per client: `npm install` already says the engine is not supported, once.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const d: SessionDeps = {
     cwd: deps.cwd ?? process.cwd(),

@@ -119,7 +119,7 @@ export function userEnv(home: string, extra: Record<string, string> = {}): Recor
   return {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: home,
-    // Node 20 is supported by drctl; the SDK's notice about its own future support is not under test.
+    // On Node 20 the SDK's notice about its own future support is not under test (engines: >= 22).
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...extra,
   };
