@@ -53,12 +53,22 @@ export function requireConfirmable(s: Session, what: string): void {
 }
 
 /** Ask; `expect`: the answer must be typed exactly (the deployment's name), else yes/no. */
-export async function ask(s: Session, question: string, expect?: string): Promise<boolean> {
+export async function ask(
+  s: Session,
+  question: string,
+  expect?: string,
+  onAnswer?: (answer: string) => void,
+): Promise<boolean> {
   if (s.deps.confirm) {
     const answer = (await s.deps.confirm(question)).trim();
+    onAnswer?.(answer);
     return expect !== undefined ? answer === expect : /^y(es)?$/i.test(answer);
   }
   const io = { input: process.stdin, output: s.deps.stderr, signal: s.signals.stop };
-  if (expect !== undefined) return (await s.reporter.suspend(() => askText(question, io))).trim() === expect;
+  if (expect !== undefined) {
+    const answer = (await s.reporter.suspend(() => askText(question, io))).trim();
+    onAnswer?.(answer);
+    return answer === expect;
+  }
   return s.reporter.suspend(() => askYesNo(question, io));
 }

@@ -3,7 +3,7 @@ import { regionsOf } from '../config/config.js';
 import { fmtDuration } from '../io/reporter.js';
 import type { DownNothingToDeleteResult, LifecycleResult } from '../io/results.js';
 import { estimateCost, formatCost } from '../plan/pricing.js';
-import { GLOBAL } from '../state/schema.js';
+import { GLOBAL, accountOfState } from '../state/schema.js';
 import { type StateStore } from '../state/store.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { RunResult } from '../engine/runner.js';
@@ -94,10 +94,48 @@ async function nothingToDelete(s: Session): Promise<boolean> {
   return true;
 }
 
-async function confirmDown(s: Session): Promise<void> {
+async function confirmDown(s: Session, store: StateStore): Promise<void> {
+  const account = accountOfState(store.state)?.account;
+  s.reporter.line(
+    `down deletes what the state records${account ? ` in account ${account}` : ''}, and what it finds by this deployment's tags:`,
+  );
+  for (const line of recordedSummary(store)) s.reporter.line(line);
   const question = `Delete everything drctl made for deployment "${s.config.deployment}" in ${regionsOf(s.config).join(' and ')}? Type the deployment name to confirm:`;
-  if (!(await ask(s, question, s.config.deployment)))
-    throw new UsageError('not confirmed; nothing was deleted', { field: '--yes' });
+  let typed: string | undefined;
+  const confirmed = await ask(s, question, s.config.deployment, (answer) => (typed = answer));
+  if (!confirmed)
+    throw new UsageError('not confirmed; nothing was deleted', {
+      field: '--yes',
+      resolution: typed
+        ? `The name did not match: you typed "${typed}", the deployment is "${s.config.deployment}". Run \`drctl down\` again and type it exactly.`
+        : undefined,
+    });
+}
+
+/** Per step and scope, what the state records: how many ids, and the first names (one line each, 80 columns). */
+function recordedSummary(store: StateStore): string[] {
+  const lines: string[] = [];
+  for (const [step, scopes] of Object.entries(store.state.steps)) {
+    for (const [scope, rec] of Object.entries(scopes ?? {})) {
+      const ids = idsOf(rec.resources);
+      if (!ids.length) continue;
+      const head = `  ${step} ${scope}: ${ids.length} ${ids.length === 1 ? 'id' : 'ids'}: `;
+      let names = ids.map((id) => id.split(/[/:]/).filter(Boolean).at(-1) ?? id).join(', ');
+      if (head.length + names.length > 80) names = `${names.slice(0, Math.max(0, 76 - head.length))}...`;
+      lines.push(`${head}${names}`);
+    }
+  }
+  return lines;
+}
+
+/** The AWS ids a record holds (its `...Id`/`...Arn` fields, lists too), each once. */
+function idsOf(resources: Record<string, unknown>): string[] {
+  const out = new Set<string>();
+  for (const [key, v] of Object.entries(resources)) {
+    if (!/(Id|Arn)s?$/.test(key)) continue;
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === 'string' && x) out.add(x);
+  }
+  return [...out];
 }
 
 /**
@@ -159,7 +197,7 @@ export async function lifecycle(
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
   await whoPays(s, aws, store);
   if (cmd === 'up') await confirmUp(s, store);
-  if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s);
+  if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s, store);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
     timeoutMs: lockTimeoutMs,
     signal,
