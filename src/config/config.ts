@@ -5,6 +5,7 @@ import { UsageError } from '../errors/errors.js';
 import { EC2_INSTANCE_TYPES } from './instance-types.js';
 import { AWS_REGIONS, closest, partitionOf } from './regions.js';
 import { allowsOldTls, NLB_TLS_POLICIES } from './tls-policies.js';
+import { jsonError, plainIssue } from './wording.js';
 
 // Deployment names flow into NLB and target-group names (<= 32 chars: `${name}-tg-${region}` is
 // the longest, with region up to 14 chars), canary names (lowercase, <= 21 chars), S3 bucket names
@@ -250,7 +251,7 @@ export const configSchema = z
       .min(1)
       .optional()
       .describe(
-        'AWS account ids drctl may run in (as Terraform\'s allowed_account_ids); a command whose ' +
+        "AWS account ids drctl may run in (as Terraform's allowed_account_ids); a command whose " +
           'credentials are of another account stops before any change. Unset: any account',
       ),
   })
@@ -353,56 +354,6 @@ function knownFields(
   });
 }
 
-/** A JSON value as a person would name it in a sentence. */
-function described(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v)}`;
-  if (typeof v === 'object') return 'an object';
-  return JSON.stringify(v);
-}
-
-const EXPECTED: Record<string, string> = {
-  int: 'a whole number',
-  number: 'a number',
-  string: 'a string in double quotes',
-  boolean: 'true or false',
-  object: 'an object ({...})',
-  record: 'an object ({...})',
-  array: 'a list ([...])',
-};
-
-/**
- * Zod's own messages ("Invalid input: expected number, received string") in plain words; a
- * message a field sets itself (`.max(12, '...')`) takes precedence over this one.
- */
-export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
-  const input = issue.input;
-  switch (issue.code) {
-    case 'invalid_type': {
-      const want = EXPECTED[issue.expected] ?? issue.expected;
-      const quoted =
-        typeof input === 'string' &&
-        ((['number', 'int'].includes(issue.expected) && input.trim() !== '' && !Number.isNaN(Number(input))) ||
-          (issue.expected === 'boolean' && ['true', 'false'].includes(input)));
-      return `must be ${want}, not ${described(input)}${quoted ? ' (drop the quotes)' : ''}`;
-    }
-    case 'too_small':
-    case 'too_big': {
-      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
-      const word = issue.code === 'too_small' ? (issue.inclusive ? 'at least' : 'more than') : issue.inclusive ? 'at most' : 'less than';
-      if (issue.origin === 'string')
-        return `must be ${word} ${String(bound)} characters long, not ${typeof input === 'string' ? input.length : '?'}`;
-      if (issue.origin === 'number') return `must be ${word} ${String(bound)}, not ${described(input)}`;
-      return undefined;
-    }
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, not ${described(input)}`;
-    default:
-      return undefined;
-  }
-}
-
 /** One line per problem: `field: message`. An unknown key is one problem each. */
 function problems(err: z.ZodError, what: string, prefix: string): Array<{ field: string; message: string }> {
   return err.issues.flatMap((issue) => {
@@ -479,37 +430,6 @@ const BOMS: Array<[string, number[]]> = [
   ['UTF-16 LE', [0xff, 0xfe]],
   ['UTF-16 BE', [0xfe, 0xff]],
 ];
-
-/**
- * A JSON syntax error at its line and column, with the line itself and a caret under the spot.
- * V8 gives a character offset ("... in JSON at position 42", sometimes with "(line 3 column 5)")
- * or none at all ("Unexpected end of JSON input": the spot is then the end of the file).
- */
-export function jsonError(path: string, text: string, message: string): UsageError {
-  const at = /at position (\d+)/.exec(message);
-  const offset = at ? Math.min(Number(at[1]), text.length) : text.trimEnd().length;
-  const before = text.slice(0, offset).split('\n');
-  const line = before.length;
-  const column = before[before.length - 1]!.length + 1;
-  const reason = message
-    .replace(/\s*\(line \d+ column \d+\)/, '')
-    .replace(/,? ?(in JSON )?at position \d+/, '')
-    .replace(/^Unexpected end of JSON input$/, 'the file ends before the JSON does')
-    .trim();
-  const source = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
-  // Long lines (a minified file) are shown around the spot, so they fit a terminal.
-  const start = Math.max(0, column - 50);
-  const shown = (start > 0 ? '...' : '') + source.slice(start, start + 60);
-  const caret = ' '.repeat(column - 1 - start + (start > 0 ? 3 : 0)) + '^';
-  return new UsageError(
-    `${path} is not valid JSON at line ${line}, column ${column}:\n  ${reason}\n` +
-      `  ${String(line).padStart(4)} | ${shown}\n       | ${caret}`,
-    {
-      field: '--config',
-      resolution: 'Fix the JSON there (a missing comma or quote, or a trailing comma, is usual).',
-    },
-  );
-}
 
 /** `--config PATH`, else drctl.config.json in the working directory, else the workshop's defaults. */
 export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedConfig {
