@@ -1,8 +1,9 @@
 import {
   DrctlError,
-  type UsageError,
+  UsageError,
   errorCode,
   errorMessage,
+  isUserError,
   stackWithCauses,
   type ExitCode,
 } from '../errors/errors.js';
@@ -10,7 +11,7 @@ import type { Reporter } from '../io/reporter.js';
 import type { ErrorResult } from '../io/results.js';
 
 // The one place an error becomes what the user sees: a message, what to do, and the exit code
-// (the DrctlError's own; anything else is a bug in drctl, exit 1).
+// (the DrctlError's own; a fault, or anything that is not a DrctlError, is a bug in drctl, exit 1).
 
 export function reportError(
   e: unknown,
@@ -20,14 +21,13 @@ export function reportError(
   const err = e instanceof DrctlError ? e : undefined;
   const code: ExitCode = err?.exitCode ?? 1;
   const where = err ? [err.context.step, err.context.region].filter(Boolean).join(' ') : '';
-  const lines = [
-    `error${where ? ` (${where})` : ''}: ${err ? err.message : `internal error: ${errorMessage(e)}`}`,
-    err?.resolution
-      ? `what to do: ${err.resolution}`
-      : err
-        ? ''
-        : 'This is a bug in drctl; please report it with --verbose output.',
-  ].filter(Boolean);
+  // A fault (anything not a DrctlError, or a DrctlFault) is drctl's bug, said as one.
+  const lines = isUserError(e)
+    ? [`error${where ? ` (${where})` : ''}: ${e.message}`, e.resolution ? `what to do: ${e.resolution}` : '']
+    : [
+        `error${where ? ` (${where})` : ''}: internal error: ${errorMessage(e)}`,
+        'This is a bug in drctl; please report it with --verbose output.',
+      ];
   if (o.json) {
     const result: ErrorResult = {
       ok: false,
@@ -36,13 +36,13 @@ export function reportError(
         code: errorCode(e),
         message: err?.message ?? errorMessage(e),
         ...err?.context,
-        field: (err as UsageError | undefined)?.field,
+        field: err instanceof UsageError ? err.field : undefined,
         resolution: err?.resolution,
       },
     };
     reporter.result(result);
   }
-  o.stderr.write(`${lines.join('\n')}\n`);
+  o.stderr.write(`${lines.filter(Boolean).join('\n')}\n`);
   const stack = o.verbose ? stackWithCauses(e) : undefined;
   if (stack) o.stderr.write(`${stack}\n`);
   return code;

@@ -120,6 +120,17 @@ const SYNTHETICS_LAMBDA_ACTIONS = [
   'lambda:DeleteFunction',
 ];
 
+/** The execution role a step owns (src/aws/resources/service-role.ts): the canary's and the probe's. */
+const SERVICE_ROLE_CALLS = [
+  'CreateRole',
+  'GetRole',
+  'TagRole',
+  'PutRolePolicy',
+  'ListRolePolicies',
+  'DeleteRolePolicy',
+  'DeleteRole',
+];
+
 /** Every step's calls and grants. Adding a call to a step without listing it here fails a test. */
 export const PERMISSIONS: readonly StepPermissions[] = [
   {
@@ -456,15 +467,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     grants: [
       {
         service: 'iam',
-        calls: [
-          'CreateRole',
-          'GetRole',
-          'TagRole',
-          'PutRolePolicy',
-          'ListRolePolicies',
-          'DeleteRolePolicy',
-          'DeleteRole',
-        ],
+        calls: SERVICE_ROLE_CALLS,
         resources: ['arn:{p}:iam::{a}:role/{d}-canary-{r}'],
       },
       {
@@ -549,15 +552,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     grants: [
       {
         service: 'iam',
-        calls: [
-          'CreateRole',
-          'GetRole',
-          'TagRole',
-          'PutRolePolicy',
-          'ListRolePolicies',
-          'DeleteRolePolicy',
-          'DeleteRole',
-        ],
+        calls: SERVICE_ROLE_CALLS,
         resources: ['arn:{p}:iam::{a}:role/{d}-probe'],
       },
       {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BuiltCli, assertBuilt } from '../support/built-cli.js';
+import { describe, expect, it } from 'vitest';
+import { type BuiltCli, builtCliWorkdirs } from '../support/built-cli.js';
 import { type Exit, runDrctl, userEnv } from '../support/cli-process.js';
 import { normalised } from '../support/normalise.js';
 
@@ -10,18 +10,7 @@ import { normalised } from '../support/normalise.js';
 // process on the fake cloud: one message like the pre-run check's, exit 2, no new step started,
 // the steps cut short left as not done (not failed), and `up` after the login resumes.
 
-beforeAll(() => assertBuilt());
-
-const dirs: BuiltCli[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) d.cleanup();
-});
-
-function workdir(): BuiltCli {
-  const d = new BuiltCli();
-  dirs.push(d);
-  return d;
-}
+const workdir = builtCliWorkdirs();
 
 /** After the who-pays check and the first steps' calls: two steps done, others part-way. */
 const EXPIRE = { credentialsExpireAfter: 40 };

@@ -1,23 +1,12 @@
 import { chmodSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BuiltCli, assertBuilt } from '../support/built-cli.js';
+import { describe, expect, it } from 'vitest';
+import { builtCliWorkdirs } from '../support/built-cli.js';
 
 // `report --out` on a path the user got wrong (issue 23, point 5): a usage error naming --out,
 // exit 2, never drctl's "internal error", and no temporary file left anywhere.
 
-beforeAll(() => assertBuilt());
-
-const dirs: BuiltCli[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) d.cleanup();
-});
-
-function workdir(): BuiltCli {
-  const d = new BuiltCli();
-  dirs.push(d);
-  return d;
-}
+const workdir = builtCliWorkdirs();
 
 function expectUsage(r: { code: number | null; stderr: string }, words: RegExp): void {
   expect(r.code).toBe(2);

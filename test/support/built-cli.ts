@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { afterEach, beforeAll } from 'vitest';
 
 /**
  * The built CLI (`bin/drctl.js`, which imports dist/) run as a child process in a directory of its
@@ -107,4 +108,21 @@ export class BuiltCli {
   cleanup(): void {
     if (this.owned) rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * For a test file: a new working directory of the built CLI per call, each removed after its
+ * test. Also checks dist/ is built before the file's tests run.
+ */
+export function builtCliWorkdirs(): () => BuiltCli {
+  const dirs: BuiltCli[] = [];
+  beforeAll(() => assertBuilt());
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d.cleanup();
+  });
+  return () => {
+    const d = new BuiltCli();
+    dirs.push(d);
+    return d;
+  };
 }
