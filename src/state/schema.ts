@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import { UsageError } from '../errors/errors.js';
 import { DEFAULT_STATE_PATH, isS3Location } from './location.js';
+import { switchRecordSchema } from './switch-record.js';
 
 // The state file's shape (zod schema and types) and how its text is read into a State: a corrupt,
 // truncated, foreign or future file is a UsageError naming the field, and is left as it is.
@@ -48,6 +49,8 @@ export const stateSchema = z
       .object({ at: z.iso.datetime(), config: z.record(z.string(), json) })
       .strict()
       .optional(),
+    /** An incident switch that holds traffic away from a region (src/state/switch-record.ts). */
+    switch: switchRecordSchema.optional(),
   })
   .strict();
 
