@@ -8,7 +8,7 @@ import {
   type ExitCode,
 } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
-import { terminalWidth, wrapLine } from '../io/wrap.js';
+import { terminalWidth, wrapLabelled } from '../io/wrap.js';
 import type { ErrorResult } from '../io/results.js';
 
 // The one place an error becomes what the user sees: a message, what to do, and the exit code
@@ -44,13 +44,9 @@ export function reportError(
     reporter.result(result);
   }
   // Folded to the terminal's width (80 when it reports none; piped, one line each for logs and
-  // grep), each line's continuation hung under the text after its label ("error: ", "what to
-  // do: ", "  tried: "), so the labels stand out in the left margin.
+  // grep), each continuation hung under the text after its label ("error: ", "  tried: ").
   const width = terminalWidth(o.stderr);
-  const folded = lines
-    .filter(Boolean)
-    .flatMap((text) => text.split('\n'))
-    .flatMap((l) => wrapLine(l, width, /^ *[a-z][a-zA-Z ]{0,15}: /.exec(l)?.[0].length));
+  const folded = lines.filter(Boolean).flatMap((text) => wrapLabelled(text, width));
   o.stderr.write(`${folded.join('\n')}\n`);
   const stack = o.verbose ? stackWithCauses(e) : undefined;
   if (stack) o.stderr.write(`${stack}\n`);
