@@ -8,6 +8,7 @@ import {
   type ExitCode,
 } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
+import { terminalWidth, wrapLabelled } from '../io/wrap.js';
 import type { ErrorResult } from '../io/results.js';
 
 // The one place an error becomes what the user sees: a message, what to do, and the exit code
@@ -42,7 +43,11 @@ export function reportError(
     };
     reporter.result(result);
   }
-  o.stderr.write(`${lines.filter(Boolean).join('\n')}\n`);
+  // Folded to the terminal's width (80 when it reports none; piped, one line each for logs and
+  // grep), each continuation hung under the text after its label ("error: ", "  tried: ").
+  const width = terminalWidth(o.stderr);
+  const folded = lines.filter(Boolean).flatMap((text) => wrapLabelled(text, width));
+  o.stderr.write(`${folded.join('\n')}\n`);
   const stack = o.verbose ? stackWithCauses(e) : undefined;
   if (stack) o.stderr.write(`${stack}\n`);
   return code;

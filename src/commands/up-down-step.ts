@@ -2,7 +2,8 @@ import { AwsStepError, UsageError, type ExitCode } from '../errors/errors.js';
 import { regionsOf } from '../config/config.js';
 import { fmtDuration } from '../io/reporter.js';
 import type { DownNothingToDeleteResult, LifecycleResult } from '../io/results.js';
-import { estimateCost, formatCost } from '../plan/pricing.js';
+import { type CostEstimate, estimateCost } from '../plan/pricing.js';
+import { renderTable } from '../io/wrap.js';
 import { GLOBAL, accountOfState } from '../state/schema.js';
 import { type StateStore } from '../state/store.js';
 import type { AwsClients } from '../aws/clients.js';
@@ -139,29 +140,35 @@ function idsOf(resources: Record<string, unknown>): string[] {
 }
 
 /**
- * `up`: what it will make or change and what that costs a month, then the question (the config
- * diff since the last complete up is printed above it, by previewUp). Nothing to ask when every
- * step is recorded as ready and the config asks for no change: `up` then only checks (and puts
- * back what is gone).
+ * `up`: a short summary of what it will make or change (counts per region) and what that costs,
+ * then the question; the config diff since the last complete up is printed above it, by
+ * previewUp. The details, step by step and price by price, are `drctl plan`'s (issue 23: about 60
+ * folded lines used to scroll past an 80-column terminal before the question). The counts and the
+ * total come from the diff and the estimate plan prints, so the two cannot disagree. Nothing to
+ * ask when every step is recorded as ready and the config asks for no change: `up` then only
+ * checks (and puts back what is gone).
  */
 async function confirmUp(s: Session, store: StateStore): Promise<void> {
   if (s.opts.yes) return;
-  const regions = regionsOf(s.config);
-  const pending = s.steps.flatMap((info) =>
-    (info.scope === 'global' ? [GLOBAL] : regions)
-      .filter((scope) => store.get(info.name, scope)?.status !== 'ready')
-      .map((scope) => `${info.name} ${scope}`),
+  const { planDiff, renderCountsByScope } = await import('../plan/diff.js');
+  const d = planDiff(s.config, store.state, s.steps);
+  const pending = d.steps.flatMap(({ step, scopes }) =>
+    Object.entries(scopes)
+      .filter(([, x]) => x.action === 'create' || x.action === 'resume')
+      .map(([scope]) => `${step} ${scope}`),
   );
-  const { planDiff } = await import('../plan/diff.js');
-  const c = planDiff(s.config, store.state, s.steps).counts;
+  const c = d.counts;
   const changes = c.create + c.update + c.replace + c.delete;
   if (pending.length === 0 && changes === 0) return;
+  const more = pending.length > 1 ? ` and ${pending.length - 1} more` : '';
   s.reporter.line(
     pending.length
-      ? `up will create or resume ${pending.length} step(s): ${pending.join(', ')}`
+      ? `up will create or resume ${pending.length} step(s): ${pending[0]}${more}:`
       : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
   );
-  formatCost(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));
+  if (pending.length) renderCountsByScope(d).forEach((l) => s.reporter.line(l));
+  costTotal(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));
+  s.reporter.line('details and prices per resource: drctl plan');
   const question = pending.length
     ? `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`
     : `Apply these changes in account ${s.identity?.account ?? '?'}?`;
@@ -169,6 +176,22 @@ async function confirmUp(s: Session, store: StateStore): Promise<void> {
     throw new UsageError(`not confirmed; nothing was ${pending.length ? 'created' : 'changed'}`, {
       field: '--yes',
     });
+}
+
+/** The total row of plan's cost table, under its column names: per hour and per month. */
+function costTotal(c: CostEstimate, width: number | undefined): string[] {
+  const money = (n: number, digits: number) => `$${n.toFixed(digits)}`;
+  return [
+    `cost while it runs (USD list prices as of ${c.asOf}):`,
+    ...renderTable(
+      [
+        { cells: ['', 'per hour', 'per month'] },
+        { cells: ['total', money(c.totalHourlyUsd, 4), money(c.totalMonthlyUsd, 2)] },
+      ],
+      [{}, { align: 'right' }, { align: 'right' }],
+      { width, indent: '  ' },
+    ),
+  ];
 }
 
 export async function lifecycle(

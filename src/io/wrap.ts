@@ -72,6 +72,15 @@ export function wrapText(text: string, width: number | undefined, hang?: number)
     .join('\n');
 }
 
+/**
+ * Each line of a message folded to `width`, its continuation hung under the text after the line's
+ * label ("error: ", "what to do: ", "  tried: "), so the labels stand out in the left margin; a
+ * line without one hangs two spaces in. Undefined width (piped): the lines as they are.
+ */
+export function wrapLabelled(text: string, width: number | undefined): string[] {
+  return text.split('\n').flatMap((l) => wrapLine(l, width, /^ *[a-z][a-zA-Z ]{0,15}: /.exec(l)?.[0].length));
+}
+
 export interface Column {
   align?: 'left' | 'right';
   /** The one column that may fold (words) when the table is wider than the terminal. */

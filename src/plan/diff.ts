@@ -366,6 +366,36 @@ export function renderUpPreview(d: PlanDiff): string[] {
   ];
 }
 
+const TO: Partial<Record<Action, string>> = {
+  create: 'to create',
+  resume: 'to resume',
+  update: 'to update in place',
+  replace: 'to replace',
+  rebuild: 'to replace (down, then up)',
+  delete: 'to delete',
+};
+
+/**
+ * `up`'s short preview: per region (then global), how many steps it will create, resume or
+ * change, from the same diff `plan` prints in full ("sa-east-1: 9 to create"). One line a scope.
+ */
+export function renderCountsByScope(d: PlanDiff): string[] {
+  const byScope = new Map<string, Map<Action, number>>();
+  for (const s of d.steps)
+    for (const [scope, x] of Object.entries(s.scopes)) {
+      if (!TO[x.action]) continue;
+      const m = byScope.get(scope) ?? new Map<Action, number>();
+      m.set(x.action, (m.get(x.action) ?? 0) + 1);
+      byScope.set(scope, m);
+    }
+  const scopes = [...byScope.keys()].sort((a, b) => Number(a === 'global') - Number(b === 'global'));
+  return scopes.map((scope) => {
+    const m = byScope.get(scope)!;
+    const parts = (Object.keys(TO) as Action[]).filter((a) => m.has(a)).map((a) => `${m.get(a)} ${TO[a]}`);
+    return `  ${scope}: ${parts.join(', ')}`;
+  });
+}
+
 /** Only the steps and regions that would change, one line each. */
 export function renderChangedSteps(d: PlanDiff): string[] {
   return d.steps.flatMap((s) =>

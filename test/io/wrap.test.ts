@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTable, terminalWidth, visibleLength, wrapLine } from '../../src/io/wrap.js';
+import { renderTable, terminalWidth, visibleLength, wrapLabelled, wrapLine } from '../../src/io/wrap.js';
 
 describe('wrapLine', () => {
   it('leaves a line alone when piped (no width) or when it fits', () => {
@@ -63,4 +63,28 @@ it('terminalWidth: the columns on a TTY, 80 when it reports none, none when pipe
   expect(terminalWidth(s({ isTTY: true, columns: 120 }))).toBe(120);
   expect(terminalWidth(s({ isTTY: true, columns: 0 }))).toBe(80);
   expect(terminalWidth(s({}))).toBeUndefined();
+});
+
+describe('wrapLabelled', () => {
+  const message = [
+    'error: credentials: no AWS credentials found for profile "production-operator" (from --profile)',
+    '  tried: profile production-operator in ~/.aws/config and ~/.aws/credentials (keys, SSO)',
+    'what to do: Give profile production-operator credentials: `aws configure --profile production-operator`',
+  ].join('\n');
+
+  it('hangs each continuation under the text after its label, and breaks no word', () => {
+    const lines = wrapLabelled(message, 60);
+    expect(lines.every((l) => l.length <= 60)).toBe(true);
+    expect(lines.filter((l) => /^\S/.test(l)).map((l) => l.split(':')[0])).toEqual(['error', 'what to do']);
+    expect(lines[1]).toMatch(/^ {7}\S/); // under the text after "error: "
+    expect(lines.find((l) => l.startsWith('  tried:'))).toBeDefined();
+    const tried = lines.findIndex((l) => l.startsWith('  tried:'));
+    expect(lines[tried + 1]).toMatch(/^ {9}\S/); // under the text after "  tried: "
+    const words = (s: string) => s.split(/\s+/).filter(Boolean);
+    expect(words(lines.join(' '))).toEqual(words(message));
+  });
+
+  it('piped (no width): the lines as they are', () => {
+    expect(wrapLabelled(message, undefined)).toEqual(message.split('\n'));
+  });
 });
