@@ -6,6 +6,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { probeResultSchema, type ProbeResult } from '../assets/probe-function.js';
 import type { AwsClients } from './clients.js';
+import { awsCode, isAwsError, isCredentialsError } from './errors.js';
 
 export interface ProbeCall {
   /** The probe's answer, when the function ran and returned one. */
@@ -73,5 +74,32 @@ export function invocationFailure(
       `\`aws logs tail /aws/lambda/${functionName} --region ${region}\`; ` +
       'check its role, subnets, memory and timeout: ' +
       `\`aws lambda get-function-configuration --function-name ${functionName} --region ${region}\`.`,
+  };
+}
+
+/**
+ * Why Lambda refused to invoke the probe at all (the Invoke call failed: a permission, a throttle,
+ * a function gone or not Active, a VPC function without its ENIs; its errors are listed in
+ * https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors). The function
+ * never ran, so the network path is not to blame, and redeploying it (`drctl step probe`) finds it
+ * in place and changes nothing. Undefined for what is not such a refusal: credentials that stopped
+ * working and anything not from AWS keep their own handling.
+ */
+export function invocationRefused(
+  functionName: string,
+  region: string,
+  e: unknown,
+): { summary: string; what: string; check: string; resolution: string } | undefined {
+  if (!isAwsError(e) || isCredentialsError(e)) return undefined;
+  const what = `the probe function ${functionName} in ${region} could not be invoked`;
+  const check =
+    `Check that these credentials may call lambda:InvokeFunction on ${functionName} ` +
+    `(\`drctl iam-policy\`) and that it exists and is Active: \`aws lambda ` +
+    `get-function-configuration --function-name ${functionName} --region ${region}\`.`;
+  return {
+    summary: `${what}: Lambda Invoke answered ${awsCode(e) ?? e.name}: ${e.message}`,
+    what,
+    check,
+    resolution: `The invocation failed, not the network path. ${check}`,
   };
 }

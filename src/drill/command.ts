@@ -34,6 +34,7 @@ import {
   saveDrill,
 } from './history.js';
 import { drctlVersion } from '../lib/version.js';
+import { probeRefusal } from './observe.js';
 import { drillEventText, drillSummary, renderDrill, timeline } from './render.js';
 
 // `drctl failover-test`: parse its options, run the drill engine with the lock held, and hand
@@ -261,14 +262,18 @@ function asDrctlError(e: unknown, signal: AbortSignal, dryRun: boolean): DrctlEr
     );
   if (e instanceof DrctlError) return e;
   const code = awsCode(e);
+  // Lambda refusing the probe: say it was the invocation (not the network) and what to check.
+  const refused = probeRefusal(e);
+  const fix = refused ? `${refused.check} Then` : 'Fix the cause named above, then';
   return new AwsStepError(
-    `failover-test${dryRun ? ' --dry-run' : ''}: ${code ? `${code}: ` : ''}${errorMessage(e)}`,
+    `failover-test${dryRun ? ' --dry-run' : ''}: ${code ? `${code}: ` : ''}${errorMessage(e)}` +
+      (refused ? `\n  ${refused.what}: the invocation failed, not the network path` : ''),
     {
       awsCode: code,
       cause: e,
       resolution: dryRun
-        ? 'A dry run changes nothing. Fix the cause named above, then run it again.'
-        : 'What the drill changed is back (or recorded, to be put back by the next run). Fix the cause named above, then run failover-test again.',
+        ? `A dry run changes nothing. ${fix} run it again.`
+        : `What the drill changed is back (or recorded, to be put back by the next run). ${fix} run failover-test again.`,
     },
   );
 }

@@ -8,7 +8,7 @@ import {
 import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
-import { callProbe, invocationFailure } from '../aws/probe-invoke.js';
+import { callProbe, invocationFailure, invocationRefused } from '../aws/probe-invoke.js';
 import { cidrsOverlap } from '../config/config.js';
 import { AwsStepError } from '../errors/errors.js';
 import type { Targets } from './targets.js';
@@ -35,13 +35,31 @@ export function describeProbe(p: ProbeResult): string {
   return `${p.via ?? p.host ?? ''} -> ${answer}${p.ttlSeconds !== undefined ? ` (ttl ${p.ttlSeconds}s)` : ''} -> ${outcome}`;
 }
 
+const REFUSAL = Symbol('drctl.probeRefused');
+
+/** When `e` is Lambda refusing to invoke the probe: which function, where, and what to check. */
+export function probeRefusal(e: unknown): ReturnType<typeof invocationRefused> {
+  if (typeof e !== 'object' || e === null) return undefined;
+  return (e as Record<symbol, ReturnType<typeof invocationRefused>>)[REFUSAL];
+}
+
 export async function invokeProbe(
   ctx: DrillContext,
   t: Targets,
   v: Vantage,
   via?: string,
 ): Promise<ProbeResult> {
-  const call = await callProbe(ctx.aws, v.region, t.functionName, via);
+  let call;
+  try {
+    call = await callProbe(ctx.aws, v.region, t.functionName, via);
+  } catch (e) {
+    // Lambda refused the invocation: the error goes on as AWS said it (the drill puts back what it
+    // changed, then says so), marked with the function and region and what to check.
+    const why = invocationRefused(t.functionName, v.region, e);
+    if (why && typeof e === 'object' && e !== null && !(REFUSAL in e))
+      Object.defineProperty(e, REFUSAL, { value: why, enumerable: false });
+    throw e;
+  }
   const { result, functionError, text } = call;
   if (functionError) {
     // The function ran and failed: redeploying the same code (`drctl step probe`) would not help.

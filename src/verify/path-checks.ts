@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ProbeResult } from '../assets/probe-function.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
-import { callProbe, invocationFailure } from '../aws/probe-invoke.js';
+import { callProbe, invocationFailure, invocationRefused } from '../aws/probe-invoke.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
 import { GLOBAL } from '../state/schema.js';
@@ -39,10 +39,22 @@ import {
 export async function invokeProbe(
   ctx: VerifyContext,
   via: string,
-): Promise<ProbeResult & { invocation?: { summary: string; resolution: string } }> {
+): Promise<ProbeResult & { invocation?: { summary: string; resolution: string; refused?: boolean } }> {
   const functionName = outputField(ctx.state, 'probe', GLOBAL, 'functionName');
   const region = outputField(ctx.state, 'probe', GLOBAL, 'region');
-  const call = await callProbe(ctx.aws, region, functionName, via);
+  let call;
+  try {
+    call = await callProbe(ctx.aws, region, functionName, via);
+  } catch (e) {
+    // Lambda refused the invocation: the path was never tried, so it is not to blame.
+    const invocation = invocationRefused(functionName, region, e);
+    if (!invocation) throw e;
+    return {
+      answer: [],
+      error: invocation.summary,
+      invocation: { summary: invocation.summary, resolution: invocation.resolution, refused: true },
+    };
+  }
   const { result, functionError, text } = call;
   if (functionError) {
     const invocation = invocationFailure(functionName, region, call);
@@ -71,6 +83,14 @@ export const probeThroughNlb: VerifyCheck = {
       if (p.status === 200 && p.region === region)
         return [
           ok('probe', `${url} through the ${entry.what}: 200 from ${region}, certificate verified`, region),
+        ];
+      // Refused by Lambda (a permission, a throttle): nothing was checked, as when a read fails.
+      if (p.invocation?.refused)
+        return [
+          {
+            ...fail('probe', `${url}: not tried, ${p.invocation.summary}`, p.invocation.resolution, region),
+            status: 'error',
+          },
         ];
       if (p.invocation)
         return [fail('probe', `${url}: not tried, ${p.invocation.summary}`, p.invocation.resolution, region)];

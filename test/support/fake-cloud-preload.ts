@@ -5,15 +5,20 @@
  * A fresh process has an empty cloud: DRCTL_FAKE_SEED="up" runs that command first in this same
  * process (its output dropped), so the command under test finds what it made.
  * DRCTL_FAKE_STS=expired|invalid makes GetCallerIdentity refuse the credentials.
+ * DRCTL_FAKE_ACCOUNT=444455556666 makes STS answer, after the seed, as a caller of that account
+ * (`FakeSts.callerAccount`): credentials of another account than the one the seed recorded.
  * DRCTL_FAKE_DELETE="ec2:key-pair:drctl-us-west-1" deletes a resource after the seed (drift).
  * DRCTL_FAKE_WAIT_S=600 lets that much virtual time pass after the seed (canary runs, alarm data).
  * DRCTL_FAKE_FAULTS=JSON sets the fake's fault injection after the seed.
  * DRCTL_FAKE_SEED_FAULTS=JSON sets it for the seed alone, DRCTL_FAKE_SEED_EXIT=2 the seed's expected
  * exit code; the faults are cleared after it (credentials that expired: the user logs in again).
  * DRCTL_FAKE_SNAPSHOT=file writes, at exit, what the cloud holds and what changed it
- * ({resources, mutatingCalls, mutatingAfterSeed}: the command under test's own mutating calls).
+ * ({resources, mutatingCalls, mutatingAfterSeed}: the command under test's own mutating calls;
+ * stateAfterSeed: the text of .drctl/state.json in the working directory right after the seed, so a
+ * test can tell the command under test left it byte-identical).
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createFakeCloud, FakeSts } from './fake-cloud/index.js';
 
@@ -29,6 +34,7 @@ Object.assign(realClock, {
 });
 
 let mutatingBySeed = 0;
+let stateAfterSeed: string | undefined;
 const snapshotFile = process.env.DRCTL_FAKE_SNAPSHOT;
 if (snapshotFile)
   process.on('exit', () => {
@@ -39,6 +45,7 @@ if (snapshotFile)
         resources: cloud.snapshot(),
         mutatingCalls,
         mutatingAfterSeed: mutatingCalls - mutatingBySeed,
+        ...(stateAfterSeed === undefined ? {} : { stateAfterSeed }),
       }),
     );
   });
@@ -66,6 +73,8 @@ if (seed) {
     throw new Error(`fake-cloud seed \`drctl ${seed}\` exited ${code}, not ${expected}:\n${text}`);
   if (seedFaults) cloud.revive();
   mutatingBySeed = cloud.mutatingCalls.length;
+  const statePath = join(process.cwd(), '.drctl/state.json');
+  if (existsSync(statePath)) stateAfterSeed = readFileSync(statePath, 'utf8');
 }
 
 // Let virtual time pass after the seed (canary runs, alarm data): DRCTL_FAKE_WAIT_S=600.
@@ -92,3 +101,7 @@ if (faults) {
 
 const sts = process.env.DRCTL_FAKE_STS;
 if (sts === 'expired' || sts === 'invalid') cloud.model(FakeSts).credentials = sts;
+
+// Another account than the seed's (the account guard): set after the seed, which records its own.
+const account = process.env.DRCTL_FAKE_ACCOUNT;
+if (account) cloud.model(FakeSts).callerAccount = account;
