@@ -22,7 +22,10 @@ export interface CanaryTrouble {
 }
 
 /** What Synthetics says is wrong with `region`'s canary, or undefined when it runs its script. */
-export async function canaryTrouble(ctx: VerifyContext, region: string): Promise<CanaryTrouble | undefined> {
+export async function canaryTrouble(
+  ctx: Pick<VerifyContext, 'config' | 'state' | 'aws' | 'clock'>,
+  region: string,
+): Promise<CanaryTrouble | undefined> {
   const name = outputField(ctx.state, 'canary', region, 'canaryName');
   const recorded = recordedOutputs(ctx.state, 'canary', region);
   const roleName = recorded?.roleName ?? roleNameFor(ctx.config.deployment, region);
@@ -37,7 +40,10 @@ export async function canaryTrouble(ctx: VerifyContext, region: string): Promise
     return { text: `${canary} is ERROR: ${c.Status?.StateReason ?? 'AWS gives no reason'}`, fix: advice };
   }
   if (state !== 'RUNNING') {
-    return { text: `${canary} is ${state}, not RUNNING: it runs no checks`, fix: 'Run `drctl up`: it starts it.' };
+    return {
+      text: `${canary} is ${state}, not RUNNING: it runs no checks`,
+      fix: 'Run `drctl up`: it starts it.',
+    };
   }
   const runs = (await syn.send(new GetCanaryRunsCommand({ Name: name, MaxResults: 5 }))).CanaryRuns ?? [];
   const last = runs[0];
@@ -52,4 +58,17 @@ export async function canaryTrouble(ctx: VerifyContext, region: string): Promise
   const reason = last.Status?.StateReason;
   if (last.Status?.State !== 'FAILED' || !reason || reason === NO_RESULT) return undefined;
   return { text: `${canary}: its last run FAILED: ${reason}`, fix: advice };
+}
+
+/** `status --refresh`: each region with a recorded canary whose canary Synthetics says is unwell. */
+export async function canaryTroubles(
+  ctx: Pick<VerifyContext, 'config' | 'state' | 'aws' | 'clock'>,
+): Promise<Map<string, CanaryTrouble>> {
+  const out = new Map<string, CanaryTrouble>();
+  for (const region of Object.keys(ctx.state.steps.canary ?? {})) {
+    if (!recordedOutputs(ctx.state, 'canary', region)?.canaryName) continue;
+    const t = await canaryTrouble(ctx, region);
+    if (t) out.set(region, t);
+  }
+  return out;
 }

@@ -28,7 +28,11 @@ describe('fake Synthetics GetCanaryRuns', () => {
     await h.cloud.authorizer.asAdmin(async () => {
       const syn = new SyntheticsClient({ region: PRIMARY });
       const runs = (await syn.send(new GetCanaryRunsCommand({ Name: NAME }))).CanaryRuns!;
-      expect(runs[0]!.Status).toEqual({ State: 'FAILED', StateReason: reason, StateReasonCode: 'CANARY_FAILURE' });
+      expect(runs[0]!.Status).toEqual({
+        State: 'FAILED',
+        StateReason: reason,
+        StateReasonCode: 'CANARY_FAILURE',
+      });
       expect(runs.at(-1)!.Status!.State).toBe('PASSED');
       const stats = await new CloudWatchClient({ region: PRIMARY }).send(
         new GetMetricStatisticsCommand({

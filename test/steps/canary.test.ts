@@ -469,6 +469,22 @@ describe('canary step on the fake cloud', () => {
     expect(r.stdout).not.toMatch(/gone from AWS: .*canary drctl-pri/);
   });
 
+  it("status --refresh names a canary Synthetics cannot run, with AWS's reason and what to check (issue 23)", async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CANARY);
+    minutes(3);
+    const reason = 'The role defined for the function cannot be assumed by Lambda.';
+    h.cloud.model(FakeSynthetics).setRunError(PRIMARY, reason);
+    minutes(3);
+    const r = await h.run(['status', '--refresh'], WITH_CANARY);
+    expect(r.stdout).toContain(`UNHEALTHY: canary drctl-pri in ${PRIMARY}: its last run FAILED: ${reason}`);
+    expect(r.stdout).toMatch(
+      /fix: Synthetics could not run it, not the network path: check its IAM role drctl-canary-sa-east-1/,
+    );
+    // Not drift: what the state records is all there.
+    expect(r.code).toBe(0);
+  });
+
   it('refuses to adopt an IAM role of the same name that drctl did not make, and down leaves it', async () => {
     h = new Harness();
     await new IAMClient({ region: 'us-east-1' }).send(

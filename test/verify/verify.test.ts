@@ -371,7 +371,9 @@ describe('drctl verify when Synthetics cannot run the canary (issue 23: advice t
     const r = await verify();
     expect(r.code, r.stderr).toBe(3);
     const line = alarmLine(r);
-    expect(line.text).toContain(`canary ${name} in ${PRIMARY} is ERROR: Lambda function cwsyn-x could not be found`);
+    expect(line.text).toContain(
+      `canary ${name} in ${PRIMARY} is ERROR: Lambda function cwsyn-x could not be found`,
+    );
     expect(line.fix).toMatch(/^Synthetics could not run it/);
   });
 
