@@ -18,8 +18,10 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
   let unrecorded: Array<{ step: string; scope: string; resources: Array<{ what: string; id: string }> }> = [];
   // Terraform's -detailed-exitcode: 0 in sync, 2 drift found, 1 could not check.
   const failures: Array<{ step: string; scope: string; message: string }> = [];
+  let refreshAws: Awaited<ReturnType<typeof makeRunner>>['aws'] | undefined;
   if (refresh) {
     const { runner, aws } = await makeRunner(s, store);
+    refreshAws = aws;
     await whoPays(s, aws, store);
     try {
       drift = await runner.refresh();
@@ -39,6 +41,16 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       .filter((r) => r.resources.length > 0);
   }
   const steps = store.state.steps;
+  // The canary's health as Synthetics words it (ERROR and its reason, failed runs): issue 23.
+  let canaryTroubles = new Map<string, { text: string; fix: string }>();
+  if (refreshAws && failures.length === 0) {
+    const ctx = { config: s.config, state: store.state, aws: refreshAws, clock: s.deps.clock };
+    const verify = await import('../verify/canary-trouble.js');
+    canaryTroubles = await verify.canaryTroubles(ctx).catch((e: unknown) => {
+      failures.push({ step: 'canary', scope: '', message: errorMessage(e) });
+      return canaryTroubles;
+    });
+  }
   let certificates: Awaited<ReturnType<typeof certificateLifetimes>>;
   try {
     // After failed look-ups, the recorded lifetimes: one more stalled call would only add waiting.
@@ -93,6 +105,8 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       if (cert) s.reporter.line(`    ${describeLifetime(cert, s.deps.clock.now())}`);
       const d = drift.find((x) => x.step === info.name && x.scope === scope);
       if (d?.missing.length) s.reporter.line(`    DRIFT: gone from AWS: ${d.missing.join(', ')}`);
+      const trouble = info.name === 'canary' && !d?.missing.length ? canaryTroubles.get(scope) : undefined;
+      if (trouble) s.reporter.line(`    UNHEALTHY: ${trouble.text}\n    fix: ${trouble.fix}`);
       for (const f of notRecorded(info.name, scope))
         s.reporter.line(`    DRIFT: in AWS with this deployment's tags, not in the state: ${f.what}`);
     }

@@ -713,6 +713,12 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         regions: 'probes',
       },
       { service: 'cloudwatch', calls: ['DescribeAlarms', 'GetMetricStatistics'] },
+      {
+        // An alarm without data: the canary's state and last runs say why (src/verify/canary-trouble.ts).
+        service: 'synthetics',
+        calls: ['GetCanary', 'GetCanaryRuns'],
+        resources: ['arn:{p}:synthetics:{r}:{a}:canary:{d}-{c}'],
+      },
       { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
       { service: 'elasticloadbalancing', calls: ['DescribeListeners', 'DescribeTargetHealth'] },
     ],

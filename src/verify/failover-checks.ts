@@ -14,6 +14,7 @@ import { leadingInPages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField } from '../state/outputs.js';
+import { canaryTrouble } from './canary-trouble.js';
 import { GLOBAL } from '../state/schema.js';
 import {
   type CheckLine,
@@ -156,13 +157,19 @@ async function alarmLine(ctx: VerifyContext, region: string): Promise<CheckLine>
   );
   const points = stats.Datapoints ?? [];
   const minutes = ALARM_DATA_WINDOW_MS / 60_000;
-  if (!points.length)
+  if (!points.length) {
+    const noData = `alarm ${name}: no ${metric.MetricName} data in the last ${minutes} minutes`;
+    // Synthetics' own word first: a canary that is stopped, in ERROR or cannot run its Lambda
+    // is not a network problem.
+    const trouble = await canaryTrouble(ctx, region);
+    if (trouble) return fail('alarm', `${noData}: ${trouble.text}`, trouble.fix, region);
     return fail(
       'alarm',
-      `alarm ${name}: no ${metric.MetricName} data in the last ${minutes} minutes (the canary is not running, or cannot publish)`,
-      `Check the canary in ${region} (running? its VPC's way to S3 and CloudWatch?); \`drctl up\` starts it again.`,
+      `${noData} (the canary runs, but its results do not reach CloudWatch)`,
+      `Check the way out of the VPC of the canary in ${region} (to S3 and CloudWatch); \`drctl up\` puts it back.`,
       region,
     );
+  }
   if (a.StateValue !== 'OK')
     return fail(
       'alarm',

@@ -281,6 +281,23 @@ describe('canary step on the fake cloud', () => {
     expect(snap.find((l) => l.includes('/canary/'))).toContain('(RUNNING)');
   });
 
+  it("a canary Synthetics leaves in ERROR stops up with the region, AWS's reason and what to check (issue 23)", async () => {
+    h = new Harness();
+    await h.ok(['up'], PRIOR);
+    // A role Lambda never may assume (a broken trust policy): every canary made ends in ERROR.
+    h.cloud.model(FakeSynthetics).roleNotAssumable = 'error';
+    h.cloud.delayOverrides = { 'iam.propagate': 100_000 };
+    const r = await h.run(['up'], WITH_CANARY);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /canary drctl-pri in sa-east-1 is ERROR: The role defined for the function cannot be assumed by Lambda\./,
+    );
+    expect(r.stderr).toMatch(/Synthetics could not run it, not the network path/);
+    expect(r.stderr).toMatch(/IAM role drctl-canary-sa-east-1/);
+    expect(r.stderr).toMatch(/VPC subnets and security group/);
+    expect(r.stderr).toMatch(/artifact bucket drctl-canary-\d{12}-sa-east-1/);
+  });
+
   it('running up again makes no mutating call and one read per recorded resource', async () => {
     h = new Harness();
     await h.ok(['up'], WITH_CANARY);
@@ -450,6 +467,22 @@ describe('canary step on the fake cloud', () => {
     const r = await h.run(['status', '--refresh'], WITH_CANARY);
     expect(r.stdout).toContain('DRIFT: gone from AWS: alarm drctl-canary-sa-east-1');
     expect(r.stdout).not.toMatch(/gone from AWS: .*canary drctl-pri/);
+  });
+
+  it("status --refresh names a canary Synthetics cannot run, with AWS's reason and what to check (issue 23)", async () => {
+    h = new Harness();
+    await h.ok(['up'], WITH_CANARY);
+    minutes(3);
+    const reason = 'The role defined for the function cannot be assumed by Lambda.';
+    h.cloud.model(FakeSynthetics).setRunError(PRIMARY, reason);
+    minutes(3);
+    const r = await h.run(['status', '--refresh'], WITH_CANARY);
+    expect(r.stdout).toContain(`UNHEALTHY: canary drctl-pri in ${PRIMARY}: its last run FAILED: ${reason}`);
+    expect(r.stdout).toMatch(
+      /fix: Synthetics could not run it, not the network path: check its IAM role drctl-canary-sa-east-1/,
+    );
+    // Not drift: what the state records is all there.
+    expect(r.code).toBe(0);
   });
 
   it('refuses to adopt an IAM role of the same name that drctl did not make, and down leaves it', async () => {

@@ -196,6 +196,17 @@ describe('nlb step on the fake cloud', () => {
     expect(count(h.cloud.snapshot(), '/listener/')).toBe(2);
   });
 
+  it('a post-quantum tlsPolicy of 2025-09 (AWS documents them for NLB TLS listeners) makes the listener', async () => {
+    h = new Harness();
+    h.writeConfig({ tlsPolicy: 'ELBSecurityPolicy-TLS13-1-3-PQ-2025-09' });
+    await h.ok(['up'], STEPS_USED);
+    const elb = h.cloud.model(FakeElbv2);
+    for (const region of REGIONS)
+      expect(elb.listeners.get(rec(region).listenerArn)!.sslPolicy).toBe(
+        'ELBSecurityPolicy-TLS13-1-3-PQ-2025-09',
+      );
+  });
+
   it('an unknown tlsPolicy fails with the AWS error and names the listener', async () => {
     h = new Harness();
     // A made-up name is refused at config load now (test/cli/config-rules.test.ts); a documented

@@ -9,7 +9,7 @@ import { StopCanaryCommand, SyntheticsClient } from '@aws-sdk/client-synthetics'
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FakeAcm, FakeEc2, FakeLambda } from '../support/fake-cloud/index.js';
+import { FakeAcm, FakeEc2, FakeLambda, FakeSynthetics } from '../support/fake-cloud/index.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
@@ -336,5 +336,55 @@ describe('drctl verify when the probe function cannot run (issue 23: advice that
       expect(l.fix).toMatch(/aws logs tail \/aws\/lambda\/drctl-probe --region us-west-1/);
       expect(l.fix).not.toMatch(/NLB listener|drctl up/);
     }
+  });
+});
+
+describe('drctl verify when Synthetics cannot run the canary (issue 23: advice that leads somewhere)', () => {
+  const alarmLine = (r: RunOutput) =>
+    resultOf(r).checks.find((l) => l.check === 'alarm' && l.region === PRIMARY && l.status === 'fail')!;
+
+  it("names the canary's failed run and AWS's reason, and what to check, not the VPC's way out", async () => {
+    await upReady();
+    const reason = 'The role defined for the function cannot be assumed by Lambda.';
+    h.cloud.model(FakeSynthetics).setRunError(PRIMARY, reason);
+    h.cloud.clock.advance(15 * 60_000);
+    const r = await verify();
+    expect(r.code, r.stderr).toBe(3);
+    const line = alarmLine(r);
+    const name = rec('canary', PRIMARY).canaryName as string;
+    expect(line.text).toContain(`canary ${name} in ${PRIMARY}: its last run FAILED: ${reason}`);
+    expect(line.fix).toMatch(/^Synthetics could not run it, not the network path/);
+    expect(line.fix).toContain(`IAM role ${rec('canary', PRIMARY).roleName as string}`);
+    expect(line.fix).toMatch(/VPC subnets and security group/);
+    expect(line.fix).toContain(`artifact bucket ${rec('canary', PRIMARY).bucketName as string}`);
+    expect(line.fix).not.toMatch(/S3 and CloudWatch/);
+  });
+
+  it("names a canary in ERROR with AWS's StateReason", async () => {
+    await upReady();
+    const name = rec('canary', PRIMARY).canaryName as string;
+    const c = h.cloud.model(FakeSynthetics).find(PRIMARY, name)!;
+    c.state = 'ERROR';
+    c.stateReason = 'Lambda function cwsyn-x could not be found';
+    c.nextRunAt = undefined;
+    h.cloud.clock.advance(15 * 60_000);
+    const r = await verify();
+    expect(r.code, r.stderr).toBe(3);
+    const line = alarmLine(r);
+    expect(line.text).toContain(
+      `canary ${name} in ${PRIMARY} is ERROR: Lambda function cwsyn-x could not be found`,
+    );
+    expect(line.fix).toMatch(/^Synthetics could not run it/);
+  });
+
+  it('still points at the way out of the VPC when the runs return no result', async () => {
+    await upReady();
+    h.cloud.model(FakeSynthetics).setProbeOutcome(PRIMARY, 'silent');
+    h.cloud.clock.advance(15 * 60_000);
+    const r = await verify();
+    expect(r.code, r.stderr).toBe(3);
+    const line = alarmLine(r);
+    expect(line.text).toMatch(/results do not reach CloudWatch/);
+    expect(line.fix).toMatch(/way out of the VPC .* \(to S3 and CloudWatch\)/);
   });
 });

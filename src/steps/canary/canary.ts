@@ -14,7 +14,15 @@ import { EXPECTED, type Expectation } from '../../aws/expected.js';
 import { IAM_NOT_SPREAD_YET, ROLE_PROPAGATION_TIMEOUT_MS } from '../../aws/resources/service-role.js';
 import { isOwnedBy, tagMap } from '../../aws/tags.js';
 import { AwsStepError } from '../../errors/errors.js';
-import { CREATE_TIMEOUT_MS, type Ctx, STATE_TIMEOUT_MS, TAG_CONFIG, notOurs } from './common.js';
+import {
+  CREATE_TIMEOUT_MS,
+  type Ctx,
+  STATE_TIMEOUT_MS,
+  TAG_CONFIG,
+  canaryCannotRunAdvice,
+  names,
+  notOurs,
+} from './common.js';
 import { chooseRuntime } from './runtime.js';
 import { type CanarySpec, canaryArn, canarySettings, canarySha } from './spec.js';
 
@@ -166,14 +174,18 @@ async function waitCanary(
       const state = c?.Status?.State ?? 'gone';
       if (state === target) return { done: true, value: c! };
       if (state === 'ERROR' || state === 'gone') {
-        throw new AwsStepError(
-          `canary ${name} is ${state}${c?.Status?.StateReason ? `: ${c.Status.StateReason}` : ''}`,
-          {
-            resource: `canary ${name}`,
-            awsCode: state,
-            resolution: 'Run the same command again: drctl deletes a failed canary and creates it anew.',
-          },
-        );
+        // ERROR: Synthetics could not make or run its Lambda function; StateReason says why
+        // (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryStatus.html).
+        const reason = c?.Status?.StateReason ?? (state === 'ERROR' ? 'AWS gave no reason' : undefined);
+        throw new AwsStepError(`canary ${name} in ${ctx.region} is ${state}${reason ? `: ${reason}` : ''}`, {
+          resource: `canary ${name}`,
+          awsCode: state,
+          resolution:
+            state === 'ERROR'
+              ? `${canaryCannotRunAdvice(ctx.region, names(ctx).roleName, ctx.recorded.bucketName)} ` +
+                'It deletes a failed canary and creates it anew.'
+              : 'Run the same command again: drctl creates the canary anew.',
+        });
       }
       return { done: false, status: state };
     },

@@ -69,3 +69,17 @@ export function accountOf(roleArn: string): string {
 }
 
 export const notOurs = (kind: string, name: string, ctx: Ctx): AwsStepError => notOursByName(ctx, kind, name);
+
+/**
+ * What to look at when Synthetics cannot run the canary (it is in ERROR, or its runs fail before
+ * the script starts): what its Lambda function needs. The run's or the canary's StateReason says
+ * which (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryStatus.html,
+ * https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryRunStatus.html).
+ */
+export function canaryCannotRunAdvice(region: string, roleName: string, bucketName?: string): string {
+  return (
+    `Synthetics could not run it, not the network path: check its IAM role ${roleName} ` +
+    `(Lambda must assume it), its VPC subnets and security group (room for its ENIs), ` +
+    `and its artifact bucket${bucketName ? ` ${bucketName}` : ''}, in ${region}; then run \`drctl up\`.`
+  );
+}

@@ -23,7 +23,13 @@ import {
 import { ensureRole, ensureRolePolicy, rolePolicy } from './role.js';
 import { type CanarySpec, PROBE_PATH, caPemOf } from './spec.js';
 
-export { type CanaryOutputs, alarmNameFor, canaryNameFor } from './common.js';
+export {
+  type CanaryOutputs,
+  alarmNameFor,
+  canaryCannotRunAdvice,
+  canaryNameFor,
+  roleNameFor,
+} from './common.js';
 export { pickRuntime } from './runtime.js';
 
 // Owns, in each region where it runs (always the primary; the secondary when config

@@ -37,8 +37,15 @@ type Tags = Record<string, string>;
 const DEREGISTRATION_DELAY_MS = 300_000;
 
 // https://docs.aws.amazon.com/elasticloadbalancing/latest/network/describe-ssl-policies.html
+// The hybrid post-quantum (PQ) policies of 2025-09 are offered too; the FIPS ones are not (a
+// documented policy a region does not offer still reaches AWS: test/steps/nlb.test.ts).
 export const SSL_POLICIES = new Set([
+  'ELBSecurityPolicy-TLS13-1-0-PQ-2025-09',
+  'ELBSecurityPolicy-TLS13-1-2-PQ-2025-09',
   'ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09',
+  'ELBSecurityPolicy-TLS13-1-2-Ext1-PQ-2025-09',
+  'ELBSecurityPolicy-TLS13-1-2-Ext2-PQ-2025-09',
+  'ELBSecurityPolicy-TLS13-1-3-PQ-2025-09',
   'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
   'ELBSecurityPolicy-TLS13-1-2-2021-06',
   'ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06',

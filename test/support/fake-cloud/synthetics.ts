@@ -74,7 +74,8 @@ export interface FakeCanary {
   /** Until when the schedule runs (DurationInSeconds), when not 0. */
   runUntil?: number;
   deleteLambda?: boolean;
-  runs: Array<{ Id: string; at: number; outcome: ProbeOutcome }>;
+  /** `error`: the run never got to the script (its Lambda could not run): GetCanaryRuns' StateReason. */
+  runs: Array<{ Id: string; at: number; outcome: ProbeOutcome; error?: string }>;
   /** CREATING ends in ERROR with this reason (no Lambda is made). */
   failReason?: string;
   /** While UPDATING: the changes, and the state the canary goes back to (ERROR: READY). */
@@ -187,6 +188,7 @@ export class FakeSynthetics extends FakeService {
   private readonly canaries = new Map<string, Map<string, FakeCanary>>();
   readonly lambdas = new Map<string, LambdaFunction>();
   private readonly outcomes = new Map<string, ProbeOutcome>();
+  private readonly runErrors = new Map<string, string>();
   /**
    * How a role Lambda cannot assume yet (or whose ec2:CreateNetworkInterface has not spread yet)
    * shows: `refuse` fails CreateCanary with a ValidationException; `error` accepts it and the
@@ -213,6 +215,19 @@ export class FakeSynthetics extends FakeService {
   setProbeOutcome(region: string, outcome: ProbeOutcome): void {
     this.settleAll();
     this.outcomes.set(region, outcome);
+  }
+
+  /**
+   * From now on every run in `region` fails before the script starts, with `reason` (what
+   * GetCanaryRuns shows when the canary's Lambda cannot run: its role, its VPC ENIs, its layer):
+   * State FAILED, StateReasonCode CANARY_FAILURE, StateReason the reason
+   * (https://docs.aws.amazon.com/AmazonSynthetics/latest/APIReference/API_CanaryRunStatus.html).
+   * No script ran, so nothing is published: the alarm gets no data. `undefined` ends it.
+   */
+  setRunError(region: string, reason: string | undefined): void {
+    this.settleAll();
+    if (reason === undefined) this.runErrors.delete(region);
+    else this.runErrors.set(region, reason);
   }
 
   /** From now on runs in `region` see the fake network again. */
@@ -344,6 +359,11 @@ export class FakeSynthetics extends FakeService {
   }
 
   private run(c: FakeCanary, at: number): void {
+    const error = this.runErrors.get(c.region);
+    if (error !== undefined) {
+      c.runs.push({ Id: this.id('run-'), at, outcome: 'fail', error });
+      return;
+    }
     const outcome = this.probe(c, at);
     c.runs.push({ Id: this.id('run-'), at, outcome });
     if (outcome === 'silent') return;
@@ -651,7 +671,8 @@ export class FakeSynthetics extends FakeService {
         Name: c.Name,
         Status: {
           State: r.outcome === 'pass' ? 'PASSED' : 'FAILED',
-          StateReason: r.outcome === 'silent' ? 'No test result returned.' : undefined,
+          StateReason: r.error ?? (r.outcome === 'silent' ? 'No test result returned.' : undefined),
+          StateReasonCode: r.error ? 'CANARY_FAILURE' : undefined,
         },
         Timeline: { Started: new Date(r.at - 1200), Completed: new Date(r.at) },
       })),
