@@ -170,7 +170,7 @@ async function confirmUp(s: Session, store: StateStore): Promise<void> {
   costTotal(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));
   s.reporter.line('details and prices per resource: drctl plan');
   const question = pending.length
-    ? `Create these in account ${s.identity?.account ?? '?'}? They are billed until \`drctl down\`.`
+    ? `Create them in account ${s.identity?.account ?? '?'} (billed until \`drctl down\`)?`
     : `Apply these changes in account ${s.identity?.account ?? '?'}?`;
   if (!(await ask(s, question)))
     throw new UsageError(`not confirmed; nothing was ${pending.length ? 'created' : 'changed'}`, {

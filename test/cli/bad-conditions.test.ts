@@ -428,7 +428,7 @@ const cases: Case[] = [
       const { d, hole, env } = await stalledAfterSts();
       // A wide terminal: at 80 columns (the width a terminal that reports none is taken as) the
       // account line folds (test/cli/width.test.ts); this case is about what it says.
-      const r = await answerAtPrompt(['up'], env, d.dir, /Create these in account/, 'n\r', 200);
+      const r = await answerAtPrompt(['up'], env, d.dir, /Create them in account/, 'n\r', 200);
       expect(r.code, text(r)).toBe(2);
       expect(r.stdout).toContain(
         'AWS account 111122223333 as arn:aws:iam::111122223333:user/ana; regions sa-east-1 (primary) and us-west-1 (secondary)',
@@ -448,7 +448,7 @@ const cases: Case[] = [
     name: 'Ctrl-C at the up prompt is 130, nothing changed',
     run: async () => {
       const { d, hole, env } = await stalledAfterSts();
-      const r = await answerAtPrompt(['up'], env, d.dir, /Create these in account/, '\x03');
+      const r = await answerAtPrompt(['up'], env, d.dir, /Create them in account/, '\x03');
       expect(r.code, text(r)).toBe(130);
       expect(r.stdout).toContain('interrupted at the prompt; nothing was changed');
       expect(hole.connections).toBe(0);

@@ -199,7 +199,7 @@ describe('the prompt, in a pseudo-terminal', () => {
   };
 
   const DOWN_Q = 'Type the deployment name to confirm:';
-  const UP_Q = 'Create these in account 111122223333?';
+  const UP_Q = 'Create them in account 111122223333';
 
   it('`down` asks; nothing redraws over the question or the answer; a wrong name deletes nothing (exit 2)', async () => {
     cli = new BuiltCli();
@@ -239,7 +239,7 @@ describe('the prompt, in a pseudo-terminal', () => {
     expect(before).toMatch(/up will create or resume 2\d step\(s\): keypairs sa-east-1/);
     expect(before).toMatch(/total\s+\$[\d.]+\s+\$[\d.]+/);
     expect(answerLine(a)).toMatch(
-      /^✔ Create these in account 111122223333\? They are billed until `drctl down`\. Yes$/,
+      /^✔ Create them in account 111122223333 \(billed until `drctl down`\)\? Yes$/,
     );
     expect(a.code, plain(a.out)).toBe(0);
     expect(a.after).toMatch(SPINNER);
@@ -252,7 +252,7 @@ describe('the prompt, in a pseudo-terminal', () => {
     cli = new BuiltCli();
     const a = await ask(['up'], UP_Q, 'n\r');
     quietWhileAsking(a);
-    expect(answerLine(a)).toMatch(/^✔ Create these in account 111122223333\?.* No$/);
+    expect(answerLine(a)).toMatch(/^✔ Create them in account 111122223333 .* No$/);
     expect(a.code).toBe(2);
     expect(plain(a.after)).toContain('error: --yes: not confirmed; nothing was created');
     expect(a.cloud).toMatchObject({ resources: [], mutatingAfterSeed: 0 });

@@ -40,7 +40,7 @@ async function upAnsweredNo(args: string[] = ['up'], env: Record<string, string>
     pty: true,
     columns: 80,
   });
-  const question = /(Create these|Apply these changes) in account \d+\?/;
+  const question = /(Create them|Apply these changes) in account \d+/;
   await r.waitFor(question);
   const upToQuestion = plain(r.stdout);
   r.child.stdin!.write('n\r');
@@ -130,6 +130,11 @@ describe('at 80 columns', () => {
     expect(up.cloud).toMatchObject({ resources: [], mutatingAfterSeed: 0 });
     expect(existsSync(join(cli.dir, '.drctl/state.json'))).toBe(false);
     expect(wide(up.before), up.before).toEqual([]);
+    // The question as answered (the prompt redraws itself on one line: its last drawing) and
+    // the error after it fit too.
+    const answered = up.text.slice(up.text.lastIndexOf('✔'));
+    expect(answered).toMatch(/^✔ Create them in account \d+ .*\? No\n/);
+    expect(wide(answered), answered).toEqual([]);
     // Short: counts per region, the total, where the details are; not every step nor every price.
     expect(up.before.trim().split('\n').length, up.before).toBeLessThanOrEqual(12);
     expect(up.before).toContain('details and prices per resource: drctl plan');
