@@ -40,6 +40,9 @@ const IDEMPOTENT: Record<string, Rule> = {
   CreateListener: true,
   // Set or overwrite to a given value: applying twice is applying once.
   PutMetricAlarm: true,
+  // The traffic hold's datapoint (src/config/traffic-hold.ts): a second 1 in the same minute leaves
+  // the Maximum the alarm and Route 53 read at 1.
+  PutMetricData: true,
   PutRolePolicy: true,
   PutRestApi: true,
   PutObject: true,

@@ -673,6 +673,10 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       { service: 'ec2', calls: ['DescribeSecurityGroups', 'DescribeVpcEndpoints'] },
       { service: 'cloudwatch', calls: ['DescribeAlarms'] },
+      // src/drill/hold.ts: `up` trips a held switch's hold again when it is not in force.
+      // PutMetricData has no resource-level permission (Resource "*"):
+      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+      { service: 'cloudwatch', calls: ['PutMetricData'] },
       { service: 'elasticloadbalancing', calls: ['DescribeTargetHealth'] },
     ],
   },

@@ -43,6 +43,8 @@ export type LifecycleResult = {
   left: string[];
   /** domainMode private: everything is made but the name does not answer yet. */
   privateDomain?: { answering: false; message: string };
+  /** `up` with a held switch: the regions whose hold was not in force and was tripped again. */
+  holdTrippedAgain?: string[];
   /** `down` only. */
   remains?: RunResult['remains'];
   nothingToDelete?: true;
@@ -95,6 +97,8 @@ export type StatusResult = {
   exitCode: ExitCode;
   command: 'status';
   state: string;
+  /** A held incident switch (state.switch), shown first. */
+  switch?: State['switch'];
   steps: State['steps'];
   certificates: CertificateLifetime[];
   /** --refresh only. */
