@@ -691,6 +691,25 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     ],
   },
   {
+    // src/switch/: `drctl failover` / `failback` trip and release the hold alarms with
+    // PutMetricData in the region each lives in (src/config/traffic-hold.ts), and read the target's
+    // canary alarm first. The probe and health-check reads are failover-test's grants.
+    // PutMetricData takes no resource ARN
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+    // the cloudwatch:namespace condition keeps it to drctl's namespace
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+    // Not in --read-only.
+    name: 'switch',
+    grants: [
+      {
+        service: 'cloudwatch',
+        calls: ['PutMetricData'],
+        condition: { StringEquals: { 'cloudwatch:namespace': 'drctl' } },
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
+    ],
+  },
+  {
     // src/verify/: `drctl verify` reads only (besides the step checks' reads, which it shares with
     // `status --refresh`); its one Invoke is the probe, which resolves a name and GETs /health.
     name: 'verify',

@@ -168,6 +168,29 @@ export type FailoverTestResult = Record<string, unknown> & {
   error?: { message: string; resolution: string | undefined };
 };
 
+/** `failover` and `failback`: the switch as recorded, and what was measured. */
+export type SwitchResult = {
+  ok: boolean;
+  exitCode: ExitCode;
+  command: 'failover' | 'failback';
+  action: 'failover' | 'drain' | 'failback';
+  to: string;
+  awayFrom: string[];
+  reason: string | undefined;
+  principal: string;
+  forced: boolean;
+  /** held: the switch holds; released: failback removed it. */
+  phase: 'held' | 'released';
+  /** What a stopped drctl left and this run finished first. */
+  resumed?: string;
+  startedAt: string;
+  heldSince?: string;
+  /** First change -> every probe answered as wanted; null when not seen in time. */
+  recoverySeconds: number | null;
+  checks: string[];
+  problems: string[];
+};
+
 export type DrillsResult = {
   ok: true;
   command: 'drills';
