@@ -264,6 +264,8 @@ export async function lifecycle(
           ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`
           : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
       );
+    else if (hold?.failed && !failed.length)
+      s.reporter.line(`${cmd}: everything is made (${took}), but the held switch's hold could not be checked`);
     else {
       s.reporter.line(
         `${cmd}: ${failed.length} step(s) failed after ${took}: ${failed.map((f) => `${f.step} ${f.scope}`).join(', ')}`,
@@ -320,7 +322,7 @@ async function keepHeldSwitch(
   const sw = store.state.switch;
   if (sw?.phase !== 'held') return undefined;
   const { readHolds, holdsNotInForce } = await import('../verify/switch-checks.js');
-  const { tripHold } = await import('../drill/hold.js');
+  const { tripHold } = await import('../switch/hold.js');
   const tripped: string[] = [];
   try {
     for (const h of holdsNotInForce(store.state, await readHolds(s.config, aws))) {

@@ -683,15 +683,12 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       { service: 'ec2', calls: ['DescribeSecurityGroups', 'DescribeVpcEndpoints'] },
       { service: 'cloudwatch', calls: ['DescribeAlarms'] },
-      // src/drill/hold.ts: `up` trips a held switch's hold again when it is not in force.
-      // PutMetricData has no resource-level permission (Resource "*"):
-      // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
-      { service: 'cloudwatch', calls: ['PutMetricData'] },
       { service: 'elasticloadbalancing', calls: ['DescribeTargetHealth'] },
     ],
   },
   {
     // src/switch/: `drctl failover` / `failback` trip and release the hold alarms with
+    // (and `up` trips a held switch's hold again when it is not in force: src/switch/hold.ts)
     // PutMetricData in the region each lives in (src/config/traffic-hold.ts), and read the target's
     // canary alarm first. The probe and health-check reads are failover-test's grants.
     // PutMetricData takes no resource ARN

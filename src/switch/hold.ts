@@ -6,7 +6,7 @@ import { HOLD_ON, holdAlarm } from '../config/traffic-hold.js';
 /**
  * Trip the traffic hold away from `awayFrom` again, as the switch does: one datapoint of HOLD_ON on
  * the hold metric, in the region the alarm lives in (the other one), a data-plane call
- * (src/config/traffic-hold.ts). `up` sends it when the recorded switch's hold is not in force (the
+ * (src/config/traffic-hold.ts). `up` (src/commands/up-down-step.ts) sends it when the recorded switch's hold is not in force (the
  * alarm or the hold check remade); a repeat only writes 1 again. PutMetricData:
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
  */
