@@ -265,7 +265,9 @@ export async function lifecycle(
           : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
       );
     else if (hold?.failed && !failed.length)
-      s.reporter.line(`${cmd}: everything is made (${took}), but the held switch's hold could not be checked`);
+      s.reporter.line(
+        `${cmd}: everything is made (${took}), but the held switch's hold could not be checked`,
+      );
     else {
       s.reporter.line(
         `${cmd}: ${failed.length} step(s) failed after ${took}: ${failed.map((f) => `${f.step} ${f.scope}`).join(', ')}`,
