@@ -323,15 +323,15 @@ async function keepHeldSwitch(
 ): Promise<{ tripped: string[]; failed: boolean } | undefined> {
   const sw = store.state.switch;
   if (sw?.phase !== 'held') return undefined;
-  const { readHolds, holdsNotInForce } = await import('../verify/switch-checks.js');
+  const { readHolds, holdsNotInForce, holdText } = await import('../verify/switch-checks.js');
   const { tripHold } = await import('../switch/hold.js');
   const tripped: string[] = [];
   try {
-    for (const h of holdsNotInForce(store.state, await readHolds(s.config, aws))) {
+    for (const h of holdsNotInForce(store.state, await readHolds(s.config, store.state, aws))) {
       await tripHold(s.config, aws, h.awayFrom);
       tripped.push(h.awayFrom);
       s.reporter.line(
-        `up: the switch's hold away from ${h.awayFrom} was not in force (alarm ${h.alarmName} in ${h.alarmRegion}: ${h.state === 'missing' ? 'gone' : h.state}); tripped it again with PutMetricData in ${h.alarmRegion}`,
+        `up: the switch's hold away from ${h.awayFrom} was not in force (${holdText(h)}); tripped it again with PutMetricData in ${h.alarmRegion}`,
       );
     }
   } catch (e) {

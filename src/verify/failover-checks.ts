@@ -36,7 +36,7 @@ import {
 export const ALARM_DATA_WINDOW_MS = 10 * 60_000;
 
 /** Route 53's checkers agree for a CLOUDWATCH_METRIC check; healthy when more than 18% say so. */
-function healthyShare(observations: Array<{ StatusReport?: { Status?: string } }> | undefined) {
+export function healthyShare(observations: Array<{ StatusReport?: { Status?: string } }> | undefined) {
   const reports = (observations ?? []).map((o) => o.StatusReport?.Status ?? '');
   const healthy = reports.filter((s) => s.startsWith('Success')).length;
   return {

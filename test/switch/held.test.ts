@@ -1,14 +1,16 @@
 import {
   CloudWatchClient,
+  DeleteAlarmsCommand,
   DescribeAlarmsCommand,
-  PutMetricAlarmCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
+import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { HOLD_ON, holdAlarm } from '../../src/config/traffic-hold.js';
 import type { SwitchRecord } from '../../src/state/switch-record.js';
+import { FakeNetwork } from '../support/fake-cloud/index.js';
 import { Harness, type RunOutput } from '../support/harness.js';
 
 // A held incident switch (state.switch) is respected and shown by every other command: `plan`,
@@ -40,16 +42,6 @@ afterEach(() => h?.cleanup());
 
 const cw = (region: string) => new CloudWatchClient({ region });
 
-/** Both regions' hold alarms, as the hold resources make them (another user's calls here). */
-async function makeHoldAlarms(): Promise<void> {
-  await h.cloud.authorizer.asAdmin(async () => {
-    for (const r of [PRIMARY, SECONDARY]) {
-      const { region, ...a } = holdAlarm(config, r);
-      await cw(region).send(new PutMetricAlarmCommand(a));
-    }
-  });
-}
-
 async function tripHold(): Promise<void> {
   await h.cloud.authorizer.asAdmin(() =>
     cw(hold.region).send(
@@ -74,11 +66,10 @@ function recordSwitch(sw: SwitchRecord = SWITCH): void {
   writeFileSync(h.statePath, JSON.stringify({ ...state, switch: sw }, null, 2));
 }
 
-/** A complete up, the hold alarms made, the switch recorded and its hold tripped. */
+/** A complete up (it makes the hold alarms and checks), the switch recorded and its hold tripped. */
 async function held(o: { trip?: boolean } = {}): Promise<void> {
   h = new Harness();
   await h.ok(['up']);
-  await makeHoldAlarms();
   recordSwitch();
   if (o.trip !== false) await tripHold();
   h.cloud.clock.advance(2 * 60_000);
@@ -126,7 +117,7 @@ describe('a held switch', () => {
     );
   });
 
-  it('verify shows it first, ok while the hold alarm is in ALARM', async () => {
+  it('verify shows it first, ok while the hold check is unhealthy', async () => {
     await held();
     h.cloud.clock.advance(3 * 60_000);
     const r = await h.run(['--json', 'verify']);
@@ -134,7 +125,9 @@ describe('a held switch', () => {
     expect(lines[0]).toMatchObject({ check: 'switch', status: 'ok' });
     expect(lines[0]!.text).toMatch(/^held: failover to us-west-1/);
     expect(lines.filter((l) => l.check === 'switch' && l.status !== 'ok')).toEqual([]);
-    expect(lines.find((l) => l.check === 'switch' && l.region === PRIMARY)!.text).toMatch(/is ALARM/);
+    expect(lines.find((l) => l.check === 'switch' && l.region === PRIMARY)!.text).toMatch(
+      /traffic is held away from sa-east-1 \(hold check \S+: Failure.*alarm drctl-drctl-hold-sa-east-1 in us-west-1: ALARM\)/,
+    );
   });
 
   it('verify fails when the hold is not in force (fix: drctl up), and up trips it again, keeping the switch', async () => {
@@ -146,7 +139,7 @@ describe('a held switch', () => {
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatchObject({ region: PRIMARY });
     expect(bad[0]!.text).toMatch(
-      /holds traffic away from sa-east-1, but its hold alarm .* in us-west-1 is INSUFFICIENT_DATA/,
+      /holds traffic away from sa-east-1, but the hold is not in force \(hold check \S+: Success.*\): clients may be answered by sa-east-1/,
     );
     expect(bad[0]!.fix).toMatch(/Run `drctl up`/);
 
@@ -186,13 +179,66 @@ describe('a held switch', () => {
   it('verify fails a hold tripped in the cloud that the state records no switch for', async () => {
     h = new Harness();
     await h.ok(['up']);
-    await makeHoldAlarms();
     await tripHold();
     h.cloud.clock.advance(5 * 60_000);
     const v = await h.run(['--json', 'verify']);
     expect(v.code).toBe(3);
     const bad = checks(v).find((l) => l.check === 'switch' && l.status === 'fail')!;
-    expect(bad.text).toMatch(/traffic is held away from sa-east-1, and the state records no switch/);
+    expect(bad.text).toMatch(
+      /traffic is held away from sa-east-1 \(hold check \S+: Failure.*\), and the state records no switch/,
+    );
     expect(bad.fix).toMatch(/put-metric-data --region us-west-1 .*AwayFrom=sa-east-1 --value 0/);
   });
+});
+
+describe('a switch made with drctl failover survives up', () => {
+  const NAME = 'api.octank.com';
+  /** Which region's NLB the resolver of `vpcOf`'s VPC answers the name with now. */
+  const answeredBy = (vpcOf: string) => {
+    const a = h.cloud.model(FakeNetwork).resolve(vpcOf, h.outputs('vpc', vpcOf).vpcId, NAME);
+    return a.addresses[0]!.startsWith('10.0.') ? PRIMARY : SECONDARY;
+  };
+  const holdCheck = async () => {
+    const id = (h.outputs('health-check', 'global') as { holdHealthCheckIds: Record<string, string> })
+      .holdHealthCheckIds[PRIMARY]!;
+    return h.cloud.authorizer.asAdmin(async () => {
+      const r = await new Route53Client({ region: 'us-east-1' }).send(
+        new GetHealthCheckStatusCommand({ HealthCheckId: id }),
+      );
+      return r.HealthCheckObservations![0]!.StatusReport!.Status!;
+    });
+  };
+
+  it.each([
+    ['as it was', false],
+    ['with its hold alarm deleted behind drctl (up remakes it; the hold check kept holding)', true],
+  ])(
+    '%s: clients of both VPCs stay on us-west-1, the hold check unhealthy, the switch kept',
+    async (_, deleted) => {
+      h = new Harness();
+      await h.ok(['up']);
+      h.cloud.clock.advance(5 * 60_000);
+      await h.ok(['--yes', 'failover', '--to', SECONDARY, '--reason', 'gray failure']);
+      const sw = h.state()!.switch!;
+      expect(sw).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
+      h.cloud.clock.advance(10 * 60_000);
+      if (deleted)
+        await h.cloud.authorizer.asAdmin(() =>
+          cw(hold.region).send(new DeleteAlarmsCommand({ AlarmNames: [hold.AlarmName] })),
+        );
+      h.cloud.resetCalls();
+      const up = await h.run(['--json', 'up']);
+      expect(up.code, up.stderr + up.stdout).toBe(0);
+      expect(putMetricData()).toEqual([]);
+      expect(up.summary!.holdTrippedAgain).toBeUndefined();
+      expect(h.state()!.switch).toEqual(sw);
+      h.cloud.clock.advance(5 * 60_000);
+      expect(await holdCheck()).toMatch(/^Failure/);
+      expect(answeredBy(PRIMARY)).toBe(SECONDARY);
+      expect(answeredBy(SECONDARY)).toBe(SECONDARY);
+      const v = await h.run(['--json', 'verify']);
+      expect(checks(v)[0]).toMatchObject({ check: 'switch', status: 'ok' });
+      expect(checks(v).filter((l) => l.check === 'switch' && l.status !== 'ok')).toEqual([]);
+    },
+  );
 });
