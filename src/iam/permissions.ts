@@ -607,6 +607,16 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:route53:::healthcheck/*'],
       },
       { service: 'route53', calls: ['ListHealthChecks'] },
+      {
+        // The hold alarms (config/traffic-hold.ts), each in the region other than the one it
+        // holds traffic away from: `{r}` takes both. Tags on PutMetricAlarm are authorized as
+        // TagResource (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+        service: 'cloudwatch',
+        calls: ['PutMetricAlarm', 'DeleteAlarms', 'ListTagsForResource'],
+        onBehalf: ['cloudwatch:TagResource'],
+        resources: ['arn:{p}:cloudwatch:{r}:{a}:alarm:drctl-{d}-hold-*'],
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
     ],
   },
   {

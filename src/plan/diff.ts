@@ -201,6 +201,9 @@ export function hasRule(field: string): boolean {
   return field in RULES;
 }
 
+/** What the plan names as the reason for the update that adds the traffic hold. */
+export const TRAFFIC_HOLD = 'traffic hold (new in this drctl)';
+
 const RANK: Record<Effect, number> = { update: 1, create: 2, delete: 2, replace: 3, rebuild: 4 };
 
 export function planDiff(config: Config, state: State | undefined, steps: readonly StepInfo[]): PlanDiff {
@@ -240,6 +243,18 @@ export function planDiff(config: Config, state: State | undefined, steps: readon
           if (RANK[effect] > RANK[prev.effect]) prev.effect = effect;
         }
       }
+    }
+  }
+  // Not a config change: a deployment built before the traffic hold (config/traffic-hold.ts) has
+  // no hold alarms, hold checks nor CALCULATED record checks; `up` adds them in place and points
+  // the records at them.
+  const hc = state?.steps['health-check']?.global;
+  if (hc?.status === 'ready' && !hc.resources.recordHealthCheckIds) {
+    for (const step of ['health-check', 'traffic-policy'] as const) {
+      const key = `${step}@global`;
+      const prev = effects.get(key);
+      if (prev) prev.fields.add(TRAFFIC_HOLD);
+      else effects.set(key, { effect: 'update', fields: new Set([TRAFFIC_HOLD]) });
     }
   }
   const counts = { create: 0, update: 0, replace: 0, rebuild: 0, delete: 0 };

@@ -140,6 +140,22 @@ export class FakeCloudWatch extends FakeService {
     );
   }
 
+  /** The time of the metric's latest datapoint before `before`, however old (Route 53's LastKnownStatus). */
+  lastDatapoint(
+    region: string,
+    namespace: string,
+    name: string,
+    dims: Dimension[],
+    before: number,
+  ): number | undefined {
+    this.settle();
+    let last: number | undefined;
+    for (const d of this.metrics.get(metricKey(region, namespace, name, dims)) ?? []) {
+      if (d.t < before && (last === undefined || d.t > last)) last = d.t;
+    }
+    return last;
+  }
+
   /**
    * Evaluate an alarm configuration at `windowEnd` as CloudWatch does
    * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html):
