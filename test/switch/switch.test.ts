@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
@@ -9,8 +10,8 @@ import { crashAt, mutatingOf } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 
 // drctl failover / failback on the fake cloud (src/switch/): the state, the hold writes and what
-// the person sees. What clients are answered while held needs the hold in the deployment (the
-// health-check step's hold alarms and calculated checks): test/switch/clients.test.ts.
+// the person sees, and what a client inside each VPC is answered (the probe there), through the
+// hold in the deployment (the health-check step's hold alarms and calculated checks).
 
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
@@ -32,6 +33,14 @@ function holdWrites(awayFrom: string): number[] {
     .model(FakeCloudWatch)
     .datapoints(a.region, HOLD_NAMESPACE, HOLD_METRIC, a.Dimensions, 0, Number.MAX_SAFE_INTEGER)
     .map((d) => d.value);
+}
+
+/** Which region answers a client inside `vpc`'s VPC now (the probe there, through DNS). */
+async function answeredBy(vpc: string): Promise<string | undefined> {
+  const fn = h.outputs('probe', 'global').functionName;
+  const r = await new LambdaClient({ region: vpc }).send(new InvokeCommand({ FunctionName: fn }));
+  const p = JSON.parse(new TextDecoder().decode(r.Payload)) as { status?: number; region?: string };
+  return p.status === 200 ? p.region : `none (${JSON.stringify(p)})`;
 }
 
 const history = () =>
@@ -61,6 +70,15 @@ describe('drctl failover / failback (active-passive)', () => {
     const calls = h.cloud.calls.filter((c) => c.command === 'PutMetricData');
     expect(calls.map((c) => c.region)).toEqual([SECONDARY]);
     expect(r.summary).toMatchObject({ ok: true, command: 'failover', to: SECONDARY, phase: 'held' });
+    // Measured: the first change to the client in the secondary VPC answered by the secondary.
+    expect((r.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
+    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    // Held, not a drill: time passes (no new datapoint) and `up` runs; clients stay with the secondary.
+    h.cloud.clock.advance(30 * 60_000);
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    expect(h.state()!.switch).toMatchObject({ phase: 'held' });
     expect(history().at(-1)).toMatchObject({
       kind: 'switch',
       mode: 'switch',
@@ -71,6 +89,8 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(h.state()!.switch).toBeUndefined();
     expect(holdWrites(PRIMARY)).toEqual([1, 0]);
     expect(back.summary).toMatchObject({ ok: true, command: 'failback', phase: 'released' });
+    expect((back.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
     expect(history().at(-1)).toMatchObject({
       kind: 'switch',
       switch: { action: 'failback', reason: 'fixed' },
@@ -82,6 +102,7 @@ describe('drctl failover / failback (active-passive)', () => {
     await h.ok(['failover', '--to', 'primary', '--reason', 'maintenance in us-west-1', '--yes']);
     expect(h.state()!.switch).toMatchObject({ awayFrom: [SECONDARY], to: PRIMARY, phase: 'held' });
     expect(holdWrites(SECONDARY)).toEqual([1]);
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
   });
 
   it('refuses a broken target (its endpoint takes no 443) with exit 3 naming it; --force switches anyway', async () => {
@@ -164,6 +185,7 @@ describe('drctl failover / failback (active-passive)', () => {
       if (n >= write) expect(r.summary?.resumed, where).toMatch(/^finished failover to us-west-1/);
       expect(holdWrites(PRIMARY).length, where).toBeGreaterThan(0);
       expect(new Set(holdWrites(PRIMARY)), where).toEqual(new Set([1]));
+      expect(await answeredBy(SECONDARY), where).toBe(SECONDARY);
       h.cleanup();
     }
   });
@@ -180,6 +202,7 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(r.stderr + r.stdout).toMatch(/finishing the failback a stopped drctl left/);
     expect(h.state()!.switch).toBeUndefined();
     expect(holdWrites(PRIMARY).at(-1)).toBe(0);
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
   });
 });
 
@@ -214,8 +237,11 @@ describe('drctl failover --drain (active-active)', () => {
     expect(h.cloud.calls.filter((c) => c.command === 'PutMetricData').map((c) => c.region)).toEqual([
       PRIMARY,
     ]);
+    // Clients of both VPCs answered by the primary while the secondary is drained.
+    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
     await h.ok(['failback', '--yes']);
     expect(holdWrites(SECONDARY)).toEqual([1, 0]);
+    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, SECONDARY]);
     expect(h.state()!.switch).toBeUndefined();
   });
 });
