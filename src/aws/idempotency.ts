@@ -40,8 +40,8 @@ const IDEMPOTENT: Record<string, Rule> = {
   CreateListener: true,
   // Set or overwrite to a given value: applying twice is applying once.
   PutMetricAlarm: true,
-  // The traffic hold's datapoint (src/config/traffic-hold.ts): a second 1 in the same minute leaves
-  // the Maximum the alarm and Route 53 read at 1.
+  // The switch's hold (src/switch/run.ts, and `up` re-tripping it: src/switch/hold.ts): a repeat adds the same value at the same timestamp,
+  // and the hold alarm reads the Maximum, so twice is once (src/config/traffic-hold.ts).
   PutMetricData: true,
   PutRolePolicy: true,
   PutRestApi: true,

@@ -80,11 +80,11 @@ async function finish(
     }
   }
   if (o.resumed) d.reporter.line(o.resumed);
-  const measured = o.recoverySeconds === null ? 'not measured (see below)' : `${o.recoverySeconds} s`;
+  const measured = o.recoverySeconds === null ? '(not measured: see below)' : `in ${o.recoverySeconds} s`;
   d.reporter.line(
     command === 'failover'
-      ? `held: clients answered by ${r.to} (away from ${r.awayFrom.join(', ')}) in ${measured}`
-      : `released: traffic no longer held away from ${r.awayFrom.join(', ')}, back in ${measured}`,
+      ? `held: clients answered by ${r.to} (away from ${r.awayFrom.join(', ')}) ${measured}`
+      : `released: traffic no longer held away from ${r.awayFrom.join(', ')}, back ${measured}`,
   );
   for (const p of o.problems) d.reporter.line(`warning: ${p}`);
   d.reporter.result({

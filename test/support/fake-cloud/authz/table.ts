@@ -636,7 +636,7 @@ const CLOUDWATCH: Record<string, Row> = {
   DeleteAlarms: (c) =>
     arr(c.input.AlarmNames).map((n) => ({ action: 'cloudwatch:DeleteAlarms', resource: alarm(c, n) })),
   SetAlarmState: (c) => [{ action: 'cloudwatch:SetAlarmState', resource: alarm(c, c.input.AlarmName) }],
-  // The namespace is the request's cloudwatch:namespace condition key
+  // The cloudwatch:namespace condition key limits where a caller may publish
   // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
   PutMetricData: (c) => [
     {
