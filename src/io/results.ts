@@ -199,6 +199,8 @@ export type DrillsResult = {
     Pick<
       DrillHistoryRecord,
       | 'startedAt'
+      | 'kind'
+      | 'switch'
       | 'mode'
       | 'topology'
       | 'failedRegion'

@@ -242,3 +242,32 @@ describe('a switch made with drctl failover survives up', () => {
     },
   );
 });
+
+describe('a switch in drills and the report', () => {
+  it('drills lists it (who, why, how long); the report shows it held at the top and in its table', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    await h.ok(['--yes', 'failover', '--to', SECONDARY, '--reason', 'gray failure']);
+    const drills = await h.run(['drills']);
+    expect(drills.code).toBe(0);
+    expect(drills.stdout).toMatch(
+      /switch {2}PASS {5}failover to us-west-1: recovery \d+ s \(bound \d+ s\), by arn:\S+, reason "gray failure"/,
+    );
+    const json = await h.run(['--json', 'drills']);
+    expect((json.summary!.drills as Array<Record<string, unknown>>)[0]).toMatchObject({
+      kind: 'switch',
+      switch: { action: 'failover', to: SECONDARY, awayFrom: [PRIMARY], reason: 'gray failure' },
+    });
+    const r = await h.run(['report', '--format', 'md', '--out', 'report.md']);
+    expect(r.code, r.stderr).toBe(0);
+    const md = readFileSync(`${h.dir}/report.md`, 'utf8');
+    const top = md.indexOf('## Incident switch held');
+    expect(top).toBeGreaterThan(0);
+    expect(top).toBeLessThan(md.indexOf('## Readiness'));
+    expect(md).toMatch(/\*\*held: failover to us-west-1 \(away from sa-east-1\).*reason "gray failure"/);
+    expect(md).toMatch(/## Incident switches[\s\S]*\| failover \| sa-east-1 \| us-west-1 \| pass \|/);
+    // Not a drill: the drill sections do not count it.
+    expect(md).toMatch(/No drill has run yet/);
+  });
+});
