@@ -8,6 +8,7 @@ import { GetHealthCheckStatusCommand, Route53Client } from '@aws-sdk/client-rout
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
+import { switchBound } from '../../src/drill/bound.js';
 import { HOLD_ON, holdAlarm } from '../../src/config/traffic-hold.js';
 import type { SwitchRecord } from '../../src/state/switch-record.js';
 import { FakeNetwork } from '../support/fake-cloud/index.js';
@@ -248,7 +249,11 @@ describe('a switch in drills and the report', () => {
     h = new Harness();
     await h.ok(['up']);
     h.cloud.clock.advance(5 * 60_000);
-    await h.ok(['--yes', 'failover', '--to', SECONDARY, '--reason', 'gray failure']);
+    const sw = await h.ok(['--yes', 'failover', '--to', SECONDARY, '--reason', 'gray failure']);
+    // Within its physical bound (what the bench compares it with): hold period, Route 53, TTL.
+    const took = Number(sw.summary!.recoverySeconds);
+    expect(took).toBeGreaterThan(0);
+    expect(took).toBeLessThanOrEqual(switchBound(config).seconds);
     const drills = await h.run(['drills']);
     expect(drills.code).toBe(0);
     expect(drills.stdout).toMatch(
