@@ -32,6 +32,7 @@ export default tseslint.config(
   ...layer('src/lib/**', ['cli', 'commands', 'engine', 'steps', 'state', 'drill', 'verify', 'report', 'plan', 'aws', 'iam', 'config', 'io', 'errors'], 'lib/ is a leaf'),
   ...layer('src/errors/**', ['cli', 'commands', 'engine', 'steps', 'state', 'drill', 'verify', 'report', 'plan', 'iam', 'config', 'io'], 'errors/ knows only how AWS words its errors'),
   ...layer('src/state/**', ['cli', 'commands', 'engine', 'drill', 'verify', 'report', 'plan'], 'the state store holds data (typed by the steps\' output types); it runs nothing'),
+  ...layer('src/switch/**', ['cli', 'commands', 'verify', 'report', 'plan', 'engine'], 'the switch uses the drill\'s reads; only the command layer knows the CLI'),
   ...layer('src/{drill,verify,report,plan,iam,config,io}/**', ['cli', 'commands'], 'only the command layer knows the CLI'),
   {
     files: ['test/**/*.ts', 'bench/**/*.ts'],

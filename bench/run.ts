@@ -14,7 +14,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultConfig } from '../src/config/config.js';
-import { type DrillMode, failoverBound } from '../src/drill/bound.js';
+import { type DrillMode, failoverBound, switchBound } from '../src/drill/bound.js';
 import { createFakeCloud, type FakeCloud } from '../test/support/fake-cloud/index.js';
 import { Harness } from '../test/support/harness.js';
 import {
@@ -237,6 +237,39 @@ const rerun = await run(undefined, both);
 const recorded = recordedIds(both.dir);
 const downAfterUp = await down(both.cloud, both.dir);
 done(both);
+/**
+ * `drctl failover --to <secondary>` after `up`: the switch's recovery (first change to both VPCs
+ * answered by the target, as the drill measures it) against its bound (src/drill/bound.ts), then
+ * `failback`.
+ */
+async function incidentSwitch() {
+  const h = new Harness();
+  h.cloud.profile = profile;
+  try {
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000); // the canary has data, as an operator would find it
+    const before = h.cloud.calls.length;
+    const to = defaultConfig().secondary.region;
+    const r = await h.run(['--json', '--yes', 'failover', '--to', to, '--reason', 'bench']);
+    if (r.code !== 0) throw new Error(`bench: failover --to ${to} exited ${r.code}: ${r.stderr}`);
+    const calls = h.cloud.calls.slice(before);
+    const back = await h.run(['--json', '--yes', 'failback', '--reason', 'bench']);
+    if (back.code !== 0) throw new Error(`bench: failback exited ${back.code}: ${back.stderr}`);
+    const bound = switchBound(defaultConfig()).seconds;
+    const recoveryS = Number(r.summary?.recoverySeconds);
+    return {
+      recoveryS,
+      failbackS: Number(back.summary?.recoverySeconds),
+      boundS: bound,
+      ratio: recoveryS / bound,
+      calls: calls.length,
+      mutating: calls.filter((c) => c.mutating && c.command !== 'Invoke').length,
+    };
+  } finally {
+    h.cleanup();
+  }
+}
+
 const one = await run({ region: defaultConfig().primary.region });
 done(one);
 // The call and lag goals hold for the slow column too: one more `up` with it.
@@ -246,6 +279,7 @@ if (slow) done(slow);
 
 const invert = await drill('invert');
 const outage = await drill('outage');
+const held = await incidentSwitch();
 
 const lowerBound = lowerBoundS(profile);
 const downBound = teardownLowerBoundS(profile);
@@ -321,6 +355,7 @@ const figures = {
     afterOutageDrill: downFigures(outage.down),
   },
   drill: { invert: drillFigures(invert.drill), outage: drillFigures(outage.drill) },
+  switch: { ...held, ratio: round(held.ratio, 3) },
   verify: {
     wallS: round(Math.max(invert.verify.wallS, outage.verify.wallS), 2),
     virtualS: invert.verify.virtualS,
@@ -367,6 +402,8 @@ if (json) {
       const d = f.drill[m];
       return `  ${m.padEnd(27)} recovery ${d.recoveryS} s of ${d.boundS} s: ratio ${d.ratio} ${goal(d.ratio <= 1.05, '<= 1.05')}; fail-back ${d.failbackS} s; ${d.calls} calls, ${d.probeCalls} probe calls while watching (${d.invocations} Lambda invocations in all), every ${d.minProbeIntervalS} s or more ${goal(d.minProbeIntervalS >= 5, '>= 5 s')}`;
     }),
+    `drctl failover (incident switch; bound: switchBound in src/drill/bound.ts)`,
+    `  ${'failover --to, failback'.padEnd(27)} recovery ${f.switch.recoveryS} s of ${f.switch.boundS} s: ratio ${f.switch.ratio} ${goal(f.switch.ratio <= 1.05, '<= 1.05')}; failback ${f.switch.failbackS} s; ${f.switch.calls} calls, ${f.switch.mutating} mutating besides the probes`,
     `drctl verify                  ${f.verify.wallS} s wall ${goal(f.verify.wallS <= 60, '<= 60 s')}, ${f.verify.calls} calls, ${f.verify.mutating} mutating ${goal(f.verify.mutating === 0, '0')} (+ ${f.verify.probeInvocations} probe Invoke, how verify probes from inside the VPC)`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -103,6 +103,23 @@ export function buildProgram(run: RunCommand): Command {
       },
     );
   program
+    .command('failover')
+    .description('incident switch: move client traffic to a region and hold it there until `failback`')
+    .option('--to <region>', 'active-passive: the region that answers clients')
+    .option('--drain <region>', 'active-active: the region that stops answering clients')
+    .option('--reason <text>', 'why (required): kept in the state and the drill history')
+    .option('--force', 'switch even if the target is not healthy from inside its VPC')
+    .action(async (o: { to?: string; drain?: string; reason?: string; force?: boolean }, cmd: Command) => {
+      await run('failover', { to: o.to, drain: o.drain, reason: o.reason, force: !!o.force }, globals(cmd));
+    });
+  program
+    .command('failback')
+    .description('release the held switch: clients answered as before `failover`')
+    .option('--reason <text>', 'why: kept in the drill history')
+    .action(async (o: { reason?: string }, cmd: Command) => {
+      await run('failback', { reason: o.reason }, globals(cmd));
+    });
+  program
     .command('verify')
     .description(
       'check, read-only, that a failover would work now (about a minute; for cron and CI): exit 0 ready, 3 not ready, 1 could not check',
@@ -144,11 +161,7 @@ export function buildProgram(run: RunCommand): Command {
     .option('--print-defaults', 'print the default config as JSON (a starting drctl.config.json)')
     .option('--reference', 'print every field with type, default and meaning (Markdown)')
     .action(async (o: { printDefaults?: boolean; reference?: boolean }, cmd: Command) => {
-      await run(
-        'config',
-        { printDefaults: !!o.printDefaults, reference: !!o.reference },
-        globals(cmd),
-      );
+      await run('config', { printDefaults: !!o.printDefaults, reference: !!o.reference }, globals(cmd));
     });
   program
     .command('iam-policy')

@@ -7,19 +7,32 @@ import type { DrillsResult } from '../io/results.js';
 import { evidenceOf } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
 
-// `drctl drills`: the drill history kept beside the state, one line per drill, oldest first.
+// `drctl drills`: the drill history kept beside the state, one line per drill or incident switch
+// (`drctl failover` / `failback`, kind switch), oldest first.
 
 const secs = (n: number | null) => (n === null ? '-' : `${n} s`);
 
 export function drillLine(d: DrillHistoryRecord): string {
   const when = `${d.startedAt.slice(0, 19).replace('T', ' ')}Z`;
   const verdict = d.result.toUpperCase();
+  // An incident switch (drctl failover / failback): what moved, how long, who and why.
+  if (d.kind === 'switch' && d.switch) return `${when}  switch  ${verdict.padEnd(7)}  ${switchText(d)}`;
   const times = measured(d)
     ? `recovery ${secs(d.recoverySeconds)} (target ${d.rtoTargetSeconds} s, bound ${d.boundSeconds} s), fail-back ${secs(d.failbackSeconds)}`
     : drillReason(d);
   // Active-active drills fail either region: say which.
   const where = d.topology === 'active-active' && d.failedRegion ? `  (${d.failedRegion} failed)` : '';
   return `${when}  ${d.mode.padEnd(6)}  ${verdict.padEnd(7)}  ${times}${where}`;
+}
+
+function switchText(d: DrillHistoryRecord): string {
+  const sw = d.switch!;
+  const what =
+    sw.action === 'failback'
+      ? `failback: released the hold away from ${sw.awayFrom.join(', ')}, clients back in ${sw.to} (${secs(d.failbackSeconds)})`
+      : `${sw.action === 'drain' ? `drain of ${sw.awayFrom.join(', ')}` : `failover to ${sw.to}`}: recovery ${secs(d.recoverySeconds)} (bound ${d.boundSeconds} s)${sw.forced ? ', --force' : ''}`;
+  const why = sw.reason ? `, reason "${sw.reason}"` : '';
+  return `${what}, by ${sw.principal}${why}${d.result === 'pass' ? '' : `: ${drillReason(d)}`}`;
 }
 
 export type DrillsArgs = Record<string, never>;
@@ -47,6 +60,8 @@ export async function drillsCommand(o: {
     location: where,
     drills: drills.map((d) => ({
       startedAt: d.startedAt,
+      ...(d.kind ? { kind: d.kind } : {}),
+      ...(d.switch ? { switch: d.switch } : {}),
       mode: d.mode,
       ...(d.topology ? { topology: d.topology } : {}),
       ...(d.failedRegion ? { failedRegion: d.failedRegion } : {}),

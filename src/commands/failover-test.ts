@@ -1,5 +1,10 @@
 import { UsageError, type ExitCode } from '../errors/errors.js';
-import { type FailoverTestArgs, failoverTest, parseDrillArgs } from '../drill/command.js';
+import {
+  type FailoverTestArgs,
+  failoverTest,
+  parseDrillArgs,
+  refuseWhileSwitched,
+} from '../drill/command.js';
 import { pendingDrill, requireComplete } from '../drill/index.js';
 import type { StateStore } from '../state/store.js';
 import { drillClients, evidenceOf, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
@@ -25,6 +30,7 @@ export async function run(s: Session, drillArgs: FailoverTestArgs): Promise<Exit
     evidence: await evidenceOf(s),
   };
   requireComplete(deps); // before any AWS call
+  refuseWhileSwitched(store.state);
   await whoPays(s, deps.aws, store);
   if (drillArgs.dryRun) return failoverTest(deps, drillArgs);
   await store.lock('failover-test', {

@@ -3,6 +3,8 @@ import type { BareSession, Session } from '../cli/session.js';
 import type { ConfigArgs } from './config.js';
 import type { DiscoverDownArgs } from './discover-down.js';
 import type { DrillsArgs } from './drills.js';
+import type { FailbackArgs } from './failback.js';
+import type { FailoverArgs } from './failover.js';
 import type { FailoverTestArgs } from './failover-test.js';
 import type { IamPolicyArgs } from './iam-policy.js';
 import type { PlanArgs } from './plan.js';
@@ -26,6 +28,8 @@ export interface CommandArgs {
   plan: PlanArgs;
   status: StatusArgs;
   'failover-test': FailoverTestArgs;
+  failover: FailoverArgs;
+  failback: FailbackArgs;
   verify: VerifyArgs;
   drills: DrillsArgs;
   report: ReportArgs;
@@ -50,6 +54,8 @@ export const COMMANDS: { [K in CommandName]: CommandEntry<CommandArgs[K]> } = {
   plan: { load: () => import('./plan.js') },
   status: { load: () => import('./status.js') },
   'failover-test': { load: () => import('./failover-test.js') },
+  failover: { load: () => import('./failover.js') },
+  failback: { load: () => import('./failback.js') },
   verify: { load: () => import('./verify.js') },
   drills: { load: () => import('./drills.js') },
   report: { load: () => import('./report.js') },

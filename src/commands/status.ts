@@ -4,6 +4,7 @@ import type { StateStore } from '../state/store.js';
 import { awsClients, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
 import { recordedOutputs } from '../state/outputs.js';
+import { heldSwitchText } from '../state/switch-text.js';
 
 // `drctl status [--refresh]`: what the state records, and with --refresh what AWS says of it
 // (drift, resources the state does not know, certificate lifetimes).
@@ -67,6 +68,7 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       exitCode: code,
       command: 'status',
       state: s.statePath,
+      ...(store.state.switch ? { switch: store.state.switch } : {}),
       steps,
       certificates,
       drift: refresh ? drift : undefined,
@@ -84,6 +86,9 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
     );
     return 1;
   }
+  // A held incident switch first: where clients go matters more than any step's record.
+  if (store.state.switch)
+    s.reporter.line(`${heldSwitchText(store.state.switch)} (\`drctl failback\` releases it)`);
   const notRecorded = (step: string, scope: string) =>
     unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
   if (Object.keys(steps).length === 0) s.reporter.line(`nothing recorded in ${s.statePath}`);

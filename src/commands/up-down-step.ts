@@ -63,8 +63,12 @@ const recordsAny = (store: StateStore) =>
 
 /** Before `up` runs: what the config change since the last complete up will do (as `plan` shows it). */
 async function previewUp(s: Session, store: StateStore): Promise<void> {
-  const { planDiff, renderUpPreview } = await import('../plan/diff.js');
-  for (const message of renderUpPreview(planDiff(s.config, store.state, s.steps)))
+  const { planDiff, renderHeld, renderUpPreview } = await import('../plan/diff.js');
+  const diff = planDiff(s.config, store.state, s.steps);
+  // A held incident switch: said before anything else, whatever up is about to do.
+  const held = renderHeld(diff);
+  if (held) s.reporter.line(held);
+  for (const message of renderUpPreview(diff))
     s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
 }
 
@@ -255,6 +259,9 @@ export async function lifecycle(
         : undefined;
     if (provisioning) code = signal.aborted ? 130 : 1;
     if (cmd === 'up' && code === 0) store.recordApplied(s.config);
+    // A held switch outlives `up`: its hold is put back if up (or anyone) left it not in force.
+    const hold = cmd === 'up' && !result.interrupted ? await keepHeldSwitch(s, store, aws) : undefined;
+    if (hold?.failed && code === 0) code = 1;
     await store.flush(); // records of failed or interrupted steps
     const took = fmtDuration(s.deps.clock.now() - started);
     const nothingThere =
@@ -279,6 +286,10 @@ export async function lifecycle(
         provisioning.code === 'domain.provisioning'
           ? `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} is still provisioning; run \`drctl up\` again later`
           : `${cmd}: everything is made (${took}), but ${s.config.host}.${s.config.domain} could not be checked: ${provisioning.message}`,
+      );
+    else if (hold?.failed && !failed.length)
+      s.reporter.line(
+        `${cmd}: everything is made (${took}), but the held switch's hold could not be checked`,
       );
     else {
       s.reporter.line(
@@ -309,6 +320,7 @@ export async function lifecycle(
       })),
       left: result.left,
       ...(provisioning ? { privateDomain: { answering: false, message: provisioning.message } } : {}),
+      ...(hold?.tripped.length ? { holdTrippedAgain: hold.tripped } : {}),
       ...(cmd === 'down'
         ? { remains: result.remains, ...(nothingThere ? { nothingToDelete: true } : {}) }
         : {}),
@@ -318,6 +330,41 @@ export async function lifecycle(
     s.signals.onForcedExit.delete(releaseNow);
     await store.unlock();
   }
+}
+
+/**
+ * After `up`, with a held incident switch recorded (state.switch): every region it holds traffic
+ * away from must have its hold in force (the hold alarm in ALARM, src/verify/switch-checks.ts).
+ * One that is not (the alarm deleted and remade, the hold check made again: a new check with no
+ * data counts as healthy) is tripped again, as the switch trips it, and `up` says so. `up` never
+ * releases a hold: only `drctl failback` does.
+ */
+async function keepHeldSwitch(
+  s: Session,
+  store: StateStore,
+  aws: AwsClients,
+): Promise<{ tripped: string[]; failed: boolean } | undefined> {
+  const sw = store.state.switch;
+  if (sw?.phase !== 'held') return undefined;
+  const { readHolds, holdsNotInForce, holdText } = await import('../verify/switch-checks.js');
+  const { tripHold } = await import('../switch/hold.js');
+  const tripped: string[] = [];
+  try {
+    for (const h of holdsNotInForce(store.state, await readHolds(s.config, store.state, aws))) {
+      await tripHold(s.config, aws, h.awayFrom);
+      tripped.push(h.awayFrom);
+      s.reporter.line(
+        `up: the switch's hold away from ${h.awayFrom} was not in force (${holdText(h)}); tripped it again with PutMetricData in ${h.alarmRegion}`,
+      );
+    }
+  } catch (e) {
+    const { awsCode } = await import('../aws/errors.js');
+    s.reporter.line(
+      `up: could not check or trip the switch's hold (${awsCode(e) ?? 'error'}: ${e instanceof Error ? e.message : String(e)}); clients may be answered by ${sw.awayFrom.join(', ')}. Run \`drctl up\` again, or \`drctl verify\` to see the hold`,
+    );
+    return { tripped, failed: true };
+  }
+  return { tripped, failed: false };
 }
 
 /**

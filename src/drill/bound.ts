@@ -1,5 +1,6 @@
 import { CANARY_PERIOD_S, canaryAlarmMetric } from '../config/canary-alarm.js';
 import type { Config } from '../config/config.js';
+import { holdAlarm } from '../config/traffic-hold.js';
 
 /**
  * The longest a failover may take with this configuration, part by part, for `plan` and for the
@@ -64,6 +65,23 @@ export function failoverBound(config: Config, mode: DrillMode): FailoverBound {
           { what: 'TTL', seconds: answerTtlSeconds(config) },
         ];
   return { mode, seconds: parts.reduce((a, p) => a + p.seconds, 0), parts };
+}
+
+/**
+ * The longest an incident switch (`drctl failover`) may take, part by part: its PutMetricData lands
+ * in the hold metric's current period, which Route 53's copy of the hold alarm (one period,
+ * EvaluationPeriods 1: src/config/traffic-hold.ts) reads when the period is complete; then Route 53
+ * reacts (the same undocumented estimate as the drill's), the CALCULATED check follows its child, and
+ * resolvers keep the old answer up to the TTL. No canary in the path: the switch is not detected.
+ */
+export function switchBound(config: Config): { seconds: number; parts: BoundPart[] } {
+  const hold = holdAlarm(config, config.primary.region);
+  const parts: BoundPart[] = [
+    { what: `hold alarm period x ${hold.EvaluationPeriods}`, seconds: hold.Period * hold.EvaluationPeriods },
+    { what: 'Route 53 reaction (undocumented, slow estimate)', seconds: ROUTE53_REACTION_S },
+    { what: 'TTL', seconds: answerTtlSeconds(config) },
+  ];
+  return { seconds: parts.reduce((a, p) => a + p.seconds, 0), parts };
 }
 
 /** How long the drill waits for each switch by default: twice the bound, so a slow AWS is measured, not cut off. */

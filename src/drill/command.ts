@@ -35,6 +35,8 @@ import {
 } from './history.js';
 import { drctlVersion } from '../lib/version.js';
 import { probeRefusal } from './observe.js';
+import type { State } from '../state/schema.js';
+import { RELEASE, heldSwitchText } from '../state/switch-text.js';
 import { drillEventText, drillSummary, renderDrill, timeline } from './render.js';
 
 // `drctl failover-test`: parse its options, run the drill engine with the lock held, and hand
@@ -129,6 +131,23 @@ export function parseDrillArgs(
   }
   const failRole = config ? parseDrillRegion(config, a.region) : 'primary';
   return { mode, failRole, timeoutMs, dryRun: !!a.dryRun };
+}
+
+/**
+ * A held incident switch (state.switch) is refused, exit 2, before any AWS call: a drill fails a
+ * region and then puts everything back, which would undo the hold the operator chose (or drill the
+ * region traffic was moved away from). The dry run too: its plan assumes the normal routing.
+ */
+export function refuseWhileSwitched(state: Readonly<State>): void {
+  const sw = state.switch;
+  if (!sw) return;
+  throw new UsageError(
+    `failover-test is refused while an incident switch holds traffic: ${heldSwitchText(sw)}`,
+    {
+      field: 'failover-test',
+      resolution: `${RELEASE} Then run failover-test again. Nothing was changed.`,
+    },
+  );
 }
 
 /** Runs with the state lock held by the caller (except a dry run, which changes nothing). */

@@ -39,7 +39,21 @@ export const drillHistorySchema = z.object({
   account: z.string().optional(),
   regions: z.object({ primary: z.string(), secondary: z.string() }),
   name: z.string(),
-  mode: z.enum(['invert', 'outage']),
+  /** Absent: a drill. `switch`: an incident switch (`drctl failover`, `failback`), held, not undone. */
+  kind: z.enum(['drill', 'switch']).optional(),
+  /** A switch: its action (failback: the release), why, who, where clients went, whether forced. */
+  switch: z
+    .object({
+      action: z.enum(['failover', 'drain', 'failback']),
+      reason: z.string().optional(),
+      to: z.string(),
+      awayFrom: z.array(z.string()),
+      principal: z.string(),
+      forced: z.boolean(),
+    })
+    .optional(),
+  /** `switch` for an incident switch (kind switch). */
+  mode: z.enum(['invert', 'outage', 'switch']),
   /** Absent in records older than active-active: active-passive. */
   topology: z.enum(['active-passive', 'active-active']).optional(),
   /** The region the drill failed (absent in older records: the primary). */

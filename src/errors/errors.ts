@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'aws.timeout'
   | 'domain.provisioning'
   | 'drill.missed-bound'
+  | 'switch.refused'
   | 'interrupted'
   | 'fault.internal';
 

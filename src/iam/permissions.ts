@@ -607,6 +607,16 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         resources: ['arn:{p}:route53:::healthcheck/*'],
       },
       { service: 'route53', calls: ['ListHealthChecks'] },
+      {
+        // The hold alarms (config/traffic-hold.ts), each in the region other than the one it
+        // holds traffic away from: `{r}` takes both. Tags on PutMetricAlarm are authorized as
+        // TagResource (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+        service: 'cloudwatch',
+        calls: ['PutMetricAlarm', 'DeleteAlarms', 'ListTagsForResource'],
+        onBehalf: ['cloudwatch:TagResource'],
+        resources: ['arn:{p}:cloudwatch:{r}:{a}:alarm:drctl-{d}-hold-*'],
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
     ],
   },
   {
@@ -674,6 +684,26 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       { service: 'ec2', calls: ['DescribeSecurityGroups', 'DescribeVpcEndpoints'] },
       { service: 'cloudwatch', calls: ['DescribeAlarms'] },
       { service: 'elasticloadbalancing', calls: ['DescribeTargetHealth'] },
+    ],
+  },
+  {
+    // src/switch/: `drctl failover` / `failback` trip and release the hold alarms with
+    // (and `up` trips a held switch's hold again when it is not in force: src/switch/hold.ts)
+    // PutMetricData in the region each lives in (src/config/traffic-hold.ts), and read the target's
+    // canary alarm first. The probe and health-check reads are failover-test's grants.
+    // PutMetricData takes no resource ARN
+    // (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html);
+    // the cloudwatch:namespace condition keeps it to drctl's namespace
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+    // Not in --read-only.
+    name: 'switch',
+    grants: [
+      {
+        service: 'cloudwatch',
+        calls: ['PutMetricData'],
+        condition: { StringEquals: { 'cloudwatch:namespace': 'drctl' } },
+      },
+      { service: 'cloudwatch', calls: ['DescribeAlarms'] },
     ],
   },
   {

@@ -227,6 +227,8 @@ const READ_ONLY_CALL = /^(Describe|Get|List|Head)/;
 /** A grant cut to its reads (verify's grants whole: its Invoke runs the read-only probe). */
 function readOnlyPart(step: string, g: Grant): Grant | undefined {
   if (step === 'verify') return g;
+  // The switch moves traffic: none of it belongs to a read-only policy, not even its reads.
+  if (step === 'switch') return undefined;
   // The state on S3 is read and its evidence written (verify keeps its last result there).
   if (step === 'state-s3') return g;
   const calls = (g.calls ?? []).filter((c) => READ_ONLY_CALL.test(c));

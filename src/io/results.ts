@@ -43,6 +43,8 @@ export type LifecycleResult = {
   left: string[];
   /** domainMode private: everything is made but the name does not answer yet. */
   privateDomain?: { answering: false; message: string };
+  /** `up` with a held switch: the regions whose hold was not in force and was tripped again. */
+  holdTrippedAgain?: string[];
   /** `down` only. */
   remains?: RunResult['remains'];
   nothingToDelete?: true;
@@ -95,6 +97,8 @@ export type StatusResult = {
   exitCode: ExitCode;
   command: 'status';
   state: string;
+  /** A held incident switch (state.switch), shown first. */
+  switch?: State['switch'];
   steps: State['steps'];
   certificates: CertificateLifetime[];
   /** --refresh only. */
@@ -164,6 +168,29 @@ export type FailoverTestResult = Record<string, unknown> & {
   error?: { message: string; resolution: string | undefined };
 };
 
+/** `failover` and `failback`: the switch as recorded, and what was measured. */
+export type SwitchResult = {
+  ok: boolean;
+  exitCode: ExitCode;
+  command: 'failover' | 'failback';
+  action: 'failover' | 'drain' | 'failback';
+  to: string;
+  awayFrom: string[];
+  reason: string | undefined;
+  principal: string;
+  forced: boolean;
+  /** held: the switch holds; released: failback removed it. */
+  phase: 'held' | 'released';
+  /** What a stopped drctl left and this run finished first. */
+  resumed?: string;
+  startedAt: string;
+  heldSince?: string;
+  /** First change -> every probe answered as wanted; null when not seen in time. */
+  recoverySeconds: number | null;
+  checks: string[];
+  problems: string[];
+};
+
 export type DrillsResult = {
   ok: true;
   command: 'drills';
@@ -172,6 +199,8 @@ export type DrillsResult = {
     Pick<
       DrillHistoryRecord,
       | 'startedAt'
+      | 'kind'
+      | 'switch'
       | 'mode'
       | 'topology'
       | 'failedRegion'

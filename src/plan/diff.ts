@@ -1,5 +1,6 @@
 import { type Config, activeActive, regionsOf, withDefaults } from '../config/config.js';
 import type { State } from '../state/schema.js';
+import { heldSwitchText } from '../state/switch-text.js';
 import type { StepInfo } from '../steps/index.js';
 import { STEP_NAMES, type StepName } from '../steps/types.js';
 import { UsageError } from '../errors/errors.js';
@@ -36,6 +37,8 @@ export interface PlanDiff {
   changes: FieldChange[];
   steps: Array<{ step: StepName; scopes: Record<string, ScopeDiff> }>;
   counts: Record<'create' | 'update' | 'replace' | 'rebuild' | 'delete', number>;
+  /** A held incident switch (state.switch) as one line: `up` keeps it (src/state/switch-text.ts). */
+  held?: string;
 }
 
 type Effect = Exclude<Action, 'no change' | 'resume' | 'recorded'>;
@@ -201,6 +204,9 @@ export function hasRule(field: string): boolean {
   return field in RULES;
 }
 
+/** What the plan names as the reason for the update that adds the traffic hold. */
+export const TRAFFIC_HOLD = 'traffic hold (new in this drctl)';
+
 const RANK: Record<Effect, number> = { update: 1, create: 2, delete: 2, replace: 3, rebuild: 4 };
 
 export function planDiff(config: Config, state: State | undefined, steps: readonly StepInfo[]): PlanDiff {
@@ -242,6 +248,18 @@ export function planDiff(config: Config, state: State | undefined, steps: readon
       }
     }
   }
+  // Not a config change: a deployment built before the traffic hold (config/traffic-hold.ts) has
+  // no hold alarms, hold checks nor CALCULATED record checks; `up` adds them in place and points
+  // the records at them.
+  const hc = state?.steps['health-check']?.global;
+  if (hc?.status === 'ready' && !hc.resources.recordHealthCheckIds) {
+    for (const step of ['health-check', 'traffic-policy'] as const) {
+      const key = `${step}@global`;
+      const prev = effects.get(key);
+      if (prev) prev.fields.add(TRAFFIC_HOLD);
+      else effects.set(key, { effect: 'update', fields: new Set([TRAFFIC_HOLD]) });
+    }
+  }
   const counts = { create: 0, update: 0, replace: 0, rebuild: 0, delete: 0 };
   const out = steps.map((info) => {
     const scopes = info.scope === 'global' ? ['global'] : regions;
@@ -262,7 +280,8 @@ export function planDiff(config: Config, state: State | undefined, steps: readon
       ),
     };
   });
-  return { appliedAt: applied?.at, changes, steps: out, counts };
+  const held = state?.switch ? heldSwitchText(state.switch) : undefined;
+  return { appliedAt: applied?.at, changes, steps: out, counts, ...(held ? { held } : {}) };
 }
 
 /** A config change up cannot make itself: the field, its values, and the steps and regions it hits. */
@@ -335,7 +354,8 @@ const show = (v: unknown) => (v === undefined ? '(unset)' : JSON.stringify(v));
  * `plan` prints it, and `up` before it asks.
  */
 export function renderPlanDiff(d: PlanDiff): string[] {
-  const lines: string[] = [];
+  const held = renderHeld(d);
+  const lines: string[] = held ? [held] : [];
   if (d.appliedAt) {
     if (d.changes.length === 0) lines.push(`config: unchanged since the last complete up (${d.appliedAt})`);
     else {
@@ -353,6 +373,10 @@ export function renderPlanDiff(d: PlanDiff): string[] {
   return lines;
 }
 
+/** The held switch, and that `up` keeps it: `up`, `step` and `verify` never undo a switch. */
+export const renderHeld = (d: PlanDiff): string | undefined =>
+  d.held && `${d.held} (up keeps it; \`drctl failback\` releases it)`;
+
 /**
  * What `up` prints before it starts (and before it asks, where it asks): the config changes and,
  * one line each, only the steps and regions that would change. Empty when nothing changed.
@@ -360,7 +384,7 @@ export function renderPlanDiff(d: PlanDiff): string[] {
 export function renderUpPreview(d: PlanDiff): string[] {
   if (!d.appliedAt || d.changes.length === 0) return [];
   return [
-    ...renderPlanDiff(d).filter((l) => !l.startsWith('plan:')),
+    ...renderPlanDiff(d).filter((l) => !l.startsWith('plan:') && l !== renderHeld(d)),
     ...renderChangedSteps(d),
     renderPlanDiff(d).at(-1)!,
   ];

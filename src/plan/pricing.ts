@@ -288,6 +288,25 @@ export function estimateCost(config: Config): CostEstimate {
     healthChecks * g.healthCheckMonth.usd,
     !!g.healthCheckMonth.estimate,
   );
+  // The traffic hold (config/traffic-hold.ts): per region a hold check on its hold alarm and the
+  // CALCULATED check its record uses, both billed here at the AWS-endpoint price (estimated, as
+  // the metric check above), and the hold alarm, in the other region. Its metric is written only
+  // by a switch, so a month without one has no custom-metric charge.
+  monthly(
+    'Route 53 traffic hold: a hold check and a calculated check per region',
+    'global',
+    4 * g.healthCheckMonth.usd,
+    !!g.healthCheckMonth.estimate,
+  );
+  for (const { region } of roles) {
+    const { prices: r, fallback } = pricesFor(region);
+    monthly(
+      'CloudWatch hold alarm (traffic hold)',
+      region,
+      r.alarmMonth.usd,
+      fallback || !!r.alarmMonth.estimate,
+    );
+  }
   if (config.routing === 'traffic-policy') {
     monthly(
       'Route 53 traffic policy record',

@@ -3,6 +3,7 @@ import { type DrillHistoryRecord, drillReason, measured } from '../drill/history
 import { drctlVersion } from '../lib/version.js';
 import { type CostEstimate, estimateCost } from '../plan/pricing.js';
 import type { State } from '../state/schema.js';
+import { heldSwitchText } from '../state/switch-text.js';
 import type { CheckLine } from '../verify/checks.js';
 import type { VerifyResult } from '../verify/command.js';
 import type { Chart } from './charts.js';
@@ -21,6 +22,8 @@ export interface ReportData {
   verify?: VerifyResult;
   verifyLocation: string;
   drills: DrillHistoryRecord[];
+  /** Incident switches (`drctl failover` / `failback`, kind switch), oldest first: not drills. */
+  switches: DrillHistoryRecord[];
   drillsLocation: string;
   /** The last drill that ran (not a dry run, refusal or error). */
   lastDrill?: DrillHistoryRecord;
@@ -43,7 +46,9 @@ export function reportData(o: {
   drillsLocation: string;
   now: number;
 }): ReportData {
-  const ran = o.drills.filter(measured);
+  const switches = o.drills.filter((d) => d.kind === 'switch');
+  const drills = o.drills.filter((d) => d.kind !== 'switch');
+  const ran = drills.filter(measured);
   const last = ran[ran.length - 1];
   return {
     generatedAt: new Date(o.now).toISOString(),
@@ -53,10 +58,11 @@ export function reportData(o: {
     cost: estimateCost(o.config),
     verify: o.verify,
     verifyLocation: o.verifyLocation,
-    drills: o.drills,
+    drills,
+    switches,
     drillsLocation: o.drillsLocation,
     lastDrill: last,
-    unmeasuredSince: last ? o.drills.slice(o.drills.indexOf(last) + 1) : o.drills,
+    unmeasuredSince: last ? drills.slice(drills.indexOf(last) + 1) : drills,
   };
 }
 
@@ -198,6 +204,29 @@ function drillsTable(drills: DrillHistoryRecord[]): Table {
   };
 }
 
+/** The held switch (state.switch), said first; undefined while traffic follows the health checks. */
+const heldNow = (r: ReportData) =>
+  r.state.switch ? `${heldSwitchText(r.state.switch)}. Run drctl failback to release it.` : undefined;
+
+function switchesTable(switches: DrillHistoryRecord[]): Table {
+  return {
+    caption: 'Every incident switch (drctl failover, failback), oldest first',
+    head: ['started (UTC)', 'action', 'away from', 'clients to', 'result', 'took', 'bound', 'by', 'reason'],
+    rows: switches.map((d) => [
+      utc(d.startedAt),
+      d.switch?.action ?? 'switch',
+      d.switch?.awayFrom.join(', ') ?? '',
+      d.switch?.to ?? '',
+      d.result,
+      secs(d.switch?.action === 'failback' ? d.failbackSeconds : d.recoverySeconds),
+      `${d.boundSeconds} s`,
+      d.switch?.principal ?? '',
+      d.switch?.reason ?? drillReason(d),
+    ]),
+    numeric: [5, 6],
+  };
+}
+
 /**
  * What the "Last drill" section says about drills that did not measure a failover, so that it
  * agrees with the table below it: none measured yet, or some stopped since the one shown.
@@ -282,6 +311,7 @@ export function renderHtml(r: ReportData, charts: Charts): string {
   const v = r.verify;
   const d = r.lastDrill;
   const statusClass = (s: string) => `status-${s === 'could not check' ? 'error' : s}`;
+  const held = heldNow(r);
   const verifyHtml = v
     ? `<p class="verdict ${v.exitCode === 0 ? (v.counts.warn ? 'warn' : 'ok') : 'fail'}">${esc(verifyVerdict(v))}</p>${htmlTable(
         verifyTable(v),
@@ -331,9 +361,11 @@ ${figure(charts.recovery, {
 <p class="meta">${esc(name)}: primary ${esc(primary)}, secondary ${esc(secondary)}. Generated ${esc(utc(r.generatedAt))} by drctl ${esc(r.drctlVersion)}.</p>
 </header>
 <main>
+${held ? `<section id="switch" aria-labelledby="h-switch"><h2 id="h-switch">Incident switch held</h2><p class="verdict fail">${esc(held)}</p></section>` : ''}
 <section id="readiness" aria-labelledby="h-readiness"><h2 id="h-readiness">Readiness (last verify)</h2>${verifyHtml}</section>
 <section id="drill" aria-labelledby="h-drill"><h2 id="h-drill">Last drill</h2>${drillHtml}</section>
 <section id="trend" aria-labelledby="h-trend"><h2 id="h-trend">Recovery over all drills</h2>${trendHtml}</section>
+${r.switches.length ? `<section id="switches" aria-labelledby="h-switches"><h2 id="h-switches">Incident switches</h2>${htmlTable(switchesTable(r.switches))}</section>` : ''}
 <section id="deployment" aria-labelledby="h-deployment"><h2 id="h-deployment">Deployment</h2>
 ${htmlTable({
   caption: 'Regions',
@@ -382,6 +414,7 @@ export function renderMarkdown(r: ReportData, charts: Charts): string {
     '',
     `${name}: primary ${primary}, secondary ${secondary}. Generated ${utc(r.generatedAt)} by drctl ${r.drctlVersion}.`,
     '',
+    ...(heldNow(r) ? ['## Incident switch held', '', `**${heldNow(r)}**`, ''] : []),
     '## Readiness (last verify)',
     '',
     v
@@ -405,6 +438,7 @@ export function renderMarkdown(r: ReportData, charts: Charts): string {
   } else if (!note) out.push('No drill has run yet: run `drctl failover-test`.', '');
   out.push('## Recovery over all drills', '', mdChart(charts.trend));
   out.push(r.drills.length ? mdTable(drillsTable(r.drills)) : 'No drill recorded yet.\n');
+  if (r.switches.length) out.push('## Incident switches', '', mdTable(switchesTable(r.switches)));
   out.push(
     '## Deployment',
     '',

@@ -197,6 +197,16 @@ export class StateStore {
     this.save();
   }
 
+  /**
+   * The incident switch (`drctl failover`/`failback`): set before its first change, updated as it
+   * goes, removed when released. Callers flush after it: the switch must be stored before it acts.
+   */
+  recordSwitch(record: State['switch']): void {
+    if (record) this.current.switch = record;
+    else delete this.current.switch;
+    this.save();
+  }
+
   forget(step: string, scope: string): void {
     const byScope = this.current.steps[step];
     if (!byScope?.[scope]) return;

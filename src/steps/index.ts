@@ -119,7 +119,7 @@ export const STEPS: readonly StepInfo[] = [
     uses: [],
     creates:
       "Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (and one on the secondary's with canary.secondary or topology active-active)",
-    load: async () => (await import('./health-check.js')).healthCheck,
+    load: async () => (await import('./health-check/index.js')).healthCheck,
   },
   {
     name: 'traffic-policy',

@@ -9,6 +9,7 @@ import {
 import { ALARM_DATA_WINDOW_MS, alarmFed, failoverRecords, primaryHealthCheck } from './failover-checks.js';
 import { invokeProbe, listeners, peering, probeThroughNlb, secondaryTargets } from './path-checks.js';
 import { configUnchanged, resourcesExist, stateComplete } from './state-checks.js';
+import { switchHeld } from './switch-checks.js';
 
 // The checks behind `drctl verify`, in the order `verify` runs and prints them; check.ts says what
 // a check is. The checks live by kind: state-checks.ts (built, unchanged), path-checks.ts (answers,
@@ -33,10 +34,13 @@ export {
   resourcesExist,
   secondaryTargets,
   stateComplete,
+  switchHeld,
 };
 
-/** In the order people read them: is it built, is it the same, does it answer, would it fail over. */
+/** In the order people read them: is traffic held by a switch, is it built, is it the same, does it answer, would it fail over. */
 export const CHECKS: readonly VerifyCheck[] = [
+  // A held incident switch first: it is what an operator must know before reading the rest.
+  switchHeld,
   stateComplete,
   configUnchanged,
   resourcesExist,

@@ -13,7 +13,7 @@ import { unlessNotFound } from '../aws/errors.js';
 import { leadingInPages } from '../aws/pages.js';
 import { recordSetPages } from '../aws/route53-records.js';
 import { activeActive, regionsOf } from '../config/config.js';
-import { outputField } from '../state/outputs.js';
+import { outputField, recordedOutputs } from '../state/outputs.js';
 import { canaryTrouble } from './canary-trouble.js';
 import { GLOBAL } from '../state/schema.js';
 import {
@@ -37,7 +37,7 @@ import {
 export const ALARM_DATA_WINDOW_MS = 10 * 60_000;
 
 /** Route 53's checkers agree for a CLOUDWATCH_METRIC check; healthy when more than 18% say so. */
-function healthyShare(observations: Array<{ StatusReport?: { Status?: string } }> | undefined) {
+export function healthyShare(observations: Array<{ StatusReport?: { Status?: string } }> | undefined) {
   const reports = (observations ?? []).map((o) => o.StatusReport?.Status ?? '');
   const healthy = reports.filter((s) => s.startsWith('Success')).length;
   return {
@@ -204,11 +204,13 @@ export const failoverRecords: VerifyCheck = {
           : [fail('dns', `traffic policy instance ${id} is ${i.State}: ${i.Message ?? ''}`.trim(), UP)];
       }
       const zoneId = outputField(ctx.state, 'traffic-policy', GLOBAL, 'hostedZoneId');
-      const hcId = outputField(ctx.state, 'health-check', GLOBAL, 'primaryHealthCheckId');
+      const hcId =
+        recordCheckOf(ctx, primary) ?? outputField(ctx.state, 'health-check', GLOBAL, 'primaryHealthCheckId');
       if (activeActive(ctx.config)) return latencyRecordLines(ctx, zoneId, name, hcId);
       const want = {
         PRIMARY: { ...entryOf(ctx, primary), region: primary, hc: hcId },
-        SECONDARY: { ...entryOf(ctx, secondary), region: secondary, hc: undefined },
+        // Its CALCULATED check (the traffic hold); none in a state from before the hold.
+        SECONDARY: { ...entryOf(ctx, secondary), region: secondary, hc: recordCheckOf(ctx, secondary) },
       };
       const sets = await leadingInPages(
         recordSetPages(ctx, zoneId, { name, type: 'A' }),
@@ -246,6 +248,16 @@ export const failoverRecords: VerifyCheck = {
     }),
 };
 
+/**
+ * The health check `region`'s record uses: its CALCULATED check (canary and traffic hold:
+ * steps/health-check/), or its canary check in a state from before the traffic hold.
+ */
+function recordCheckOf(ctx: VerifyContext, region: string): string | undefined {
+  const hc = recordedOutputs(ctx.state, 'health-check', GLOBAL);
+  const which = region === ctx.config.primary.region ? 'primary' : 'secondary';
+  return hc?.recordHealthCheckIds?.[region] ?? hc?.[`${which}HealthCheckId`];
+}
+
 /** Active-active: one latency record per region, aliasing that region's entry, with its health check. */
 async function latencyRecordLines(
   ctx: VerifyContext,
@@ -254,7 +266,8 @@ async function latencyRecordLines(
   primaryHc: string,
 ): Promise<CheckLine[]> {
   const [primary, secondary] = regionsOf(ctx.config);
-  const secondaryHc = outputField(ctx.state, 'health-check', GLOBAL, 'secondaryHealthCheckId');
+  const secondaryHc =
+    recordCheckOf(ctx, secondary) ?? outputField(ctx.state, 'health-check', GLOBAL, 'secondaryHealthCheckId');
   const sets = await leadingInPages(
     recordSetPages(ctx, zoneId, { name, type: 'A' }),
     (p) => p.ResourceRecordSets,

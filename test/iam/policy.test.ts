@@ -92,6 +92,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       if (path.startsWith('steps/')) return [path.slice('steps/'.length).split('/')[0]!.replace(/\.ts$/, '')];
       if (path.startsWith('drill/')) return ['failover-test'];
       if (path.startsWith('verify/')) return ['verify'];
+      if (path.startsWith('switch/')) return ['switch'];
       if (path === 'state/s3.ts') return ['state-s3'];
       if (path === 'aws/identity.ts') return ['caller-identity'];
       return SHARED[path];

@@ -42,10 +42,11 @@ import {
 export type { TrafficPolicyOutputs } from './outputs.js';
 
 // Owns: the failover routing for <host>.<domain> in the private zone.
-// - `routing: failover-records` (default): two alias record sets, PRIMARY (with the primary's
-//   health check) to the primary NLB and SECONDARY to the secondary NLB; with `topology:
-//   active-active`, two latency alias record sets instead, one per region (SetIdentifier
-//   <deployment>-<region>, Region, that region's health check). Switching topology replaces one
+// - `routing: failover-records` (default): two alias record sets, PRIMARY to the primary NLB and
+//   SECONDARY to the secondary NLB, each with its region's CALCULATED health check (its canary
+//   and its traffic hold: steps/health-check/); with `topology: active-active`, two latency alias
+//   record sets instead, one per region (SetIdentifier <deployment>-<region>, Region, that
+//   region's health check). Switching topology replaces one
 //   pair with the other in a single change batch.
 // - `routing: traffic-policy` (the workshop's): a traffic policy with a failover rule on the two
 //   NLBs and a traffic policy instance for the name. Traffic flow is documented for public zones

@@ -74,9 +74,12 @@ export async function targets(ctx: Ctx): Promise<Targets> {
     entry(ctx.region, primaryDomain),
     entry(ctx.peerRegion, secondaryDomain),
   ]);
+  // Each record uses its region's CALCULATED check (the canary and the traffic hold, both
+  // children): a state from before the hold has none yet, and then the canary check as before.
+  const record = health.recordHealthCheckIds;
   return {
     hostedZoneId: zone.hostedZoneId,
-    primary: { ...primary, healthCheckId: health.primaryHealthCheckId },
-    secondary: { ...secondary, healthCheckId: health.secondaryHealthCheckId },
+    primary: { ...primary, healthCheckId: record?.[primary.region] ?? health.primaryHealthCheckId },
+    secondary: { ...secondary, healthCheckId: record?.[secondary.region] ?? health.secondaryHealthCheckId },
   };
 }

@@ -1,0 +1,247 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/config/config.js';
+import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
+import { FakeCloudWatch, FakeEc2 } from '../support/fake-cloud/index.js';
+import { crashAt, mutatingOf } from '../support/crash.js';
+import { Harness } from '../support/harness.js';
+
+// drctl failover / failback on the fake cloud (src/switch/): the state, the hold writes and what
+// the person sees, and what a client inside each VPC is answered (the probe there), through the
+// hold in the deployment (the health-check step's hold alarms and calculated checks).
+
+const PRIMARY = 'sa-east-1';
+const SECONDARY = 'us-west-1';
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+async function upAll(config?: Record<string, unknown>): Promise<void> {
+  h = new Harness();
+  if (config) h.writeConfig(config);
+  await h.ok(['up']);
+  h.cloud.clock.advance(5 * 60_000); // the canary alarms have their first data by then
+}
+
+/** Every value written to the hold metric that keeps traffic away from `awayFrom`, oldest first. */
+function holdWrites(awayFrom: string): number[] {
+  const a = holdAlarm(defaultConfig(), awayFrom);
+  return h.cloud
+    .model(FakeCloudWatch)
+    .datapoints(a.region, HOLD_NAMESPACE, HOLD_METRIC, a.Dimensions, 0, Number.MAX_SAFE_INTEGER)
+    .map((d) => d.value);
+}
+
+/** Which region answers a client inside `vpc`'s VPC now (the probe there, through DNS). */
+async function answeredBy(vpc: string): Promise<string | undefined> {
+  const fn = h.outputs('probe', 'global').functionName;
+  const r = await new LambdaClient({ region: vpc }).send(new InvokeCommand({ FunctionName: fn }));
+  const p = JSON.parse(new TextDecoder().decode(r.Payload)) as { status?: number; region?: string };
+  return p.status === 200 ? p.region : `none (${JSON.stringify(p)})`;
+}
+
+const history = () =>
+  readdirSync(join(h.dir, '.drctl', 'drills'))
+    .filter((f) => f.endsWith('-switch.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(h.dir, '.drctl', 'drills', f), 'utf8')) as Record<string, any>);
+
+describe('drctl failover / failback (active-passive)', () => {
+  it('failover --to the secondary: recorded before the write, the hold tripped in the secondary, then failback releases it', async () => {
+    await upAll();
+    const r = await h.ok(['failover', '--to', SECONDARY, '--reason', 'INC-7 5xx', '--yes']);
+    const sw = h.state()!.switch!;
+    expect(sw).toMatchObject({
+      action: 'failover',
+      awayFrom: [PRIMARY],
+      to: SECONDARY,
+      reason: 'INC-7 5xx',
+      forced: false,
+      phase: 'held',
+    });
+    expect(sw.principal).toMatch(/^arn:aws:/);
+    expect(sw.heldSince).toBeDefined();
+    // The hold away from the primary lives in the secondary: one write there, none in the primary.
+    expect(holdWrites(PRIMARY)).toEqual([1]);
+    expect(holdWrites(SECONDARY)).toEqual([]);
+    const calls = h.cloud.calls.filter((c) => c.command === 'PutMetricData');
+    expect(calls.map((c) => c.region)).toEqual([SECONDARY]);
+    expect(r.summary).toMatchObject({ ok: true, command: 'failover', to: SECONDARY, phase: 'held' });
+    // Measured: the first change to the client in the secondary VPC answered by the secondary.
+    expect((r.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
+    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    // Held, not a drill: time passes (no new datapoint) and `up` runs; clients stay with the secondary.
+    h.cloud.clock.advance(30 * 60_000);
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    expect(h.state()!.switch).toMatchObject({ phase: 'held' });
+    expect(history().at(-1)).toMatchObject({
+      kind: 'switch',
+      mode: 'switch',
+      switch: { action: 'failover', reason: 'INC-7 5xx', to: SECONDARY, awayFrom: [PRIMARY] },
+    });
+
+    const back = await h.ok(['failback', '--reason', 'fixed', '--yes']);
+    expect(h.state()!.switch).toBeUndefined();
+    expect(holdWrites(PRIMARY)).toEqual([1, 0]);
+    expect(back.summary).toMatchObject({ ok: true, command: 'failback', phase: 'released' });
+    expect((back.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+    expect(history().at(-1)).toMatchObject({
+      kind: 'switch',
+      switch: { action: 'failback', reason: 'fixed' },
+    });
+  });
+
+  it('failover --to the primary holds traffic away from the secondary (in the primary)', async () => {
+    await upAll();
+    await h.ok(['failover', '--to', 'primary', '--reason', 'maintenance in us-west-1', '--yes']);
+    expect(h.state()!.switch).toMatchObject({ awayFrom: [SECONDARY], to: PRIMARY, phase: 'held' });
+    expect(holdWrites(SECONDARY)).toEqual([1]);
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+  });
+
+  it('refuses a broken target (its endpoint takes no 443) with exit 3 naming it; --force switches anyway', async () => {
+    await upAll();
+    // The secondary's endpoint security group loses its 443 ingress: clients sent there get nothing.
+    const sg = h.outputs('vpc', SECONDARY).endpointSecurityGroupId;
+    const group = h.cloud.model(FakeEc2).region(SECONDARY).securityGroups.get(sg)!;
+    group.ingress = [];
+    h.cloud.resetCalls();
+    const r = await h.run(['failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/refusing to switch to us-west-1: from inside us-west-1, through the us-west-1/);
+    expect(r.stderr).toMatch(/--force/);
+    expect(h.state()!.switch).toBeUndefined();
+    expect(h.cloud.calls.filter((c) => c.command === 'PutMetricData')).toEqual([]);
+
+    const forced = await h.ok(['failover', '--to', SECONDARY, '--reason', 'x', '--force', '--yes']);
+    expect(h.state()!.switch).toMatchObject({ forced: true, phase: 'held' });
+    expect(forced.summary).toMatchObject({ forced: true });
+    expect(holdWrites(PRIMARY)).toEqual([1]);
+  });
+
+  it('refuses a second switch while one holds, naming it; changes nothing', async () => {
+    await upAll();
+    await h.ok(['failover', '--to', SECONDARY, '--reason', 'first', '--yes']);
+    const before = JSON.stringify(h.state()!.switch);
+    const r = await h.run(['failover', '--to', PRIMARY, '--reason', 'second', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already held: failover to us-west-1/);
+    expect(r.stderr).toMatch(/"first"/);
+    expect(r.stderr).toMatch(/drctl failback/);
+    expect(JSON.stringify(h.state()!.switch)).toBe(before);
+    expect(holdWrites(SECONDARY)).toEqual([]);
+  });
+
+  it('--reason missing is exit 2 naming --reason, before anything is read or changed', async () => {
+    await upAll();
+    h.cloud.resetCalls();
+    const r = await h.run(['failover', '--to', SECONDARY, '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--reason/);
+    expect(h.cloud.calls).toEqual([]);
+    expect(h.state()!.switch).toBeUndefined();
+  });
+
+  it('failback with nothing held is exit 2', async () => {
+    await upAll();
+    const r = await h.run(['failback', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no switch is held/);
+  });
+
+  it('without a terminal and without --yes it asks for --yes and changes nothing', async () => {
+    await upAll();
+    const r = await h.run(['failover', '--to', SECONDARY, '--reason', 'x']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--yes/);
+    expect(h.state()!.switch).toBeUndefined();
+  });
+
+  it('a crash after each mutating call around the hold write: the next failover converges to held', async () => {
+    const args = ['failover', '--to', SECONDARY, '--reason', 'x', '--yes'];
+    await upAll();
+    h.cloud.resetCalls();
+    await h.ok(args);
+    const order = mutatingOf(h);
+    const write = order.indexOf(`${SECONDARY} PutMetricData`) + 1;
+    expect(write, order.join(', ')).toBeGreaterThan(0);
+    h.cleanup();
+    // Before the write (the target check's probe), the write itself, and the first measuring probe.
+    for (const n of [write - 1, write, write + 1].filter((x) => x > 0)) {
+      await upAll();
+      const crashed = await crashAt(h, n, args);
+      const where = `crash after #${n} ${order[n - 1]}`;
+      expect(crashed.code, where).not.toBe(0);
+      // Recorded before the write: a hold written is never a hold unrecorded.
+      if (n >= write) expect(h.state()!.switch, where).toMatchObject({ phase: 'switching', to: SECONDARY });
+      const r = await h.ok(args);
+      expect(h.state()!.switch, where).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
+      if (n >= write) expect(r.summary?.resumed, where).toMatch(/^finished failover to us-west-1/);
+      expect(holdWrites(PRIMARY).length, where).toBeGreaterThan(0);
+      expect(new Set(holdWrites(PRIMARY)), where).toEqual(new Set([1]));
+      expect(await answeredBy(SECONDARY), where).toBe(SECONDARY);
+      h.cleanup();
+    }
+  });
+
+  it('a crash after the release was written (phase releasing): the next failback finishes it', async () => {
+    await upAll();
+    await h.ok(['failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    h.cloud.resetCalls();
+    await crashAt(h, 1, ['failback', '--yes']);
+    expect(h.state()!.switch).toMatchObject({ phase: 'releasing' });
+    expect(holdWrites(PRIMARY)).toEqual([1, 0]);
+    const r = await h.run(['failback', '--yes']);
+    expect(r.code).toBe(0);
+    expect(r.stderr + r.stdout).toMatch(/finishing the failback a stopped drctl left/);
+    expect(h.state()!.switch).toBeUndefined();
+    expect(holdWrites(PRIMARY).at(-1)).toBe(0);
+    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+  });
+});
+
+describe('drctl failover --drain (active-active)', () => {
+  it('never drains the last healthy region: refused (exit 3) even with --force', async () => {
+    await upAll({ topology: 'active-active' });
+    // The primary's canary check unhealthy: draining the secondary would leave no healthy region,
+    // and Route 53 answers as if all were healthy when none is.
+    const id = h.outputs('health-check', 'global').primaryHealthCheckId;
+    await new Route53Client({ region: 'us-east-1' }).send(
+      new UpdateHealthCheckCommand({ HealthCheckId: id, Inverted: true }),
+    );
+    h.cloud.clock.advance(60_000);
+    for (const force of [[], ['--force']]) {
+      const r = await h.run(['failover', '--drain', SECONDARY, '--reason', 'x', ...force, '--yes']);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/sa-east-1 is not healthy either/);
+      expect(r.stderr).toMatch(/--force cannot help/);
+    }
+    expect(h.state()!.switch).toBeUndefined();
+    expect(holdWrites(SECONDARY)).toEqual([]);
+  });
+
+  it('drains a region (the hold written in the other), refuses --to, and fails back', async () => {
+    await upAll({ topology: 'active-active' });
+    const wrong = await h.run(['failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/--drain/);
+    await h.ok(['failover', '--drain', SECONDARY, '--reason', 'bad deploy', '--yes']);
+    expect(h.state()!.switch).toMatchObject({ action: 'drain', awayFrom: [SECONDARY], to: PRIMARY });
+    expect(holdWrites(SECONDARY)).toEqual([1]);
+    expect(h.cloud.calls.filter((c) => c.command === 'PutMetricData').map((c) => c.region)).toEqual([
+      PRIMARY,
+    ]);
+    // Clients of both VPCs answered by the primary while the secondary is drained.
+    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+    await h.ok(['failback', '--yes']);
+    expect(holdWrites(SECONDARY)).toEqual([1, 0]);
+    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, SECONDARY]);
+    expect(h.state()!.switch).toBeUndefined();
+  });
+});
