@@ -552,7 +552,8 @@ describe('traffic-policy after a full drctl up', () => {
           Type: 'A',
           SetIdentifier: 'drctl-primary',
           Failover: 'PRIMARY',
-          HealthCheckId: hc.primaryHealthCheckId,
+          // Each record routes on its region's CALCULATED check (canary and traffic hold).
+          HealthCheckId: hc.recordHealthCheckIds!['sa-east-1'],
           AliasTarget: {
             HostedZoneId: nlb('sa-east-1').canonicalHostedZoneId,
             DNSName: nlb('sa-east-1').dnsName,
@@ -564,7 +565,7 @@ describe('traffic-policy after a full drctl up', () => {
           Type: 'A',
           SetIdentifier: 'drctl-secondary',
           Failover: 'SECONDARY',
-          ...(hc.secondaryHealthCheckId ? { HealthCheckId: hc.secondaryHealthCheckId } : {}),
+          HealthCheckId: hc.recordHealthCheckIds!['us-west-1'],
           AliasTarget: {
             HostedZoneId: nlb('us-west-1').canonicalHostedZoneId,
             DNSName: nlb('us-west-1').dnsName,

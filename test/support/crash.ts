@@ -22,7 +22,7 @@ const RECORDED_ID: Record<string, (o: any, input: any) => string | undefined> = 
   CreateVpcPeeringConnection: (o) => o.VpcPeeringConnection?.VpcPeeringConnectionId,
   CreateHostedZone: (o) => (o.HostedZone?.Id as string | undefined)?.replace(/^\/hostedzone\//, ''),
   // Its id is recorded once tagged; until then the CallerReference recorded before the call
-  // replays to the same check (src/steps/health-check.ts, ensureCheck).
+  // replays to the same check (src/steps/health-check/checks.ts, ensureCheck).
   CreateHealthCheck: (o, input) => (o.HealthCheck?.Id ? input.CallerReference : undefined),
   CreateFunction: (o) => o.FunctionArn,
   CreateTrafficPolicy: (o) => o.TrafficPolicy?.Id,

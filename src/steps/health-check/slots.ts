@@ -2,7 +2,7 @@ import type { HealthCheck } from '@aws-sdk/client-route-53';
 import { canaryAlarmMetric } from '../../config/canary-alarm.js';
 import { holdAlarm } from '../../config/traffic-hold.js';
 import type { Slot } from './checks.js';
-import type { Ctx, HealthCheckOutputs } from './outputs.js';
+import type { Ctx } from './outputs.js';
 
 // The three kinds of check the step owns, as slots for checks.ts: per region a canary check (on the
 // canary's alarm), a hold check (on the hold alarm) and the record check (CALCULATED on both).
@@ -104,7 +104,11 @@ export function canarySlot(ctx: Ctx, which: Which, alarm: Alarm): Slot {
 }
 
 type MapKey =
-  'holdHealthCheckIds' | 'holdCallerReferences' | 'recordHealthCheckIds' | 'recordCallerReferences';
+  | 'holdHealthCheckIds'
+  | 'holdCallerReferences'
+  | 'recordHealthCheckIds'
+  | 'recordCallerReferences'
+  | 'holdAlarmNames';
 
 /** Read and write one region's entry of a Record<region, string> output. */
 export function entry(ctx: Ctx, key: MapKey, region: string) {
@@ -114,7 +118,7 @@ export function entry(ctx: Ctx, key: MapKey, region: string) {
       const next: Record<string, string> = { ...ctx.recorded[key] };
       if (v === undefined) delete next[region];
       else next[region] = v;
-      ctx.record({ [key]: next } as Partial<HealthCheckOutputs>);
+      ctx.record({ [key]: next });
     },
   };
 }
