@@ -161,6 +161,14 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(h.state()!.switch).toBeUndefined();
   });
 
+  it('before a complete up it is exit 2 naming the step, in its own words', async () => {
+    h = new Harness();
+    const r = await h.run(['failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the switch needs a complete `up`: step keypairs/);
+    expect(r.stderr).not.toMatch(/failover-test/);
+  });
+
   it('failback with nothing held is exit 2', async () => {
     await upAll();
     const r = await h.run(['failback', '--yes']);
