@@ -1,4 +1,4 @@
-import { errorMessage, type ExitCode } from '../errors/errors.js';
+import { InterruptedError, errorMessage, type ExitCode } from '../errors/errors.js';
 import type { Reporter } from '../io/reporter.js';
 import type { SwitchResult } from '../io/results.js';
 import { drctlVersion } from '../lib/version.js';
@@ -18,12 +18,27 @@ export interface SwitchDeps {
 }
 
 export async function runFailover(d: SwitchDeps, intent: SwitchIntent): Promise<ExitCode> {
-  const o = await failover(d.ctx, intent);
+  const o = await failover(d.ctx, intent).catch((e: unknown) => {
+    throw interrupted(d, e, 'failover');
+  });
   return finish(d, 'failover', o, intent.reason);
 }
 
+/** Ctrl-C: what the state says now, and that the same command finishes it (run.ts resumes by phase). */
+function interrupted(d: SwitchDeps, e: unknown, command: 'failover' | 'failback'): unknown {
+  if (!d.ctx.signal.aborted) return e;
+  const held = d.ctx.store.state.switch;
+  if (!held)
+    return new InterruptedError(`${command} interrupted before its first change; nothing was changed`);
+  return new InterruptedError(
+    `${command} interrupted: the switch is recorded in the state (phase ${held.phase}); run \`drctl ${command}\` again to finish it`,
+  );
+}
+
 export async function runFailback(d: SwitchDeps, reason: string | undefined): Promise<ExitCode> {
-  const o = await failback(d.ctx);
+  const o = await failback(d.ctx).catch((e: unknown) => {
+    throw interrupted(d, e, 'failback');
+  });
   return finish(d, 'failback', o, reason);
 }
 

@@ -57,8 +57,17 @@ function sideIn(t: Targets, region: string): Side {
 
 /** What the drill reads, for any region (the drill's targets name the primary the failed side). */
 function targets(ctx: DrillContext): Targets {
-  requireComplete(ctx);
-  return targetsOf(ctx, 'primary');
+  try {
+    requireComplete(ctx);
+    return targetsOf(ctx, 'primary');
+  } catch (e) {
+    // The drill's words name failover-test; the switch needs the same complete `up`.
+    if (!(e instanceof UsageError) || e.field !== 'failover-test') throw e;
+    const what = e.message
+      .replace(/^failover-test: /, '')
+      .replace(/^failover-test( in active-active)?/, 'the switch');
+    throw new UsageError(what, { field: 'switch', resolution: e.resolution });
+  }
 }
 
 /** The held switch, if any. */

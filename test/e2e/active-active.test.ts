@@ -43,6 +43,8 @@ const invert = async (id: string, inverted: boolean) => {
   h.cloud.clock.advance(61_000);
 };
 const checks = () => h.cloud.snapshot().filter((x) => x.startsWith('route53/global/health-check/'));
+/** Beside the canary checks: per region a hold check and the calculated check its record uses. */
+const HOLD_CHECKS = 4;
 const canaries = () => h.cloud.snapshot().filter((x) => x.startsWith('synthetics/'));
 
 function expectLatencyPair(): void {
@@ -58,8 +60,9 @@ function expectLatencyPair(): void {
     })),
   ).toEqual(
     [
-      [PRIMARY, hc.primaryHealthCheckId],
-      [SECONDARY, hc.secondaryHealthCheckId],
+      // Each latency record routes on its region's calculated check (canary and traffic hold).
+      [PRIMARY, hc.recordHealthCheckIds![PRIMARY]],
+      [SECONDARY, hc.recordHealthCheckIds![SECONDARY]],
     ].map(([region, id]) => ({
       set: `drctl-${region}`,
       region,
@@ -93,7 +96,7 @@ describe('topology active-active', () => {
     await h.ok(['up']);
 
     const hc = rec('health-check', 'global');
-    expect(checks()).toHaveLength(2);
+    expect(checks()).toHaveLength(2 + HOLD_CHECKS);
     for (const [region, name] of [
       [PRIMARY, 'drctl-pri'],
       [SECONDARY, 'drctl-sec'],
@@ -166,7 +169,7 @@ describe('topology active-active', () => {
   it('switching active-passive -> active-active -> active-passive with up: plan shows it, the name has records at every version, each switch is one change batch', async () => {
     h = new Harness();
     await h.ok(['up']);
-    expect(checks()).toHaveLength(1);
+    expect(checks()).toHaveLength(1 + HOLD_CHECKS);
     expect(canaries()).toHaveLength(1);
     const before = h.cloud.model(FakeRoute53).recordHistory(zoneId()).length;
 
@@ -178,7 +181,7 @@ describe('topology active-active', () => {
     expect(plan.stdout).toMatch(/health-check +global: update in place \(topology\)/);
     expect(plan.stdout).toMatch(/traffic-policy +global: replace \(topology\)/);
     await h.ok(['up']);
-    expect(checks()).toHaveLength(2);
+    expect(checks()).toHaveLength(2 + HOLD_CHECKS);
     expect(canaries()).toHaveLength(2);
     expectLatencyPair();
     let history = h.cloud.model(FakeRoute53).recordHistory(zoneId());
@@ -191,7 +194,7 @@ describe('topology active-active', () => {
     expect(back.stdout).toMatch(/canary +sa-east-1: no change, us-west-1: delete \(topology\)/);
     const mid = history.length;
     await h.ok(['up']);
-    expect(checks()).toHaveLength(1);
+    expect(checks()).toHaveLength(1 + HOLD_CHECKS);
     expect(canaries()).toHaveLength(1);
     expect(rec('health-check', 'global').secondaryHealthCheckId).toBeUndefined();
     expect(rec('canary', SECONDARY).enabled).toBe(false);

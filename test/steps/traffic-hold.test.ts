@@ -102,6 +102,13 @@ describe('the traffic hold in the deployment', () => {
       PRIMARY: out.recordHealthCheckIds![PRIMARY],
       SECONDARY: out.recordHealthCheckIds![SECONDARY],
     });
+    // Every hold resource is recorded: status --refresh finds nothing the state lacks.
+    expect(out.holdAlarmNames).toEqual({
+      [PRIMARY]: holdAlarm(config(), PRIMARY).AlarmName,
+      [SECONDARY]: holdAlarm(config(), SECONDARY).AlarmName,
+    });
+    const status = await h.run(['status', '--refresh']);
+    expect(status.code, status.stdout).toBe(0);
     await h.ok(['down', '--yes']);
     expect(h.cloud.snapshot()).toEqual([]);
   });
@@ -170,6 +177,7 @@ describe('the traffic hold in the deployment', () => {
     const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
     const r = state.steps['health-check'].global.resources;
     for (const k of [
+      'holdAlarmNames',
       'holdHealthCheckIds',
       'holdCallerReferences',
       'recordHealthCheckIds',

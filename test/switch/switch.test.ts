@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/lib/clock.js';
 import { defaultConfig } from '../../src/config/config.js';
 import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
 import { FakeCloudWatch, FakeEc2 } from '../support/fake-cloud/index.js';
@@ -97,6 +98,18 @@ describe('drctl failover / failback (active-passive)', () => {
     });
   });
 
+  it('the switch entries read back: `drills` lists them and `report` renders with them', async () => {
+    await upAll();
+    await h.ok(['failover', '--to', SECONDARY, '--reason', 'INC-9', '--yes']);
+    await h.ok(['failback', '--yes']);
+    const drills = await h.run(['drills']);
+    expect(drills.code).toBe(0);
+    expect(drills.stdout.match(/switch/g)?.length).toBe(2);
+    expect(drills.stdout + drills.stderr).not.toMatch(/unreadable/);
+    const report = await h.run(['report', '--format', 'md']);
+    expect(report.code, report.stderr).toBe(0);
+  });
+
   it('failover --to the primary holds traffic away from the secondary (in the primary)', async () => {
     await upAll();
     await h.ok(['failover', '--to', 'primary', '--reason', 'maintenance in us-west-1', '--yes']);
@@ -148,6 +161,14 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(h.state()!.switch).toBeUndefined();
   });
 
+  it('before a complete up it is exit 2 naming the step, in its own words', async () => {
+    h = new Harness();
+    const r = await h.run(['failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/the switch needs a complete `up`: step keypairs/);
+    expect(r.stderr).not.toMatch(/failover-test/);
+  });
+
   it('failback with nothing held is exit 2', async () => {
     await upAll();
     const r = await h.run(['failback', '--yes']);
@@ -188,6 +209,28 @@ describe('drctl failover / failback (active-passive)', () => {
       expect(await answeredBy(SECONDARY), where).toBe(SECONDARY);
       h.cleanup();
     }
+  });
+
+  it('Ctrl-C while measuring: exit 130, the switch recorded as switching; the next failover finishes it', async () => {
+    await upAll();
+    const stop = new AbortController();
+    const clock = h.cloud.clock;
+    // Ctrl-C at the first wait after the hold is written (drctl is measuring).
+    const ctrlC: Clock = {
+      now: () => clock.now(),
+      sleep: (ms, signal) => {
+        if (h.cloud.calls.some((c) => c.command === 'PutMetricData')) stop.abort(new Error('SIGINT'));
+        return clock.sleep(ms, signal);
+      },
+    };
+    const args = ['failover', '--to', SECONDARY, '--reason', 'x', '--yes'];
+    const r = await h.run(args, { signal: stop.signal, clock: ctrlC });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/interrupted: the switch is recorded in the state \(phase switching\)/);
+    expect(h.state()!.switch).toMatchObject({ phase: 'switching' });
+    await h.ok(args);
+    expect(h.state()!.switch).toMatchObject({ phase: 'held' });
+    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
   });
 
   it('a crash after the release was written (phase releasing): the next failback finishes it', async () => {

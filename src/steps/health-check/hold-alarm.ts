@@ -10,6 +10,7 @@ import { isNotFound } from '../../aws/errors.js';
 import { isOwnedBy } from '../../aws/tags.js';
 import { type HoldAlarm, holdAlarm } from '../../config/traffic-hold.js';
 import type { Ctx } from './outputs.js';
+import { entry } from './slots.js';
 
 // The hold alarm per region (config/traffic-hold.ts), made in the OTHER region. `up` makes and
 // converges it and never writes its metric: the switch alone does (PutMetricData).
@@ -55,9 +56,12 @@ export async function ensureHoldAlarm(ctx: Ctx, awayFrom: string): Promise<void>
   ctx.progress(`hold alarm ${a.AlarmName} in ${a.region}`);
   const want = spec(ctx, a, awayFrom);
   const have = await describe(ctx, a);
-  if (have && same(have, want)) return;
-  // PutMetricAlarm is an upsert by name (no duplicate after a crash); tags apply when it creates.
-  await cw(ctx, a.region).send(new PutMetricAlarmCommand({ ...want, Tags: ctx.tags() }));
+  const recorded = entry(ctx, 'holdAlarmNames', awayFrom);
+  if (!have || !same(have, want)) {
+    // PutMetricAlarm is an upsert by name (no duplicate after a crash); tags apply when it creates.
+    await cw(ctx, a.region).send(new PutMetricAlarmCommand({ ...want, Tags: ctx.tags() }));
+  }
+  if (recorded.get() !== a.AlarmName) recorded.set(a.AlarmName);
 }
 
 /** Delete the hold alarm if it is tagged as ours; warn about one that is not. */
@@ -76,6 +80,7 @@ export async function removeHoldAlarm(ctx: Ctx, awayFrom: string): Promise<void>
   } catch (e) {
     if (!isNotFound(e)) throw e;
   }
+  entry(ctx, 'holdAlarmNames', awayFrom).set(undefined);
 }
 
 /** For `discover`: the hold alarm, if it exists and is tagged as ours. */

@@ -1,4 +1,5 @@
 import { regionsOf } from '../../config/config.js';
+import { holdAlarm } from '../../config/traffic-hold.js';
 import { AwsStepError } from '../../errors/errors.js';
 import type { Found, StepImpl } from '../types.js';
 import { deleteCheck, ensureCheck, getCheck, listChecks, ownedByTag, ownedChecks } from './checks.js';
@@ -107,6 +108,7 @@ export const healthCheck: StepImpl<HealthCheckOutputs> = {
       holdCallerReferences: r.holdCallerReferences,
       recordHealthCheckIds: r.recordHealthCheckIds,
       recordCallerReferences: r.recordCallerReferences,
+      holdAlarmNames: r.holdAlarmNames,
     };
   },
 
@@ -164,7 +166,11 @@ export const healthCheck: StepImpl<HealthCheckOutputs> = {
     }
     for (const r of regionsOf(ctx.config)) {
       const a = await ownedHoldAlarm(ctx, r);
-      if (a) found.push({ what: `alarm ${a.AlarmName} (hold ${r})`, id: a.AlarmArn ?? a.AlarmName! });
+      if (a)
+        found.push({
+          what: `alarm ${a.AlarmName} in ${holdAlarm(ctx.config, r).region} (hold ${r})`,
+          id: a.AlarmName!,
+        });
     }
     return found;
   },

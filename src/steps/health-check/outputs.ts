@@ -25,6 +25,8 @@ export const outputs = z.object({
    * are (R's canary check, when R runs a canary, and R's hold check), and its CallerReference.
    */
   recordHealthCheckIds: byRegion.optional(),
+  /** Per region R: the name of R's hold alarm (it lives in the other region). */
+  holdAlarmNames: byRegion.optional(),
   recordCallerReferences: byRegion.optional(),
 });
 export type HealthCheckOutputs = z.infer<typeof outputs>;

@@ -104,7 +104,11 @@ export function canarySlot(ctx: Ctx, which: Which, alarm: Alarm): Slot {
 }
 
 type MapKey =
-  'holdHealthCheckIds' | 'holdCallerReferences' | 'recordHealthCheckIds' | 'recordCallerReferences';
+  | 'holdHealthCheckIds'
+  | 'holdCallerReferences'
+  | 'recordHealthCheckIds'
+  | 'recordCallerReferences'
+  | 'holdAlarmNames';
 
 /** Read and write one region's entry of a Record<region, string> output. */
 export function entry(ctx: Ctx, key: MapKey, region: string) {
