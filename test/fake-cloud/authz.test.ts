@@ -6,6 +6,7 @@ import {
   EC2Client,
   CreateKeyPairCommand,
 } from '@aws-sdk/client-ec2';
+import { CloudWatchClient, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Route53Client, UpdateTrafficPolicyInstanceCommand } from '@aws-sdk/client-route-53';
@@ -147,6 +148,30 @@ describe('the fake cloud authorizes every call as drctl iam-policy’s principal
     ];
     const e = await refused(new EC2Client({ region: REGION }).send(new DescribeVpcsCommand({})));
     expect(e.message).toContain('with an explicit deny in an identity-based policy');
+  });
+
+  it('PutMetricData is checked with the cloudwatch:namespace condition key', async () => {
+    // https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html
+    cloud.authorizer.policies = [
+      {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'cloudwatch:PutMetricData',
+            Resource: '*',
+            Condition: { StringEquals: { 'cloudwatch:namespace': 'drctl' } },
+          },
+        ],
+      },
+    ];
+    const cw = new CloudWatchClient({ region: REGION });
+    const put = (Namespace: string) =>
+      cw.send(new PutMetricDataCommand({ Namespace, MetricData: [{ MetricName: 'TrafficHold', Value: 1 }] }));
+    await put('drctl');
+    const e = await refused(put('someone-else'));
+    expect(e.name).toBe('AccessDenied');
+    expect(e.$metadata.httpStatusCode).toBe(403);
+    expect(e.message).toContain('cloudwatch:PutMetricData');
   });
 
   it('GetFunction answers without Tags unless lambda:ListTags is allowed', async () => {

@@ -1,4 +1,10 @@
-import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmsCommand,
+  PutMetricAlarmCommand,
+  PutMetricDataCommand,
+  SetAlarmStateCommand,
+} from '@aws-sdk/client-cloudwatch';
 import {
   CreateHealthCheckCommand,
   DeleteHealthCheckCommand,
@@ -239,6 +245,48 @@ describe('LastKnownStatus is remembered, however long ago the data was', () => {
       expect([healthy(a), healthy(calc)]).toEqual([true, true]);
       pass(30 * DAY);
       expect([healthy(a), healthy(calc)]).toEqual([true, true]);
+    });
+  });
+});
+
+describe('CloudWatch under the switch', () => {
+  const stateOf = async (name: string) =>
+    (await cw(R2).send(new DescribeAlarmsCommand({ AlarmNames: [name] }))).MetricAlarms![0]!.StateValue;
+  const putAlarm = (name: string, Threshold: number) =>
+    cw(R2).send(
+      new PutMetricAlarmCommand({
+        AlarmName: name,
+        Namespace: 'drctl',
+        MetricName: 'TrafficHold',
+        Dimensions: dims(R1),
+        Statistic: 'Maximum',
+        Period: 60,
+        EvaluationPeriods: 1,
+        Threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'ignore',
+      }),
+    );
+
+  it('PutMetricAlarm on an existing alarm leaves its state as it was until the next evaluation', async () => {
+    await inCloud(async () => {
+      await putAlarm('hold', 1);
+      await hold(R2, 1);
+      pass(5 * MINUTE);
+      expect(await stateOf('hold')).toBe('ALARM');
+      // Just after an evaluation: the update must not move the state before the next one.
+      pass(MINUTE - (cloud.clock.now() % MINUTE) + 1000);
+      await putAlarm('hold', 5);
+      expect(await stateOf('hold')).toBe('ALARM');
+      pass(MINUTE);
+      expect(await stateOf('hold')).toBe('OK');
+      // A state set by SetAlarmState is kept by an update too, until the next evaluation.
+      pass(1000);
+      await cw(R2).send(
+        new SetAlarmStateCommand({ AlarmName: 'hold', StateValue: 'ALARM', StateReason: 'test' }),
+      );
+      await putAlarm('hold', 5);
+      expect(await stateOf('hold')).toBe('ALARM');
     });
   });
 });

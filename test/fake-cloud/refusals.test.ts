@@ -45,6 +45,7 @@ import {
   DeleteTargetGroupCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CreateBucketCommand, DeleteBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFakeCloud, FakeEc2, type FakeCloud } from '../support/fake-cloud/index.js';
@@ -67,6 +68,11 @@ const pca = () => new ACMPCAClient({ region: R1, maxAttempts: 1 });
 const apigw = () => new APIGatewayClient({ region: R1, maxAttempts: 1 });
 const acm = () => new ACMClient({ region: R1, maxAttempts: 1 });
 const elb = () => new ElasticLoadBalancingV2Client({ region: R1, maxAttempts: 1 });
+const cw = () => new CloudWatchClient({ region: R1, maxAttempts: 1 });
+const metric = (d: Partial<MetricDatum>, Namespace = 'drctl') =>
+  cw().send(
+    new PutMetricDataCommand({ Namespace, MetricData: [{ MetricName: 'TrafficHold', Value: 1, ...d }] }),
+  );
 
 let cloud: FakeCloud;
 afterEach(() => cloud?.uninstall());
@@ -455,6 +461,41 @@ const ROWS: Row[] = [
     },
     name: 'NoSuchHealthCheck',
     status: 404,
+  },
+  // ---- CloudWatch ----
+  {
+    refusal: 'CloudWatch: PutMetricData in a namespace beginning with AWS/ (reserved)',
+    call: () => metric({}, 'AWS/ApiGateway'),
+    name: 'InvalidParameterValue',
+    status: 400,
+    message: /AWS\//,
+  },
+  {
+    refusal: 'CloudWatch: PutMetricData with a NaN value',
+    call: () => metric({ Value: NaN }),
+    name: 'InvalidParameterValue',
+  },
+  {
+    refusal: 'CloudWatch: PutMetricData with a value beyond 2^360',
+    call: () => metric({ Value: 2 ** 361 }),
+    name: 'InvalidParameterValue',
+  },
+  {
+    refusal: 'CloudWatch: PutMetricData with more than 30 dimensions',
+    call: () => metric({ Dimensions: Array.from({ length: 31 }, (_, i) => ({ Name: `d${i}`, Value: 'v' })) }),
+    name: 'InvalidParameterValue',
+    message: /Dimensions/,
+  },
+  {
+    refusal: 'CloudWatch: PutMetricData with Value and Values together',
+    call: () => metric({ Values: [1, 2] }),
+    name: 'InvalidParameterCombination',
+  },
+  {
+    refusal: 'CloudWatch: PutMetricData timestamped more than two weeks ago',
+    call: () => metric({ Timestamp: new Date(cloud.clock.now() - 15 * 24 * 60 * MINUTE) }),
+    name: 'InvalidParameterValue',
+    message: /Timestamp/,
   },
   // ---- API Gateway ----
   {

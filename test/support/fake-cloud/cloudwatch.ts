@@ -41,6 +41,8 @@ export interface MetricAlarm extends MetricAlarmConfig {
   createdAt: number;
   /** SetAlarmState: holds until the next evaluation, then the data decides again. */
   forced?: { state: AlarmState; reason: string; at: number };
+  /** PutMetricAlarm on this existing alarm: the state it had, kept until the next evaluation. */
+  kept?: { state: AlarmState; reason: string; at: number };
 }
 
 const STATISTICS = new Set(['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum']);
@@ -52,6 +54,12 @@ const OPERATORS = new Set([
 ]);
 const MISSING = new Set(['breaching', 'notBreaching', 'ignore', 'missing']);
 const EVALUATION_MS = 60_000;
+/** PutMetricData (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html). */
+const MAX_DIMENSIONS = 30;
+const MAX_METRICS = 1000;
+const MAX_VALUE = 2 ** 360;
+const PAST_MS = 14 * 24 * 3_600_000;
+const FUTURE_MS = 2 * 3_600_000;
 
 export const metricKey = (region: string, namespace: string, name: string, dims: Dimension[]) =>
   [
@@ -240,6 +248,9 @@ export class FakeCloudWatch extends FakeService {
   stateOf(a: MetricAlarm): { state: AlarmState; reason: string; at: number } {
     const evaluatedAt = Math.floor(this.now() / EVALUATION_MS) * EVALUATION_MS;
     if (a.forced && a.forced.at >= evaluatedAt) return a.forced;
+    // "When you update an existing alarm, its state is left unchanged" until it is evaluated again
+    // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html).
+    if (a.kept && a.kept.at >= evaluatedAt) return a.kept;
     if (evaluatedAt < a.createdAt)
       return { state: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', at: a.createdAt };
     // Alarm state lags the datapoint by 'alarm.react' on average: half a period of it is the
@@ -343,6 +354,7 @@ export class FakeCloudWatch extends FakeService {
       // Tags given when updating an existing alarm are ignored (PutMetricAlarm, Tags).
       tags: existing ? existing.tags : tagsToMap(input.Tags),
       createdAt: existing?.createdAt ?? this.now(),
+      ...(existing ? { kept: { ...this.stateOf(existing), at: this.now() } } : {}),
     };
     alarms.set(alarm.AlarmName, alarm);
     return {};
@@ -399,25 +411,91 @@ export class FakeCloudWatch extends FakeService {
     return {};
   }
 
+  /**
+   * PutMetricData refuses what the API reference documents: a namespace beginning with "AWS/"
+   * (reserved) or ":" (pattern [^:].*), names over 255, more than 30 dimensions, more than 1000
+   * metrics, NaN, Infinity and values outside -2^360..2^360, Value with Values, timestamps over two
+   * weeks old or over two hours ahead
+   * (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html,
+   * API_MetricDatum.html, API_Dimension.html). Nothing is stored unless the whole request is valid.
+   * The data lands in THIS region's metric only: alarms and Route 53 checks on it elsewhere see nothing.
+   */
   PutMetricData(
     region: string,
     input: {
-      Namespace: string;
-      MetricData: Array<{ MetricName: string; Dimensions?: Dimension[]; Value?: number; Timestamp?: Date }>;
+      Namespace?: string;
+      MetricData?: Array<{
+        MetricName?: string;
+        Dimensions?: Dimension[];
+        Value?: number;
+        Values?: number[];
+        Counts?: number[];
+        Timestamp?: Date;
+      }>;
     },
   ) {
-    if (input.Namespace.startsWith('AWS/')) {
-      throw awsError('InvalidParameterValue', 'The value AWS/ for parameter Namespace is invalid.');
-    }
-    for (const m of input.MetricData) {
-      this.publish(
-        region,
-        input.Namespace,
-        m.MetricName,
-        m.Dimensions ?? [],
-        m.Value ?? 0,
-        m.Timestamp ? new Date(m.Timestamp).getTime() : this.now(),
+    const bad = (message: string) => awsError('InvalidParameterValue', message);
+    const ns = input.Namespace;
+    if (!ns) throw awsError('MissingParameter', 'The parameter Namespace is required.');
+    if (ns.length > 255 || ns.startsWith(':'))
+      throw bad(`The value ${ns} for parameter Namespace is invalid.`);
+    if (ns.startsWith('AWS/')) {
+      throw bad(
+        'The value AWS/ for parameter Namespace is invalid. Namespaces beginning with AWS/ are reserved.',
       );
+    }
+    const data = input.MetricData ?? [];
+    if (data.length === 0) throw awsError('MissingParameter', 'The parameter MetricData is required.');
+    if (data.length > MAX_METRICS)
+      throw bad(`The collection MetricData must not have more than ${MAX_METRICS} members.`);
+    const points: Array<{ name: string; dims: Dimension[]; values: number[]; t: number }> = [];
+    data.forEach((m, i) => {
+      const at = `MetricData.member.${i + 1}`;
+      if (!m.MetricName || m.MetricName.length > 255)
+        throw bad(`The parameter ${at}.MetricName must be 1 to 255 characters.`);
+      const dims = m.Dimensions ?? [];
+      if (dims.length > MAX_DIMENSIONS) {
+        throw bad(`The collection ${at}.Dimensions must not have more than ${MAX_DIMENSIONS} members.`);
+      }
+      for (const d of dims) {
+        if (
+          !d.Name ||
+          d.Name.length > 255 ||
+          d.Name.startsWith(':') ||
+          !d.Value?.trim() ||
+          d.Value.length > 1024
+        ) {
+          throw bad(`The dimension ${d.Name}=${d.Value} in ${at}.Dimensions is invalid.`);
+        }
+      }
+      if (m.Value !== undefined && m.Values !== undefined) {
+        throw awsError(
+          'InvalidParameterCombination',
+          `The parameters ${at}.Value and ${at}.Values are mutually exclusive.`,
+        );
+      }
+      // UNSURE: a datum with no value at all; the fake refuses it rather than invent a 0.
+      const values = m.Values ?? (m.Value !== undefined ? [m.Value] : []);
+      if (values.length === 0) throw awsError('MissingParameter', `The parameter ${at}.Value is required.`);
+      for (const v of values) {
+        if (typeof v !== 'number' || !Number.isFinite(v) || Math.abs(v) > MAX_VALUE) {
+          throw bad(`The value ${String(v)} for parameter ${at}.Value is invalid.`);
+        }
+      }
+      const t = m.Timestamp ? new Date(m.Timestamp).getTime() : this.now();
+      if (t < this.now() - PAST_MS || t > this.now() + FUTURE_MS) {
+        throw bad(
+          `The parameter ${at}.Timestamp must specify a time no more than two weeks in the past or two hours in the future.`,
+        );
+      }
+      // Counts repeat a value that many times (API_MetricDatum.html: Values and Counts).
+      const repeated = values.flatMap((v, j) =>
+        Array<number>(Math.max(1, Math.round(m.Counts?.[j] ?? 1))).fill(v),
+      );
+      points.push({ name: m.MetricName, dims, values: repeated, t });
+    });
+    for (const p of points) {
+      for (const v of p.values) this.publish(region, ns, p.name, p.dims, v, p.t);
     }
     return {};
   }

@@ -636,7 +636,15 @@ const CLOUDWATCH: Record<string, Row> = {
   DeleteAlarms: (c) =>
     arr(c.input.AlarmNames).map((n) => ({ action: 'cloudwatch:DeleteAlarms', resource: alarm(c, n) })),
   SetAlarmState: (c) => [{ action: 'cloudwatch:SetAlarmState', resource: alarm(c, c.input.AlarmName) }],
-  PutMetricData: () => [{ action: 'cloudwatch:PutMetricData', resource: '*' }],
+  // The cloudwatch:namespace condition key limits where a caller may publish
+  // (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/iam-cw-condition-keys-namespace.html).
+  PutMetricData: (c) => [
+    {
+      action: 'cloudwatch:PutMetricData',
+      resource: '*',
+      context: { 'cloudwatch:namespace': String(c.input.Namespace) },
+    },
+  ],
   GetMetricStatistics: () => [{ action: 'cloudwatch:GetMetricStatistics', resource: '*' }],
   TagResource: (c) => [{ action: 'cloudwatch:TagResource', resource: String(c.input.ResourceARN) }],
   ListTagsForResource: (c) => [
