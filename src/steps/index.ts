@@ -118,7 +118,7 @@ export const STEPS: readonly StepInfo[] = [
     after: ['canary'],
     uses: [],
     creates:
-      "Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (and one on the secondary's with canary.secondary or topology active-active)",
+      "Route 53 CLOUDWATCH_METRIC health check on the primary canary's alarm (and one on the secondary's with canary.secondary or topology active-active); per region a traffic-hold alarm (in the other region), a health check on it, and the CALCULATED health check the region's record uses",
     load: async () => (await import('./health-check/index.js')).healthCheck,
   },
   {
