@@ -289,4 +289,16 @@ describe('CloudWatch under the switch', () => {
       expect(await stateOf('hold')).toBe('ALARM');
     });
   });
+  it('an alarm that ignores missing data keeps the state of its last datapoint however old it is', async () => {
+    await inCloud(async () => {
+      await putAlarm('hold', 1);
+      expect(await stateOf('hold')).toBe('INSUFFICIENT_DATA');
+      await hold(R2, 1);
+      pass(30 * 24 * 60 * MINUTE);
+      expect(await stateOf('hold')).toBe('ALARM');
+      await hold(R2, 0);
+      pass(7 * 24 * 60 * MINUTE);
+      expect(await stateOf('hold')).toBe('OK');
+    });
+  });
 });

@@ -213,8 +213,14 @@ export class FakeCloudWatch extends FakeService {
         return { state: 'ALARM', reason: 'no datapoints were received (treated as breaching)' };
       if (treat === 'notBreaching')
         return { state: 'OK', reason: 'no datapoints were received (treated as not breaching)' };
-      if (treat === 'ignore' && depth < range)
-        return this.evaluate(region, cfg, windowEnd - periodMs, depth + 1);
+      if (treat === 'ignore') {
+        // `ignore` keeps the state however long the metric is silent: evaluate where its last
+        // datapoint was (a hold written once stays ALARM for weeks); never any data: still
+        // INSUFFICIENT_DATA, the state of a new alarm.
+        const last = this.lastDatapoint(region, cfg.Namespace, cfg.MetricName, cfg.Dimensions, windowEnd);
+        if (last !== undefined && depth < range)
+          return this.evaluate(region, cfg, last + periodMs, depth + 1);
+      }
       return { state: 'INSUFFICIENT_DATA', reason: 'Insufficient Data: no datapoints were received' };
     }
     let evaluated: boolean[];
