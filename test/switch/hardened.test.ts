@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
@@ -155,6 +156,37 @@ describe('static stability words', () => {
     expect(lines[0]).toMatch(/Route 53's API lives/);
     expect(lines[0]).toMatch(/What must be reachable/);
   });
+
+  it('with an S3 state whose bucket is in the region traffic leaves, one warning line says so', async () => {
+    h = new Harness();
+    const s3 = new S3Client({
+      region: PRIMARY,
+      credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
+    });
+    // The team made the bucket beforehand, in the primary region.
+    await h.cloud.authorizer.asAdmin(() =>
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: 'team-state',
+          CreateBucketConfiguration: { LocationConstraint: PRIMARY },
+        }),
+      ),
+    );
+    const state = ['--state', 's3://team-state/team/prod.json'];
+    await h.ok([...state, 'up']);
+    h.cloud.clock.advance(5 * 60_000);
+    const r = await h.run([...state, 'failover', '--to', SECONDARY, '--reason', 'x', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = (r.stdout + r.stderr).split('\n').filter((l) => l.startsWith('warning: '));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/S3 bucket is in sa-east-1, the region traffic leaves/);
+    expect(lines[0]).toMatch(/keep the state in another region/);
+    // Failing over the other way, traffic leaves us-west-1: the bucket is not there, no warning.
+    await h.ok([...state, 'failback', '--yes']);
+    const back = await h.run([...state, 'failover', '--to', PRIMARY, '--reason', 'y', '--yes']);
+    expect(back.code, back.stderr).toBe(0);
+    expect(back.stdout + back.stderr).not.toMatch(/What must be reachable/);
+  }, 60_000);
 
   it('with the primary elsewhere and a local state: no warning', async () => {
     await upAll();
