@@ -40,7 +40,7 @@ const IDEMPOTENT: Record<string, Rule> = {
   CreateListener: true,
   // Set or overwrite to a given value: applying twice is applying once.
   PutMetricAlarm: true,
-  // The switch's hold (src/switch/run.ts, and `up` re-tripping it: src/switch/hold.ts): a repeat adds the same value at the same timestamp,
+  // The switch's hold (src/switch/hold.ts: `failover`, `failback` and `up` re-tripping it): a repeat adds the same value at the same timestamp,
   // and the hold alarm reads the Maximum, so twice is once (src/config/traffic-hold.ts).
   PutMetricData: true,
   PutRolePolicy: true,

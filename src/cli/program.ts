@@ -116,8 +116,9 @@ export function buildProgram(run: RunCommand): Command {
     .command('failback')
     .description('release the held switch: clients answered as before `failover`')
     .option('--reason <text>', 'why: kept in the drill history')
-    .action(async (o: { reason?: string }, cmd: Command) => {
-      await run('failback', { reason: o.reason }, globals(cmd));
+    .option('--force', 'fail back even if the region returned to is not healthy from inside its VPC')
+    .action(async (o: { reason?: string; force?: boolean }, cmd: Command) => {
+      await run('failback', { reason: o.reason, force: !!o.force }, globals(cmd));
     });
   program
     .command('verify')

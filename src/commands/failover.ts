@@ -1,6 +1,12 @@
 import { UsageError, type ExitCode } from '../errors/errors.js';
 import type { StateStore } from '../state/store.js';
-import { type FailoverArgs, type SwitchIntent, describeSwitch, parseFailover } from '../switch/args.js';
+import {
+  type FailoverArgs,
+  type SwitchIntent,
+  describeSwitch,
+  parseFailover,
+  staticStabilityWarning,
+} from '../switch/args.js';
 import { runFailover } from '../switch/command.js';
 import type { SwitchContext } from '../switch/run.js';
 import { drillClients, evidenceOf, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
@@ -16,7 +22,7 @@ export type { FailoverArgs } from '../switch/args.js';
 export async function withSwitch(
   s: Session,
   command: 'failover' | 'failback',
-  confirmWhat: string,
+  confirmWhat: string | ((store: StateStore) => string),
   body: (ctx: SwitchContext, store: StateStore) => Promise<ExitCode>,
 ): Promise<ExitCode> {
   requireConfirmable(s, `${command} moves client traffic`);
@@ -41,7 +47,8 @@ export async function withSwitch(
       emit: () => {},
       say: (text) => s.reporter.line(text),
     };
-    const question = confirmWhat.replace('{state}', describeHeld(store));
+    const what = typeof confirmWhat === 'string' ? confirmWhat : confirmWhat(store);
+    const question = what.replace('{state}', describeHeld(store));
     if (
       !s.opts.yes &&
       !(await ask(
@@ -70,9 +77,16 @@ function describeHeld(store: StateStore): string {
 export async function run(s: Session, args: FailoverArgs): Promise<ExitCode> {
   const intent: SwitchIntent = parseFailover(s.config, args); // exit 2 before anything is read
   const q =
-    `${describeSwitch(intent)}\n  reason: "${intent.reason}"${intent.force ? '\n  --force: even if the target is not healthy' : ''}` +
+    `${describeSwitch(intent)}\n  first checks ${intent.to} from inside its VPC (probe, canary alarm)` +
+    `\n  reason: "${intent.reason}"${intent.force ? '\n  --force: even if the target is not healthy' : ''}` +
     '\n  switch held now: {state}';
-  return withSwitch(s, 'failover', q, async (ctx) =>
+  const question = (store: StateStore) => {
+    // Said before the question, so the person weighs it (and it is in a --yes run's log).
+    const warning = staticStabilityWarning(s.config, intent, store.region);
+    if (warning) s.reporter.line(warning);
+    return q;
+  };
+  return withSwitch(s, 'failover', question, async (ctx) =>
     runFailover({ ctx, reporter: s.reporter, evidence: await evidenceOf(s) }, intent),
   );
 }

@@ -240,7 +240,7 @@ async function keepHeldSwitch(
   const tripped: string[] = [];
   try {
     for (const h of holdsNotInForce(store.state, await readHolds(s.config, store.state, aws))) {
-      await tripHold(s.config, aws, h.awayFrom);
+      await tripHold(s.config, aws, h.awayFrom, s.deps.clock.now());
       tripped.push(h.awayFrom);
       s.reporter.line(
         `up: the switch's hold away from ${h.awayFrom} was not in force (${holdText(h)}); tripped it again with PutMetricData in ${h.alarmRegion}`,

@@ -84,6 +84,11 @@ export function switchBound(config: Config): { seconds: number; parts: BoundPart
   return { seconds: parts.reduce((a, p) => a + p.seconds, 0), parts };
 }
 
+/** How long a switch is measured before drctl stops watching: twice its bound, as the drill's timeout. */
+export function switchTimeoutSeconds(config: Config): number {
+  return 2 * switchBound(config).seconds;
+}
+
 /** How long the drill waits for each switch by default: twice the bound, so a slow AWS is measured, not cut off. */
 export function defaultTimeoutSeconds(config: Config, mode: DrillMode): number {
   return 2 * failoverBound(config, mode).seconds;

@@ -187,6 +187,9 @@ export type SwitchResult = {
   heldSince?: string;
   /** First change -> every probe answered as wanted; null when not seen in time. */
   recoverySeconds: number | null;
+  /** The switch's physical bound (src/drill/bound.ts switchBound), and its parts. */
+  boundSeconds: number;
+  bound: Array<{ what: string; seconds: number }>;
   checks: string[];
   problems: string[];
 };

@@ -19,6 +19,8 @@ export interface StateBackend {
   readonly location: string;
   readonly backupLocation: string;
   readonly lockLocation: string;
+  /** The AWS region the state lives in (S3: the bucket's); undefined for a local file. */
+  readonly region?: string;
   read(): Promise<StoredText | undefined>;
   /**
    * Replace the state with `text` if it is still at `etag` (undefined: if there is none yet), after

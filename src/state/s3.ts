@@ -56,6 +56,8 @@ export class S3Backend implements StateBackend {
     private readonly s3: S3Client,
     private readonly sse: Sse,
     private readonly clock: Clock,
+    /** The bucket's region (`drctl failover` warns when it is the region traffic leaves). */
+    readonly region?: string,
   ) {
     this.location = `s3://${where.bucket}/${where.key}`;
     this.backupLocation = `${this.location}.bak`;
@@ -108,7 +110,7 @@ export class S3Backend implements StateBackend {
       if (code(e) === 'NoSuchBucket') throw noBucket(location, where.bucket);
       // No s3:GetEncryptionConfiguration (or an S3 look-alike without it): SSE-S3 it is.
     }
-    return new S3Backend(where, s3, sse, o.clock);
+    return new S3Backend(where, s3, sse, o.clock, region);
   }
 
   async read(): Promise<StoredText | undefined> {

@@ -65,6 +65,11 @@ export class StateStore {
     return this.backend.location;
   }
 
+  /** The region the state lives in: an S3 state's bucket region; undefined for a local file. */
+  get region(): string | undefined {
+    return this.backend.region;
+  }
+
   get lockPath(): string {
     return this.backend.lockLocation;
   }

@@ -22,6 +22,11 @@ export const switchRecordSchema = z
     /** switching: the hold is being tripped; held: done; releasing: `failback` is undoing it. */
     phase: z.enum(['switching', 'held', 'releasing']),
     startedAt: z.iso.datetime(),
+    /**
+     * When this phase's write (the hold in `switching`, the release in `releasing`) was made and
+     * heard: a resumed run does not write it again, so one switch is one write per region.
+     */
+    writtenAt: z.iso.datetime().optional(),
     /** When probes in both VPCs were first answered by `to` (absent until measured). */
     heldSince: z.iso.datetime().optional(),
     /** First change to both VPCs answered by `to`, as the drill measures it; null if not measured. */

@@ -17,6 +17,8 @@ export interface FailoverArgs {
 
 export interface FailbackArgs {
   reason?: string;
+  /** Release even if the region traffic is handed back to is not healthy. */
+  force?: boolean;
 }
 
 /** What a failover asks for: the hold to trip, and the region clients end up with. */
@@ -89,3 +91,28 @@ export function describeSwitch(s: Pick<SwitchRecord, 'action' | 'awayFrom' | 'to
 
 export const sameSwitch = (a: Pick<SwitchRecord, 'action' | 'awayFrom' | 'to'>, b: typeof a) =>
   a.action === b.action && a.to === b.to && a.awayFrom.join() === b.awayFrom.join();
+
+/**
+ * What the switch depends on that may fail with the region traffic leaves (docs/switch.md "What
+ * must be reachable"), as one warning line, or undefined. An S3 state whose bucket is in that
+ * region cannot be read, locked or written when the region fails; with the primary in us-east-1
+ * an outage there can take Route 53's control plane, which lives only in us-east-1, with it:
+ * https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/route-53-concepts.html#route-53-concepts-control-and-data-plane
+ */
+export function staticStabilityWarning(
+  config: Config,
+  intent: Pick<SwitchIntent, 'awayFrom'>,
+  stateRegion: string | undefined,
+): string | undefined {
+  const words: string[] = [];
+  if (stateRegion && intent.awayFrom.includes(stateRegion))
+    words.push(
+      `the state's S3 bucket is in ${stateRegion}, the region traffic leaves: if ${stateRegion} fails, drctl cannot read, lock or record the switch; keep the state in another region`,
+    );
+  if (config.primary.region === 'us-east-1')
+    words.push(
+      "the primary is us-east-1, where Route 53's API lives: the switch needs no Route 53 API, but `up`, `down` and repairs of records and checks wait while us-east-1 is out",
+    );
+  if (!words.length) return undefined;
+  return `warning: ${words.join('; and ')} (docs/switch.md "What must be reachable")`;
+}

@@ -3,7 +3,7 @@ import type { Reporter } from '../io/reporter.js';
 import type { SwitchResult } from '../io/results.js';
 import { drctlVersion } from '../lib/version.js';
 import type { EvidenceStore } from '../state/evidence.js';
-import { defaultTimeoutSeconds, failoverBound } from '../drill/bound.js';
+import { switchBound, switchTimeoutSeconds } from '../drill/bound.js';
 import { DRILL_HISTORY_VERSION, type DrillHistoryRecord, accountOf, saveDrill } from '../drill/history.js';
 import type { SwitchIntent } from './args.js';
 import { type SwitchContext, type SwitchOutcome, failback, failover } from './run.js';
@@ -35,8 +35,12 @@ function interrupted(d: SwitchDeps, e: unknown, command: 'failover' | 'failback'
   );
 }
 
-export async function runFailback(d: SwitchDeps, reason: string | undefined): Promise<ExitCode> {
-  const o = await failback(d.ctx).catch((e: unknown) => {
+export async function runFailback(
+  d: SwitchDeps,
+  reason: string | undefined,
+  force = false,
+): Promise<ExitCode> {
+  const o = await failback(d.ctx, force).catch((e: unknown) => {
     throw interrupted(d, e, 'failback');
   });
   return finish(d, 'failback', o, reason);
@@ -51,7 +55,8 @@ async function finish(
   const { config } = d.ctx;
   const r = o.record;
   const action = command === 'failback' ? 'failback' : r.action;
-  const bound = failoverBound(config, 'outage');
+  // A switch's own bound (no canary, no alarm's failed-in-a-row), not the drill's failover bound.
+  const bound = switchBound(config);
   const entry: DrillHistoryRecord = {
     version: DRILL_HISTORY_VERSION,
     drctlVersion: drctlVersion(),
@@ -66,7 +71,7 @@ async function finish(
       to: command === 'failback' ? r.awayFrom.join(',') : r.to,
       awayFrom: r.awayFrom,
       principal: d.ctx.principal,
-      forced: command === 'failover' && r.forced,
+      forced: r.forced,
     },
     mode: 'switch',
     topology: config.topology,
@@ -79,7 +84,7 @@ async function finish(
     rtoTargetSeconds: config.rtoTargetSeconds,
     boundSeconds: bound.seconds,
     bound: bound.parts,
-    timeoutSeconds: defaultTimeoutSeconds(config, 'outage'),
+    timeoutSeconds: switchTimeoutSeconds(config),
     problems: o.problems,
     failover: [],
     failback: [],
@@ -95,13 +100,19 @@ async function finish(
     }
   }
   if (o.resumed) d.reporter.line(o.resumed);
-  const measured = o.recoverySeconds === null ? '(not measured: see below)' : `in ${o.recoverySeconds} s`;
+  const measured =
+    o.recoverySeconds === null
+      ? `(not measured: see below; bound ${bound.seconds} s)`
+      : `in ${o.recoverySeconds} s (bound ${bound.seconds} s)`;
   d.reporter.line(
     command === 'failover'
       ? `held: clients answered by ${r.to} (away from ${r.awayFrom.join(', ')}) ${measured}`
       : `released: traffic no longer held away from ${r.awayFrom.join(', ')}, back ${measured}`,
   );
   for (const p of o.problems) d.reporter.line(`warning: ${p}`);
+  // Recorded and said: the switch a stopped drctl left holds; the different one asked for is
+  // refused, and the error is the result.
+  if (o.refused) throw o.refused;
   d.reporter.result({
     ok: true,
     exitCode: 0,
@@ -117,6 +128,8 @@ async function finish(
     startedAt: o.startedAt,
     ...(r.heldSince ? { heldSince: r.heldSince } : {}),
     recoverySeconds: o.recoverySeconds,
+    boundSeconds: bound.seconds,
+    bound: bound.parts,
     checks: o.checks,
     problems: o.problems,
   } satisfies SwitchResult);

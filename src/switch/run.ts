@@ -1,13 +1,14 @@
-import { CloudWatchClient, DescribeAlarmsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { activeActive } from '../config/config.js';
-import { HOLD_OFF, HOLD_ON, holdAlarm } from '../config/traffic-hold.js';
+import { HOLD_OFF, HOLD_ON } from '../config/traffic-hold.js';
 import { DrctlError, type ErrorCode, UsageError } from '../errors/errors.js';
-import { defaultTimeoutSeconds } from '../drill/bound.js';
+import { switchTimeoutSeconds } from '../drill/bound.js';
 import { describeProbe, healthCheckStatus, invokeProbe } from '../drill/observe.js';
 import { type Side, type Targets, requireComplete, targetsOf } from '../drill/targets.js';
 import type { DrillContext, Vantage } from '../drill/types.js';
 import type { SwitchRecord } from '../state/switch-record.js';
 import { type SwitchIntent, describeSwitch, sameSwitch } from './args.js';
+import { writeHold } from './hold.js';
 
 // The incident switch (`drctl failover`, `drctl failback`; docs/switch.md): check the target from
 // inside its VPC, record the switch in the state, trip (or release) the hold alarms with one
@@ -40,6 +41,8 @@ export interface SwitchOutcome {
   record: SwitchRecord;
   /** What a crashed run left and this one finished first. */
   resumed?: string;
+  /** The switch asked for, refused after finishing a different recorded one (thrown once recorded). */
+  refused?: UsageError;
   /** First change -> every probe answered by the target; null when not seen in time. */
   recoverySeconds: number | null;
   checks: string[];
@@ -79,32 +82,25 @@ async function recordSwitch(ctx: DrillContext, r: SwitchRecord | undefined): Pro
   await ctx.store.flush();
 }
 
-/** The write that holds traffic away from `awayFrom` (1) or releases it (0), in the other region. */
-async function writeHold(ctx: SwitchContext, awayFrom: string, value: number): Promise<void> {
-  const a = holdAlarm(ctx.config, awayFrom);
-  // PutMetricData is a data-plane call in the region the alarm lives in: nothing in `awayFrom`.
-  // https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
-  await ctx.aws.client(CloudWatchClient, a.region).send(
-    new PutMetricDataCommand({
-      Namespace: a.Namespace,
-      MetricData: [
-        {
-          MetricName: a.MetricName,
-          Dimensions: a.Dimensions,
-          Timestamp: new Date(ctx.clock.now()),
-          Value: value,
-          Unit: 'None',
-        },
-      ],
-    }),
-  );
+/** The write that holds traffic away from `awayFrom` (1) or releases it (0): src/switch/hold.ts. */
+async function hold(ctx: SwitchContext, awayFrom: string, value: number): Promise<void> {
+  const a = await writeHold(ctx.config, ctx.aws, awayFrom, value, ctx.clock.now());
   ctx.say(
     `${value === HOLD_ON ? 'held traffic away from' : 'released the hold on'} ${awayFrom}: ${a.Namespace}/${a.MetricName} = ${value} in ${a.region} (alarm ${a.AlarmName})`,
   );
 }
 
-/** Before any change: the target serves through its own path, and its canary and check are fine. */
-async function checkTarget(ctx: SwitchContext, t: Targets, to: string, force: boolean) {
+/**
+ * Before any change: the target serves through its own path, and its canary and check are fine.
+ * `failback` checks the region it hands traffic back to the same way (`verb` names which).
+ */
+async function checkTarget(
+  ctx: SwitchContext,
+  t: Targets,
+  to: string,
+  force: boolean,
+  verb: 'switch to' | 'fail back to' = 'switch to',
+) {
   const checks: string[] = [];
   const broken: string[] = [];
   const side = sideIn(t, to);
@@ -128,7 +124,11 @@ async function checkTarget(ctx: SwitchContext, t: Targets, to: string, force: bo
     // other region away would then change nothing, and a drain would be undone.
     // https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/dns-failover-problems.html
     const s = await healthCheckStatus(ctx, side.healthCheckId);
-    if (!s.healthy) {
+    if (!s.healthy && verb === 'fail back to') {
+      // Releasing the hold on a region Route 53 sees unhealthy sends it nothing yet: a broken
+      // target like any other, refused unless --force.
+      broken.push(`the ${to} health check ${side.healthCheckId} is "${s.status}"`);
+    } else if (!s.healthy) {
       throw new SwitchRefusedError(
         `refusing to switch: ${to} is not healthy either (health check ${side.healthCheckId}: "${s.status}"), and Route 53 answers as if all were healthy when none is`,
         {
@@ -137,14 +137,13 @@ async function checkTarget(ctx: SwitchContext, t: Targets, to: string, force: bo
           resolution: `Fix ${to} first (its canary, \`drctl verify\`); --force cannot help: the hold would change no answer.`,
         },
       );
-    }
-    checks.push(`the ${to} health check ${side.healthCheckId} is healthy`);
+    } else checks.push(`the ${to} health check ${side.healthCheckId} is healthy`);
   }
   for (const c of checks) ctx.say(`check: ${c}`);
   if (broken.length && !force) {
-    throw new SwitchRefusedError(`refusing to switch to ${to}: ${broken.join('; ')}`, {
+    throw new SwitchRefusedError(`refusing to ${verb} ${to}: ${broken.join('; ')}`, {
       region: to,
-      resolution: `Nothing was changed. Fix ${to} (\`drctl verify\` says more), or pass --force to switch to it anyway.`,
+      resolution: `Nothing was changed. Fix ${to} (\`drctl verify\` says more), or pass --force to ${verb} it anyway.`,
     });
   }
   for (const b of broken) ctx.say(`check FAILED (--force): ${b}`);
@@ -160,7 +159,7 @@ async function measure(
   counter: { probes: number },
 ): Promise<number | undefined> {
   const pollMs = ctx.pollMs ?? POLL_MS;
-  const deadline = start + defaultTimeoutSeconds(ctx.config, 'outage') * 1000;
+  const deadline = start + switchTimeoutSeconds(ctx.config) * 1000;
   while (ctx.clock.now() + pollMs <= deadline) {
     let all = true;
     for (const v of t.vantages) {
@@ -180,15 +179,30 @@ async function measure(
   return undefined;
 }
 
-/** Trip the recorded hold (again: idempotent) and measure until clients are answered by `to`. */
+/** The record without the phase's write mark: a new phase has not written yet. */
+function unwritten(rec: SwitchRecord): SwitchRecord {
+  const r = { ...rec };
+  delete r.writtenAt;
+  return r;
+}
+
+/**
+ * Trip the recorded hold and measure until clients are answered by `to`. A record that says the
+ * write was made and heard (writtenAt) is not written again: a resumed switch only measures. A
+ * crash between the write and its mark writes once more, the same value (idempotent).
+ */
 async function finishSwitch(ctx: SwitchContext, t: Targets, rec: SwitchRecord) {
   const counter = { probes: 0 };
-  for (const r of rec.awayFrom) await writeHold(ctx, r, HOLD_ON);
+  if (!rec.writtenAt) {
+    for (const r of rec.awayFrom) await hold(ctx, r, HOLD_ON);
+    rec = { ...rec, writtenAt: iso(ctx.clock.now()) };
+    await recordSwitch(ctx, rec);
+  }
   const start = Date.parse(rec.startedAt);
   const at = await measure(ctx, t, () => rec.to, start, counter);
   const recoverySeconds = at === undefined ? null : Math.round((at - start) / 1000);
   const held: SwitchRecord = {
-    ...rec,
+    ...unwritten(rec),
     phase: 'held',
     heldSince: iso(at ?? ctx.clock.now()),
     recoverySeconds,
@@ -197,18 +211,22 @@ async function finishSwitch(ctx: SwitchContext, t: Targets, rec: SwitchRecord) {
   const problems =
     at === undefined
       ? [
-          `the probes were not all answered by ${rec.to} within ${defaultTimeoutSeconds(ctx.config, 'outage')} s: the hold is written; check \`drctl verify\``,
+          `the probes were not all answered by ${rec.to} within ${switchTimeoutSeconds(ctx.config)} s: the hold is written; check \`drctl verify\``,
         ]
       : [];
   return { held, recoverySeconds, problems, probes: counter.probes };
 }
 
-/** Release the recorded hold and measure until clients are answered as without a switch. */
+/** Release the recorded hold (once: see finishSwitch) and measure until clients are answered as without a switch. */
 async function finishRelease(ctx: SwitchContext, t: Targets, rec: SwitchRecord) {
-  const releasing: SwitchRecord = { ...rec, phase: 'releasing' };
+  let releasing: SwitchRecord = rec.phase === 'releasing' ? rec : { ...unwritten(rec), phase: 'releasing' };
   if (rec.phase !== 'releasing') await recordSwitch(ctx, releasing);
-  const start = ctx.clock.now();
-  for (const r of rec.awayFrom) await writeHold(ctx, r, HOLD_OFF);
+  const start = releasing.writtenAt ? Date.parse(releasing.writtenAt) : ctx.clock.now();
+  if (!releasing.writtenAt) {
+    for (const r of rec.awayFrom) await hold(ctx, r, HOLD_OFF);
+    releasing = { ...releasing, writtenAt: iso(start) };
+    await recordSwitch(ctx, releasing);
+  }
   const counter = { probes: 0 };
   // Without a switch: active-passive, the primary answers everyone; active-active, each VPC's own region.
   const home = (v: Vantage) => (activeActive(ctx.config) ? v.region : ctx.config.primary.region);
@@ -218,7 +236,7 @@ async function finishRelease(ctx: SwitchContext, t: Targets, rec: SwitchRecord) 
   const problems =
     at === undefined
       ? [
-          `the probes were not answered as before the switch within ${defaultTimeoutSeconds(ctx.config, 'outage')} s: the hold is released; check \`drctl verify\``,
+          `the probes were not answered as before the switch within ${switchTimeoutSeconds(ctx.config)} s: the hold is released; check \`drctl verify\``,
         ]
       : [];
   return { record: releasing, recoverySeconds, problems, probes: counter.probes, startedAt: iso(start) };
@@ -238,10 +256,11 @@ export async function failover(ctx: SwitchContext, intent: SwitchIntent): Promis
   if (held?.phase === 'switching') {
     ctx.say(`finishing the switch a stopped drctl left: ${describeSwitch(held)}`);
     const done = await finishSwitch(ctx, t, held);
-    if (!sameSwitch(held, intent)) throw secondSwitch(done.held);
     return {
       record: done.held,
       resumed: `finished ${describeSwitch(held)}`,
+      // The recorded switch is finished first (its hold is written); a different one is then refused.
+      ...(sameSwitch(held, intent) ? {} : { refused: resumedThenRefused(done.held, intent) }),
       recoverySeconds: done.recoverySeconds,
       checks: [],
       problems: done.problems,
@@ -277,18 +296,31 @@ export async function failover(ctx: SwitchContext, intent: SwitchIntent): Promis
   };
 }
 
-/** `drctl failback`: release the held switch (whatever its phase), measure, remove it. */
-export async function failback(ctx: SwitchContext): Promise<SwitchOutcome> {
+/**
+ * `drctl failback`: check each region traffic is handed back to as a failover checks its target
+ * (refused when broken unless --force), release the held switch, measure, remove it. A release a
+ * stopped drctl began is finished without a check: the hold may already be off.
+ */
+export async function failback(ctx: SwitchContext, force = false): Promise<SwitchOutcome> {
   const held = heldSwitch(ctx);
   if (!held) throw nothingHeld();
   const t = targets(ctx);
+  const checks: string[] = [];
+  let forced = false;
   if (held.phase === 'releasing')
     ctx.say(`finishing the failback a stopped drctl left: ${describeSwitch(held)}`);
+  else {
+    for (const r of held.awayFrom) {
+      const c = await checkTarget(ctx, t, r, force, 'fail back to');
+      checks.push(...c.checks);
+      forced ||= c.forced;
+    }
+  }
   const done = await finishRelease(ctx, t, held);
   return {
-    record: done.record,
+    record: { ...done.record, forced },
     recoverySeconds: done.recoverySeconds,
-    checks: [],
+    checks,
     problems: done.problems,
     probes: done.probes,
     startedAt: done.startedAt,
@@ -302,6 +334,17 @@ export function secondSwitch(held: SwitchRecord): UsageError {
     {
       field: 'failover',
       resolution: 'Run `drctl failback` first to release it; then switch again.',
+    },
+  );
+}
+
+/** A run that finished the recorded switch, asked for another: names both. */
+function resumedThenRefused(held: SwitchRecord, intent: SwitchIntent): UsageError {
+  return new UsageError(
+    `finished the switch a stopped drctl left, ${describeSwitch(held)} ("${held.reason}"), which now holds; not making the one asked for, ${describeSwitch(intent)} ("${intent.reason}")`,
+    {
+      field: 'failover',
+      resolution: 'Run `drctl failback` to release the recorded switch; then switch again.',
     },
   );
 }

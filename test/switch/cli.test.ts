@@ -15,6 +15,8 @@ describe('drctl failover / failback (built CLI)', () => {
     const f = d.run(['failover', '--help']);
     for (const flag of ['--to <region>', '--drain <region>', '--reason <text>', '--force'])
       expect(f.stdout).toContain(flag);
+    const b = d.run(['failback', '--help']);
+    for (const flag of ['--reason <text>', '--force']) expect(b.stdout).toContain(flag);
   });
 
   it('--reason missing is exit 2 naming --reason; nothing is written', () => {
