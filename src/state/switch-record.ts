@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * An incident switch (`drctl failover --to R`, `drctl drain R`), recorded in the state at the top
- * level (`state.switch`) BEFORE its first change is made, and kept while it holds: `up`, `step`,
- * `verify` and `failover-test` read it and never undo it; `failback` releases it and removes it.
+ * An incident switch (`drctl failover --to R`, or `drctl failover --drain R` in active-active),
+ * recorded in the state at the top level (`state.switch`) BEFORE its first change is made, and kept
+ * while it holds: `up`, `step`, `verify` and `failover-test` read it and never undo it; `failback`
+ * releases it and removes it.
  * A drctl killed mid-switch finds `phase` and finishes (or releases) what it started.
  */
 export const switchRecordSchema = z
@@ -22,9 +23,9 @@ export const switchRecordSchema = z
     /** switching: the hold is being tripped; held: done; releasing: `failback` is undoing it. */
     phase: z.enum(['switching', 'held', 'releasing']),
     startedAt: z.iso.datetime(),
-    /** When probes in both VPCs were first answered by `to` (absent until measured). */
+    /** When every probe (each VPC that has one) was first answered by `to` (absent until measured). */
     heldSince: z.iso.datetime().optional(),
-    /** First change to both VPCs answered by `to`, as the drill measures it; null if not measured. */
+    /** First change to every probe answered by `to`, as the drill measures it; null if not measured. */
     recoverySeconds: z.number().nullable().optional(),
   })
   .strict();
