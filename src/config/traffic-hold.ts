@@ -1,12 +1,12 @@
 import type { Config } from './config.js';
 
 /**
- * The traffic hold behind `drctl failover` and `drctl drain` (docs/switch.md): per region R, a
- * CloudWatch alarm that lives in the OTHER region, on a metric only drctl writes. Route 53 reads
- * that metric's data stream through a CLOUDWATCH_METRIC health check ("hold R"), which is a child
- * of the CALCULATED health check on R's record, beside R's canary check. Writing 1 with
- * PutMetricData in the region traffic moves TO holds it away from R; writing 0 releases it. Both
- * are data-plane calls in the healthy region: no Route 53 change (its control plane is in
+ * The traffic hold behind `drctl failover --to R` and `drctl failover --drain R` (docs/switch.md):
+ * per region R, a CloudWatch alarm that lives in the OTHER region, on a metric only drctl writes.
+ * Route 53 reads that metric's data stream through a CLOUDWATCH_METRIC health check ("hold R"),
+ * which is a child of the CALCULATED health check on R's record, beside R's canary check. Writing 1
+ * with PutMetricData in the region traffic moves TO holds it away from R; writing 0 releases it.
+ * Both are data-plane calls in the healthy region: no Route 53 change (its control plane is in
  * us-east-1) and nothing in the region being left.
  *
  * Route 53 reads the data stream, not the alarm state

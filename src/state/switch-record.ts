@@ -1,9 +1,10 @@
 import { z } from 'zod';
 
 /**
- * An incident switch (`drctl failover --to R`, `drctl drain R`), recorded in the state at the top
- * level (`state.switch`) BEFORE its first change is made, and kept while it holds: `up`, `step`,
- * `verify` and `failover-test` read it and never undo it; `failback` releases it and removes it.
+ * An incident switch (`drctl failover --to R`, or `drctl failover --drain R` in active-active),
+ * recorded in the state at the top level (`state.switch`) BEFORE its first change is made, and kept
+ * while it holds: `up`, `step`, `verify` and `failover-test` read it and never undo it; `failback`
+ * releases it and removes it.
  * A drctl killed mid-switch finds `phase` and finishes (or releases) what it started.
  */
 export const switchRecordSchema = z
@@ -27,9 +28,9 @@ export const switchRecordSchema = z
      * heard: a resumed run does not write it again, so one switch is one write per region.
      */
     writtenAt: z.iso.datetime().optional(),
-    /** When probes in both VPCs were first answered by `to` (absent until measured). */
+    /** When every probe (each VPC that has one) was first answered by `to` (absent until measured). */
     heldSince: z.iso.datetime().optional(),
-    /** First change to both VPCs answered by `to`, as the drill measures it; null if not measured. */
+    /** First change to every probe answered by `to`, as the drill measures it; null if not measured. */
     recoverySeconds: z.number().nullable().optional(),
   })
   .strict();

@@ -51,11 +51,12 @@ const proseWithoutCode = (file: string) =>
 const AWS_HOSTS = /^(docs\.aws\.amazon\.com|aws\.amazon\.com)$/;
 
 /**
- * What a page asks the reader to have done before its commands (the drill, teardown and state pages
- * are read after `up`).
+ * What a page asks the reader to have done before its commands (the drill, teardown, state and
+ * switch pages are read after `up`).
  */
 const SETUP: Record<string, string[][]> = {
   'docs/drill.md': [['up']],
+  'docs/switch.md': [['up']],
   'docs/teardown.md': [['up']],
   'docs/state.md': [['up']],
 };
