@@ -349,3 +349,39 @@ describe('the traffic hold in the traffic-policy routing mode', () => {
     expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([SECONDARY, SECONDARY]);
   });
 });
+
+describe('active-active: the hold never drains the last healthy region', () => {
+  it("drain is refused (exit 3, even with --force) while the other region's canary alarm is in ALARM", async () => {
+    h = new Harness();
+    h.writeConfig({ topology: 'active-active' });
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    // The primary really fails: its endpoint takes no 443, so its canary fails and alarms.
+    const { FakeEc2 } = await import('../support/fake-cloud/index.js');
+    const sg = rec('vpc', PRIMARY).endpointSecurityGroupId;
+    h.cloud.model(FakeEc2).region(PRIMARY).securityGroups.get(sg)!.ingress = [];
+    h.cloud.clock.advance(10 * 60_000);
+    const alarm = rec('canary', PRIMARY).alarmName as string;
+    const state = await h.cloud.authorizer.asAdmin(
+      async () =>
+        (
+          await new CloudWatchClient({ region: PRIMARY }).send(
+            new (await import('@aws-sdk/client-cloudwatch')).DescribeAlarmsCommand({ AlarmNames: [alarm] }),
+          )
+        ).MetricAlarms?.[0]?.StateValue,
+    );
+    expect(state).toBe('ALARM');
+    h.cloud.resetCalls();
+    for (const force of [[], ['--force']]) {
+      const r = await h.run(['failover', '--drain', SECONDARY, '--reason', 'bad deploy', ...force, '--yes']);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/refusing to switch: sa-east-1 is not healthy either/);
+      expect(r.stderr).toMatch(/--force cannot help/);
+    }
+    expect(h.state()!.switch).toBeUndefined();
+    // Nothing changed: the only calls that may change anything are the probe's Invokes (reads).
+    expect(h.cloud.mutatingCalls.filter((c) => c.command !== 'Invoke')).toEqual([]);
+    // Clients of the secondary's VPC are still answered by the secondary (latency, healthy).
+    expect(answeredIn(SECONDARY)).toBe(SECONDARY);
+  });
+});
