@@ -52,6 +52,17 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       return canaryTroubles;
     });
   }
+  // The hold in the cloud (Route 53's hold checks, as verify reads them) against state.switch.
+  let hold: StatusResult['hold'];
+  if (refreshAws && failures.length === 0 && (store.state.switch || steps['health-check'])) {
+    const sw = await import('../verify/switch-checks.js');
+    try {
+      const readings = await sw.readHolds(s.config, store.state, refreshAws);
+      hold = { readings, disagreements: sw.holdDisagreements(s.config, store.state, readings) };
+    } catch (e) {
+      failures.push({ step: 'switch', scope: '', message: errorMessage(e) });
+    }
+  }
   let certificates: Awaited<ReturnType<typeof certificateLifetimes>>;
   try {
     // After failed look-ups, the recorded lifetimes: one more stalled call would only add waiting.
@@ -60,7 +71,9 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
     failures.push({ step: 'ca', scope: '', message: errorMessage(e) });
     certificates = await certificateLifetimes(s, store, false);
   }
-  const drifted = drift.some((d) => d.missing.length > 0) || unrecorded.length > 0;
+  // A hold the state does not record, or a recorded switch not in force, is drift like any other.
+  const drifted =
+    drift.some((d) => d.missing.length > 0) || unrecorded.length > 0 || !!hold?.disagreements.length;
   const code: ExitCode = failures.length ? 1 : drifted ? 2 : 0;
   if (s.opts.json) {
     s.reporter.result({
@@ -69,6 +82,7 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       command: 'status',
       state: s.statePath,
       ...(store.state.switch ? { switch: store.state.switch } : {}),
+      hold,
       steps,
       certificates,
       drift: refresh ? drift : undefined,
@@ -89,6 +103,8 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
   // A held incident switch first: where clients go matters more than any step's record.
   if (store.state.switch)
     s.reporter.line(`${heldSwitchText(store.state.switch)} (\`drctl failback\` releases it)`);
+  for (const d of hold?.disagreements ?? [])
+    s.reporter.line(`DRIFT: ${d.text}\n    fix: ${d.fix}`);
   const notRecorded = (step: string, scope: string) =>
     unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
   if (Object.keys(steps).length === 0) s.reporter.line(`nothing recorded in ${s.statePath}`);

@@ -10,6 +10,7 @@ import type { LockInfo } from '../state/lock.js';
 import type { State } from '../state/schema.js';
 import type { StepName } from '../steps/types.js';
 import type { CheckLine } from '../verify/checks.js';
+import type { HoldDisagreement, HoldReading } from '../verify/switch-checks.js';
 
 // The summary each command prints last on stdout with --json: a public contract (scripts and CI
 // read it). Each command builds its summary as one of these types (`satisfies`), so a field that
@@ -99,6 +100,11 @@ export type StatusResult = {
   state: string;
   /** A held incident switch (state.switch), shown first. */
   switch?: State['switch'];
+  /**
+   * --refresh only: each region's hold as Route 53 and CloudWatch have it, and where it disagrees
+   * with `switch` (src/verify/switch-checks.ts).
+   */
+  hold?: { readings: HoldReading[]; disagreements: HoldDisagreement[] } | undefined;
   steps: State['steps'];
   certificates: CertificateLifetime[];
   /** --refresh only. */

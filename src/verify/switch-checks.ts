@@ -85,6 +85,48 @@ export const holdText = (h: HoldReading) =>
 const releaseByHand = (h: HoldReading, config: Config) =>
   `aws cloudwatch put-metric-data --region ${h.alarmRegion} --namespace ${HOLD_NAMESPACE} --metric-name ${HOLD_METRIC} --dimensions Deployment=${config.deployment},AwayFrom=${h.awayFrom} --value 0`;
 
+/** Where the cloud's hold and the recorded switch disagree: what is wrong, and what fixes it. */
+export interface HoldDisagreement {
+  /** `not-in-force`: the switch needs the hold and the cloud lacks it; `not-recorded`: the reverse. */
+  kind: 'not-in-force' | 'not-recorded';
+  awayFrom: string;
+  text: string;
+  fix: string;
+}
+
+/**
+ * Each hold the cloud has and the state does not record (or the reverse), as `verify` and
+ * `status --refresh` tell it. A switch mid-way (switching, releasing) is not judged on its holds:
+ * re-running its command finishes it, as the interrupted-switch line says.
+ */
+export function holdDisagreements(
+  config: Config,
+  state: Readonly<State>,
+  readings: readonly HoldReading[],
+): HoldDisagreement[] {
+  const sw = state.switch;
+  const away = heldAway(state);
+  const out: HoldDisagreement[] = [];
+  for (const h of readings) {
+    const wanted = away.includes(h.awayFrom);
+    if (wanted && !h.holding)
+      out.push({
+        kind: 'not-in-force',
+        awayFrom: h.awayFrom,
+        text: `the switch holds traffic away from ${h.awayFrom}, but the hold is not in force (${holdText(h)}): clients may be answered by ${h.awayFrom}`,
+        fix: `Run \`drctl up\`: it keeps the switch and trips the hold again (PutMetricData in ${h.alarmRegion}); or run \`drctl failback\` to release the switch.`,
+      });
+    else if (!wanted && h.holding && sw?.phase !== 'switching' && sw?.phase !== 'releasing')
+      out.push({
+        kind: 'not-recorded',
+        awayFrom: h.awayFrom,
+        text: `traffic is held away from ${h.awayFrom} (${holdText(h)}), and the state records no switch that does so`,
+        fix: `Release it: \`${releaseByHand(h, config)}\`; or, if it is wanted, record it with \`drctl failover\`.`,
+      });
+  }
+  return out;
+}
+
 export const switchHeld: VerifyCheck = {
   id: 'switch',
   title: 'the traffic hold matches the recorded switch',
@@ -104,28 +146,11 @@ export const switchHeld: VerifyCheck = {
       );
     else if (sw) lines.push(ok('switch', heldSwitchText(sw)));
     const away = heldAway(ctx.state);
+    const wrong = holdDisagreements(ctx.config, ctx.state, readings);
     for (const h of readings) {
-      const wanted = away.includes(h.awayFrom);
-      const tripped = h.holding;
-      if (wanted && !tripped)
-        lines.push(
-          fail(
-            'switch',
-            `the switch holds traffic away from ${h.awayFrom}, but the hold is not in force (${holdText(h)}): clients may be answered by ${h.awayFrom}`,
-            `Run \`drctl up\`: it keeps the switch and trips the hold again (PutMetricData in ${h.alarmRegion}); or run \`drctl failback\` to release the switch.`,
-            h.awayFrom,
-          ),
-        );
-      else if (!wanted && tripped && sw?.phase !== 'switching' && sw?.phase !== 'releasing')
-        lines.push(
-          fail(
-            'switch',
-            `traffic is held away from ${h.awayFrom} (${holdText(h)}), and the state records no switch that does so`,
-            `Release it: \`${releaseByHand(h, ctx.config)}\`; or, if it is wanted, record it with \`drctl failover\`.`,
-            h.awayFrom,
-          ),
-        );
-      else if (wanted)
+      const d = wrong.find((x) => x.awayFrom === h.awayFrom);
+      if (d) lines.push(fail('switch', d.text, d.fix, h.awayFrom));
+      else if (away.includes(h.awayFrom))
         lines.push(ok('switch', `traffic is held away from ${h.awayFrom} (${holdText(h)})`, h.awayFrom));
     }
     if (!lines.length) lines.push(ok('switch', 'no incident switch: traffic follows the health checks'));

@@ -5,7 +5,12 @@ import {
   ListTagsForResourceCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
-import { GetHealthCheckCommand, type ResourceRecordSet, Route53Client } from '@aws-sdk/client-route-53';
+import {
+  GetHealthCheckCommand,
+  GetTrafficPolicyCommand,
+  type ResourceRecordSet,
+  Route53Client,
+} from '@aws-sdk/client-route-53';
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.js';
 import { HOLD_OFF, HOLD_ON, holdAlarm } from '../../src/config/traffic-hold.js';
@@ -220,5 +225,163 @@ describe('the traffic hold in the deployment', () => {
       'DeleteAlarms',
       'DeleteAlarms',
     ]);
+  });
+});
+
+describe('the traffic hold in the traffic-policy routing mode', () => {
+  /** The traffic policy document the instance at the name applies now. */
+  const documentNow = async () => {
+    const tp = rec('traffic-policy', 'global') as { trafficPolicyId: string; trafficPolicyVersion: number };
+    const p = await r53().send(
+      new GetTrafficPolicyCommand({ Id: tp.trafficPolicyId, Version: tp.trafficPolicyVersion }),
+    );
+    return JSON.parse(p.TrafficPolicy!.Document!) as {
+      Rules: { failover: { Primary: { HealthCheck?: string }; Secondary: { HealthCheck?: string } } };
+    };
+  };
+  const upInPolicyMode = async () => {
+    h = new Harness();
+    h.writeConfig({ routing: 'traffic-policy' });
+    // Route 53 documents traffic flow for public zones; the fake accepts it on request
+    // (docs/routing-modes.md), as the traffic-policy step's tests do.
+    h.cloud.model(FakeRoute53).privateZoneTrafficPolicy = 'accept';
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+  };
+
+  it("the policy uses each region's calculated check; a hold, failover and failback move both VPCs", async () => {
+    await upInPolicyMode();
+    const out = rec('health-check', 'global');
+    expect((await documentNow()).Rules.failover).toMatchObject({
+      Primary: { HealthCheck: out.recordHealthCheckIds![PRIMARY] },
+      Secondary: { HealthCheck: out.recordHealthCheckIds![SECONDARY] },
+    });
+    expect(recordsAt()).toEqual([expect.objectContaining({ TrafficPolicyInstanceId: expect.any(String) })]);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+    await hold(PRIMARY, HOLD_ON);
+    h.cloud.clock.advance(3 * 60_000);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([SECONDARY, SECONDARY]);
+    await hold(PRIMARY, HOLD_OFF);
+    h.cloud.clock.advance(3 * 60_000);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+
+    await h.ok(['--yes', 'failover', '--to', SECONDARY, '--reason', 'gray failure']);
+    expect(h.state()!.switch).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([SECONDARY, SECONDARY]);
+    h.cloud.resetCalls();
+    await h.ok(['up']);
+    expect(h.cloud.mutatingCalls).toEqual([]);
+    h.cloud.clock.advance(10 * 60_000);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([SECONDARY, SECONDARY]);
+    await h.ok(['--yes', 'failback']);
+    expect(h.state()!.switch).toBeUndefined();
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+  });
+
+  it('a traffic-policy deployment built before the hold converges with up: a new version on the calculated checks', async () => {
+    await upInPolicyMode();
+    const out = rec('health-check', 'global');
+    const tp = rec('traffic-policy', 'global') as {
+      trafficPolicyId: string;
+      trafficPolicyVersion: number;
+      trafficPolicyInstanceId: string;
+    };
+    // As an older drctl left it: the policy on the canary checks, no hold, nothing recorded of it.
+    const {
+      CreateTrafficPolicyVersionCommand,
+      UpdateTrafficPolicyInstanceCommand,
+      DeleteHealthCheckCommand,
+    } = await import('@aws-sdk/client-route-53');
+    const { DeleteAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+    const doc = await documentNow();
+    doc.Rules.failover.Primary.HealthCheck = out.primaryHealthCheckId;
+    if (out.secondaryHealthCheckId) doc.Rules.failover.Secondary.HealthCheck = out.secondaryHealthCheckId;
+    else delete doc.Rules.failover.Secondary.HealthCheck;
+    let oldVersion = 0;
+    await h.cloud.authorizer.asAdmin(async () => {
+      const v = await r53().send(
+        new CreateTrafficPolicyVersionCommand({ Id: tp.trafficPolicyId, Document: JSON.stringify(doc) }),
+      );
+      oldVersion = v.TrafficPolicy!.Version!;
+      await r53().send(
+        new UpdateTrafficPolicyInstanceCommand({
+          Id: tp.trafficPolicyInstanceId,
+          TTL: 60,
+          TrafficPolicyId: tp.trafficPolicyId,
+          TrafficPolicyVersion: oldVersion,
+        }),
+      );
+      for (const ids of [out.recordHealthCheckIds!, out.holdHealthCheckIds!])
+        for (const id of Object.values(ids))
+          await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
+      for (const region of [PRIMARY, SECONDARY]) {
+        const a = holdAlarm(config(), region);
+        await new CloudWatchClient({ region: a.region }).send(
+          new DeleteAlarmsCommand({ AlarmNames: [a.AlarmName] }),
+        );
+      }
+    });
+    const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
+    const r = state.steps['health-check'].global.resources;
+    for (const k of [
+      'holdAlarmNames',
+      'holdHealthCheckIds',
+      'holdCallerReferences',
+      'recordHealthCheckIds',
+      'recordCallerReferences',
+    ])
+      delete r[k];
+    state.steps['traffic-policy'].global.resources.trafficPolicyVersion = oldVersion;
+    writeFileSync(h.statePath, JSON.stringify(state));
+    h.cloud.clock.advance(5 * 60_000);
+
+    await h.ok(['up']);
+    const now = rec('health-check', 'global');
+    expect((await documentNow()).Rules.failover).toMatchObject({
+      Primary: { HealthCheck: now.recordHealthCheckIds![PRIMARY] },
+      Secondary: { HealthCheck: now.recordHealthCheckIds![SECONDARY] },
+    });
+    expect(rec('traffic-policy', 'global')).toMatchObject({ trafficPolicyVersion: oldVersion + 1 });
+    h.cloud.clock.advance(5 * 60_000);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+    await hold(PRIMARY, HOLD_ON);
+    h.cloud.clock.advance(3 * 60_000);
+    expect([answeredIn(PRIMARY), answeredIn(SECONDARY)]).toEqual([SECONDARY, SECONDARY]);
+  });
+});
+
+describe('active-active: the hold never drains the last healthy region', () => {
+  it("drain is refused (exit 3, even with --force) while the other region's canary alarm is in ALARM", async () => {
+    h = new Harness();
+    h.writeConfig({ topology: 'active-active' });
+    await h.ok(['up']);
+    h.cloud.clock.advance(5 * 60_000);
+    // The primary really fails: its endpoint takes no 443, so its canary fails and alarms.
+    const { FakeEc2 } = await import('../support/fake-cloud/index.js');
+    const sg = rec('vpc', PRIMARY).endpointSecurityGroupId;
+    h.cloud.model(FakeEc2).region(PRIMARY).securityGroups.get(sg)!.ingress = [];
+    h.cloud.clock.advance(10 * 60_000);
+    const alarm = rec('canary', PRIMARY).alarmName as string;
+    const state = await h.cloud.authorizer.asAdmin(
+      async () =>
+        (
+          await new CloudWatchClient({ region: PRIMARY }).send(
+            new (await import('@aws-sdk/client-cloudwatch')).DescribeAlarmsCommand({ AlarmNames: [alarm] }),
+          )
+        ).MetricAlarms?.[0]?.StateValue,
+    );
+    expect(state).toBe('ALARM');
+    h.cloud.resetCalls();
+    for (const force of [[], ['--force']]) {
+      const r = await h.run(['failover', '--drain', SECONDARY, '--reason', 'bad deploy', ...force, '--yes']);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+      expect(r.stderr).toMatch(/refusing to switch: sa-east-1 is not healthy either/);
+      expect(r.stderr).toMatch(/--force cannot help/);
+    }
+    expect(h.state()!.switch).toBeUndefined();
+    // Nothing changed: the only calls that may change anything are the probe's Invokes (reads).
+    expect(h.cloud.mutatingCalls.filter((c) => c.command !== 'Invoke')).toEqual([]);
+    // Clients of the secondary's VPC are still answered by the secondary (latency, healthy).
+    expect(answeredIn(SECONDARY)).toBe(SECONDARY);
   });
 });

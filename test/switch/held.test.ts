@@ -118,6 +118,61 @@ describe('a held switch', () => {
     );
   });
 
+  it('status --refresh reads the hold: in force, it agrees (exit 0); --json carries switch and hold', async () => {
+    await held();
+    h.cloud.clock.advance(3 * 60_000);
+    const r = await h.run(['status', '--refresh']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/DRIFT/);
+    const json = await h.run(['--json', 'status', '--refresh']);
+    expect(json.code).toBe(0);
+    expect(json.summary!.switch).toEqual(SWITCH);
+    const hold = json.summary!.hold as {
+      readings: Array<{ awayFrom: string; holding: boolean; alarm: string }>;
+      disagreements: unknown[];
+    };
+    expect(hold.disagreements).toEqual([]);
+    expect(hold.readings.find((x) => x.awayFrom === PRIMARY)).toMatchObject({ holding: true, alarm: 'ALARM' });
+    expect(hold.readings.find((x) => x.awayFrom === SECONDARY)).toMatchObject({ holding: false });
+  });
+
+  it('status --refresh says a recorded switch is not in force, with the fix (exit 2)', async () => {
+    await held({ trip: false });
+    const r = await h.run(['status', '--refresh']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/^held: failover to us-west-1/m);
+    expect(r.stdout).toMatch(
+      /DRIFT: the switch holds traffic away from sa-east-1, but the hold is not in force \(hold check \S+: Success/,
+    );
+    expect(r.stdout).toMatch(/fix: Run `drctl up`: it keeps the switch and trips the hold again/);
+    expect(r.stdout).toMatch(/status --refresh: drift found \(exit 2\)/);
+    const json = await h.run(['--json', 'status', '--refresh']);
+    expect(json.code).toBe(2);
+    expect((json.summary!.hold as { disagreements: unknown[] }).disagreements).toEqual([
+      expect.objectContaining({ kind: 'not-in-force', awayFrom: PRIMARY }),
+    ]);
+    // Reading it changed nothing.
+    expect(putMetricData()).toEqual([]);
+  });
+
+  it('status --refresh says a hold in the cloud the state does not record, with the fix (exit 2)', async () => {
+    h = new Harness();
+    await h.ok(['up']);
+    await tripHold();
+    h.cloud.clock.advance(5 * 60_000);
+    const r = await h.run(['status', '--refresh']);
+    expect(r.code, r.stdout + r.stderr).toBe(2);
+    expect(r.stdout).toMatch(
+      /DRIFT: traffic is held away from sa-east-1 \(hold check \S+: Failure.*\), and the state records no switch/,
+    );
+    expect(r.stdout).toMatch(/fix: Release it: `aws cloudwatch put-metric-data --region us-west-1 .*--value 0`/);
+    const json = await h.run(['--json', 'status', '--refresh']);
+    expect(json.summary!.switch).toBeUndefined();
+    expect((json.summary!.hold as { disagreements: unknown[] }).disagreements).toEqual([
+      expect.objectContaining({ kind: 'not-recorded', awayFrom: PRIMARY }),
+    ]);
+  });
+
   it('verify shows it first, ok while the hold check is unhealthy', async () => {
     await held();
     h.cloud.clock.advance(3 * 60_000);

@@ -509,9 +509,8 @@ export class FakeNetwork extends FakeService {
     // A private zone answers for its whole name space: a name it lacks is NXDOMAIN.
     const records = r53!.recordsOf(zones[0]!.Id).filter((r) => r.Name === name && r.Type === 'A');
     if (!records.length) return nx;
-    if (records.some((r) => r.TrafficPolicyInstanceId)) {
-      return { addresses: [], ttlSeconds: 0, error: 'ESERVFAIL (traffic policy records are not modelled)' };
-    }
+    const instanceId = records.find((r) => r.TrafficPolicyInstanceId)?.TrafficPolicyInstanceId;
+    if (instanceId) return this.policyAnswer(r53!.instanceDocument(instanceId));
     let chosen = records[0]!;
     const latency = records.filter((r) => r.Region);
     if (latency.length) {
@@ -532,6 +531,51 @@ export class FakeNetwork extends FakeService {
       chosen = this.recordHealthy(primary) || !this.recordHealthy(secondary) ? primary : secondary;
     } else if (primary ?? secondary) chosen = (primary ?? secondary)!;
     return this.answerOf(chosen);
+  }
+
+  /**
+   * A traffic policy instance's answer: its start endpoint, or its failover rule evaluated as
+   * failover records are (each side's HealthCheck and EvaluateTargetHealth; with both unhealthy,
+   * the primary). Only what drctl writes is modelled: one failover rule over two endpoints
+   * (https://docs.aws.amazon.com/Route53/latest/APIReference/api-policies-traffic-policy-document-format.html).
+   */
+  private policyAnswer(doc: string | undefined): DnsAnswer {
+    const fail = (why: string) => ({ addresses: [], ttlSeconds: 0, error: `ESERVFAIL (${why})` });
+    if (!doc) return fail('traffic policy instance or version gone');
+    type Side = { EndpointReference?: string; EvaluateTargetHealth?: boolean; HealthCheck?: string };
+    const d = JSON.parse(doc) as {
+      StartRule?: string;
+      StartEndpoint?: string;
+      Endpoints: Record<string, { Type: string; Value: string }>;
+      Rules?: Record<string, { RuleType: string; Primary?: Side; Secondary?: Side }>;
+    };
+    const asRecord = (side: Side): RecordSet | undefined => {
+      const e = side.EndpointReference ? d.Endpoints[side.EndpointReference] : undefined;
+      if (!e || (e.Type !== 'network-load-balancer' && e.Type !== 'value')) return undefined;
+      return {
+        Name: '',
+        Type: 'A',
+        ...(side.HealthCheck ? { HealthCheckId: side.HealthCheck } : {}),
+        ...(e.Type === 'value'
+          ? { ResourceRecords: [{ Value: e.Value }], TTL: 60 }
+          : {
+              AliasTarget: {
+                HostedZoneId: '',
+                DNSName: e.Value,
+                EvaluateTargetHealth: side.EvaluateTargetHealth ?? false,
+              },
+            }),
+      };
+    };
+    if (d.StartEndpoint) {
+      const r = asRecord({ EndpointReference: d.StartEndpoint });
+      return r ? this.answerOf(r) : fail('endpoint type not modelled');
+    }
+    const rule = d.Rules?.[d.StartRule ?? ''];
+    const primary = rule?.RuleType === 'failover' && rule.Primary ? asRecord(rule.Primary) : undefined;
+    const secondary = rule?.RuleType === 'failover' && rule.Secondary ? asRecord(rule.Secondary) : undefined;
+    if (!primary || !secondary) return fail('only a failover rule over two endpoints is modelled');
+    return this.answerOf(this.recordHealthy(primary) || !this.recordHealthy(secondary) ? primary : secondary);
   }
 
   /** Names of AWS's own that public DNS answers from anywhere: internal NLBs, endpoint-specific VPCE names. */

@@ -147,6 +147,15 @@ export class FakeRoute53 extends FakeService {
     return structuredClone(z?.records ?? []);
   }
 
+  /**
+   * For the resolver (network.ts): the document of the policy version an instance applies, or
+   * undefined when the instance or its version is gone.
+   */
+  instanceDocument(instanceId: string): string | undefined {
+    const i = this.instances.get(instanceId);
+    return i ? this.policies.get(i.TrafficPolicyId)?.versions.get(i.TrafficPolicyVersion) : undefined;
+  }
+
   /** Test helper: every version of a zone's record sets, each with the command that made it. */
   recordHistory(zoneIdOrName: string): Array<{ t: number; command: string; records: RecordSet[] }> {
     const z =
