@@ -2,6 +2,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { activeActive } from '../config/config.js';
 import { HOLD_OFF, HOLD_ON } from '../config/traffic-hold.js';
 import { DrctlError, type ErrorCode, UsageError } from '../errors/errors.js';
+import { awsCode, isCredentialsError } from '../aws/errors.js';
 import { switchTimeoutSeconds } from '../drill/bound.js';
 import { describeProbe, healthCheckStatus, invokeProbe } from '../drill/observe.js';
 import { type Side, type Targets, requireComplete, targetsOf } from '../drill/targets.js';
@@ -156,21 +157,35 @@ async function measure(
   t: Targets,
   want: (v: Vantage) => string,
   start: number,
-  counter: { probes: number },
+  counter: { probes: number; lost: string[] },
 ): Promise<number | undefined> {
   const pollMs = ctx.pollMs ?? POLL_MS;
   const deadline = start + switchTimeoutSeconds(ctx.config) * 1000;
+  let vantages = t.vantages;
   while (ctx.clock.now() + pollMs <= deadline) {
     let all = true;
-    for (const v of t.vantages) {
-      const p = await invokeProbe(ctx, t, v);
+    for (const v of vantages) {
+      let p;
+      try {
+        p = await invokeProbe(ctx, t, v);
+      } catch (e) {
+        // The region being left may be the one in trouble: its Lambda not answering must not stop
+        // a switch whose hold is already written. Measured from the other VPCs, and said.
+        if (ctx.signal?.aborted || isCredentialsError(e) || !awsCode(e)) throw e;
+        counter.lost.push(`not measured from ${v.region}: its probe could not be invoked (${awsCode(e)})`);
+        ctx.say(`${counter.lost.at(-1)}; measuring from the other VPCs`);
+        vantages = vantages.filter((x) => x !== v);
+        all = false;
+        continue;
+      }
       counter.probes++;
       if (!(p.status === 200 && p.region === want(v))) all = false;
     }
+    if (!vantages.length) return undefined;
     if (all) {
       const at = ctx.clock.now();
       ctx.say(
-        `every probe (${t.vantages.map((v) => `in ${v.region}`).join(', ')}) answered as wanted after ${Math.round((at - start) / 1000)} s`,
+        `every probe (${vantages.map((v) => `in ${v.region}`).join(', ')}) answered as wanted after ${Math.round((at - start) / 1000)} s`,
       );
       return at;
     }
@@ -192,7 +207,7 @@ function unwritten(rec: SwitchRecord): SwitchRecord {
  * crash between the write and its mark writes once more, the same value (idempotent).
  */
 async function finishSwitch(ctx: SwitchContext, t: Targets, rec: SwitchRecord) {
-  const counter = { probes: 0 };
+  const counter = { probes: 0, lost: [] as string[] };
   if (!rec.writtenAt) {
     for (const r of rec.awayFrom) await hold(ctx, r, HOLD_ON);
     rec = { ...rec, writtenAt: iso(ctx.clock.now()) };
@@ -208,12 +223,14 @@ async function finishSwitch(ctx: SwitchContext, t: Targets, rec: SwitchRecord) {
     recoverySeconds,
   };
   await recordSwitch(ctx, held);
-  const problems =
-    at === undefined
+  const problems = [
+    ...counter.lost,
+    ...(at === undefined && counter.lost.length < t.vantages.length
       ? [
           `the probes were not all answered by ${rec.to} within ${switchTimeoutSeconds(ctx.config)} s: the hold is written; check \`drctl verify\``,
         ]
-      : [];
+      : []),
+  ];
   return { held, recoverySeconds, problems, probes: counter.probes };
 }
 
@@ -227,18 +244,20 @@ async function finishRelease(ctx: SwitchContext, t: Targets, rec: SwitchRecord) 
     releasing = { ...releasing, writtenAt: iso(start) };
     await recordSwitch(ctx, releasing);
   }
-  const counter = { probes: 0 };
+  const counter = { probes: 0, lost: [] as string[] };
   // Without a switch: active-passive, the primary answers everyone; active-active, each VPC's own region.
   const home = (v: Vantage) => (activeActive(ctx.config) ? v.region : ctx.config.primary.region);
   const at = await measure(ctx, t, home, start, counter);
   await recordSwitch(ctx, undefined);
   const recoverySeconds = at === undefined ? null : Math.round((at - start) / 1000);
-  const problems =
-    at === undefined
+  const problems = [
+    ...counter.lost,
+    ...(at === undefined && counter.lost.length < t.vantages.length
       ? [
           `the probes were not answered as before the switch within ${switchTimeoutSeconds(ctx.config)} s: the hold is released; check \`drctl verify\``,
         ]
-      : [];
+      : []),
+  ];
   return { record: releasing, recoverySeconds, problems, probes: counter.probes, startedAt: iso(start) };
 }
 

@@ -195,3 +195,21 @@ describe('static stability words', () => {
     expect(r.stdout + r.stderr).not.toMatch(/What must be reachable/);
   });
 });
+
+describe('the region being left does not answer', () => {
+  it("a drain whose drained region's Lambda is down is held, measured from the other VPC, and says so", async () => {
+    await upAll({ topology: 'active-active' });
+    // sa-east-1's Lambda (its probe) answers nothing but 503 from now on: the regional trouble
+    // an operator drains it for.
+    h.cloud.faults = { unavailableRegions: [PRIMARY], unavailableServices: ['lambda'] };
+    const r = await h.run(['failover', '--drain', PRIMARY, '--reason', 'INC-9 Lambda down', '--yes']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/not measured from sa-east-1: its probe could not be invoked \(ServiceUnavailable\)/);
+    expect(h.state()!.switch).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
+    expect(h.state()!.switch!.recoverySeconds).toEqual(expect.any(Number));
+    expect(holdWrites(h, PRIMARY)).toEqual([1]);
+    h.cloud.faults = {};
+    expect(await answeredBy(h, PRIMARY)).toBe(SECONDARY);
+    expect(await answeredBy(h, SECONDARY)).toBe(SECONDARY);
+  }, 120_000);
+});

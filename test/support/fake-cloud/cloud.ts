@@ -59,6 +59,13 @@ export interface Faults {
    */
   accessDenied?: string[];
   /**
+   * A regional outage: every call to these regions (of `unavailableServices`, else any service)
+   * is answered 503 ServiceUnavailable before it runs, writes too (nothing applied). What an
+   * incident switch must live with in the region it leaves.
+   */
+  unavailableRegions?: string[];
+  unavailableServices?: string[];
+  /**
    * Credentials that expire part-way: the first N calls (any service, counted from when the fault
    * is set) go through, then every call is refused. `credentialsExpireAs` 'token' (default): the
    * service's answer to an expired session token, 403 "The security token included in the request
@@ -325,6 +332,12 @@ export class FakeCloud {
     }
     if (f.throttleRate && throttleable && this.random() < f.throttleRate) {
       return fail(awsError(throttleCode(model.service), 'Rate exceeded', 400));
+    }
+    if (
+      f.unavailableRegions?.includes(region) &&
+      (!f.unavailableServices || f.unavailableServices.includes(model.service))
+    ) {
+      return fail(awsError('ServiceUnavailable', 'Service is unavailable. Please try again.', 503));
     }
     if (f.accessDenied?.includes(command)) {
       const action = { action: `${model.service}:${command}`, resource: '*' };
