@@ -1,0 +1,128 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeApiGateway } from '../support/fake-cloud/index.js';
+import { Harness } from '../support/harness.js';
+import { upTo } from '../support/steps.js';
+
+// config `api: {"openapi": ...}`: the team's own file, imported PRIVATE in both regions with its
+// per-region values, and each way it is refused before anything is made.
+
+const STEPS_USED = upTo('api');
+const REGIONS = ['sa-east-1', 'us-west-1'] as const;
+const SAMPLE = fileURLToPath(new URL('../../examples/orders-api.openapi.json', import.meta.url));
+const sample = () => JSON.parse(readFileSync(SAMPLE, 'utf8'));
+const fnArn = (region: string) => `arn:aws:lambda:${region}:111122223333:function:orders`;
+const regionValues = Object.fromEntries(REGIONS.map((r) => [r, { ordersFunctionArn: fnArn(r) }]));
+
+let h: Harness;
+afterEach(() => h?.cleanup());
+
+/** Write `doc` (an object, or text as is) beside the config and point `api` at it. */
+function useFile(doc: unknown, api: Record<string, unknown> = {}, name = 'orders.json') {
+  writeFileSync(join(h.dir, name), typeof doc === 'string' ? doc : JSON.stringify(doc, null, 2));
+  h.writeConfig({ api: { openapi: name, regionValues, ...api } });
+}
+
+async function expectRefused(pattern: RegExp) {
+  const r = await h.run(['up'], STEPS_USED);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr).toMatch(pattern);
+  expect(h.cloud.snapshot()).toEqual([]);
+  expect(h.state()).toBeUndefined();
+  return r;
+}
+
+describe('api step with the team’s own OpenAPI file', () => {
+  it('imports the sample file PRIVATE in both regions, each calling its own region’s Lambda function', async () => {
+    h = new Harness();
+    h.writeConfig({ api: { openapi: SAMPLE, regionValues } });
+    await h.ok(['up'], STEPS_USED);
+    const model = h.cloud.model(FakeApiGateway);
+    for (const region of REGIONS) {
+      const r = h.outputs('api', region);
+      const api = model.region(region).restApis.get(r.restApiId)!;
+      expect(api.name).toBe('drctl-api');
+      expect(api.endpointTypes).toEqual(['PRIVATE']);
+      expect(api.vpcEndpointIds).toEqual([h.outputs('endpoints', region).vpcEndpointId]);
+      expect(api.description).toContain('(drctl:deployment=drctl)');
+      const uri = `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn(region)}/invocations`;
+      expect(api.methods.map((m) => [`${m.httpMethod} ${m.path}`, m.integrationUri]).sort()).toEqual([
+        ['GET /health', undefined],
+        ['GET /orders', uri],
+        ['POST /orders', uri],
+      ]);
+      const health = api.definition.paths['/health'].get['x-amazon-apigateway-integration'];
+      expect(JSON.parse(health.responses.default.responseTemplates['application/json'])).toEqual({
+        status: 'ok',
+        region,
+      });
+      expect(JSON.parse(api.policy!).Statement).toHaveLength(2);
+      expect(model.region(region).stages.get(r.restApiId)!.get('prod')).toBeDefined();
+    }
+    const imports = h.cloud.calls.filter((c) => c.command === 'ImportRestApi');
+    expect(imports.map((c) => (c.input as any).failOnWarnings)).toEqual([true, true]);
+  });
+
+  it('a change of the file shows in plan and up overwrites and redeploys both copies', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    const changed = sample();
+    changed.paths['/orders/{id}'] = { get: changed.paths['/orders'].get };
+    useFile(changed);
+    const plan = await h.run(['plan'], STEPS_USED);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/api\.definitionSha: "[0-9a-f]{16}" -> "[0-9a-f]{16}"/);
+    expect(plan.stdout).toMatch(
+      /api +sa-east-1: update in place \(api\.definitionSha\), us-west-1: update in place \(api\.definitionSha\)/,
+    );
+    const before = h.cloud.calls.length;
+    await h.ok(['up'], STEPS_USED);
+    const mutating = h.cloud.calls
+      .slice(before)
+      .filter((c) => c.service === 'apigateway' && c.outcome === 'ok');
+    expect(mutating.filter((c) => c.command === 'PutRestApi')).toHaveLength(2);
+    expect(mutating.filter((c) => c.command === 'CreateDeployment')).toHaveLength(2);
+    const model = h.cloud.model(FakeApiGateway);
+    for (const region of REGIONS) {
+      const api = model.region(region).restApis.get(h.outputs('api', region).restApiId)!;
+      expect(api.methods.find((m) => m.path === '/orders/{id}')?.integrationUri).toContain(fnArn(region));
+    }
+  });
+
+  it('refuses a file that is not JSON, naming the file, line and column', async () => {
+    h = new Harness();
+    useFile('{\n  "openapi": "3.0.1",\n  "paths": {,}\n}\n');
+    await expectRefused(/orders\.json is not valid JSON at line 3, column 13/);
+  });
+
+  it('refuses an integration that names another region without a per-region value', async () => {
+    h = new Harness();
+    const doc = sample();
+    doc.paths['/orders'].post['x-amazon-apigateway-integration'].uri =
+      `arn:aws:apigateway:sa-east-1:lambda:path/2015-03-31/functions/${fnArn('sa-east-1')}/invocations`;
+    useFile(doc);
+    await expectRefused(/paths\.\/orders\.post calls sa-east-1, but this copy is imported into us-west-1/);
+  });
+
+  it('refuses a placeholder with no value for a region, naming the region', async () => {
+    h = new Harness();
+    useFile(sample(), { regionValues: { 'sa-east-1': { ordersFunctionArn: fnArn('sa-east-1') } } });
+    const r = await expectRefused(/uses \$\{ordersFunctionArn\} with no value for us-west-1/);
+    expect(r.stderr).toContain('api.regionValues.us-west-1');
+  });
+
+  it('refuses a healthPath that is not a GET method of the file', async () => {
+    h = new Harness();
+    useFile(sample(), { healthPath: '/status' });
+    await expectRefused(/api\.healthPath \/status is not a GET method in .*orders\.json/);
+  });
+
+  it('refuses an existing API by id: not supported yet', async () => {
+    h = new Harness();
+    h.writeConfig({ api: { restApiId: 'a1b2c3d4e5' } });
+    await expectRefused(/existing REST API is not supported yet/);
+  });
+});
