@@ -126,3 +126,29 @@ describe('api step with the team’s own OpenAPI file', () => {
     await expectRefused(/existing REST API is not supported yet/);
   });
 });
+
+describe('the fake’s ImportRestApi on a user’s file', () => {
+  it('with failOnWarnings, a $ref to a missing model is refused and nothing is imported', async () => {
+    h = new Harness();
+    const doc = sample();
+    delete doc.components.schemas.Orders;
+    useFile(doc);
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Unable to resolve model reference #\/components\/schemas\/Orders/);
+    const model = h.cloud.model(FakeApiGateway);
+    for (const region of REGIONS) expect(model.region(region).restApis.size).toBe(0);
+  });
+
+  it('the canary calls the file’s healthPath', async () => {
+    h = new Harness();
+    const doc = sample();
+    doc.paths['/ping'] = doc.paths['/health'];
+    useFile(doc, { healthPath: '/ping' });
+    await h.ok(['up']);
+    const canaries = h.cloud.calls.filter((c) => c.command === 'CreateCanary' && c.outcome === 'ok');
+    expect(canaries.length).toBeGreaterThan(0);
+    for (const c of canaries)
+      expect((c.input as any).RunConfig.EnvironmentVariables.PROBE_PATH).toBe('/ping');
+  });
+});
