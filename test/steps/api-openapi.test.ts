@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeApiGateway } from '../support/fake-cloud/index.js';
+import { crashEachMutatingCall, expectReadOnlyRerun } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
-import { upTo } from '../support/steps.js';
+import { priorTo, upTo } from '../support/steps.js';
 
 // config `api: {"openapi": ...}`: the team's own file, imported PRIVATE in both regions with its
 // per-region values, and each way it is refused before anything is made.
@@ -63,6 +64,43 @@ describe('api step with the team’s own OpenAPI file', () => {
     }
     const imports = h.cloud.calls.filter((c) => c.command === 'ImportRestApi');
     expect(imports.map((c) => (c.input as any).failOnWarnings)).toEqual([true, true]);
+  });
+
+  it('up again with the same file makes no mutating call', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
+  });
+
+  it('a crash after each mutating call of the step, then up again, ends with one API and stage per region', async () => {
+    await crashEachMutatingCall({
+      prepare: async (x) => {
+        h = x;
+        useFile(sample());
+        await x.ok(['up'], priorTo('api'));
+      },
+      args: ['step', 'api', '--region', 'sa-east-1'],
+      deps: STEPS_USED,
+      clean: (mutating) =>
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'ImportRestApi',
+          'TagResource',
+          'UpdateRestApi',
+          'CreateDeployment',
+        ]),
+      crashedCode: 1,
+      check: async (x, where) => {
+        h = x;
+        await x.ok(['up'], STEPS_USED);
+        const snap = x.cloud.snapshot();
+        expect(snap.filter((l) => l.includes('/restapi/')).length, where).toBe(2);
+        expect(snap.filter((l) => l.includes('/stage/')).length, where).toBe(2);
+        await expectReadOnlyRerun(x, ['up'], STEPS_USED, where);
+        await x.ok(['down', '--yes'], STEPS_USED);
+        expect(x.cloud.snapshot(), where).toEqual([]);
+      },
+    });
   });
 
   it('a change of the file shows in plan and up overwrites and redeploys both copies', async () => {
