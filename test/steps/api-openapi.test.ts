@@ -130,6 +130,29 @@ describe('api step with the team’s own OpenAPI file', () => {
     }
   });
 
+  it('a per-region value changed for one region: plan updates that region’s copy only, up redeploys it', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    const other = 'arn:aws:lambda:us-west-1:111122223333:function:orders-v2';
+    useFile(sample(), { regionValues: { ...regionValues, 'us-west-1': { ordersFunctionArn: other } } });
+    const plan = await h.run(['plan'], STEPS_USED);
+    expect(plan.stdout).toMatch(
+      /api +sa-east-1: no change, us-west-1: update in place \(api\.regionValues\.us-west-1\.ordersFunctionArn\)/,
+    );
+    const before = h.cloud.calls.length;
+    await h.ok(['up'], STEPS_USED);
+    const done = h.cloud.calls
+      .slice(before)
+      .filter((c) => c.command === 'CreateDeployment' && c.outcome === 'ok');
+    expect(done.map((c) => c.region)).toEqual(['us-west-1']);
+    const api = h.cloud
+      .model(FakeApiGateway)
+      .region('us-west-1')
+      .restApis.get(h.outputs('api', 'us-west-1').restApiId)!;
+    expect(api.methods.find((m) => m.path === '/orders')?.integrationUri).toContain(other);
+  });
+
   it('refuses a file that is not JSON, naming the file, line and column', async () => {
     h = new Harness();
     useFile('{\n  "openapi": "3.0.1",\n  "paths": {,}\n}\n');
