@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../errors/errors.js';
+import { apiSourceSchema, loadApiSource } from './api-source.js';
 import { EC2_INSTANCE_TYPES } from './instance-types.js';
 import { AWS_REGIONS, closest, partitionOf } from './regions.js';
 import { allowsOldTls, NLB_TLS_POLICIES } from './tls-policies.js';
@@ -246,6 +247,7 @@ export const configSchema = z
       .max(3_600)
       .default(300)
       .describe('failover-test fails (exit 3) when the measured recovery takes longer'),
+    api: apiSourceSchema,
     allowedAccountIds: z
       .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id like 111122223333'))
       .min(1)
@@ -471,9 +473,13 @@ export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedCo
     });
   const parsed = configSchema.safeParse(raw, { error: plainIssue });
   if (!parsed.success) throw usageErrorFromZod(parsed.error, path);
+  const config = {
+    ...parsed.data,
+    api: loadApiSource(parsed.data.api, regionsOf(parsed.data), dirname(path)),
+  };
   return {
-    config: parsed.data,
+    config,
     path,
-    warnings: [...warnings, ...configWarnings(parsed.data, raw as Record<string, unknown>)],
+    warnings: [...warnings, ...configWarnings(config, raw as Record<string, unknown>)],
   };
 }

@@ -69,7 +69,7 @@ export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
  * V8 gives a character offset ("... in JSON at position 42", sometimes with "(line 3 column 5)")
  * or none at all ("Unexpected end of JSON input": the spot is then the end of the file).
  */
-export function jsonError(path: string, text: string, message: string): UsageError {
+export function jsonError(path: string, text: string, message: string, field = '--config'): UsageError {
   const at = /at position (\d+)/.exec(message);
   const offset = at ? Math.min(Number(at[1]), text.length) : text.trimEnd().length;
   const before = text.slice(0, offset).split('\n');
@@ -89,7 +89,7 @@ export function jsonError(path: string, text: string, message: string): UsageErr
     `${path} is not valid JSON at line ${line}, column ${column}:\n  ${reason}\n` +
       `  ${String(line).padStart(4)} | ${shown}\n       | ${caret}`,
     {
-      field: '--config',
+      field,
       resolution: 'Fix the JSON there (a missing comma or quote, or a trailing comma, is usual).',
     },
   );

@@ -1,4 +1,4 @@
-import { type Config, activeActive, regionsOf, withDefaults } from '../config/config.js';
+import { type Config, activeActive, regionsOf, secondaryCanary, withDefaults } from '../config/config.js';
 import type { State } from '../state/schema.js';
 import { heldSwitchText } from '../state/switch-text.js';
 import type { StepInfo } from '../steps/index.js';
@@ -56,6 +56,12 @@ interface Rule {
  * the vpc stack's parameters, the listener's policy and certificate, the alarm's settings...).
  * A field whose name starts with `primary.` or `secondary.` applies to that region (`own`).
  */
+/** The canary's PROBE_PATH: an update of each canary there is. */
+const HEALTH_PATH_RULES: Rule[] = [
+  { step: 'canary', effect: 'update', where: 'primary' },
+  { step: 'canary', effect: (c) => (secondaryCanary(c) ? 'update' : undefined), where: 'secondary' },
+];
+
 const RULES: Record<string, Rule[]> = {
   // The state file belongs to one deployment and one pair of regions: loading it with another
   // name or region is refused before any AWS call (src/state/schema.ts). Every step would have to
@@ -141,6 +147,13 @@ const RULES: Record<string, Rule[]> = {
     // Active-active adds the drill's probe in the primary VPC too (its second vantage point).
     { step: 'probe', effect: 'update', where: 'global' },
   ],
+  // From the PetStore to a file or back: the api step overwrites the definition of the API it has
+  // (PutRestApi) and redeploys; the canary calls the other health path.
+  api: [{ step: 'api', effect: 'update', where: 'both' }, ...HEALTH_PATH_RULES],
+  // The file moved, or its content changed (definitionSha): overwrite and redeploy in both regions.
+  'api.openapi': [{ step: 'api', effect: 'update', where: 'both' }],
+  'api.definitionSha': [{ step: 'api', effect: 'update', where: 'both' }],
+  'api.healthPath': HEALTH_PATH_RULES,
   // Used by failover-test only.
   rtoTargetSeconds: [],
   // Checked against the caller's account before a command runs; nothing in AWS depends on it.
@@ -189,6 +202,9 @@ function rulesFor(field: string): {
   if ((head === 'primary' || head === 'secondary') && rest.length)
     return { rules: RULES[rest.join('.')] ?? [], region: head };
   if (head === 'certificateArn' && rest.length) return { rules: CERTIFICATE_RULES, region: rest.join('.') };
+  // api.regionValues.<region>.<name>: that region's copy of the definition only.
+  if (head === 'api' && rest[0] === 'regionValues' && rest[1])
+    return { rules: [{ step: 'api', effect: 'update', where: 'own' }], region: rest[1] };
   return { rules: RULES[field] ?? [] };
 }
 

@@ -22,10 +22,17 @@ import { collect } from '../aws/pages.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
+import {
+  isOpenApi,
+  openApiPath,
+  readOpenApiFile,
+  regionDefinition,
+  type OpenApiSource,
+} from '../config/api-source.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: one PRIVATE REST API per region (<deployment>-petstore, imported from
-// src/assets/petstore-openapi.ts), its resource policy (invoke only through this region's
+// src/assets/petstore-openapi.ts; or <deployment>-api, from the user's file, config `api`), its resource policy (invoke only through this region's
 // execute-api endpoint), its association with that endpoint, and its stage `prod`.
 
 const outputs = z.object({
@@ -52,7 +59,8 @@ type Ctx = StepContext<ApiOutputs>;
 const STAGE = 'prod';
 const TAG_DEFINITION = 'drctl:definition-sha';
 
-export const apiName = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-petstore`;
+export const apiName = (ctx: Pick<Ctx, 'config'>) =>
+  `${ctx.config.deployment}-${isOpenApi(ctx.config.api) ? 'api' : 'petstore'}`;
 
 /**
  * ImportRestApi takes no tags, so the definition itself carries the owner in info.description: an
@@ -95,6 +103,50 @@ async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined>
 
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 
+interface Definition {
+  /** What the definition hash covers: no endpoint or policy. */
+  definition: unknown;
+  importBody: () => Uint8Array;
+  /** The user's file is imported whole or not at all: a warning (a missing model) rolls it back. */
+  failOnWarnings: boolean;
+}
+
+/**
+ * The user's file for this region (placeholders substituted; checked again here, as loadConfig
+ * did, in case it changed since), named and marked as ours, with our policy; Swagger 2 also
+ * carries the endpoint (OpenAPI 3 has it only in servers[], so it is added by UpdateRestApi below).
+ */
+function userDefinition(ctx: Ctx, api: OpenApiSource, vpcEndpointId: string): Definition {
+  const path = openApiPath(api, process.cwd());
+  const doc = regionDefinition(api, readOpenApiFile(path).doc, path, ctx.region);
+  const info = (doc.info ?? {}) as Record<string, unknown>;
+  const own = typeof info.description === 'string' ? `${info.description} ` : '';
+  const definition: Record<string, unknown> = {
+    ...doc,
+    info: { ...info, title: apiName(ctx), description: `${own}${ownerMark(ctx.config.deployment)}` },
+  };
+  delete definition['x-amazon-apigateway-policy'];
+  delete definition['x-amazon-apigateway-endpoint-configuration'];
+  const full = {
+    ...definition,
+    ...(doc.swagger === '2.0'
+      ? { 'x-amazon-apigateway-endpoint-configuration': { vpcEndpointIds: [vpcEndpointId] } }
+      : {}),
+    'x-amazon-apigateway-policy': privateApiPolicy(vpcEndpointId),
+  };
+  return { definition, importBody: () => body(full), failOnWarnings: true };
+}
+
+function definitionOf(ctx: Ctx, vpcEndpointId: string): Definition {
+  if (isOpenApi(ctx.config.api)) return userDefinition(ctx, ctx.config.api, vpcEndpointId);
+  const docOptions = { region: ctx.region, title: apiName(ctx), description: description(ctx) };
+  return {
+    definition: petstoreDefinition(docOptions),
+    importBody: () => body(petstoreOpenApi({ ...docOptions, vpcEndpointId })),
+    failOnWarnings: false,
+  };
+}
+
 export const api: StepImpl<ApiOutputs> = {
   outputs,
 
@@ -102,11 +154,10 @@ export const api: StepImpl<ApiOutputs> = {
     const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
     const { vpcEndpointId } = await ctx.outputOf('endpoints');
     const name = apiName(ctx);
-    const docOptions = { region: ctx.region, title: name, description: description(ctx) };
-    const definitionSha = sha(petstoreDefinition(docOptions));
+    const { definition, importBody, failOnWarnings } = definitionOf(ctx, vpcEndpointId);
+    const definitionSha = sha(definition);
     const policy = privateApiPolicy(vpcEndpointId);
     const fingerprint = sha([definitionSha, vpcEndpointId, canonicalStatements(policy)]);
-    const importBody = () => body(petstoreOpenApi({ ...docOptions, vpcEndpointId }));
     ctx.progress(`REST API ${name}`);
 
     let restApi = ctx.recorded.restApiId ? await getApi(ctx, ctx.recorded.restApiId) : undefined;
@@ -128,6 +179,7 @@ export const api: StepImpl<ApiOutputs> = {
           new ImportRestApiCommand({
             body: importBody(),
             parameters: { endpointConfigurationTypes: 'PRIVATE' },
+            ...(failOnWarnings ? { failOnWarnings } : {}),
           }),
         ),
       );
@@ -143,7 +195,14 @@ export const api: StepImpl<ApiOutputs> = {
     if (taggedSha !== undefined && taggedSha !== definitionSha) {
       ctx.progress(`REST API ${restApiId}: updating its definition`);
       restApi = await ctx.retry(`put REST API ${restApiId}`, () =>
-        apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', body: importBody() })),
+        apigw.send(
+          new PutRestApiCommand({
+            restApiId,
+            mode: 'overwrite',
+            body: importBody(),
+            ...(failOnWarnings ? { failOnWarnings } : {}),
+          }),
+        ),
       );
       changed = true;
     }
@@ -157,6 +216,8 @@ export const api: StepImpl<ApiOutputs> = {
     // A private API cannot be deployed without a resource policy; policy, then endpoint, then
     // deploy (docs/design/aws-behaviour.md §12.20).
     const patch: PatchOperation[] = [];
+    // The API a config switched from PetStore to a file keeps its id; its name follows.
+    if (restApi.name !== name) patch.push({ op: 'replace', path: '/name', value: name });
     if (canonicalStatements(parsePolicy(restApi.policy)) !== canonicalStatements(policy)) {
       patch.push({ op: 'replace', path: '/policy', value: JSON.stringify(policy) });
     }

@@ -36,6 +36,7 @@ const CHANGED: Record<string, unknown> = {
   },
   tlsPolicy: 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06',
   allowedAccountIds: ['111122223333'],
+  api: { openapi: 'examples/orders-api.openapi.json' },
   topology: 'active-active',
   routing: 'traffic-policy',
   'canary.artifactExpiryDays': 30,

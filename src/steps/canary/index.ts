@@ -21,7 +21,7 @@ import {
   outputs,
 } from './common.js';
 import { ensureRole, ensureRolePolicy, rolePolicy } from './role.js';
-import { type CanarySpec, PROBE_PATH, caPemOf } from './spec.js';
+import { type CanarySpec, caPemOf, probePathOf } from './spec.js';
 
 export {
   type CanaryOutputs,
@@ -124,7 +124,7 @@ export const canary: StepImpl<CanaryOutputs> = {
       ctx.outputOf('ca'),
     ]);
     const host = `${ctx.config.host}.${ctx.config.domain}`;
-    const probeUrl = `https://${host}${PROBE_PATH}`;
+    const probeUrl = `https://${host}${probePathOf(ctx)}`;
 
     const spec: CanarySpec = {
       name: n.canaryName,

@@ -8,14 +8,18 @@ import {
   CANARY_SCRIPT_PATH,
 } from '../../assets/canary-script.js';
 import { fingerprint } from '../../aws/resources/fingerprint.js';
+import { healthPathOf } from '../../config/api-source.js';
 import { ARTIFACT_PREFIX, type Ctx, accountOf } from './common.js';
 
 // What a canary is made from: its settings, its code zip and their fingerprint.
 
 const RUN_TIMEOUT_S = 30;
 const PROBE_TIMEOUT_MS = 10_000;
-/** The API's GET /health MOCK answers {"status":"ok","region":"<region>"} (src/assets/petstore-openapi.ts). */
-export const PROBE_PATH = '/health';
+/**
+ * The PetStore's GET /health MOCK answers {"status":"ok","region":"<region>"}
+ * (src/assets/petstore-openapi.ts); a user's file names its own path (config api.healthPath).
+ */
+export const probePathOf = (ctx: Pick<Ctx, 'config'>) => healthPathOf(ctx.config.api);
 // A zip is stamped with file times: a fixed one keeps the code (and its hash) the same every run.
 const ZIP_MTIME = new Date('2020-01-01T00:00:00Z');
 
@@ -82,7 +86,7 @@ export function canarySettings(ctx: Ctx, s: CanarySpec) {
       EnvironmentVariables: {
         PROBE_HOST: s.host,
         PROBE_VIA: s.probeVia,
-        PROBE_PATH: PROBE_PATH,
+        PROBE_PATH: probePathOf(ctx),
         EXPECTED_REGION: ctx.region,
         PROBE_TIMEOUT_MS: String(PROBE_TIMEOUT_MS),
       },

@@ -58,6 +58,8 @@ export interface ApiMethod {
   path: string;
   httpMethod: string;
   integrationType: string | undefined;
+  /** x-amazon-apigateway-integration.uri as imported (a Lambda integration's function ARN is in it). */
+  integrationUri: string | undefined;
 }
 
 export interface RestApi {
@@ -173,6 +175,7 @@ export class FakeApiGateway extends FakeService {
     input: { body?: Uint8Array | string; parameters?: Record<string, string>; failOnWarnings?: boolean },
   ) {
     const doc = parseDefinition(input.body);
+    const warnings = importWarnings(doc, input.failOnWarnings);
     const fromBody = endpointConfigurationOf(doc);
     const types = [input.parameters?.endpointConfigurationTypes ?? fromBody.types?.[0] ?? 'EDGE'];
     if (!['EDGE', 'REGIONAL', 'PRIVATE'].includes(types[0]!)) {
@@ -202,7 +205,7 @@ export class FakeApiGateway extends FakeService {
     const policy = doc['x-amazon-apigateway-policy'];
     if (policy !== undefined) api.policy = this.expandPolicy(region, id, policy);
     this.region(region).restApis.set(id, api);
-    return this.describeApi(region, api);
+    return { ...this.describeApi(region, api), warnings };
   }
 
   /** mode overwrite replaces the definition (and what its extensions set); merge adds to it. */
@@ -212,6 +215,7 @@ export class FakeApiGateway extends FakeService {
   ) {
     const api = this.api(region, input.restApiId);
     const doc = parseDefinition(input.body);
+    const warnings = importWarnings(doc, input.failOnWarnings);
     this.throttle(region, 'PutRestApi');
     const methods = methodsOf(doc);
     if (input.mode === 'overwrite') {
@@ -230,7 +234,7 @@ export class FakeApiGateway extends FakeService {
       ids.forEach((v) => this.checkVpcEndpoint(region, v));
       api.vpcEndpointIds = [...new Set(ids)];
     }
-    return this.describeApi(region, api);
+    return { ...this.describeApi(region, api), warnings };
   }
 
   GetRestApis(region: string, input: { limit?: number; position?: string }) {
@@ -599,6 +603,34 @@ function parseDefinition(body: Uint8Array | string | undefined): Json {
   return doc;
 }
 
+/**
+ * The warnings an import gives: a $ref to a model the definition does not have ("minor issues like
+ * a missing model reference"). With failOnWarnings the import is rolled back and they come as the
+ * exception's message; without, they come back in the RestApi's `warnings`
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-import-api-errors-warnings.html).
+ */
+function importWarnings(doc: Json, failOnWarnings: boolean | undefined): string[] {
+  const warnings: string[] = [];
+  const visit = (v: Json): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') {
+      const ref = v.$ref;
+      if (typeof ref === 'string' && ref.startsWith('#/')) {
+        const target = ref
+          .slice(2)
+          .split('/')
+          .reduce<Json>((at, k) => (at && typeof at === 'object' ? at[k] : undefined), doc);
+        if (target === undefined) warnings.push(`Unable to resolve model reference ${ref}`);
+      }
+      Object.values(v).forEach(visit);
+    }
+  };
+  visit(doc.paths);
+  if (warnings.length && failOnWarnings)
+    throw awsError('BadRequestException', `Warnings found during import:\n\t${warnings.join('\n\t')}`);
+  return warnings;
+}
+
 /** Where API Gateway reads the extension: top level in Swagger 2.0, servers[] in OpenAPI 3. */
 function endpointConfigurationOf(doc: Json): { types?: string[]; vpcEndpointIds?: string[] } {
   const ext = 'x-amazon-apigateway-endpoint-configuration';
@@ -616,6 +648,7 @@ function methodsOf(doc: Json): ApiMethod[] {
         path,
         httpMethod: verb.toUpperCase(),
         integrationType: op?.['x-amazon-apigateway-integration']?.type as string | undefined,
+        integrationUri: op?.['x-amazon-apigateway-integration']?.uri as string | undefined,
       });
     }
   }

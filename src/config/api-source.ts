@@ -1,0 +1,207 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { z } from 'zod';
+import { UsageError } from '../errors/errors.js';
+import { AWS_REGIONS } from './regions.js';
+import { jsonError } from './wording.js';
+
+// Where the REST API comes from (config `api`): the workshop's PetStore, or the team's own
+// OpenAPI 3 / Swagger 2 file with API Gateway extensions, imported in both regions with per-region
+// values substituted. Everything here runs before any AWS call, so a bad file is exit 2 with
+// nothing made.
+
+/** A parsed JSON object (the definition, or any object in it). */
+export type JsonObject = Record<string, unknown>;
+const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const PATH = /^\/[^\s?#]*$/;
+
+export const openApiSourceSchema = z
+  .object({
+    openapi: z.string().min(1).describe('path of the OpenAPI 3 or Swagger 2 file'),
+    regionValues: z
+      .record(z.string(), z.record(z.string(), z.string()))
+      .default({})
+      .describe('per region, the value of each ${name} placeholder in the file'),
+    healthPath: z
+      .string()
+      .regex(PATH, 'must be a path like /health')
+      .default('/health')
+      .describe('the GET path the canary calls; it must be in the file'),
+    definitionSha: z
+      .string()
+      .optional()
+      .describe('set by drctl when it reads the file (its SHA-256), so `plan` shows a change of it'),
+  })
+  .strict();
+
+/** Reserved: an existing private API that drctl does not own (issue 25, not built yet). */
+export const existingApiSourceSchema = z.object({ restApiId: z.string() }).strict();
+
+export const apiSourceSchema = z
+  .union([z.literal('petstore'), openApiSourceSchema, existingApiSourceSchema])
+  .default('petstore')
+  .describe(
+    '"petstore" (the workshop\'s example API), or {"openapi": "<file>", "regionValues": {"<region>": ' +
+      '{"<name>": "<value>"}}, "healthPath": "/health"}: your own OpenAPI 3 or Swagger 2 file, its ${name} ' +
+      'placeholders replaced per region, imported PRIVATE in both regions (see docs/configuration.md)',
+  );
+
+export type ApiSource = z.infer<typeof apiSourceSchema>;
+export type OpenApiSource = z.infer<typeof openApiSourceSchema>;
+
+export const isOpenApi = (api: ApiSource): api is OpenApiSource =>
+  typeof api === 'object' && 'openapi' in api;
+
+/** The path the canary calls: the PetStore's MOCK /health, or the file's `healthPath`. */
+export const healthPathOf = (api: ApiSource): string => (isOpenApi(api) ? api.healthPath : '/health');
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** The file as text and parsed; exit 2 naming the file, with line and column when it is not JSON. */
+export function readOpenApiFile(path: string): { text: string; doc: JsonObject } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the OpenAPI file ${path}: ${(e as Error).message}`, {
+      field: 'api.openapi',
+      resolution: 'Give api.openapi the path of your OpenAPI file (relative to the config file).',
+    });
+  }
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw jsonError(path, text, (e as Error).message, 'api.openapi');
+  }
+  if (!isObject(parsed)) throw refused(path, 'must hold one JSON object');
+  const doc = parsed;
+  const swagger2 = doc.swagger === '2.0';
+  const oas3 = typeof doc.openapi === 'string' && /^3\.0\./.test(doc.openapi);
+  // API Gateway imports OpenAPI 2.0 and 3.0 (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-import-api.html).
+  if (!swagger2 && !oas3)
+    throw refused(path, 'is neither Swagger 2.0 ("swagger": "2.0") nor OpenAPI 3.0 ("openapi": "3.0.x")');
+  if (!isObject(doc.paths) || !Object.keys(doc.paths).length)
+    throw refused(path, 'has no paths: API Gateway cannot deploy an API without methods');
+  return { text, doc };
+}
+
+const refused = (path: string, why: string, resolution?: string) =>
+  new UsageError(`the OpenAPI file ${path} ${why}`, {
+    field: 'api.openapi',
+    resolution: resolution ?? 'Fix the file and run the same command again.',
+  });
+
+// `${name}`: a name without dots, so API Gateway's own `${stageVariables.x}` is left alone.
+const PLACEHOLDER = /\$\{([A-Za-z_][A-Za-z0-9_-]*)\}/g;
+
+function mapStrings(v: unknown, f: (s: string) => string): unknown {
+  if (typeof v === 'string') return f(v);
+  if (Array.isArray(v)) return v.map((x) => mapStrings(x, f));
+  if (isObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, mapStrings(x, f)]));
+  return v;
+}
+
+/** Every integration of the definition: where it is and its URI. */
+function integrations(doc: JsonObject): Array<{ at: string; uri: string }> {
+  const out: Array<{ at: string; uri: string }> = [];
+  for (const [path, item] of Object.entries(isObject(doc.paths) ? doc.paths : {}))
+    for (const [verb, op] of Object.entries(isObject(item) ? item : {})) {
+      const integration = isObject(op) ? op['x-amazon-apigateway-integration'] : undefined;
+      const uri = isObject(integration) ? integration.uri : undefined;
+      if (typeof uri === 'string') out.push({ at: `paths.${path}.${verb}`, uri });
+    }
+  return out;
+}
+
+const REGION_IN = /[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+/g;
+
+/**
+ * The definition for one region: each `${name}` replaced by regionValues[region][name] (`region`
+ * is this region unless given). Exit 2 for a placeholder with no value, or an integration that
+ * names another region (a Lambda ARN, an apigateway service ARN, a regional host): imported as is
+ * into the secondary it would call the primary, and fail with it.
+ */
+export function regionDefinition(
+  api: OpenApiSource,
+  doc: JsonObject,
+  path: string,
+  region: string,
+): JsonObject {
+  const values: Record<string, string> = { region, ...(api.regionValues[region] ?? {}) };
+  const missing = new Set<string>();
+  const out = mapStrings(doc, (s) =>
+    s.replace(PLACEHOLDER, (all, name: string) => {
+      if (name in values) return values[name]!;
+      missing.add(name);
+      return all;
+    }),
+  ) as JsonObject;
+  if (missing.size) {
+    const names = [...missing].sort();
+    throw new UsageError(
+      `the OpenAPI file ${path} uses ${names.map((n) => `\${${n}}`).join(', ')} with no value for ${region}`,
+      {
+        field: `api.regionValues.${region}`,
+        resolution: `Add ${names.map((n) => `"${n}"`).join(', ')} to api.regionValues.${region}.`,
+      },
+    );
+  }
+  for (const { at, uri } of integrations(out)) {
+    const other = (uri.match(REGION_IN) ?? []).find((r) => r !== region && AWS_REGIONS.includes(r));
+    if (other)
+      throw new UsageError(
+        `the OpenAPI file ${path}: the integration of ${at} calls ${other}, ` +
+          `but this copy is imported into ${region}`,
+        {
+          field: 'api.regionValues',
+          resolution:
+            'Write a placeholder there (like ${ordersFunctionArn}) and give its value per ' +
+            'region in api.regionValues.',
+        },
+      );
+  }
+  return out;
+}
+
+/** Exit 2 unless `healthPath` is a GET method of the definition (the canary calls it). */
+export function checkHealthPath(api: OpenApiSource, doc: JsonObject, path: string): void {
+  const item = isObject(doc.paths) ? doc.paths[api.healthPath] : undefined;
+  if (isObject(item) && (item.get || item['x-amazon-apigateway-any-method'])) return;
+  throw new UsageError(`api.healthPath ${api.healthPath} is not a GET method in ${path}`, {
+    field: 'api.healthPath',
+    resolution: `Set api.healthPath to a GET path of the file (the canary calls it), or add GET ${api.healthPath}.`,
+  });
+}
+
+/** The absolute path of the file: a relative one is read from the config file's folder. */
+export const openApiPath = (api: OpenApiSource, baseDir: string) =>
+  isAbsolute(api.openapi) ? api.openapi : resolve(baseDir, api.openapi);
+
+/**
+ * Read and check the file for both regions, before anything is made. Returns the source with its
+ * path made absolute and `definitionSha` set, so the state records what `up` imported and `plan`
+ * shows a change of the file.
+ */
+export function loadApiSource(api: ApiSource, regions: readonly string[], baseDir: string): ApiSource {
+  if (api === 'petstore') return api;
+  if (!isOpenApi(api))
+    throw new UsageError('api.restApiId: using an existing REST API is not supported yet', {
+      field: 'api.restApiId',
+      resolution: 'Export its definition with the API Gateway extensions and use {"openapi": "<file>"}.',
+    });
+  const path = openApiPath(api, baseDir);
+  const { text, doc } = readOpenApiFile(path);
+  for (const region of Object.keys(api.regionValues))
+    if (!regions.includes(region))
+      throw new UsageError(`api.regionValues.${region}: ${region} is neither region of this deployment`, {
+        field: `api.regionValues.${region}`,
+        resolution: `Use ${regions.join(' and ')}.`,
+      });
+  checkHealthPath(api, doc, path);
+  for (const region of regions) regionDefinition(api, doc, path, region);
+  return { ...api, openapi: path, definitionSha: sha256(text).slice(0, 16) };
+}
