@@ -59,6 +59,8 @@ const IDEMPOTENT: Record<string, Rule> = {
   DeregisterTargets: true,
   ReplaceRoute: true,
   UpdateDomainName: true,
+  // replace and remove of stage settings set a value whatever was there (drctl sends no add).
+  UpdateStage: true,
   UpdateCertificateAuthority: true,
   UpdateTrafficPolicyInstance: true,
   UpdateFunctionConfiguration: true,

@@ -231,6 +231,11 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'CreateDeployment',
           'DeleteRestApi',
           'TagResource',
+          // In the secondary: compare with the primary's API, set the stage back to the primary's.
+          'GetResources',
+          'GetAuthorizers',
+          'GetModels',
+          'UpdateStage',
         ],
       },
       {
@@ -751,6 +756,18 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
       { service: 'elasticloadbalancing', calls: ['DescribeListeners', 'DescribeTargetHealth'] },
+      {
+        // The two regions' APIs compared (src/verify/api-drift.ts).
+        service: 'apigateway',
+        calls: [
+          'GetRestApi',
+          'GetResources',
+          'GetAuthorizers',
+          'GetModels',
+          'GetStage',
+          'GetBasePathMappings',
+        ],
+      },
     ],
   },
   {

@@ -11,6 +11,7 @@ import {
   type Stage,
   TagResourceCommand,
   UpdateRestApiCommand,
+  UpdateStageCommand,
   type PatchOperation,
 } from '@aws-sdk/client-api-gateway';
 import { createHash } from 'node:crypto';
@@ -19,6 +20,14 @@ import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { canonicalStatements, parsePolicy } from '../aws/resource-policy.js';
 
 import { collect } from '../aws/pages.js';
+import {
+  type Masks,
+  definitionShape,
+  diffShapes,
+  stagePatch,
+  stageShape,
+  stageShapeOf,
+} from '../aws/resources/rest-api-shape.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
@@ -99,6 +108,55 @@ async function findOurs(ctx: Ctx): Promise<RestApi[]> {
 async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined> {
   const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
   return unlessNotFound(() => apigw.send(new GetStageCommand({ restApiId, stageName: STAGE })));
+}
+
+/**
+ * The primary's API as the state records it, seen from the secondary's step (no wait: on the first
+ * `up` both regions import the same definition at once, and `step api` runs alone).
+ */
+function primaryApi(ctx: Ctx): Masks | undefined {
+  const region = ctx.config.primary.region;
+  const restApiId = ctx.peek('api', region)?.restApiId;
+  return restApiId ? { region, restApiId } : undefined;
+}
+
+async function definitionDrift(ctx: Ctx, primary: Masks, restApiId: string): Promise<boolean> {
+  const mine = { region: ctx.region, restApiId };
+  const [a, b] = await Promise.all([
+    // The primary's API deleted by hand: nothing to follow (its own step makes it again).
+    unlessNotFound(() => definitionShape(ctx.aws.client(APIGatewayClient, primary.region), primary)),
+    definitionShape(ctx.aws.client(APIGatewayClient, ctx.region), mine),
+  ]);
+  return a !== undefined && diffShapes(a, b).length > 0;
+}
+
+/** `stage`: the secondary's, read before a deployment (which keeps a stage's settings). */
+async function alignStage(
+  ctx: Ctx,
+  primary: Masks,
+  restApiId: string,
+  stage: Stage | undefined,
+): Promise<void> {
+  const mine = { region: ctx.region, restApiId };
+  const theirs = await unlessNotFound(() =>
+    stageShape(ctx.aws.client(APIGatewayClient, primary.region), primary, STAGE),
+  );
+  if (!theirs) return; // the primary's stage is not deployed yet
+  const ours = stage
+    ? stageShapeOf(stage, mine)
+    : await stageShape(ctx.aws.client(APIGatewayClient, ctx.region), mine, STAGE);
+  const patch = diffShapes(theirs, ours).flatMap((d) => {
+    const op = stagePatch(STAGE, d.path, theirs.get(d.path), mine);
+    if (!op) ctx.warn(`stage ${STAGE} ${d.path} differs from the primary's and cannot be patched back`);
+    return op ? [op] : [];
+  });
+  if (!patch.length) return;
+  ctx.progress(`REST API ${restApiId}: setting stage ${STAGE} as the primary's`);
+  await ctx.retry(`update stage ${STAGE} of REST API ${restApiId}`, () =>
+    ctx.aws
+      .client(APIGatewayClient, ctx.region)
+      .send(new UpdateStageCommand({ restApiId, stageName: STAGE, patchOperations: patch })),
+  );
 }
 
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
@@ -206,6 +264,16 @@ export const api: StepImpl<ApiOutputs> = {
       );
       changed = true;
     }
+    // A secondary whose API was changed by hand (a route added or removed, an integration edited):
+    // put drctl's definition back, so a failover lands on the API the primary serves.
+    const primary = ctx.role === 'secondary' ? primaryApi(ctx) : undefined;
+    if (primary && (await definitionDrift(ctx, primary, restApiId))) {
+      ctx.progress(`REST API ${restApiId}: differs from the primary's, putting its definition back`);
+      restApi = await ctx.retry(`put REST API ${restApiId}`, () =>
+        apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', body: importBody() })),
+      );
+      changed = true;
+    }
     const wantTags = { ...tagMap(ctx.tags()), [TAG_DEFINITION]: definitionSha };
     if (Object.entries(wantTags).some(([k, v]) => restApi.tags?.[k] !== v)) {
       await ctx.retry(`tag REST API ${restApiId}`, () =>
@@ -248,6 +316,8 @@ export const api: StepImpl<ApiOutputs> = {
       );
       ctx.record({ deployedFingerprint: fingerprint });
     }
+    // A deployment keeps the stage's settings: set the ones changed by hand back to the primary's.
+    if (primary) await alignStage(ctx, primary, restApiId, stage);
 
     const host = `execute-api.${ctx.region}.amazonaws.com`;
     return {

@@ -1,3 +1,4 @@
+import { apiDrift } from './api-drift.js';
 import type { VerifyCheck } from './check.js';
 import {
   ACM_RENEWAL_ACTIONS,
@@ -18,6 +19,7 @@ import { switchHeld } from './switch-checks.js';
 export type { CheckLine, Verdict, VerifyCheck, VerifyContext } from './check.js';
 export {
   ACM_RENEWAL_ACTIONS,
+  apiDrift,
   ALARM_DATA_WINDOW_MS,
   CERT_FAIL_DAYS,
   CERT_WARN_DAYS,
@@ -44,6 +46,7 @@ export const CHECKS: readonly VerifyCheck[] = [
   stateComplete,
   configUnchanged,
   resourcesExist,
+  apiDrift,
   probeThroughNlb,
   certificates,
   caRenewal,

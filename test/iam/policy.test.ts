@@ -86,6 +86,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       'aws/route53-zones.ts': ['hosted-zone', 'traffic-policy'],
       'aws/probe-invoke.ts': ['probe', 'failover-test', 'verify'],
       'aws/resources/service-role.ts': ['canary', 'probe'],
+      'aws/resources/rest-api-shape.ts': ['api', 'verify'],
     };
     const owner = (path: string): string[] | undefined => {
       // A step is a file (steps/vpc.ts) or a folder of one file per resource (steps/canary/role.ts).

@@ -80,7 +80,12 @@ describe('api step on the fake cloud', () => {
     await h.ok(['up'], STEPS_USED);
     const r = await expectReadOnlyRerun(h, ['up'], STEPS_USED);
     const apiCalls = h.cloud.calls.filter((c) => c.service === 'apigateway').map((c) => c.command);
-    expect(apiCalls.sort()).toEqual(['GetRestApi', 'GetRestApi', 'GetStage', 'GetStage']);
+    // Plus, in the secondary, the reads comparing its API and stage with the primary's (a route
+    // or stage setting changed by hand in one region: issue 25).
+    const drift = ['GetResources', 'GetAuthorizers', 'GetModels'].flatMap((c) => [c, c]);
+    expect(apiCalls.sort()).toEqual(
+      [...drift, 'GetStage', 'GetRestApi', 'GetRestApi', 'GetStage', 'GetStage'].sort(),
+    );
     const outcomes = r.events
       .filter((e) => e.type === 'step-done' && (e as any).step === 'api')
       .map((e) => (e as any).outcome);
@@ -101,14 +106,21 @@ describe('api step on the fake cloud', () => {
       args: ['step', 'api', '--region', 'sa-east-1'],
       deps: STEPS_USED,
       clean: (mutating) =>
-        expect(mutating.map((c) => c.split(' ')[1])).toEqual(['ImportRestApi', 'TagResource', 'CreateDeployment']),
+        expect(mutating.map((c) => c.split(' ')[1])).toEqual([
+          'ImportRestApi',
+          'TagResource',
+          'CreateDeployment',
+        ]),
       crashedCode: 1,
       check: async (x, where) => {
         h = x;
         const snap = x.cloud.snapshot();
         expect(count(snap, '/restapi/'), where).toBe(2);
         expect(count(snap, '/stage/'), where).toBe(2);
-        const api = x.cloud.model(FakeApiGateway).region('sa-east-1').restApis.get(rec('sa-east-1').restApiId)!;
+        const api = x.cloud
+          .model(FakeApiGateway)
+          .region('sa-east-1')
+          .restApis.get(rec('sa-east-1').restApiId)!;
         expect(api.tags['drctl:deployment'], where).toBe('drctl');
         await expectReadOnlyRerun(x, ['up'], STEPS_USED, where);
         await x.ok(['down', '--yes'], STEPS_USED);

@@ -5,6 +5,7 @@ import { awsError } from './errors.js';
 import { evaluatePolicy } from './resource-policy.js';
 
 import { page } from './paging.js';
+import { authorizersOf, mergeDefinition, modelsOf, resourcesOf } from './apigateway-definition.js';
 
 /**
  * API Gateway pages with `position` and `limit`: "The maximum number of returned results per page.
@@ -90,6 +91,10 @@ export interface Stage {
   deploymentId: string;
   description: string | undefined;
   variables: Record<string, string>;
+  // '<resourcePath>/<httpMethod>' ('*/*' for all) -> its settings (API_MethodSetting.html).
+  methodSettings: Record<string, Record<string, string | number | boolean>>;
+  tracingEnabled: boolean;
+  accessLogSettings: { destinationArn?: string; format?: string } | undefined;
   createdDate: Date;
   lastUpdatedDate: Date;
   tags: Tags;
@@ -225,6 +230,7 @@ export class FakeApiGateway extends FakeService {
       const key = (m: ApiMethod) => `${m.httpMethod} ${m.path}`;
       const kept = api.methods.filter((m) => !methods.some((n) => key(n) === key(m)));
       api.methods = [...kept, ...methods];
+      api.definition = mergeDefinition(api.definition, doc);
     }
     if (doc.info?.description !== undefined) api.description = String(doc.info.description);
     const policy = doc['x-amazon-apigateway-policy'];
@@ -353,6 +359,9 @@ export class FakeApiGateway extends FakeService {
           deploymentId: d.id,
           description: undefined,
           variables: { ...input.variables },
+          methodSettings: {},
+          tracingEnabled: false,
+          accessLogSettings: undefined,
           createdDate: new Date(this.now()),
           lastUpdatedDate: new Date(this.now()),
           tags: {},
@@ -389,6 +398,119 @@ export class FakeApiGateway extends FakeService {
     const s = this.region(region).stages.get(input.restApiId)?.get(input.stageName);
     if (!s) throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
     return this.describeStage(s);
+  }
+
+  /**
+   * The patch paths of a stage (https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateStage-Patch):
+   * /variables/<name> (replace, remove), /tracingEnabled, /accessLogSettings/destinationArn and
+   * /format, and /<resourcePath, '/' as ~1>/<httpMethod>/<setting> with the settings
+   * throttling/rateLimit, throttling/burstLimit, logging/loglevel, logging/dataTrace,
+   * metrics/enabled, caching/enabled; '*' '/' '*' is every method.
+   */
+  UpdateStage(
+    region: string,
+    input: {
+      restApiId: string;
+      stageName: string;
+      patchOperations?: Array<{ op?: string; path?: string; value?: string }>;
+    },
+  ) {
+    this.api(region, input.restApiId);
+    const s = this.region(region).stages.get(input.restApiId)?.get(input.stageName);
+    if (!s) throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+    const bad = (p: { op?: string; path?: string }) =>
+      awsError('BadRequestException', `Invalid patch path '${p.path}' specified for op '${p.op}'`);
+    const next = structuredClone({
+      variables: s.variables,
+      methodSettings: s.methodSettings,
+      tracingEnabled: s.tracingEnabled,
+      accessLogSettings: s.accessLogSettings,
+    });
+    for (const p of input.patchOperations ?? []) {
+      const path = p.path ?? '';
+      const variable = /^\/variables\/(.+)$/.exec(path);
+      const setting =
+        /^\/([^/]+)\/([^/]+)\/(throttling\/rateLimit|throttling\/burstLimit|logging\/loglevel|logging\/dataTrace|metrics\/enabled|caching\/enabled)$/.exec(
+          path,
+        );
+      if (variable && p.op === 'replace') next.variables[variable[1]!] = p.value ?? '';
+      else if (variable && p.op === 'remove') delete next.variables[variable[1]!];
+      else if (path === '/tracingEnabled' && p.op === 'replace') next.tracingEnabled = p.value === 'true';
+      else if (/^\/accessLogSettings\/(destinationArn|format)$/.test(path) && p.op === 'replace') {
+        const key = path.split('/')[2] as 'destinationArn' | 'format';
+        next.accessLogSettings = { ...next.accessLogSettings, [key]: p.value };
+      } else if (path === '/accessLogSettings' && p.op === 'remove') next.accessLogSettings = undefined;
+      else if (setting && p.op === 'replace') {
+        const key = `${setting[1]!.replace(/~1/g, '/')}/${setting[2]}`;
+        const name = {
+          'throttling/rateLimit': 'throttlingRateLimit',
+          'throttling/burstLimit': 'throttlingBurstLimit',
+          'logging/loglevel': 'loggingLevel',
+          'logging/dataTrace': 'dataTraceEnabled',
+          'metrics/enabled': 'metricsEnabled',
+          'caching/enabled': 'cachingEnabled',
+        }[setting[3]!]!;
+        const raw = p.value ?? '';
+        const value = /Limit$/.test(name) ? Number(raw) : name === 'loggingLevel' ? raw : raw === 'true';
+        if (typeof value === 'number' && Number.isNaN(value)) throw bad(p);
+        next.methodSettings[key] = { ...next.methodSettings[key], [name]: value };
+      } else throw bad(p);
+    }
+    Object.assign(s, next, { lastUpdatedDate: new Date(this.now()) });
+    return this.describeStage(s);
+  }
+
+  // ---- what the definition made: resources, methods, integrations, authorizers, models -------
+  /** Paged as GetRestApis; embed=methods puts each method (with its integration) in resourceMethods. */
+  GetResources(
+    region: string,
+    input: { restApiId: string; position?: string; limit?: number; embed?: string[] },
+  ) {
+    const api = this.api(region, input.restApiId);
+    const all = resourcesOf(api.id, api.rootResourceId, api.definition);
+    const { items, position } = apigwPage(this.cloud, `GetResources/${api.id}`, all, input, (r) => r.id);
+    const embed = (input.embed ?? []).includes('methods');
+    return {
+      items: items.map(({ methods, ...r }) => ({
+        ...r,
+        ...(Object.keys(methods).length
+          ? {
+              resourceMethods: embed
+                ? structuredClone(methods)
+                : Object.fromEntries(Object.keys(methods).map((k) => [k, {}])),
+            }
+          : {}),
+      })),
+      position,
+    };
+  }
+
+  GetMethod(region: string, input: { restApiId: string; resourceId: string; httpMethod: string }) {
+    const api = this.api(region, input.restApiId);
+    const r = resourcesOf(api.id, api.rootResourceId, api.definition).find((x) => x.id === input.resourceId);
+    if (!r) throw awsError('NotFoundException', 'Invalid Resource identifier specified', 404);
+    const m = r.methods[input.httpMethod.toUpperCase()];
+    if (!m) throw awsError('NotFoundException', 'Invalid Method identifier specified', 404);
+    return structuredClone(m);
+  }
+
+  GetIntegration(region: string, input: { restApiId: string; resourceId: string; httpMethod: string }) {
+    const m = this.GetMethod(region, input);
+    if (!m.methodIntegration)
+      throw awsError('NotFoundException', 'Invalid Integration identifier specified', 404);
+    return m.methodIntegration;
+  }
+
+  GetAuthorizers(region: string, input: { restApiId: string; position?: string; limit?: number }) {
+    const api = this.api(region, input.restApiId);
+    const all = authorizersOf(api.id, api.definition);
+    return apigwPage(this.cloud, `GetAuthorizers/${api.id}`, all, input, (a) => a.id);
+  }
+
+  GetModels(region: string, input: { restApiId: string; position?: string; limit?: number }) {
+    const api = this.api(region, input.restApiId);
+    const all = modelsOf(api.id, api.definition);
+    return apigwPage(this.cloud, `GetModels/${api.id}`, all, input, (m) => m.id);
   }
 
   // ---- tags (shared by every taggable API Gateway resource) ------------------------------------
@@ -466,6 +588,9 @@ export class FakeApiGateway extends FakeService {
       deploymentId: s.deploymentId,
       description: s.description,
       variables: { ...s.variables },
+      methodSettings: structuredClone(s.methodSettings),
+      tracingEnabled: s.tracingEnabled,
+      ...(s.accessLogSettings ? { accessLogSettings: { ...s.accessLogSettings } } : {}),
       createdDate: s.createdDate,
       lastUpdatedDate: s.lastUpdatedDate,
       tags: { ...s.tags },

@@ -325,6 +325,39 @@ const APIGATEWAY: Record<string, Row> = {
       resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`),
     },
   ],
+  UpdateStage: (c) => [
+    {
+      action: 'apigateway:PATCH',
+      resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`),
+    },
+  ],
+  GetResources: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/resources`) },
+  ],
+  GetMethod: (c) => [
+    {
+      action: 'apigateway:GET',
+      resource: apigw(
+        c,
+        `/restapis/${c.input.restApiId}/resources/${c.input.resourceId}/methods/${c.input.httpMethod}`,
+      ),
+    },
+  ],
+  GetIntegration: (c) => [
+    {
+      action: 'apigateway:GET',
+      resource: apigw(
+        c,
+        `/restapis/${c.input.restApiId}/resources/${c.input.resourceId}/methods/${c.input.httpMethod}/integration`,
+      ),
+    },
+  ],
+  GetAuthorizers: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/authorizers`) },
+  ],
+  GetModels: (c) => [
+    { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/models`) },
+  ],
   TagResource: (c) => [{ action: 'apigateway:PUT', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) }],
   UntagResource: (c) => [
     { action: 'apigateway:DELETE', resource: apigw(c, `/tags/${enc(c.input.resourceArn)}`) },

@@ -1,0 +1,117 @@
+import { ACMClient, DescribeCertificateCommand } from '@aws-sdk/client-acm';
+import { APIGatewayClient, paginateGetBasePathMappings } from '@aws-sdk/client-api-gateway';
+import { collect } from '../aws/pages.js';
+import {
+  type Masks,
+  type Shape,
+  type ShapeDifference,
+  definitionShape,
+  diffShapes,
+  mask,
+  policyShape,
+  stagePatch,
+  stageShape,
+} from '../aws/resources/rest-api-shape.js';
+import { outputField, recordedOutputs } from '../state/outputs.js';
+import { CERT_WARN_DAYS } from './certificate-checks.js';
+import { type CheckLine, type VerifyCheck, type VerifyContext, fail, global, ok, warn } from './check.js';
+
+// Drift between the regions' APIs: the secondary must serve what the primary serves, or a failover
+// lands on a different API (a route added in one region only, a stage setting changed by hand, a
+// policy edited in the console). Compares the two APIs path by path (rest-api-shape.ts masks what
+// legitimately differs: region, account, endpoint and API ids), the custom domain's base path
+// mappings, and the two certificates' expiry.
+
+const ID = 'api-drift';
+const STAGE = 'prod';
+const DAY_MS = 86_400_000;
+/** Certificates issued together expire together; this far apart, one was replaced by hand. */
+export const CERT_SKEW_DAYS = 30;
+
+const UP_FIX = "Run `drctl up`: it brings the secondary's API to the primary's definition and redeploys it.";
+
+function line(d: ShapeDifference, fix: string, region: string): CheckLine {
+  return fail(ID, `${d.path}: ${d.primary} | ${d.secondary} (primary | secondary)`, fix, region);
+}
+
+async function mappings(ctx: VerifyContext, region: string, m: Masks): Promise<Shape> {
+  const domain = recordedOutputs(ctx.state, 'domain', region);
+  const shape: Shape = new Map();
+  if (!domain) return shape;
+  const client = ctx.aws.client(APIGatewayClient, region);
+  const found = await collect(
+    paginateGetBasePathMappings(
+      { client },
+      { domainName: domain.domainName, domainNameId: domain.domainNameId, limit: 500 },
+    ),
+    (p) => p.items,
+  );
+  for (const b of found) {
+    const at = `custom domain ${domain.domainName} base path '${b.basePath === '(none)' ? '' : (b.basePath ?? '')}'`;
+    shape.set(at, mask(`${b.restApiId} stage ${b.stage}`, m));
+  }
+  return shape;
+}
+
+async function certificateDays(ctx: VerifyContext, region: string): Promise<number | undefined> {
+  const arn = recordedOutputs(ctx.state, 'ca', region)?.certificateArn;
+  if (!arn) return undefined;
+  const c = await ctx.aws
+    .client(ACMClient, region)
+    .send(new DescribeCertificateCommand({ CertificateArn: arn }));
+  const after = c.Certificate?.NotAfter;
+  return after ? Math.floor((after.getTime() - ctx.clock.now()) / DAY_MS) : undefined;
+}
+
+export const apiDrift: VerifyCheck = {
+  id: ID,
+  title: "the secondary's API is the primary's",
+  run: (ctx) =>
+    global(ID, async () => {
+      const [p, s] = [ctx.config.primary.region, ctx.config.secondary.region];
+      const masks = (region: string): Masks => ({
+        region,
+        restApiId: outputField(ctx.state, 'api', region, 'restApiId'),
+      });
+      const [mp, ms] = [masks(p), masks(s)];
+      const read = async (region: string, m: Masks) => {
+        const client = ctx.aws.client(APIGatewayClient, region);
+        const [definition, stage, policy, mapped] = await Promise.all([
+          definitionShape(client, m),
+          stageShape(client, m, STAGE),
+          policyShape(client, m),
+          mappings(ctx, region, m),
+        ]);
+        return { definition, stage, policy, mapped };
+      };
+      const [a, b] = await Promise.all([read(p, mp), read(s, ms)]);
+      const lines: CheckLine[] = [
+        ...diffShapes(a.definition, b.definition).map((d) => line(d, UP_FIX, s)),
+        ...diffShapes(a.policy, b.policy).map((d) => line(d, UP_FIX, s)),
+        ...diffShapes(a.stage, b.stage).map((d) => {
+          const patch = stagePatch(STAGE, d.path, a.stage.get(d.path), ms);
+          const cli = patch
+            ? `, or \`aws apigateway update-stage --region ${s} --rest-api-id ${ms.restApiId} --stage-name ${STAGE} --patch-operations op=${patch.op},path=${patch.path}${patch.value === undefined ? '' : `,value=${patch.value}`}\``
+            : '';
+          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}.`, s);
+        }),
+        ...diffShapes(a.mapped, b.mapped).map((d) => line(d, UP_FIX, s)),
+      ];
+      // Warnings, not failures: an expiry alone does not stop a failover today, the certificate
+      // check fails one under CERT_FAIL_DAYS, and ACM may still renew it in time.
+      const [dp, ds] = await Promise.all([certificateDays(ctx, p), certificateDays(ctx, s)]);
+      if (dp !== undefined && ds !== undefined) {
+        const renew =
+          'Renew or reissue the one that differs (`drctl step ca --region <region>` issues a new one), so a failover does not land on a certificate about to expire.';
+        const text = `certificate expiry: in ${dp} | in ${ds} days (primary | secondary)`;
+        if (Math.abs(dp - ds) > CERT_SKEW_DAYS)
+          lines.push(warn(ID, `${text}, more than ${CERT_SKEW_DAYS} days apart`, renew));
+        else if (Math.min(dp, ds) < CERT_WARN_DAYS)
+          lines.push(warn(ID, `${text}, one within ${CERT_WARN_DAYS} days`, renew));
+      }
+      const failed = lines.filter((l) => l.status === 'fail').length;
+      const n = a.definition.size + a.stage.size + a.policy.size + a.mapped.size;
+      if (!failed) lines.unshift(ok(ID, `the two regions' APIs match (${n} paths compared)`));
+      return lines;
+    }),
+};
