@@ -155,7 +155,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         onBehalf: ['cloudformation:TagResource'],
         resources: ['arn:{p}:cloudformation:{r}:{a}:stack/{d}-vpc/*'],
       },
-      { service: 'ec2', calls: ['DescribeNetworkInterfaces'] },
+      // DescribeVpcs, DescribeSubnets: config vpcId and subnetIds checked before up (src/steps/used-network.ts).
+      { service: 'ec2', calls: ['DescribeNetworkInterfaces', 'DescribeVpcs', 'DescribeSubnets'] },
       {
         // CloudFormation creates the stack's resources with the caller's credentials.
         // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html
