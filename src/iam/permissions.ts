@@ -155,8 +155,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
         onBehalf: ['cloudformation:TagResource'],
         resources: ['arn:{p}:cloudformation:{r}:{a}:stack/{d}-vpc/*'],
       },
-      // DescribeVpcs, DescribeSubnets: config vpcId and subnetIds checked before up (src/steps/used-network.ts).
-      { service: 'ec2', calls: ['DescribeNetworkInterfaces', 'DescribeVpcs', 'DescribeSubnets'] },
+      { service: 'ec2', calls: ['DescribeNetworkInterfaces'] },
       {
         // CloudFormation creates the stack's resources with the caller's credentials.
         // https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/control-access-with-iam.html
@@ -752,6 +751,15 @@ export const PERMISSIONS: readonly StepPermissions[] = [
       },
       { service: 'ec2', calls: ['DescribeRouteTables', 'DescribeVpcPeeringConnections'] },
       { service: 'elasticloadbalancing', calls: ['DescribeListeners', 'DescribeTargetHealth'] },
+    ],
+  },
+  {
+    // src/steps/used-network.ts: the user's own VPCs, subnets, endpoint and zone (config vpcId,
+    // subnetIds, endpointId, hostedZoneId), read before `up` makes anything. Read-only.
+    name: 'used-network',
+    grants: [
+      { service: 'ec2', calls: ['DescribeVpcs', 'DescribeSubnets', 'DescribeVpcEndpoints'] },
+      { service: 'route53', calls: ['GetHostedZone'], resources: ['arn:{p}:route53:::hostedzone/*'] },
     ],
   },
   {
