@@ -72,25 +72,30 @@ interface Seeded {
   zoneId: string;
 }
 
+/** One VPC with two subnets and a group, as a stack that is not drctl's (a caller allowed everything). */
+async function teamStack(h: Harness, region: string, name: string, cidr: string) {
+  return h.cloud.authorizer.asAdmin(async () => {
+    const cfn = new CloudFormationClient({ region });
+    const { StackId } = await cfn.send(
+      new CreateStackCommand({ StackName: name, TemplateBody: network(cidr, region) }),
+    );
+    for (;;) {
+      const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
+      if (s.StackStatus === 'CREATE_COMPLETE') {
+        const out = Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
+      }
+      h.cloud.clock.advance(10_000);
+    }
+  });
+}
+
 /** The team's network: a VPC with two subnets per region, an endpoint in the primary, a zone. */
 async function seed(h: Harness): Promise<Seeded> {
   return h.cloud.authorizer.asAdmin(async () => {
     const vpc: Seeded['vpc'] = {};
-    for (const region of [PRIMARY, SECONDARY]) {
-      const cfn = new CloudFormationClient({ region });
-      const { StackId } = await cfn.send(
-        new CreateStackCommand({ StackName: 'team-network', TemplateBody: network(CIDR[region]!, region) }),
-      );
-      for (;;) {
-        const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
-        if (s.StackStatus === 'CREATE_COMPLETE') {
-          const out = Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
-          vpc[region] = { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
-          break;
-        }
-        h.cloud.clock.advance(10_000);
-      }
-    }
+    for (const region of [PRIMARY, SECONDARY])
+      vpc[region] = await teamStack(h, region, 'team-network', CIDR[region]!);
     const ec2 = new EC2Client({ region: PRIMARY });
     const e = await ec2.send(
       new CreateVpcEndpointCommand({
@@ -247,14 +252,13 @@ describe('up and down in the team’s own network (issue 25)', () => {
   it('a subnet of another VPC is refused', async () => {
     h = new Harness();
     const s = await seed(h);
+    const other = await teamStack(h, PRIMARY, 'other-team', '10.40.0.0/16');
     const snap = h.cloud.snapshot();
-    h.writeConfig({
-      ...configOf(s),
-      primary: { ...configOf(s).primary, subnetIds: s.vpc[SECONDARY]!.subnets },
-    });
+    h.writeConfig({ ...configOf(s), primary: { ...configOf(s).primary, subnetIds: other.subnets } });
     const r = await h.run(['up', '--yes'], DEPS);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('primary.subnetIds');
+    expect(r.stderr).toContain(`${other.subnets[0]} is in ${other.vpcId}, not in primary.vpcId`);
     expect(h.cloud.snapshot()).toEqual(snap);
   });
 
