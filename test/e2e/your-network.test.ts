@@ -13,6 +13,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { CreateHostedZoneCommand, GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
+import { renameSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { crashEachMutatingCall } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
@@ -199,6 +200,20 @@ describe('up and down in the team’s own network (issue 25)', () => {
     // No VPC stack, no peering: only the endpoint group drctl adds to each used VPC.
     expect(h.cloud.snapshot().filter((l) => l.includes('vpc-peering'))).toEqual([]);
 
+    // With the state lost, discovery finds drctl's by its tags: never the team's VPCs, endpoint, zone.
+    const lost = `${h.statePath}.lost`;
+    renameSync(h.statePath, lost);
+    const found = await h.run(['down', '--discover', '--yes'], DEPS);
+    expect(found.code, found.stderr).toBe(0);
+    // What it lists as drctl's: its own endpoint names the VPC it sits in, nothing more.
+    const listed = found.stdout.split('\n').filter((l) => l.includes('(not in the state)'));
+    expect(listed.length).toBeGreaterThan(0);
+    for (const id of [s.endpointId, s.zoneId]) expect(listed.join('\n')).not.toContain(id);
+    for (const v of Object.values(s.vpc))
+      expect(listed.filter((l) => l.includes(`: ${v.vpcId}`))).toEqual([]);
+    expect(found.stdout + found.stderr).toContain(`left private hosted zone ${s.zoneId}`);
+    // The association drctl added is in the lost state only: with the state back, down removes it.
+    renameSync(lost, h.statePath);
     await h.ok(['down', '--yes'], DEPS);
     expect(await foreign(h, s)).toEqual(before);
     expect(h.cloud.snapshot()).toEqual(snapBefore);
