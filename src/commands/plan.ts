@@ -38,7 +38,7 @@ async function loadPlanState(s: Session): Promise<StateStore> {
 
 export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
   const store = await loadPlanState(s);
-  const { planDiff, renderPlanDiff, scopeText } = await import('../plan/diff.js');
+  const { planDiff, renderPlanDiff, renderUsed, scopeText } = await import('../plan/diff.js');
   const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
   const rows = s.steps.map((info, i) => {
     // A step this config does not use (the NLB with domainMode private): up deletes what it made.
@@ -94,6 +94,11 @@ export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
     out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
   });
   out('');
+  const used = renderUsed(s.config);
+  if (used.length) {
+    used.forEach(out);
+    out('');
+  }
   // Like `terraform plan`: what changed in the config since the last complete up, and the count.
   renderPlanDiff(diff).forEach(out);
   out('');

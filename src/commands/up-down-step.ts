@@ -112,6 +112,11 @@ export async function lifecycle(
   if (cmd === 'up') requireConfirmable(s, 'up creates billable resources');
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
   await whoPays(s, aws, store);
+  // The user's own VPCs, endpoints and zone: a wrong id is exit 2 before anything is made.
+  if (cmd !== 'down') {
+    const { checkUsedNetwork, usesOwnNetwork } = await import('../steps/used-network.js');
+    if (usesOwnNetwork(s.config)) await checkUsedNetwork(aws, s.config);
+  }
   if (cmd === 'up') await confirmUp(s, store);
   if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s, store);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {

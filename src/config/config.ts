@@ -62,6 +62,47 @@ const regionSchema = (defaults: { region: string; vpcCidr: string }) =>
       vpcCidr: vpcCidr
         .default(defaults.vpcCidr)
         .describe('the VPC CIDR (/16 to /22); must not overlap the other region'),
+      // The network comes from the user (issue 25): drctl checks these exist, in this region,
+      // before anything is made, and never deletes or changes them.
+      vpcId: z
+        .string()
+        .regex(/^vpc-[0-9a-f]+$/, 'must be a VPC id like vpc-0123abcd')
+        .optional()
+        .describe(
+          'an existing VPC to use instead of making one (no VPC stack); with `subnetIds`. `vpcCidr` must then be its CIDR',
+        ),
+      subnetIds: z
+        .array(z.string().regex(/^subnet-[0-9a-f]+$/, 'must be a subnet id like subnet-0123abcd'))
+        .min(1)
+        .optional()
+        .describe("with `vpcId`: that VPC's private subnets the endpoint, canary and probe use"),
+      endpointId: z
+        .string()
+        .regex(/^vpce-[0-9a-f]+$/, 'must be a VPC endpoint id like vpce-0123abcd')
+        .optional()
+        .describe('an existing execute-api interface endpoint (private DNS on) to use instead of making one'),
+    })
+    .superRefine((r, ctx) => {
+      // Subnets name a VPC's subnets: without the VPC they mean nothing, and a used VPC needs them.
+      if (r.subnetIds && !r.vpcId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subnetIds'],
+          message: 'needs vpcId: the VPC these subnets are in',
+        });
+      if (r.endpointId && !r.vpcId)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endpointId'],
+          message: 'needs vpcId: an existing endpoint is in an existing VPC, not in the one drctl would make',
+        });
+      if (r.vpcId && !r.subnetIds)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['subnetIds'],
+          message:
+            "required with vpcId: the VPC's private subnets drctl puts its endpoint, canary and probe in",
+        });
     })
     .strict()
     .prefault({});
@@ -248,6 +289,19 @@ export const configSchema = z
       .default(300)
       .describe('failover-test fails (exit 3) when the measured recovery takes longer'),
     api: apiSourceSchema,
+    peering: z
+      .enum(['create', 'existing'])
+      .default('create')
+      .describe(
+        'create: drctl peers the two VPCs and adds the routes; existing: the VPCs are already connected (peering, transit gateway), drctl makes no peering and no routes and `verify` proves the path with the probe',
+      ),
+    hostedZoneId: z
+      .string()
+      .regex(/^Z[0-9A-Z]+$/, 'must be a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ')
+      .optional()
+      .describe(
+        'an existing private hosted zone for `domain` to use instead of making one; drctl adds and removes only its own records and VPC associations',
+      ),
     allowedAccountIds: z
       .array(z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id like 111122223333'))
       .min(1)
@@ -297,6 +351,23 @@ export const configSchema = z
         message:
           `${c.secondary.region} is in partition ${s}, primary.region ${c.primary.region} in ${p}; ` +
           'no VPC peering or account spans two partitions: choose regions of one',
+      });
+    }
+    if (c.peering === 'create' && (c.primary.vpcId || c.secondary.vpcId)) {
+      // drctl's routes go into the route tables its own stack made; it does not edit yours.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['peering'],
+        message:
+          'must be "existing" with primary.vpcId or secondary.vpcId: connect your VPCs (peering, transit gateway) yourself; drctl peers only the VPCs it makes',
+      });
+    }
+    if (c.peering === 'existing' && (!c.primary.vpcId || !c.secondary.vpcId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['peering'],
+        message:
+          '"existing" needs primary.vpcId and secondary.vpcId: only VPCs you own can be connected already; use "create" for the VPCs drctl makes',
       });
     }
     if (cidrsOverlap(c.primary.vpcCidr, c.secondary.vpcCidr)) {

@@ -771,6 +771,15 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     ],
   },
   {
+    // src/steps/used-network.ts: the user's own VPCs, subnets, endpoint and zone (config vpcId,
+    // subnetIds, endpointId, hostedZoneId), read before `up` makes anything. Read-only.
+    name: 'used-network',
+    grants: [
+      { service: 'ec2', calls: ['DescribeVpcs', 'DescribeSubnets', 'DescribeVpcEndpoints'] },
+      { service: 'route53', calls: ['GetHostedZone'], resources: ['arn:{p}:route53:::hostedzone/*'] },
+    ],
+  },
+  {
     // src/aws/identity.ts: who pays, once before up, step, down, failover-test and status --refresh.
     // GetCallerIdentity needs no permission (an explicit deny cannot block it); listed so the
     // policy names every call drctl makes.

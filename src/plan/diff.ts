@@ -154,6 +154,23 @@ const RULES: Record<string, Rule[]> = {
   'api.openapi': [{ step: 'api', effect: 'update', where: 'both' }],
   'api.definitionSha': [{ step: 'api', effect: 'update', where: 'both' }],
   'api.healthPath': HEALTH_PATH_RULES,
+  // Another VPC is another network: everything in it is made again.
+  vpcId: [
+    { step: 'vpc', effect: 'rebuild', where: 'own' },
+    { step: 'endpoints', effect: 'rebuild', where: 'own' },
+    { step: 'peering', effect: 'rebuild', where: 'global' },
+    { step: 'hosted-zone', effect: 'update', where: 'global' },
+  ],
+  // The endpoint, NLB, canary and probe sit in these subnets and cannot move in place.
+  subnetIds: [{ step: 'vpc', effect: 'rebuild', where: 'own' }],
+  endpointId: [
+    { step: 'endpoints', effect: 'replace', where: 'own' },
+    { step: 'api', effect: 'update', where: 'both' },
+  ],
+  peering: [
+    { step: 'peering', effect: (c) => (c.peering === 'existing' ? 'delete' : 'create'), where: 'global' },
+  ],
+  hostedZoneId: [{ step: 'hosted-zone', effect: 'rebuild', where: 'global' }],
   // Used by failover-test only.
   rtoTargetSeconds: [],
   // Checked against the caller's account before a command runs; nothing in AWS depends on it.
@@ -386,6 +403,24 @@ export function renderPlanDiff(d: PlanDiff): string[] {
       ? 'plan: no changes'
       : `plan: ${c.create} to create, ${c.update} to update in place, ${c.replace + c.rebuild} to replace${c.rebuild ? ` (${c.rebuild} that up cannot replace itself: \`drctl down\`, then \`drctl up\`)` : ''}, ${c.delete} to delete`,
   );
+  return lines;
+}
+
+/**
+ * What the config brings of the user's own (issue 25): one "use existing <id>" line each. drctl
+ * reads these, adds to them only what the DR setup needs, and `down` never deletes them.
+ */
+export function renderUsed(config: Config): string[] {
+  const lines: string[] = [];
+  for (const role of ['primary', 'secondary'] as const) {
+    const r = config[role];
+    const where = `(${role}, ${r.region})`;
+    if (r.vpcId) lines.push(`use existing ${r.vpcId} ${where}, subnets ${(r.subnetIds ?? []).join(', ')}`);
+    if (r.endpointId) lines.push(`use existing ${r.endpointId} ${where}: execute-api endpoint`);
+  }
+  if (config.peering === 'existing')
+    lines.push('use existing connection between the VPCs: no peering, no routes');
+  if (config.hostedZoneId) lines.push(`use existing ${config.hostedZoneId}: private zone ${config.domain}`);
   return lines;
 }
 

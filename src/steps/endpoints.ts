@@ -13,14 +13,18 @@ import { isNotFound } from '../aws/errors.js';
 import { EXPECTED } from '../aws/expected.js';
 import { collect } from '../aws/pages.js';
 import { TAG_DEPLOYMENT, TAG_REGION, isOwnedBy } from '../aws/tags.js';
+import { regionConfig } from '../config/config.js';
 import { AwsStepError } from '../errors/errors.js';
 import type { StepContext, StepImpl } from './types.js';
 
 // Owns: one interface VPC endpoint for com.amazonaws.<region>.execute-api per region, in that
 // region's own VPC, private subnets and endpoint security group (the workshop reused region 1's
 // ids for region 2: docs/design/aws-behaviour.md §12.1), with private DNS on. AWS makes one ENI per subnet for it.
+// With config endpointId (issue 25) the user's endpoint is `used`: read, never changed or deleted.
 
 const outputs = z.object({
+  /** `used`: the user's endpoint (config endpointId); absent on records before issue 25: made. */
+  ownership: z.enum(['made', 'used']).optional(),
   vpcEndpointId: z.string().regex(/^vpce-[0-9a-f]+$/, 'must be a VPC endpoint id like vpce-0123abcd'),
   /** Regional endpoint-specific DNS name first, then the zonal ones. */
   dnsNames: z.array(z.string()),
@@ -148,6 +152,27 @@ async function privateIpsOf(ctx: Ctx, networkInterfaceIds: string[]): Promise<st
   });
 }
 
+/** The user's endpoint (checked before up: service, private DNS, VPC): waited for, recorded as used. */
+async function useExisting(ctx: Ctx, id: string): Promise<EndpointsOutputs> {
+  let e = await describeById(ctx, id);
+  if (!e)
+    throw new AwsStepError(`endpoint ${id} (config endpointId) is gone`, {
+      resource: id,
+      awsCode: 'InvalidVpcEndpointId.NotFound',
+      resolution: 'Give endpointId an endpoint that exists, or remove it to let drctl make one.',
+    });
+  ctx.record({ ownership: 'used', vpcEndpointId: id });
+  if (stateOf(e) !== 'available') e = await waitAvailable(ctx, id);
+  const networkInterfaceIds = e.NetworkInterfaceIds ?? [];
+  return {
+    ownership: 'used',
+    vpcEndpointId: id,
+    dnsNames: dnsNamesOf(e),
+    networkInterfaceIds,
+    privateIps: await privateIpsOf(ctx, networkInterfaceIds),
+  };
+}
+
 export const endpoints: StepImpl<EndpointsOutputs> = {
   outputs,
 
@@ -155,6 +180,8 @@ export const endpoints: StepImpl<EndpointsOutputs> = {
     const ec2 = ctx.aws.client(EC2Client, ctx.region);
     const vpc = await ctx.outputOf('vpc');
     ctx.progress(`endpoint for ${serviceName(ctx.region)}`);
+    const usedId = regionConfig(ctx.config, ctx.region).endpointId;
+    if (usedId) return useExisting(ctx, usedId);
 
     let e = ctx.recorded.vpcEndpointId ? await describeById(ctx, ctx.recorded.vpcEndpointId) : undefined;
     if (e && stateOf(e) === 'deleting') {
@@ -226,6 +253,7 @@ export const endpoints: StepImpl<EndpointsOutputs> = {
       );
     }
     return {
+      ownership: 'made',
       vpcEndpointId,
       dnsNames,
       networkInterfaceIds,
@@ -237,7 +265,8 @@ export const endpoints: StepImpl<EndpointsOutputs> = {
   async down(ctx) {
     const ec2 = ctx.aws.client(EC2Client, ctx.region);
     const ids = new Set<string>();
-    if (ctx.recorded.vpcEndpointId) {
+    // A used endpoint is the user's: only the ones drctl made (recorded as made, or tagged) go.
+    if (ctx.recorded.vpcEndpointId && ctx.recorded.ownership !== 'used') {
       const e = await describeById(ctx, ctx.recorded.vpcEndpointId);
       if (e) ids.add(ctx.recorded.vpcEndpointId);
     }

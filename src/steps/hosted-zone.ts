@@ -36,12 +36,19 @@ import type { Found, StepContext, StepImpl } from './types.js';
 // https://docs.aws.amazon.com/Route53/latest/APIReference/API_AssociateVPCWithHostedZone.html).
 // Its CallerReference starts `drctl/<deployment>/`, so a zone made by a run that died before it
 // could record or tag it is still recognisably ours.
+// With config hostedZoneId (issue 25) the zone is the user's, `used`: never tagged or deleted;
+// drctl associates the VPCs it lacks, records each before the call in `addedVpcs`, and `down`
+// removes only those associations and drctl's own records.
 
 const outputs = z.object({
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/, 'must be a Route 53 hosted zone id like Z0123ABC'),
   zoneName: z.string(),
   callerReference: z.string(),
   vpcs: z.array(z.object({ region: z.string(), vpcId: z.string() })),
+  /** `used`: the user's zone (config hostedZoneId); absent on records before issue 25: made. */
+  ownership: z.enum(['made', 'used']).optional(),
+  /** In a used zone: the associations drctl added, the only ones `down` removes. */
+  addedVpcs: z.array(z.object({ region: z.string(), vpcId: z.string() })).optional(),
 });
 export type HostedZoneOutputs = z.infer<typeof outputs>;
 
@@ -179,6 +186,7 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
       { region: ctx.peerRegion, vpcId: secondaryVpc.vpcId },
     ];
     ctx.progress(`private hosted zone ${ctx.config.domain}`);
+    if (ctx.config.hostedZoneId) return useZone(ctx, ctx.config.hostedZoneId, wanted);
     let zone = ctx.recorded.hostedZoneId ? await getZone(ctx, ctx.recorded.hostedZoneId) : undefined;
     if (zone && (zone.name !== fqdn(ctx.config.domain) || !zone.private)) throw notOurs(zone, ctx);
     let fresh = false;
@@ -218,6 +226,7 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
         await associate(ctx, zone, vpc);
     }
     const out = {
+      ownership: 'made' as const,
       hostedZoneId: zone.id,
       zoneName: ctx.config.domain,
       callerReference: zone.callerReference,
@@ -228,6 +237,7 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
   },
 
   async down(ctx) {
+    if (ctx.recorded.ownership === 'used') return releaseZone(ctx);
     const zones: Zone[] = [];
     const recorded = ctx.recorded.hostedZoneId ? await getZone(ctx, ctx.recorded.hostedZoneId) : undefined;
     if (recorded) zones.push(recorded);
@@ -283,6 +293,70 @@ export const hostedZone: StepImpl<HostedZoneOutputs> = {
     return found;
   },
 };
+
+/** The user's zone (checked before up): the missing associations added and recorded, nothing else. */
+async function useZone(ctx: Ctx, id: string, wanted: VpcRef[]): Promise<HostedZoneOutputs> {
+  const zone = await getZone(ctx, id);
+  if (!zone || zone.name !== fqdn(ctx.config.domain) || !zone.private) {
+    throw new AwsStepError(
+      `hosted zone ${id} (config hostedZoneId) is not a private zone ${ctx.config.domain}`,
+      {
+        resource: id,
+        resolution: 'Give hostedZoneId your private zone of `domain`, or remove it to let drctl make one.',
+      },
+    );
+  }
+  const added = [...(ctx.recorded.addedVpcs ?? [])];
+  const base = {
+    ownership: 'used' as const,
+    hostedZoneId: zone.id,
+    zoneName: ctx.config.domain,
+    callerReference: zone.callerReference,
+  };
+  for (const vpc of wanted) {
+    if (zone.vpcs.some((v) => v.vpcId === vpc.vpcId && v.region === vpc.region)) continue;
+    // Recorded before the call: after a crash, `down` removes it (or finds it was never made).
+    if (!added.some((v) => v.vpcId === vpc.vpcId && v.region === vpc.region)) {
+      added.push(vpc);
+      ctx.record({ ...base, addedVpcs: [...added] });
+    }
+    await associate(ctx, zone, vpc);
+  }
+  return { ...base, vpcs: wanted, addedVpcs: added };
+}
+
+/** `down` of a used zone: drctl's records and the associations it added go; the zone stays. */
+async function releaseZone(ctx: Ctx): Promise<void> {
+  const id = ctx.recorded.hostedZoneId;
+  const zone = id ? await getZone(ctx, id) : undefined;
+  if (!zone) return;
+  const ours = (await listRecords(ctx, zone.id)).filter((r) => isOurs(ctx, r) && !r.TrafficPolicyInstanceId);
+  if (ours.length) {
+    ctx.progress(`zone ${zone.id}: drctl's records`);
+    await route53(ctx).send(
+      new ChangeResourceRecordSetsCommand({
+        HostedZoneId: zone.id,
+        ChangeBatch: { Changes: ours.map((r) => ({ Action: 'DELETE', ResourceRecordSet: r })) },
+      }),
+    );
+  }
+  for (const vpc of ctx.recorded.addedVpcs ?? []) {
+    if (!zone.vpcs.some((v) => v.vpcId === vpc.vpcId && v.region === vpc.region)) continue;
+    ctx.progress(`zone ${zone.id}: disassociating ${vpc.vpcId} (${vpc.region})`);
+    try {
+      await route53(ctx).send(
+        new DisassociateVPCFromHostedZoneCommand({
+          HostedZoneId: zone.id,
+          VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
+        }),
+      );
+    } catch (e) {
+      // LastVPCAssociation: the zone would be left with none; it stays, as the user's zone must.
+      if (!isNotFound(e) && !['VPCAssociationNotFound', 'LastVPCAssociation'].includes(awsCode(e) ?? ''))
+        throw e;
+    }
+  }
+}
 
 /** Route 53 has no tag-on-create, so tags follow the create (and are checked on a resumed run). */
 async function ensureTags(ctx: Ctx, zoneId: string, fresh: boolean): Promise<void> {

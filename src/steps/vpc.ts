@@ -22,6 +22,9 @@ import type { StepContext, StepImpl } from './types.js';
 // Owns: the CloudFormation stack <deployment>-vpc per region, made from templates/vpc.template.json
 // (VPC, subnets, IGW, route tables, the S3 gateway and CloudWatch monitoring interface endpoints
 // the canary publishes through, endpoint SG, client instance; a NAT gateway with config natGateway).
+// With config vpcId (the user's VPC, issue 25) the stack holds only the endpoint security group,
+// made in that VPC from templates/vpc-used.template.json; the VPC and subnets are `used`, never
+// changed, and the stack's delete takes only the group.
 
 const id = (prefix: string) =>
   z.string().regex(new RegExp(`^${prefix}-[0-9a-f]+$`), `must be an id like ${prefix}-0123abcd`);
@@ -30,12 +33,15 @@ const outputs = z.object({
   stackName: z.string().min(1),
   vpcId: id('vpc'),
   vpcCidr: z.string(),
-  publicSubnetId: id('subnet'),
+  /** `used`: the VPC and subnets are the user's (config vpcId); absent on records before issue 25: made. */
+  ownership: z.enum(['made', 'used']).optional(),
+  /** The next four: only in a VPC drctl made. */
+  publicSubnetId: id('subnet').optional(),
   privateSubnetIds: z.array(id('subnet')).min(1),
-  publicRouteTableId: id('rtb'),
-  privateRouteTableId: id('rtb'),
+  publicRouteTableId: id('rtb').optional(),
+  privateRouteTableId: id('rtb').optional(),
   endpointSecurityGroupId: id('sg'),
-  clientInstanceId: id('i'),
+  clientInstanceId: id('i').optional(),
   /** The canary's way out that survives one AZ: S3 (artifacts) through a gateway endpoint... */
   s3EndpointId: id('vpce').optional(),
   /** ...and CloudWatch metrics through a `monitoring` interface endpoint in both private subnets. */
@@ -60,6 +66,7 @@ declare module './types.js' {
 type Ctx = StepContext<VpcOutputs>;
 
 const TEMPLATE_URL = new URL('../../templates/vpc.template.json', import.meta.url);
+const USED_TEMPLATE_URL = new URL('../../templates/vpc-used.template.json', import.meta.url);
 const TAG_TEMPLATE = 'drctl:template-sha';
 const CREATE_TIMEOUT_MS = 30 * 60_000;
 // Lambda (canary) Hyperplane ENIs can take 20-45 minutes to go after the canary is deleted
@@ -70,13 +77,19 @@ const FOREIGN_ENI = /^(AWS Lambda VPC ENI|ELB |VPC Endpoint Interface)/;
 
 export const stackName = (ctx: Pick<Ctx, 'config'>) => `${ctx.config.deployment}-vpc`;
 
-function templateBody(): string {
-  return readFileSync(TEMPLATE_URL, 'utf8');
+function templateBody(ctx: Ctx): string {
+  return readFileSync(regionConfig(ctx.config, ctx.region).vpcId ? USED_TEMPLATE_URL : TEMPLATE_URL, 'utf8');
 }
 
 function parameters(ctx: Ctx, keyName: string) {
   const mine = regionConfig(ctx.config, ctx.region);
   const peer = regionConfig(ctx.config, ctx.peerRegion);
+  if (mine.vpcId)
+    return [
+      { ParameterKey: 'VpcId', ParameterValue: mine.vpcId },
+      { ParameterKey: 'VpcCidr', ParameterValue: mine.vpcCidr },
+      { ParameterKey: 'PeerVpcCidr', ParameterValue: peer.vpcCidr },
+    ];
   return [
     { ParameterKey: 'VpcCidr', ParameterValue: mine.vpcCidr },
     { ParameterKey: 'PeerVpcCidr', ParameterValue: peer.vpcCidr },
@@ -154,7 +167,7 @@ async function failureReason(ctx: Ctx, stackId: string, s: Stack | undefined): P
   return s?.StackStatusReason ? `(${s.StackStatusReason})` : '';
 }
 
-function readOutputs(s: Stack): VpcOutputs {
+function readOutputs(ctx: Ctx, s: Stack): VpcOutputs {
   const out: Record<string, string> = Object.fromEntries(
     (s.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
   );
@@ -163,9 +176,21 @@ function readOutputs(s: Stack): VpcOutputs {
     if (!v) throw new AwsStepError(`stack ${s.StackName} has no output ${k}`, { resource: s.StackName });
     return v;
   };
+  const used = regionConfig(ctx.config, ctx.region);
+  if (used.vpcId)
+    return {
+      stackId: s.StackId!,
+      stackName: s.StackName!,
+      ownership: 'used',
+      vpcId: used.vpcId,
+      vpcCidr: used.vpcCidr,
+      privateSubnetIds: used.subnetIds!,
+      endpointSecurityGroupId: need('EndpointSecurityGroupId'),
+    };
   return {
     stackId: s.StackId!,
     stackName: s.StackName!,
+    ownership: 'made',
     vpcId: need('VpcId'),
     vpcCidr: need('VpcCidr'),
     publicSubnetId: need('PublicSubnetId'),
@@ -219,7 +244,7 @@ export const vpc: StepImpl<VpcOutputs> = {
     const cfn = ctx.aws.client(CloudFormationClient, ctx.region);
     const name = stackName(ctx);
     const { keyName } = await ctx.outputOf('keypairs');
-    const body = templateBody();
+    const body = templateBody(ctx);
     const params = parameters(ctx, keyName);
     const sha = desiredSha(body, params);
     const updateToken = `drctl-${ctx.config.deployment}-${sha}`;
@@ -303,7 +328,7 @@ export const vpc: StepImpl<VpcOutputs> = {
         EXPECTED['stack.update'],
       );
     }
-    return readOutputs(s);
+    return readOutputs(ctx, s);
   },
 
   async down(ctx) {

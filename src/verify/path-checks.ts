@@ -172,6 +172,10 @@ export const peering: VerifyCheck = {
   run: (ctx) =>
     global('peering', async () => {
       const [primary] = regionsOf(ctx.config);
+      // peering "existing": the user's connection, not drctl's to inspect; the probe check
+      // proves the path across it.
+      if (ctx.config.peering === 'existing')
+        return [ok('peering', 'the VPCs are connected by you (peering "existing"): see the probe')];
       const pcx = outputField(ctx.state, 'peering', GLOBAL, 'vpcPeeringConnectionId');
       const routes = recordedOutputs(ctx.state, 'peering', GLOBAL)?.routes ?? [];
       let conn;

@@ -44,7 +44,40 @@ const CHANGED: Record<string, unknown> = {
   'canary.evaluationPeriods': 5,
   'canary.datapointsToAlarm': 1,
   rtoTargetSeconds: 600,
+  'primary.vpcId': 'vpc-0123abcd',
+  'primary.subnetIds': ['subnet-0123abcd'],
+  'primary.endpointId': 'vpce-0123abcd',
+  'secondary.vpcId': 'vpc-0456abcd',
+  'secondary.subnetIds': ['subnet-0456abcd'],
+  'secondary.endpointId': 'vpce-0456abcd',
+  peering: 'existing',
+  hostedZoneId: 'Z0123456789ABCDEFGHIJ',
 };
+
+/** The user's own network comes whole (vpcId needs subnetIds and peering "existing"): configs that parse. */
+const OWN_NETWORK = {
+  primary: { vpcId: 'vpc-0123abcd', subnetIds: ['subnet-0123abcd'] },
+  secondary: { vpcId: 'vpc-0456abcd', subnetIds: ['subnet-0456abcd'] },
+  peering: 'existing',
+};
+const WITH_NETWORK: Record<string, Record<string, unknown>> = {
+  'primary.vpcId': OWN_NETWORK,
+  'primary.subnetIds': OWN_NETWORK,
+  'secondary.vpcId': OWN_NETWORK,
+  'secondary.subnetIds': OWN_NETWORK,
+  peering: OWN_NETWORK,
+  'primary.endpointId': {
+    ...OWN_NETWORK,
+    primary: { ...OWN_NETWORK.primary, endpointId: 'vpce-0123abcd' },
+  },
+  'secondary.endpointId': {
+    ...OWN_NETWORK,
+    secondary: { ...OWN_NETWORK.secondary, endpointId: 'vpce-0456abcd' },
+  },
+};
+
+/** The config file that changes `field` as CHANGED says (with what it needs beside it). */
+const configWith = (field: string) => WITH_NETWORK[field] ?? nested(field, CHANGED[field]);
 
 /** What `plan` says must be "down, then up" today (a change to this list is a deliberate one). */
 const DOWN_THEN_UP = [
@@ -60,6 +93,16 @@ const DOWN_THEN_UP = [
   'ca.country',
   'ca.validityYears',
   'domainMode',
+  // Moving onto (or off) the user's own network: drctl's VPC stack, endpoint, peering or zone
+  // would go while what is in them still stands.
+  'primary.vpcId',
+  'primary.subnetIds',
+  'primary.endpointId',
+  'secondary.vpcId',
+  'secondary.subnetIds',
+  'secondary.endpointId',
+  'peering',
+  'hostedZoneId',
 ];
 
 const referenceFields = () => [...configReference().matchAll(/^- `([^`]+)`/gm)].map((m) => m[1]!);
@@ -100,7 +143,7 @@ describe('up and step refuse what plan shows as "replace: down, then up"', () =>
 
   it('the fields the plan diff classes "down, then up" are the expected ones', () => {
     const unsafe = Object.entries(CHANGED).filter(([field, value]) => {
-      const config = configSchema.parse(nested(field, value));
+      const config = configSchema.parse(field in WITH_NETWORK ? configWith(field) : nested(field, value));
       return unsafeChanges(planDiff(config, state, STEPS)).some((c) => c.field === field);
     });
     expect(unsafe.map(([f]) => f)).toEqual(DOWN_THEN_UP);
@@ -108,14 +151,17 @@ describe('up and step refuse what plan shows as "replace: down, then up"', () =>
 
   for (const field of DOWN_THEN_UP) {
     it(`${field}: up and step refuse it, exit 2, with zero mutating calls and the state untouched`, async () => {
-      h.writeConfig(nested(field, CHANGED[field]));
+      h.writeConfig(configWith(field));
       h.cloud.resetCalls();
       for (const args of [['up'], ['step', 'vpc']]) {
         const r = await h.run(args);
         expect(r.code, r.stderr).toBe(2);
         // A region is refused as the state file loads ("was made for primary region ...").
         expect(r.stderr).toMatch(new RegExp(field.replace('.', '[. ]')));
-        expect(h.cloud.mutatingCalls.map((c) => c.command), args.join(' ')).toEqual([]);
+        expect(
+          h.cloud.mutatingCalls.map((c) => c.command),
+          args.join(' '),
+        ).toEqual([]);
         expect(readFileSync(h.statePath, 'utf8')).toBe(stateText);
       }
       h.writeConfig({});

@@ -153,7 +153,7 @@ describe('fake EC2: what a VPC comes with', () => {
       (await tables(REGION, [{ Name: 'association.subnet-id', Values: [subnet] }])).map(
         (t) => t.RouteTableId,
       );
-    expect(await bySubnet(vpc.publicSubnetId)).toEqual([vpc.publicRouteTableId]);
+    expect(await bySubnet(vpc.publicSubnetId!)).toEqual([vpc.publicRouteTableId]);
     for (const s of vpc.privateSubnetIds) expect(await bySubnet(s)).toEqual([vpc.privateRouteTableId]);
     const byIds = await new EC2Client({ region: REGION }).send(
       new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.vpcId] }] }),

@@ -83,7 +83,7 @@ describe("the canary's way out survives one Availability Zone", () => {
     expect(vpc.natGatewayId).toBeUndefined();
     const r = h.cloud.model(FakeEc2).region(PRIMARY);
     expect([...r.others.values()].filter((o) => o.kind === 'nat')).toEqual([]);
-    const table = r.routeTables.get(vpc.privateRouteTableId)!;
+    const table = r.routeTables.get(vpc.privateRouteTableId!)!;
     expect(table.routes.map((x) => x.DestinationCidrBlock)).not.toContain('0.0.0.0/0');
   });
 
@@ -110,7 +110,7 @@ describe("the canary's way out survives one Availability Zone", () => {
     await upSettled({ natGateway: true });
     const vpc = rec('vpc', PRIMARY);
     expect(vpc.natGatewayId).toMatch(/^nat-/);
-    const table = h.cloud.model(FakeEc2).region(PRIMARY).routeTables.get(vpc.privateRouteTableId)!;
+    const table = h.cloud.model(FakeEc2).region(PRIMARY).routeTables.get(vpc.privateRouteTableId!)!;
     expect(table.routes.find((x) => x.DestinationCidrBlock === '0.0.0.0/0')?.NatGatewayId).toBe(
       vpc.natGatewayId,
     );

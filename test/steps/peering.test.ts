@@ -106,7 +106,7 @@ describe('peering step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);
     const primary = vpcOf(h, 'sa-east-1');
-    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId)!;
+    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId!)!;
     const lost = primary.privateSubnetIds[1]!;
     table.subnetIds = table.subnetIds.filter((s) => s !== lost);
     const r = await h.run(['up'], STEPS_USED);
@@ -325,7 +325,7 @@ describe('peering step on the fake cloud', () => {
     h = new Harness();
     await h.ok(['up'], PRIOR);
     const primary = vpcOf(h, 'sa-east-1');
-    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId)!;
+    const table = h.cloud.model(FakeEc2).region('sa-east-1').routeTables.get(primary.privateRouteTableId!)!;
     table.routes.push({
       DestinationCidrBlock: '172.16.0.0/16',
       GatewayId: 'vgw-0123456789abcdef0',

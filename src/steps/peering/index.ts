@@ -37,6 +37,9 @@ export const peering: StepImpl<PeeringOutputs> = {
   outputs,
 
   async up(ctx) {
+    // The user's VPCs are connected already (peering, transit gateway): no connection, no route;
+    // `down` then finds nothing tagged as ours to delete, and verify proves the path with the probe.
+    if (ctx.config.peering === 'existing') return { ownership: 'used', routes: [] };
     const primary = ctx.region;
     const secondary = ctx.peerRegion;
     const [mine, theirs] = await Promise.all([ctx.outputOf('vpc', primary), ctx.outputOf('vpc', secondary)]);
@@ -61,7 +64,7 @@ export const peering: StepImpl<PeeringOutputs> = {
       { region: primary, vpcId: mine.vpcId, peerCidr: theirs.vpcCidr, subnets: servedSubnets(mine) },
       { region: secondary, vpcId: theirs.vpcId, peerCidr: mine.vpcCidr, subnets: servedSubnets(theirs) },
     ]);
-    return { vpcPeeringConnectionId: p.id, routes };
+    return { ownership: 'made', vpcPeeringConnectionId: p.id, routes };
   },
 
   async down(ctx) {

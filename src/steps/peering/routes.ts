@@ -31,9 +31,13 @@ export interface Side {
  * public one, where the template's client instance calls the API for manual tests.
  */
 export function servedSubnets(vpc: VpcOutputs): Side['subnets'] {
+  const { publicSubnetId, publicRouteTableId, privateRouteTableId } = vpc;
+  // Config refuses peering "create" with a used VPC (vpcId): drctl routes only in tables it made.
+  if (!publicSubnetId || !publicRouteTableId || !privateRouteTableId)
+    throw new Error(`VPC ${vpc.vpcId} is not drctl's: peering "create" needs the VPC drctl makes`);
   return [
-    ...vpc.privateSubnetIds.map((subnetId) => ({ subnetId, stackTableId: vpc.privateRouteTableId })),
-    { subnetId: vpc.publicSubnetId, stackTableId: vpc.publicRouteTableId },
+    ...vpc.privateSubnetIds.map((subnetId) => ({ subnetId, stackTableId: privateRouteTableId })),
+    { subnetId: publicSubnetId, stackTableId: publicRouteTableId },
   ];
 }
 
