@@ -295,8 +295,22 @@ export async function recoveryChart(d: DrillHistoryRecord): Promise<Chart> {
   return { id, title, description, svg: accessible(await render(spec), id, title, description) };
 }
 
-/** Recovery time of every drill that ran, over time, with the target as a rule. */
-export async function trendChart(drills: DrillHistoryRecord[]): Promise<Chart> {
+/** A switch's name on the timeline: `failover to R`, `drain R`, `failback`. */
+function switchLabel(d: DrillHistoryRecord): string {
+  const sw = d.switch;
+  if (!sw) return 'switch';
+  if (sw.action === 'failback') return 'failback';
+  return sw.action === 'drain' ? `drain ${sw.awayFrom.join(', ')}` : `failover to ${sw.to}`;
+}
+
+/**
+ * Recovery time of every drill that ran, over time, with the target as a rule, and the incident
+ * switches (drctl failover, failback) as marked moments on the same time axis.
+ */
+export async function trendChart(
+  drills: DrillHistoryRecord[],
+  switches: DrillHistoryRecord[] = [],
+): Promise<Chart> {
   const ran = drills.filter((d) => d.result === 'pass' || d.result === 'fail');
   const points = ran
     .filter((d) => d.recoverySeconds !== null)
@@ -308,6 +322,7 @@ export async function trendChart(drills: DrillHistoryRecord[]): Promise<Chart> {
       result: d.result,
     }));
   const target = ran[ran.length - 1]?.rtoTargetSeconds ?? drills[drills.length - 1]?.rtoTargetSeconds ?? 0;
+  const marks = switches.map((d) => ({ at: d.startedAt, label: switchLabel(d) }));
   const trendX = { field: 'at', type: 'temporal', title: 'drill (UTC)', axis: { format: '%Y-%m-%d %H:%M' } };
   const trendY = {
     field: 'seconds',
@@ -346,6 +361,21 @@ export async function trendChart(drills: DrillHistoryRecord[]): Promise<Chart> {
         mark: { type: 'text', dy: -10, fontSize: 11 },
         encoding: { x: trendX, y: trendY, text: { field: 'label' } },
       },
+      // Incident switches on the same time axis: a vertical rule each, named (failover, failback).
+      ...(marks.length
+        ? [
+            {
+              data: { values: marks },
+              mark: { type: 'rule', color: COLORS.secondary, strokeDash: [2, 3] },
+              encoding: { x: trendX },
+            },
+            {
+              data: { values: marks },
+              mark: { type: 'text', angle: 270, align: 'right', dx: -4, dy: -4, fontSize: 10, y: 0 },
+              encoding: { x: trendX, text: { field: 'label' } },
+            },
+          ]
+        : []),
       {
         data: { values: [{ target, label: `target ${target} s` }] },
         mark: { type: 'rule', color: COLORS.unhealthy, strokeDash: [6, 4] },
@@ -359,9 +389,13 @@ export async function trendChart(drills: DrillHistoryRecord[]): Promise<Chart> {
     ],
   };
   const values = points.map((p) => `${p.seconds} s`).join(', ');
-  const description = points.length
-    ? `Recovery time of ${points.length} drill(s), oldest first: ${values}; target ${target} s. The table below the chart lists each drill.`
-    : 'No drill has measured a recovery yet.';
+  const switched = marks.length
+    ? ` Incident switches on the same axis: ${marks.map((m) => `${m.label} at ${m.at}`).join('; ')}.`
+    : '';
+  const description =
+    (points.length
+      ? `Recovery time of ${points.length} drill(s), oldest first: ${values}; target ${target} s. The table below the chart lists each drill.`
+      : 'No drill has measured a recovery yet.') + switched;
   const id = 'trend';
   const title = 'Recovery time over all recorded drills';
   return { id, title, description, svg: accessible(await render(spec), id, title, description) };

@@ -73,7 +73,7 @@ export async function renderCharts(r: ReportData): Promise<Charts> {
   return {
     timeline: r.lastDrill ? await timelineChart(r.lastDrill) : undefined,
     recovery: r.lastDrill ? await recoveryChart(r.lastDrill) : undefined,
-    trend: ran.length ? await trendChart(ran) : undefined,
+    trend: ran.length || r.switches.length ? await trendChart(ran, r.switches) : undefined,
   };
 }
 

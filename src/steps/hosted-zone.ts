@@ -342,19 +342,8 @@ async function releaseZone(ctx: Ctx): Promise<void> {
   }
   for (const vpc of ctx.recorded.addedVpcs ?? []) {
     if (!zone.vpcs.some((v) => v.vpcId === vpc.vpcId && v.region === vpc.region)) continue;
-    ctx.progress(`zone ${zone.id}: disassociating ${vpc.vpcId} (${vpc.region})`);
-    try {
-      await route53(ctx).send(
-        new DisassociateVPCFromHostedZoneCommand({
-          HostedZoneId: zone.id,
-          VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
-        }),
-      );
-    } catch (e) {
-      // LastVPCAssociation: the zone would be left with none; it stays, as the user's zone must.
-      if (!isNotFound(e) && !['VPCAssociationNotFound', 'LastVPCAssociation'].includes(awsCode(e) ?? ''))
-        throw e;
-    }
+    // LastVPCAssociation: the zone would be left with none; it stays, as the user's zone must.
+    await disassociate(ctx, zone.id, vpc);
   }
 }
 
@@ -426,18 +415,7 @@ async function deleteZone(ctx: Ctx, zone: Zone): Promise<void> {
   // the last one (LastVPCAssociation).
   const keep = zone.vpcs.find((v) => v.region === ctx.region) ?? zone.vpcs[0];
   for (const vpc of zone.vpcs.filter((v) => v !== keep)) {
-    ctx.progress(`zone ${zone.id}: disassociating ${vpc.vpcId} (${vpc.region})`);
-    try {
-      await route53(ctx).send(
-        new DisassociateVPCFromHostedZoneCommand({
-          HostedZoneId: zone.id,
-          VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
-        }),
-      );
-    } catch (e) {
-      if (!isNotFound(e) && !['VPCAssociationNotFound', 'LastVPCAssociation'].includes(awsCode(e) ?? ''))
-        throw e;
-    }
+    await disassociate(ctx, zone.id, vpc);
   }
   ctx.progress(`zone ${zone.id}`);
   try {
@@ -455,4 +433,23 @@ async function deleteZone(ctx: Ctx, zone: Zone): Promise<void> {
         ? { done: false, status: 'still listed' }
         : { done: true, value: undefined },
   });
+}
+
+/**
+ * Take one VPC off a zone; already off (VPCAssociationNotFound, the zone gone) or the zone's last
+ * association (LastVPCAssociation: Route 53 keeps one) is done too.
+ */
+async function disassociate(ctx: Ctx, zoneId: string, vpc: { vpcId: string; region: string }): Promise<void> {
+  ctx.progress(`zone ${zoneId}: disassociating ${vpc.vpcId} (${vpc.region})`);
+  try {
+    await route53(ctx).send(
+      new DisassociateVPCFromHostedZoneCommand({
+        HostedZoneId: zoneId,
+        VPC: { VPCRegion: vpc.region as VPCRegion, VPCId: vpc.vpcId },
+      }),
+    );
+  } catch (e) {
+    if (!isNotFound(e) && !['VPCAssociationNotFound', 'LastVPCAssociation'].includes(awsCode(e) ?? ''))
+      throw e;
+  }
 }

@@ -1,10 +1,9 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
-import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
-import { FakeCloudWatch } from '../support/fake-cloud/index.js';
+import { holdAlarm } from '../../src/config/traffic-hold.js';
 import { crashEachMutatingCall } from '../support/crash.js';
 import type { Harness } from '../support/harness.js';
+import { answeredBy, holdWrites } from '../support/switch.js';
 
 // The crash matrix over the switch (test/support/crash.ts): a crash right after each mutating call
 // of `failover` and of `failback`, in both topologies; the next run of the same command converges
@@ -13,21 +12,6 @@ import type { Harness } from '../support/harness.js';
 
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
-
-function holdWrites(h: Harness, awayFrom: string): number[] {
-  const a = holdAlarm(defaultConfig(), awayFrom);
-  return h.cloud
-    .model(FakeCloudWatch)
-    .datapoints(a.region, HOLD_NAMESPACE, HOLD_METRIC, a.Dimensions, 0, Number.MAX_SAFE_INTEGER)
-    .map((d) => d.value);
-}
-
-async function answeredBy(h: Harness, vpc: string): Promise<string | undefined> {
-  const fn = h.outputs('probe', 'global').functionName;
-  const r = await new LambdaClient({ region: vpc }).send(new InvokeCommand({ FunctionName: fn }));
-  const p = JSON.parse(new TextDecoder().decode(r.Payload)) as { status?: number; region?: string };
-  return p.status === 200 ? p.region : `none (${JSON.stringify(p)})`;
-}
 
 interface Case {
   topology: 'active-passive' | 'active-active';

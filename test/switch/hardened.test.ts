@@ -1,14 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
-import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
 import { InterruptedError } from '../../src/errors/errors.js';
-import { FakeCloudWatch, FakeEc2 } from '../support/fake-cloud/index.js';
+import { FakeEc2 } from '../support/fake-cloud/index.js';
 import { crashAt, mutatingOf } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { answeredBy, holdWrites } from '../support/switch.js';
 
 // The switch hardened (issue 24 follow-up): failback checks the region it hands back to, the
 // switch's own bound, the crash matrix over failover and failback in both topologies, Ctrl-C at
@@ -29,23 +28,6 @@ async function upOn(x: Harness, config?: Record<string, unknown>): Promise<void>
 async function upAll(config?: Record<string, unknown>): Promise<void> {
   h = new Harness();
   await upOn(h, config);
-}
-
-/** Every value written to the hold metric that keeps traffic away from `awayFrom`, oldest first. */
-function holdWrites(x: Harness, awayFrom: string): number[] {
-  const a = holdAlarm(defaultConfig(), awayFrom);
-  return x.cloud
-    .model(FakeCloudWatch)
-    .datapoints(a.region, HOLD_NAMESPACE, HOLD_METRIC, a.Dimensions, 0, Number.MAX_SAFE_INTEGER)
-    .map((d) => d.value);
-}
-
-/** Which region answers a client inside `vpc`'s VPC now (the probe there, through DNS). */
-async function answeredBy(x: Harness, vpc: string): Promise<string | undefined> {
-  const fn = x.outputs('probe', 'global').functionName;
-  const r = await new LambdaClient({ region: vpc }).send(new InvokeCommand({ FunctionName: fn }));
-  const p = JSON.parse(new TextDecoder().decode(r.Payload)) as { status?: number; region?: string };
-  return p.status === 200 ? p.region : `none (${JSON.stringify(p)})`;
 }
 
 const history = (x: Harness) =>

@@ -327,7 +327,8 @@ describe('a switch in drills and the report', () => {
     expect(top).toBeLessThan(md.indexOf('## Readiness'));
     expect(md).toMatch(/\*\*held: failover to us-west-1 \(away from sa-east-1\).*reason "gray failure"/);
     expect(md).toMatch(/## Incident switches[\s\S]*\| failover \| sa-east-1 \| us-west-1 \| pass \|/);
-    // Not a drill: the drill sections do not count it.
+    // Not a drill: the drill sections do not count it; on the timeline of all drills it is marked.
     expect(md).toMatch(/No drill has run yet/);
+    expect(md).toMatch(/Incident switches on the same axis: failover to us-west-1 at \d{4}-/);
   });
 });

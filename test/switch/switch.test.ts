@@ -1,14 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Route53Client, UpdateHealthCheckCommand } from '@aws-sdk/client-route-53';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/lib/clock.js';
-import { defaultConfig } from '../../src/config/config.js';
-import { HOLD_METRIC, HOLD_NAMESPACE, holdAlarm } from '../../src/config/traffic-hold.js';
-import { FakeCloudWatch, FakeEc2 } from '../support/fake-cloud/index.js';
+import { FakeEc2 } from '../support/fake-cloud/index.js';
 import { crashAt, mutatingOf } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
+import { answeredBy, holdWrites } from '../support/switch.js';
 
 // drctl failover / failback on the fake cloud (src/switch/): the state, the hold writes and what
 // the person sees, and what a client inside each VPC is answered (the probe there), through the
@@ -25,23 +23,6 @@ async function upAll(config?: Record<string, unknown>): Promise<void> {
   if (config) h.writeConfig(config);
   await h.ok(['up']);
   h.cloud.clock.advance(5 * 60_000); // the canary alarms have their first data by then
-}
-
-/** Every value written to the hold metric that keeps traffic away from `awayFrom`, oldest first. */
-function holdWrites(awayFrom: string): number[] {
-  const a = holdAlarm(defaultConfig(), awayFrom);
-  return h.cloud
-    .model(FakeCloudWatch)
-    .datapoints(a.region, HOLD_NAMESPACE, HOLD_METRIC, a.Dimensions, 0, Number.MAX_SAFE_INTEGER)
-    .map((d) => d.value);
-}
-
-/** Which region answers a client inside `vpc`'s VPC now (the probe there, through DNS). */
-async function answeredBy(vpc: string): Promise<string | undefined> {
-  const fn = h.outputs('probe', 'global').functionName;
-  const r = await new LambdaClient({ region: vpc }).send(new InvokeCommand({ FunctionName: fn }));
-  const p = JSON.parse(new TextDecoder().decode(r.Payload)) as { status?: number; region?: string };
-  return p.status === 200 ? p.region : `none (${JSON.stringify(p)})`;
 }
 
 const history = () =>
@@ -66,19 +47,19 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(sw.principal).toMatch(/^arn:aws:/);
     expect(sw.heldSince).toBeDefined();
     // The hold away from the primary lives in the secondary: one write there, none in the primary.
-    expect(holdWrites(PRIMARY)).toEqual([1]);
-    expect(holdWrites(SECONDARY)).toEqual([]);
+    expect(holdWrites(h, PRIMARY)).toEqual([1]);
+    expect(holdWrites(h, SECONDARY)).toEqual([]);
     const calls = h.cloud.calls.filter((c) => c.command === 'PutMetricData');
     expect(calls.map((c) => c.region)).toEqual([SECONDARY]);
     expect(r.summary).toMatchObject({ ok: true, command: 'failover', to: SECONDARY, phase: 'held' });
     // Measured: the first change to the client in the secondary VPC answered by the secondary.
     expect((r.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
-    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    expect(await answeredBy(h, SECONDARY)).toBe(SECONDARY);
     // Held, not a drill: time passes (no new datapoint) and `up` runs; clients stay with the secondary.
     h.cloud.clock.advance(30 * 60_000);
     await h.ok(['up']);
     h.cloud.clock.advance(5 * 60_000);
-    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    expect(await answeredBy(h, SECONDARY)).toBe(SECONDARY);
     expect(h.state()!.switch).toMatchObject({ phase: 'held' });
     expect(history().at(-1)).toMatchObject({
       kind: 'switch',
@@ -88,10 +69,10 @@ describe('drctl failover / failback (active-passive)', () => {
 
     const back = await h.ok(['failback', '--reason', 'fixed', '--yes']);
     expect(h.state()!.switch).toBeUndefined();
-    expect(holdWrites(PRIMARY)).toEqual([1, 0]);
+    expect(holdWrites(h, PRIMARY)).toEqual([1, 0]);
     expect(back.summary).toMatchObject({ ok: true, command: 'failback', phase: 'released' });
     expect((back.summary as { recoverySeconds: unknown }).recoverySeconds).toEqual(expect.any(Number));
-    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+    expect(await answeredBy(h, SECONDARY)).toBe(PRIMARY);
     expect(history().at(-1)).toMatchObject({
       kind: 'switch',
       switch: { action: 'failback', reason: 'fixed' },
@@ -114,8 +95,8 @@ describe('drctl failover / failback (active-passive)', () => {
     await upAll();
     await h.ok(['failover', '--to', 'primary', '--reason', 'maintenance in us-west-1', '--yes']);
     expect(h.state()!.switch).toMatchObject({ awayFrom: [SECONDARY], to: PRIMARY, phase: 'held' });
-    expect(holdWrites(SECONDARY)).toEqual([1]);
-    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+    expect(holdWrites(h, SECONDARY)).toEqual([1]);
+    expect(await answeredBy(h, SECONDARY)).toBe(PRIMARY);
   });
 
   it('refuses a broken target (its endpoint takes no 443) with exit 3 naming it; --force switches anyway', async () => {
@@ -135,7 +116,7 @@ describe('drctl failover / failback (active-passive)', () => {
     const forced = await h.ok(['failover', '--to', SECONDARY, '--reason', 'x', '--force', '--yes']);
     expect(h.state()!.switch).toMatchObject({ forced: true, phase: 'held' });
     expect(forced.summary).toMatchObject({ forced: true });
-    expect(holdWrites(PRIMARY)).toEqual([1]);
+    expect(holdWrites(h, PRIMARY)).toEqual([1]);
   });
 
   it('refuses a second switch while one holds, naming it; changes nothing', async () => {
@@ -148,7 +129,7 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(r.stderr).toMatch(/"first"/);
     expect(r.stderr).toMatch(/drctl failback/);
     expect(JSON.stringify(h.state()!.switch)).toBe(before);
-    expect(holdWrites(SECONDARY)).toEqual([]);
+    expect(holdWrites(h, SECONDARY)).toEqual([]);
   });
 
   it('--reason missing is exit 2 naming --reason, before anything is read or changed', async () => {
@@ -204,9 +185,9 @@ describe('drctl failover / failback (active-passive)', () => {
       const r = await h.ok(args);
       expect(h.state()!.switch, where).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
       if (n >= write) expect(r.summary?.resumed, where).toMatch(/^finished failover to us-west-1/);
-      expect(holdWrites(PRIMARY).length, where).toBeGreaterThan(0);
-      expect(new Set(holdWrites(PRIMARY)), where).toEqual(new Set([1]));
-      expect(await answeredBy(SECONDARY), where).toBe(SECONDARY);
+      expect(holdWrites(h, PRIMARY).length, where).toBeGreaterThan(0);
+      expect(new Set(holdWrites(h, PRIMARY)), where).toEqual(new Set([1]));
+      expect(await answeredBy(h, SECONDARY), where).toBe(SECONDARY);
       h.cleanup();
     }
   });
@@ -230,7 +211,7 @@ describe('drctl failover / failback (active-passive)', () => {
     expect(h.state()!.switch).toMatchObject({ phase: 'switching' });
     await h.ok(args);
     expect(h.state()!.switch).toMatchObject({ phase: 'held' });
-    expect(await answeredBy(SECONDARY)).toBe(SECONDARY);
+    expect(await answeredBy(h, SECONDARY)).toBe(SECONDARY);
   });
 
   it('a crash after the release was written (phase releasing): the next failback finishes it', async () => {
@@ -240,13 +221,13 @@ describe('drctl failover / failback (active-passive)', () => {
     // #1 is the check of the region handed back (its probe, an Invoke); #2 the release.
     await crashAt(h, 2, ['failback', '--yes']);
     expect(h.state()!.switch).toMatchObject({ phase: 'releasing' });
-    expect(holdWrites(PRIMARY)).toEqual([1, 0]);
+    expect(holdWrites(h, PRIMARY)).toEqual([1, 0]);
     const r = await h.run(['failback', '--yes']);
     expect(r.code).toBe(0);
     expect(r.stderr + r.stdout).toMatch(/finishing the failback a stopped drctl left/);
     expect(h.state()!.switch).toBeUndefined();
-    expect(holdWrites(PRIMARY).at(-1)).toBe(0);
-    expect(await answeredBy(SECONDARY)).toBe(PRIMARY);
+    expect(holdWrites(h, PRIMARY).at(-1)).toBe(0);
+    expect(await answeredBy(h, SECONDARY)).toBe(PRIMARY);
   });
 });
 
@@ -267,7 +248,7 @@ describe('drctl failover --drain (active-active)', () => {
       expect(r.stderr).toMatch(/--force cannot help/);
     }
     expect(h.state()!.switch).toBeUndefined();
-    expect(holdWrites(SECONDARY)).toEqual([]);
+    expect(holdWrites(h, SECONDARY)).toEqual([]);
   });
 
   it('drains a region (the hold written in the other), refuses --to, and fails back', async () => {
@@ -277,15 +258,15 @@ describe('drctl failover --drain (active-active)', () => {
     expect(wrong.stderr).toMatch(/--drain/);
     await h.ok(['failover', '--drain', SECONDARY, '--reason', 'bad deploy', '--yes']);
     expect(h.state()!.switch).toMatchObject({ action: 'drain', awayFrom: [SECONDARY], to: PRIMARY });
-    expect(holdWrites(SECONDARY)).toEqual([1]);
+    expect(holdWrites(h, SECONDARY)).toEqual([1]);
     expect(h.cloud.calls.filter((c) => c.command === 'PutMetricData').map((c) => c.region)).toEqual([
       PRIMARY,
     ]);
     // Clients of both VPCs answered by the primary while the secondary is drained.
-    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
+    expect([await answeredBy(h, PRIMARY), await answeredBy(h, SECONDARY)]).toEqual([PRIMARY, PRIMARY]);
     await h.ok(['failback', '--yes']);
-    expect(holdWrites(SECONDARY)).toEqual([1, 0]);
-    expect([await answeredBy(PRIMARY), await answeredBy(SECONDARY)]).toEqual([PRIMARY, SECONDARY]);
+    expect(holdWrites(h, SECONDARY)).toEqual([1, 0]);
+    expect([await answeredBy(h, PRIMARY), await answeredBy(h, SECONDARY)]).toEqual([PRIMARY, SECONDARY]);
     expect(h.state()!.switch).toBeUndefined();
   });
 });
