@@ -116,6 +116,11 @@ export async function lifecycle(
   if (cmd !== 'down') {
     const { checkUsedNetwork, usesOwnNetwork } = await import('../steps/used-network.js');
     if (usesOwnNetwork(s.config)) await checkUsedNetwork(aws, s.config);
+    // The team's API (config api.restApiId): missing, not PRIVATE, or without healthPath: exit 2.
+    if (typeof s.config.api === 'object' && 'restApiId' in s.config.api) {
+      const { checkExistingApi } = await import('../aws/resources/existing-api.js');
+      await checkExistingApi(aws, s.config);
+    }
   }
   if (cmd === 'up') await confirmUp(s, store);
   if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s, store);

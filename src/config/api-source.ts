@@ -36,8 +36,24 @@ export const openApiSourceSchema = z
   })
   .strict();
 
-/** Reserved: an existing private API that drctl does not own (issue 25, not built yet). */
-export const existingApiSourceSchema = z.object({ restApiId: z.string() }).strict();
+/**
+ * An existing PRIVATE API in the primary that drctl does not own: read (GetExport) and copied into
+ * the secondary. Whether it exists, is PRIVATE and has healthPath needs AWS: checked before `up`
+ * makes anything (src/steps/api-existing.ts), not here.
+ */
+export const existingApiSourceSchema = z
+  .object({
+    restApiId: z
+      .string()
+      .regex(/^[a-z0-9]{10}$/, 'must be a REST API id like a1b2c3d4e5')
+      .describe('the id of your PRIVATE REST API in the primary region'),
+    healthPath: z
+      .string()
+      .regex(PATH, 'must be a path like /health')
+      .default('/health')
+      .describe('the GET path the canary calls; it must be in the API'),
+  })
+  .strict();
 
 export const apiSourceSchema = z
   .union([z.literal('petstore'), openApiSourceSchema, existingApiSourceSchema])
@@ -45,17 +61,23 @@ export const apiSourceSchema = z
   .describe(
     '"petstore" (the workshop\'s example API), or {"openapi": "<file>", "regionValues": {"<region>": ' +
       '{"<name>": "<value>"}}, "healthPath": "/health"}: your own OpenAPI 3 or Swagger 2 file, its ${name} ' +
-      'placeholders replaced per region, imported PRIVATE in both regions (see docs/configuration.md)',
+      'placeholders replaced per region, imported PRIVATE in both regions; or {"restApiId": "<id>", ' +
+      '"healthPath": "/health"}: your PRIVATE API in the primary, copied into the secondary ' +
+      '(see docs/configuration.md)',
   );
 
 export type ApiSource = z.infer<typeof apiSourceSchema>;
 export type OpenApiSource = z.infer<typeof openApiSourceSchema>;
+export type ExistingApiSource = z.infer<typeof existingApiSourceSchema>;
 
 export const isOpenApi = (api: ApiSource): api is OpenApiSource =>
   typeof api === 'object' && 'openapi' in api;
 
-/** The path the canary calls: the PetStore's MOCK /health, or the file's `healthPath`. */
-export const healthPathOf = (api: ApiSource): string => (isOpenApi(api) ? api.healthPath : '/health');
+export const isExistingApi = (api: ApiSource): api is ExistingApiSource =>
+  typeof api === 'object' && 'restApiId' in api;
+
+/** The path the canary calls: the PetStore's MOCK /health, or the source's `healthPath`. */
+export const healthPathOf = (api: ApiSource): string => (api === 'petstore' ? '/health' : api.healthPath);
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -187,12 +209,7 @@ export const openApiPath = (api: OpenApiSource, baseDir: string) =>
  * shows a change of the file.
  */
 export function loadApiSource(api: ApiSource, regions: readonly string[], baseDir: string): ApiSource {
-  if (api === 'petstore') return api;
-  if (!isOpenApi(api))
-    throw new UsageError('api.restApiId: using an existing REST API is not supported yet', {
-      field: 'api.restApiId',
-      resolution: 'Export its definition with the API Gateway extensions and use {"openapi": "<file>"}.',
-    });
+  if (api === 'petstore' || !isOpenApi(api)) return api;
   const path = openApiPath(api, baseDir);
   const { text, doc } = readOpenApiFile(path);
   for (const region of Object.keys(api.regionValues))

@@ -51,6 +51,7 @@ export const APIGATEWAY_ROUTES: Readonly<Record<string, readonly [string, string
   GetRestApi: ['GET', '/restapis/{restApiId}'],
   GetRestApis: ['GET', '/restapis'],
   GetStage: ['GET', '/restapis/{restApiId}/stages/{stageName}'],
+  GetExport: ['GET', '/restapis/{restApiId}/stages/{stageName}/exports/{exportType}'],
   CreateDeployment: ['POST', '/restapis/{restApiId}/deployments'],
   UpdateStage: ['PATCH', '/restapis/{restApiId}/stages/{stageName}'],
   GetResources: ['GET', '/restapis/{restApiId}/resources'],

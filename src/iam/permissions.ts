@@ -236,6 +236,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'GetAuthorizers',
           'GetModels',
           'UpdateStage',
+          // Config api.restApiId: the team's API in the primary, exported (stage prod) to copy it.
+          'GetExport',
         ],
       },
       {

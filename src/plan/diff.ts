@@ -154,6 +154,8 @@ const RULES: Record<string, Rule[]> = {
   'api.openapi': [{ step: 'api', effect: 'update', where: 'both' }],
   'api.definitionSha': [{ step: 'api', effect: 'update', where: 'both' }],
   'api.healthPath': HEALTH_PATH_RULES,
+  // Another API of the team's: the secondary's copy is overwritten with its definition.
+  'api.restApiId': [{ step: 'api', effect: 'update', where: 'both' }],
   // Another VPC is another network: everything in it is made again.
   vpcId: [
     { step: 'vpc', effect: 'rebuild', where: 'own' },
@@ -421,6 +423,13 @@ export function renderUsed(config: Config): string[] {
   if (config.peering === 'existing')
     lines.push('use existing connection between the VPCs: no peering, no routes');
   if (config.hostedZoneId) lines.push(`use existing ${config.hostedZoneId}: private zone ${config.domain}`);
+  if (typeof config.api === 'object' && 'restApiId' in config.api) {
+    const p = config.primary.region;
+    const s = config.secondary.region;
+    lines.push(`use existing ${config.api.restApiId} (primary, ${p}): REST API, copied to ${s}`);
+    // plan makes no AWS call (src/commands/plan.ts): it cannot read the primary's export.
+    lines.push(`api ${s}: plan cannot know if the primary's API changed; up checks`);
+  }
   return lines;
 }
 

@@ -32,6 +32,16 @@ import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
 import {
+  admitPatch,
+  copyOf,
+  exportOf,
+  unadmitPatch,
+  updateRestApi,
+  STAGE,
+} from '../aws/resources/existing-api.js';
+import {
+  type ExistingApiSource,
+  isExistingApi,
   isOpenApi,
   openApiPath,
   readOpenApiFile,
@@ -54,6 +64,11 @@ const outputs = z.object({
   vpceInvokeUrl: z.string().url(),
   /** Hash of definition, endpoint and policy that stage prod was last deployed with. */
   deployedFingerprint: z.string().optional(),
+  /**
+   * Config `api: {"restApiId"}`, primary: drctl's endpoint, when drctl associated it with the
+   * team's API (recorded before the call, so `down` after a crash still removes it).
+   */
+  associatedEndpoint: z.string().optional(),
 });
 export type ApiOutputs = z.infer<typeof outputs>;
 
@@ -65,11 +80,10 @@ declare module './types.js' {
 
 type Ctx = StepContext<ApiOutputs>;
 
-const STAGE = 'prod';
 const TAG_DEFINITION = 'drctl:definition-sha';
 
 export const apiName = (ctx: Pick<Ctx, 'config'>) =>
-  `${ctx.config.deployment}-${isOpenApi(ctx.config.api) ? 'api' : 'petstore'}`;
+  `${ctx.config.deployment}-${ctx.config.api === 'petstore' ? 'petstore' : 'api'}`;
 
 /**
  * ImportRestApi takes no tags, so the definition itself carries the owner in info.description: an
@@ -195,7 +209,75 @@ function userDefinition(ctx: Ctx, api: OpenApiSource, vpcEndpointId: string): De
   return { definition, importBody: () => body(full), failOnWarnings: true };
 }
 
-function definitionOf(ctx: Ctx, vpcEndpointId: string): Definition {
+/**
+ * The secondary's copy of the team's API: the primary's stage prod exported (a change not yet
+ * deployed there is not copied), named and marked as ours, with our policy.
+ */
+async function existingDefinition(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: string) {
+  const exported = await exportOf(
+    ctx.aws.client(APIGatewayClient, ctx.config.primary.region),
+    api.restApiId,
+  );
+  const doc = copyOf(exported);
+  const info = (doc.info ?? {}) as Record<string, unknown>;
+  const own = typeof info.description === 'string' ? `${info.description} ` : '';
+  const definition = {
+    ...doc,
+    info: { ...info, title: apiName(ctx), description: `${own}${ownerMark(ctx.config.deployment)}` },
+  };
+  const full = { ...definition, 'x-amazon-apigateway-policy': privateApiPolicy(vpcEndpointId) };
+  return { definition, importBody: () => body(full), failOnWarnings: true };
+}
+
+/**
+ * The primary with the team's API: nothing made, only drctl's endpoint admitted (association and
+ * one policy statement). Its stage is not redeployed: it is the team's.
+ */
+async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: string): Promise<ApiOutputs> {
+  const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+  const restApiId = api.restApiId;
+  ctx.progress(`REST API ${restApiId} (yours): admitting endpoint ${vpcEndpointId}`);
+  const found = await getApi(ctx, restApiId);
+  if (!found)
+    throw new AwsStepError(`REST API ${restApiId} is gone from ${ctx.region}`, {
+      resource: restApiId,
+      resolution: 'Set api.restApiId to your API in the primary region and run `drctl up` again.',
+    });
+  const associated = found.endpointConfiguration?.vpcEndpointIds ?? [];
+  let associatedEndpoint = ctx.recorded.associatedEndpoint;
+  if (!associated.includes(vpcEndpointId)) {
+    associatedEndpoint = vpcEndpointId;
+    ctx.record({ restApiId, associatedEndpoint });
+  }
+  const patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
+  if (patch.length)
+    await ctx.retry(`update REST API ${restApiId}`, () => updateRestApi(apigw, restApiId, patch));
+  const host = `execute-api.${ctx.region}.amazonaws.com`;
+  return {
+    restApiId,
+    name: found.name ?? restApiId,
+    stageName: STAGE,
+    invokeUrl: `https://${restApiId}.${host}/${STAGE}`,
+    vpceInvokeUrl: `https://${restApiId}-${vpcEndpointId}.${host}/${STAGE}`,
+    ...(associatedEndpoint ? { associatedEndpoint } : {}),
+  };
+}
+
+/** `down` in the primary with the team's API: take back only what upExisting added. */
+async function downExisting(ctx: Ctx, api: ExistingApiSource): Promise<void> {
+  const restApiId = api.restApiId;
+  const found = await getApi(ctx, restApiId);
+  if (!found) return;
+  const patch = unadmitPatch(found, ctx.config.deployment, ctx.recorded.associatedEndpoint);
+  if (!patch.length) return;
+  ctx.progress(`REST API ${restApiId} (yours): removing what drctl added`);
+  await ctx.retry(`update REST API ${restApiId}`, () =>
+    updateRestApi(ctx.aws.client(APIGatewayClient, ctx.region), restApiId, patch),
+  );
+}
+
+async function definitionOf(ctx: Ctx, vpcEndpointId: string): Promise<Definition> {
+  if (isExistingApi(ctx.config.api)) return existingDefinition(ctx, ctx.config.api, vpcEndpointId);
   if (isOpenApi(ctx.config.api)) return userDefinition(ctx, ctx.config.api, vpcEndpointId);
   const docOptions = { region: ctx.region, title: apiName(ctx), description: description(ctx) };
   return {
@@ -211,8 +293,10 @@ export const api: StepImpl<ApiOutputs> = {
   async up(ctx) {
     const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
     const { vpcEndpointId } = await ctx.outputOf('endpoints');
+    if (isExistingApi(ctx.config.api) && ctx.role === 'primary')
+      return upExisting(ctx, ctx.config.api, vpcEndpointId);
     const name = apiName(ctx);
-    const { definition, importBody, failOnWarnings } = definitionOf(ctx, vpcEndpointId);
+    const { definition, importBody, failOnWarnings } = await definitionOf(ctx, vpcEndpointId);
     const definitionSha = sha(definition);
     const policy = privateApiPolicy(vpcEndpointId);
     const fingerprint = sha([definitionSha, vpcEndpointId, canonicalStatements(policy)]);
@@ -332,6 +416,9 @@ export const api: StepImpl<ApiOutputs> = {
 
   async down(ctx) {
     const apigw = ctx.aws.client(APIGatewayClient, ctx.region);
+    // The team's API is never deleted; an API drctl imported there under another config is left
+    // to `down --discover`.
+    if (isExistingApi(ctx.config.api) && ctx.role === 'primary') return downExisting(ctx, ctx.config.api);
     const ids = new Set<string>();
     if (ctx.recorded.restApiId && (await getApi(ctx, ctx.recorded.restApiId)))
       ids.add(ctx.recorded.restApiId);

@@ -87,6 +87,7 @@ describe('the IAM policy (drctl iam-policy)', () => {
       'aws/probe-invoke.ts': ['probe', 'failover-test', 'verify'],
       'aws/resources/service-role.ts': ['canary', 'probe'],
       'aws/resources/rest-api-shape.ts': ['api', 'verify'],
+    'aws/resources/existing-api.ts': ['api'],
     };
     const owner = (path: string): string[] | undefined => {
       // A step is a file (steps/vpc.ts) or a folder of one file per resource (steps/canary/role.ts).

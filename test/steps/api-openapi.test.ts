@@ -181,10 +181,10 @@ describe('api step with the team’s own OpenAPI file', () => {
     await expectRefused(/api\.healthPath \/status is not a GET method in .*orders\.json/);
   });
 
-  it('refuses an existing API by id: not supported yet', async () => {
+  it('refuses an existing API by id that is not in the primary region', async () => {
     h = new Harness();
     h.writeConfig({ api: { restApiId: 'a1b2c3d4e5' } });
-    await expectRefused(/existing REST API is not supported yet/);
+    await expectRefused(/no REST API a1b2c3d4e5 in the primary region/);
   });
 });
 

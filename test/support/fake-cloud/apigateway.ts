@@ -84,6 +84,10 @@ export interface Deployment {
   id: string;
   description: string | undefined;
   createdDate: Date;
+  /** The definition as deployed: GetExport exports a stage's deployment, not the latest edits. */
+  definition: Json;
+  /** The API's policy when deployed (an export with extensions=apigateway carries it). */
+  policy: string | undefined;
 }
 
 export interface Stage {
@@ -342,6 +346,8 @@ export class FakeApiGateway extends FakeService {
       id: this.id('').slice(0, 6),
       description: input.description,
       createdDate: new Date(this.now()),
+      definition: structuredClone(api.definition),
+      policy: api.policy,
     };
     const deployments = r.deployments.get(api.id) ?? new Map<string, Deployment>();
     deployments.set(d.id, d);
@@ -370,6 +376,67 @@ export class FakeApiGateway extends FakeService {
       r.stages.set(api.id, stages);
     }
     return { id: d.id, description: d.description, createdDate: d.createdDate };
+  }
+
+  /**
+   * "Exports a deployed version of a RestApi" (https://docs.aws.amazon.com/apigateway/latest/api/API_GetExport.html):
+   * the stage's deployment, so a change not yet deployed is not in it. exportType 'oas30' (the only
+   * one modelled; 'swagger' is refused here, not by AWS); parameters.extensions 'integrations' or
+   * 'apigateway' keep x-amazon-apigateway-integration, 'apigateway' also the policy. An unknown
+   * stage is NotFoundException. info.version is the deployment's date, servers[] names this API
+   * and stage, so two exports of equal definitions differ there.
+   */
+  GetExport(
+    region: string,
+    input: { restApiId: string; stageName: string; exportType: string; parameters?: Record<string, string> },
+  ) {
+    const api = this.api(region, input.restApiId);
+    const stage = this.region(region).stages.get(api.id)?.get(input.stageName);
+    if (!stage) throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+    if (!['oas30', 'swagger'].includes(input.exportType))
+      throw awsError('BadRequestException', `Invalid export type: ${input.exportType}`);
+    if (input.exportType !== 'oas30') throw new Error('fake GetExport models exportType oas30 only');
+    const d = this.region(region).deployments.get(api.id)!.get(stage.deploymentId)!;
+    const src: Json = structuredClone(d.definition);
+    const extensions = (input.parameters?.extensions ?? '').split(',');
+    const withIntegrations = extensions.includes('apigateway') || extensions.includes('integrations');
+    const paths: Json = {};
+    for (const [path, item] of Object.entries<Json>(src.paths ?? {})) {
+      paths[path] = {};
+      for (const [verb, op] of Object.entries<Json>(item ?? {})) {
+        const o = { ...op };
+        if (!withIntegrations) delete o['x-amazon-apigateway-integration'];
+        paths[path][verb] = o;
+      }
+    }
+    const schemas = src.swagger === '2.0' ? src.definitions : src.components?.schemas;
+    const schemes = src.swagger === '2.0' ? src.securityDefinitions : src.components?.securitySchemes;
+    const doc: Json = {
+      openapi: '3.0.1',
+      info: {
+        title: api.name,
+        ...(api.description ? { description: api.description } : {}),
+        version: d.createdDate.toISOString(),
+      },
+      servers: [
+        {
+          url: `https://${api.id}.execute-api.${region}.amazonaws.com/{basePath}`,
+          variables: { basePath: { default: input.stageName } },
+        },
+      ],
+      paths,
+      ...(schemas || schemes
+        ? { components: { ...(schemas ? { schemas } : {}), ...(schemes ? { securitySchemes: schemes } : {}) } }
+        : {}),
+      ...(extensions.includes('apigateway') && d.policy
+        ? { 'x-amazon-apigateway-policy': JSON.parse(d.policy) }
+        : {}),
+    };
+    return {
+      contentType: 'application/json',
+      contentDisposition: `attachment; filename="${api.name}-${input.stageName}-oas30.json"`,
+      body: new TextEncoder().encode(JSON.stringify(doc, null, 2)),
+    };
   }
 
   GetDeployments(region: string, input: { restApiId: string; position?: string; limit?: number }) {

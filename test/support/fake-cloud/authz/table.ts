@@ -316,6 +316,12 @@ const APIGATEWAY: Record<string, Row> = {
   GetDeployments: (c) => [
     { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/deployments`) },
   ],
+  GetExport: (c) => [
+    {
+      action: 'apigateway:GET',
+      resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}/exports/${c.input.exportType}`),
+    },
+  ],
   GetStages: (c) => [
     { action: 'apigateway:GET', resource: apigw(c, `/restapis/${c.input.restApiId}/stages`) },
   ],

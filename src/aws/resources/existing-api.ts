@@ -1,0 +1,160 @@
+import {
+  APIGatewayClient,
+  GetExportCommand,
+  GetRestApiCommand,
+  type PatchOperation,
+  type RestApi,
+  UpdateRestApiCommand,
+} from '@aws-sdk/client-api-gateway';
+import type { AwsClients } from '../clients.js';
+import { unlessNotFound } from '../errors.js';
+import { parsePolicy } from '../resource-policy.js';
+import type { ExistingApiSource, JsonObject } from '../../config/api-source.js';
+import type { Config } from '../../config/config.js';
+import { UsageError } from '../../errors/errors.js';
+
+// Config `api: {"restApiId": ...}`: the team's PRIVATE API in the primary, which drctl does not
+// own. It is only read (GetExport of stage prod, with the API Gateway extensions), except for what
+// the DR setup adds to it: the association of drctl's execute-api endpoint and one policy statement
+// (Sid below) admitting it. `down` removes exactly those. The secondary gets a copy of the export.
+
+export const STAGE = 'prod';
+type Client = Pick<APIGatewayClient, 'send'>;
+
+/** The Sid of the one statement drctl adds to the team's policy (and removes on `down`). */
+export const admitSid = (deployment: string) => `drctlAdmit${deployment.replace(/[^A-Za-z0-9]/g, '')}`;
+
+/** The primary's deployed definition (stage prod), parsed. */
+export async function exportOf(client: Client, restApiId: string): Promise<JsonObject> {
+  const out = await client.send(
+    new GetExportCommand({
+      restApiId,
+      stageName: STAGE,
+      exportType: 'oas30',
+      parameters: { extensions: 'apigateway' },
+      accepts: 'application/json',
+    }),
+  );
+  return JSON.parse(new TextDecoder().decode(out.body)) as JsonObject;
+}
+
+/**
+ * What the copy is made of: the export without what names the primary (servers[], its policy and
+ * endpoint configuration) or changes with each deployment (info.version), so the api step's definition
+ * hash (its tag on the copy) changes only when the primary's definition does.
+ */
+export function copyOf(doc: JsonObject): JsonObject {
+  const { servers: _s, ...rest } = doc;
+  const info = { ...((doc.info ?? {}) as JsonObject) };
+  delete info.version;
+  const out: JsonObject = { ...rest, info: { ...info, version: '1' } };
+  delete out['x-amazon-apigateway-policy'];
+  delete out['x-amazon-apigateway-endpoint-configuration'];
+  return out;
+}
+
+const refuse = (message: string, resolution: string) =>
+  new UsageError(message, { field: 'api.restApiId', resolution });
+
+/**
+ * Before `up` makes anything: the API exists in the primary, is PRIVATE, has a stage prod to
+ * export, and healthPath is a GET of it. Read-only; exit 2 naming api.restApiId or api.healthPath.
+ */
+export async function checkExistingApi(aws: AwsClients, config: Config): Promise<void> {
+  const api = config.api as ExistingApiSource;
+  const region = config.primary.region;
+  const client = aws.client(APIGatewayClient, region);
+  const found = await unlessNotFound(() => client.send(new GetRestApiCommand({ restApiId: api.restApiId })));
+  if (!found)
+    throw refuse(
+      `api.restApiId: no REST API ${api.restApiId} in the primary region ${region}`,
+      `Give the id of your API in ${region} (aws apigateway get-rest-apis --region ${region}).`,
+    );
+  const types = found.endpointConfiguration?.types ?? [];
+  if (!types.includes('PRIVATE'))
+    throw refuse(
+      `api.restApiId: REST API ${api.restApiId} in ${region} is ${types.join(', ') || 'not PRIVATE'}, not PRIVATE`,
+      'drctl protects private APIs only: give the id of a PRIVATE API.',
+    );
+  const doc = await unlessNotFound(() => exportOf(client, api.restApiId));
+  if (!doc)
+    throw refuse(
+      `api.restApiId: REST API ${api.restApiId} in ${region} has no stage ${STAGE} to copy`,
+      `Deploy it to a stage named ${STAGE}, then run up again.`,
+    );
+  const item = (doc.paths as JsonObject | undefined)?.[api.healthPath] as JsonObject | undefined;
+  if (!item?.get && !item?.['x-amazon-apigateway-any-method'])
+    throw new UsageError(
+      `api.healthPath ${api.healthPath} is not a GET method of REST API ${api.restApiId} (stage ${STAGE})`,
+      {
+        field: 'api.healthPath',
+        resolution: `Set api.healthPath to a GET path of the API (the canary calls it).`,
+      },
+    );
+}
+
+type Statement = Record<string, unknown>;
+const statementsOf = (api: RestApi): Statement[] => {
+  const doc = parsePolicy(api.policy) as { Statement?: unknown } | undefined;
+  return [doc?.Statement ?? []].flat() as Statement[];
+};
+
+/** Our statement: invoke through drctl's endpoint in the primary. */
+const admitStatement = (sid: string, vpcEndpointId: string): Statement => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Principal: '*',
+  Action: 'execute-api:Invoke',
+  Resource: 'execute-api:/*',
+  Condition: { StringEquals: { 'aws:SourceVpce': vpcEndpointId } },
+});
+
+const admits = (s: Statement | undefined, vpcEndpointId: string) =>
+  JSON.stringify((s?.Condition as Statement | undefined)?.StringEquals) ===
+  JSON.stringify({ 'aws:SourceVpce': vpcEndpointId });
+
+/**
+ * The patch that admits `vpcEndpointId` into the team's API: our statement set (theirs kept as
+ * they are), the endpoint associated. Empty when both are there already.
+ */
+export function admitPatch(api: RestApi, deployment: string, vpcEndpointId: string): PatchOperation[] {
+  const sid = admitSid(deployment);
+  const statements = statementsOf(api);
+  const patch: PatchOperation[] = [];
+  if (
+    !admits(
+      statements.find((s) => s.Sid === sid),
+      vpcEndpointId,
+    )
+  ) {
+    const doc = (parsePolicy(api.policy) ?? { Version: '2012-10-17' }) as Statement;
+    const kept = statements.filter((s) => s.Sid !== sid);
+    const policy = { ...doc, Statement: [...kept, admitStatement(sid, vpcEndpointId)] };
+    patch.push({ op: 'replace', path: '/policy', value: JSON.stringify(policy) });
+  }
+  if (!(api.endpointConfiguration?.vpcEndpointIds ?? []).includes(vpcEndpointId))
+    patch.push({ op: 'add', path: '/endpointConfiguration/vpcEndpointIds', value: vpcEndpointId });
+  return patch;
+}
+
+/** `down`: our statement out, and the endpoint association if drctl made it; nothing else. */
+export function unadmitPatch(
+  api: RestApi,
+  deployment: string,
+  associatedEndpoint: string | undefined,
+): PatchOperation[] {
+  const sid = admitSid(deployment);
+  const statements = statementsOf(api);
+  const patch: PatchOperation[] = [];
+  if (statements.some((s) => s.Sid === sid)) {
+    const doc = parsePolicy(api.policy) as Statement;
+    const policy = { ...doc, Statement: statements.filter((s) => s.Sid !== sid) };
+    patch.push({ op: 'replace', path: '/policy', value: JSON.stringify(policy) });
+  }
+  if (associatedEndpoint && (api.endpointConfiguration?.vpcEndpointIds ?? []).includes(associatedEndpoint))
+    patch.push({ op: 'remove', path: '/endpointConfiguration/vpcEndpointIds', value: associatedEndpoint });
+  return patch;
+}
+
+export const updateRestApi = (client: Client, restApiId: string, patchOperations: PatchOperation[]) =>
+  client.send(new UpdateRestApiCommand({ restApiId, patchOperations }));
