@@ -11,7 +11,9 @@ import { HTTPS_GET_SOURCE } from './https-get.js';
  * of Node's own roots. It returns what it saw and never throws: a failure is data for the drill.
  *
  * The event may name `via` (an NLB DNS name, or an address) to call that instead of the answer:
- * the drill checks the secondary end to end before it injects a fault.
+ * the drill checks the secondary end to end before it injects a fault. It may name `path` (the
+ * config's api.healthPath): the callers send it each time, so changing the health path needs no
+ * redeploy; PROBE_PATH stays as the fallback for a caller that sends none.
  *
  * `dns.resolve4` asks the resolver each time (no OS cache in Lambda), so the TTL seen is what the
  * resolver holds. No log group is used: the role has no logs:* permission, so nothing is left
@@ -22,7 +24,7 @@ export const PROBE_HANDLER = 'index.handler';
 export const PROBE_CA_FILE = 'ca-bundle.pem';
 export const PROBE_RUNTIME = 'nodejs22.x';
 
-export const PROBE_SOURCE = `// drctl failover probe: resolve PROBE_HOST in this VPC and GET PROBE_PATH through the answer.
+export const PROBE_SOURCE = `// drctl failover probe: resolve PROBE_HOST in this VPC and GET event.path through the answer.
 import { promises as dns } from 'node:dns';
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
@@ -40,7 +42,8 @@ const get = (address, host, path, timeoutMs) =>
 
 export const handler = async (event) => {
   const host = process.env.PROBE_HOST;
-  const path = process.env.PROBE_PATH || '/health';
+  const path = event && typeof event.path === 'string' && event.path.startsWith('/')
+    ? event.path : process.env.PROBE_PATH || '/health';
   const timeoutMs = Number(process.env.PROBE_TIMEOUT_MS || '3000');
   const via = event && typeof event.via === 'string' ? event.via : undefined;
   const started = Date.now();

@@ -1,6 +1,6 @@
 /**
  * One invocation of drctl's probe function (src/assets/probe-function.ts): it resolves a name
- * inside its VPC and GETs /health there. The answer parsed, or why there is none; each caller
+ * inside its VPC and GETs `path` (the config's api.healthPath) there. The answer parsed, or why there is none; each caller
  * (the drill, verify, up's wait for a private domain) says what that means for it.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -22,11 +22,12 @@ export async function callProbe(
   region: string,
   functionName: string,
   via?: string,
+  path?: string,
 ): Promise<ProbeCall> {
   const r = await aws.client(LambdaClient, region).send(
     new InvokeCommand({
       FunctionName: functionName,
-      Payload: new TextEncoder().encode(JSON.stringify(via ? { via } : {})),
+      Payload: new TextEncoder().encode(JSON.stringify({ ...(via ? { via } : {}), ...(path ? { path } : {}) })),
     }),
   );
   const text = new TextDecoder().decode(r.Payload ?? new Uint8Array());

@@ -9,6 +9,7 @@ import type { ProbeResult } from '../assets/probe-function.js';
 import { ROUTE53_REGION } from '../aws/clients.js';
 import { unlessNotFound } from '../aws/errors.js';
 import { callProbe, invocationFailure, invocationRefused } from '../aws/probe-invoke.js';
+import { healthPathOf } from '../config/api-source.js';
 import { cidrsOverlap } from '../config/config.js';
 import { AwsStepError } from '../errors/errors.js';
 import type { Targets } from './targets.js';
@@ -51,7 +52,7 @@ export async function invokeProbe(
 ): Promise<ProbeResult> {
   let call;
   try {
-    call = await callProbe(ctx.aws, v.region, t.functionName, via);
+    call = await callProbe(ctx.aws, v.region, t.functionName, via, healthPathOf(ctx.config.api));
   } catch (e) {
     // Lambda refused the invocation: the error goes on as AWS said it (the drill puts back what it
     // changed, then says so), marked with the function and region and what to check.

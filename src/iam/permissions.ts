@@ -715,7 +715,7 @@ export const PERMISSIONS: readonly StepPermissions[] = [
   },
   {
     // src/verify/: `drctl verify` reads only (besides the step checks' reads, which it shares with
-    // `status --refresh`); its one Invoke is the probe, which resolves a name and GETs /health.
+    // `status --refresh`); its one Invoke is the probe, which resolves a name and GETs the health path.
     name: 'verify',
     grants: [
       // The certificate and CA reads, scoped as the ca step's (so they share its statements).

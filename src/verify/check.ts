@@ -10,7 +10,7 @@ import type { StepInfo } from '../steps/index.js';
 // AWS calls, returning one line per thing it checked (ok / warn / fail, with the fix). A check that
 // cannot read what it needs throws; the caller turns that into "could not check" (exit 1).
 // Nothing here may send a mutating call: `verify` runs from cron and CI. The one Invoke is the
-// probe function, which only resolves a name and GETs /health (src/assets/probe-function.ts).
+// probe function, which only resolves a name and GETs the health path (src/assets/probe-function.ts).
 // This file: what a check is, and the helpers every check uses; checks.ts lists them, in order.
 
 export type Verdict = 'ok' | 'warn' | 'fail' | 'error';

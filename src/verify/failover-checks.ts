@@ -136,6 +136,23 @@ export const alarmFed: VerifyCheck = {
     }),
 };
 
+/**
+ * What to do when the canary's results do not reach CloudWatch. drctl's own VPC has its way out
+ * (S3 gateway and monitoring endpoints, or the NAT) and `up` puts it back; a team's VPC
+ * (`vpcId` in the config) is the team's to give one, since drctl changes nothing in it.
+ */
+function wayOutFix(ctx: VerifyContext, region: string): string {
+  const vpc = recordedOutputs(ctx.state, 'vpc', region);
+  if (vpc?.ownership !== 'used')
+    return `Check the way out of the VPC of the canary in ${region} (to S3 and CloudWatch); \`drctl up\` puts it back.`;
+  return (
+    `${vpc.vpcId} is your VPC: drctl adds no way out to it. Give its subnets ` +
+    `${(vpc.privateSubnetIds ?? []).join(', ')} a way to S3 and CloudWatch: an S3 gateway endpoint ` +
+    `on their route table and a com.amazonaws.${region}.monitoring interface endpoint with ` +
+    'private DNS, or a NAT gateway (docs/your-own-api.md).'
+  );
+}
+
 async function alarmLine(ctx: VerifyContext, region: string): Promise<CheckLine> {
   const name = outputField(ctx.state, 'canary', region, 'alarmName');
   const cw = ctx.aws.client(CloudWatchClient, region);
@@ -166,7 +183,7 @@ async function alarmLine(ctx: VerifyContext, region: string): Promise<CheckLine>
     return fail(
       'alarm',
       `${noData} (the canary runs, but its results do not reach CloudWatch)`,
-      `Check the way out of the VPC of the canary in ${region} (to S3 and CloudWatch); \`drctl up\` puts it back.`,
+      wayOutFix(ctx, region),
       region,
     );
   }

@@ -11,6 +11,7 @@ import {
 import type { ProbeResult } from '../assets/probe-function.js';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { callProbe, invocationFailure, invocationRefused } from '../aws/probe-invoke.js';
+import { healthPathOf } from '../config/api-source.js';
 import { activeActive, regionsOf } from '../config/config.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
 import { GLOBAL } from '../state/schema.js';
@@ -33,7 +34,7 @@ import {
 // listens and forwards to healthy targets, and the peering joins the VPCs both ways.
 
 /**
- * Ask the probe in the secondary VPC to GET https://<host>.<domain>/health through `via`. When the
+ * Ask the probe in the secondary VPC to GET https://<host>.<domain><api.healthPath> through `via`. When the
  * function itself failed, `invocation` says so: the path was never tried, so it is not to blame.
  */
 export async function invokeProbe(
@@ -44,7 +45,7 @@ export async function invokeProbe(
   const region = outputField(ctx.state, 'probe', GLOBAL, 'region');
   let call;
   try {
-    call = await callProbe(ctx.aws, region, functionName, via);
+    call = await callProbe(ctx.aws, region, functionName, via, healthPathOf(ctx.config.api));
   } catch (e) {
     // Lambda refused the invocation: the path was never tried, so it is not to blame.
     const invocation = invocationRefused(functionName, region, e);
@@ -73,13 +74,13 @@ const TLS_ERROR = /CERT|certificate|self[- ]signed|SSL|TLS|ERR_TLS|UNABLE_TO|alt
 
 export const probeThroughNlb: VerifyCheck = {
   id: 'probe',
-  title: 'each region answers /health through its own NLB, with a certificate that verifies',
+  title: 'each region answers the health path through its own NLB, with a certificate that verifies',
   run: (ctx) =>
     perRegion(ctx, 'probe', async (region) => {
       const name = `${ctx.config.host}.${ctx.config.domain}`;
       const entry = entryOf(ctx, region);
       const p = await invokeProbe(ctx, entry.dns);
-      const url = `https://${name}/health`;
+      const url = `https://${name}${healthPathOf(ctx.config.api)}`;
       if (p.status === 200 && p.region === region)
         return [
           ok('probe', `${url} through the ${entry.what}: 200 from ${region}, certificate verified`, region),

@@ -37,6 +37,8 @@ beforeAll(async () => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/health' && req.headers.host === 'api.example.test') {
       res.end(JSON.stringify({ status: 'ok', region: 'us-west-1' }));
+    } else if (req.url === '/status/live' && req.headers.host === 'api.example.test') {
+      res.end(JSON.stringify({ status: 'ok', region: 'us-east-1' }));
     } else {
       res.statusCode = 403;
       res.end(JSON.stringify({ message: 'Forbidden' }));
@@ -71,6 +73,12 @@ describe('the probe function (real code, local HTTPS)', () => {
       region: 'us-west-1',
     });
     expect(r.error).toBeUndefined();
+  });
+
+  it('GETs the path the event names (api.healthPath), not the one baked into its environment', async () => {
+    const handler = await load(fixture('ca.pem'));
+    const r = probeResultSchema.parse(await handler({ via: '127.0.0.1', path: '/status/live' }));
+    expect(r).toMatchObject({ status: 200, region: 'us-east-1' });
   });
 
   it('refuses a certificate from a CA it was not given, as data (never a throw)', async () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -60,6 +60,19 @@ const SETUP: Record<string, string[][]> = {
   'docs/teardown.md': [['up']],
   'docs/state.md': [['up']],
 };
+
+/**
+ * A page whose commands run with its own config: the first `json` block that names `openapi` is
+ * written as drctl.config.json, beside a copy of the sample file it names (examples/).
+ */
+const PAGE_CONFIG = new Set(['docs/your-own-api.md']);
+
+function writePageConfig(file: string, h: Harness): void {
+  const block = parse(file).blocks.find((b) => b.lang === 'json' && b.lines.join('\n').includes('"openapi"'));
+  const config = JSON.parse(block!.lines.join('\n')) as { api: { openapi: string } };
+  copyFileSync(join(root, 'examples', config.api.openapi), join(h.dir, config.api.openapi));
+  h.writeConfig(config);
+}
 
 /** The AWS CLI commands the docs may show: they are not run (no AWS here), only recognised. */
 const AWS_CLI = [/^aws sts get-caller-identity$/, /^aws sso login --profile \S+$/, /^aws iam create-policy /];
@@ -138,6 +151,7 @@ describe('README and docs/', () => {
         isTTY: true,
         confirm: (q: string) => Promise.resolve(/deployment name/i.test(q) ? 'drctl' : 'yes'),
       };
+      if (PAGE_CONFIG.has(file)) writePageConfig(file, h);
       for (const args of SETUP[file] ?? []) expect((await h.run(args, deps)).code).toBe(0);
       for (const command of commands) {
         expect(command, `${file}: quotes, pipes or variables are not checked here`).not.toMatch(/['"|$`;]/);

@@ -28,8 +28,9 @@ export {
 // topology active-active, a function of the same name in the primary VPC too (same role), so the
 // drill can watch from both regions' VPCs. It is
 // the failover drill's client inside the VPC (src/assets/probe-function.ts): it resolves
-// <host>.<domain> through the private zone and calls /health through whichever NLB the answer
-// names, trusting both regions' private CAs.
+// <host>.<domain> through the private zone and calls the health path (api.healthPath, sent in
+// each event, so a new path needs no redeploy) through whichever NLB the answer names, trusting
+// both regions' private CAs.
 // Kept by `up` rather than made per drill: a VPC function's Hyperplane ENIs linger 20-45 minutes
 // after it is deleted (docs/design/timings.md row 9), so a per-drill function would hold a following `down`
 // for that long. The secondary, because that is where clients must still get answers when the

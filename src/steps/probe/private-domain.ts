@@ -2,6 +2,7 @@ import type { ProbeResult } from '../../assets/probe-function.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { callProbe } from '../../aws/probe-invoke.js';
 import { pollUntil } from '../../aws/wait.js';
+import { healthPathOf } from '../../config/api-source.js';
 import { type Config, regionsOf } from '../../config/config.js';
 import { AwsStepError } from '../../errors/errors.js';
 import type { Clock } from '../../lib/clock.js';
@@ -35,14 +36,14 @@ export interface AnswerWaitOptions {
   timeoutMs?: number;
 }
 
-/** Ask the probe (secondary VPC) for https://<host>.<domain>/health through `via`. */
+/** Ask the probe (secondary VPC) for https://<host>.<domain><api.healthPath> through `via`. */
 async function askProbe(
   o: AnswerWaitOptions,
   functionName: string,
   region: string,
   via: string,
 ): Promise<ProbeResult> {
-  const { result, functionError, text } = await callProbe(o.aws, region, functionName, via);
+  const { result, functionError, text } = await callProbe(o.aws, region, functionName, via, healthPathOf(o.config.api));
   if (functionError || !result) {
     throw new AwsStepError(
       `probe ${functionName} failed${functionError ? ` (${functionError})` : ''}: ${text.slice(0, 200)}`,
@@ -57,7 +58,7 @@ async function askProbe(
 }
 
 /**
- * domainMode private, at the end of `up`: wait until <host>.<domain> answers /health from inside
+ * domainMode private, at the end of `up`: wait until <host>.<domain> answers the health path from inside
  * the VPC (the probe) through each region's execute-api endpoint. Throws an AwsStepError saying it
  * is still provisioning when it does not answer in time.
  */

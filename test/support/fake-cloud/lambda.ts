@@ -23,7 +23,7 @@ import { FakeNetwork } from './network.js';
 //   docs/design/timings.md row 9), and until then they block the subnets' and security group's deletion.
 // - Invoke runs the function's program against the fake network. Only drctl's probe is modelled
 //   (src/assets/probe-function.ts, recognised by its marker line): it resolves PROBE_HOST (or the
-//   event's `via`) through the VPC's resolver and GETs PROBE_PATH over HTTPS through each answer
+//   event's `via`) through the VPC's resolver and GETs the event's `path` (else PROBE_PATH) over HTTPS through each answer
 //   in turn, trusting ca-bundle.pem from the zip; it returns what it saw.
 
 export const PROBE_MARKER = 'drctl failover probe';
@@ -425,7 +425,9 @@ export class FakeLambda extends FakeService {
   /** What src/assets/probe-function.ts does, on the fake network. */
   private runProbe(f: FakeFunction, event: Record<string, unknown>) {
     const host = f.env.PROBE_HOST ?? '';
-    const path = f.env.PROBE_PATH ?? '/health';
+    // The event's path first (the callers send api.healthPath), as the handler does.
+    const path =
+      typeof event.path === 'string' && event.path.startsWith('/') ? event.path : (f.env.PROBE_PATH ?? '/health');
     const via = typeof event.via === 'string' ? event.via : undefined;
     const network = this.cloud.model(FakeNetwork);
     const ec2 = this.cloud.model(FakeEc2);

@@ -1,0 +1,152 @@
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import {
+  AcceptVpcPeeringConnectionCommand,
+  CreateRouteCommand,
+  CreateVpcPeeringConnectionCommand,
+  DescribeVpcPeeringConnectionsCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import type { Harness } from './harness.js';
+
+// A team's own network, seeded with the SDK as another user of the account (issue 25): per region
+// a VPC with two private subnets on one route table and the canary's way out (an S3 gateway
+// endpoint and a CloudWatch `monitoring` interface endpoint), and the team's own peering between
+// the two VPCs with routes both ways. drctl is configured to use it (peering "existing").
+
+export interface TeamVpc {
+  vpcId: string;
+  subnets: string[];
+  routeTableId: string;
+}
+
+const template = (cidr: string, region: string, wayOut: boolean) =>
+  JSON.stringify({
+    Resources: {
+      Vpc: {
+        Type: 'AWS::EC2::VPC',
+        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
+      },
+      ...Object.fromEntries(
+        ['A', 'B'].flatMap((s, i) => [
+          [
+            s,
+            {
+              Type: 'AWS::EC2::Subnet',
+              Properties: {
+                VpcId: { Ref: 'Vpc' },
+                AvailabilityZone: `${region}${'ab'[i]}`,
+                CidrBlock: cidr.replace('.0.0/16', `.${i + 1}.0/24`),
+              },
+            },
+          ],
+          [
+            `${s}Routes`,
+            {
+              Type: 'AWS::EC2::SubnetRouteTableAssociation',
+              Properties: { SubnetId: { Ref: s }, RouteTableId: { Ref: 'Routes' } },
+            },
+          ],
+        ]),
+      ),
+      Routes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: { Ref: 'Vpc' } } },
+      ...(wayOut
+        ? {
+            S3: {
+              Type: 'AWS::EC2::VPCEndpoint',
+              Properties: {
+                VpcId: { Ref: 'Vpc' },
+                VpcEndpointType: 'Gateway',
+                ServiceName: `com.amazonaws.${region}.s3`,
+                RouteTableIds: [{ Ref: 'Routes' }],
+              },
+            },
+            MonitoringSg: {
+              Type: 'AWS::EC2::SecurityGroup',
+              Properties: {
+                GroupDescription: 'monitoring endpoint',
+                VpcId: { Ref: 'Vpc' },
+                SecurityGroupIngress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, CidrIp: cidr }],
+              },
+            },
+            Monitoring: {
+              Type: 'AWS::EC2::VPCEndpoint',
+              Properties: {
+                VpcId: { Ref: 'Vpc' },
+                VpcEndpointType: 'Interface',
+                ServiceName: `com.amazonaws.${region}.monitoring`,
+                PrivateDnsEnabled: true,
+                SubnetIds: [{ Ref: 'A' }, { Ref: 'B' }],
+                SecurityGroupIds: [{ Ref: 'MonitoringSg' }],
+              },
+            },
+          }
+        : {}),
+    },
+    Outputs: {
+      VpcId: { Value: { Ref: 'Vpc' } },
+      A: { Value: { Ref: 'A' } },
+      B: { Value: { Ref: 'B' } },
+      Routes: { Value: { Ref: 'Routes' } },
+    },
+  });
+
+/** The team's VPC in `region`, made by a caller allowed everything. */
+export async function teamVpc(h: Harness, region: string, cidr: string, wayOut = true): Promise<TeamVpc> {
+  return h.cloud.authorizer.asAdmin(async () => {
+    const cfn = new CloudFormationClient({ region });
+    const { StackId } = await cfn.send(
+      new CreateStackCommand({ StackName: 'team-network', TemplateBody: template(cidr, region, wayOut) }),
+    );
+    for (;;) {
+      const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
+      if (s.StackStatus === 'CREATE_COMPLETE') {
+        const out = Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], routeTableId: out.Routes! };
+      }
+      h.cloud.clock.advance(10_000);
+    }
+  });
+}
+
+/** The team's own peering between the two VPCs, active, with a route each way. */
+export async function teamPeering(
+  h: Harness,
+  a: { region: string; cidr: string; vpc: TeamVpc },
+  b: { region: string; cidr: string; vpc: TeamVpc },
+): Promise<string> {
+  return h.cloud.authorizer.asAdmin(async () => {
+    const ec2a = new EC2Client({ region: a.region });
+    const ec2b = new EC2Client({ region: b.region });
+    const pcx = (
+      await ec2a.send(
+        new CreateVpcPeeringConnectionCommand({
+          VpcId: a.vpc.vpcId,
+          PeerVpcId: b.vpc.vpcId,
+          PeerRegion: b.region,
+        }),
+      )
+    ).VpcPeeringConnection!.VpcPeeringConnectionId!;
+    const status = async () =>
+      (await ec2a.send(new DescribeVpcPeeringConnectionsCommand({ VpcPeeringConnectionIds: [pcx] })))
+        .VpcPeeringConnections![0]!.Status!.Code;
+    while ((await status()) !== 'pending-acceptance') h.cloud.clock.advance(5_000);
+    await ec2b.send(new AcceptVpcPeeringConnectionCommand({ VpcPeeringConnectionId: pcx }));
+    while ((await status()) !== 'active') h.cloud.clock.advance(5_000);
+    for (const [ec2, from, to] of [
+      [ec2a, a, b],
+      [ec2b, b, a],
+    ] as const)
+      await ec2.send(
+        new CreateRouteCommand({
+          RouteTableId: from.vpc.routeTableId,
+          DestinationCidrBlock: to.cidr,
+          VpcPeeringConnectionId: pcx,
+        }),
+      );
+    return pcx;
+  });
+}
