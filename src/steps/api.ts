@@ -33,6 +33,7 @@ import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
 import {
   admitPatch,
+  admitSid,
   copyOf,
   exportOf,
   unadmitPatch,
@@ -250,8 +251,18 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     ctx.record({ restApiId, associatedEndpoint });
   }
   const patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
-  if (patch.length)
+  if (patch.length) {
     await ctx.retry(`update REST API ${restApiId}`, () => updateRestApi(apigw, restApiId, patch));
+    // A changed resource policy takes effect only when the API is deployed again
+    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html),
+    // and deploying the team's API would also ship whatever they changed and have not deployed:
+    // their call, not drctl's. Until then calls through drctl's endpoint are refused (403) and
+    // the primary's canary fails over to the copy.
+    if (patch.some((op) => op.path === '/policy'))
+      ctx.warn(
+        `REST API ${restApiId} (yours): drctl's statement ${admitSid(ctx.config.deployment)} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${ctx.region}\`; until then the primary answers drctl's endpoint with 403`,
+      );
+  }
   const host = `execute-api.${ctx.region}.amazonaws.com`;
   return {
     restApiId,

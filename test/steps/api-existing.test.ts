@@ -128,7 +128,11 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const id = await seedApi(h);
     useApi(id);
     h.cloud.resetCalls();
-    await h.ok(['up'], STEPS_USED);
+    const up = await h.ok(['up'], STEPS_USED);
+    // The statement takes effect on the team's next deployment, which drctl leaves to them.
+    expect(up.stdout + up.stderr).toMatch(
+      new RegExp(`takes effect only when stage prod is deployed again: .*create-deployment --rest-api-id ${id} `),
+    );
     expect(h.outputs('api', PRIMARY).restApiId).toBe(id);
     const copy = h.outputs('api', SECONDARY);
     expect(copy.restApiId).not.toBe(id);
