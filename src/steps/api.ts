@@ -27,6 +27,7 @@ import {
   stagePatch,
   stageShape,
   stageShapeOf,
+  shapeSha,
 } from '../aws/resources/rest-api-shape.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors/errors.js';
@@ -54,6 +55,11 @@ const outputs = z.object({
   vpceInvokeUrl: z.string().url(),
   /** Hash of definition, endpoint and policy that stage prod was last deployed with. */
   deployedFingerprint: z.string().optional(),
+  /**
+   * shapeSha of what the definition made, read right after drctl imported or put it: the API as
+   * drctl's definition makes it in this region; anything else is a hand change (`up` puts it back).
+   */
+  definitionShapeSha: z.string().optional(),
 });
 export type ApiOutputs = z.infer<typeof outputs>;
 
@@ -145,18 +151,39 @@ async function alignStage(
   const ours = stage
     ? stageShapeOf(stage, mine)
     : await stageShape(ctx.aws.client(APIGatewayClient, ctx.region), mine, STAGE);
-  const patch = diffShapes(theirs, ours).flatMap((d) => {
+  const ops = diffShapes(theirs, ours).flatMap((d) => {
     const op = stagePatch(STAGE, d.path, theirs.get(d.path), mine);
     if (!op) ctx.warn(`stage ${STAGE} ${d.path} differs from the primary's and cannot be patched back`);
     return op ? [op] : [];
   });
+  // A method setting goes whole (AWS has no remove for one of its fields): once, first, then the
+  // primary's fields of that method, if it has any, are set again.
+  const isMethodRemove = (o: (typeof ops)[number]) =>
+    o.op === 'remove' && !o.path.startsWith('/variables/') && o.path !== '/accessLogSettings';
+  const removed = [...new Set(ops.filter(isMethodRemove).map((o) => o.path))];
+  const rest = ops.filter((o) => !isMethodRemove(o));
+  const again = [...theirs.keys()].flatMap((path) => {
+    const op = path.includes(' method ') ? stagePatch(STAGE, path, theirs.get(path), mine) : undefined;
+    const back = op && removed.some((r) => op.path.startsWith(`${r}/`));
+    return back && !rest.some((o) => o.path === op.path) ? [op] : [];
+  });
+  const patch = [...removed.map((path) => ({ op: 'remove' as const, path })), ...rest, ...again];
+  for (const path of removed)
+    ctx.progress(`REST API ${restApiId}: removing stage ${STAGE} method setting ${path} (not the primary's)`);
   if (!patch.length) return;
   ctx.progress(`REST API ${restApiId}: setting stage ${STAGE} as the primary's`);
-  await ctx.retry(`update stage ${STAGE} of REST API ${restApiId}`, () =>
-    ctx.aws
-      .client(APIGatewayClient, ctx.region)
-      .send(new UpdateStageCommand({ restApiId, stageName: STAGE, patchOperations: patch })),
-  );
+  try {
+    await ctx.retry(`update stage ${STAGE} of REST API ${restApiId}`, () =>
+      ctx.aws
+        .client(APIGatewayClient, ctx.region)
+        .send(new UpdateStageCommand({ restApiId, stageName: STAGE, patchOperations: patch })),
+    );
+  } catch (e) {
+    // A resend after AWS applied it finds the method setting gone (the whole patch refused): read
+    // the stage again and patch what is left.
+    if (!removed.length || !/no method setting for this method/.test((e as Error).message)) throw e;
+    await alignStage(ctx, primary, restApiId, undefined);
+  }
 }
 
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
@@ -264,16 +291,28 @@ export const api: StepImpl<ApiOutputs> = {
       );
       changed = true;
     }
-    // A secondary whose API was changed by hand (a route added or removed, an integration edited):
-    // put drctl's definition back, so a failover lands on the API the primary serves.
+    // An API changed by hand (a route added or removed, an integration edited), in either region:
+    // the definition drctl imports is the source of truth, so put it back where it differs from
+    // what that definition made (recorded below), and only there.
+    const mine = { region: ctx.region, restApiId };
+    const recordedShape = ctx.recorded.definitionShapeSha;
+    let liveShape = shapeSha(await definitionShape(apigw, mine));
+    // A state from before the shape was recorded: the secondary still follows the primary.
     const primary = ctx.role === 'secondary' ? primaryApi(ctx) : undefined;
-    if (primary && (await definitionDrift(ctx, primary, restApiId))) {
-      ctx.progress(`REST API ${restApiId}: differs from the primary's, putting its definition back`);
+    const drifted =
+      !changed &&
+      (recordedShape !== undefined
+        ? recordedShape !== liveShape
+        : primary !== undefined && (await definitionDrift(ctx, primary, restApiId)));
+    if (drifted) {
+      ctx.progress(`REST API ${restApiId}: changed by hand, putting drctl's definition back`);
       restApi = await ctx.retry(`put REST API ${restApiId}`, () =>
         apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', body: importBody() })),
       );
       changed = true;
+      liveShape = shapeSha(await definitionShape(apigw, mine));
     }
+    if (changed || recordedShape === undefined) ctx.record({ definitionShapeSha: liveShape });
     const wantTags = { ...tagMap(ctx.tags()), [TAG_DEFINITION]: definitionSha };
     if (Object.entries(wantTags).some(([k, v]) => restApi.tags?.[k] !== v)) {
       await ctx.retry(`tag REST API ${restApiId}`, () =>
@@ -327,6 +366,7 @@ export const api: StepImpl<ApiOutputs> = {
       invokeUrl: `https://${restApiId}.${host}/${STAGE}`,
       vpceInvokeUrl: `https://${restApiId}-${vpcEndpointId}.${host}/${STAGE}`,
       deployedFingerprint: fingerprint,
+      definitionShapeSha: liveShape,
     };
   },
 
