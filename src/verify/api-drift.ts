@@ -29,7 +29,8 @@ const DAY_MS = 86_400_000;
 /** Certificates issued together expire together; this far apart, one was replaced by hand. */
 export const CERT_SKEW_DAYS = 30;
 
-const UP_FIX = "Run `drctl up`: it brings the secondary's API to the primary's definition and redeploys it.";
+const UP_FIX =
+  "Run `drctl up`: it puts drctl's definition back where an API differs from it and redeploys it.";
 const MAPPING_FIX =
   'Run `drctl up`: it removes the base path mappings drctl did not make from its custom domain.';
 
@@ -116,7 +117,15 @@ export const apiDrift: VerifyCheck = {
           const cli = patch
             ? `, or \`aws apigateway update-stage --region ${s} --rest-api-id ${ms.restApiId} --stage-name ${STAGE} --patch-operations op=${patch.op},path=${patch.path}${patch.value === undefined ? '' : `,value=${patch.value}`}\``
             : '';
-          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}.`, s);
+          // AWS removes a method setting whole: the primary's fields of that method go with it.
+          const method = / method (\S+) /.exec(d.path)?.[1];
+          const whole =
+            patch?.op === 'remove' &&
+            method !== undefined &&
+            [...a.stage.keys()].some((k) => k.includes(` method ${method} `))
+              ? `, then set the primary's settings of ${method} again`
+              : '';
+          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}${whole}.`, s);
         }),
         ...diffShapes(a.mapped, b.mapped).map((d) => line(d, MAPPING_FIX, s)),
       ];

@@ -174,7 +174,10 @@ describe('verify: drift between the regions APIs', () => {
       'stage prod method /pets/GET metricsEnabled: (none) | true (primary | secondary)',
       /op=remove,path=\/~1pets\/GET`/,
     );
-    await expectDrift('stage prod method */* dataTraceEnabled: (none) | true (primary | secondary)');
+    await expectDrift(
+      'stage prod method */* dataTraceEnabled: (none) | true (primary | secondary)',
+      /op=remove,path=\/\*\/\*`, then set the primary's settings of \*\/\* again/,
+    );
   });
 
   it("the secondary's resource policy edited (endpoint ids aside)", async () => {

@@ -16,7 +16,7 @@ import { canonicalStatements, parsePolicy } from '../resource-policy.js';
 // its definition made (resources, methods, integrations, authorizers, models), its stage's settings
 // and variables, and its resource policy. Region names, account ids, endpoint ids and the API's
 // own id are masked, so two regions' copies of one definition read the same. Shared by the api
-// step (which brings the secondary back to the primary's definition) and `drctl verify`.
+// step (which puts drctl's definition back in a region changed by hand) and `drctl verify`.
 
 export type Shape = Map<string, string>;
 
