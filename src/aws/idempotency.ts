@@ -59,7 +59,8 @@ const IDEMPOTENT: Record<string, Rule> = {
   DeregisterTargets: true,
   ReplaceRoute: true,
   UpdateDomainName: true,
-  // replace and remove of stage settings set a value whatever was there (drctl sends no add).
+  // replace and remove of stage settings set a value whatever was there (drctl sends no add); a
+  // repeated remove of a whole method setting is refused, and the api step reads the stage again.
   UpdateStage: true,
   UpdateCertificateAuthority: true,
   UpdateTrafficPolicyInstance: true,

@@ -231,7 +231,8 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'CreateDeployment',
           'DeleteRestApi',
           'TagResource',
-          // In the secondary: compare with the primary's API, set the stage back to the primary's.
+          // Read what the definition made (each region, against the shape recorded at import);
+          // in the secondary, set the stage back to the primary's.
           'GetResources',
           'GetAuthorizers',
           'GetModels',

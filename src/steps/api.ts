@@ -11,23 +11,14 @@ import {
   type Stage,
   TagResourceCommand,
   UpdateRestApiCommand,
-  UpdateStageCommand,
   type PatchOperation,
 } from '@aws-sdk/client-api-gateway';
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import { isNotFound, unlessNotFound } from '../aws/errors.js';
 import { canonicalStatements, parsePolicy } from '../aws/resource-policy.js';
 
 import { collect } from '../aws/pages.js';
-import {
-  type Masks,
-  definitionShape,
-  diffShapes,
-  stagePatch,
-  stageShape,
-  stageShapeOf,
-} from '../aws/resources/rest-api-shape.js';
+import { definitionShape, shapeSha } from '../aws/resources/rest-api-shape.js';
 import { isOwnedBy, tagMap } from '../aws/tags.js';
 import { AwsStepError } from '../errors/errors.js';
 import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets/petstore-openapi.js';
@@ -49,37 +40,13 @@ import {
   regionDefinition,
   type OpenApiSource,
 } from '../config/api-source.js';
-import type { StepContext, StepImpl } from './types.js';
+import type { StepImpl } from './types.js';
+import { type ApiOutputs, type Ctx, outputs } from './api-outputs.js';
+import { alignStage, definitionDrift, primaryApi } from './api-drift.js';
 
 // Owns: one PRIVATE REST API per region (<deployment>-petstore, imported from
 // src/assets/petstore-openapi.ts; or <deployment>-api, from the user's file, config `api`), its resource policy (invoke only through this region's
 // execute-api endpoint), its association with that endpoint, and its stage `prod`.
-
-const outputs = z.object({
-  restApiId: z.string().regex(/^[a-z0-9]{10}$/, 'must be a REST API id like a1b2c3d4e5'),
-  name: z.string(),
-  stageName: z.literal('prod'),
-  /** https://{restApiId}.execute-api.{region}.amazonaws.com/prod (private DNS, inside the VPC). */
-  invokeUrl: z.string().url(),
-  /** https://{restApiId}-{vpceId}.execute-api.{region}.amazonaws.com/prod (no Host header needed). */
-  vpceInvokeUrl: z.string().url(),
-  /** Hash of definition, endpoint and policy that stage prod was last deployed with. */
-  deployedFingerprint: z.string().optional(),
-  /**
-   * Config `api: {"restApiId"}`, primary: drctl's endpoint, when drctl associated it with the
-   * team's API (recorded before the call, so `down` after a crash still removes it).
-   */
-  associatedEndpoint: z.string().optional(),
-});
-export type ApiOutputs = z.infer<typeof outputs>;
-
-declare module './types.js' {
-  interface StepOutputs {
-    api: ApiOutputs;
-  }
-}
-
-type Ctx = StepContext<ApiOutputs>;
 
 const TAG_DEFINITION = 'drctl:definition-sha';
 
@@ -125,55 +92,6 @@ async function getStage(ctx: Ctx, restApiId: string): Promise<Stage | undefined>
   return unlessNotFound(() => apigw.send(new GetStageCommand({ restApiId, stageName: STAGE })));
 }
 
-/**
- * The primary's API as the state records it, seen from the secondary's step (no wait: on the first
- * `up` both regions import the same definition at once, and `step api` runs alone).
- */
-function primaryApi(ctx: Ctx): Masks | undefined {
-  const region = ctx.config.primary.region;
-  const restApiId = ctx.peek('api', region)?.restApiId;
-  return restApiId ? { region, restApiId } : undefined;
-}
-
-async function definitionDrift(ctx: Ctx, primary: Masks, restApiId: string): Promise<boolean> {
-  const mine = { region: ctx.region, restApiId };
-  const [a, b] = await Promise.all([
-    // The primary's API deleted by hand: nothing to follow (its own step makes it again).
-    unlessNotFound(() => definitionShape(ctx.aws.client(APIGatewayClient, primary.region), primary)),
-    definitionShape(ctx.aws.client(APIGatewayClient, ctx.region), mine),
-  ]);
-  return a !== undefined && diffShapes(a, b).length > 0;
-}
-
-/** `stage`: the secondary's, read before a deployment (which keeps a stage's settings). */
-async function alignStage(
-  ctx: Ctx,
-  primary: Masks,
-  restApiId: string,
-  stage: Stage | undefined,
-): Promise<void> {
-  const mine = { region: ctx.region, restApiId };
-  const theirs = await unlessNotFound(() =>
-    stageShape(ctx.aws.client(APIGatewayClient, primary.region), primary, STAGE),
-  );
-  if (!theirs) return; // the primary's stage is not deployed yet
-  const ours = stage
-    ? stageShapeOf(stage, mine)
-    : await stageShape(ctx.aws.client(APIGatewayClient, ctx.region), mine, STAGE);
-  const patch = diffShapes(theirs, ours).flatMap((d) => {
-    const op = stagePatch(STAGE, d.path, theirs.get(d.path), mine);
-    if (!op) ctx.warn(`stage ${STAGE} ${d.path} differs from the primary's and cannot be patched back`);
-    return op ? [op] : [];
-  });
-  if (!patch.length) return;
-  ctx.progress(`REST API ${restApiId}: setting stage ${STAGE} as the primary's`);
-  await ctx.retry(`update stage ${STAGE} of REST API ${restApiId}`, () =>
-    ctx.aws
-      .client(APIGatewayClient, ctx.region)
-      .send(new UpdateStageCommand({ restApiId, stageName: STAGE, patchOperations: patch })),
-  );
-}
-
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 
 interface Definition {
@@ -215,10 +133,7 @@ function userDefinition(ctx: Ctx, api: OpenApiSource, vpcEndpointId: string): De
  * deployed there is not copied), named and marked as ours, with our policy.
  */
 async function existingDefinition(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: string) {
-  const exported = await exportOf(
-    ctx.aws.client(APIGatewayClient, ctx.config.primary.region),
-    api.restApiId,
-  );
+  const exported = await exportOf(ctx.aws.client(APIGatewayClient, ctx.config.primary.region), api.restApiId);
   const doc = copyOf(exported);
   const info = (doc.info ?? {}) as Record<string, unknown>;
   const own = typeof info.description === 'string' ? `${info.description} ` : '';
@@ -359,16 +274,28 @@ export const api: StepImpl<ApiOutputs> = {
       );
       changed = true;
     }
-    // A secondary whose API was changed by hand (a route added or removed, an integration edited):
-    // put drctl's definition back, so a failover lands on the API the primary serves.
+    // An API changed by hand (a route added or removed, an integration edited), in either region:
+    // the definition drctl imports is the source of truth, so put it back where it differs from
+    // what that definition made (recorded below), and only there.
+    const mine = { region: ctx.region, restApiId };
+    const recordedShape = ctx.recorded.definitionShapeSha;
+    let liveShape = shapeSha(await definitionShape(apigw, mine));
+    // A state from before the shape was recorded: the secondary still follows the primary.
     const primary = ctx.role === 'secondary' ? primaryApi(ctx) : undefined;
-    if (primary && (await definitionDrift(ctx, primary, restApiId))) {
-      ctx.progress(`REST API ${restApiId}: differs from the primary's, putting its definition back`);
+    const drifted =
+      !changed &&
+      (recordedShape !== undefined
+        ? recordedShape !== liveShape
+        : primary !== undefined && (await definitionDrift(ctx, primary, restApiId)));
+    if (drifted) {
+      ctx.progress(`REST API ${restApiId}: changed by hand, putting drctl's definition back`);
       restApi = await ctx.retry(`put REST API ${restApiId}`, () =>
         apigw.send(new PutRestApiCommand({ restApiId, mode: 'overwrite', body: importBody() })),
       );
       changed = true;
+      liveShape = shapeSha(await definitionShape(apigw, mine));
     }
+    if (changed || recordedShape === undefined) ctx.record({ definitionShapeSha: liveShape });
     const wantTags = { ...tagMap(ctx.tags()), [TAG_DEFINITION]: definitionSha };
     if (Object.entries(wantTags).some(([k, v]) => restApi.tags?.[k] !== v)) {
       await ctx.retry(`tag REST API ${restApiId}`, () =>
@@ -422,6 +349,7 @@ export const api: StepImpl<ApiOutputs> = {
       invokeUrl: `https://${restApiId}.${host}/${STAGE}`,
       vpceInvokeUrl: `https://${restApiId}-${vpcEndpointId}.${host}/${STAGE}`,
       deployedFingerprint: fingerprint,
+      definitionShapeSha: liveShape,
     };
   },
 

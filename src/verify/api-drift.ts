@@ -9,6 +9,7 @@ import {
   diffShapes,
   mask,
   policyShape,
+  shapeSha,
   stagePatch,
   stageShape,
 } from '../aws/resources/rest-api-shape.js';
@@ -28,7 +29,14 @@ const DAY_MS = 86_400_000;
 /** Certificates issued together expire together; this far apart, one was replaced by hand. */
 export const CERT_SKEW_DAYS = 30;
 
-const UP_FIX = "Run `drctl up`: it brings the secondary's API to the primary's definition and redeploys it.";
+const UP_FIX =
+  "Run `drctl up`: it puts drctl's definition back where an API differs from it and redeploys it.";
+const MAPPING_FIX =
+  'Run `drctl up`: it removes the base path mappings drctl did not make from its custom domain.';
+
+/** Where a region's API is no longer what drctl's definition made there, and the way back. */
+const definitionFix = (role: string, region: string) =>
+  `The ${role}'s API (${region}) is not the definition drctl imports: run \`drctl up\`, it puts that definition back there and redeploys it.`;
 
 function line(d: ShapeDifference, fix: string, region: string): CheckLine {
   return fail(ID, `${d.path}: ${d.primary} | ${d.secondary} (primary | secondary)`, fix, region);
@@ -85,17 +93,41 @@ export const apiDrift: VerifyCheck = {
         return { definition, stage, policy, mapped };
       };
       const [a, b] = await Promise.all([read(p, mp), read(s, ms)]);
+      // The definition drctl imports is the source of truth: a region whose API no longer hashes to
+      // what the import made there (recorded by the api step) is the one changed by hand.
+      const drifted = (
+        [
+          ['primary', p, a.definition],
+          ['secondary', s, b.definition],
+        ] as const
+      ).filter(([, region, shape]) => {
+        const recorded = recordedOutputs(ctx.state, 'api', region)?.definitionShapeSha;
+        return recorded !== undefined && recorded !== shapeSha(shape);
+      });
+      const [role, where] = drifted[0] ?? ['secondary', s];
+      const defFix = drifted.length ? definitionFix(role, where) : UP_FIX;
       const lines: CheckLine[] = [
-        ...diffShapes(a.definition, b.definition).map((d) => line(d, UP_FIX, s)),
+        ...drifted.map(([r, region]) =>
+          fail(ID, `${r} ${region}: its API is not what drctl's definition made`, definitionFix(r, region), region),
+        ),
+        ...diffShapes(a.definition, b.definition).map((d) => line(d, defFix, where)),
         ...diffShapes(a.policy, b.policy).map((d) => line(d, UP_FIX, s)),
         ...diffShapes(a.stage, b.stage).map((d) => {
           const patch = stagePatch(STAGE, d.path, a.stage.get(d.path), ms);
           const cli = patch
             ? `, or \`aws apigateway update-stage --region ${s} --rest-api-id ${ms.restApiId} --stage-name ${STAGE} --patch-operations op=${patch.op},path=${patch.path}${patch.value === undefined ? '' : `,value=${patch.value}`}\``
             : '';
-          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}.`, s);
+          // AWS removes a method setting whole: the primary's fields of that method go with it.
+          const method = / method (\S+) /.exec(d.path)?.[1];
+          const whole =
+            patch?.op === 'remove' &&
+            method !== undefined &&
+            [...a.stage.keys()].some((k) => k.includes(` method ${method} `))
+              ? `, then set the primary's settings of ${method} again`
+              : '';
+          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}${whole}.`, s);
         }),
-        ...diffShapes(a.mapped, b.mapped).map((d) => line(d, UP_FIX, s)),
+        ...diffShapes(a.mapped, b.mapped).map((d) => line(d, MAPPING_FIX, s)),
       ];
       // Warnings, not failures: an expiry alone does not stop a failover today, the certificate
       // check fails one under CERT_FAIL_DAYS, and ACM may still renew it in time.

@@ -87,9 +87,12 @@ describe('the IAM policy (drctl iam-policy)', () => {
       'aws/probe-invoke.ts': ['probe', 'failover-test', 'verify'],
       'aws/resources/service-role.ts': ['canary', 'probe'],
       'aws/resources/rest-api-shape.ts': ['api', 'verify'],
-    'aws/resources/existing-api.ts': ['api'],
+      'aws/resources/existing-api.ts': ['api'],
+      // The api step's own helper beside it (steps/api.ts is one file, not a folder).
+      'steps/api-drift.ts': ['api'],
     };
     const owner = (path: string): string[] | undefined => {
+      if (SHARED[path]) return SHARED[path];
       // A step is a file (steps/vpc.ts) or a folder of one file per resource (steps/canary/role.ts).
       if (path.startsWith('steps/')) return [path.slice('steps/'.length).split('/')[0]!.replace(/\.ts$/, '')];
       if (path.startsWith('drill/')) return ['failover-test'];

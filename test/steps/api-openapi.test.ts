@@ -1,3 +1,4 @@
+import { APIGatewayClient, PutRestApiCommand } from '@aws-sdk/client-api-gateway';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,6 +129,42 @@ describe('api step with the team’s own OpenAPI file', () => {
       const api = model.region(region).restApis.get(h.outputs('api', region).restApiId)!;
       expect(api.methods.find((m) => m.path === '/orders/{id}')?.integrationUri).toContain(fnArn(region));
     }
+  });
+
+  it('a hand change in either region: up puts the file back there only, and redeploys there', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    const model = h.cloud.model(FakeApiGateway);
+    const methods = (region: string) =>
+      model
+        .region(region)
+        .restApis.get(h.outputs('api', region).restApiId)!
+        .methods.map((m) => `${m.path} ${m.httpMethod}`)
+        .sort();
+    const asImported = methods(REGIONS[0]);
+    for (const region of REGIONS) {
+      // A route added in the console: PutRestApi merge, as the console's import does.
+      const doc = { swagger: '2.0', info: { title: 'by hand' }, paths: { '/by-hand': { get: {} } } };
+      await new APIGatewayClient({ region }).send(
+        new PutRestApiCommand({
+          restApiId: h.outputs('api', region).restApiId,
+          mode: 'merge',
+          body: new TextEncoder().encode(JSON.stringify(doc)),
+        }),
+      );
+      expect(methods(region)).toContain('/by-hand GET');
+      h.cloud.clock.advance(60_000);
+      const before = h.cloud.calls.length;
+      await h.ok(['up'], STEPS_USED);
+      const done = h.cloud.calls.slice(before).filter((c) => c.outcome === 'ok');
+      expect(done.filter((c) => c.command === 'PutRestApi').map((c) => c.region), region).toEqual([region]);
+      expect(done.filter((c) => c.command === 'CreateDeployment').map((c) => c.region), region).toEqual([
+        region,
+      ]);
+      expect(methods(region)).toEqual(asImported);
+    }
+    await expectReadOnlyRerun(h, ['up'], STEPS_USED);
   });
 
   it('a per-region value changed for one region: plan updates that region’s copy only, up redeploys it', async () => {

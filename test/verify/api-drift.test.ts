@@ -1,7 +1,8 @@
 import {
   APIGatewayClient,
   CreateBasePathMappingCommand,
-  DeleteBasePathMappingCommand,
+  GetBasePathMappingsCommand,
+  GetStageCommand,
   PutRestApiCommand,
   UpdateRestApiCommand,
   UpdateStageCommand,
@@ -23,6 +24,7 @@ interface Line {
   status: string;
   text: string;
   fix?: string;
+  region?: string;
 }
 
 let h: Harness;
@@ -72,6 +74,13 @@ describe('verify: drift between the regions APIs', () => {
     );
     await expectDrift('/extra GET: (none) | method (primary | secondary)');
     await expectDrift('/extra: (none) | resource (primary | secondary)');
+    // The definition drctl imports is the reference: the secondary is the one that moved.
+    await expectDrift(
+      `secondary ${SECONDARY}: its API is not what drctl's definition made`,
+      /secondary's API \(us-west-1\).*drctl up/,
+    );
+    const lines = await driftLines();
+    expect(lines.some((l) => l.text.startsWith(`primary ${PRIMARY}:`))).toBe(false);
   });
 
   it("an integration's timeout changed in the secondary", async () => {
@@ -135,6 +144,9 @@ describe('verify: drift between the regions APIs', () => {
         patchOperations: [
           { op: 'replace', path: '/variables/color', value: 'blue' },
           { op: 'replace', path: '/tracingEnabled', value: 'true' },
+          // Only in the secondary: a method setting of its own, a field of the shared one.
+          { op: 'replace', path: '/~1pets/GET/metrics/enabled', value: 'true' },
+          { op: 'replace', path: '/*/*/logging/dataTrace', value: 'true' },
         ],
       }),
     );
@@ -157,6 +169,14 @@ describe('verify: drift between the regions APIs', () => {
     await expectDrift(
       'stage prod method */* throttlingRateLimit: 100 | (none) (primary | secondary)',
       /path=\/\*\/\*\/throttling\/rateLimit,value=100/,
+    );
+    await expectDrift(
+      'stage prod method /pets/GET metricsEnabled: (none) | true (primary | secondary)',
+      /op=remove,path=\/~1pets\/GET`/,
+    );
+    await expectDrift(
+      'stage prod method */* dataTraceEnabled: (none) | true (primary | secondary)',
+      /op=remove,path=\/\*\/\*`, then set the primary's settings of \*\/\* again/,
     );
   });
 
@@ -191,22 +211,61 @@ describe('verify: drift between the regions APIs', () => {
     );
     await expectDrift(
       `custom domain ${domain.domainName} base path 'v2': (none) | {api} stage prod (primary | secondary)`,
+      /drctl up.*removes the base path mappings drctl did not make/,
     );
-    // `up` does not remove a mapping it did not make: take it away as it came.
-    await apigw(SECONDARY).send(
-      new DeleteBasePathMappingCommand({
-        domainName: domain.domainName,
-        domainNameId: domain.domainNameId,
-        basePath: 'v2',
-      }),
-    );
+    // `up` (next test) removes it: drctl makes only the root mapping on its domain.
   });
 
   it('after `drctl up` the secondary is the primary again and verify passes', async () => {
     h.cloud.clock.advance(60_000);
-    await h.ok(['up']);
+    const since = h.cloud.calls.length;
+    const up = await h.ok(['up']);
     const lines = await driftLines();
     expect(lines.map((l) => `${l.status} ${l.text}`)).toEqual([expect.stringMatching(/^ok /)]);
+    // Only the region that moved gets drctl's definition back.
+    const puts = h.cloud.calls.slice(since).filter((c) => c.command === 'PutRestApi');
+    expect(puts.map((c) => c.region)).toEqual([SECONDARY]);
+    // The hand-made mapping is gone, said in a line; the root mapping stays.
+    const domain = h.outputs('domain', SECONDARY);
+    const mapped = await apigw(SECONDARY).send(
+      new GetBasePathMappingsCommand({ domainName: domain.domainName, domainNameId: domain.domainNameId }),
+    );
+    expect(mapped.items?.map((m) => m.basePath)).toEqual(['(none)']);
+    const said = up.events.filter((e) => e.type === 'log' && /base path mapping 'v2'/.test(e.message));
+    expect(said).toHaveLength(1);
+    // The secondary's stage is the primary's: its own method settings removed, not only patched.
+    const stage = (region: string) =>
+      apigw(region).send(new GetStageCommand({ restApiId: apiId(region), stageName: 'prod' }));
+    const [ps, ss] = await Promise.all([stage(PRIMARY), stage(SECONDARY)]);
+    expect(ss.methodSettings).toEqual(ps.methodSettings);
+    expect(ss.methodSettings).toEqual({ '*/*': { throttlingRateLimit: 100 } });
+  }, 120_000);
+
+  it('a hand change in the primary: `up` puts the definition back there, not in the secondary', async () => {
+    h.cloud.clock.advance(60_000);
+    await apigw(PRIMARY).send(
+      new PutRestApiCommand({
+        restApiId: apiId(PRIMARY),
+        mode: 'merge',
+        body: body(swagger({ paths: { '/by-hand': { get: { 'x-amazon-apigateway-integration': mock } } } })),
+      }),
+    );
+    const primaryMoved = /primary's API \(sa-east-1\).*drctl up/;
+    await expectDrift(`primary ${PRIMARY}: its API is not what drctl's definition made`, primaryMoved);
+    await expectDrift('/by-hand GET: method | (none) (primary | secondary)', primaryMoved);
+    const lines = await driftLines();
+    expect(lines.find((l) => l.text.startsWith('/by-hand GET'))?.region).toBe(PRIMARY);
+    expect(lines.some((l) => l.text.startsWith(`secondary ${SECONDARY}:`))).toBe(false);
+
+    h.cloud.clock.advance(60_000);
+    const since = h.cloud.calls.length;
+    await h.ok(['up']);
+    const after = h.cloud.calls.slice(since);
+    expect(after.filter((c) => c.command === 'PutRestApi').map((c) => c.region)).toEqual([PRIMARY]);
+    expect(after.filter((c) => c.command === 'CreateDeployment').map((c) => c.region)).toEqual([PRIMARY]);
+    expect((await driftLines()).map((l) => `${l.status} ${l.text}`)).toEqual([
+      expect.stringMatching(/^ok /),
+    ]);
   }, 120_000);
 
   it('certificates that expire far apart, or one soon', async () => {

@@ -8,6 +8,7 @@ import {
   paginateGetModels,
   paginateGetResources,
 } from '@aws-sdk/client-api-gateway';
+import { createHash } from 'node:crypto';
 import { collect } from '../pages.js';
 import { canonicalStatements, parsePolicy } from '../resource-policy.js';
 
@@ -15,7 +16,7 @@ import { canonicalStatements, parsePolicy } from '../resource-policy.js';
 // its definition made (resources, methods, integrations, authorizers, models), its stage's settings
 // and variables, and its resource policy. Region names, account ids, endpoint ids and the API's
 // own id are masked, so two regions' copies of one definition read the same. Shared by the api
-// step (which brings the secondary back to the primary's definition) and `drctl verify`.
+// step (which puts drctl's definition back in a region changed by hand) and `drctl verify`.
 
 export type Shape = Map<string, string>;
 
@@ -115,6 +116,15 @@ export async function policyShape(client: APIGatewayClient, m: Masks): Promise<S
   return shape;
 }
 
+/**
+ * A short hash of a shape: the api step records its definition's right after importing it, so a
+ * later hand change shows in that region alone, whatever the other region holds.
+ */
+export function shapeSha(shape: Shape): string {
+  const lines = [...shape.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return createHash('sha256').update(JSON.stringify(lines)).digest('hex').slice(0, 16);
+}
+
 export interface ShapeDifference {
   path: string;
   primary: string;
@@ -140,7 +150,8 @@ const SETTING_PATHS: Record<string, string> = {
 
 /**
  * The UpdateStage patch operation that sets one stage path of stageShape to a value, undefined for
- * what a patch cannot set back (a method setting AWS has no patch path for; a removed setting).
+ * what a patch cannot set back (a method setting AWS has no patch path for). A method setting's
+ * field to remove gives the removal of the whole method setting (`/<path>/<METHOD>`).
  * https://docs.aws.amazon.com/apigateway/latest/api/patch-operations.html#UpdateStage-Patch
  */
 export function stagePatch(
@@ -164,7 +175,11 @@ export function stagePatch(
       ? { op: 'remove', path: '/accessLogSettings' }
       : { op: 'replace', path: `/accessLogSettings/${log[1]}`, value: real };
   const method = /^method (.+)\/([^/ ]+) (\w+)$/.exec(rest);
-  const setting = method && SETTING_PATHS[method[3]!];
-  if (!method || !setting || real === undefined) return undefined;
-  return { op: 'replace', path: `/${method[1]!.replace(/\//g, '~1')}/${method[2]}/${setting}`, value: real };
+  if (!method) return undefined;
+  const key = `/${method[1]!.replace(/\//g, '~1')}/${method[2]}`;
+  // AWS removes a method setting whole, never one field of it: the caller sets back the fields
+  // the other region has for that method after removing it.
+  if (real === undefined) return { op: 'remove', path: key };
+  const setting = SETTING_PATHS[method[3]!];
+  return setting ? { op: 'replace', path: `${key}/${setting}`, value: real } : undefined;
 }

@@ -472,7 +472,8 @@ export class FakeApiGateway extends FakeService {
    * /variables/<name> (replace, remove), /tracingEnabled, /accessLogSettings/destinationArn and
    * /format, and /<resourcePath, '/' as ~1>/<httpMethod>/<setting> with the settings
    * throttling/rateLimit, throttling/burstLimit, logging/loglevel, logging/dataTrace,
-   * metrics/enabled, caching/enabled; '*' '/' '*' is every method.
+   * metrics/enabled, caching/enabled; '*' '/' '*' is every method; remove on
+   * /<resourcePath>/<httpMethod> takes a whole method setting away.
    */
   UpdateStage(
     region: string,
@@ -500,7 +501,16 @@ export class FakeApiGateway extends FakeService {
         /^\/([^/]+)\/([^/]+)\/(throttling\/rateLimit|throttling\/burstLimit|logging\/loglevel|logging\/dataTrace|metrics\/enabled|caching\/enabled)$/.exec(
           path,
         );
-      if (variable && p.op === 'replace') next.variables[variable[1]!] = p.value ?? '';
+      const whole = /^\/([^/]+)\/([^/]+)$/.exec(path);
+      if (whole && p.op === 'remove' && !variable && whole[1] !== 'accessLogSettings') {
+        const key = `${whole[1]!.replace(/~1/g, '/')}/${whole[2]}`;
+        if (!next.methodSettings[key])
+          throw awsError(
+            'BadRequestException',
+            `Cannot remove method setting ${key} because there is no method setting for this method`,
+          );
+        delete next.methodSettings[key];
+      } else if (variable && p.op === 'replace') next.variables[variable[1]!] = p.value ?? '';
       else if (variable && p.op === 'remove') delete next.variables[variable[1]!];
       else if (path === '/tracingEnabled' && p.op === 'replace') next.tracingEnabled = p.value === 'true';
       else if (/^\/accessLogSettings\/(destinationArn|format)$/.test(path) && p.op === 'replace') {
