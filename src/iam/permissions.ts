@@ -237,9 +237,13 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'GetAuthorizers',
           'GetModels',
           'UpdateStage',
-          // Config api.restApiId: the team's API in the primary, exported (stage prod) to copy it.
-          'GetExport',
         ],
+      },
+      {
+        // Config api.restApiId: the team's API, in the primary only, exported (stage prod) to copy it.
+        service: 'apigateway',
+        calls: ['GetExport'],
+        regions: 'primary',
       },
       {
         // Setting an API's resource policy needs this as well as PATCH/PUT.
