@@ -775,6 +775,13 @@ export const PERMISSIONS: readonly StepPermissions[] = [
           'GetBasePathMappings',
         ],
       },
+      {
+        // api.restApiId: each region's deployed definition compared (the team's undeployed edits
+        // aside). The primary's export is the api step's grant above: granted once, not twice.
+        service: 'apigateway',
+        calls: ['GetExport'],
+        regions: 'secondary',
+      },
     ],
   },
   {

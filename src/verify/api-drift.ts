@@ -7,12 +7,17 @@ import {
   type ShapeDifference,
   definitionShape,
   diffShapes,
+  exportOf,
+  exportShape,
   mask,
   policyShape,
   shapeSha,
   stagePatch,
   stageShape,
 } from '../aws/resources/rest-api-shape.js';
+import { privateApiPolicy } from '../assets/petstore-openapi.js';
+import { canonicalStatements } from '../aws/resource-policy.js';
+import { isExistingApi } from '../config/api-source.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
 import { CERT_WARN_DAYS } from './certificate-checks.js';
 import { type CheckLine, type VerifyCheck, type VerifyContext, fail, global, ok, warn } from './check.js';
@@ -33,6 +38,10 @@ const UP_FIX =
   "Run `drctl up`: it puts drctl's definition back where an API differs from it and redeploys it.";
 const MAPPING_FIX =
   'Run `drctl up`: it removes the base path mappings drctl did not make from its custom domain.';
+
+/** api.restApiId: the team deployed a definition the copy has not taken yet. */
+const behindFix = (region: string) =>
+  `The secondary's copy (${region}) is behind the primary's deployed stage ${STAGE}: run \`drctl up\`, it copies that definition again and redeploys the copy.`;
 
 /** Where a region's API is no longer what drctl's definition made there, and the way back. */
 const definitionFix = (role: string, region: string) =>
@@ -82,36 +91,58 @@ export const apiDrift: VerifyCheck = {
         restApiId: outputField(ctx.state, 'api', region, 'restApiId'),
       });
       const [mp, ms] = [masks(p), masks(s)];
+      // api.restApiId: the primary is the team's API. The copy follows its stage prod, so both
+      // sides are their deployments (exports): the team's undeployed edits are not drift. Its
+      // policy is the team's statements plus drctl's one, the copy's drctl's own (admitting the
+      // secondary's endpoint): different by design, so the copy's is held to drctl's instead.
+      const existing = isExistingApi(ctx.config.api);
       const read = async (region: string, m: Masks) => {
         const client = ctx.aws.client(APIGatewayClient, region);
-        const [definition, stage, policy, mapped] = await Promise.all([
-          definitionShape(client, m),
+        const recorded = recordedOutputs(ctx.state, 'api', region)?.definitionShapeSha !== undefined;
+        const [live, deployed, stage, policy, mapped] = await Promise.all([
+          // The working copy: what the api step recorded it made (the team's API: nothing).
+          !existing || recorded ? definitionShape(client, m) : undefined,
+          existing ? exportOf(client, m.restApiId).then((d) => exportShape(d, m)) : undefined,
           stageShape(client, m, STAGE),
           policyShape(client, m),
           mappings(ctx, region, m),
         ]);
-        return { definition, stage, policy, mapped };
+        return { live, definition: (deployed ?? live)!, stage, policy, mapped };
       };
       const [a, b] = await Promise.all([read(p, mp), read(s, ms)]);
       // The definition drctl imports is the source of truth: a region whose API no longer hashes to
       // what the import made there (recorded by the api step) is the one changed by hand.
       const drifted = (
         [
-          ['primary', p, a.definition],
-          ['secondary', s, b.definition],
+          ['primary', p, a.live],
+          ['secondary', s, b.live],
         ] as const
       ).filter(([, region, shape]) => {
         const recorded = recordedOutputs(ctx.state, 'api', region)?.definitionShapeSha;
-        return recorded !== undefined && recorded !== shapeSha(shape);
+        return recorded !== undefined && shape !== undefined && recorded !== shapeSha(shape);
       });
       const [role, where] = drifted[0] ?? ['secondary', s];
-      const defFix = drifted.length ? definitionFix(role, where) : UP_FIX;
+      const defFix = drifted.length ? definitionFix(role, where) : existing ? behindFix(s) : UP_FIX;
+      // The copy's policy as the api step sets it (only read with api.restApiId).
+      const wanted = (): Shape => {
+        const vpce = outputField(ctx.state, 'endpoints', s, 'vpcEndpointId');
+        return new Map([['resource policy', mask(canonicalStatements(privateApiPolicy(vpce)), ms)]]);
+      };
       const lines: CheckLine[] = [
         ...drifted.map(([r, region]) =>
-          fail(ID, `${r} ${region}: its API is not what drctl's definition made`, definitionFix(r, region), region),
+          fail(
+            ID,
+            `${r} ${region}: its API is not what drctl's definition made`,
+            definitionFix(r, region),
+            region,
+          ),
         ),
         ...diffShapes(a.definition, b.definition).map((d) => line(d, defFix, where)),
-        ...diffShapes(a.policy, b.policy).map((d) => line(d, UP_FIX, s)),
+        ...(existing
+          ? diffShapes(wanted(), b.policy).map((d) =>
+              fail(ID, `${d.path}: ${d.primary} | ${d.secondary} (drctl's | secondary)`, UP_FIX, s),
+            )
+          : diffShapes(a.policy, b.policy).map((d) => line(d, UP_FIX, s))),
         ...diffShapes(a.stage, b.stage).map((d) => {
           const patch = stagePatch(STAGE, d.path, a.stage.get(d.path), ms);
           const cli = patch
@@ -125,7 +156,11 @@ export const apiDrift: VerifyCheck = {
             [...a.stage.keys()].some((k) => k.includes(` method ${method} `))
               ? `, then set the primary's settings of ${method} again`
               : '';
-          return line(d, `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}${whole}.`, s);
+          return line(
+            d,
+            `Run \`drctl up\` (it sets the secondary's stage as the primary's)${cli}${whole}.`,
+            s,
+          );
         }),
         ...diffShapes(a.mapped, b.mapped).map((d) => line(d, MAPPING_FIX, s)),
       ];

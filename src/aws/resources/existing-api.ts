@@ -1,6 +1,5 @@
 import {
   APIGatewayClient,
-  GetExportCommand,
   GetRestApiCommand,
   type PatchOperation,
   type RestApi,
@@ -9,6 +8,7 @@ import {
 import type { AwsClients } from '../clients.js';
 import { unlessNotFound } from '../errors.js';
 import { parsePolicy } from '../resource-policy.js';
+import { STAGE, exportOf } from './rest-api-shape.js';
 import type { ExistingApiSource, JsonObject } from '../../config/api-source.js';
 import type { Config } from '../../config/config.js';
 import { UsageError } from '../../errors/errors.js';
@@ -18,25 +18,11 @@ import { UsageError } from '../../errors/errors.js';
 // the DR setup adds to it: the association of drctl's execute-api endpoint and one policy statement
 // (Sid below) admitting it. `down` removes exactly those. The secondary gets a copy of the export.
 
-export const STAGE = 'prod';
+export { STAGE, exportOf };
 type Client = Pick<APIGatewayClient, 'send'>;
 
 /** The Sid of the one statement drctl adds to the team's policy (and removes on `down`). */
 export const admitSid = (deployment: string) => `drctlAdmit${deployment.replace(/[^A-Za-z0-9]/g, '')}`;
-
-/** The primary's deployed definition (stage prod), parsed. */
-export async function exportOf(client: Client, restApiId: string): Promise<JsonObject> {
-  const out = await client.send(
-    new GetExportCommand({
-      restApiId,
-      stageName: STAGE,
-      exportType: 'oas30',
-      parameters: { extensions: 'apigateway' },
-      accepts: 'application/json',
-    }),
-  );
-  return JSON.parse(new TextDecoder().decode(out.body)) as JsonObject;
-}
 
 /**
  * What the copy is made of: the export without what names the primary (servers[], its policy and

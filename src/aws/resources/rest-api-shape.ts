@@ -2,6 +2,7 @@ import {
   type APIGatewayClient,
   type Authorizer,
   GetAuthorizersCommand,
+  GetExportCommand,
   GetRestApiCommand,
   GetStageCommand,
   type Stage,
@@ -84,6 +85,66 @@ export async function definitionShape(client: APIGatewayClient, m: Masks): Promi
   for (const md of models) {
     put(shape, `model ${md.name} contentType`, md.contentType, m);
     put(shape, `model ${md.name} schema`, md.schema, m);
+  }
+  return shape;
+}
+
+/** The stage drctl deploys, and the team's API's it copies (config api.restApiId). */
+export const STAGE = 'prod';
+
+/**
+ * A stage's deployed definition, parsed: GetExport "exports a deployed version of a RestApi"
+ * (https://docs.aws.amazon.com/apigateway/latest/api/API_GetExport.html), with the API Gateway
+ * extensions. Copied by the api step (the team's API), compared by `drctl verify`.
+ */
+export async function exportOf(
+  client: Pick<APIGatewayClient, 'send'>,
+  restApiId: string,
+): Promise<Record<string, unknown>> {
+  const out = await client.send(
+    new GetExportCommand({
+      restApiId,
+      stageName: STAGE,
+      exportType: 'oas30',
+      parameters: { extensions: 'apigateway' },
+      accepts: 'application/json',
+    }),
+  );
+  return JSON.parse(new TextDecoder().decode(out.body)) as Record<string, unknown>;
+}
+
+const EXT = 'x-amazon-apigateway-';
+/** Leaves of a JSON value as "<key> <key> ..." lines (arrays whole), the extensions' prefix dropped. */
+function flatten(shape: Shape, at: string, v: unknown, m: Masks): void {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return put(shape, at, v, m);
+  for (const [k, child] of Object.entries(v)) flatten(shape, `${at} ${k.replace(EXT, '')}`, child, m);
+}
+
+/**
+ * What a stage's deployment serves, from its export (GetExport oas30 with the API Gateway
+ * extensions, as exportOf reads it): with api.restApiId the primary is the team's API, whose
+ * working copy may hold changes not deployed yet, which the copy does not follow. Both regions
+ * are read this way so the two sides go through one function. The export's info, servers[],
+ * policy and endpoint configuration name the API, not its definition: left out.
+ */
+export function exportShape(doc: Record<string, unknown>, m: Masks): Shape {
+  const shape: Shape = new Map();
+  const { paths, components, info: _i, servers: _s, openapi: _o, ...rest } = doc;
+  for (const [path, item] of Object.entries((paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    shape.set(path, 'resource');
+    for (const [verb, op] of Object.entries(item ?? {})) {
+      const at = `${path} ${verb === `${EXT}any-method` ? 'ANY' : verb.toUpperCase()}`;
+      shape.set(at, 'method');
+      flatten(shape, at, op, m);
+    }
+  }
+  const c = (components ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  for (const [name, schema] of Object.entries(c.schemas ?? {})) put(shape, `model ${name} schema`, schema, m);
+  for (const [name, scheme] of Object.entries(c.securitySchemes ?? {}))
+    flatten(shape, `authorizer ${name}`, scheme, m);
+  for (const [k, v] of Object.entries(rest)) {
+    if (k === `${EXT}policy` || k === `${EXT}endpoint-configuration`) continue;
+    put(shape, `definition ${k.replace(EXT, '')}`, v, m);
   }
   return shape;
 }
