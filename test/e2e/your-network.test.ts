@@ -1,10 +1,5 @@
 import '../support/fast-tmp.js';
 import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
-import {
   CreateVpcEndpointCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
@@ -18,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { crashEachMutatingCall } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { upTo } from '../support/steps.js';
+import { TEAM_CIDR, teamStack } from '../support/team-network.js';
 
 // Issue 25, points 2 and 3: the team's own VPCs, execute-api endpoint and private zone, seeded
 // with the SDK as another user of the account. drctl uses them, records them as `used`, and
@@ -25,7 +21,7 @@ import { upTo } from '../support/steps.js';
 
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
-const CIDR: Record<string, string> = { [PRIMARY]: '10.20.0.0/16', [SECONDARY]: '10.30.0.0/16' };
+const CIDR = TEAM_CIDR;
 const DEPS = upTo('endpoints', 'peering', 'hosted-zone');
 
 let h: Harness;
@@ -74,21 +70,9 @@ interface Seeded {
 }
 
 /** One VPC with two subnets and a group, as a stack that is not drctl's (a caller allowed everything). */
-async function teamStack(h: Harness, region: string, name: string, cidr: string) {
-  return h.cloud.authorizer.asAdmin(async () => {
-    const cfn = new CloudFormationClient({ region });
-    const { StackId } = await cfn.send(
-      new CreateStackCommand({ StackName: name, TemplateBody: network(cidr, region) }),
-    );
-    for (;;) {
-      const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
-      if (s.StackStatus === 'CREATE_COMPLETE') {
-        const out = Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
-        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
-      }
-      h.cloud.clock.advance(10_000);
-    }
-  });
+async function endpointVpc(h: Harness, region: string, name: string, cidr: string) {
+  const out = await teamStack(h, region, name, network(cidr, region));
+  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
 }
 
 /** The team's network: a VPC with two subnets per region, an endpoint in the primary, a zone. */
@@ -96,7 +80,7 @@ async function seed(h: Harness): Promise<Seeded> {
   return h.cloud.authorizer.asAdmin(async () => {
     const vpc: Seeded['vpc'] = {};
     for (const region of [PRIMARY, SECONDARY])
-      vpc[region] = await teamStack(h, region, 'team-network', CIDR[region]!);
+      vpc[region] = await endpointVpc(h, region, 'team-network', CIDR[region]!);
     const ec2 = new EC2Client({ region: PRIMARY });
     const e = await ec2.send(
       new CreateVpcEndpointCommand({
@@ -267,7 +251,7 @@ describe('up and down in the team’s own network (issue 25)', () => {
   it('a subnet of another VPC is refused', async () => {
     h = new Harness();
     const s = await seed(h);
-    const other = await teamStack(h, PRIMARY, 'other-team', '10.40.0.0/16');
+    const other = await endpointVpc(h, PRIMARY, 'other-team', '10.40.0.0/16');
     const snap = h.cloud.snapshot();
     h.writeConfig({ ...configOf(s), primary: { ...configOf(s).primary, subnetIds: other.subnets } });
     const r = await h.run(['up', '--yes'], DEPS);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DeleteRouteCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness, type RunOutput } from '../support/harness.js';
-import { type TeamVpc, teamPeering, teamVpc } from '../support/team-network.js';
+import { teamNetwork } from '../support/team-network.js';
 
 // Issue 25: the team's own API (an OpenAPI file whose health path is not /health), drilled end to
 // end: `verify` and `failover-test` call the configured health path through the probe.
@@ -73,23 +73,8 @@ describe('the team’s own API with its own health path', () => {
 describe('the team’s own network, connected by the team (peering "existing")', () => {
   it('up uses it; verify and failover-test prove the path over the team’s peering', async () => {
     h = new Harness();
-    const cidr: Record<string, string> = { [REGIONS[0]]: '10.20.0.0/16', [REGIONS[1]]: '10.30.0.0/16' };
     const [p, s] = REGIONS;
-    const vpc: Record<string, TeamVpc> = {
-      [p]: await teamVpc(h, p, cidr[p]!),
-      [s]: await teamVpc(h, s, cidr[s]!),
-    };
-    const pcx = await teamPeering(
-      h,
-      { region: p, cidr: cidr[p]!, vpc: vpc[p]! },
-      { region: s, cidr: cidr[s]!, vpc: vpc[s]! },
-    );
-    const side = (region: string) => ({
-      region,
-      vpcCidr: cidr[region],
-      vpcId: vpc[region]!.vpcId,
-      subnetIds: vpc[region]!.subnets,
-    });
+    const { cidr, vpc, pcx, side } = await teamNetwork(h, REGIONS);
     h.writeConfig({ api: ordersApi(), primary: side(p), secondary: side(s), peering: 'existing' });
     await h.ok(['up']);
     h.cloud.clock.advance(5 * 60_000);
@@ -129,23 +114,8 @@ describe('the team’s own network, connected by the team (peering "existing")',
 
   it('a used VPC without the canary’s way out: verify names it', async () => {
     h = new Harness();
-    const cidr: Record<string, string> = { [REGIONS[0]]: '10.20.0.0/16', [REGIONS[1]]: '10.30.0.0/16' };
     const [p, s] = REGIONS;
-    const vpc: Record<string, TeamVpc> = {
-      [p]: await teamVpc(h, p, cidr[p]!, false),
-      [s]: await teamVpc(h, s, cidr[s]!),
-    };
-    await teamPeering(
-      h,
-      { region: p, cidr: cidr[p]!, vpc: vpc[p]! },
-      { region: s, cidr: cidr[s]!, vpc: vpc[s]! },
-    );
-    const side = (region: string) => ({
-      region,
-      vpcCidr: cidr[region],
-      vpcId: vpc[region]!.vpcId,
-      subnetIds: vpc[region]!.subnets,
-    });
+    const { vpc, side } = await teamNetwork(h, REGIONS, { [p]: false });
     h.writeConfig({ primary: side(p), secondary: side(s), peering: 'existing' });
     await h.ok(['up']);
     h.cloud.clock.advance(5 * 60_000);

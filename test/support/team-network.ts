@@ -94,22 +94,34 @@ const template = (cidr: string, region: string, wayOut: boolean) =>
     },
   });
 
-/** The team's VPC in `region`, made by a caller allowed everything. */
-export async function teamVpc(h: Harness, region: string, cidr: string, wayOut = true): Promise<TeamVpc> {
+/** The team's CIDRs in the two regions the tests use. */
+export const TEAM_CIDR: Record<string, string> = { 'sa-east-1': '10.20.0.0/16', 'us-west-1': '10.30.0.0/16' };
+
+/** A stack that is not drctl's (a caller allowed everything), waited for: its outputs. */
+export async function teamStack(
+  h: Harness,
+  region: string,
+  name: string,
+  templateBody: string,
+): Promise<Record<string, string>> {
   return h.cloud.authorizer.asAdmin(async () => {
     const cfn = new CloudFormationClient({ region });
     const { StackId } = await cfn.send(
-      new CreateStackCommand({ StackName: 'team-network', TemplateBody: template(cidr, region, wayOut) }),
+      new CreateStackCommand({ StackName: name, TemplateBody: templateBody }),
     );
     for (;;) {
       const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
-      if (s.StackStatus === 'CREATE_COMPLETE') {
-        const out = Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
-        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], routeTableId: out.Routes! };
-      }
+      if (s.StackStatus === 'CREATE_COMPLETE')
+        return Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
       h.cloud.clock.advance(10_000);
     }
   });
+}
+
+/** The team's VPC in `region`, made by a caller allowed everything. */
+export async function teamVpc(h: Harness, region: string, cidr: string, wayOut = true): Promise<TeamVpc> {
+  const out = await teamStack(h, region, 'team-network', template(cidr, region, wayOut));
+  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], routeTableId: out.Routes! };
 }
 
 /** The team's own peering between the two VPCs, active, with a route each way. */
@@ -149,4 +161,41 @@ export async function teamPeering(
       );
     return pcx;
   });
+}
+
+export interface TeamNetwork {
+  cidr: Record<string, string>;
+  vpc: Record<string, TeamVpc>;
+  pcx: string;
+  /** drctl's config for one region of it: its VPC and subnets, used. */
+  side: (region: string) => { region: string; vpcCidr: string; vpcId: string; subnetIds: string[] };
+}
+
+/**
+ * The team's network in both regions: a VPC each (`wayOut` per region, default with) and the
+ * team's peering between them. drctl's config: `primary: side(p), secondary: side(s),
+ * peering: "existing"`.
+ */
+export async function teamNetwork(
+  h: Harness,
+  [p, s]: readonly [string, string],
+  wayOut: Record<string, boolean> = {},
+): Promise<TeamNetwork> {
+  const cidr = { [p]: TEAM_CIDR[p]!, [s]: TEAM_CIDR[s]! };
+  const vpc: Record<string, TeamVpc> = {
+    [p]: await teamVpc(h, p, cidr[p]!, wayOut[p] ?? true),
+    [s]: await teamVpc(h, s, cidr[s]!, wayOut[s] ?? true),
+  };
+  const pcx = await teamPeering(
+    h,
+    { region: p, cidr: cidr[p]!, vpc: vpc[p]! },
+    { region: s, cidr: cidr[s]!, vpc: vpc[s]! },
+  );
+  const side = (region: string) => ({
+    region,
+    vpcCidr: cidr[region]!,
+    vpcId: vpc[region]!.vpcId,
+    subnetIds: vpc[region]!.subnets,
+  });
+  return { cidr, vpc, pcx, side };
 }
