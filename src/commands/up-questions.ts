@@ -107,7 +107,7 @@ export async function confirmUp(s: Session, store: StateStore, cloud?: CloudFact
   s.reporter.line(
     pending.length
       ? `up will create or resume ${pending.length} step(s): ${pending[0]}${more}:`
-      : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
+      : `up will apply the ${d.changes.length ? 'config changes' : 'change'} above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
   );
   if (pending.length) renderCountsByScope(d).forEach((l) => s.reporter.line(l));
   costTotal(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));

@@ -133,7 +133,9 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const up = await h.ok(['up'], STEPS_USED);
     // The statement takes effect on the team's next deployment, which drctl leaves to them.
     expect(up.stdout + up.stderr).toMatch(
-      new RegExp(`takes effect only when stage prod is deployed again: .*create-deployment --rest-api-id ${id} `),
+      new RegExp(
+        `takes effect only when stage prod is deployed again: .*create-deployment --rest-api-id ${id} `,
+      ),
     );
     expect(h.outputs('api', PRIMARY).restApiId).toBe(id);
     const copy = h.outputs('api', SECONDARY);
@@ -213,10 +215,24 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     expect(h.cloud.calls).toEqual([]);
 
     h.cloud.authorizer.policies = h.cloud.authorizer.drctlPolicy(config);
+    // Asked at a terminal, up names the change and asks before it makes it.
+    const asked: string[] = [];
+    const no = await h.run(
+      ['up'],
+      { ...STEPS_USED, isTTY: true, confirm: (q: string) => (asked.push(q), Promise.resolve('no')) },
+      { autoYes: false },
+    );
+    expect(no.code).toBe(2);
+    expect(no.stdout + no.stderr).toMatch(
+      /up will apply the change above: 0 to create, 1 to update in place/,
+    );
+    expect(asked).toEqual([expect.stringMatching(/^Apply these changes in account/)]);
     h.cloud.resetCalls();
     const up = await h.ok(['up'], STEPS_USED);
     // up says what plan --refresh said, then does it.
-    expect(up.stdout + up.stderr).toContain("api us-west-1: update (the primary's API changed since the last up)");
+    expect(up.stdout + up.stderr).toContain(
+      "api us-west-1: update (the primary's API changed since the last up)",
+    );
     const copy = h.outputs('api', SECONDARY).restApiId;
     expect(methodsIn(SECONDARY, copy)).toEqual(['GET /health', 'GET /orders', 'GET /pets']);
     expect(mutatingOf(h)).toEqual(
