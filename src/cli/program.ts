@@ -64,9 +64,10 @@ export function buildProgram(run: RunCommand): Command {
     });
   program
     .command('plan')
-    .description('show the steps and what each will create or has recorded; makes no AWS call')
-    .action(async (_o, cmd: Command) => {
-      await run('plan', {}, globals(cmd));
+    .description('show the steps and what each will create or has recorded; no AWS call without --refresh')
+    .option('--refresh', "also read AWS (read-only): is the secondary's copy behind the primary's API")
+    .action(async (o: { refresh?: boolean }, cmd: Command) => {
+      await run('plan', o.refresh ? { refresh: true } : {}, globals(cmd));
     });
   program
     .command('status')

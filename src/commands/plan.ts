@@ -8,12 +8,16 @@ import { isS3Location } from '../state/location.js';
 import { isCredentialsError } from '../aws/errors.js';
 import { loadStore } from '../cli/aws-session.js';
 import type { Session } from '../cli/session.js';
+import type { CloudFacts } from '../plan/cloud-facts.js';
 
 // `drctl plan`: the steps, what each will create or has recorded, the config diff since the last
 // complete up, the cost and the worst-case failover. Loaded at start-up by nothing: it must stay
 // free of the AWS SDK (test/cli/plan-cost.test.ts scans its imports).
 
-export type PlanArgs = Record<string, never>;
+export interface PlanArgs {
+  /** Read AWS (read-only) for what up would change that the config does not show. */
+  refresh?: boolean;
+}
 
 /**
  * `plan` makes no AWS call, except to read a state kept on S3: that read needs credentials, and
@@ -36,10 +40,24 @@ async function loadPlanState(s: Session): Promise<StateStore> {
   }
 }
 
-export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
+/**
+ * `plan --refresh`: the caller and the account guard as `status --refresh` (before any other
+ * call), then the reads of src/plan/refresh.ts. Loaded only here: plain plan imports no SDK.
+ */
+async function readCloud(s: Session, store: StateStore): Promise<CloudFacts> {
+  const { awsClients, whoPays } = await import('../cli/aws-session.js');
+  const aws = await awsClients(s, { abortSignal: s.signals.cancelCalls });
+  await whoPays(s, aws, store);
+  const refresh = await import('../plan/refresh.js');
+  return refresh.readCloud(s.config, store.existed ? store.state : undefined, aws);
+}
+
+export async function run(s: Session, args: PlanArgs): Promise<ExitCode> {
   const store = await loadPlanState(s);
+  const cloud = args.refresh ? await readCloud(s, store) : undefined;
   const { planDiff, renderPlanDiff, renderUsed, scopeText } = await import('../plan/diff.js');
-  const diff = planDiff(s.config, store.existed ? store.state : undefined, s.steps);
+  const { copyLine, withCloud } = await import('../plan/cloud-facts.js');
+  const diff = withCloud(planDiff(s.config, store.existed ? store.state : undefined, s.steps), s.config, cloud);
   const rows = s.steps.map((info, i) => {
     // A step this config does not use (the NLB with domainMode private): up deletes what it made.
     const unused = info.unusedWhen?.(s.config);
@@ -72,6 +90,7 @@ export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
       changes: diff.changes,
       appliedAt: diff.appliedAt,
       counts: diff.counts,
+      ...(cloud ? { refreshed: cloud } : {}),
       cost: estimateCost(s.config),
       worstCaseFailover: (['outage', 'invert'] as DrillMode[]).map((mode) => failoverBound(s.config, mode)),
     } satisfies PlanResult);
@@ -94,7 +113,7 @@ export async function run(s: Session, _args: PlanArgs): Promise<ExitCode> {
     out(`    ${info.creates}${info.after.length ? `; after ${info.after.join(', ')}` : ''}`);
   });
   out('');
-  const used = renderUsed(s.config);
+  const used = renderUsed(s.config, copyLine(s.config, cloud));
   if (used.length) {
     used.forEach(out);
     out('');

@@ -9,7 +9,7 @@ import type { RunResult } from '../engine/runner.js';
 import { STEP_NAMES, type StepName } from '../steps/types.js';
 import { drillClients, loadStore, makeRunner, whoPays } from '../cli/aws-session.js';
 import { requireConfirmable } from '../cli/prompts.js';
-import { confirmDown, confirmUp, previewUp } from './up-questions.js';
+import { confirmDown, confirmUp, previewCloud, previewUp } from './up-questions.js';
 import { type Session, drillDeps, parseLockTimeout, tookOver } from '../cli/session.js';
 import { recordedOutputs } from '../state/outputs.js';
 
@@ -122,7 +122,9 @@ export async function lifecycle(
       await checkExistingApi(aws, s.config);
     }
   }
-  if (cmd === 'up') await confirmUp(s, store);
+  // The team's API changed since the last up: said here, as `plan --refresh` says it.
+  const cloud = cmd === 'up' ? await previewCloud(s, store, aws) : undefined;
+  if (cmd === 'up') await confirmUp(s, store, cloud);
   if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s, store);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {
     timeoutMs: lockTimeoutMs,

@@ -6,6 +6,8 @@ import { accountOfState } from '../state/schema.js';
 import { type StateStore } from '../state/store.js';
 import { ask } from '../cli/prompts.js';
 import { type Session } from '../cli/session.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { CloudFacts } from '../plan/cloud-facts.js';
 
 // What `up` and `down` show and ask before they change anything: up's short preview and its
 // question, down's list of what the state records and its typed confirmation.
@@ -19,6 +21,20 @@ export async function previewUp(s: Session, store: StateStore): Promise<void> {
   if (held) s.reporter.line(held);
   for (const message of renderUpPreview(diff))
     s.reporter.emit({ type: 'log', level: 'info', message, t: s.deps.clock.now() });
+}
+
+/**
+ * After the account guard, before the question: `up` may read the cloud, so it says what
+ * `plan --refresh` says of the team's API (the secondary's copy behind the primary's stage prod),
+ * and up then does it. Returns what it read, for confirmUp's counts.
+ */
+export async function previewCloud(s: Session, store: StateStore, aws: AwsClients): Promise<CloudFacts> {
+  const { readCloud } = await import('../plan/refresh.js');
+  const cloud = await readCloud(s.config, store.existed ? store.state : undefined, aws);
+  const { copyLine } = await import('../plan/cloud-facts.js');
+  const line = cloud.copyBehind ? copyLine(s.config, cloud) : undefined;
+  if (line) s.reporter.emit({ type: 'log', level: 'info', message: line, t: s.deps.clock.now() });
+  return cloud;
 }
 
 export async function confirmDown(s: Session, store: StateStore): Promise<void> {
@@ -74,10 +90,11 @@ function idsOf(resources: Record<string, unknown>): string[] {
  * ask when every step is recorded as ready and the config asks for no change: `up` then only
  * checks (and puts back what is gone).
  */
-export async function confirmUp(s: Session, store: StateStore): Promise<void> {
+export async function confirmUp(s: Session, store: StateStore, cloud?: CloudFacts): Promise<void> {
   if (s.opts.yes) return;
   const { planDiff, renderCountsByScope } = await import('../plan/diff.js');
-  const d = planDiff(s.config, store.state, s.steps);
+  const { withCloud } = await import('../plan/cloud-facts.js');
+  const d = withCloud(planDiff(s.config, store.state, s.steps), s.config, cloud);
   const pending = d.steps.flatMap(({ step, scopes }) =>
     Object.entries(scopes)
       .filter(([, x]) => x.action === 'create' || x.action === 'resume')
@@ -90,7 +107,7 @@ export async function confirmUp(s: Session, store: StateStore): Promise<void> {
   s.reporter.line(
     pending.length
       ? `up will create or resume ${pending.length} step(s): ${pending[0]}${more}:`
-      : `up will apply the config changes above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
+      : `up will apply the ${d.changes.length ? 'config changes' : 'change'} above: ${c.create} to create, ${c.update} to update in place, ${c.replace} to replace, ${c.delete} to delete`,
   );
   if (pending.length) renderCountsByScope(d).forEach((l) => s.reporter.line(l));
   costTotal(estimateCost(s.config), s.reporter.width).forEach((l) => s.reporter.line(l));

@@ -4,6 +4,7 @@ import type { DiscoverResult } from '../engine/discover.js';
 import type { FailoverBound } from '../drill/bound.js';
 import type { DrillHistoryRecord } from '../drill/history.js';
 import type { PolicyDocument } from '../iam/policy.js';
+import type { CloudFacts } from '../plan/cloud-facts.js';
 import type { PlanDiff, ScopeDiff } from '../plan/diff.js';
 import type { CostEstimate } from '../plan/pricing.js';
 import type { LockInfo } from '../state/lock.js';
@@ -132,6 +133,8 @@ export type PlanResult = {
   changes: PlanDiff['changes'];
   appliedAt: PlanDiff['appliedAt'];
   counts: PlanDiff['counts'];
+  /** With --refresh: what AWS said (read-only), already in steps and counts. */
+  refreshed?: CloudFacts;
   cost: CostEstimate;
   worstCaseFailover: FailoverBound[];
 };

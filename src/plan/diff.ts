@@ -409,10 +409,11 @@ export function renderPlanDiff(d: PlanDiff): string[] {
 }
 
 /**
- * What the config brings of the user's own (issue 25): one "use existing <id>" line each. drctl
+ * What the config brings of the user's own (issue 25): one "use existing <id>" line each; `copy`
+ * is the api line for the secondary when `plan --refresh` read the cloud. drctl
  * reads these, adds to them only what the DR setup needs, and `down` never deletes them.
  */
-export function renderUsed(config: Config): string[] {
+export function renderUsed(config: Config, copy?: string): string[] {
   const lines: string[] = [];
   for (const role of ['primary', 'secondary'] as const) {
     const r = config[role];
@@ -427,11 +428,17 @@ export function renderUsed(config: Config): string[] {
     const p = config.primary.region;
     const s = config.secondary.region;
     lines.push(`use existing ${config.api.restApiId} (primary, ${p}): REST API, copied to ${s}`);
-    // plan makes no AWS call (src/commands/plan.ts): it cannot read the primary's export.
-    lines.push(`api ${s}: plan cannot know if the primary's API changed; up checks`);
+    // `plan --refresh` read the cloud: its line (src/plan/cloud-facts.ts).
+    if (copy) lines.push(copy);
+    else {
+      // Plain plan makes no AWS call (src/commands/plan.ts): it cannot read the primary's export.
+      lines.push(`api ${s}: plan cannot know if the primary's API changed; up checks`);
+      lines.push("  run `drctl plan --refresh` to compare with the primary's API");
+    }
   }
   return lines;
 }
+
 
 /** The held switch, and that `up` keeps it: `up`, `step` and `verify` never undo a switch. */
 export const renderHeld = (d: PlanDiff): string | undefined =>

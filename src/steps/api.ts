@@ -34,6 +34,7 @@ import {
 import {
   type ExistingApiSource,
   isExistingApi,
+  type JsonObject,
   isOpenApi,
   openApiPath,
   readOpenApiFile,
@@ -41,6 +42,8 @@ import {
   type OpenApiSource,
 } from '../config/api-source.js';
 import type { StepImpl } from './types.js';
+import type { AwsClients } from '../aws/clients.js';
+import type { Config } from '../config/config.js';
 import { type ApiOutputs, type Ctx, outputs } from './api-outputs.js';
 import { alignStage, definitionDrift, primaryApi } from './api-drift.js';
 
@@ -128,19 +131,45 @@ function userDefinition(ctx: Ctx, api: OpenApiSource, vpcEndpointId: string): De
   return { definition, importBody: () => body(full), failOnWarnings: true };
 }
 
+/** What the copy's definition hash covers: the export, named and marked as ours (no policy). */
+function copyDefinition(ctx: Pick<Ctx, 'config'>, exported: JsonObject) {
+  const doc = copyOf(exported);
+  const info = (doc.info ?? {}) as Record<string, unknown>;
+  const own = typeof info.description === 'string' ? `${info.description} ` : '';
+  return {
+    ...doc,
+    info: { ...info, title: apiName(ctx), description: `${own}${ownerMark(ctx.config.deployment)}` },
+  };
+}
+
+/**
+ * `plan --refresh` and `up`'s preview: whether the secondary's copy is behind the primary's stage
+ * prod, by the same hash `up` tags the copy with (so plan says update exactly when up will put the
+ * definition). Two reads, no change: GetExport in the primary, GetRestApi of the copy. Undefined
+ * when the copy is gone (up makes it again; status --refresh says so).
+ */
+export async function copyBehind(
+  aws: AwsClients,
+  config: Config,
+  copyRestApiId: string,
+): Promise<boolean | undefined> {
+  if (!isExistingApi(config.api)) return undefined;
+  const primary = aws.client(APIGatewayClient, config.primary.region);
+  const wanted = sha(copyDefinition({ config }, await exportOf(primary, config.api.restApiId)));
+  const secondary = aws.client(APIGatewayClient, config.secondary.region);
+  const copy = await unlessNotFound(() =>
+    secondary.send(new GetRestApiCommand({ restApiId: copyRestApiId })),
+  );
+  return copy ? copy.tags?.[TAG_DEFINITION] !== wanted : undefined;
+}
+
 /**
  * The secondary's copy of the team's API: the primary's stage prod exported (a change not yet
  * deployed there is not copied), named and marked as ours, with our policy.
  */
 async function existingDefinition(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: string) {
   const exported = await exportOf(ctx.aws.client(APIGatewayClient, ctx.config.primary.region), api.restApiId);
-  const doc = copyOf(exported);
-  const info = (doc.info ?? {}) as Record<string, unknown>;
-  const own = typeof info.description === 'string' ? `${info.description} ` : '';
-  const definition = {
-    ...doc,
-    info: { ...info, title: apiName(ctx), description: `${own}${ownerMark(ctx.config.deployment)}` },
-  };
+  const definition = copyDefinition(ctx, exported);
   const full = { ...definition, 'x-amazon-apigateway-policy': privateApiPolicy(vpcEndpointId) };
   return { definition, importBody: () => body(full), failOnWarnings: true };
 }

@@ -53,6 +53,7 @@ describe('the account guard, through the built CLI', () => {
     ['failover-test', ['failover-test']],
     ['verify', ['verify']],
     ['status --refresh', ['status', '--refresh']],
+    ['plan --refresh', ['plan', '--refresh']],
   ])(
     '%s with credentials of another account: exit 2, both ids, the profile, what to do, nothing changed',
     async (_, args) => {

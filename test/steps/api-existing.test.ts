@@ -8,7 +8,9 @@ import {
   paginateGetResources,
 } from '@aws-sdk/client-api-gateway';
 import { afterEach, describe, expect, it } from 'vitest';
-import { crashEachMutatingCall } from '../support/crash.js';
+import { loadConfig } from '../../src/config/config.js';
+import { iamPolicy, splitPolicy } from '../../src/iam/policy.js';
+import { crashEachMutatingCall, mutatingOf } from '../support/crash.js';
 import { FakeApiGateway } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
@@ -131,7 +133,9 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const up = await h.ok(['up'], STEPS_USED);
     // The statement takes effect on the team's next deployment, which drctl leaves to them.
     expect(up.stdout + up.stderr).toMatch(
-      new RegExp(`takes effect only when stage prod is deployed again: .*create-deployment --rest-api-id ${id} `),
+      new RegExp(
+        `takes effect only when stage prod is deployed again: .*create-deployment --rest-api-id ${id} `,
+      ),
     );
     expect(h.outputs('api', PRIMARY).restApiId).toBe(id);
     const copy = h.outputs('api', SECONDARY);
@@ -170,6 +174,72 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const calls = h.cloud.calls.filter((c) => c.region === SECONDARY).map((c) => c.command);
     expect(calls).toContain('PutRestApi');
     expect(calls).toContain('CreateDeployment');
+  });
+
+  it('plan --refresh shows the copy behind the primary, up makes it follow, then no change', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id);
+    await h.ok(['up'], STEPS_USED);
+    const config = loadConfig({ cwd: h.dir }).config;
+    const refresh = async () => {
+      // Only the --read-only policy: plan --refresh needs no more, and changes nothing.
+      h.cloud.authorizer.policies = splitPolicy(
+        iamPolicy(config, { account: h.cloud.account, readOnly: true }),
+      );
+      h.cloud.resetCalls();
+      const before = h.cloud.snapshot();
+      const r = await h.run(['plan', '--refresh'], STEPS_USED);
+      expect(r.code, r.stderr).toBe(0);
+      expect(h.cloud.mutatingCalls).toEqual([]);
+      expect(h.cloud.authorizer.refusals).toEqual([]);
+      expect(h.cloud.snapshot()).toEqual(before);
+      expect(h.cloud.calls.some((c) => c.command === 'GetCallerIdentity')).toBe(true);
+      return r.stdout;
+    };
+    expect(await refresh()).toMatch(/api us-west-1: no change \(the copy equals the primary's stage prod\)/);
+    await addRoute(h, id);
+    const behind = await refresh();
+    expect(behind).toContain("api us-west-1: update (the primary's API changed since the last up)");
+    expect(behind).toMatch(/api\s+sa-east-1: no change, us-west-1: update in place \(the primary's API/);
+    expect(behind).toMatch(/plan: 0 to create, 1 to update in place, 0 to replace, 0 to delete/);
+    const json = await h.run(['--json', 'plan', '--refresh'], STEPS_USED);
+    expect(json.summary).toMatchObject({
+      refreshed: { copyBehind: true },
+      counts: { update: 1 },
+    });
+    // Plain plan stays offline, and says how to find out.
+    h.cloud.resetCalls();
+    const offline = await h.run(['plan'], STEPS_USED);
+    expect(offline.stdout).toContain("run `drctl plan --refresh` to compare with the primary's API");
+    expect(h.cloud.calls).toEqual([]);
+
+    h.cloud.authorizer.policies = h.cloud.authorizer.drctlPolicy(config);
+    // Asked at a terminal, up names the change and asks before it makes it.
+    const asked: string[] = [];
+    const no = await h.run(
+      ['up'],
+      { ...STEPS_USED, isTTY: true, confirm: (q: string) => (asked.push(q), Promise.resolve('no')) },
+      { autoYes: false },
+    );
+    expect(no.code).toBe(2);
+    expect(no.stdout + no.stderr).toMatch(
+      /up will apply the change above: 0 to create, 1 to update in place/,
+    );
+    expect(asked).toEqual([expect.stringMatching(/^Apply these changes in account/)]);
+    h.cloud.resetCalls();
+    const up = await h.ok(['up'], STEPS_USED);
+    // up says what plan --refresh said, then does it.
+    expect(up.stdout + up.stderr).toContain(
+      "api us-west-1: update (the primary's API changed since the last up)",
+    );
+    const copy = h.outputs('api', SECONDARY).restApiId;
+    expect(methodsIn(SECONDARY, copy)).toEqual(['GET /health', 'GET /orders', 'GET /pets']);
+    expect(mutatingOf(h)).toEqual(
+      expect.arrayContaining([`${SECONDARY} PutRestApi`, `${SECONDARY} CreateDeployment`]),
+    );
+    expect(await refresh()).toMatch(/api us-west-1: no change \(the copy equals the primary's stage prod\)/);
+    expect(await refresh()).toMatch(/plan: no changes/);
   });
 
   it('down leaves the team’s API exactly as it was before drctl', async () => {
