@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors/errors.js';
 import { AWS_REGIONS } from './regions.js';
-import { jsonError } from './wording.js';
+import { jsonError, yamlError } from './wording.js';
 
 // Where the REST API comes from (config `api`): the workshop's PetStore, or the team's own
 // OpenAPI 3 / Swagger 2 file with API Gateway extensions, imported in both regions with per-region
@@ -19,7 +20,7 @@ const PATH = /^\/[^\s?#]*$/;
 
 export const openApiSourceSchema = z
   .object({
-    openapi: z.string().min(1).describe('path of the OpenAPI 3 or Swagger 2 file'),
+    openapi: z.string().min(1).describe('path of the OpenAPI 3 or Swagger 2 file, JSON or YAML'),
     regionValues: z
       .record(z.string(), z.record(z.string(), z.string()))
       .default({})
@@ -81,7 +82,29 @@ export const healthPathOf = (api: ApiSource): string => (api === 'petstore' ? '/
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The file as text and parsed; exit 2 naming the file, with line and column when it is not JSON. */
+/**
+ * YAML when the name says so or the text does not start as a JSON object: teams keep OpenAPI in
+ * either, and a .json file that is broken should get the JSON wording, not YAML's.
+ */
+const isYaml = (path: string, text: string) =>
+  /\.ya?ml$/i.test(path) || (!/\.json$/i.test(path) && !text.trimStart().startsWith('{'));
+
+/**
+ * YAML's anchors and aliases resolved (toJS), merge keys (`<<`) honoured; duplicate keys and a
+ * tree of aliases past yaml's limit (a "billion laughs" file) are refused by the parser.
+ */
+function parseYaml(path: string, text: string): unknown {
+  const doc = parseDocument(text, { merge: true });
+  const error = doc.errors[0];
+  if (error) throw yamlError(path, text, error.message, error.linePos?.[0], 'api.openapi');
+  try {
+    return doc.toJS();
+  } catch (e) {
+    throw refused(path, `cannot be read as YAML: ${(e as Error).message}`);
+  }
+}
+
+/** The file as text and parsed; exit 2 naming the file, with line and column when it does not parse. */
 export function readOpenApiFile(path: string): { text: string; doc: JsonObject } {
   let text: string;
   try {
@@ -94,12 +117,15 @@ export function readOpenApiFile(path: string): { text: string; doc: JsonObject }
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw jsonError(path, text, (e as Error).message, 'api.openapi');
-  }
-  if (!isObject(parsed)) throw refused(path, 'must hold one JSON object');
+  const yaml = isYaml(path, text);
+  if (yaml) parsed = parseYaml(path, text);
+  else
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw jsonError(path, text, (e as Error).message, 'api.openapi');
+    }
+  if (!isObject(parsed)) throw refused(path, `must hold one ${yaml ? 'YAML mapping' : 'JSON object'}`);
   const doc = parsed;
   const swagger2 = doc.swagger === '2.0';
   const oas3 = typeof doc.openapi === 'string' && /^3\.0\./.test(doc.openapi);
