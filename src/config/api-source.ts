@@ -230,13 +230,34 @@ export const openApiPath = (api: OpenApiSource, baseDir: string) =>
   isAbsolute(api.openapi) ? api.openapi : resolve(baseDir, api.openapi);
 
 /**
- * Read and check the file for both regions, before anything is made. Returns the source with its
+ * The file's SHA when it can be read, nothing when it cannot: what a command that does not import
+ * the file (down, plan, status...) needs, so a moved or deleted file does not stop a teardown, and
+ * plan still shows a changed one. Not parsed: the commands that import it check it.
+ */
+function fileSha(path: string): { definitionSha?: string } {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return { definitionSha: sha256(text.startsWith('\uFEFF') ? text.slice(1) : text).slice(0, 16) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Read and check the file for both regions, before anything is made (`readFile` false: the
+ * command does not import it, see fileSha). Returns the source with its
  * path made absolute and `definitionSha` set, so the state records what `up` imported and `plan`
  * shows a change of the file.
  */
-export function loadApiSource(api: ApiSource, regions: readonly string[], baseDir: string): ApiSource {
+export function loadApiSource(
+  api: ApiSource,
+  regions: readonly string[],
+  baseDir: string,
+  readFile = true,
+): ApiSource {
   if (api === 'petstore' || !isOpenApi(api)) return api;
   const path = openApiPath(api, baseDir);
+  if (!readFile) return { ...api, openapi: path, ...fileSha(path) };
   const { text, doc } = readOpenApiFile(path);
   for (const region of Object.keys(api.regionValues))
     if (!regions.includes(region))

@@ -1,5 +1,5 @@
 import { APIGatewayClient, PutRestApiCommand } from '@aws-sdk/client-api-gateway';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -244,6 +244,24 @@ describe('api step with the team’s own OpenAPI file', () => {
     await expectRefused(/orders\.yml must hold one YAML mapping/);
     useFile(readFileSync(SAMPLE_YAML, 'utf8'), { regionValues: {} }, 'orders.yml');
     await expectRefused(/uses \$\{ordersFunctionArn\} with no value for sa-east-1/);
+  });
+
+  it('with the file gone, status, plan, drills, report and unlock run and down removes everything; up names api.openapi', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    rmSync(join(h.dir, 'orders.json'));
+    for (const args of [['status'], ['plan'], ['drills'], ['report'], ['unlock']]) {
+      const r = await h.run(args, STEPS_USED);
+      expect(r.stderr, args[0]).not.toMatch(/orders\.json|api\.openapi/);
+      expect(r.code, `${args[0]}: ${r.stderr}`).not.toBe(2);
+    }
+    const up = await h.run(['up'], STEPS_USED);
+    expect(up.code).toBe(2);
+    expect(up.stderr).toMatch(/api\.openapi: cannot read the OpenAPI file .*orders\.json/);
+    const down = await h.run(['down', '--yes'], STEPS_USED);
+    expect(down.code, down.stderr).toBe(0);
+    expect(h.cloud.snapshot()).toEqual([]);
   });
 
   it('refuses an integration that names another region without a per-region value', async () => {
