@@ -7,6 +7,8 @@ import {
   AcceptVpcPeeringConnectionCommand,
   CreateRouteCommand,
   CreateVpcPeeringConnectionCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -148,5 +150,84 @@ export async function teamPeering(
         }),
       );
     return pcx;
+  });
+}
+
+/**
+ * A way out by NAT instead of endpoints (as many teams' VPCs have): a public subnet with an
+ * internet gateway route, a NAT gateway there, and 0.0.0.0/0 to it on the team's route table.
+ */
+/** `publicCidr`: the public subnet's, inside the VPC's CIDR. */
+export async function teamNatRoute(
+  h: Harness,
+  region: string,
+  vpc: TeamVpc,
+  publicCidr: string,
+): Promise<void> {
+  await h.cloud.authorizer.asAdmin(async () => {
+    const cfn = new CloudFormationClient({ region });
+    const TemplateBody = JSON.stringify({
+      Resources: {
+        Igw: { Type: 'AWS::EC2::InternetGateway', Properties: {} },
+        Attach: {
+          Type: 'AWS::EC2::VPCGatewayAttachment',
+          Properties: { VpcId: vpc.vpcId, InternetGatewayId: { Ref: 'Igw' } },
+        },
+        Public: {
+          Type: 'AWS::EC2::Subnet',
+          Properties: { VpcId: vpc.vpcId, CidrBlock: publicCidr, AvailabilityZone: `${region}a` },
+        },
+        PublicRoutes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: vpc.vpcId } },
+        PublicAssoc: {
+          Type: 'AWS::EC2::SubnetRouteTableAssociation',
+          Properties: { SubnetId: { Ref: 'Public' }, RouteTableId: { Ref: 'PublicRoutes' } },
+        },
+        ToIgw: {
+          Type: 'AWS::EC2::Route',
+          Properties: {
+            RouteTableId: { Ref: 'PublicRoutes' },
+            DestinationCidrBlock: '0.0.0.0/0',
+            GatewayId: { Ref: 'Igw' },
+          },
+        },
+        Eip: { Type: 'AWS::EC2::EIP', Properties: {} },
+        Nat: {
+          Type: 'AWS::EC2::NatGateway',
+          Properties: {
+            SubnetId: { Ref: 'Public' },
+            AllocationId: { 'Fn::GetAtt': ['Eip', 'AllocationId'] },
+          },
+        },
+        ToNat: {
+          Type: 'AWS::EC2::Route',
+          Properties: {
+            RouteTableId: vpc.routeTableId,
+            DestinationCidrBlock: '0.0.0.0/0',
+            NatGatewayId: { Ref: 'Nat' },
+          },
+        },
+      },
+    });
+    const { StackId } = await cfn.send(new CreateStackCommand({ StackName: 'team-nat', TemplateBody }));
+    for (;;) {
+      const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
+      if (s.StackStatus === 'CREATE_COMPLETE') return;
+      if (!/IN_PROGRESS/.test(s.StackStatus ?? '')) throw new Error(`team-nat: ${s.StackStatus}`);
+      h.cloud.clock.advance(10_000);
+    }
+  });
+}
+
+/** The team takes its S3 and monitoring endpoints away (after `up`, which refuses a VPC without). */
+export async function removeWayOut(h: Harness, region: string, vpc: TeamVpc): Promise<void> {
+  await h.cloud.authorizer.asAdmin(async () => {
+    const ec2 = new EC2Client({ region });
+    const { VpcEndpoints } = await ec2.send(
+      new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.vpcId] }] }),
+    );
+    const ids = (VpcEndpoints ?? [])
+      .filter((e) => /\.(s3|monitoring)$/.test(e.ServiceName ?? ''))
+      .map((e) => e.VpcEndpointId!);
+    await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
   });
 }
