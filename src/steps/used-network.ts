@@ -79,7 +79,8 @@ async function checkWayOut(
   const monitoring = endpoints.some(
     (e) => e.ServiceName === `com.amazonaws.${region}.monitoring` && e.PrivateDnsEnabled,
   );
-  const lacking: string[] = [];
+  // Subnets sharing a route table lack the same things: named once per table.
+  const lacking = new Map<string, { subnets: string[]; missing: string[] }>();
   for (const subnetId of subnetIds) {
     const table = tableOf(subnetId);
     if (table?.Routes?.some(egress)) continue;
@@ -91,19 +92,27 @@ async function checkWayOut(
         (e.RouteTableIds ?? []).includes(table.RouteTableId),
     );
     if (s3 && monitoring) continue;
+    const key = table?.RouteTableId ?? 'no route table';
     const missing = [
-      ...(s3 ? [] : [`an S3 gateway endpoint on ${table?.RouteTableId ?? 'its route table'}`]),
-      ...(monitoring ? [] : ['a monitoring interface endpoint with private DNS']),
+      ...(s3 ? [] : ['an S3 gateway endpoint']),
+      ...(monitoring ? [] : ['a monitoring endpoint']),
     ];
-    lacking.push(
-      `${subnetId} (no 0.0.0.0/0 route to a NAT or transit gateway, nor ${missing.join(' and ')})`,
-    );
+    const entry = lacking.get(key) ?? { subnets: [], missing };
+    entry.subnets.push(subnetId);
+    lacking.set(key, entry);
   }
-  if (lacking.length)
+  if (lacking.size)
     throw refuse(
       `${role}.subnetIds`,
-      `the canary in ${region} could not send its results from ${lacking.join('; ')}: ` +
-        `it needs S3 and CloudWatch, and drctl adds nothing to ${vpcId}`,
+      `the canary in ${region} needs a way to S3 and CloudWatch, and ` +
+        [...lacking]
+          .map(
+            ([table, l]) =>
+              `${l.subnets.join(', ')} (${table}) have no 0.0.0.0/0 route to a NAT or transit ` +
+              `gateway, nor ${l.missing.join(' and ')}`,
+          )
+          .join('; ') +
+        `; drctl adds nothing to ${vpcId}`,
       `Give those subnets a 0.0.0.0/0 route to a NAT gateway, or add an S3 gateway endpoint on ` +
         `their route table and a com.amazonaws.${region}.monitoring interface endpoint with private ` +
         `DNS to ${vpcId}; or list subnets that have one in ${role}.subnetIds.`,

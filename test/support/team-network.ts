@@ -8,6 +8,7 @@ import {
   CreateRouteCommand,
   CreateVpcPeeringConnectionCommand,
   DeleteVpcEndpointsCommand,
+  DescribeRouteTablesCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
@@ -230,4 +231,20 @@ export async function removeWayOut(h: Harness, region: string, vpc: TeamVpc): Pr
       .map((e) => e.VpcEndpointId!);
     await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
   });
+}
+
+/** teamNatRoute on the VPC's main route table (a VPC whose subnets have no table of their own). */
+export async function teamNatOnMainTable(h: Harness, region: string, vpcId: string, publicCidr: string) {
+  const routeTableId = await h.cloud.authorizer.asAdmin(async () => {
+    const { RouteTables } = await new EC2Client({ region }).send(
+      new DescribeRouteTablesCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      }),
+    );
+    return RouteTables![0]!.RouteTableId!;
+  });
+  await teamNatRoute(h, region, { vpcId, subnets: [], routeTableId }, publicCidr);
 }
