@@ -29,7 +29,7 @@ export async function runCommand<K extends CommandName>(
   try {
     const entry: CommandEntryOf<K> = COMMANDS[name];
     if (entry.bare) return await (await entry.load()).run(bare, args);
-    const session = openSession(bare);
+    const session = openSession(bare, entry.readsApiFile?.(args) ?? false);
     const code = await (await entry.load()).run(session, args);
     // Calls cut short by Ctrl-C fail as any other would: the run was interrupted, not broken.
     return code === 1 && signals.stop.aborted ? 130 : code;

@@ -72,10 +72,14 @@ export function warnConfig(warnings: string[], s: BareSession): void {
     s.reporter.emit({ type: 'log', level: 'warn', message, t: s.deps.clock.now() });
 }
 
-/** The config loaded and the state located: a malformed s3:// location is exit 2 here. */
-export function openSession(bare: BareSession): Session {
+/**
+ * The config loaded and the state located: a malformed s3:// location is exit 2 here.
+ * `readApiFile`: whether the command imports api.openapi's file (up, step api, verify); the others
+ * must run without it (a `down` after the file was moved).
+ */
+export function openSession(bare: BareSession, readApiFile = true): Session {
   const { opts, deps } = bare;
-  const { config, path: configPath, warnings } = loadConfig({ path: opts.config, cwd: deps.cwd });
+  const { config, path: configPath, warnings } = loadConfig({ path: opts.config, cwd: deps.cwd, readApiFile });
   warnConfig(warnings, bare);
   // With the state on S3, keys and CA certificates still go to the local .drctl directory.
   if (opts.state !== undefined && /^s3:/i.test(opts.state) && !isS3Location(opts.state))

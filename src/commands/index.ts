@@ -42,13 +42,18 @@ export type CommandName = keyof CommandArgs;
 
 export type CommandEntry<A> =
   /** Runs with the config loaded and the state located. */
-  | { bare?: false; load: () => Promise<{ run: (s: Session, args: A) => Promise<ExitCode> }> }
+  | {
+      bare?: false;
+      load: () => Promise<{ run: (s: Session, args: A) => Promise<ExitCode> }>;
+      /** Whether it imports or compares api.openapi's file; the others run without it (down). */
+      readsApiFile?: (args: A) => boolean;
+    }
   /** Runs before either (`config`: a bad --state must not stop it). */
   | { bare: true; load: () => Promise<{ run: (s: BareSession, args: A) => Promise<ExitCode> }> };
 
 export const COMMANDS: { [K in CommandName]: CommandEntry<CommandArgs[K]> } = {
-  up: { load: () => import('./up-down-step.js') },
-  step: { load: () => import('./up-down-step.js') },
+  up: { load: () => import('./up-down-step.js'), readsApiFile: () => true },
+  step: { load: () => import('./up-down-step.js'), readsApiFile: (a) => a.name === 'api' },
   down: { load: () => import('./up-down-step.js') },
   'discover-down': { load: () => import('./discover-down.js') },
   plan: { load: () => import('./plan.js') },
@@ -56,7 +61,7 @@ export const COMMANDS: { [K in CommandName]: CommandEntry<CommandArgs[K]> } = {
   'failover-test': { load: () => import('./failover-test.js') },
   failover: { load: () => import('./failover.js') },
   failback: { load: () => import('./failback.js') },
-  verify: { load: () => import('./verify.js') },
+  verify: { load: () => import('./verify.js'), readsApiFile: () => true },
   drills: { load: () => import('./drills.js') },
   report: { load: () => import('./report.js') },
   config: { bare: true, load: () => import('./config.js') },

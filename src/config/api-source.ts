@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { UsageError } from '../errors/errors.js';
 import { AWS_REGIONS } from './regions.js';
-import { jsonError } from './wording.js';
+import { jsonError, yamlError } from './wording.js';
 
 // Where the REST API comes from (config `api`): the workshop's PetStore, or the team's own
 // OpenAPI 3 / Swagger 2 file with API Gateway extensions, imported in both regions with per-region
@@ -19,7 +20,7 @@ const PATH = /^\/[^\s?#]*$/;
 
 export const openApiSourceSchema = z
   .object({
-    openapi: z.string().min(1).describe('path of the OpenAPI 3 or Swagger 2 file'),
+    openapi: z.string().min(1).describe('path of the OpenAPI 3 or Swagger 2 file, JSON or YAML'),
     regionValues: z
       .record(z.string(), z.record(z.string(), z.string()))
       .default({})
@@ -81,7 +82,29 @@ export const healthPathOf = (api: ApiSource): string => (api === 'petstore' ? '/
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
-/** The file as text and parsed; exit 2 naming the file, with line and column when it is not JSON. */
+/**
+ * YAML when the name says so or the text does not start as a JSON object: teams keep OpenAPI in
+ * either, and a .json file that is broken should get the JSON wording, not YAML's.
+ */
+const isYaml = (path: string, text: string) =>
+  /\.ya?ml$/i.test(path) || (!/\.json$/i.test(path) && !text.trimStart().startsWith('{'));
+
+/**
+ * YAML's anchors and aliases resolved (toJS), merge keys (`<<`) honoured; duplicate keys and a
+ * tree of aliases past yaml's limit (a "billion laughs" file) are refused by the parser.
+ */
+function parseYaml(path: string, text: string): unknown {
+  const doc = parseDocument(text, { merge: true });
+  const error = doc.errors[0];
+  if (error) throw yamlError(path, text, error.message, error.linePos?.[0], 'api.openapi');
+  try {
+    return doc.toJS();
+  } catch (e) {
+    throw refused(path, `cannot be read as YAML: ${(e as Error).message}`);
+  }
+}
+
+/** The file as text and parsed; exit 2 naming the file, with line and column when it does not parse. */
 export function readOpenApiFile(path: string): { text: string; doc: JsonObject } {
   let text: string;
   try {
@@ -94,12 +117,15 @@ export function readOpenApiFile(path: string): { text: string; doc: JsonObject }
   }
   if (text.startsWith('\uFEFF')) text = text.slice(1);
   let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    throw jsonError(path, text, (e as Error).message, 'api.openapi');
-  }
-  if (!isObject(parsed)) throw refused(path, 'must hold one JSON object');
+  const yaml = isYaml(path, text);
+  if (yaml) parsed = parseYaml(path, text);
+  else
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw jsonError(path, text, (e as Error).message, 'api.openapi');
+    }
+  if (!isObject(parsed)) throw refused(path, `must hold one ${yaml ? 'YAML mapping' : 'JSON object'}`);
   const doc = parsed;
   const swagger2 = doc.swagger === '2.0';
   const oas3 = typeof doc.openapi === 'string' && /^3\.0\./.test(doc.openapi);
@@ -204,13 +230,34 @@ export const openApiPath = (api: OpenApiSource, baseDir: string) =>
   isAbsolute(api.openapi) ? api.openapi : resolve(baseDir, api.openapi);
 
 /**
- * Read and check the file for both regions, before anything is made. Returns the source with its
+ * The file's SHA when it can be read, nothing when it cannot: what a command that does not import
+ * the file (down, plan, status...) needs, so a moved or deleted file does not stop a teardown, and
+ * plan still shows a changed one. Not parsed: the commands that import it check it.
+ */
+function fileSha(path: string): { definitionSha?: string } {
+  try {
+    const text = readFileSync(path, 'utf8');
+    return { definitionSha: sha256(text.startsWith('\uFEFF') ? text.slice(1) : text).slice(0, 16) };
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Read and check the file for both regions, before anything is made (`readFile` false: the
+ * command does not import it, see fileSha). Returns the source with its
  * path made absolute and `definitionSha` set, so the state records what `up` imported and `plan`
  * shows a change of the file.
  */
-export function loadApiSource(api: ApiSource, regions: readonly string[], baseDir: string): ApiSource {
+export function loadApiSource(
+  api: ApiSource,
+  regions: readonly string[],
+  baseDir: string,
+  readFile = true,
+): ApiSource {
   if (api === 'petstore' || !isOpenApi(api)) return api;
   const path = openApiPath(api, baseDir);
+  if (!readFile) return { ...api, openapi: path, ...fileSha(path) };
   const { text, doc } = readOpenApiFile(path);
   for (const region of Object.keys(api.regionValues))
     if (!regions.includes(region))

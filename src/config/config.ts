@@ -416,7 +416,14 @@ const BOMS: Array<[string, number[]]> = [
 ];
 
 /** `--config PATH`, else drctl.config.json in the working directory, else the workshop's defaults. */
-export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedConfig {
+export function loadConfig(
+  opts: {
+    path?: string;
+    cwd?: string;
+    /** false: api.openapi's file is not read nor checked (commands that do not import it). */
+    readApiFile?: boolean;
+  } = {},
+): LoadedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const path = resolve(cwd, opts.path ?? DEFAULT_CONFIG_FILE);
   let bytes: Buffer;
@@ -457,7 +464,7 @@ export function loadConfig(opts: { path?: string; cwd?: string } = {}): LoadedCo
   if (!parsed.success) throw usageErrorFromZod(parsed.error, path);
   const config = {
     ...parsed.data,
-    api: loadApiSource(parsed.data.api, regionsOf(parsed.data), dirname(path)),
+    api: loadApiSource(parsed.data.api, regionsOf(parsed.data), dirname(path), opts.readApiFile ?? true),
   };
   return {
     config,

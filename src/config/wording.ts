@@ -64,6 +64,41 @@ export function plainIssue(issue: z.core.$ZodRawIssue): string | undefined {
   }
 }
 
+/** The offending line with a caret under `column` (1-based); long lines shown around the spot. */
+function pointAt(text: string, line: number, column: number): string {
+  const source = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
+  // Long lines (a minified file) are shown around the spot, so they fit a terminal.
+  const start = Math.max(0, column - 50);
+  const shown = (start > 0 ? '...' : '') + source.slice(start, start + 60);
+  const caret = ' '.repeat(Math.max(0, column - 1 - start + (start > 0 ? 3 : 0))) + '^';
+  return `  ${String(line).padStart(4)} | ${shown}\n       | ${caret}`;
+}
+
+/**
+ * A YAML syntax error (the yaml package's first error) at its line and column, shown as a JSON
+ * one is. `at` is yaml's 1-based position; without it, the spot is the end of the file.
+ */
+export function yamlError(
+  path: string,
+  text: string,
+  message: string,
+  at: { line: number; col: number } | undefined,
+  field: string,
+): UsageError {
+  const lines = text.trimEnd().split('\n');
+  const line = at?.line ?? lines.length;
+  const column = at?.col ?? (lines[lines.length - 1] ?? '').length + 1;
+  const reason = message.split('\n')[0]!.replace(/\s*at line \d+, column \d+:?$/, '').trim();
+  return new UsageError(
+    `${path} is not valid YAML at line ${line}, column ${column}:\n  ${reason}\n${pointAt(text, line, column)}`,
+    {
+      field,
+      resolution:
+        'Fix the YAML there (indentation, a missing ":" or a tab instead of spaces is usual).',
+    },
+  );
+}
+
 /**
  * A JSON syntax error at its line and column, with the line itself and a caret under the spot.
  * V8 gives a character offset ("... in JSON at position 42", sometimes with "(line 3 column 5)")
@@ -80,14 +115,8 @@ export function jsonError(path: string, text: string, message: string, field = '
     .replace(/,? ?(in JSON )?at position \d+/, '')
     .replace(/^Unexpected end of JSON input$/, 'the file ends before the JSON does')
     .trim();
-  const source = (text.split('\n')[line - 1] ?? '').replace(/\r$/, '').replace(/\t/g, ' ');
-  // Long lines (a minified file) are shown around the spot, so they fit a terminal.
-  const start = Math.max(0, column - 50);
-  const shown = (start > 0 ? '...' : '') + source.slice(start, start + 60);
-  const caret = ' '.repeat(column - 1 - start + (start > 0 ? 3 : 0)) + '^';
   return new UsageError(
-    `${path} is not valid JSON at line ${line}, column ${column}:\n  ${reason}\n` +
-      `  ${String(line).padStart(4)} | ${shown}\n       | ${caret}`,
+    `${path} is not valid JSON at line ${line}, column ${column}:\n  ${reason}\n${pointAt(text, line, column)}`,
     {
       field,
       resolution: 'Fix the JSON there (a missing comma or quote, or a trailing comma, is usual).',

@@ -789,7 +789,11 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     // subnetIds, endpointId, hostedZoneId), read before `up` makes anything. Read-only.
     name: 'used-network',
     grants: [
-      { service: 'ec2', calls: ['DescribeVpcs', 'DescribeSubnets', 'DescribeVpcEndpoints'] },
+      // DescribeRouteTables: the canary's way out of the given subnets (NAT route or S3 endpoint).
+      {
+        service: 'ec2',
+        calls: ['DescribeVpcs', 'DescribeSubnets', 'DescribeVpcEndpoints', 'DescribeRouteTables'],
+      },
       { service: 'route53', calls: ['GetHostedZone'], resources: ['arn:{p}:route53:::hostedzone/*'] },
     ],
   },

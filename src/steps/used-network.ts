@@ -3,10 +3,15 @@ import {
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   EC2Client,
+  type Route,
+  type RouteTable,
+  paginateDescribeRouteTables,
+  paginateDescribeVpcEndpoints,
 } from '@aws-sdk/client-ec2';
 import { GetHostedZoneCommand, Route53Client } from '@aws-sdk/client-route-53';
 import type { AwsClients } from '../aws/clients.js';
 import { isNotFound } from '../aws/errors.js';
+import { collect } from '../aws/pages.js';
 import type { Config, RegionRole } from '../config/config.js';
 import { UsageError } from '../errors/errors.js';
 
@@ -26,6 +31,92 @@ async function tryDescribe<T>(call: () => Promise<T>): Promise<T | undefined> {
     if (isNotFound(e)) return undefined;
     throw e;
   }
+}
+
+/**
+ * A default route a canary can leave by: 0.0.0.0/0, active, to a NAT gateway, a transit gateway (a
+ * central egress VPC), a NAT instance's ENI or a virtual private gateway; not an internet gateway
+ * (the canary's ENIs get no public address) nor a peering (no edge-to-edge routing).
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_VPC.html
+ */
+const egress = (r: Route) =>
+  r.DestinationCidrBlock === '0.0.0.0/0' &&
+  r.State !== 'blackhole' &&
+  !!(
+    r.NatGatewayId ||
+    r.TransitGatewayId ||
+    r.NetworkInterfaceId ||
+    r.InstanceId ||
+    r.GatewayId?.startsWith('vgw-')
+  );
+
+/**
+ * The canary runs in the given subnets and must reach S3 (its artifacts) and CloudWatch
+ * `monitoring` (its metrics): through a default route out (egress), or an S3 gateway endpoint on
+ * the subnet's route table (the VPC's main table when none is associated) plus a `monitoring`
+ * interface endpoint with private DNS. Without either, the canary runs but nothing it finds
+ * reaches the alarm, so `up` is refused before anything is made; drctl adds nothing to a VPC it
+ * uses. Per the doc cited at egress.
+ */
+async function checkWayOut(
+  ec2: EC2Client,
+  role: RegionRole,
+  region: string,
+  vpcId: string,
+  subnetIds: string[],
+) {
+  const filters = [{ Name: 'vpc-id', Values: [vpcId] }];
+  const tables = await collect(
+    paginateDescribeRouteTables({ client: ec2 }, { Filters: filters }),
+    (p) => p.RouteTables,
+  );
+  const endpoints = (
+    await collect(paginateDescribeVpcEndpoints({ client: ec2 }, { Filters: filters }), (p) => p.VpcEndpoints)
+  ).filter((e) => /^(available|pending)$/i.test(e.State ?? ''));
+  const main = tables.find((t) => t.Associations?.some((a) => a.Main));
+  const tableOf = (subnetId: string): RouteTable | undefined =>
+    tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ?? main;
+  const monitoring = endpoints.some(
+    (e) => e.ServiceName === `com.amazonaws.${region}.monitoring` && e.PrivateDnsEnabled,
+  );
+  // Subnets sharing a route table lack the same things: named once per table.
+  const lacking = new Map<string, { subnets: string[]; missing: string[] }>();
+  for (const subnetId of subnetIds) {
+    const table = tableOf(subnetId);
+    if (table?.Routes?.some(egress)) continue;
+    const s3 = endpoints.some(
+      (e) =>
+        e.ServiceName === `com.amazonaws.${region}.s3` &&
+        /gateway/i.test(e.VpcEndpointType ?? '') &&
+        !!table?.RouteTableId &&
+        (e.RouteTableIds ?? []).includes(table.RouteTableId),
+    );
+    if (s3 && monitoring) continue;
+    const key = table?.RouteTableId ?? 'no route table';
+    const missing = [
+      ...(s3 ? [] : ['an S3 gateway endpoint']),
+      ...(monitoring ? [] : ['a monitoring endpoint']),
+    ];
+    const entry = lacking.get(key) ?? { subnets: [], missing };
+    entry.subnets.push(subnetId);
+    lacking.set(key, entry);
+  }
+  if (lacking.size)
+    throw refuse(
+      `${role}.subnetIds`,
+      `the canary in ${region} needs a way to S3 and CloudWatch, and ` +
+        [...lacking]
+          .map(
+            ([table, l]) =>
+              `${l.subnets.join(', ')} (${table}) have no 0.0.0.0/0 route to a NAT or transit ` +
+              `gateway, nor ${l.missing.join(' and ')}`,
+          )
+          .join('; ') +
+        `; drctl adds nothing to ${vpcId}`,
+      `Give those subnets a 0.0.0.0/0 route to a NAT gateway, or add an S3 gateway endpoint on ` +
+        `their route table and a com.amazonaws.${region}.monitoring interface endpoint with private ` +
+        `DNS to ${vpcId}; or list subnets that have one in ${role}.subnetIds.`,
+    );
 }
 
 async function checkRegion(aws: AwsClients, config: Config, role: RegionRole): Promise<void> {
@@ -70,6 +161,7 @@ async function checkRegion(aws: AwsClients, config: Config, role: RegionRole): P
           `List private subnets of ${vpcId} in ${role}.subnetIds.`,
         );
     }
+    await checkWayOut(ec2, role, mine.region, vpcId, mine.subnetIds ?? []);
   }
   if (mine.endpointId) {
     const id = mine.endpointId;

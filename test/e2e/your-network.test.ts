@@ -13,7 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { crashEachMutatingCall } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { upTo } from '../support/steps.js';
-import { TEAM_CIDR, teamStack } from '../support/team-network.js';
+import { TEAM_CIDR, teamNatOnMainTable, teamStack } from '../support/team-network.js';
 
 // Issue 25, points 2 and 3: the team's own VPCs, execute-api endpoint and private zone, seeded
 // with the SDK as another user of the account. drctl uses them, records them as `used`, and
@@ -81,6 +81,9 @@ async function seed(h: Harness): Promise<Seeded> {
     const vpc: Seeded['vpc'] = {};
     for (const region of [PRIMARY, SECONDARY])
       vpc[region] = await endpointVpc(h, region, 'team-network', CIDR[region]!);
+    // The canary's way out (up refuses a used VPC without one): a NAT route on the main table.
+    for (const region of [PRIMARY, SECONDARY])
+      await teamNatOnMainTable(h, region, vpc[region]!.vpcId, CIDR[region]!.replace('.0.0/16', '.9.0/24'));
     const ec2 = new EC2Client({ region: PRIMARY });
     const e = await ec2.send(
       new CreateVpcEndpointCommand({

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { DeleteRouteCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Harness, type RunOutput } from '../support/harness.js';
-import { teamNetwork } from '../support/team-network.js';
+import { removeWayOut, teamNatRoute, teamNetwork } from '../support/team-network.js';
 
 // Issue 25: the team's own API (an OpenAPI file whose health path is not /health), drilled end to
 // end: `verify` and `failover-test` call the configured health path through the probe.
@@ -112,12 +112,42 @@ describe('the team’s own network, connected by the team (peering "existing")',
     expect(pcx).toMatch(/^pcx-/);
   });
 
-  it('a used VPC without the canary’s way out: verify names it', async () => {
+  it('a used VPC without the canary’s way out: up refuses it, naming the subnets, before anything is made', async () => {
     h = new Harness();
     const [p, s] = REGIONS;
     const { vpc, side } = await teamNetwork(h, REGIONS, { [p]: false });
     h.writeConfig({ primary: side(p), secondary: side(s), peering: 'existing' });
+    const before = h.cloud.snapshot();
+    const r = await h.run(['up']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(/primary\.subnetIds/);
+    for (const subnet of vpc[p]!.subnets) expect(r.stderr).toContain(subnet);
+    expect(r.stderr).toMatch(/NAT/);
+    expect(r.stderr).toMatch(/S3 gateway endpoint/);
+    expect(r.stderr).toMatch(/monitoring interface endpoint/);
+    expect(r.stderr).not.toMatch(/secondary\.subnetIds/);
+    expect(h.cloud.snapshot()).toEqual(before);
+    expect(h.state()).toBeUndefined();
+  });
+
+  it('a used VPC with a NAT route as its way out: up goes ahead', async () => {
+    h = new Harness();
+    const [p, s] = REGIONS;
+    const { vpc, side } = await teamNetwork(h, REGIONS, { [p]: false });
+    await teamNatRoute(h, p, vpc[p]!, '10.20.9.0/24');
+    h.writeConfig({ primary: side(p), secondary: side(s), peering: 'existing' });
+    const r = await h.run(['up']);
+    expect(r.stderr).not.toMatch(/subnetIds/);
+  });
+
+  it('a used VPC whose way out goes after up: verify names it', async () => {
+    h = new Harness();
+    const [p, s] = REGIONS;
+    const { vpc, side } = await teamNetwork(h, REGIONS);
+    h.writeConfig({ primary: side(p), secondary: side(s), peering: 'existing' });
     await h.ok(['up']);
+    // The team takes its endpoints away (up refuses a VPC without them; verify is what sees this).
+    await removeWayOut(h, p, vpc[p]!);
     h.cloud.clock.advance(5 * 60_000);
     const v = await h.run(['--json', 'verify']);
     expect(v.code).not.toBe(0);

@@ -1,5 +1,5 @@
 import { APIGatewayClient, PutRestApiCommand } from '@aws-sdk/client-api-gateway';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import { priorTo, upTo } from '../support/steps.js';
 const STEPS_USED = upTo('api');
 const REGIONS = ['sa-east-1', 'us-west-1'] as const;
 const SAMPLE = fileURLToPath(new URL('../../examples/orders-api.openapi.json', import.meta.url));
+const SAMPLE_YAML = fileURLToPath(new URL('../../examples/orders-api.openapi.yaml', import.meta.url));
 const sample = () => JSON.parse(readFileSync(SAMPLE, 'utf8'));
 const fnArn = (region: string) => `arn:aws:lambda:${region}:111122223333:function:orders`;
 const regionValues = Object.fromEntries(REGIONS.map((r) => [r, { ordersFunctionArn: fnArn(r) }]));
@@ -194,6 +195,73 @@ describe('api step with the team’s own OpenAPI file', () => {
     h = new Harness();
     useFile('{\n  "openapi": "3.0.1",\n  "paths": {,}\n}\n');
     await expectRefused(/orders\.json is not valid JSON at line 3, column 13/);
+  });
+
+  it('imports the YAML sample as the same API as the JSON one in both regions (its alias resolved)', async () => {
+    const definitions = async (file: string) => {
+      h = new Harness();
+      h.writeConfig({ api: { openapi: file, regionValues } });
+      await h.ok(['up'], STEPS_USED);
+      const model = h.cloud.model(FakeApiGateway);
+      const out = REGIONS.map((region) => {
+        const api = model.region(region).restApis.get(h.outputs('api', region).restApiId)!;
+        return { methods: api.methods, definition: api.definition };
+      });
+      h.cleanup();
+      return out;
+    };
+    const fromYaml = await definitions(SAMPLE_YAML);
+    const fromJson = await definitions(SAMPLE);
+    expect(fromYaml).toEqual(fromJson);
+    const uri = (region: string) =>
+      `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${fnArn(region)}/invocations`;
+    REGIONS.forEach((region, i) =>
+      expect(fromYaml[i]!.methods.filter((m) => m.path === '/orders').map((m) => m.integrationUri)).toEqual([
+        uri(region),
+        uri(region),
+      ]),
+    );
+  });
+
+  it('reads a file without a .yaml name as YAML when it does not start with {', async () => {
+    h = new Harness();
+    useFile(readFileSync(SAMPLE_YAML, 'utf8'), {}, 'orders.openapi');
+    await h.ok(['up'], STEPS_USED);
+    expect(h.outputs('api', REGIONS[1]).restApiId).toBeDefined();
+  });
+
+  it('refuses a file that is not YAML, naming api.openapi, the file, line and column', async () => {
+    h = new Harness();
+    useFile('openapi: 3.0.1\npaths:\n  /x:\n    get: {a: 1\n  bad: x\n', {}, 'orders.yaml');
+    const r = await expectRefused(/orders\.yaml is not valid YAML at line 5, column 3/);
+    expect(r.stderr).toMatch(/api\.openapi/);
+    expect(r.stderr).toMatch(/ {3}5 \| {3}bad: x\n {7}\| {3}\^/);
+  });
+
+  it('refuses a YAML file that is not a mapping, and one with a placeholder without a value', async () => {
+    h = new Harness();
+    useFile('- openapi\n- 3.0.1\n', {}, 'orders.yml');
+    await expectRefused(/orders\.yml must hold one YAML mapping/);
+    useFile(readFileSync(SAMPLE_YAML, 'utf8'), { regionValues: {} }, 'orders.yml');
+    await expectRefused(/uses \$\{ordersFunctionArn\} with no value for sa-east-1/);
+  });
+
+  it('with the file gone, status, plan, drills, report and unlock run and down removes everything; up names api.openapi', async () => {
+    h = new Harness();
+    useFile(sample());
+    await h.ok(['up'], STEPS_USED);
+    rmSync(join(h.dir, 'orders.json'));
+    for (const args of [['status'], ['plan'], ['drills'], ['report'], ['unlock']]) {
+      const r = await h.run(args, STEPS_USED);
+      expect(r.stderr, args[0]).not.toMatch(/orders\.json|api\.openapi/);
+      expect(r.code, `${args[0]}: ${r.stderr}`).not.toBe(2);
+    }
+    const up = await h.run(['up'], STEPS_USED);
+    expect(up.code).toBe(2);
+    expect(up.stderr).toMatch(/api\.openapi: cannot read the OpenAPI file .*orders\.json/);
+    const down = await h.run(['down', '--yes'], STEPS_USED);
+    expect(down.code, down.stderr).toBe(0);
+    expect(h.cloud.snapshot()).toEqual([]);
   });
 
   it('refuses an integration that names another region without a per-region value', async () => {

@@ -7,6 +7,9 @@ import {
   AcceptVpcPeeringConnectionCommand,
   CreateRouteCommand,
   CreateVpcPeeringConnectionCommand,
+  DeleteVpcEndpointsCommand,
+  DescribeRouteTablesCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcPeeringConnectionsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
@@ -113,6 +116,7 @@ export async function teamStack(
       const s = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
       if (s.StackStatus === 'CREATE_COMPLETE')
         return Object.fromEntries((s.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+      if (!/IN_PROGRESS/.test(s.StackStatus ?? '')) throw new Error(`${name}: ${s.StackStatus}`);
       h.cloud.clock.advance(10_000);
     }
   });
@@ -198,4 +202,90 @@ export async function teamNetwork(
     subnetIds: vpc[region]!.subnets,
   });
   return { cidr, vpc, pcx, side };
+}
+
+/**
+ * A way out by NAT instead of endpoints (as many teams' VPCs have): a public subnet with an
+ * internet gateway route, a NAT gateway there, and 0.0.0.0/0 to it on the team's route table.
+ * `publicCidr`: the public subnet's, inside the VPC's CIDR.
+ */
+export async function teamNatRoute(
+  h: Harness,
+  region: string,
+  vpc: TeamVpc,
+  publicCidr: string,
+): Promise<void> {
+  const templateBody = JSON.stringify({
+      Resources: {
+        Igw: { Type: 'AWS::EC2::InternetGateway', Properties: {} },
+        Attach: {
+          Type: 'AWS::EC2::VPCGatewayAttachment',
+          Properties: { VpcId: vpc.vpcId, InternetGatewayId: { Ref: 'Igw' } },
+        },
+        Public: {
+          Type: 'AWS::EC2::Subnet',
+          Properties: { VpcId: vpc.vpcId, CidrBlock: publicCidr, AvailabilityZone: `${region}a` },
+        },
+        PublicRoutes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: vpc.vpcId } },
+        PublicAssoc: {
+          Type: 'AWS::EC2::SubnetRouteTableAssociation',
+          Properties: { SubnetId: { Ref: 'Public' }, RouteTableId: { Ref: 'PublicRoutes' } },
+        },
+        ToIgw: {
+          Type: 'AWS::EC2::Route',
+          Properties: {
+            RouteTableId: { Ref: 'PublicRoutes' },
+            DestinationCidrBlock: '0.0.0.0/0',
+            GatewayId: { Ref: 'Igw' },
+          },
+        },
+        Eip: { Type: 'AWS::EC2::EIP', Properties: {} },
+        Nat: {
+          Type: 'AWS::EC2::NatGateway',
+          Properties: {
+            SubnetId: { Ref: 'Public' },
+            AllocationId: { 'Fn::GetAtt': ['Eip', 'AllocationId'] },
+          },
+        },
+        ToNat: {
+          Type: 'AWS::EC2::Route',
+          Properties: {
+            RouteTableId: vpc.routeTableId,
+            DestinationCidrBlock: '0.0.0.0/0',
+            NatGatewayId: { Ref: 'Nat' },
+          },
+        },
+      },
+    });
+  await teamStack(h, region, 'team-nat', templateBody);
+}
+
+/** The team takes its S3 and monitoring endpoints away (after `up`, which refuses a VPC without). */
+export async function removeWayOut(h: Harness, region: string, vpc: TeamVpc): Promise<void> {
+  await h.cloud.authorizer.asAdmin(async () => {
+    const ec2 = new EC2Client({ region });
+    const { VpcEndpoints } = await ec2.send(
+      new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpc.vpcId] }] }),
+    );
+    const ids = (VpcEndpoints ?? [])
+      .filter((e) => /\.(s3|monitoring)$/.test(e.ServiceName ?? ''))
+      .map((e) => e.VpcEndpointId!);
+    await ec2.send(new DeleteVpcEndpointsCommand({ VpcEndpointIds: ids }));
+  });
+}
+
+/** teamNatRoute on the VPC's main route table (a VPC whose subnets have no table of their own). */
+export async function teamNatOnMainTable(h: Harness, region: string, vpcId: string, publicCidr: string) {
+  const routeTableId = await h.cloud.authorizer.asAdmin(async () => {
+    const { RouteTables } = await new EC2Client({ region }).send(
+      new DescribeRouteTablesCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'association.main', Values: ['true'] },
+        ],
+      }),
+    );
+    return RouteTables![0]!.RouteTableId!;
+  });
+  await teamNatRoute(h, region, { vpcId, subnets: [], routeTableId }, publicCidr);
 }
