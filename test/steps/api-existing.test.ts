@@ -44,11 +44,16 @@ const teamPolicy = {
     },
   ],
 };
+/** The team's policy admitting only calls through their own endpoint `vpce`. */
+const onlyThrough = (vpce: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ ...teamPolicy.Statement[0], Condition: { StringEquals: { 'aws:SourceVpce': vpce } } }],
+});
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 const apigw = (region = PRIMARY) => new APIGatewayClient({ region });
 
 /** The team's API: PRIVATE (unless `type` says), GET /health and /pets, deployed to prod. */
-async function seedApi(x: Harness, type = 'PRIVATE'): Promise<string> {
+async function seedApi(x: Harness, type = 'PRIVATE', policy: unknown = teamPolicy): Promise<string> {
   return x.cloud.authorizer.asAdmin(async () => {
     const api = await apigw().send(
       new ImportRestApiCommand({
@@ -57,7 +62,7 @@ async function seedApi(x: Harness, type = 'PRIVATE'): Promise<string> {
           openapi: '3.0.1',
           info: { title: 'team-orders', version: '1' },
           paths: { '/health': get('{"ok":true}'), '/pets': get('[]') },
-          'x-amazon-apigateway-policy': teamPolicy,
+          'x-amazon-apigateway-policy': policy,
         }),
       }),
     );
@@ -108,6 +113,20 @@ const methodsIn = (region: string, restApiId: string) =>
     .restApis.get(restApiId)!
     .methods.map((m) => `${m.httpMethod} ${m.path}`)
     .sort();
+
+interface Line {
+  check: string;
+  status: string;
+  text: string;
+  fix?: string;
+}
+
+/** verify's lines about the team's API admitting drctl's endpoint. */
+async function admitLines(): Promise<Line[]> {
+  const r = await h.run(['--json', 'verify'], STEPS_USED);
+  const checks = (r.summary as unknown as { checks: Line[] }).checks;
+  return checks.filter((l) => l.check === 'api-admits');
+}
 
 function useApi(restApiId: string, extra: Record<string, unknown> = {}) {
   h.writeConfig({ api: { restApiId, healthPath: '/health', ...extra } });
@@ -182,6 +201,57 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(await teamApi(h, id)).toEqual(before);
     expect(h.cloud.model(FakeApiGateway).region(SECONDARY).restApis.size).toBe(0);
+  });
+
+  it('without api.deploy, verify fails naming create-deployment until the team deploys', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    useApi(id);
+    await h.ok(['up'], STEPS_USED);
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    const invoke = () =>
+      h.cloud
+        .model(FakeApiGateway)
+        .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce });
+    // The statement is in the policy but not deployed: the primary refuses drctl's endpoint.
+    expect(invoke().status).toBe(403);
+    const before = await admitLines();
+    expect(before).toHaveLength(1);
+    expect(before[0]!.status).toBe('fail');
+    expect(before[0]!.text).toContain(`primary REST API ${id} admits drctl's endpoint ${vpce}`);
+    expect(before[0]!.fix).toContain(
+      `aws apigateway create-deployment --rest-api-id ${id} --stage-name prod --region ${PRIMARY}`,
+    );
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' })),
+    );
+    expect(invoke().status).toBe(200);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+  });
+
+  it('with api.deploy true, up deploys stage prod and verify passes right after', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id, { deploy: true });
+    const up = await h.ok(['up'], STEPS_USED);
+    expect(up.stdout + up.stderr).toMatch(/deploying stage prod \(api\.deploy\): this ships its current definition/);
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    const answer = h.cloud
+      .model(FakeApiGateway)
+      .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce });
+    expect(answer.status).toBe(200);
+    const lines = await admitLines();
+    expect(lines.map((l) => l.status), JSON.stringify(lines)).toEqual(['ok']);
+    // A second up finds the statement in effect: no other deployment.
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    expect(h.cloud.calls.filter((c) => c.region === PRIMARY && c.command === 'CreateDeployment')).toEqual([]);
+    // down still takes back exactly drctl's statement.
+    await h.ok(['down', '--yes'], STEPS_USED);
+    const sids = JSON.parse(h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!).Statement.map(
+      (st: { Sid: string }) => st.Sid,
+    );
+    expect(sids).toEqual(['TeamInvoke']);
   });
 
   it('refuses an id that is not in the primary region', async () => {

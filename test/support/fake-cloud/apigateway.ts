@@ -345,7 +345,8 @@ export class FakeApiGateway extends FakeService {
     }
     this.throttle(region, 'CreateDeployment');
     const d: Deployment = {
-      id: this.id('').slice(0, 6),
+      // 6 characters as AWS's; the counter's low digits, so each deployment's id is its own.
+      id: this.id('').slice(2, 8),
       description: input.description,
       createdDate: new Date(this.now()),
       definition: structuredClone(api.definition),
