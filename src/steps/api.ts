@@ -199,7 +199,9 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
   // are refused (403) and the primary's canary fails over to the copy.
   if (pending && pending === (await stageDeployment(apigw, restApiId))) {
     if (api.deploy) {
-      ctx.progress(`REST API ${restApiId} (yours): deploying stage ${STAGE} (api.deploy): this ships its current definition`);
+      ctx.progress(
+        `REST API ${restApiId} (yours): deploying stage ${STAGE} (api.deploy): this ships its current definition`,
+      );
       await ctx.retry(`deploy REST API ${restApiId}`, () =>
         deployStage(apigw, restApiId, `drctl ${ctx.config.deployment}: admits endpoint ${vpcEndpointId}`),
       );

@@ -28,7 +28,9 @@ export const apiAdmits: VerifyCheck = {
     // statement, so the statement is not in effect whatever the export says.
     const waiting = rec.admitPendingDeployment !== undefined && rec.admitPendingDeployment === current;
     // The export is of the stage's deployment; its policy (when AWS includes it) is the one in force.
-    const exported = current ? (await exportOf(client, api.restApiId))['x-amazon-apigateway-policy'] : undefined;
+    const exported = current
+      ? (await exportOf(client, api.restApiId))['x-amazon-apigateway-policy']
+      : undefined;
     const denied = waiting || !current || (exported !== undefined && !policyAdmits(exported, vpce));
     const text = `primary REST API ${api.restApiId} admits drctl's endpoint ${vpce}`;
     if (!denied) return [ok(ID, text, region)];

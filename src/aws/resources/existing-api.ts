@@ -167,7 +167,8 @@ export const updateRestApi = (client: Client, restApiId: string, patchOperations
  * An Allow alone does not prove a call passes (a Deny may still refuse it): verify's probe says that.
  */
 export function policyAdmits(policy: unknown, vpcEndpointId: string): boolean {
-  const doc = (typeof policy === 'string' ? parsePolicy(policy) : policy) as { Statement?: unknown } | undefined;
+  const doc = (typeof policy === 'string' ? parsePolicy(policy) : policy) as
+    { Statement?: unknown } | undefined;
   return ([doc?.Statement ?? []].flat() as Statement[]).some((s) => {
     if (s.Effect !== 'Allow') return false;
     const cond = s.Condition as Record<string, Record<string, unknown>> | undefined;
