@@ -279,10 +279,13 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     expect(before[0]!.fix).toContain(
       `aws apigateway create-deployment --rest-api-id ${id} --stage-name prod --region ${PRIMARY}`,
     );
+    const status = await h.run(['status', '--refresh'], STEPS_USED);
+    expect(status.stdout).toContain(`NOT IN EFFECT: primary REST API ${id} admits drctl's endpoint ${vpce}`);
     await h.cloud.authorizer.asAdmin(() =>
       apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' })),
     );
     expect(invoke().status).toBe(200);
+    expect((await h.run(['status', '--refresh'], STEPS_USED)).stdout).not.toContain('NOT IN EFFECT');
     expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
   });
 
