@@ -52,6 +52,25 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       return canaryTroubles;
     });
   }
+  // The team's API (config api.restApiId): drctl's statement not deployed yet refuses its endpoint.
+  let admit: StatusResult['admit'];
+  if (
+    refreshAws &&
+    failures.length === 0 &&
+    typeof s.config.api === 'object' &&
+    'restApiId' in s.config.api
+  ) {
+    const ctx = { config: s.config, state: store.state, aws: refreshAws, clock: s.deps.clock };
+    const { apiAdmits } = await import('../verify/admit-check.js');
+    try {
+      const line = (
+        await apiAdmits.run({ ...ctx, steps: s.steps, missingResources: () => Promise.resolve([]) })
+      ).find((l) => l.status === 'fail');
+      if (line) admit = { text: line.text, fix: line.fix ?? '' };
+    } catch (e) {
+      failures.push({ step: 'api', scope: s.config.primary.region, message: errorMessage(e) });
+    }
+  }
   // The hold in the cloud (Route 53's hold checks, as verify reads them) against state.switch.
   let hold: StatusResult['hold'];
   if (refreshAws && failures.length === 0 && (store.state.switch || steps['health-check'])) {
@@ -85,6 +104,7 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       hold,
       steps,
       certificates,
+      ...(admit ? { admit } : {}),
       drift: refresh ? drift : undefined,
       unrecorded: refresh ? unrecorded : undefined,
       errors: failures.length ? failures : undefined,
@@ -103,8 +123,7 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
   // A held incident switch first: where clients go matters more than any step's record.
   if (store.state.switch)
     s.reporter.line(`${heldSwitchText(store.state.switch)} (\`drctl failback\` releases it)`);
-  for (const d of hold?.disagreements ?? [])
-    s.reporter.line(`DRIFT: ${d.text}\n    fix: ${d.fix}`);
+  for (const d of hold?.disagreements ?? []) s.reporter.line(`DRIFT: ${d.text}\n    fix: ${d.fix}`);
   const notRecorded = (step: string, scope: string) =>
     unrecorded.find((u) => u.step === step && u.scope === scope)?.resources ?? [];
   if (Object.keys(steps).length === 0) s.reporter.line(`nothing recorded in ${s.statePath}`);
@@ -128,6 +147,8 @@ export async function run(s: Session, { refresh }: StatusArgs): Promise<ExitCode
       if (d?.missing.length) s.reporter.line(`    DRIFT: gone from AWS: ${d.missing.join(', ')}`);
       const trouble = info.name === 'canary' && !d?.missing.length ? canaryTroubles.get(scope) : undefined;
       if (trouble) s.reporter.line(`    UNHEALTHY: ${trouble.text}\n    fix: ${trouble.fix}`);
+      if (admit && info.name === 'api' && scope === s.config.primary.region)
+        s.reporter.line(`    NOT IN EFFECT: ${admit.text}\n    fix: ${admit.fix}`);
       for (const f of notRecorded(info.name, scope))
         s.reporter.line(`    DRIFT: in AWS with this deployment's tags, not in the state: ${f.what}`);
     }

@@ -53,6 +53,13 @@ export const existingApiSourceSchema = z
       .regex(PATH, 'must be a path like /health')
       .default('/health')
       .describe('the GET path the canary calls; it must be in the API'),
+    deploy: z
+      .boolean()
+      .default(false)
+      .describe(
+        "true: after adding its policy statement drctl deploys stage prod itself (shipping the API's " +
+          'current definition); false: you deploy it (`verify` fails until you do)',
+      ),
   })
   .strict();
 
@@ -63,7 +70,7 @@ export const apiSourceSchema = z
     '"petstore" (the workshop\'s example API), or {"openapi": "<file>", "regionValues": {"<region>": ' +
       '{"<name>": "<value>"}}, "healthPath": "/health"}: your own OpenAPI 3 or Swagger 2 file, its ${name} ' +
       'placeholders replaced per region, imported PRIVATE in both regions; or {"restApiId": "<id>", ' +
-      '"healthPath": "/health"}: your PRIVATE API in the primary, copied into the secondary ' +
+      '"healthPath": "/health", "deploy": false}: your PRIVATE API in the primary, copied into the secondary ' +
       '(see docs/configuration.md)',
   );
 

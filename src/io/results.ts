@@ -108,6 +108,11 @@ export type StatusResult = {
   hold?: { readings: HoldReading[]; disagreements: HoldDisagreement[] } | undefined;
   steps: State['steps'];
   certificates: CertificateLifetime[];
+  /**
+   * --refresh only, config api.restApiId: the team's stage does not serve drctl's policy statement
+   * yet (verify's check `api-admits`), and the command that deploys it.
+   */
+  admit?: { text: string; fix: string } | undefined;
   /** --refresh only. */
   drift: Array<{ step: string; scope: string; missing: string[] }> | undefined;
   unrecorded:

@@ -156,6 +156,8 @@ const RULES: Record<string, Rule[]> = {
   'api.healthPath': HEALTH_PATH_RULES,
   // Another API of the team's: the secondary's copy is overwritten with its definition.
   'api.restApiId': [{ step: 'api', effect: 'update', where: 'both' }],
+  // Deploying the team's stage after drctl's statement, or leaving it to them: the primary only.
+  'api.deploy': [{ step: 'api', effect: 'update', where: 'primary' }],
   // Another VPC is another network: everything in it is made again.
   vpcId: [
     { step: 'vpc', effect: 'rebuild', where: 'own' },

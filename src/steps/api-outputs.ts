@@ -19,6 +19,12 @@ export const outputs = z.object({
    */
   associatedEndpoint: z.string().optional(),
   /**
+   * Config `api: {"restApiId"}`, primary: the deployment stage prod served when drctl added its
+   * policy statement. A policy takes effect only when deployed, so while the stage still serves
+   * this one, drctl's endpoint is refused (verify fails, naming the create-deployment command).
+   */
+  admitPendingDeployment: z.string().optional(),
+  /**
    * shapeSha of what the definition made, read right after drctl imported or put it: the API as
    * drctl's definition makes it in this region; anything else is a hand change (`up` puts it back).
    */

@@ -26,7 +26,11 @@ import {
   admitPatch,
   admitSid,
   copyOf,
+  deployCommand,
+  deployStage,
   exportOf,
+  policyAdmits,
+  stageDeployment,
   unadmitPatch,
   updateRestApi,
   STAGE,
@@ -41,6 +45,7 @@ import {
   regionDefinition,
   type OpenApiSource,
 } from '../config/api-source.js';
+import { regionConfig } from '../config/config.js';
 import type { StepImpl } from './types.js';
 import type { AwsClients } from '../aws/clients.js';
 import type { Config } from '../config/config.js';
@@ -194,17 +199,44 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     associatedEndpoint = vpcEndpointId;
     ctx.record({ restApiId, associatedEndpoint });
   }
-  const patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
-  if (patch.length) {
+  let patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
+  // The team's own endpoint, already admitted by the policy their stage serves: nothing to add
+  // (a statement would only wait for a deployment that changes nothing).
+  const sid = admitSid(ctx.config.deployment);
+  const ours = parsePolicy(found.policy) as { Statement?: unknown } | undefined;
+  const hasOurs = [ours?.Statement ?? []].flat().some((st) => (st as { Sid?: string }).Sid === sid);
+  if (
+    !hasOurs &&
+    vpcEndpointId === regionConfig(ctx.config, ctx.region).endpointId &&
+    policyAdmits((await exportOf(apigw, restApiId))['x-amazon-apigateway-policy'], vpcEndpointId)
+  ) {
+    ctx.progress(`REST API ${restApiId} (yours): its deployed policy admits your endpoint ${vpcEndpointId}`);
+    patch = patch.filter((op) => op.path !== '/policy');
+  }
+  let pending = ctx.recorded.admitPendingDeployment;
+  if (patch.some((op) => op.path === '/policy')) {
+    // Recorded before the call: a crash after it still leaves verify knowing the statement waits.
+    pending = await stageDeployment(apigw, restApiId);
+    if (pending) ctx.record({ restApiId, admitPendingDeployment: pending });
+  }
+  if (patch.length)
     await ctx.retry(`update REST API ${restApiId}`, () => updateRestApi(apigw, restApiId, patch));
-    // A changed resource policy takes effect only when the API is deployed again
-    // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html),
-    // and deploying the team's API would also ship whatever they changed and have not deployed:
-    // their call, not drctl's. Until then calls through drctl's endpoint are refused (403) and
-    // the primary's canary fails over to the copy.
-    if (patch.some((op) => op.path === '/policy'))
+  // A changed resource policy takes effect only when the API is deployed again
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/apigateway-resource-policies-create-attach.html),
+  // and deploying the team's API also ships whatever they changed and have not deployed: their
+  // call (config api.deploy), not drctl's by default. Until then calls through drctl's endpoint
+  // are refused (403) and the primary's canary fails over to the copy.
+  if (pending && pending === (await stageDeployment(apigw, restApiId))) {
+    if (api.deploy) {
+      ctx.progress(
+        `REST API ${restApiId} (yours): deploying stage ${STAGE} (api.deploy): this ships its current definition`,
+      );
+      await ctx.retry(`deploy REST API ${restApiId}`, () =>
+        deployStage(apigw, restApiId, `drctl ${ctx.config.deployment}: admits endpoint ${vpcEndpointId}`),
+      );
+    } else
       ctx.warn(
-        `REST API ${restApiId} (yours): drctl's statement ${admitSid(ctx.config.deployment)} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${ctx.region}\`; until then the primary answers drctl's endpoint with 403`,
+        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region)}\` (or set api.deploy to true); until then the primary answers drctl's endpoint with 403`,
       );
   }
   const host = `execute-api.${ctx.region}.amazonaws.com`;
@@ -215,6 +247,7 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     invokeUrl: `https://${restApiId}.${host}/${STAGE}`,
     vpceInvokeUrl: `https://${restApiId}-${vpcEndpointId}.${host}/${STAGE}`,
     ...(associatedEndpoint ? { associatedEndpoint } : {}),
+    ...(pending ? { admitPendingDeployment: pending } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { apiAdmits } from './admit-check.js';
 import { apiDrift } from './api-drift.js';
 import type { VerifyCheck } from './check.js';
 import {
@@ -19,6 +20,7 @@ import { switchHeld } from './switch-checks.js';
 export type { CheckLine, Verdict, VerifyCheck, VerifyContext } from './check.js';
 export {
   ACM_RENEWAL_ACTIONS,
+  apiAdmits,
   apiDrift,
   ALARM_DATA_WINDOW_MS,
   CERT_FAIL_DAYS,
@@ -46,6 +48,7 @@ export const CHECKS: readonly VerifyCheck[] = [
   stateComplete,
   configUnchanged,
   resourcesExist,
+  apiAdmits,
   apiDrift,
   probeThroughNlb,
   certificates,

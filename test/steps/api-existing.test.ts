@@ -7,6 +7,12 @@ import {
   PutRestApiCommand,
   paginateGetResources,
 } from '@aws-sdk/client-api-gateway';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DescribeStacksCommand,
+} from '@aws-sdk/client-cloudformation';
+import { CreateVpcEndpointCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { iamPolicy, splitPolicy } from '../../src/iam/policy.js';
@@ -46,11 +52,65 @@ const teamPolicy = {
     },
   ],
 };
+/** A VPC of the team's: two subnets and a group for an endpoint (not drctl's). */
+const teamNetwork = (region: string, cidr: string) => {
+  const subnet = (az: string, n: number) => ({
+    Type: 'AWS::EC2::Subnet',
+    Properties: {
+      VpcId: { Ref: 'Vpc' },
+      AvailabilityZone: `${region}${az}`,
+      CidrBlock: cidr.replace('.0.0/16', `.${n}.0/24`),
+    },
+  });
+  return JSON.stringify({
+    Resources: {
+      Vpc: {
+        Type: 'AWS::EC2::VPC',
+        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
+      },
+      A: subnet('a', 1),
+      B: subnet('b', 2),
+      Sg: {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: { GroupDescription: 'team', VpcId: { Ref: 'Vpc' } },
+      },
+    },
+    Outputs: {
+      VpcId: { Value: { Ref: 'Vpc' } },
+      A: { Value: { Ref: 'A' } },
+      B: { Value: { Ref: 'B' } },
+      Sg: { Value: { Ref: 'Sg' } },
+    },
+  });
+};
+
+/** The team's VPC in `region` (as admin): its id, subnets and group. */
+async function teamVpc(x: Harness, region: string, cidr: string) {
+  return x.cloud.authorizer.asAdmin(async () => {
+    const cfn = new CloudFormationClient({ region });
+    const { StackId } = await cfn.send(
+      new CreateStackCommand({ StackName: 'team-network', TemplateBody: teamNetwork(region, cidr) }),
+    );
+    for (;;) {
+      const st = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
+      const out = Object.fromEntries((st.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
+      if (st.StackStatus === 'CREATE_COMPLETE')
+        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
+      x.cloud.clock.advance(10_000);
+    }
+  });
+}
+
+/** The team's policy admitting only calls through their own endpoint `vpce`. */
+const onlyThrough = (vpce: string) => ({
+  Version: '2012-10-17',
+  Statement: [{ ...teamPolicy.Statement[0], Condition: { StringEquals: { 'aws:SourceVpce': vpce } } }],
+});
 const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 const apigw = (region = PRIMARY) => new APIGatewayClient({ region });
 
 /** The team's API: PRIVATE (unless `type` says), GET /health and /pets, deployed to prod. */
-async function seedApi(x: Harness, type = 'PRIVATE'): Promise<string> {
+async function seedApi(x: Harness, type = 'PRIVATE', policy: unknown = teamPolicy): Promise<string> {
   return x.cloud.authorizer.asAdmin(async () => {
     const api = await apigw().send(
       new ImportRestApiCommand({
@@ -59,7 +119,7 @@ async function seedApi(x: Harness, type = 'PRIVATE'): Promise<string> {
           openapi: '3.0.1',
           info: { title: 'team-orders', version: '1' },
           paths: { '/health': get('{"ok":true}'), '/pets': get('[]') },
-          'x-amazon-apigateway-policy': teamPolicy,
+          'x-amazon-apigateway-policy': policy,
         }),
       }),
     );
@@ -110,6 +170,20 @@ const methodsIn = (region: string, restApiId: string) =>
     .restApis.get(restApiId)!
     .methods.map((m) => `${m.httpMethod} ${m.path}`)
     .sort();
+
+interface Line {
+  check: string;
+  status: string;
+  text: string;
+  fix?: string;
+}
+
+/** verify's lines about the team's API admitting drctl's endpoint. */
+async function admitLines(): Promise<Line[]> {
+  const r = await h.run(['--json', 'verify'], STEPS_USED);
+  const checks = (r.summary as unknown as { checks: Line[] }).checks;
+  return checks.filter((l) => l.check === 'api-admits');
+}
 
 function useApi(restApiId: string, extra: Record<string, unknown> = {}) {
   h.writeConfig({ api: { restApiId, healthPath: '/health', ...extra } });
@@ -252,6 +326,106 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     await h.ok(['down', '--yes'], STEPS_USED);
     expect(await teamApi(h, id)).toEqual(before);
     expect(h.cloud.model(FakeApiGateway).region(SECONDARY).restApis.size).toBe(0);
+  });
+
+  it('without api.deploy, verify fails naming create-deployment until the team deploys', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    useApi(id);
+    await h.ok(['up'], STEPS_USED);
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    const invoke = () =>
+      h.cloud
+        .model(FakeApiGateway)
+        .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce });
+    // The statement is in the policy but not deployed: the primary refuses drctl's endpoint.
+    expect(invoke().status).toBe(403);
+    const before = await admitLines();
+    expect(before).toHaveLength(1);
+    expect(before[0]!.status).toBe('fail');
+    expect(before[0]!.text).toContain(`primary REST API ${id} admits drctl's endpoint ${vpce}`);
+    expect(before[0]!.fix).toContain(
+      `aws apigateway create-deployment --rest-api-id ${id} --stage-name prod --region ${PRIMARY}`,
+    );
+    const status = await h.run(['status', '--refresh'], STEPS_USED);
+    expect(status.stdout).toContain(`NOT IN EFFECT: primary REST API ${id} admits drctl's endpoint ${vpce}`);
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' })),
+    );
+    expect(invoke().status).toBe(200);
+    expect((await h.run(['status', '--refresh'], STEPS_USED)).stdout).not.toContain('NOT IN EFFECT');
+    expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+  });
+
+  it('with api.deploy true, up deploys stage prod and verify passes right after', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id, { deploy: true });
+    const up = await h.ok(['up'], STEPS_USED);
+    expect(up.stdout + up.stderr).toMatch(
+      /deploying stage prod \(api\.deploy\): this ships its current definition/,
+    );
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    const answer = h.cloud
+      .model(FakeApiGateway)
+      .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce });
+    expect(answer.status).toBe(200);
+    const lines = await admitLines();
+    expect(
+      lines.map((l) => l.status),
+      JSON.stringify(lines),
+    ).toEqual(['ok']);
+    // A second up finds the statement in effect: no other deployment.
+    h.cloud.resetCalls();
+    await h.ok(['up'], STEPS_USED);
+    expect(h.cloud.calls.filter((c) => c.region === PRIMARY && c.command === 'CreateDeployment')).toEqual([]);
+    // down still takes back exactly drctl's statement.
+    await h.ok(['down', '--yes'], STEPS_USED);
+    const sids = JSON.parse(
+      h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!,
+    ).Statement.map((st: { Sid: string }) => st.Sid);
+    expect(sids).toEqual(['TeamInvoke']);
+  });
+
+  it('drctl’s endpoint is the team’s own and their deployed policy admits it: no statement added', async () => {
+    h = new Harness();
+    const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
+    const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
+    const net = await h.cloud.authorizer.asAdmin(async () => {
+      const ec2 = new EC2Client({ region: PRIMARY });
+      const { vpcId, subnets } = theirs;
+      const e = await ec2.send(
+        new CreateVpcEndpointCommand({
+          VpcEndpointType: 'Interface',
+          VpcId: vpcId,
+          ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
+          SubnetIds: subnets,
+          SecurityGroupIds: [theirs.sg],
+          PrivateDnsEnabled: true,
+        }),
+      );
+      h.cloud.clock.advance(5 * 60_000);
+      return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
+    });
+    const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
+    const before = h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy;
+    h.writeConfig({
+      api: { restApiId: id, healthPath: '/health' },
+      primary: {
+        region: PRIMARY,
+        vpcCidr: '10.20.0.0/16',
+        vpcId: net.vpcId,
+        subnetIds: net.subnets,
+        endpointId: net.endpointId,
+      },
+      secondary: { region: SECONDARY, vpcCidr: '10.30.0.0/16', vpcId: other.vpcId, subnetIds: other.subnets },
+      peering: 'existing',
+    });
+    const up = await h.ok(['up'], STEPS_USED);
+    expect(h.outputs('endpoints', PRIMARY).vpcEndpointId).toBe(net.endpointId);
+    expect(up.stdout + up.stderr).not.toMatch(/takes effect only when/);
+    expect(h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy).toBe(before);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
   });
 
   it('refuses an id that is not in the primary region', async () => {

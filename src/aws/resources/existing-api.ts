@@ -1,6 +1,8 @@
 import {
   APIGatewayClient,
+  CreateDeploymentCommand,
   GetRestApiCommand,
+  GetStageCommand,
   type PatchOperation,
   type RestApi,
   UpdateRestApiCommand,
@@ -144,3 +146,34 @@ export function unadmitPatch(
 
 export const updateRestApi = (client: Client, restApiId: string, patchOperations: PatchOperation[]) =>
   client.send(new UpdateRestApiCommand({ restApiId, patchOperations }));
+
+/**
+ * Whether a policy (the export's x-amazon-apigateway-policy: the DEPLOYED one, GetExport exports a
+ * stage's deployment) has an Allow with aws:SourceVpce equal to `vpcEndpointId`, one value or a list.
+ * An Allow alone does not prove a call passes (a Deny may still refuse it): verify's probe says that.
+ */
+export function policyAdmits(policy: unknown, vpcEndpointId: string): boolean {
+  const doc = (typeof policy === 'string' ? parsePolicy(policy) : policy) as
+    { Statement?: unknown } | undefined;
+  return ([doc?.Statement ?? []].flat() as Statement[]).some((s) => {
+    if (s.Effect !== 'Allow') return false;
+    const cond = s.Condition as Record<string, Record<string, unknown>> | undefined;
+    return Object.entries(cond ?? {}).some(
+      ([op, kv]) => /^StringEquals/.test(op) && [kv['aws:SourceVpce'] ?? []].flat().includes(vpcEndpointId),
+    );
+  });
+}
+
+/** The deployment stage prod serves now; undefined without a stage. */
+export async function stageDeployment(client: Client, restApiId: string): Promise<string | undefined> {
+  const stage = await unlessNotFound(() => client.send(new GetStageCommand({ restApiId, stageName: STAGE })));
+  return stage?.deploymentId;
+}
+
+/** Config api.deploy: stage prod deployed again with the API's current definition. */
+export const deployStage = (client: Client, restApiId: string, description: string) =>
+  client.send(new CreateDeploymentCommand({ restApiId, stageName: STAGE, description }));
+
+/** The command that makes drctl's statement take effect (the team runs it, or sets api.deploy). */
+export const deployCommand = (restApiId: string, region: string) =>
+  `aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${region}`;

@@ -48,7 +48,9 @@ export function apigwPage<T>(
 // - The data plane (`invoke`, asked by the network model): a private API answers only a request
 //   that came through a VPC endpoint and that its resource policy allows, evaluated as IAM does
 //   (resource-policy.ts: an explicit Deny wins, an Allow is needed, aws:SourceVpce / aws:SourceVpc
-//   compared); a refusal is 403 AccessDeniedException with AWS's "User: anonymous is not authorized"
+//   compared) as deployed: invoke evaluates the stage's deployment (its policy and methods), so a
+//   policy change waits for CreateDeployment (apigateway-resource-policies-create-attach.html);
+//   a refusal is 403 AccessDeniedException with AWS's "User: anonymous is not authorized"
 //   message. Unknown API or stage: 403 ForbiddenException; unknown method and path: 403
 //   MissingAuthenticationTokenException (https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html).
 
@@ -343,7 +345,8 @@ export class FakeApiGateway extends FakeService {
     }
     this.throttle(region, 'CreateDeployment');
     const d: Deployment = {
-      id: this.id('').slice(0, 6),
+      // 6 characters as AWS's; the counter's low digits, so each deployment's id is its own.
+      id: this.id('').slice(2, 8),
       description: input.description,
       createdDate: new Date(this.now()),
       definition: structuredClone(api.definition),
@@ -700,10 +703,15 @@ export class FakeApiGateway extends FakeService {
     const api = this.region(region).restApis.get(input.restApiId);
     if (!api) return refused('ForbiddenException', 'Forbidden');
     const method = (input.method ?? 'GET').toUpperCase();
+    // A call is served by the stage's deployment: the policy and methods as they were when it was
+    // made, not the API's latest edits ("If you update the resource policy, you'll need to deploy
+    // the API": apigateway-resource-policies-create-attach.html; updating-api.html).
+    const stage = this.region(region).stages.get(api.id)?.get(input.stage);
+    const deployed = stage && this.region(region).deployments.get(api.id)?.get(stage.deploymentId);
     if (api.endpointTypes.includes('PRIVATE')) {
       const base = `arn:aws:execute-api:${region}:${this.cloud.account}:${api.id}`;
       const resource = `${base}/${input.stage}/${method}${input.path}`;
-      const decision = evaluatePolicy(api.policy, {
+      const decision = evaluatePolicy(deployed ? deployed.policy : api.policy, {
         action: 'execute-api:Invoke',
         resource,
         shorthandBase: base,
@@ -711,11 +719,10 @@ export class FakeApiGateway extends FakeService {
       });
       if (decision !== 'allow') return notAuthorized(resource, decision);
     }
-    if (!this.region(region).stages.get(api.id)?.has(input.stage))
-      return refused('ForbiddenException', 'Forbidden');
-    if (!api.methods.some((m) => m.path === input.path && m.httpMethod === method))
+    if (!deployed) return refused('ForbiddenException', 'Forbidden');
+    if (!methodsOf(deployed.definition).some((m) => m.path === input.path && m.httpMethod === method))
       return refused('MissingAuthenticationTokenException', 'Missing Authentication Token');
-    return { status: 200, body: mockBody(api.definition, input.path, method) };
+    return { status: 200, body: mockBody(deployed.definition, input.path, method) };
   }
 
   /** The condition keys a request through endpoint `vpceId` carries. */
