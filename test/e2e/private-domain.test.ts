@@ -2,6 +2,7 @@ import '../support/fast-tmp.js';
 import {
   APIGatewayClient,
   CreateBasePathMappingCommand,
+  CreateDeploymentCommand,
   CreateDomainNameAccessAssociationCommand,
   CreateDomainNameCommand,
   DeleteDomainNameAccessAssociationCommand,
@@ -288,6 +289,8 @@ describe('API Gateway refuses what AWS refuses on the private path', () => {
         ],
       }),
     );
+    // A policy is in force once deployed (docs/design/aws-behaviour.md §5): the hand edit deployed too.
+    await apigw(PRIMARY).send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
     // At the primary's own endpoint (the canary fails too now, and DNS will move to the secondary).
     const p = await probe(rec('domain', PRIMARY).endpointDnsName);
     expect(p.status).toBe(403);

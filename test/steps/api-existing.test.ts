@@ -7,11 +7,6 @@ import {
   PutRestApiCommand,
   paginateGetResources,
 } from '@aws-sdk/client-api-gateway';
-import {
-  CloudFormationClient,
-  CreateStackCommand,
-  DescribeStacksCommand,
-} from '@aws-sdk/client-cloudformation';
 import { CreateVpcEndpointCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
@@ -20,6 +15,7 @@ import { crashEachMutatingCall, mutatingOf } from '../support/crash.js';
 import { FakeApiGateway } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
+import { teamNatOnMainTable, teamStack } from '../support/team-network.js';
 
 // Config `api: {"restApiId": ...}` (issue 25): the team's PRIVATE API in the primary, seeded here
 // by "someone else" (admin, not drctl's policy). The secondary gets a copy of its export; the
@@ -84,21 +80,14 @@ const teamNetwork = (region: string, cidr: string) => {
   });
 };
 
-/** The team's VPC in `region` (as admin): its id, subnets and group. */
+/**
+ * The team's VPC in `region` (as admin): its id, subnets and group; its way out (up refuses a used
+ * VPC without one) a NAT route on its main table.
+ */
 async function teamVpc(x: Harness, region: string, cidr: string) {
-  return x.cloud.authorizer.asAdmin(async () => {
-    const cfn = new CloudFormationClient({ region });
-    const { StackId } = await cfn.send(
-      new CreateStackCommand({ StackName: 'team-network', TemplateBody: teamNetwork(region, cidr) }),
-    );
-    for (;;) {
-      const st = (await cfn.send(new DescribeStacksCommand({ StackName: StackId }))).Stacks![0]!;
-      const out = Object.fromEntries((st.Outputs ?? []).map((o) => [o.OutputKey!, o.OutputValue!]));
-      if (st.StackStatus === 'CREATE_COMPLETE')
-        return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
-      x.cloud.clock.advance(10_000);
-    }
-  });
+  const out = await teamStack(x, region, 'team-network', teamNetwork(region, cidr));
+  await teamNatOnMainTable(x, region, out.VpcId!, cidr.replace('.0.0/16', '.9.0/24'));
+  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
 }
 
 /** The team's policy admitting only calls through their own endpoint `vpce`. */
