@@ -580,6 +580,10 @@ export class FakeCloudFormation extends FakeService {
             DestinationCidrBlock: ev(p.DestinationCidrBlock),
             GatewayId: p.GatewayId ? ev(p.GatewayId) : undefined,
             NatGatewayId: p.NatGatewayId ? ev(p.NatGatewayId) : undefined,
+            // A Gateway Load Balancer / Network Firewall endpoint is shown as GatewayId vpce-...
+            // (EC2 API Route: "GatewayId: The ID of a gateway attached to your VPC").
+            ...(p.VpcEndpointId ? { GatewayId: ev(p.VpcEndpointId) } : {}),
+            ...(p.CoreNetworkArn ? { CoreNetworkArn: ev(p.CoreNetworkArn) } : {}),
             State: 'active',
             Origin: 'CreateRoute',
           });

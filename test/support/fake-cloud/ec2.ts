@@ -35,6 +35,8 @@ export interface Route {
   GatewayId?: string;
   NatGatewayId?: string;
   VpcPeeringConnectionId?: string;
+  /** A Cloud WAN core network (DescribeRouteTables: Route.CoreNetworkArn). */
+  CoreNetworkArn?: string;
   State: 'active' | 'blackhole';
   Origin: 'CreateRouteTable' | 'CreateRoute';
 }
@@ -421,6 +423,46 @@ export class FakeEc2 extends FakeService {
       Tags: mapToTags(v.tags),
     }));
     return { Vpcs, NextToken };
+  }
+
+  /**
+   * One attribute per call, as AWS: "You can specify only one attribute at a time"; the answer
+   * carries it as `{ Value: boolean }` (EC2 API DescribeVpcAttribute,
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeVpcAttribute.html).
+   */
+  DescribeVpcAttribute(region: string, input: { VpcId?: string; Attribute?: string }) {
+    const vpc = this.region(region).vpcs.get(input.VpcId ?? '');
+    if (!vpc) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${input.VpcId}' does not exist`);
+    if (input.Attribute === 'enableDnsSupport')
+      return { VpcId: vpc.VpcId, EnableDnsSupport: { Value: vpc.enableDnsSupport } };
+    if (input.Attribute === 'enableDnsHostnames')
+      return { VpcId: vpc.VpcId, EnableDnsHostnames: { Value: vpc.enableDnsHostnames } };
+    throw awsError('InvalidParameterValue', `Value (${input.Attribute}) for parameter attribute is invalid.`);
+  }
+
+  /**
+   * One attribute per request; DNS hostnames only with DNS support on (EC2 API ModifyVpcAttribute,
+   * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_ModifyVpcAttribute.html).
+   */
+  ModifyVpcAttribute(
+    region: string,
+    input: {
+      VpcId?: string;
+      EnableDnsSupport?: { Value?: boolean };
+      EnableDnsHostnames?: { Value?: boolean };
+    },
+  ) {
+    const vpc = this.region(region).vpcs.get(input.VpcId ?? '');
+    if (!vpc) throw awsError('InvalidVpcID.NotFound', `The vpc ID '${input.VpcId}' does not exist`);
+    if (!!input.EnableDnsSupport === !!input.EnableDnsHostnames)
+      throw awsError('InvalidParameterCombination', 'Specify exactly one VPC attribute per request.');
+    if (input.EnableDnsSupport) vpc.enableDnsSupport = !!input.EnableDnsSupport.Value;
+    if (input.EnableDnsHostnames) {
+      if (input.EnableDnsHostnames.Value && !vpc.enableDnsSupport)
+        throw awsError('InvalidParameterValue', 'DNS hostnames need DNS support enabled on the VPC.');
+      vpc.enableDnsHostnames = !!input.EnableDnsHostnames.Value;
+    }
+    return {};
   }
 
   DescribeSubnets(region: string, input: Ec2PageInput & { SubnetIds?: string[] }) {

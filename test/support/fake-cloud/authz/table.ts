@@ -91,6 +91,8 @@ const EC2: Record<string, Row> = {
   DescribeKeyPairs: ec2Any('DescribeKeyPairs'),
   DescribeVpcs: ec2Any('DescribeVpcs'),
   DescribeSubnets: ec2Any('DescribeSubnets'),
+  DescribeVpcAttribute: ec2Any('DescribeVpcAttribute'),
+  ModifyVpcAttribute: (c) => [{ action: 'ec2:ModifyVpcAttribute', resource: ec2Arn(c, `vpc/${c.input.VpcId}`) }],
   DescribeRouteTables: ec2Any('DescribeRouteTables'),
   DescribeSecurityGroups: ec2Any('DescribeSecurityGroups'),
   DescribeNetworkInterfaces: ec2Any('DescribeNetworkInterfaces'),
