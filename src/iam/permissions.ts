@@ -789,10 +789,18 @@ export const PERMISSIONS: readonly StepPermissions[] = [
     // subnetIds, endpointId, hostedZoneId), read before `up` makes anything. Read-only.
     name: 'used-network',
     grants: [
-      // DescribeRouteTables: the canary's way out of the given subnets (NAT route or S3 endpoint).
+      // DescribeRouteTables: the canary's way out of the given subnets (NAT route or S3 endpoint);
+      // DescribeVpcAttribute: its DNS options; DescribeSecurityGroups: endpoints admitting 443.
       {
         service: 'ec2',
-        calls: ['DescribeVpcs', 'DescribeSubnets', 'DescribeVpcEndpoints', 'DescribeRouteTables'],
+        calls: [
+          'DescribeVpcs',
+          'DescribeVpcAttribute',
+          'DescribeSubnets',
+          'DescribeVpcEndpoints',
+          'DescribeRouteTables',
+          'DescribeSecurityGroups',
+        ],
       },
       { service: 'route53', calls: ['GetHostedZone'], resources: ['arn:{p}:route53:::hostedzone/*'] },
     ],

@@ -1,10 +1,14 @@
 import {
+  DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcAttributeCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   EC2Client,
   type Route,
   type RouteTable,
+  type SecurityGroup,
+  type VpcEndpoint,
   paginateDescribeRouteTables,
   paginateDescribeVpcEndpoints,
 } from '@aws-sdk/client-ec2';
@@ -34,10 +38,13 @@ async function tryDescribe<T>(call: () => Promise<T>): Promise<T | undefined> {
 }
 
 /**
- * A default route a canary can leave by: 0.0.0.0/0, active, to a NAT gateway, a transit gateway (a
- * central egress VPC), a NAT instance's ENI or a virtual private gateway; not an internet gateway
- * (the canary's ENIs get no public address) nor a peering (no edge-to-edge routing).
+ * A default route a canary can leave by: 0.0.0.0/0, not a blackhole, to a NAT gateway, a transit
+ * gateway or a Cloud WAN core network (a central egress VPC), a NAT instance's ENI, a virtual
+ * private gateway, or a Gateway Load Balancer / Network Firewall endpoint (GatewayId vpce-...:
+ * inspection before a NAT, as in a centralized-inspection VPC); not an internet gateway (the
+ * canary's ENIs get no public address) nor a peering (no edge-to-edge routing).
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Synthetics_Canaries_VPC.html
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_Route.html
  */
 const egress = (r: Route) =>
   r.DestinationCidrBlock === '0.0.0.0/0' &&
@@ -45,25 +52,90 @@ const egress = (r: Route) =>
   !!(
     r.NatGatewayId ||
     r.TransitGatewayId ||
+    r.CoreNetworkArn ||
     r.NetworkInterfaceId ||
     r.InstanceId ||
-    r.GatewayId?.startsWith('vgw-')
+    r.GatewayId?.startsWith('vgw-') ||
+    r.GatewayId?.startsWith('vpce-')
   );
 
 /**
+ * An interface endpoint whose private DNS answers inside the VPC: with PrivateDnsOnlyForInbound-
+ * ResolverEndpoint true (S3 beside a gateway endpoint), the VPC's own resolver does not use it.
+ * https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DnsOptionsSpecification.html
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/privatelink-interface-endpoints.html
+ */
+const privateDnsInVpc = (e: VpcEndpoint) =>
+  /interface/i.test(e.VpcEndpointType ?? '') &&
+  !!e.PrivateDnsEnabled &&
+  e.DnsOptions?.PrivateDnsOnlyForInboundResolverEndpoint !== true;
+
+/** IPv4 CIDR `inner` lies inside `outer`. */
+function cidrCovers(outer: string, inner: string): boolean {
+  const parse = (c: string) => {
+    const [ip, bits] = c.split('/');
+    const n = (ip ?? '').split('.').reduce((a, o) => a * 256 + Number(o), 0);
+    return { n, bits: Number(bits ?? 32) };
+  };
+  const o = parse(outer);
+  const i = parse(inner);
+  if (!(o.bits <= i.bits)) return false;
+  const size = 2 ** (32 - o.bits);
+  return Math.floor(o.n / size) === Math.floor(i.n / size);
+}
+
+/** One of the groups lets tcp 443 in from all of `cidr`. */
+const admits443 = (groups: SecurityGroup[], cidr: string) =>
+  groups.some((g) =>
+    (g.IpPermissions ?? []).some(
+      (p) =>
+        (p.IpProtocol === '-1' ||
+          (/^(tcp|6)$/.test(p.IpProtocol ?? '') && (p.FromPort ?? 0) <= 443 && 443 <= (p.ToPort ?? 65535))) &&
+        (p.IpRanges ?? []).some((r) => !!r.CidrIp && cidrCovers(r.CidrIp, cidr)),
+    ),
+  );
+
+/**
+ * A canary in a VPC needs the VPC's DNS resolution and DNS hostnames on, per the doc at egress.
+ */
+async function checkDns(ec2: EC2Client, role: RegionRole, region: string, vpcId: string) {
+  const off: string[] = [];
+  for (const Attribute of ['enableDnsSupport', 'enableDnsHostnames'] as const) {
+    const r = await ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute }));
+    const on = Attribute === 'enableDnsSupport' ? r.EnableDnsSupport?.Value : r.EnableDnsHostnames?.Value;
+    if (!on) off.push(Attribute);
+  }
+  if (off.length)
+    throw refuse(
+      `${role}.vpcId`,
+      `${vpcId} in ${region} has ${off.join(' and ')} off: a canary in a VPC needs DNS ` +
+        `resolution and DNS hostnames on; drctl adds nothing to ${vpcId}`,
+      off
+        .map(
+          (a) =>
+            `aws ec2 modify-vpc-attribute --region ${region} --vpc-id ${vpcId} ` +
+            `--${a === 'enableDnsSupport' ? 'enable-dns-support' : 'enable-dns-hostnames'}`,
+        )
+        .join('; then ') + `; or give ${role}.vpcId a VPC with both on.`,
+    );
+}
+
+/**
  * The canary runs in the given subnets and must reach S3 (its artifacts) and CloudWatch
- * `monitoring` (its metrics): through a default route out (egress), or an S3 gateway endpoint on
- * the subnet's route table (the VPC's main table when none is associated) plus a `monitoring`
- * interface endpoint with private DNS. Without either, the canary runs but nothing it finds
- * reaches the alarm, so `up` is refused before anything is made; drctl adds nothing to a VPC it
- * uses. Per the doc cited at egress.
+ * `monitoring` (its metrics): through a default route out (egress), or an S3 endpoint (gateway on
+ * the subnet's route table, the VPC's main table when none is associated, or interface with
+ * private DNS) plus a `monitoring` interface endpoint with private DNS, whose security groups
+ * admit tcp 443 from the subnet. The canary's own group is drctl's, made after this check, so the
+ * rule is judged by CIDR. Without a way out the canary runs but nothing it finds reaches the
+ * alarm, so `up` is refused before anything is made; drctl adds nothing to a VPC it uses. Per the
+ * doc cited at egress.
  */
 async function checkWayOut(
   ec2: EC2Client,
   role: RegionRole,
   region: string,
   vpcId: string,
-  subnetIds: string[],
+  subnets: Array<{ id: string; cidr: string }>,
 ) {
   const filters = [{ Name: 'vpc-id', Values: [vpcId] }];
   const tables = await collect(
@@ -76,29 +148,39 @@ async function checkWayOut(
   const main = tables.find((t) => t.Associations?.some((a) => a.Main));
   const tableOf = (subnetId: string): RouteTable | undefined =>
     tables.find((t) => t.Associations?.some((a) => a.SubnetId === subnetId)) ?? main;
-  const monitoring = endpoints.some(
-    (e) => e.ServiceName === `com.amazonaws.${region}.monitoring` && e.PrivateDnsEnabled,
+  const monitoring = endpoints.find(
+    (e) => e.ServiceName === `com.amazonaws.${region}.monitoring` && privateDnsInVpc(e),
+  );
+  const s3Interface = endpoints.find(
+    (e) => e.ServiceName === `com.amazonaws.${region}.s3` && privateDnsInVpc(e),
   );
   // Subnets sharing a route table lack the same things: named once per table.
   const lacking = new Map<string, { subnets: string[]; missing: string[] }>();
-  for (const subnetId of subnetIds) {
-    const table = tableOf(subnetId);
+  // Subnets that leave by endpoints: each endpoint they use must admit them on 443.
+  const via: Array<{ subnet: { id: string; cidr: string }; endpoint: VpcEndpoint }> = [];
+  for (const subnet of subnets) {
+    const table = tableOf(subnet.id);
     if (table?.Routes?.some(egress)) continue;
-    const s3 = endpoints.some(
+    const s3Gateway = endpoints.some(
       (e) =>
         e.ServiceName === `com.amazonaws.${region}.s3` &&
         /gateway/i.test(e.VpcEndpointType ?? '') &&
         !!table?.RouteTableId &&
         (e.RouteTableIds ?? []).includes(table.RouteTableId),
     );
-    if (s3 && monitoring) continue;
+    const s3 = s3Gateway || !!s3Interface;
+    if (s3 && monitoring) {
+      via.push({ subnet, endpoint: monitoring });
+      if (!s3Gateway && s3Interface) via.push({ subnet, endpoint: s3Interface });
+      continue;
+    }
     const key = table?.RouteTableId ?? 'no route table';
     const missing = [
       ...(s3 ? [] : ['an S3 gateway endpoint']),
       ...(monitoring ? [] : ['a monitoring endpoint']),
     ];
     const entry = lacking.get(key) ?? { subnets: [], missing };
-    entry.subnets.push(subnetId);
+    entry.subnets.push(subnet.id);
     lacking.set(key, entry);
   }
   if (lacking.size)
@@ -114,9 +196,29 @@ async function checkWayOut(
           .join('; ') +
         `; drctl adds nothing to ${vpcId}`,
       `Give those subnets a 0.0.0.0/0 route to a NAT gateway, or add an S3 gateway endpoint on ` +
-        `their route table and a com.amazonaws.${region}.monitoring interface endpoint with private ` +
-        `DNS to ${vpcId}; or list subnets that have one in ${role}.subnetIds.`,
+        `their route table (or an S3 interface endpoint with private DNS) and a ` +
+        `com.amazonaws.${region}.monitoring interface endpoint with private DNS to ${vpcId}; or ` +
+        `list subnets that have one in ${role}.subnetIds.`,
     );
+  const groupIds = [...new Set(via.flatMap((v) => (v.endpoint.Groups ?? []).map((g) => g.GroupId!)))];
+  // By id, so one answer holds them all (an endpoint has at most 5 groups).
+  const groups = groupIds.length
+    ? ((await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: groupIds }))).SecurityGroups ?? [])
+    : [];
+  for (const { subnet, endpoint } of via) {
+    const mine = groups.filter((g) => (endpoint.Groups ?? []).some((x) => x.GroupId === g.GroupId));
+    if (admits443(mine, subnet.cidr)) continue;
+    const group = mine[0]?.GroupId ?? endpoint.Groups?.[0]?.GroupId ?? 'its security group';
+    throw refuse(
+      `${role}.subnetIds`,
+      `the canary in ${region} reaches ${endpoint.ServiceName} through ${endpoint.VpcEndpointId}, ` +
+        `but its security group ${group} admits no tcp 443 from ${subnet.id} (${subnet.cidr}); ` +
+        `the canary's own group is made by drctl later, so only a CIDR rule can admit it`,
+      `aws ec2 authorize-security-group-ingress --region ${region} --group-id ${group} ` +
+        `--protocol tcp --port 443 --cidr ${subnet.cidr}; or list other subnets in ` +
+        `${role}.subnetIds.`,
+    );
+  }
 }
 
 async function checkRegion(aws: AwsClients, config: Config, role: RegionRole): Promise<void> {
@@ -145,6 +247,8 @@ async function checkRegion(aws: AwsClients, config: Config, role: RegionRole): P
         `${vpcId} has CIDR ${vpc.CidrBlock}, the config says ${mine.vpcCidr}`,
         `Set ${role}.vpcCidr to ${vpc.CidrBlock}: the security group and routes use it.`,
       );
+    await checkDns(ec2, role, mine.region, vpcId);
+    const subnets: Array<{ id: string; cidr: string }> = [];
     for (const subnetId of mine.subnetIds ?? []) {
       const s = await tryDescribe(() => ec2.send(new DescribeSubnetsCommand({ SubnetIds: [subnetId] })));
       const subnet = s?.Subnets?.[0];
@@ -160,8 +264,9 @@ async function checkRegion(aws: AwsClients, config: Config, role: RegionRole): P
           `${subnetId} is in ${subnet.VpcId}, not in ${role}.vpcId ${vpcId}`,
           `List private subnets of ${vpcId} in ${role}.subnetIds.`,
         );
+      subnets.push({ id: subnetId, cidr: subnet.CidrBlock ?? '' });
     }
-    await checkWayOut(ec2, role, mine.region, vpcId, mine.subnetIds ?? []);
+    await checkWayOut(ec2, role, mine.region, vpcId, subnets);
   }
   if (mine.endpointId) {
     const id = mine.endpointId;
