@@ -11,7 +11,13 @@ import type { AwsClients } from '../clients.js';
 import { unlessNotFound } from '../errors.js';
 import { parsePolicy } from '../resource-policy.js';
 import { STAGE, exportOf } from './rest-api-shape.js';
-import type { ExistingApiSource, JsonObject } from '../../config/api-source.js';
+import {
+  type ExistingApiSource,
+  type JsonObject,
+  callsOf,
+  otherRegionIn,
+  withSecondaryValues,
+} from '../../config/api-source.js';
 import type { Config } from '../../config/config.js';
 import { UsageError } from '../../errors/errors.js';
 
@@ -79,6 +85,34 @@ export async function checkExistingApi(aws: AwsClients, config: Config): Promise
         resolution: `Set api.healthPath to a GET path of the API (the canary calls it).`,
       },
     );
+  refuseOtherRegion(api, doc, config.secondary.region);
+}
+
+/**
+ * The copy is the export imported in the secondary: an integration or authorizer that still
+ * names another region (the primary's Lambda, a regional host) after api.secondaryValues would
+ * make the DR copy call the region it stands in for. The openapi source's rule (otherRegionIn).
+ */
+function refuseOtherRegion(api: ExistingApiSource, doc: JsonObject, secondary: string): void {
+  // Same order both ways: a value still naming another region is suggested whole, as exported (a
+  // Lambda URI names the region twice: API Gateway's service and the function's).
+  const exported = callsOf(doc);
+  for (const [i, call] of callsOf(withSecondaryValues(api, doc)).entries()) {
+    const other = otherRegionIn(call.value, secondary);
+    if (!other) continue;
+    const key = exported[i]?.value ?? call.value;
+    const line = JSON.stringify({ [key]: key.split(other).join(secondary) });
+    throw new UsageError(
+      `the ${call.field} of ${call.method} in REST API ${api.restApiId} ` +
+        `names ${other}: ${call.value}; the copy in ${secondary} would call ${other}`,
+      {
+        field: 'api.secondaryValues',
+        resolution:
+          `Add its ${secondary} counterpart to api.secondaryValues, e.g. ${line.slice(1, -1)} ` +
+          '(the value your copy calls instead), then run up again.',
+      },
+    );
+  }
 }
 
 type Statement = Record<string, unknown>;
