@@ -2,6 +2,7 @@ import {
   APIGatewayClient,
   CreateDeploymentCommand,
   GetRestApiCommand,
+  GetExportCommand,
   GetStagesCommand,
   ImportRestApiCommand,
   PutRestApiCommand,
@@ -525,6 +526,24 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const orders = model.methods.find((m) => m.path === '/orders')!;
     expect(JSON.stringify(orders)).toContain(lambdaUri(SECONDARY, `${fn(SECONDARY)}-dr`));
     expect(JSON.stringify(orders)).not.toContain(PRIMARY);
+    // The export names each integration's cacheNamespace (by default its resource's id, which
+    // differs per API): the copy is imported with the primary's, so verify sees none differ.
+    const namespace = (region: string, restApiId: string) =>
+      h.cloud.authorizer.asAdmin(async () => {
+        const out = await apigw(region).send(
+          new GetExportCommand({
+            restApiId,
+            stageName: 'prod',
+            exportType: 'oas30',
+            parameters: { extensions: 'apigateway' },
+          }),
+        );
+        const doc = JSON.parse(new TextDecoder().decode(out.body));
+        return doc.paths['/orders'].get['x-amazon-apigateway-integration'].cacheNamespace as string;
+      });
+    const primaryNamespace = await namespace(PRIMARY, id);
+    expect(primaryNamespace).toMatch(/^\w{10}$/);
+    expect(await namespace(SECONDARY, copy)).toBe(primaryNamespace);
     const r = await h.run(['--json', 'verify'], STEPS_USED);
     const drift = (r.summary as unknown as { checks: Line[] }).checks.filter((l) => l.check === 'api-drift');
     expect(
