@@ -496,20 +496,20 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     useApi(id);
     await expectRefused(
       new RegExp(
-        `api\\.secondaryValues: the uri of GET /orders in REST API ${id} names sa-east-1: ` +
-          `arn:aws:apigateway:sa-east-1:lambda:path/.*${fn(PRIMARY)}/invocations`,
+        `api\\.secondaryValues: the uri of GET /orders \\(REST API ${id}\\) names sa-east-1,\n` +
+          `so the copy in us-west-1 would call sa-east-1:\n  arn:aws:apigateway:sa-east-1:lambda:path/.*${fn(PRIMARY)}/invocations`,
       ),
     );
     const r = await h.run(['up'], STEPS_USED);
     const [from, to] = [lambdaUri(PRIMARY, fn(PRIMARY)), lambdaUri(SECONDARY, fn(SECONDARY))];
-    expect(r.stderr).toContain(`"${from}":"${to}"`);
+    expect(r.stderr).toContain(`"${from}":\n      "${to}"`);
   });
 
   it('refuses an authorizer that calls the primary region', async () => {
     h = new Harness();
     const id = await seedLambdaApi(h, { '/orders': get('[]') });
     useApi(id);
-    await expectRefused(/api\.secondaryValues: the authorizerUri of authorizer team in REST API/);
+    await expectRefused(/api\.secondaryValues: the authorizerUri of authorizer team \(REST API/);
   });
 
   it('with api.secondaryValues the copy calls the secondary’s Lambda, and verify sees no drift', async () => {

@@ -101,15 +101,16 @@ function refuseOtherRegion(api: ExistingApiSource, doc: JsonObject, secondary: s
     const other = otherRegionIn(call.value, secondary);
     if (!other) continue;
     const key = exported[i]?.value ?? call.value;
-    const line = JSON.stringify({ [key]: key.split(other).join(secondary) });
+    const line = `${JSON.stringify(key)}:\n      ${JSON.stringify(key.split(other).join(secondary))}`;
+    // The values are long ARNs: each on its own line, so the rest of the message fits 80 columns.
     throw new UsageError(
-      `the ${call.field} of ${call.method} in REST API ${api.restApiId} ` +
-        `names ${other}: ${call.value}; the copy in ${secondary} would call ${other}`,
+      `the ${call.field} of ${call.method} (REST API ${api.restApiId}) names ${other},\n` +
+        `so the copy in ${secondary} would call ${other}:\n  ${call.value}`,
       {
         field: 'api.secondaryValues',
         resolution:
-          `Add its ${secondary} counterpart to api.secondaryValues, e.g. ${line.slice(1, -1)} ` +
-          '(the value your copy calls instead), then run up again.',
+          `Map it to its ${secondary} counterpart in api.secondaryValues\n` +
+          `(the value your copy calls instead), then run up again, e.g.\n    ${line}`,
       },
     );
   }
