@@ -60,6 +60,13 @@ export const existingApiSourceSchema = z
         "true: after adding its policy statement drctl deploys stage prod itself (shipping the API's " +
           'current definition); false: you deploy it (`verify` fails until you do)',
       ),
+    secondaryValues: z
+      .record(z.string().min(1), z.string())
+      .default({})
+      .describe(
+        "each exact string of the primary's export (a Lambda ARN, a host) and what the secondary's " +
+          'copy uses instead, so the copy does not call the primary region',
+      ),
   })
   .strict();
 
@@ -70,7 +77,8 @@ export const apiSourceSchema = z
     '"petstore" (the workshop\'s example API), or {"openapi": "<file>", "regionValues": {"<region>": ' +
       '{"<name>": "<value>"}}, "healthPath": "/health"}: your own OpenAPI 3 or Swagger 2 file, its ${name} ' +
       'placeholders replaced per region, imported PRIVATE in both regions; or {"restApiId": "<id>", ' +
-      '"healthPath": "/health", "deploy": false}: your PRIVATE API in the primary, copied into the secondary ' +
+      '"healthPath": "/health", "deploy": false, "secondaryValues": {}}: your PRIVATE API in the primary, ' +
+      'copied into the secondary ' +
       '(see docs/configuration.md)',
   );
 
@@ -160,19 +168,68 @@ function mapStrings(v: unknown, f: (s: string) => string): unknown {
   return v;
 }
 
-/** Every integration of the definition: where it is and its URI. */
-function integrations(doc: JsonObject): Array<{ at: string; uri: string }> {
-  const out: Array<{ at: string; uri: string }> = [];
+/** A value of the definition that names what API Gateway calls: where it is and what it is. */
+export interface Call {
+  /** `paths./orders.get` or `authorizers.<name>`, as the openapi source's messages name it. */
+  at: string;
+  /** `GET /orders`, or `authorizer <name>`. */
+  method: string;
+  field: 'uri' | 'credentials' | 'authorizerUri' | 'authorizerCredentials';
+  value: string;
+}
+
+/**
+ * Every value that names what API Gateway calls: each integration's uri and credentials, each
+ * Lambda authorizer's (x-amazon-apigateway-authorizer) authorizerUri and authorizerCredentials.
+ */
+export function callsOf(doc: JsonObject): Call[] {
+  const out: Call[] = [];
   for (const [path, item] of Object.entries(isObject(doc.paths) ? doc.paths : {}))
     for (const [verb, op] of Object.entries(isObject(item) ? item : {})) {
       const integration = isObject(op) ? op['x-amazon-apigateway-integration'] : undefined;
-      const uri = isObject(integration) ? integration.uri : undefined;
-      if (typeof uri === 'string') out.push({ at: `paths.${path}.${verb}`, uri });
+      if (!isObject(integration)) continue;
+      const method = `${verb === 'x-amazon-apigateway-any-method' ? 'ANY' : verb.toUpperCase()} ${path}`;
+      for (const field of ['uri', 'credentials'] as const) {
+        const value = integration[field];
+        if (typeof value === 'string') out.push({ at: `paths.${path}.${verb}`, method, field, value });
+      }
     }
+  const components = isObject(doc.components) ? doc.components : {};
+  const schemes = doc.swagger === '2.0' ? doc.securityDefinitions : components.securitySchemes;
+  for (const [name, scheme] of Object.entries(isObject(schemes) ? schemes : {})) {
+    const a = isObject(scheme) ? scheme['x-amazon-apigateway-authorizer'] : undefined;
+    if (!isObject(a)) continue;
+    for (const field of ['authorizerUri', 'authorizerCredentials'] as const) {
+      const value = a[field];
+      if (typeof value === 'string')
+        out.push({ at: `authorizers.${name}`, method: `authorizer ${name}`, field, value });
+    }
+  }
   return out;
 }
 
 const REGION_IN = /[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+/g;
+
+/**
+ * The AWS region other than `region` that a value names (in an ARN, a regional host), if any:
+ * imported into `region`, what it calls would be in that other region.
+ */
+export const otherRegionIn = (value: string, region: string): string | undefined =>
+  (value.match(REGION_IN) ?? []).find((r) => r !== region && AWS_REGIONS.includes(r));
+
+/**
+ * The team's API's export as the secondary's copy has it: each exact string of
+ * api.secondaryValues replaced by its value (longest first, so a host inside an ARN does not
+ * split it). Used for the copy's import, its definition hash and verify's comparison alike.
+ */
+export function withSecondaryValues(api: ExistingApiSource, doc: JsonObject): JsonObject {
+  const values = api.secondaryValues ?? {};
+  const keys = Object.keys(values).sort((a, b) => b.length - a.length);
+  if (!keys.length) return doc;
+  // One pass: a value that contains another key is not replaced again.
+  const any = new RegExp(keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+  return mapStrings(doc, (s) => s.replace(any, (k) => values[k]!)) as JsonObject;
+}
 
 /**
  * The definition for one region: each `${name}` replaced by regionValues[region][name] (`region`
@@ -205,8 +262,8 @@ export function regionDefinition(
       },
     );
   }
-  for (const { at, uri } of integrations(out)) {
-    const other = (uri.match(REGION_IN) ?? []).find((r) => r !== region && AWS_REGIONS.includes(r));
+  for (const { at, field, value } of callsOf(out)) {
+    const other = field === 'uri' && at.startsWith('paths.') ? otherRegionIn(value, region) : undefined;
     if (other)
       throw new UsageError(
         `the OpenAPI file ${path}: the integration of ${at} calls ${other}, ` +

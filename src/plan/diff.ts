@@ -158,6 +158,8 @@ const RULES: Record<string, Rule[]> = {
   'api.restApiId': [{ step: 'api', effect: 'update', where: 'both' }],
   // Deploying the team's stage after drctl's statement, or leaving it to them: the primary only.
   'api.deploy': [{ step: 'api', effect: 'update', where: 'primary' }],
+  // What the copy calls instead of the primary's values: the copy is imported again.
+  'api.secondaryValues': [{ step: 'api', effect: 'update', where: 'secondary' }],
   // Another VPC is another network: everything in it is made again.
   vpcId: [
     { step: 'vpc', effect: 'rebuild', where: 'own' },
@@ -226,6 +228,8 @@ function rulesFor(field: string): {
   // api.regionValues.<region>.<name>: that region's copy of the definition only.
   if (head === 'api' && rest[0] === 'regionValues' && rest[1])
     return { rules: [{ step: 'api', effect: 'update', where: 'own' }], region: rest[1] };
+  // api.secondaryValues.<string> (the string may hold dots: a host, an ARN).
+  if (head === 'api' && rest[0] === 'secondaryValues') return { rules: RULES['api.secondaryValues']! };
   return { rules: RULES[field] ?? [] };
 }
 

@@ -44,6 +44,7 @@ import {
   readOpenApiFile,
   regionDefinition,
   type OpenApiSource,
+  withSecondaryValues,
 } from '../config/api-source.js';
 import { regionConfig } from '../config/config.js';
 import type { StepImpl } from './types.js';
@@ -136,9 +137,13 @@ function userDefinition(ctx: Ctx, api: OpenApiSource, vpcEndpointId: string): De
   return { definition, importBody: () => body(full), failOnWarnings: true };
 }
 
-/** What the copy's definition hash covers: the export, named and marked as ours (no policy). */
+/**
+ * What the copy's definition hash covers: the export with api.secondaryValues applied, named and
+ * marked as ours (no policy).
+ */
 function copyDefinition(ctx: Pick<Ctx, 'config'>, exported: JsonObject) {
-  const doc = copyOf(exported);
+  const api = ctx.config.api as ExistingApiSource;
+  const doc = copyOf(withSecondaryValues(api, exported));
   const info = (doc.info ?? {}) as Record<string, unknown>;
   const own = typeof info.description === 'string' ? `${info.description} ` : '';
   return {

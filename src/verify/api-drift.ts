@@ -17,7 +17,7 @@ import {
 } from '../aws/resources/rest-api-shape.js';
 import { privateApiPolicy } from '../assets/petstore-openapi.js';
 import { canonicalStatements } from '../aws/resource-policy.js';
-import { isExistingApi } from '../config/api-source.js';
+import { isExistingApi, withSecondaryValues } from '../config/api-source.js';
 import { outputField, recordedOutputs } from '../state/outputs.js';
 import { CERT_WARN_DAYS } from './certificate-checks.js';
 import { type CheckLine, type VerifyCheck, type VerifyContext, fail, global, ok, warn } from './check.js';
@@ -96,13 +96,22 @@ export const apiDrift: VerifyCheck = {
       // policy is the team's statements plus drctl's one, the copy's drctl's own (admitting the
       // secondary's endpoint): different by design, so the copy's is held to drctl's instead.
       const existing = isExistingApi(ctx.config.api);
+      // The copy is the primary's export with api.secondaryValues applied (what up imports): the
+      // primary's side is that, so a mapped Lambda is no drift. Its mapped values name the
+      // secondary region: masked as the copy's are.
+      const deployedShape = (region: string, d: Record<string, unknown>, m: Masks): Shape => {
+        if (!isExistingApi(ctx.config.api) || region !== p) return exportShape(d, m);
+        const shape = exportShape(withSecondaryValues(ctx.config.api, d), m);
+        for (const [k, v] of shape) shape.set(k, v.split(s).join('{region}'));
+        return shape;
+      };
       const read = async (region: string, m: Masks) => {
         const client = ctx.aws.client(APIGatewayClient, region);
         const recorded = recordedOutputs(ctx.state, 'api', region)?.definitionShapeSha !== undefined;
         const [live, deployed, stage, policy, mapped] = await Promise.all([
           // The working copy: what the api step recorded it made (the team's API: nothing).
           !existing || recorded ? definitionShape(client, m) : undefined,
-          existing ? exportOf(client, m.restApiId).then((d) => exportShape(d, m)) : undefined,
+          existing ? exportOf(client, m.restApiId).then((d) => deployedShape(region, d, m)) : undefined,
           stageShape(client, m, STAGE),
           policyShape(client, m),
           mappings(ctx, region, m),

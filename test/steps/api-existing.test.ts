@@ -2,6 +2,7 @@ import {
   APIGatewayClient,
   CreateDeploymentCommand,
   GetRestApiCommand,
+  GetExportCommand,
   GetStagesCommand,
   ImportRestApiCommand,
   PutRestApiCommand,
@@ -109,6 +110,57 @@ async function seedApi(x: Harness, type = 'PRIVATE', policy: unknown = teamPolic
           info: { title: 'team-orders', version: '1' },
           paths: { '/health': get('{"ok":true}'), '/pets': get('[]') },
           'x-amazon-apigateway-policy': policy,
+        }),
+      }),
+    );
+    await apigw().send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
+    x.cloud.clock.advance(10_000);
+    return api.id!;
+  });
+}
+
+const fn = (region: string) => `arn:aws:lambda:${region}:123456789012:function:orders`;
+const authFn = (region: string) => `arn:aws:lambda:${region}:123456789012:function:auth`;
+const lambdaUri = (region: string, arn: string) =>
+  `arn:aws:apigateway:${region}:lambda:path/2015-03-31/functions/${arn}/invocations`;
+
+/** The team's API with GET /orders on its Lambda in the primary, behind a Lambda authorizer. */
+async function seedLambdaApi(x: Harness, orders?: Record<string, unknown>): Promise<string> {
+  return x.cloud.authorizer.asAdmin(async () => {
+    const lambda = {
+      get: {
+        responses: { '200': { description: 'ok' } },
+        security: [{ team: [] }],
+        'x-amazon-apigateway-integration': {
+          type: 'aws_proxy',
+          httpMethod: 'POST',
+          uri: lambdaUri(PRIMARY, fn(PRIMARY)),
+          credentials: 'arn:aws:iam::210987654321:role/team-invoke',
+        },
+      },
+    };
+    const api = await apigw().send(
+      new ImportRestApiCommand({
+        parameters: { endpointConfigurationTypes: 'PRIVATE' },
+        body: body({
+          openapi: '3.0.1',
+          info: { title: 'team-orders', version: '1' },
+          paths: { '/health': get('{"ok":true}'), ...(orders ?? { '/orders': lambda }) },
+          components: {
+            securitySchemes: {
+              team: {
+                type: 'apiKey',
+                name: 'Authorization',
+                in: 'header',
+                'x-amazon-apigateway-authtype': 'custom',
+                'x-amazon-apigateway-authorizer': {
+                  type: 'token',
+                  authorizerUri: lambdaUri(PRIMARY, authFn(PRIMARY)),
+                },
+              },
+            },
+          },
+          'x-amazon-apigateway-policy': teamPolicy,
         }),
       }),
     );
@@ -436,6 +488,78 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const id = await seedApi(h);
     useApi(id, { healthPath: '/status' });
     await expectRefused(/api\.healthPath \/status is not a GET method of REST API/);
+  });
+
+  it('refuses an integration that calls the primary region, naming api.secondaryValues', async () => {
+    h = new Harness();
+    const id = await seedLambdaApi(h);
+    useApi(id);
+    await expectRefused(
+      new RegExp(
+        `api\\.secondaryValues: the uri of GET /orders \\(REST API ${id}\\) names sa-east-1,\n` +
+          `so the copy in us-west-1 would call sa-east-1:\n  arn:aws:apigateway:sa-east-1:lambda:path/.*${fn(PRIMARY)}/invocations`,
+      ),
+    );
+    const r = await h.run(['up'], STEPS_USED);
+    const [from, to] = [lambdaUri(PRIMARY, fn(PRIMARY)), lambdaUri(SECONDARY, fn(SECONDARY))];
+    expect(r.stderr).toContain(`"${from}":\n      "${to}"`);
+  });
+
+  it('refuses an authorizer that calls the primary region', async () => {
+    h = new Harness();
+    const id = await seedLambdaApi(h, { '/orders': get('[]') });
+    useApi(id);
+    await expectRefused(/api\.secondaryValues: the authorizerUri of authorizer team \(REST API/);
+  });
+
+  it('with api.secondaryValues the copy calls the secondary’s Lambda, and verify sees no drift', async () => {
+    h = new Harness();
+    const id = await seedLambdaApi(h);
+    const mapped = Object.fromEntries(
+      // Named otherwise in the secondary: region masks alone would not hide the difference.
+      [fn, authFn].map((f) => [lambdaUri(PRIMARY, f(PRIMARY)), lambdaUri(SECONDARY, `${f(SECONDARY)}-dr`)]),
+    );
+    useApi(id, { secondaryValues: { ...mapped } });
+    await h.ok(['up'], STEPS_USED);
+    const copy = h.outputs('api', SECONDARY).restApiId;
+    const model = h.cloud.model(FakeApiGateway).region(SECONDARY).restApis.get(copy)!;
+    const orders = model.methods.find((m) => m.path === '/orders')!;
+    expect(JSON.stringify(orders)).toContain(lambdaUri(SECONDARY, `${fn(SECONDARY)}-dr`));
+    expect(JSON.stringify(orders)).not.toContain(PRIMARY);
+    // The export names each integration's cacheNamespace (by default its resource's id, which
+    // differs per API): the copy is imported with the primary's, so verify sees none differ.
+    const namespace = (region: string, restApiId: string) =>
+      h.cloud.authorizer.asAdmin(async () => {
+        const out = await apigw(region).send(
+          new GetExportCommand({
+            restApiId,
+            stageName: 'prod',
+            exportType: 'oas30',
+            parameters: { extensions: 'apigateway' },
+          }),
+        );
+        const doc = JSON.parse(new TextDecoder().decode(out.body));
+        return doc.paths['/orders'].get['x-amazon-apigateway-integration'].cacheNamespace as string;
+      });
+    const primaryNamespace = await namespace(PRIMARY, id);
+    expect(primaryNamespace).toMatch(/^\w{10}$/);
+    expect(await namespace(SECONDARY, copy)).toBe(primaryNamespace);
+    const r = await h.run(['--json', 'verify'], STEPS_USED);
+    const drift = (r.summary as unknown as { checks: Line[] }).checks.filter((l) => l.check === 'api-drift');
+    expect(
+      drift.map((l) => `${l.status} ${l.text}`),
+      JSON.stringify(drift, null, 1),
+    ).toEqual([expect.stringMatching(/^ok /)]);
+    // A change of the mapping is an update of the secondary's copy.
+    useApi(id, {
+      secondaryValues: {
+        ...mapped,
+        [lambdaUri(PRIMARY, fn(PRIMARY))]: lambdaUri(SECONDARY, `${fn(SECONDARY)}2`),
+      },
+    });
+    const plan = await h.run(['plan'], STEPS_USED);
+    expect(plan.stdout).toMatch(/api\.secondaryValues/);
+    expect(plan.stdout).toMatch(/us-west-1: update in place \(api\.secondaryValues\./);
   });
 
   it('a crash after each mutating call of up, then up again, ends with one copy and the endpoint admitted', async () => {

@@ -11,7 +11,13 @@ import type { AwsClients } from '../clients.js';
 import { unlessNotFound } from '../errors.js';
 import { parsePolicy } from '../resource-policy.js';
 import { STAGE, exportOf } from './rest-api-shape.js';
-import type { ExistingApiSource, JsonObject } from '../../config/api-source.js';
+import {
+  type ExistingApiSource,
+  type JsonObject,
+  callsOf,
+  otherRegionIn,
+  withSecondaryValues,
+} from '../../config/api-source.js';
 import type { Config } from '../../config/config.js';
 import { UsageError } from '../../errors/errors.js';
 
@@ -79,6 +85,35 @@ export async function checkExistingApi(aws: AwsClients, config: Config): Promise
         resolution: `Set api.healthPath to a GET path of the API (the canary calls it).`,
       },
     );
+  refuseOtherRegion(api, doc, config.secondary.region);
+}
+
+/**
+ * The copy is the export imported in the secondary: an integration or authorizer that still
+ * names another region (the primary's Lambda, a regional host) after api.secondaryValues would
+ * make the DR copy call the region it stands in for. The openapi source's rule (otherRegionIn).
+ */
+function refuseOtherRegion(api: ExistingApiSource, doc: JsonObject, secondary: string): void {
+  // Same order both ways: a value still naming another region is suggested whole, as exported (a
+  // Lambda URI names the region twice: API Gateway's service and the function's).
+  const exported = callsOf(doc);
+  for (const [i, call] of callsOf(withSecondaryValues(api, doc)).entries()) {
+    const other = otherRegionIn(call.value, secondary);
+    if (!other) continue;
+    const key = exported[i]?.value ?? call.value;
+    const line = `${JSON.stringify(key)}:\n      ${JSON.stringify(key.split(other).join(secondary))}`;
+    // The values are long ARNs: each on its own line, so the rest of the message fits 80 columns.
+    throw new UsageError(
+      `the ${call.field} of ${call.method} (REST API ${api.restApiId}) names ${other},\n` +
+        `so the copy in ${secondary} would call ${other}:\n  ${call.value}`,
+      {
+        field: 'api.secondaryValues',
+        resolution:
+          `Map it to its ${secondary} counterpart in api.secondaryValues\n` +
+          `(the value your copy calls instead), then run up again, e.g.\n    ${line}`,
+      },
+    );
+  }
 }
 
 type Statement = Record<string, unknown>;

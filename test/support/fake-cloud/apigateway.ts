@@ -5,7 +5,7 @@ import { awsError } from './errors.js';
 import { evaluatePolicy } from './resource-policy.js';
 
 import { page } from './paging.js';
-import { authorizersOf, mergeDefinition, modelsOf, resourcesOf } from './apigateway-definition.js';
+import { authorizersOf, childId, mergeDefinition, modelsOf, resourcesOf } from './apigateway-definition.js';
 
 /**
  * API Gateway pages with `position` and `limit`: "The maximum number of returned results per page.
@@ -408,6 +408,14 @@ export class FakeApiGateway extends FakeService {
       paths[path] = {};
       for (const [verb, op] of Object.entries<Json>(item ?? {})) {
         const o = { ...op };
+        const integration = o['x-amazon-apigateway-integration'];
+        // "By default, API Gateway uses the resource ID as the cacheNamespace" (API_PutIntegration.html):
+        // an integration imported without one exports its resource's id, which differs per API.
+        if (integration)
+          o['x-amazon-apigateway-integration'] = {
+            ...integration,
+            cacheNamespace: integration.cacheNamespace ?? childId(api.id, `resource ${path}`),
+          };
         if (!withIntegrations) delete o['x-amazon-apigateway-integration'];
         paths[path][verb] = o;
       }
