@@ -200,15 +200,21 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     ctx.record({ restApiId, associatedEndpoint });
   }
   let patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
-  // The team's own endpoint, already admitted by the policy their stage serves: nothing to add
-  // (a statement would only wait for a deployment that changes nothing).
+  // The team's own endpoint, already admitted: nothing to add (a statement would only wait for a
+  // deployment that changes nothing). Admitted by BOTH the current policy (GetRestApi: what the
+  // next deployment ships) and the export's (taken as the deployed one: GetExport exports the
+  // stage's deployment, an assumption AWS does not document for the policy extension, see
+  // docs/your-own-api.md). One alone is not enough: the team may have removed their statement
+  // without deploying, and the next deployment would then refuse the endpoint.
   const sid = admitSid(ctx.config.deployment);
   const ours = parsePolicy(found.policy) as { Statement?: unknown } | undefined;
   const hasOurs = [ours?.Statement ?? []].flat().some((st) => (st as { Sid?: string }).Sid === sid);
+  const rc = regionConfig(ctx.config, ctx.region);
   if (
     !hasOurs &&
-    vpcEndpointId === regionConfig(ctx.config, ctx.region).endpointId &&
-    policyAdmits((await exportOf(apigw, restApiId))['x-amazon-apigateway-policy'], vpcEndpointId)
+    vpcEndpointId === rc.endpointId &&
+    policyAdmits(found.policy, vpcEndpointId, rc.vpcId) &&
+    policyAdmits((await exportOf(apigw, restApiId))['x-amazon-apigateway-policy'], vpcEndpointId, rc.vpcId)
   ) {
     ctx.progress(`REST API ${restApiId} (yours): its deployed policy admits your endpoint ${vpcEndpointId}`);
     patch = patch.filter((op) => op.path !== '/policy');

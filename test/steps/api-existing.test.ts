@@ -1,6 +1,7 @@
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
+  UpdateRestApiCommand,
   GetRestApiCommand,
   GetStagesCommand,
   ImportRestApiCommand,
@@ -415,6 +416,89 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     expect(up.stdout + up.stderr).not.toMatch(/takes effect only when/);
     expect(h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy).toBe(before);
     expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+  });
+
+  it('refuses up when a Deny of the team’s policy (AWS’s own example) refuses drctl’s new endpoint', async () => {
+    h = new Harness();
+    // AWS's private-API example: Allow + Deny StringNotEquals aws:SourceVpce [their endpoints];
+    // real exports spell the key "aws:sourceVpce" (condition keys are case-insensitive).
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        teamPolicy.Statement[0],
+        {
+          Sid: 'OnlyOurEndpoint',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*',
+          Condition: { StringNotEquals: { 'aws:sourceVpce': ['vpce-0aaaaaaaaaaaaaaa0'] } },
+        },
+      ],
+    };
+    const id = await seedApi(h, 'PRIVATE', policy);
+    useApi(id);
+    await expectRefused(
+      /api\.restApiId: the policy of REST API \w+ in sa-east-1 denies the endpoint drctl makes/,
+    );
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.stderr).toContain('Sid OnlyOurEndpoint');
+    expect(r.stderr).toMatch(/primary\.endpointId/);
+  });
+
+  it('verify fails when a Deny the team deployed after up refuses drctl’s endpoint', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id, { deploy: true });
+    await h.ok(['up'], STEPS_USED);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+    const live = h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!;
+    const doc = JSON.parse(live);
+    doc.Statement.push({
+      Sid: 'OnlyOurEndpoint',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0aaaaaaaaaaaaaaa0' } },
+    });
+    await h.cloud.authorizer.asAdmin(async () => {
+      await apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(doc) }],
+        }),
+      );
+      h.cloud.clock.advance(10_000);
+      await apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' }));
+    });
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    expect(
+      h.cloud
+        .model(FakeApiGateway)
+        .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce }).status,
+    ).toBe(403);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['fail']);
+  });
+
+  it('verify says `drctl up` when the team removed drctl’s statement from the current policy', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    useApi(id);
+    await h.ok(['up'], STEPS_USED);
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [
+            { op: 'replace', path: '/policy', value: JSON.stringify(onlyThrough('vpce-0aaaaaaaaaaaaaaa0')) },
+          ],
+        }),
+      ),
+    );
+    const lines = await admitLines();
+    expect(lines.map((l) => l.status)).toEqual(['fail']);
+    expect(lines[0]!.fix).toMatch(/no longer in its policy: run `drctl up`/);
   });
 
   it('refuses an id that is not in the primary region', async () => {
