@@ -188,6 +188,42 @@ async function expectRefused(pattern: RegExp) {
   expect(h.state()).toBeUndefined();
 }
 
+/** The team's VPCs, their own endpoint in the primary, their API admitting only it; the config using them. */
+async function ownEndpointSetup() {
+  const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
+  const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
+  const net = await h.cloud.authorizer.asAdmin(async () => {
+    const ec2 = new EC2Client({ region: PRIMARY });
+    const { vpcId, subnets } = theirs;
+    const e = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: 'Interface',
+        VpcId: vpcId,
+        ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
+        SubnetIds: subnets,
+        SecurityGroupIds: [theirs.sg],
+        PrivateDnsEnabled: true,
+      }),
+    );
+    h.cloud.clock.advance(5 * 60_000);
+    return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
+  });
+  const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
+  h.writeConfig({
+    api: { restApiId: id, healthPath: '/health' },
+    primary: {
+      region: PRIMARY,
+      vpcCidr: '10.20.0.0/16',
+      vpcId: net.vpcId,
+      subnetIds: net.subnets,
+      endpointId: net.endpointId,
+    },
+    secondary: { region: SECONDARY, vpcCidr: '10.30.0.0/16', vpcId: other.vpcId, subnetIds: other.subnets },
+    peering: 'existing',
+  });
+  return { id, net };
+}
+
 describe('api step with an existing API of the team’s (api.restApiId)', () => {
   it('copies the primary’s API into the secondary and admits drctl’s endpoint in the primary', async () => {
     h = new Harness();
@@ -379,43 +415,36 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
 
   it('drctl’s endpoint is the team’s own and their deployed policy admits it: no statement added', async () => {
     h = new Harness();
-    const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
-    const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
-    const net = await h.cloud.authorizer.asAdmin(async () => {
-      const ec2 = new EC2Client({ region: PRIMARY });
-      const { vpcId, subnets } = theirs;
-      const e = await ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcEndpointType: 'Interface',
-          VpcId: vpcId,
-          ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
-          SubnetIds: subnets,
-          SecurityGroupIds: [theirs.sg],
-          PrivateDnsEnabled: true,
-        }),
-      );
-      h.cloud.clock.advance(5 * 60_000);
-      return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
-    });
-    const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
+    const { id, net } = await ownEndpointSetup();
     const before = h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy;
-    h.writeConfig({
-      api: { restApiId: id, healthPath: '/health' },
-      primary: {
-        region: PRIMARY,
-        vpcCidr: '10.20.0.0/16',
-        vpcId: net.vpcId,
-        subnetIds: net.subnets,
-        endpointId: net.endpointId,
-      },
-      secondary: { region: SECONDARY, vpcCidr: '10.30.0.0/16', vpcId: other.vpcId, subnetIds: other.subnets },
-      peering: 'existing',
-    });
     const up = await h.ok(['up'], STEPS_USED);
     expect(h.outputs('endpoints', PRIMARY).vpcEndpointId).toBe(net.endpointId);
     expect(up.stdout + up.stderr).not.toMatch(/takes effect only when/);
     expect(h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy).toBe(before);
     expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+  });
+
+  it('the team’s own endpoint, admitted by the deployed policy but no longer by the current one: statement added', async () => {
+    h = new Harness();
+    const { id, net } = await ownEndpointSetup();
+    // The team narrowed their policy to another endpoint and has not deployed it yet: the next
+    // deployment would refuse their endpoint, so drctl's statement is still needed.
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [
+            { op: 'replace', path: '/policy', value: JSON.stringify(onlyThrough('vpce-0bbbbbbbbbbbbbbb0')) },
+          ],
+        }),
+      ),
+    );
+    await h.ok(['up'], STEPS_USED);
+    const sids = JSON.parse(
+      h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!,
+    ).Statement.map((st: { Sid?: string }) => st.Sid);
+    expect(sids).toEqual(['TeamInvoke', 'drctlAdmitdrctl']);
+    expect(net.endpointId).toMatch(/^vpce-/);
   });
 
   it('refuses up when a Deny of the team’s policy (AWS’s own example) refuses drctl’s new endpoint', async () => {
