@@ -30,6 +30,7 @@ import {
   deployStage,
   exportOf,
   policyAdmits,
+  stageCanary,
   stageDeployment,
   unadmitPatch,
   updateRestApi,
@@ -240,10 +241,12 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
       await ctx.retry(`deploy REST API ${restApiId}`, () =>
         deployStage(apigw, restApiId, `drctl ${ctx.config.deployment}: admits endpoint ${vpcEndpointId}`),
       );
-    } else
+    } else {
+      const canary = (await stageCanary(apigw, restApiId)) !== undefined;
       ctx.warn(
-        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region)}\` (or set api.deploy to true); until then the primary answers drctl's endpoint with 403`,
+        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region, canary)}\`${canary ? '' : ' (or set api.deploy to true)'}; until then the primary answers drctl's endpoint with 403`,
       );
+    }
   }
   const host = `execute-api.${ctx.region}.amazonaws.com`;
   return {

@@ -4,6 +4,7 @@ import {
   deployCommand,
   exportOf,
   policyAdmits,
+  stageCanary,
   stageDeployment,
 } from '../aws/resources/existing-api.js';
 import { parsePolicy } from '../aws/resource-policy.js';
@@ -52,11 +53,13 @@ export const apiAdmits: VerifyCheck = {
     ].flat();
     const gone = !statements.some((st) => (st as { Sid?: string } | null)?.Sid === sid);
     const ownEndpoint = ctx.config.primary.endpointId === vpce;
+    const canary = (await stageCanary(client, api.restApiId)) !== undefined;
     const fix =
       gone && !ownEndpoint
         ? `drctl's statement ${sid} is no longer in its policy: run \`drctl up\` (it adds it back), then deploy stage prod as it says.`
-        : `Its policy takes effect when stage prod is deployed again: \`${deployCommand(api.restApiId, region)}\` ` +
-          "(it ships the API's current definition), or set api.deploy to true and run `drctl up`. " +
+        : `Its policy takes effect when stage prod is deployed again: \`${deployCommand(api.restApiId, region, canary)}\` ` +
+          "(it ships the API's current definition)" +
+          (canary ? '. ' : ', or set api.deploy to true and run `drctl up`. ') +
           'If it is deployed: a Deny of its policy refuses the endpoint; add the endpoint to its list.';
     const line: CheckLine = fail(ID, `${text}: not in the deployed policy`, fix, region);
     return [line];

@@ -530,6 +530,30 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     expect(lines[0]!.fix).toMatch(/no longer in its policy: run `drctl up`/);
   });
 
+  it('a canary on stage prod: api.deploy is refused, and the advice says the deployment goes to the canary', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    await h.cloud.authorizer.asAdmin(async () => {
+      await apigw().send(
+        new CreateDeploymentCommand({
+          restApiId: id,
+          stageName: 'prod',
+          canarySettings: { percentTraffic: 10 },
+        }),
+      );
+      h.cloud.clock.advance(10_000);
+    });
+    useApi(id, { deploy: true });
+    await expectRefused(/stage prod of REST API \w+ in sa-east-1 has a canary/);
+    expect((await h.run(['up'], STEPS_USED)).stderr).toMatch(/Promote or remove the canary/);
+    useApi(id);
+    const up = await h.ok(['up'], STEPS_USED);
+    expect(up.stdout + up.stderr).toMatch(/this deploys to the canary/);
+    const lines = await admitLines();
+    expect(lines.map((l) => l.status)).toEqual(['fail']);
+    expect(lines[0]!.fix).toMatch(/this deploys to the canary/);
+  });
+
   it('refuses an id that is not in the primary region', async () => {
     h = new Harness();
     await seedApi(h);

@@ -82,7 +82,21 @@ export async function checkExistingApi(aws: AwsClients, config: Config): Promise
         resolution: `Set api.healthPath to a GET path of the API (the canary calls it).`,
       },
     );
+  // With a canary on stage prod, a new deployment goes to the canary, not the stage
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html): api.deploy
+  // would never make drctl's statement served by the stage.
+  if (api.deploy && (await stageCanary(client, api.restApiId)))
+    throw refuse(
+      `api.restApiId: stage ${STAGE} of REST API ${api.restApiId} in ${region} has a canary: api.deploy would deploy to the canary, not the stage`,
+      `Promote or remove the canary of stage ${STAGE}, or set api.deploy to false and deploy it yourself.`,
+    );
   return denyOfTeamPolicy(found, config);
+}
+
+/** The deployment of stage prod's canary, when it has one. */
+export async function stageCanary(client: Client, restApiId: string): Promise<string | undefined> {
+  const stage = await unlessNotFound(() => client.send(new GetStageCommand({ restApiId, stageName: STAGE })));
+  return stage?.canarySettings ? (stage.canarySettings.deploymentId ?? 'canary') : undefined;
 }
 
 /**
@@ -195,6 +209,12 @@ export async function stageDeployment(client: Client, restApiId: string): Promis
 export const deployStage = (client: Client, restApiId: string, description: string) =>
   client.send(new CreateDeploymentCommand({ restApiId, stageName: STAGE, description }));
 
-/** The command that makes drctl's statement take effect (the team runs it, or sets api.deploy). */
-export const deployCommand = (restApiId: string, region: string) =>
-  `aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${region}`;
+/**
+ * The command that makes drctl's statement take effect (the team runs it, or sets api.deploy).
+ * With a canary on the stage it deploys to the canary: promoting it is the team's step.
+ */
+export const deployCommand = (restApiId: string, region: string, canary = false) =>
+  `aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${region}` +
+  (canary
+    ? ` (stage ${STAGE} has a canary: this deploys to the canary; promote it, or remove the canary first)`
+    : '');
