@@ -1,6 +1,7 @@
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
+  DeleteStageCommand,
   UpdateRestApiCommand,
   GetRestApiCommand,
   GetStagesCommand,
@@ -340,6 +341,25 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     );
     expect(await refresh()).toMatch(/api us-west-1: no change \(the copy equals the primary's stage prod\)/);
     expect(await refresh()).toMatch(/plan: no changes/);
+  });
+
+  it('plan --refresh before the copy is made says up makes it; with the team’s stage prod gone, says so', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id);
+    const first = await h.run(['plan', '--refresh'], STEPS_USED);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      "api us-west-1: no copy made yet: up makes it from the primary's stage prod",
+    );
+    expect(first.stdout).not.toContain('run `drctl plan --refresh`');
+    await h.ok(['up'], STEPS_USED);
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(new DeleteStageCommand({ restApiId: id, stageName: 'prod' })),
+    );
+    const gone = await h.run(['plan', '--refresh'], STEPS_USED);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toContain("api us-west-1: the primary's stage prod is gone: nothing to copy");
   });
 
   it('down leaves the team’s API exactly as it was before drctl', async () => {

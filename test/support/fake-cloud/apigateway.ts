@@ -480,6 +480,14 @@ export class FakeApiGateway extends FakeService {
     return { item: items };
   }
 
+  /** The stage goes; its deployments stay (API_DeleteStage.html). */
+  DeleteStage(region: string, input: { restApiId: string; stageName: string }) {
+    this.api(region, input.restApiId);
+    if (!this.region(region).stages.get(input.restApiId)?.delete(input.stageName))
+      throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+    return {};
+  }
+
   GetStage(region: string, input: { restApiId: string; stageName: string }) {
     this.api(region, input.restApiId);
     const s = this.region(region).stages.get(input.restApiId)?.get(input.stageName);
