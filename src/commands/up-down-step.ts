@@ -119,7 +119,8 @@ export async function lifecycle(
     // The team's API (config api.restApiId): missing, not PRIVATE, or without healthPath: exit 2.
     if (typeof s.config.api === 'object' && 'restApiId' in s.config.api) {
       const { checkExistingApi } = await import('../aws/resources/existing-api.js');
-      await checkExistingApi(aws, s.config);
+      for (const message of await checkExistingApi(aws, s.config))
+        s.reporter.emit({ type: 'log', level: 'warn', message, t: s.deps.clock.now() });
     }
   }
   // The team's API changed since the last up: said here, as `plan --refresh` says it.

@@ -11,6 +11,10 @@ import type { PlanDiff } from './diff.js';
  */
 export interface CloudFacts {
   copyBehind?: boolean;
+  /** No copy recorded ready: nothing to compare, up makes (or resumes) it. */
+  copyNotReady?: boolean;
+  /** The team's stage prod is gone from the primary: nothing to export or copy. */
+  primaryStageGone?: boolean;
 }
 
 /** Why the copy is updated, as the plan's api row and its line say it. */
@@ -18,8 +22,11 @@ export const PRIMARY_API_CHANGED = "the primary's API changed since the last up"
 
 /** The api line for the secondary when the cloud was read; undefined when it was not. */
 export function copyLine(config: Config, cloud: CloudFacts | undefined): string | undefined {
-  if (cloud?.copyBehind === undefined) return undefined;
   const s = config.secondary.region;
+  if (cloud?.primaryStageGone)
+    return `api ${s}: the primary's stage prod is gone: nothing to copy; up stops until it is deployed again`;
+  if (cloud?.copyNotReady) return `api ${s}: no copy made yet: up makes it from the primary's stage prod`;
+  if (cloud?.copyBehind === undefined) return undefined;
   return cloud.copyBehind
     ? `api ${s}: update (${PRIMARY_API_CHANGED})`
     : `api ${s}: no change (the copy equals the primary's stage prod)`;

@@ -1,5 +1,8 @@
 import type { AwsClients } from '../aws/clients.js';
-import { isExistingApi } from '../config/api-source.js';
+import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
+import { unlessNotFound } from '../aws/errors.js';
+import { stageDeployment } from '../aws/resources/existing-api.js';
+import { type ExistingApiSource, isExistingApi } from '../config/api-source.js';
 import type { Config } from '../config/config.js';
 import type { State } from '../state/schema.js';
 import { recordedOutputs } from '../state/outputs.js';
@@ -10,13 +13,25 @@ import type { CloudFacts } from './cloud-facts.js';
 // change shows. Loaded lazily (plain `plan` stays SDK-free: test/cli/plan-cost.test.ts); reads only,
 // so the --read-only policy allows them.
 
-/** Only a copy recorded as ready is compared: otherwise up creates or resumes it anyway. */
-export async function readCloud(config: Config, state: State | undefined, aws: AwsClients): Promise<CloudFacts> {
-  if (!isExistingApi(config.api) || !state) return {};
+/**
+ * Only a copy recorded as ready is compared: otherwise up creates or resumes it anyway (said as
+ * such). The team's stage prod gone is a fact to say, not a failure of plan.
+ */
+export async function readCloud(
+  config: Config,
+  state: State | undefined,
+  aws: AwsClients,
+): Promise<CloudFacts> {
+  if (!isExistingApi(config.api)) return {};
+  const primary = aws.client(APIGatewayClient, config.primary.region);
+  // The API itself gone is NotFound too: checkExistingApi names it when up runs.
+  const stage = await unlessNotFound(() =>
+    stageDeployment(primary, (config.api as ExistingApiSource).restApiId),
+  );
+  if (!stage) return { primaryStageGone: true };
   const region = config.secondary.region;
-  if (state.steps.api?.[region]?.status !== 'ready') return {};
-  const copy = recordedOutputs(state, 'api', region)?.restApiId;
-  if (!copy) return {};
+  const copy = state && recordedOutputs(state, 'api', region)?.restApiId;
+  if (!state || state.steps.api?.[region]?.status !== 'ready' || !copy) return { copyNotReady: true };
   const behind = await copyBehind(aws, config, copy);
   return behind === undefined ? {} : { copyBehind: behind };
 }

@@ -30,6 +30,7 @@ import {
   deployStage,
   exportOf,
   policyAdmits,
+  stageCanary,
   stageDeployment,
   unadmitPatch,
   updateRestApi,
@@ -205,15 +206,21 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     ctx.record({ restApiId, associatedEndpoint });
   }
   let patch = admitPatch(found, ctx.config.deployment, vpcEndpointId);
-  // The team's own endpoint, already admitted by the policy their stage serves: nothing to add
-  // (a statement would only wait for a deployment that changes nothing).
+  // The team's own endpoint, already admitted: nothing to add (a statement would only wait for a
+  // deployment that changes nothing). Admitted by BOTH the current policy (GetRestApi: what the
+  // next deployment ships) and the export's (taken as the deployed one: GetExport exports the
+  // stage's deployment, an assumption AWS does not document for the policy extension, see
+  // docs/your-own-api.md). One alone is not enough: the team may have removed their statement
+  // without deploying, and the next deployment would then refuse the endpoint.
   const sid = admitSid(ctx.config.deployment);
   const ours = parsePolicy(found.policy) as { Statement?: unknown } | undefined;
   const hasOurs = [ours?.Statement ?? []].flat().some((st) => (st as { Sid?: string }).Sid === sid);
+  const rc = regionConfig(ctx.config, ctx.region);
   if (
     !hasOurs &&
-    vpcEndpointId === regionConfig(ctx.config, ctx.region).endpointId &&
-    policyAdmits((await exportOf(apigw, restApiId))['x-amazon-apigateway-policy'], vpcEndpointId)
+    vpcEndpointId === rc.endpointId &&
+    policyAdmits(found.policy, vpcEndpointId, rc.vpcId) &&
+    policyAdmits((await exportOf(apigw, restApiId))['x-amazon-apigateway-policy'], vpcEndpointId, rc.vpcId)
   ) {
     ctx.progress(`REST API ${restApiId} (yours): its deployed policy admits your endpoint ${vpcEndpointId}`);
     patch = patch.filter((op) => op.path !== '/policy');
@@ -239,10 +246,12 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
       await ctx.retry(`deploy REST API ${restApiId}`, () =>
         deployStage(apigw, restApiId, `drctl ${ctx.config.deployment}: admits endpoint ${vpcEndpointId}`),
       );
-    } else
+    } else {
+      const canary = (await stageCanary(apigw, restApiId)) !== undefined;
       ctx.warn(
-        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region)}\` (or set api.deploy to true); until then the primary answers drctl's endpoint with 403`,
+        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region, canary)}\`${canary ? '' : ' (or set api.deploy to true)'}; until then the primary answers drctl's endpoint with 403`,
       );
+    }
   }
   const host = `execute-api.${ctx.region}.amazonaws.com`;
   return {

@@ -1,5 +1,13 @@
-import { APIGatewayClient } from '@aws-sdk/client-api-gateway';
-import { deployCommand, exportOf, policyAdmits, stageDeployment } from '../aws/resources/existing-api.js';
+import { APIGatewayClient, GetRestApiCommand } from '@aws-sdk/client-api-gateway';
+import {
+  admitSid,
+  deployCommand,
+  exportOf,
+  policyAdmits,
+  stageCanary,
+  stageDeployment,
+} from '../aws/resources/existing-api.js';
+import { parsePolicy } from '../aws/resource-policy.js';
 import { isExistingApi } from '../config/api-source.js';
 import { recordedOutputs } from '../state/outputs.js';
 import { type CheckLine, type VerifyCheck, fail, ok } from './check.js';
@@ -31,12 +39,28 @@ export const apiAdmits: VerifyCheck = {
     const exported = current
       ? (await exportOf(client, api.restApiId))['x-amazon-apigateway-policy']
       : undefined;
-    const denied = waiting || !current || (exported !== undefined && !policyAdmits(exported, vpce));
+    // Deny first, as AWS judges it: a Deny of the team's beats drctl's Allow.
+    const vpc = recordedOutputs(ctx.state, 'vpc', region)?.vpcId;
+    const denied = waiting || !current || (exported !== undefined && !policyAdmits(exported, vpce, vpc));
     const text = `primary REST API ${api.restApiId} admits drctl's endpoint ${vpce}`;
     if (!denied) return [ok(ID, text, region)];
+    // drctl's statement gone from the CURRENT policy (the team removed it): deploying again would
+    // ship a policy without it; `drctl up` puts it back first.
+    const live = await client.send(new GetRestApiCommand({ restApiId: api.restApiId }));
+    const sid = admitSid(ctx.config.deployment);
+    const statements = [
+      (parsePolicy(live.policy) as { Statement?: unknown } | undefined)?.Statement ?? [],
+    ].flat();
+    const gone = !statements.some((st) => (st as { Sid?: string } | null)?.Sid === sid);
+    const ownEndpoint = ctx.config.primary.endpointId === vpce;
+    const canary = (await stageCanary(client, api.restApiId)) !== undefined;
     const fix =
-      `Its policy takes effect when stage prod is deployed again: \`${deployCommand(api.restApiId, region)}\` ` +
-      "(it ships the API's current definition), or set api.deploy to true and run `drctl up`.";
+      gone && !ownEndpoint
+        ? `drctl's statement ${sid} is no longer in its policy: run \`drctl up\` (it adds it back), then deploy stage prod as it says.`
+        : `Its policy takes effect when stage prod is deployed again: \`${deployCommand(api.restApiId, region, canary)}\` ` +
+          "(it ships the API's current definition)" +
+          (canary ? '. ' : ', or set api.deploy to true and run `drctl up`. ') +
+          'If it is deployed: a Deny of its policy refuses the endpoint; add the endpoint to its list.';
     const line: CheckLine = fail(ID, `${text}: not in the deployed policy`, fix, region);
     return [line];
   },

@@ -2,8 +2,10 @@ import {
   APIGatewayClient,
   CreateDeploymentCommand,
   GetExportCommand,
+  GetStageCommand,
   ImportRestApiCommand,
   UpdateRestApiCommand,
+  UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeCloud, FakeApiGateway, type FakeCloud } from '../support/fake-cloud/index.js';
@@ -107,5 +109,63 @@ describe('fake API Gateway: a policy change takes effect on the next deployment'
     );
     expect(invoke(id).status).toBe(200);
     expect(JSON.stringify(await exported())).toContain(VPCE);
+  });
+});
+
+describe('fake API Gateway: a canary on the stage takes the new deployments', () => {
+  it('CreateDeployment goes to canarySettings.deploymentId; the stage serves its base until promoted', async () => {
+    const id = await seed();
+    const base = (
+      await cloud.authorizer.asAdmin(() =>
+        apigw().send(new GetStageCommand({ restApiId: id, stageName: 'prod' })),
+      )
+    ).deploymentId!;
+    await cloud.authorizer.asAdmin(async () => {
+      // A canary release needs an existing stage (create-canary-deployment.html).
+      await expect(
+        apigw().send(
+          new CreateDeploymentCommand({
+            restApiId: id,
+            stageName: 'beta',
+            canarySettings: { percentTraffic: 10 },
+          }),
+        ),
+      ).rejects.toThrow(/Invalid stage/);
+      await apigw().send(
+        new CreateDeploymentCommand({
+          restApiId: id,
+          stageName: 'prod',
+          canarySettings: { percentTraffic: 10 },
+        }),
+      );
+      cloud.clock.advance(10_000);
+      await apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(mine) }],
+        }),
+      );
+      const d = await apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' }));
+      cloud.clock.advance(10_000);
+      const stage = await apigw().send(new GetStageCommand({ restApiId: id, stageName: 'prod' }));
+      expect(stage.deploymentId).toBe(base);
+      expect(stage.canarySettings).toMatchObject({ deploymentId: d.id, percentTraffic: 10 });
+      expect(invoke(id).status).toBe(403);
+      // Promote: the stage points at the canary's deployment, the canary is removed.
+      await apigw().send(
+        new UpdateStageCommand({
+          restApiId: id,
+          stageName: 'prod',
+          patchOperations: [
+            { op: 'replace', path: '/deploymentId', value: d.id },
+            { op: 'remove', path: '/canarySettings' },
+          ],
+        }),
+      );
+      const promoted = await apigw().send(new GetStageCommand({ restApiId: id, stageName: 'prod' }));
+      expect(promoted.deploymentId).toBe(d.id);
+      expect(promoted.canarySettings).toBeUndefined();
+    });
+    expect(invoke(id).status).toBe(200);
   });
 });

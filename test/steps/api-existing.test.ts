@@ -1,6 +1,8 @@
 import {
   APIGatewayClient,
   CreateDeploymentCommand,
+  DeleteStageCommand,
+  UpdateRestApiCommand,
   GetRestApiCommand,
   GetExportCommand,
   GetStagesCommand,
@@ -239,6 +241,42 @@ async function expectRefused(pattern: RegExp) {
   expect(h.state()).toBeUndefined();
 }
 
+/** The team's VPCs, their own endpoint in the primary, their API admitting only it; the config using them. */
+async function ownEndpointSetup() {
+  const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
+  const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
+  const net = await h.cloud.authorizer.asAdmin(async () => {
+    const ec2 = new EC2Client({ region: PRIMARY });
+    const { vpcId, subnets } = theirs;
+    const e = await ec2.send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: 'Interface',
+        VpcId: vpcId,
+        ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
+        SubnetIds: subnets,
+        SecurityGroupIds: [theirs.sg],
+        PrivateDnsEnabled: true,
+      }),
+    );
+    h.cloud.clock.advance(5 * 60_000);
+    return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
+  });
+  const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
+  h.writeConfig({
+    api: { restApiId: id, healthPath: '/health' },
+    primary: {
+      region: PRIMARY,
+      vpcCidr: '10.20.0.0/16',
+      vpcId: net.vpcId,
+      subnetIds: net.subnets,
+      endpointId: net.endpointId,
+    },
+    secondary: { region: SECONDARY, vpcCidr: '10.30.0.0/16', vpcId: other.vpcId, subnetIds: other.subnets },
+    peering: 'existing',
+  });
+  return { id, net };
+}
+
 describe('api step with an existing API of the team’s (api.restApiId)', () => {
   it('copies the primary’s API into the secondary and admits drctl’s endpoint in the primary', async () => {
     h = new Harness();
@@ -357,6 +395,25 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     expect(await refresh()).toMatch(/plan: no changes/);
   });
 
+  it('plan --refresh before the copy is made says up makes it; with the team’s stage prod gone, says so', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id);
+    const first = await h.run(['plan', '--refresh'], STEPS_USED);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain(
+      "api us-west-1: no copy made yet: up makes it from the primary's stage prod",
+    );
+    expect(first.stdout).not.toContain('run `drctl plan --refresh`');
+    await h.ok(['up'], STEPS_USED);
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(new DeleteStageCommand({ restApiId: id, stageName: 'prod' })),
+    );
+    const gone = await h.run(['plan', '--refresh'], STEPS_USED);
+    expect(gone.code, gone.stderr).toBe(0);
+    expect(gone.stdout).toContain("api us-west-1: the primary's stage prod is gone: nothing to copy");
+  });
+
   it('down leaves the team’s API exactly as it was before drctl', async () => {
     h = new Harness();
     const id = await seedApi(h);
@@ -430,43 +487,143 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
 
   it('drctl’s endpoint is the team’s own and their deployed policy admits it: no statement added', async () => {
     h = new Harness();
-    const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
-    const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
-    const net = await h.cloud.authorizer.asAdmin(async () => {
-      const ec2 = new EC2Client({ region: PRIMARY });
-      const { vpcId, subnets } = theirs;
-      const e = await ec2.send(
-        new CreateVpcEndpointCommand({
-          VpcEndpointType: 'Interface',
-          VpcId: vpcId,
-          ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
-          SubnetIds: subnets,
-          SecurityGroupIds: [theirs.sg],
-          PrivateDnsEnabled: true,
-        }),
-      );
-      h.cloud.clock.advance(5 * 60_000);
-      return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
-    });
-    const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
+    const { id, net } = await ownEndpointSetup();
     const before = h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy;
-    h.writeConfig({
-      api: { restApiId: id, healthPath: '/health' },
-      primary: {
-        region: PRIMARY,
-        vpcCidr: '10.20.0.0/16',
-        vpcId: net.vpcId,
-        subnetIds: net.subnets,
-        endpointId: net.endpointId,
-      },
-      secondary: { region: SECONDARY, vpcCidr: '10.30.0.0/16', vpcId: other.vpcId, subnetIds: other.subnets },
-      peering: 'existing',
-    });
     const up = await h.ok(['up'], STEPS_USED);
     expect(h.outputs('endpoints', PRIMARY).vpcEndpointId).toBe(net.endpointId);
     expect(up.stdout + up.stderr).not.toMatch(/takes effect only when/);
     expect(h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy).toBe(before);
     expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+  });
+
+  it('the team’s own endpoint, admitted by the deployed policy but no longer by the current one: statement added', async () => {
+    h = new Harness();
+    const { id, net } = await ownEndpointSetup();
+    // The team narrowed their policy to another endpoint and has not deployed it yet: the next
+    // deployment would refuse their endpoint, so drctl's statement is still needed.
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [
+            { op: 'replace', path: '/policy', value: JSON.stringify(onlyThrough('vpce-0bbbbbbbbbbbbbbb0')) },
+          ],
+        }),
+      ),
+    );
+    await h.ok(['up'], STEPS_USED);
+    const sids = JSON.parse(
+      h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!,
+    ).Statement.map((st: { Sid?: string }) => st.Sid);
+    expect(sids).toEqual(['TeamInvoke', 'drctlAdmitdrctl']);
+    expect(net.endpointId).toMatch(/^vpce-/);
+  });
+
+  it('refuses up when a Deny of the team’s policy (AWS’s own example) refuses drctl’s new endpoint', async () => {
+    h = new Harness();
+    // AWS's private-API example: Allow + Deny StringNotEquals aws:SourceVpce [their endpoints];
+    // real exports spell the key "aws:sourceVpce" (condition keys are case-insensitive).
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [
+        teamPolicy.Statement[0],
+        {
+          Sid: 'OnlyOurEndpoint',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'execute-api:Invoke',
+          Resource: 'execute-api:/*',
+          Condition: { StringNotEquals: { 'aws:sourceVpce': ['vpce-0aaaaaaaaaaaaaaa0'] } },
+        },
+      ],
+    };
+    const id = await seedApi(h, 'PRIVATE', policy);
+    useApi(id);
+    await expectRefused(
+      /api\.restApiId: the policy of REST API \w+ in sa-east-1 denies the endpoint drctl makes/,
+    );
+    const r = await h.run(['up'], STEPS_USED);
+    expect(r.stderr).toContain('Sid OnlyOurEndpoint');
+    expect(r.stderr).toMatch(/primary\.endpointId/);
+  });
+
+  it('verify fails when a Deny the team deployed after up refuses drctl’s endpoint', async () => {
+    h = new Harness();
+    const id = await seedApi(h);
+    useApi(id, { deploy: true });
+    await h.ok(['up'], STEPS_USED);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['ok']);
+    const live = h.cloud.model(FakeApiGateway).region(PRIMARY).restApis.get(id)!.policy!;
+    const doc = JSON.parse(live);
+    doc.Statement.push({
+      Sid: 'OnlyOurEndpoint',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*',
+      Condition: { StringNotEquals: { 'aws:SourceVpce': 'vpce-0aaaaaaaaaaaaaaa0' } },
+    });
+    await h.cloud.authorizer.asAdmin(async () => {
+      await apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [{ op: 'replace', path: '/policy', value: JSON.stringify(doc) }],
+        }),
+      );
+      h.cloud.clock.advance(10_000);
+      await apigw().send(new CreateDeploymentCommand({ restApiId: id, stageName: 'prod' }));
+    });
+    const vpce = h.outputs('endpoints', PRIMARY).vpcEndpointId;
+    expect(
+      h.cloud
+        .model(FakeApiGateway)
+        .invoke(PRIMARY, { restApiId: id, stage: 'prod', path: '/health', vpceId: vpce }).status,
+    ).toBe(403);
+    expect((await admitLines()).map((l) => l.status)).toEqual(['fail']);
+  });
+
+  it('verify says `drctl up` when the team removed drctl’s statement from the current policy', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    useApi(id);
+    await h.ok(['up'], STEPS_USED);
+    await h.cloud.authorizer.asAdmin(() =>
+      apigw().send(
+        new UpdateRestApiCommand({
+          restApiId: id,
+          patchOperations: [
+            { op: 'replace', path: '/policy', value: JSON.stringify(onlyThrough('vpce-0aaaaaaaaaaaaaaa0')) },
+          ],
+        }),
+      ),
+    );
+    const lines = await admitLines();
+    expect(lines.map((l) => l.status)).toEqual(['fail']);
+    expect(lines[0]!.fix).toMatch(/no longer in its policy: run `drctl up`/);
+  });
+
+  it('a canary on stage prod: api.deploy is refused, and the advice says the deployment goes to the canary', async () => {
+    h = new Harness();
+    const id = await seedApi(h, 'PRIVATE', onlyThrough('vpce-0aaaaaaaaaaaaaaa0'));
+    await h.cloud.authorizer.asAdmin(async () => {
+      await apigw().send(
+        new CreateDeploymentCommand({
+          restApiId: id,
+          stageName: 'prod',
+          canarySettings: { percentTraffic: 10 },
+        }),
+      );
+      h.cloud.clock.advance(10_000);
+    });
+    useApi(id, { deploy: true });
+    await expectRefused(/stage prod of REST API \w+ in sa-east-1 has a canary/);
+    expect((await h.run(['up'], STEPS_USED)).stderr).toMatch(/Promote or remove the canary/);
+    useApi(id);
+    const up = await h.ok(['up'], STEPS_USED);
+    expect(up.stdout + up.stderr).toMatch(/this deploys to the canary/);
+    const lines = await admitLines();
+    expect(lines.map((l) => l.status)).toEqual(['fail']);
+    expect(lines[0]!.fix).toMatch(/this deploys to the canary/);
   });
 
   it('refuses an id that is not in the primary region', async () => {

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-api-gateway';
 import type { AwsClients } from '../clients.js';
 import { unlessNotFound } from '../errors.js';
+import { NEW_ENDPOINT, NEW_VPC, invokeVerdict } from '../invoke-verdict.js';
 import { parsePolicy } from '../resource-policy.js';
 import { STAGE, exportOf } from './rest-api-shape.js';
 import {
@@ -52,9 +53,11 @@ const refuse = (message: string, resolution: string) =>
 
 /**
  * Before `up` makes anything: the API exists in the primary, is PRIVATE, has a stage prod to
- * export, and healthPath is a GET of it. Read-only; exit 2 naming api.restApiId or api.healthPath.
+ * export, healthPath is a GET of it, and no Deny of the team's policy refuses drctl's endpoint (an
+ * explicit Deny beats the Allow drctl adds). Read-only; exit 2 naming api.restApiId or
+ * api.healthPath. Returns warnings (a Deny drctl cannot judge).
  */
-export async function checkExistingApi(aws: AwsClients, config: Config): Promise<void> {
+export async function checkExistingApi(aws: AwsClients, config: Config): Promise<string[]> {
   const api = config.api as ExistingApiSource;
   const region = config.primary.region;
   const client = aws.client(APIGatewayClient, region);
@@ -86,6 +89,49 @@ export async function checkExistingApi(aws: AwsClients, config: Config): Promise
       },
     );
   refuseOtherRegion(api, doc, config.secondary.region);
+  // With a canary on stage prod, a new deployment goes to the canary, not the stage
+  // (https://docs.aws.amazon.com/apigateway/latest/developerguide/canary-release.html): api.deploy
+  // would never make drctl's statement served by the stage.
+  if (api.deploy && (await stageCanary(client, api.restApiId)))
+    throw refuse(
+      `api.restApiId: stage ${STAGE} of REST API ${api.restApiId} in ${region} has a canary: api.deploy would deploy to the canary, not the stage`,
+      `Promote or remove the canary of stage ${STAGE}, or set api.deploy to false and deploy it yourself.`,
+    );
+  return denyOfTeamPolicy(found, config);
+}
+
+/** The deployment of stage prod's canary, when it has one. */
+export async function stageCanary(client: Client, restApiId: string): Promise<string | undefined> {
+  const stage = await unlessNotFound(() => client.send(new GetStageCommand({ restApiId, stageName: STAGE })));
+  return stage?.canarySettings ? (stage.canarySettings.deploymentId ?? 'canary') : undefined;
+}
+
+/**
+ * The team's current policy against drctl's endpoint: the team's own (primary.endpointId) or one
+ * drctl makes (a new id, in no list), in primary.vpcId or a VPC drctl makes. Only a Deny counts:
+ * drctl adds its own Allow.
+ */
+function denyOfTeamPolicy(found: RestApi, config: Config): string[] {
+  const api = config.api as ExistingApiSource;
+  const { endpointId, vpcId, region } = config.primary;
+  const v = invokeVerdict(found.policy, { vpce: endpointId ?? NEW_ENDPOINT, vpc: vpcId ?? NEW_VPC });
+  const whose = endpointId ? `endpoint ${endpointId}` : 'the endpoint drctl makes (a new id)';
+  if (v.decision === 'explicit-deny') {
+    const onVpc = v.key.toLowerCase() === 'aws:sourcevpc';
+    throw refuse(
+      `api.restApiId: the policy of REST API ${api.restApiId} in ${region} denies ${whose} (its Deny, ${v.statement}, beats any Allow drctl adds)`,
+      onVpc
+        ? `Add ${vpcId ? `VPC ${vpcId}` : "drctl's VPC (or set primary.vpcId to one listed)"} to the list of that Deny's ${v.key}, deploy stage ${STAGE}, then run up again.`
+        : endpointId
+          ? `Add ${endpointId} to the list of that Deny's ${v.key}, deploy stage ${STAGE}, then run up again.`
+          : `Set primary.endpointId and primary.vpcId to an endpoint that Deny's ${v.key} lists: the endpoint drctl would make gets a new id, which no list can name before up.`,
+    );
+  }
+  if (v.decision === 'cannot-tell' && v.effect === 'Deny')
+    return [
+      `REST API ${api.restApiId} (yours): drctl cannot tell whether ${v.statement} of its policy refuses ${whose} (${v.why}); \`drctl verify\` checks it once it is built`,
+    ];
+  return [];
 }
 
 /**
@@ -183,20 +229,11 @@ export const updateRestApi = (client: Client, restApiId: string, patchOperations
   client.send(new UpdateRestApiCommand({ restApiId, patchOperations }));
 
 /**
- * Whether a policy (the export's x-amazon-apigateway-policy: the DEPLOYED one, GetExport exports a
- * stage's deployment) has an Allow with aws:SourceVpce equal to `vpcEndpointId`, one value or a list.
- * An Allow alone does not prove a call passes (a Deny may still refuse it): verify's probe says that.
+ * Whether a policy lets execute-api:Invoke through `vpcEndpointId` (in `vpcId`, when known), Deny
+ * first as IAM judges it; "cannot tell" (a condition drctl does not model) counts as not proven.
  */
-export function policyAdmits(policy: unknown, vpcEndpointId: string): boolean {
-  const doc = (typeof policy === 'string' ? parsePolicy(policy) : policy) as
-    { Statement?: unknown } | undefined;
-  return ([doc?.Statement ?? []].flat() as Statement[]).some((s) => {
-    if (s.Effect !== 'Allow') return false;
-    const cond = s.Condition as Record<string, Record<string, unknown>> | undefined;
-    return Object.entries(cond ?? {}).some(
-      ([op, kv]) => /^StringEquals/.test(op) && [kv['aws:SourceVpce'] ?? []].flat().includes(vpcEndpointId),
-    );
-  });
+export function policyAdmits(policy: unknown, vpcEndpointId: string, vpcId?: string): boolean {
+  return invokeVerdict(policy, { vpce: vpcEndpointId, vpc: vpcId }).decision === 'allow';
 }
 
 /** The deployment stage prod serves now; undefined without a stage. */
@@ -209,6 +246,12 @@ export async function stageDeployment(client: Client, restApiId: string): Promis
 export const deployStage = (client: Client, restApiId: string, description: string) =>
   client.send(new CreateDeploymentCommand({ restApiId, stageName: STAGE, description }));
 
-/** The command that makes drctl's statement take effect (the team runs it, or sets api.deploy). */
-export const deployCommand = (restApiId: string, region: string) =>
-  `aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${region}`;
+/**
+ * The command that makes drctl's statement take effect (the team runs it, or sets api.deploy).
+ * With a canary on the stage it deploys to the canary: promoting it is the team's step.
+ */
+export const deployCommand = (restApiId: string, region: string, canary = false) =>
+  `aws apigateway create-deployment --rest-api-id ${restApiId} --stage-name ${STAGE} --region ${region}` +
+  (canary
+    ? ` (stage ${STAGE} has a canary: this deploys to the canary; promote it, or remove the canary first)`
+    : '');

@@ -104,6 +104,8 @@ export interface Stage {
   createdDate: Date;
   lastUpdatedDate: Date;
   tags: Tags;
+  /** A canary release on the stage (API_CanarySettings.html): its own deployment, a share of traffic. */
+  canarySettings?: { deploymentId: string; percentTraffic: number };
 }
 
 export class ApiGatewayRegion {
@@ -326,10 +328,14 @@ export class FakeApiGateway extends FakeService {
       stageName?: string;
       description?: string;
       variables?: Record<string, string>;
+      canarySettings?: { percentTraffic?: number };
     },
   ) {
     const r = this.region(region);
     const api = this.api(region, input.restApiId);
+    // A canary release deployment needs an existing stage (create-canary-deployment.html).
+    if (input.canarySettings && !(input.stageName && r.stages.get(api.id)?.get(input.stageName)))
+      throw awsError('BadRequestException', 'Invalid stage identifier specified');
     if (api.methods.length === 0) {
       throw awsError('BadRequestException', "The REST API doesn't contain any methods");
     }
@@ -358,7 +364,16 @@ export class FakeApiGateway extends FakeService {
     if (input.stageName) {
       const stages = r.stages.get(api.id) ?? new Map<string, Stage>();
       const existing = stages.get(input.stageName);
-      if (existing) {
+      if (existing?.canarySettings || (existing && input.canarySettings)) {
+        // With a canary on the stage, a new deployment goes to the canary; the stage keeps serving
+        // its base deployment until the canary is promoted (canary-release.html).
+        existing.canarySettings = {
+          percentTraffic:
+            input.canarySettings?.percentTraffic ?? existing.canarySettings?.percentTraffic ?? 0,
+          deploymentId: d.id,
+        };
+        existing.lastUpdatedDate = new Date(this.now());
+      } else if (existing) {
         existing.deploymentId = d.id;
         existing.lastUpdatedDate = new Date(this.now());
         Object.assign(existing.variables, input.variables ?? {});
@@ -437,7 +452,9 @@ export class FakeApiGateway extends FakeService {
       ],
       paths,
       ...(schemas || schemes
-        ? { components: { ...(schemas ? { schemas } : {}), ...(schemes ? { securitySchemes: schemes } : {}) } }
+        ? {
+            components: { ...(schemas ? { schemas } : {}), ...(schemes ? { securitySchemes: schemes } : {}) },
+          }
         : {}),
       ...(extensions.includes('apigateway') && d.policy
         ? { 'x-amazon-apigateway-policy': JSON.parse(d.policy) }
@@ -469,6 +486,14 @@ export class FakeApiGateway extends FakeService {
       .filter((s) => !input.deploymentId || s.deploymentId === input.deploymentId)
       .map((s) => this.describeStage(s));
     return { item: items };
+  }
+
+  /** The stage goes; its deployments stay (API_DeleteStage.html). */
+  DeleteStage(region: string, input: { restApiId: string; stageName: string }) {
+    this.api(region, input.restApiId);
+    if (!this.region(region).stages.get(input.restApiId)?.delete(input.stageName))
+      throw awsError('NotFoundException', 'Invalid stage identifier specified', 404);
+    return {};
   }
 
   GetStage(region: string, input: { restApiId: string; stageName: string }) {
@@ -504,9 +529,31 @@ export class FakeApiGateway extends FakeService {
       methodSettings: s.methodSettings,
       tracingEnabled: s.tracingEnabled,
       accessLogSettings: s.accessLogSettings,
+      canarySettings: s.canarySettings,
+      deploymentId: s.deploymentId,
     });
     for (const p of input.patchOperations ?? []) {
       const path = p.path ?? '';
+      // The canary (canary-release.html): promoted by pointing the stage at its deployment, turned
+      // off by removing /canarySettings (delete-canary-deployment.html), its share replaced.
+      if (path === '/canarySettings' && p.op === 'remove') {
+        next.canarySettings = undefined;
+        continue;
+      }
+      if (path === '/canarySettings/percentTraffic' && p.op === 'replace' && next.canarySettings) {
+        next.canarySettings.percentTraffic = Number(p.value);
+        continue;
+      }
+      if (path === '/deploymentId' && p.op === 'replace') {
+        if (
+          !this.region(region)
+            .deployments.get(input.restApiId)
+            ?.has(p.value ?? '')
+        )
+          throw awsError('BadRequestException', 'Invalid deployment identifier specified');
+        next.deploymentId = p.value!;
+        continue;
+      }
       const variable = /^\/variables\/(.+)$/.exec(path);
       const setting =
         /^\/([^/]+)\/([^/]+)\/(throttling\/rateLimit|throttling\/burstLimit|logging\/loglevel|logging\/dataTrace|metrics\/enabled|caching\/enabled)$/.exec(
@@ -682,6 +729,7 @@ export class FakeApiGateway extends FakeService {
       createdDate: s.createdDate,
       lastUpdatedDate: s.lastUpdatedDate,
       tags: { ...s.tags },
+      ...(s.canarySettings ? { canarySettings: { ...s.canarySettings } } : {}),
     };
   }
 

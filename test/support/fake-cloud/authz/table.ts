@@ -321,7 +321,10 @@ const APIGATEWAY: Record<string, Row> = {
   GetExport: (c) => [
     {
       action: 'apigateway:GET',
-      resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}/exports/${c.input.exportType}`),
+      resource: apigw(
+        c,
+        `/restapis/${c.input.restApiId}/stages/${c.input.stageName}/exports/${c.input.exportType}`,
+      ),
     },
   ],
   GetStages: (c) => [
@@ -330,6 +333,12 @@ const APIGATEWAY: Record<string, Row> = {
   GetStage: (c) => [
     {
       action: 'apigateway:GET',
+      resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`),
+    },
+  ],
+  DeleteStage: (c) => [
+    {
+      action: 'apigateway:DELETE',
       resource: apigw(c, `/restapis/${c.input.restApiId}/stages/${c.input.stageName}`),
     },
   ],
