@@ -55,9 +55,14 @@ async function readCloud(s: Session, store: StateStore): Promise<CloudFacts> {
 export async function run(s: Session, args: PlanArgs): Promise<ExitCode> {
   const store = await loadPlanState(s);
   const cloud = args.refresh ? await readCloud(s, store) : undefined;
-  const { planDiff, renderPlanDiff, renderUsed, scopeText } = await import('../plan/diff.js');
+  const { planDiff, renderPlanDiff, scopeText } = await import('../plan/diff.js');
+  const { renderUsed } = await import('../plan/used.js');
   const { copyLine, withCloud } = await import('../plan/cloud-facts.js');
-  const diff = withCloud(planDiff(s.config, store.existed ? store.state : undefined, s.steps), s.config, cloud);
+  const diff = withCloud(
+    planDiff(s.config, store.existed ? store.state : undefined, s.steps),
+    s.config,
+    cloud,
+  );
   const rows = s.steps.map((info, i) => {
     // A step this config does not use (the NLB with domainMode private): up deletes what it made.
     const unused = info.unusedWhen?.(s.config);
