@@ -1,6 +1,5 @@
 import '../support/fast-tmp.js';
 import {
-  CreateVpcEndpointCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
@@ -13,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { crashEachMutatingCall } from '../support/crash.js';
 import { Harness } from '../support/harness.js';
 import { upTo } from '../support/steps.js';
-import { TEAM_CIDR, teamNatOnMainTable, teamStack } from '../support/team-network.js';
+import { TEAM_CIDR, type TeamEndpointVpc, teamEndpoint, teamEndpointVpc } from '../support/team-network.js';
 
 // Issue 25, points 2 and 3: the team's own VPCs, execute-api endpoint and private zone, seeded
 // with the SDK as another user of the account. drctl uses them, records them as `used`, and
@@ -27,74 +26,18 @@ const DEPS = upTo('endpoints', 'peering', 'hosted-zone');
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const network = (cidr: string, region: string) =>
-  JSON.stringify({
-    Resources: {
-      Vpc: {
-        Type: 'AWS::EC2::VPC',
-        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
-      },
-      A: {
-        Type: 'AWS::EC2::Subnet',
-        Properties: {
-          VpcId: { Ref: 'Vpc' },
-          AvailabilityZone: `${region}a`,
-          CidrBlock: cidr.replace('.0.0/16', '.1.0/24'),
-        },
-      },
-      B: {
-        Type: 'AWS::EC2::Subnet',
-        Properties: {
-          VpcId: { Ref: 'Vpc' },
-          AvailabilityZone: `${region}b`,
-          CidrBlock: cidr.replace('.0.0/16', '.2.0/24'),
-        },
-      },
-      Sg: {
-        Type: 'AWS::EC2::SecurityGroup',
-        Properties: { GroupDescription: 'team endpoint', VpcId: { Ref: 'Vpc' } },
-      },
-    },
-    Outputs: {
-      VpcId: { Value: { Ref: 'Vpc' } },
-      A: { Value: { Ref: 'A' } },
-      B: { Value: { Ref: 'B' } },
-      Sg: { Value: { Ref: 'Sg' } },
-    },
-  });
-
 interface Seeded {
-  vpc: Record<string, { vpcId: string; subnets: string[]; sg: string }>;
+  vpc: Record<string, TeamEndpointVpc>;
   endpointId: string;
   zoneId: string;
-}
-
-/** One VPC with two subnets and a group, as a stack that is not drctl's (a caller allowed everything). */
-async function endpointVpc(h: Harness, region: string, name: string, cidr: string) {
-  const out = await teamStack(h, region, name, network(cidr, region));
-  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
 }
 
 /** The team's network: a VPC with two subnets per region, an endpoint in the primary, a zone. */
 async function seed(h: Harness): Promise<Seeded> {
   return h.cloud.authorizer.asAdmin(async () => {
     const vpc: Seeded['vpc'] = {};
-    for (const region of [PRIMARY, SECONDARY])
-      vpc[region] = await endpointVpc(h, region, 'team-network', CIDR[region]!);
-    // The canary's way out (up refuses a used VPC without one): a NAT route on the main table.
-    for (const region of [PRIMARY, SECONDARY])
-      await teamNatOnMainTable(h, region, vpc[region]!.vpcId, CIDR[region]!.replace('.0.0/16', '.9.0/24'));
-    const ec2 = new EC2Client({ region: PRIMARY });
-    const e = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcEndpointType: 'Interface',
-        VpcId: vpc[PRIMARY]!.vpcId,
-        ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
-        SubnetIds: vpc[PRIMARY]!.subnets,
-        SecurityGroupIds: [vpc[PRIMARY]!.sg],
-        PrivateDnsEnabled: true,
-      }),
-    );
+    for (const region of [PRIMARY, SECONDARY]) vpc[region] = await teamEndpointVpc(h, region, CIDR[region]!);
+    const endpointId = await teamEndpoint(h, PRIMARY, vpc[PRIMARY]!);
     const zone = await new Route53Client({ region: PRIMARY }).send(
       new CreateHostedZoneCommand({
         Name: 'octank.com',
@@ -106,7 +49,7 @@ async function seed(h: Harness): Promise<Seeded> {
     h.cloud.clock.advance(5 * 60_000);
     return {
       vpc,
-      endpointId: e.VpcEndpoint!.VpcEndpointId!,
+      endpointId,
       zoneId: zone.HostedZone!.Id!.replace(/^\/hostedzone\//, ''),
     };
   });
@@ -254,7 +197,7 @@ describe('up and down in the team’s own network (issue 25)', () => {
   it('a subnet of another VPC is refused', async () => {
     h = new Harness();
     const s = await seed(h);
-    const other = await endpointVpc(h, PRIMARY, 'other-team', '10.40.0.0/16');
+    const other = await teamEndpointVpc(h, PRIMARY, '10.40.0.0/16', { name: 'other-team', wayOut: false });
     const snap = h.cloud.snapshot();
     h.writeConfig({ ...configOf(s), primary: { ...configOf(s).primary, subnetIds: other.subnets } });
     const r = await h.run(['up', '--yes'], DEPS);

@@ -3,12 +3,12 @@ import {
   CreateDeploymentCommand,
   GetExportCommand,
   GetStageCommand,
-  ImportRestApiCommand,
   UpdateRestApiCommand,
   UpdateStageCommand,
 } from '@aws-sdk/client-api-gateway';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFakeCloud, FakeApiGateway, type FakeCloud } from '../support/fake-cloud/index.js';
+import { seedTeamApi, teamGet } from '../support/team-api.js';
 
 // A private API's resource policy changed after deployment takes effect only when the API is
 // deployed again (apigateway-resource-policies-create-attach.html): invoke evaluates the policy of
@@ -23,7 +23,6 @@ beforeEach(() => {
 afterEach(() => cloud.uninstall());
 
 const apigw = () => new APIGatewayClient({ region: REGION });
-const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 const allow = (condition?: unknown) => ({
   Version: '2012-10-17',
   Statement: [
@@ -40,31 +39,9 @@ const other = allow({ StringEquals: { 'aws:SourceVpce': 'vpce-0fffffffffffffff0'
 const mine = allow({ StringEquals: { 'aws:SourceVpce': VPCE } });
 
 async function seed(): Promise<string> {
-  return cloud.authorizer.asAdmin(async () => {
-    const api = await apigw().send(
-      new ImportRestApiCommand({
-        parameters: { endpointConfigurationTypes: 'PRIVATE' },
-        body: body({
-          openapi: '3.0.1',
-          info: { title: 't', version: '1' },
-          paths: {
-            '/health': {
-              get: {
-                'x-amazon-apigateway-integration': {
-                  type: 'mock',
-                  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-                },
-              },
-            },
-          },
-          'x-amazon-apigateway-policy': other,
-        }),
-      }),
-    );
-    await apigw().send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
-    cloud.clock.advance(10_000);
-    return api.id!;
-  });
+  const id = await seedTeamApi(cloud, REGION, { paths: { '/health': teamGet() }, policy: other });
+  cloud.clock.advance(10_000);
+  return id;
 }
 
 const invoke = (restApiId: string) =>

@@ -6,11 +6,8 @@ import {
   GetRestApiCommand,
   GetExportCommand,
   GetStagesCommand,
-  ImportRestApiCommand,
-  PutRestApiCommand,
   paginateGetResources,
 } from '@aws-sdk/client-api-gateway';
-import { CreateVpcEndpointCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { iamPolicy, splitPolicy } from '../../src/iam/policy.js';
@@ -18,7 +15,8 @@ import { crashEachMutatingCall, mutatingOf } from '../support/crash.js';
 import { FakeApiGateway } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
 import { priorTo, upTo } from '../support/steps.js';
-import { teamNatOnMainTable, teamStack } from '../support/team-network.js';
+import { mergePaths, seedTeamApi, teamGet, teamPolicy as teamPolicyOf } from '../support/team-api.js';
+import { teamEndpoint, teamEndpointVpc } from '../support/team-network.js';
 
 // Config `api: {"restApiId": ...}` (issue 25): the team's PRIVATE API in the primary, seeded here
 // by "someone else" (admin, not drctl's policy). The secondary gets a copy of its export; the
@@ -31,94 +29,25 @@ const SECONDARY = 'us-west-1';
 let h: Harness;
 afterEach(() => h?.cleanup());
 
-const mock = (status: string) => ({
-  type: 'mock',
-  requestTemplates: { 'application/json': '{"statusCode": 200}' },
-  responses: { default: { statusCode: '200', responseTemplates: { 'application/json': status } } },
-});
-const get = (status: string) => ({
-  get: { responses: { '200': { description: 'ok' } }, 'x-amazon-apigateway-integration': mock(status) },
-});
-const teamPolicy = {
-  Version: '2012-10-17',
-  Statement: [
-    {
-      Sid: 'TeamInvoke',
-      Effect: 'Allow',
-      Principal: '*',
-      Action: 'execute-api:Invoke',
-      Resource: 'execute-api:/*',
-    },
-  ],
-};
-/** A VPC of the team's: two subnets and a group for an endpoint (not drctl's). */
-const teamNetwork = (region: string, cidr: string) => {
-  const subnet = (az: string, n: number) => ({
-    Type: 'AWS::EC2::Subnet',
-    Properties: {
-      VpcId: { Ref: 'Vpc' },
-      AvailabilityZone: `${region}${az}`,
-      CidrBlock: cidr.replace('.0.0/16', `.${n}.0/24`),
-    },
-  });
-  return JSON.stringify({
-    Resources: {
-      Vpc: {
-        Type: 'AWS::EC2::VPC',
-        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
-      },
-      A: subnet('a', 1),
-      B: subnet('b', 2),
-      Sg: {
-        Type: 'AWS::EC2::SecurityGroup',
-        Properties: { GroupDescription: 'team', VpcId: { Ref: 'Vpc' } },
-      },
-    },
-    Outputs: {
-      VpcId: { Value: { Ref: 'Vpc' } },
-      A: { Value: { Ref: 'A' } },
-      B: { Value: { Ref: 'B' } },
-      Sg: { Value: { Ref: 'Sg' } },
-    },
-  });
-};
-
-/**
- * The team's VPC in `region` (as admin): its id, subnets and group; its way out (up refuses a used
- * VPC without one) a NAT route on its main table.
- */
-async function teamVpc(x: Harness, region: string, cidr: string) {
-  const out = await teamStack(x, region, 'team-network', teamNetwork(region, cidr));
-  await teamNatOnMainTable(x, region, out.VpcId!, cidr.replace('.0.0/16', '.9.0/24'));
-  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
-}
+const get = teamGet;
+const teamPolicy = teamPolicyOf();
 
 /** The team's policy admitting only calls through their own endpoint `vpce`. */
 const onlyThrough = (vpce: string) => ({
   Version: '2012-10-17',
   Statement: [{ ...teamPolicy.Statement[0], Condition: { StringEquals: { 'aws:SourceVpce': vpce } } }],
 });
-const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
 const apigw = (region = PRIMARY) => new APIGatewayClient({ region });
 
 /** The team's API: PRIVATE (unless `type` says), GET /health and /pets, deployed to prod. */
 async function seedApi(x: Harness, type = 'PRIVATE', policy: unknown = teamPolicy): Promise<string> {
-  return x.cloud.authorizer.asAdmin(async () => {
-    const api = await apigw().send(
-      new ImportRestApiCommand({
-        parameters: { endpointConfigurationTypes: type },
-        body: body({
-          openapi: '3.0.1',
-          info: { title: 'team-orders', version: '1' },
-          paths: { '/health': get('{"ok":true}'), '/pets': get('[]') },
-          'x-amazon-apigateway-policy': policy,
-        }),
-      }),
-    );
-    await apigw().send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
-    x.cloud.clock.advance(10_000);
-    return api.id!;
+  const id = await seedTeamApi(x.cloud, PRIMARY, {
+    paths: { '/health': get('{"ok":true}'), '/pets': get('[]') },
+    policy,
+    type,
   });
+  x.cloud.clock.advance(10_000);
+  return id;
 }
 
 const fn = (region: string) => `arn:aws:lambda:${region}:123456789012:function:orders`;
@@ -128,68 +57,38 @@ const lambdaUri = (region: string, arn: string) =>
 
 /** The team's API with GET /orders on its Lambda in the primary, behind a Lambda authorizer. */
 async function seedLambdaApi(x: Harness, orders?: Record<string, unknown>): Promise<string> {
-  return x.cloud.authorizer.asAdmin(async () => {
-    const lambda = {
-      get: {
-        responses: { '200': { description: 'ok' } },
-        security: [{ team: [] }],
-        'x-amazon-apigateway-integration': {
-          type: 'aws_proxy',
-          httpMethod: 'POST',
-          uri: lambdaUri(PRIMARY, fn(PRIMARY)),
-          credentials: 'arn:aws:iam::210987654321:role/team-invoke',
-        },
+  const lambda = {
+    get: {
+      responses: { '200': { description: 'ok' } },
+      security: [{ team: [] }],
+      'x-amazon-apigateway-integration': {
+        type: 'aws_proxy',
+        httpMethod: 'POST',
+        uri: lambdaUri(PRIMARY, fn(PRIMARY)),
+        credentials: 'arn:aws:iam::210987654321:role/team-invoke',
       },
-    };
-    const api = await apigw().send(
-      new ImportRestApiCommand({
-        parameters: { endpointConfigurationTypes: 'PRIVATE' },
-        body: body({
-          openapi: '3.0.1',
-          info: { title: 'team-orders', version: '1' },
-          paths: { '/health': get('{"ok":true}'), ...(orders ?? { '/orders': lambda }) },
-          components: {
-            securitySchemes: {
-              team: {
-                type: 'apiKey',
-                name: 'Authorization',
-                in: 'header',
-                'x-amazon-apigateway-authtype': 'custom',
-                'x-amazon-apigateway-authorizer': {
-                  type: 'token',
-                  authorizerUri: lambdaUri(PRIMARY, authFn(PRIMARY)),
-                },
-              },
-            },
-          },
-          'x-amazon-apigateway-policy': teamPolicy,
-        }),
-      }),
-    );
-    await apigw().send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
-    x.cloud.clock.advance(10_000);
-    return api.id!;
+    },
+  };
+  const authorizer = {
+    type: 'apiKey',
+    name: 'Authorization',
+    in: 'header',
+    'x-amazon-apigateway-authtype': 'custom',
+    'x-amazon-apigateway-authorizer': { type: 'token', authorizerUri: lambdaUri(PRIMARY, authFn(PRIMARY)) },
+  };
+  const id = await seedTeamApi(x.cloud, PRIMARY, {
+    paths: { '/health': get('{"ok":true}'), ...(orders ?? { '/orders': lambda }) },
+    extra: { components: { securitySchemes: { team: authorizer } } },
   });
+  x.cloud.clock.advance(10_000);
+  return id;
 }
 
 /** The team changes its API by hand: a route added, deployed. */
 async function addRoute(x: Harness, restApiId: string) {
-  await x.cloud.authorizer.asAdmin(async () => {
-    x.cloud.clock.advance(10_000);
-    await apigw().send(
-      new PutRestApiCommand({
-        restApiId,
-        mode: 'merge',
-        body: body({
-          openapi: '3.0.1',
-          info: { title: 'team-orders', version: '2' },
-          paths: { '/orders': get('[]') },
-        }),
-      }),
-    );
-    await apigw().send(new CreateDeploymentCommand({ restApiId, stageName: 'prod' }));
-    x.cloud.clock.advance(10_000);
-  });
+  x.cloud.clock.advance(10_000);
+  await mergePaths(x.cloud, PRIMARY, restApiId, { '/orders': get('[]') });
+  x.cloud.clock.advance(10_000);
 }
 
 /** The team's API as AWS describes it (what `down` must leave as it found it). */
@@ -243,24 +142,14 @@ async function expectRefused(pattern: RegExp) {
 
 /** The team's VPCs, their own endpoint in the primary, their API admitting only it; the config using them. */
 async function ownEndpointSetup() {
-  const theirs = await teamVpc(h, PRIMARY, '10.20.0.0/16');
-  const other = await teamVpc(h, SECONDARY, '10.30.0.0/16');
-  const net = await h.cloud.authorizer.asAdmin(async () => {
-    const ec2 = new EC2Client({ region: PRIMARY });
-    const { vpcId, subnets } = theirs;
-    const e = await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcEndpointType: 'Interface',
-        VpcId: vpcId,
-        ServiceName: `com.amazonaws.${PRIMARY}.execute-api`,
-        SubnetIds: subnets,
-        SecurityGroupIds: [theirs.sg],
-        PrivateDnsEnabled: true,
-      }),
-    );
-    h.cloud.clock.advance(5 * 60_000);
-    return { vpcId, subnets, endpointId: e.VpcEndpoint!.VpcEndpointId! };
-  });
+  const theirs = await teamEndpointVpc(h, PRIMARY, '10.20.0.0/16');
+  const other = await teamEndpointVpc(h, SECONDARY, '10.30.0.0/16');
+  const net = {
+    vpcId: theirs.vpcId,
+    subnets: theirs.subnets,
+    endpointId: await teamEndpoint(h, PRIMARY, theirs),
+  };
+  h.cloud.clock.advance(5 * 60_000);
   const id = await seedApi(h, 'PRIVATE', onlyThrough(net.endpointId));
   h.writeConfig({
     api: { restApiId: id, healthPath: '/health' },

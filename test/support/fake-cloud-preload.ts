@@ -56,53 +56,14 @@ if (snapshotFile)
 // deploys it after the seed (the team changed its API between two ups).
 const teamApi = process.env.DRCTL_FAKE_TEAM_API ? await seedTeamApi() : undefined;
 async function seedTeamApi(): Promise<{ region: string; id: string }> {
-  const { APIGatewayClient, ImportRestApiCommand, CreateDeploymentCommand } =
-    await import('@aws-sdk/client-api-gateway');
+  const team = await import('./team-api.js');
   const file = join(process.cwd(), 'drctl.config.json');
   const config = JSON.parse(readFileSync(file, 'utf8')) as Record<string, any>;
   const region = String(config.primary?.region ?? 'sa-east-1');
-  const client = new APIGatewayClient({ region });
-  const doc = {
-    openapi: '3.0.1',
-    info: { title: 'team-orders', version: '1' },
-    paths: { '/health': teamGet() },
-    // A private API cannot be deployed without a resource policy (the fake refuses it as AWS does).
-    'x-amazon-apigateway-policy': {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'TeamInvoke',
-          Effect: 'Allow',
-          Principal: '*',
-          Action: 'execute-api:Invoke',
-          Resource: 'execute-api:/*',
-        },
-      ],
-    },
-  };
-  const id = await cloud.authorizer.asAdmin(async () => {
-    const api = await client.send(
-      new ImportRestApiCommand({
-        parameters: { endpointConfigurationTypes: 'PRIVATE' },
-        body: new TextEncoder().encode(JSON.stringify(doc)),
-      }),
-    );
-    await client.send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
-    return api.id!;
-  });
+  const id = await team.seedTeamApi(cloud, region, { paths: { '/health': team.teamGet() } });
   writeFileSync(file, JSON.stringify({ ...config, api: { ...config.api, restApiId: id } }, null, 2));
   await cloud.clock.sleep(10_000);
   return { region, id };
-}
-function teamGet() {
-  const integration = {
-    type: 'mock',
-    requestTemplates: { 'application/json': '{"statusCode": 200}' },
-    responses: { default: { statusCode: '200' } },
-  };
-  return {
-    get: { responses: { '200': { description: 'ok' } }, 'x-amazon-apigateway-integration': integration },
-  };
 }
 
 const seed = process.env.DRCTL_FAKE_SEED;
@@ -134,25 +95,9 @@ if (seed) {
 
 const teamRoute = process.env.DRCTL_FAKE_TEAM_API_ROUTE;
 if (teamApi && teamRoute) {
-  const { APIGatewayClient, PutRestApiCommand, CreateDeploymentCommand } =
-    await import('@aws-sdk/client-api-gateway');
-  const client = new APIGatewayClient({ region: teamApi.region });
-  const doc = {
-    openapi: '3.0.1',
-    info: { title: 'team-orders', version: '2' },
-    paths: { [teamRoute]: teamGet() },
-  };
-  await cloud.authorizer.asAdmin(async () => {
-    await cloud.clock.sleep(10_000);
-    await client.send(
-      new PutRestApiCommand({
-        restApiId: teamApi.id,
-        mode: 'merge',
-        body: new TextEncoder().encode(JSON.stringify(doc)),
-      }),
-    );
-    await client.send(new CreateDeploymentCommand({ restApiId: teamApi.id, stageName: 'prod' }));
-  });
+  const team = await import('./team-api.js');
+  await cloud.clock.sleep(10_000);
+  await team.mergePaths(cloud, teamApi.region, teamApi.id, { [teamRoute]: team.teamGet() });
   await cloud.clock.sleep(10_000);
   // The team's change is not the command under test's.
   mutatingBySeed = cloud.mutatingCalls.length;

@@ -6,6 +6,7 @@ import {
 import {
   AcceptVpcPeeringConnectionCommand,
   CreateRouteCommand,
+  CreateVpcEndpointCommand,
   CreateVpcPeeringConnectionCommand,
   DeleteVpcEndpointsCommand,
   DescribeRouteTablesCommand,
@@ -128,6 +129,78 @@ export async function teamVpc(h: Harness, region: string, cidr: string, wayOut =
   return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], routeTableId: out.Routes! };
 }
 
+/** A team VPC whose subnets use its main route table, with a group for the team's own endpoint. */
+export interface TeamEndpointVpc {
+  vpcId: string;
+  subnets: string[];
+  sg: string;
+}
+
+const endpointVpcTemplate = (cidr: string, region: string) =>
+  JSON.stringify({
+    Resources: {
+      Vpc: {
+        Type: 'AWS::EC2::VPC',
+        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
+      },
+      ...Object.fromEntries(
+        ['A', 'B'].map((s, i) => [
+          s,
+          {
+            Type: 'AWS::EC2::Subnet',
+            Properties: {
+              VpcId: { Ref: 'Vpc' },
+              AvailabilityZone: `${region}${'ab'[i]}`,
+              CidrBlock: cidr.replace('.0.0/16', `.${i + 1}.0/24`),
+            },
+          },
+        ]),
+      ),
+      Sg: {
+        Type: 'AWS::EC2::SecurityGroup',
+        Properties: { GroupDescription: 'team endpoint', VpcId: { Ref: 'Vpc' } },
+      },
+    },
+    Outputs: {
+      VpcId: { Value: { Ref: 'Vpc' } },
+      A: { Value: { Ref: 'A' } },
+      B: { Value: { Ref: 'B' } },
+      Sg: { Value: { Ref: 'Sg' } },
+    },
+  });
+
+/**
+ * The team's VPC for their own endpoint: two subnets on the main route table and a group; its way
+ * out (up refuses a used VPC without one, unless `wayOut` is false) a NAT route on that main table.
+ */
+export async function teamEndpointVpc(
+  h: Harness,
+  region: string,
+  cidr: string,
+  { name = 'team-network', wayOut = true } = {},
+): Promise<TeamEndpointVpc> {
+  const out = await teamStack(h, region, name, endpointVpcTemplate(cidr, region));
+  if (wayOut) await teamNatOnMainTable(h, region, out.VpcId!, cidr.replace('.0.0/16', '.9.0/24'));
+  return { vpcId: out.VpcId!, subnets: [out.A!, out.B!], sg: out.Sg! };
+}
+
+/** The team's own execute-api endpoint (private DNS on) in `vpc`: its id. */
+export async function teamEndpoint(h: Harness, region: string, vpc: TeamEndpointVpc): Promise<string> {
+  return h.cloud.authorizer.asAdmin(async () => {
+    const e = await new EC2Client({ region }).send(
+      new CreateVpcEndpointCommand({
+        VpcEndpointType: 'Interface',
+        VpcId: vpc.vpcId,
+        ServiceName: `com.amazonaws.${region}.execute-api`,
+        SubnetIds: vpc.subnets,
+        SecurityGroupIds: [vpc.sg],
+        PrivateDnsEnabled: true,
+      }),
+    );
+    return e.VpcEndpoint!.VpcEndpointId!;
+  });
+}
+
 /** The team's own peering between the two VPCs, active, with a route each way. */
 export async function teamPeering(
   h: Harness,
@@ -216,47 +289,47 @@ export async function teamNatRoute(
   publicCidr: string,
 ): Promise<void> {
   const templateBody = JSON.stringify({
-      Resources: {
-        Igw: { Type: 'AWS::EC2::InternetGateway', Properties: {} },
-        Attach: {
-          Type: 'AWS::EC2::VPCGatewayAttachment',
-          Properties: { VpcId: vpc.vpcId, InternetGatewayId: { Ref: 'Igw' } },
-        },
-        Public: {
-          Type: 'AWS::EC2::Subnet',
-          Properties: { VpcId: vpc.vpcId, CidrBlock: publicCidr, AvailabilityZone: `${region}a` },
-        },
-        PublicRoutes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: vpc.vpcId } },
-        PublicAssoc: {
-          Type: 'AWS::EC2::SubnetRouteTableAssociation',
-          Properties: { SubnetId: { Ref: 'Public' }, RouteTableId: { Ref: 'PublicRoutes' } },
-        },
-        ToIgw: {
-          Type: 'AWS::EC2::Route',
-          Properties: {
-            RouteTableId: { Ref: 'PublicRoutes' },
-            DestinationCidrBlock: '0.0.0.0/0',
-            GatewayId: { Ref: 'Igw' },
-          },
-        },
-        Eip: { Type: 'AWS::EC2::EIP', Properties: {} },
-        Nat: {
-          Type: 'AWS::EC2::NatGateway',
-          Properties: {
-            SubnetId: { Ref: 'Public' },
-            AllocationId: { 'Fn::GetAtt': ['Eip', 'AllocationId'] },
-          },
-        },
-        ToNat: {
-          Type: 'AWS::EC2::Route',
-          Properties: {
-            RouteTableId: vpc.routeTableId,
-            DestinationCidrBlock: '0.0.0.0/0',
-            NatGatewayId: { Ref: 'Nat' },
-          },
+    Resources: {
+      Igw: { Type: 'AWS::EC2::InternetGateway', Properties: {} },
+      Attach: {
+        Type: 'AWS::EC2::VPCGatewayAttachment',
+        Properties: { VpcId: vpc.vpcId, InternetGatewayId: { Ref: 'Igw' } },
+      },
+      Public: {
+        Type: 'AWS::EC2::Subnet',
+        Properties: { VpcId: vpc.vpcId, CidrBlock: publicCidr, AvailabilityZone: `${region}a` },
+      },
+      PublicRoutes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: vpc.vpcId } },
+      PublicAssoc: {
+        Type: 'AWS::EC2::SubnetRouteTableAssociation',
+        Properties: { SubnetId: { Ref: 'Public' }, RouteTableId: { Ref: 'PublicRoutes' } },
+      },
+      ToIgw: {
+        Type: 'AWS::EC2::Route',
+        Properties: {
+          RouteTableId: { Ref: 'PublicRoutes' },
+          DestinationCidrBlock: '0.0.0.0/0',
+          GatewayId: { Ref: 'Igw' },
         },
       },
-    });
+      Eip: { Type: 'AWS::EC2::EIP', Properties: {} },
+      Nat: {
+        Type: 'AWS::EC2::NatGateway',
+        Properties: {
+          SubnetId: { Ref: 'Public' },
+          AllocationId: { 'Fn::GetAtt': ['Eip', 'AllocationId'] },
+        },
+      },
+      ToNat: {
+        Type: 'AWS::EC2::Route',
+        Properties: {
+          RouteTableId: vpc.routeTableId,
+          DestinationCidrBlock: '0.0.0.0/0',
+          NatGatewayId: { Ref: 'Nat' },
+        },
+      },
+    },
+  });
   await teamStack(h, region, 'team-nat', templateBody);
 }
 

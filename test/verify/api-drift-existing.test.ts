@@ -2,13 +2,12 @@ import {
   APIGatewayClient,
   CreateDeploymentCommand,
   GetRestApiCommand,
-  ImportRestApiCommand,
-  PutRestApiCommand,
   UpdateRestApiCommand,
 } from '@aws-sdk/client-api-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePolicy } from '../../src/aws/resource-policy.js';
 import { Harness } from '../support/harness.js';
+import { mergePaths, seedTeamApi, teamGet, teamPolicy } from '../support/team-api.js';
 
 // `drctl verify`'s drift check with `api: {"restApiId": ...}` (issue 25): the primary is the
 // team's API, the secondary drctl's copy of its stage prod. The copy must be the primary's
@@ -30,29 +29,7 @@ interface Line {
 let h: Harness;
 let teamId: string;
 const apigw = (region: string) => new APIGatewayClient({ region });
-const body = (doc: unknown) => new TextEncoder().encode(JSON.stringify(doc));
-const get = {
-  get: {
-    responses: { '200': { description: 'ok' } },
-    'x-amazon-apigateway-integration': {
-      type: 'mock',
-      requestTemplates: { 'application/json': '{"statusCode": 200}' },
-      responses: { default: { statusCode: '200' } },
-    },
-  },
-};
-const teamPolicy = (sids: string[]) => ({
-  Version: '2012-10-17',
-  Statement: sids.map((Sid) => ({
-    Sid,
-    Effect: 'Allow',
-    Principal: '*',
-    Action: 'execute-api:Invoke',
-    Resource: 'execute-api:/*',
-  })),
-});
-const merge = (paths: Record<string, unknown>) =>
-  body({ openapi: '3.0.1', info: { title: 'team-orders', version: '2' }, paths });
+const get = teamGet();
 
 async function driftLines(): Promise<Line[]> {
   h.cloud.clock.advance(5 * 60_000);
@@ -78,21 +55,7 @@ const asTeam = <T>(f: () => Promise<T>) => h.cloud.authorizer.asAdmin(f);
 
 beforeAll(async () => {
   h = new Harness();
-  teamId = await asTeam(async () => {
-    const api = await apigw(PRIMARY).send(
-      new ImportRestApiCommand({
-        parameters: { endpointConfigurationTypes: 'PRIVATE' },
-        body: body({
-          openapi: '3.0.1',
-          info: { title: 'team-orders', version: '1' },
-          paths: { '/health': get, '/orders': get },
-          'x-amazon-apigateway-policy': teamPolicy(['TeamInvoke']),
-        }),
-      }),
-    );
-    await apigw(PRIMARY).send(new CreateDeploymentCommand({ restApiId: api.id!, stageName: 'prod' }));
-    return api.id!;
-  });
+  teamId = await seedTeamApi(h.cloud, PRIMARY, { paths: { '/health': get, '/orders': get } });
   h.cloud.clock.advance(10_000);
   h.writeConfig({ api: { restApiId: teamId, healthPath: '/health' } });
   await h.ok(['up']);
@@ -105,22 +68,13 @@ describe('verify: drift with the team’s API as the primary (api.restApiId)', (
   });
 
   it('a change the team has not deployed is not drift (the copy follows stage prod)', async () => {
-    await asTeam(() =>
-      apigw(PRIMARY).send(
-        new PutRestApiCommand({ restApiId: teamId, mode: 'merge', body: merge({ '/draft': get }) }),
-      ),
-    );
+    await mergePaths(h.cloud, PRIMARY, teamId, { '/draft': get }, false);
     await expectPasses();
   });
 
   it('a route added by hand to the secondary copy: named with its region; up removes it', async () => {
     const copy = h.outputs('api', SECONDARY).restApiId;
-    await asTeam(async () => {
-      await apigw(SECONDARY).send(
-        new PutRestApiCommand({ restApiId: copy, mode: 'merge', body: merge({ '/extra': get }) }),
-      );
-      await apigw(SECONDARY).send(new CreateDeploymentCommand({ restApiId: copy, stageName: 'prod' }));
-    });
+    await mergePaths(h.cloud, SECONDARY, copy, { '/extra': get });
     const lines = await driftLines();
     const extra = lines.find((l) => l.status === 'fail' && l.text.startsWith('/extra GET:'));
     expect(extra, JSON.stringify(lines, null, 1)).toBeDefined();
@@ -132,12 +86,7 @@ describe('verify: drift with the team’s API as the primary (api.restApiId)', (
   }, 120_000);
 
   it('the team deploys a new route: the secondary is behind the primary until up', async () => {
-    await asTeam(async () => {
-      await apigw(PRIMARY).send(
-        new PutRestApiCommand({ restApiId: teamId, mode: 'merge', body: merge({ '/invoices': get }) }),
-      );
-      await apigw(PRIMARY).send(new CreateDeploymentCommand({ restApiId: teamId, stageName: 'prod' }));
-    });
+    await mergePaths(h.cloud, PRIMARY, teamId, { '/invoices': get });
     const lines = await driftLines();
     const added = lines.find((l) => l.status === 'fail' && l.text.startsWith('/invoices GET:'));
     expect(added, JSON.stringify(lines, null, 1)).toBeDefined();
@@ -197,11 +146,7 @@ describe('verify: drift with the team’s API as the primary (api.restApiId)', (
 
   it('a route added by hand to the copy and not deployed: the copy’s own line, up puts it back', async () => {
     const copy = h.outputs('api', SECONDARY).restApiId;
-    await asTeam(() =>
-      apigw(SECONDARY).send(
-        new PutRestApiCommand({ restApiId: copy, mode: 'merge', body: merge({ '/undeployed': get }) }),
-      ),
-    );
+    await mergePaths(h.cloud, SECONDARY, copy, { '/undeployed': get }, false);
     const lines = await driftLines();
     const own = lines.find((l) => l.status === 'fail' && l.text.startsWith(`secondary ${SECONDARY}:`));
     expect(own, JSON.stringify(lines, null, 1)).toBeDefined();

@@ -37,6 +37,11 @@ const swagger = (extra: Record<string, unknown>) => ({
   ...extra,
 });
 const mock = { type: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' } };
+/** A change by hand to drctl's API in `region`: `extra` merged into its definition. */
+const mergeInto = (region: string, extra: Record<string, unknown>) =>
+  apigw(region).send(
+    new PutRestApiCommand({ restApiId: apiId(region), mode: 'merge', body: body(swagger(extra)) }),
+  );
 
 async function driftLines(): Promise<Line[]> {
   h.cloud.clock.advance(5 * 60_000);
@@ -65,13 +70,7 @@ describe('verify: drift between the regions APIs', () => {
   });
 
   it('a method added in the secondary only', async () => {
-    await apigw(SECONDARY).send(
-      new PutRestApiCommand({
-        restApiId: apiId(SECONDARY),
-        mode: 'merge',
-        body: body(swagger({ paths: { '/extra': { get: { 'x-amazon-apigateway-integration': mock } } } })),
-      }),
-    );
+    await mergeInto(SECONDARY, { paths: { '/extra': { get: { 'x-amazon-apigateway-integration': mock } } } });
     await expectDrift('/extra GET: (none) | method (primary | secondary)');
     await expectDrift('/extra: (none) | resource (primary | secondary)');
     // The definition drctl imports is the reference: the secondary is the one that moved.
@@ -91,44 +90,28 @@ describe('verify: drift between the regions APIs', () => {
       uri: `http://petstore.execute-api.${SECONDARY}.amazonaws.com/petstore/pets/{petId}`,
       timeoutInMillis: 5000,
     };
-    await apigw(SECONDARY).send(
-      new PutRestApiCommand({
-        restApiId: apiId(SECONDARY),
-        mode: 'merge',
-        body: body(
-          swagger({
-            paths: { '/pets/{petId}': { get: { 'x-amazon-apigateway-integration': integration } } },
-          }),
-        ),
-      }),
-    );
+    await mergeInto(SECONDARY, {
+      paths: { '/pets/{petId}': { get: { 'x-amazon-apigateway-integration': integration } } },
+    });
     await expectDrift('/pets/{petId} GET integration timeoutInMillis: 29000 | 5000 (primary | secondary)');
   });
 
   it('an authorizer and a model added in the secondary', async () => {
     h.cloud.clock.advance(5_000);
-    await apigw(SECONDARY).send(
-      new PutRestApiCommand({
-        restApiId: apiId(SECONDARY),
-        mode: 'merge',
-        body: body(
-          swagger({
-            securityDefinitions: {
-              tokens: {
-                type: 'apiKey',
-                name: 'Authorization',
-                in: 'header',
-                'x-amazon-apigateway-authorizer': {
-                  type: 'token',
-                  authorizerUri: `arn:aws:apigateway:${SECONDARY}:lambda:path/2015-03-31/functions/arn:aws:lambda:${SECONDARY}:123456789012:function:auth/invocations`,
-                },
-              },
-            },
-            definitions: { Extra: { type: 'object' } },
-          }),
-        ),
-      }),
-    );
+    await mergeInto(SECONDARY, {
+      securityDefinitions: {
+        tokens: {
+          type: 'apiKey',
+          name: 'Authorization',
+          in: 'header',
+          'x-amazon-apigateway-authorizer': {
+            type: 'token',
+            authorizerUri: `arn:aws:apigateway:${SECONDARY}:lambda:path/2015-03-31/functions/arn:aws:lambda:${SECONDARY}:123456789012:function:auth/invocations`,
+          },
+        },
+      },
+      definitions: { Extra: { type: 'object' } },
+    });
     await expectDrift('authorizer tokens type: (none) | TOKEN (primary | secondary)');
     await expectDrift(
       'authorizer tokens authorizerUri: (none) | arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/arn:aws:lambda:{region}:{account}:function:auth/invocations (primary | secondary)',
@@ -243,13 +226,7 @@ describe('verify: drift between the regions APIs', () => {
 
   it('a hand change in the primary: `up` puts the definition back there, not in the secondary', async () => {
     h.cloud.clock.advance(60_000);
-    await apigw(PRIMARY).send(
-      new PutRestApiCommand({
-        restApiId: apiId(PRIMARY),
-        mode: 'merge',
-        body: body(swagger({ paths: { '/by-hand': { get: { 'x-amazon-apigateway-integration': mock } } } })),
-      }),
-    );
+    await mergeInto(PRIMARY, { paths: { '/by-hand': { get: { 'x-amazon-apigateway-integration': mock } } } });
     const primaryMoved = /primary's API \(sa-east-1\).*drctl up/;
     await expectDrift(`primary ${PRIMARY}: its API is not what drctl's definition made`, primaryMoved);
     await expectDrift('/by-hand GET: method | (none) (primary | secondary)', primaryMoved);
@@ -263,9 +240,7 @@ describe('verify: drift between the regions APIs', () => {
     const after = h.cloud.calls.slice(since);
     expect(after.filter((c) => c.command === 'PutRestApi').map((c) => c.region)).toEqual([PRIMARY]);
     expect(after.filter((c) => c.command === 'CreateDeployment').map((c) => c.region)).toEqual([PRIMARY]);
-    expect((await driftLines()).map((l) => `${l.status} ${l.text}`)).toEqual([
-      expect.stringMatching(/^ok /),
-    ]);
+    expect((await driftLines()).map((l) => `${l.status} ${l.text}`)).toEqual([expect.stringMatching(/^ok /)]);
   }, 120_000);
 
   it('certificates that expire far apart, or one soon', async () => {
