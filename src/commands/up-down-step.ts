@@ -1,5 +1,6 @@
 import { AwsStepError, UsageError, type ExitCode } from '../errors/errors.js';
 import { regionsOf } from '../config/config.js';
+import type { JsonObject } from '../config/api-source.js';
 import { fmtDuration } from '../io/reporter.js';
 import type { DownNothingToDeleteResult, LifecycleResult } from '../io/results.js';
 import { GLOBAL } from '../state/schema.js';
@@ -113,18 +114,21 @@ export async function lifecycle(
   if (cmd !== 'down') runner.nodesFor(only); // a step whose inputs are missing: exit 2 before any call
   await whoPays(s, aws, store);
   // The user's own VPCs, endpoints and zone: a wrong id is exit 2 before anything is made.
+  let exported: JsonObject | undefined;
   if (cmd !== 'down') {
     const { checkUsedNetwork, usesOwnNetwork } = await import('../steps/used-network.js');
     if (usesOwnNetwork(s.config)) await checkUsedNetwork(aws, s.config);
     // The team's API (config api.restApiId): missing, not PRIVATE, or without healthPath: exit 2.
     if (typeof s.config.api === 'object' && 'restApiId' in s.config.api) {
       const { checkExistingApi } = await import('../aws/resources/existing-api.js');
-      for (const message of await checkExistingApi(aws, s.config))
+      const checked = await checkExistingApi(aws, s.config);
+      exported = checked.exported;
+      for (const message of checked.warnings)
         s.reporter.emit({ type: 'log', level: 'warn', message, t: s.deps.clock.now() });
     }
   }
   // The team's API changed since the last up: said here, as `plan --refresh` says it.
-  const cloud = cmd === 'up' ? await previewCloud(s, store, aws) : undefined;
+  const cloud = cmd === 'up' ? await previewCloud(s, store, aws, exported) : undefined;
   if (cmd === 'up') await confirmUp(s, store, cloud);
   if (cmd === 'down' && !discovered && !s.opts.yes) await confirmDown(s, store);
   await store.lock(cmd === 'step' ? `step ${only!.step}` : cmd, {

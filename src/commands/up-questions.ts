@@ -1,4 +1,5 @@
 import { regionsOf } from '../config/config.js';
+import type { JsonObject } from '../config/api-source.js';
 import { UsageError } from '../errors/errors.js';
 import { renderTable } from '../io/wrap.js';
 import { type CostEstimate, estimateCost } from '../plan/pricing.js';
@@ -28,9 +29,14 @@ export async function previewUp(s: Session, store: StateStore): Promise<void> {
  * `plan --refresh` says of the team's API (the secondary's copy behind the primary's stage prod),
  * and up then does it. Returns what it read, for confirmUp's counts.
  */
-export async function previewCloud(s: Session, store: StateStore, aws: AwsClients): Promise<CloudFacts> {
+export async function previewCloud(
+  s: Session,
+  store: StateStore,
+  aws: AwsClients,
+  exported?: JsonObject,
+): Promise<CloudFacts> {
   const { readCloud } = await import('../plan/refresh.js');
-  const cloud = await readCloud(s.config, store.existed ? store.state : undefined, aws);
+  const cloud = await readCloud(s.config, store.existed ? store.state : undefined, aws, exported);
   const { copyLine } = await import('../plan/cloud-facts.js');
   const line = cloud.copyBehind ? copyLine(s.config, cloud) : undefined;
   if (line) s.reporter.emit({ type: 'log', level: 'info', message: line, t: s.deps.clock.now() });

@@ -156,17 +156,19 @@ function copyDefinition(ctx: Pick<Ctx, 'config'>, exported: JsonObject) {
 /**
  * `plan --refresh` and `up`'s preview: whether the secondary's copy is behind the primary's stage
  * prod, by the same hash `up` tags the copy with (so plan says update exactly when up will put the
- * definition). Two reads, no change: GetExport in the primary, GetRestApi of the copy. Undefined
- * when the copy is gone (up makes it again; status --refresh says so).
+ * definition). Two reads, no change: GetExport in the primary (unless `exported` is that export,
+ * read already), GetRestApi of the copy. Undefined when the copy is gone (up makes it again).
  */
 export async function copyBehind(
   aws: AwsClients,
   config: Config,
   copyRestApiId: string,
+  exported?: JsonObject,
 ): Promise<boolean | undefined> {
   if (!isExistingApi(config.api)) return undefined;
   const primary = aws.client(APIGatewayClient, config.primary.region);
-  const wanted = sha(copyDefinition({ config }, await exportOf(primary, config.api.restApiId)));
+  const doc = exported ?? (await exportOf(primary, config.api.restApiId));
+  const wanted = sha(copyDefinition({ config }, doc));
   const secondary = aws.client(APIGatewayClient, config.secondary.region);
   const copy = await unlessNotFound(() =>
     secondary.send(new GetRestApiCommand({ restApiId: copyRestApiId })),

@@ -57,7 +57,14 @@ const refuse = (message: string, resolution: string) =>
  * explicit Deny beats the Allow drctl adds). Read-only; exit 2 naming api.restApiId or
  * api.healthPath. Returns warnings (a Deny drctl cannot judge).
  */
-export async function checkExistingApi(aws: AwsClients, config: Config): Promise<string[]> {
+export interface ExistingApiCheck {
+  /** What up should warn of (a Deny drctl cannot judge). */
+  warnings: string[];
+  /** Stage prod's export, read for the check: `up`'s preview compares the copy with it. */
+  exported: JsonObject;
+}
+
+export async function checkExistingApi(aws: AwsClients, config: Config): Promise<ExistingApiCheck> {
   const api = config.api as ExistingApiSource;
   const region = config.primary.region;
   const client = aws.client(APIGatewayClient, region);
@@ -97,7 +104,7 @@ export async function checkExistingApi(aws: AwsClients, config: Config): Promise
       `api.restApiId: stage ${STAGE} of REST API ${api.restApiId} in ${region} has a canary: api.deploy would deploy to the canary, not the stage`,
       `Promote or remove the canary of stage ${STAGE}, or set api.deploy to false and deploy it yourself.`,
     );
-  return denyOfTeamPolicy(found, config);
+  return { warnings: denyOfTeamPolicy(found, config), exported: doc };
 }
 
 /** The deployment of stage prod's canary, when it has one. */
