@@ -1,4 +1,4 @@
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,19 +98,8 @@ describe('drill history (drctl drills)', () => {
 
   it('with the state on S3, keeps the drills next to the state object and lists them from there', async () => {
     h = new Harness();
-    const s3 = new S3Client({
-      region: PRIMARY,
-      credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
-    });
     // The team made the bucket beforehand, and the test (not drctl) looks into it afterwards.
-    await h.cloud.authorizer.asAdmin(() =>
-      s3.send(
-        new CreateBucketCommand({
-          Bucket: 'team-state',
-          CreateBucketConfiguration: { LocationConstraint: PRIMARY },
-        }),
-      ),
-    );
+    const s3 = await h.teamBucket('team-state', PRIMARY);
     const state = ['--state', 's3://team-state/team/prod.json'];
     await h.ok([...state, 'up']);
     h.cloud.clock.advance(5 * 60_000);

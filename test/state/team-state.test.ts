@@ -1,4 +1,4 @@
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -24,19 +24,8 @@ async function team(): Promise<[Harness, Harness]> {
   const a = new Harness();
   const b = new Harness(a.cloud);
   harnesses.push(a, b);
-  const s3 = new S3Client({
-    region: 'sa-east-1',
-    credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
-  });
   // The team made the bucket beforehand; drctl only reads and writes its keys.
-  await a.cloud.authorizer.asAdmin(() =>
-    s3.send(
-      new CreateBucketCommand({
-        Bucket: BUCKET,
-        CreateBucketConfiguration: { LocationConstraint: 'sa-east-1' },
-      }),
-    ),
-  );
+  await a.teamBucket(BUCKET, 'sa-east-1');
   return [a, b];
 }
 

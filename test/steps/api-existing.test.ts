@@ -113,19 +113,8 @@ const methodsIn = (region: string, restApiId: string) =>
     .methods.map((m) => `${m.httpMethod} ${m.path}`)
     .sort();
 
-interface Line {
-  check: string;
-  status: string;
-  text: string;
-  fix?: string;
-}
-
 /** verify's lines about the team's API admitting drctl's endpoint. */
-async function admitLines(): Promise<Line[]> {
-  const r = await h.run(['--json', 'verify'], STEPS_USED);
-  const checks = (r.summary as unknown as { checks: Line[] }).checks;
-  return checks.filter((l) => l.check === 'api-admits');
-}
+const admitLines = () => h.verifyLines('api-admits', STEPS_USED);
 
 function useApi(restApiId: string, extra: Record<string, unknown> = {}) {
   h.writeConfig({ api: { restApiId, healthPath: '/health', ...extra } });
@@ -590,8 +579,7 @@ describe('api step with an existing API of the team’s (api.restApiId)', () => 
     const primaryNamespace = await namespace(PRIMARY, id);
     expect(primaryNamespace).toMatch(/^\w{10}$/);
     expect(await namespace(SECONDARY, copy)).toBe(primaryNamespace);
-    const r = await h.run(['--json', 'verify'], STEPS_USED);
-    const drift = (r.summary as unknown as { checks: Line[] }).checks.filter((l) => l.check === 'api-drift');
+    const drift = await h.verifyLines('api-drift', STEPS_USED);
     expect(
       drift.map((l) => `${l.status} ${l.text}`),
       JSON.stringify(drift, null, 1),

@@ -2,10 +2,12 @@ import '../support/fast-tmp.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import {
   CloudWatchClient,
+  DeleteAlarmsCommand,
   ListTagsForResourceCommand,
   PutMetricDataCommand,
 } from '@aws-sdk/client-cloudwatch';
 import {
+  DeleteHealthCheckCommand,
   GetHealthCheckCommand,
   GetTrafficPolicyCommand,
   type ResourceRecordSet,
@@ -14,7 +16,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/config.js';
 import { HOLD_OFF, HOLD_ON, holdAlarm } from '../../src/config/traffic-hold.js';
-import type { StepName } from '../../src/steps/types.js';
+import type { OutputsOf, StepName } from '../../src/steps/types.js';
 import { crashEachMutatingCall } from '../support/crash.js';
 import { FakeCloudWatch, FakeNetwork, FakeRoute53, FakeRoute53Health } from '../support/fake-cloud/index.js';
 import { Harness } from '../support/harness.js';
@@ -53,6 +55,41 @@ const hold = (awayFrom: string, value: number) =>
       }),
     );
   });
+/**
+ * As an older drctl left a deployment: no hold. The hold's and the records' checks and the hold
+ * alarms deleted (as an admin), and nothing of them in the state (`edit`: more of the state).
+ */
+async function withoutHold(
+  out: OutputsOf<'health-check'>,
+  edit: (state: {
+    steps: Record<string, { global: { resources: Record<string, unknown> } }>;
+  }) => void = () => {},
+): Promise<void> {
+  await h.cloud.authorizer.asAdmin(async () => {
+    for (const ids of [out.recordHealthCheckIds!, out.holdHealthCheckIds!])
+      for (const id of Object.values(ids))
+        await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
+    for (const region of [PRIMARY, SECONDARY]) {
+      const a = holdAlarm(config(), region);
+      await new CloudWatchClient({ region: a.region }).send(
+        new DeleteAlarmsCommand({ AlarmNames: [a.AlarmName] }),
+      );
+    }
+  });
+  const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
+  const r = state.steps['health-check'].global.resources;
+  for (const k of [
+    'holdAlarmNames',
+    'holdHealthCheckIds',
+    'holdCallerReferences',
+    'recordHealthCheckIds',
+    'recordCallerReferences',
+  ])
+    delete r[k];
+  edit(state);
+  writeFileSync(h.statePath, JSON.stringify(state));
+}
+
 const recordsAt = () =>
   h.cloud
     .model(FakeRoute53)
@@ -151,9 +188,7 @@ describe('the traffic hold in the deployment', () => {
     // As an older drctl left it: records on the canary check, no hold, nothing recorded of it.
     const zone = rec('hosted-zone', 'global').hostedZoneId;
     await h.cloud.authorizer.asAdmin(async () => {
-      const { ChangeResourceRecordSetsCommand, DeleteHealthCheckCommand } =
-        await import('@aws-sdk/client-route-53');
-      const { DeleteAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+      const { ChangeResourceRecordSetsCommand } = await import('@aws-sdk/client-route-53');
       await r53().send(
         new ChangeResourceRecordSetsCommand({
           HostedZoneId: zone,
@@ -169,27 +204,8 @@ describe('the traffic hold in the deployment', () => {
           },
         }),
       );
-      for (const ids of [out.recordHealthCheckIds!, out.holdHealthCheckIds!])
-        for (const id of Object.values(ids))
-          await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
-      for (const region of [PRIMARY, SECONDARY]) {
-        const a = holdAlarm(config(), region);
-        await new CloudWatchClient({ region: a.region }).send(
-          new DeleteAlarmsCommand({ AlarmNames: [a.AlarmName] }),
-        );
-      }
     });
-    const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
-    const r = state.steps['health-check'].global.resources;
-    for (const k of [
-      'holdAlarmNames',
-      'holdHealthCheckIds',
-      'holdCallerReferences',
-      'recordHealthCheckIds',
-      'recordCallerReferences',
-    ])
-      delete r[k];
-    writeFileSync(h.statePath, JSON.stringify(state));
+    await withoutHold(out);
 
     const plan = await h.run(['plan']);
     expect(plan.stdout).toMatch(/health-check[^\n]*update[^\n]*traffic hold/);
@@ -287,12 +303,8 @@ describe('the traffic hold in the traffic-policy routing mode', () => {
       trafficPolicyInstanceId: string;
     };
     // As an older drctl left it: the policy on the canary checks, no hold, nothing recorded of it.
-    const {
-      CreateTrafficPolicyVersionCommand,
-      UpdateTrafficPolicyInstanceCommand,
-      DeleteHealthCheckCommand,
-    } = await import('@aws-sdk/client-route-53');
-    const { DeleteAlarmsCommand } = await import('@aws-sdk/client-cloudwatch');
+    const { CreateTrafficPolicyVersionCommand, UpdateTrafficPolicyInstanceCommand } =
+      await import('@aws-sdk/client-route-53');
     const doc = await documentNow();
     doc.Rules.failover.Primary.HealthCheck = out.primaryHealthCheckId;
     if (out.secondaryHealthCheckId) doc.Rules.failover.Secondary.HealthCheck = out.secondaryHealthCheckId;
@@ -311,28 +323,10 @@ describe('the traffic hold in the traffic-policy routing mode', () => {
           TrafficPolicyVersion: oldVersion,
         }),
       );
-      for (const ids of [out.recordHealthCheckIds!, out.holdHealthCheckIds!])
-        for (const id of Object.values(ids))
-          await r53().send(new DeleteHealthCheckCommand({ HealthCheckId: id }));
-      for (const region of [PRIMARY, SECONDARY]) {
-        const a = holdAlarm(config(), region);
-        await new CloudWatchClient({ region: a.region }).send(
-          new DeleteAlarmsCommand({ AlarmNames: [a.AlarmName] }),
-        );
-      }
     });
-    const state = JSON.parse(readFileSync(h.statePath, 'utf8'));
-    const r = state.steps['health-check'].global.resources;
-    for (const k of [
-      'holdAlarmNames',
-      'holdHealthCheckIds',
-      'holdCallerReferences',
-      'recordHealthCheckIds',
-      'recordCallerReferences',
-    ])
-      delete r[k];
-    state.steps['traffic-policy'].global.resources.trafficPolicyVersion = oldVersion;
-    writeFileSync(h.statePath, JSON.stringify(state));
+    await withoutHold(out, (state) => {
+      state.steps['traffic-policy']!.global.resources.trafficPolicyVersion = oldVersion;
+    });
     h.cloud.clock.advance(5 * 60_000);
 
     await h.ok(['up']);

@@ -2,8 +2,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { type BucketLocationConstraint, CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { main, type CliDeps } from '../../src/cli/main.js';
 import type { RunEvent } from '../../src/io/events.js';
+import type { VerifyResult } from '../../src/io/results.js';
+import type { CheckLine } from '../../src/verify/check.js';
 import type { State } from '../../src/state/schema.js';
 import type { OutputsOf, StepName } from '../../src/steps/types.js';
 import { createFakeCloud, FakeEc2, type FakeCloud } from './fake-cloud/index.js';
@@ -94,6 +97,32 @@ export class Harness {
   }
 
   /** `up` (or any command) with --json; fails the test with drctl's own words if it did not exit 0. */
+  /**
+   * A bucket the team made beforehand (as another user of the account), for `--state s3://...`:
+   * a client of it, for a test to look into it as that user.
+   */
+  async teamBucket(bucket: string, region: string): Promise<S3Client> {
+    const s3 = new S3Client({
+      region,
+      credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
+    });
+    await this.cloud.authorizer.asAdmin(() =>
+      s3.send(
+        new CreateBucketCommand({
+          Bucket: bucket,
+          CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint },
+        }),
+      ),
+    );
+    return s3;
+  }
+
+  /** `drctl --json verify`'s lines of one check (its id: `api-drift`, `probe`, ...). */
+  async verifyLines(check: string, deps: Partial<CliDeps> = {}): Promise<CheckLine[]> {
+    const r = await this.run(['--json', 'verify'], deps);
+    return (r.summary as unknown as VerifyResult).checks.filter((l) => l.check === check);
+  }
+
   async ok(args: string[], deps: Partial<CliDeps> = {}): Promise<RunOutput> {
     const r = await this.run(['--json', ...args], deps);
     if (r.code !== 0) throw new Error(`drctl ${args.join(' ')} exited ${r.code}\n${r.stderr}\n${r.stdout}`);

@@ -27,33 +27,46 @@ export interface TeamVpc {
   routeTableId: string;
 }
 
-const template = (cidr: string, region: string, wayOut: boolean) =>
-  JSON.stringify({
+/** A VPC (DNS options on, as a canary needs) and its two subnets A and B, and their outputs. */
+const vpcWithSubnets = (cidr: string, region: string) => ({
+  resources: {
+    Vpc: {
+      Type: 'AWS::EC2::VPC',
+      Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
+    },
+    ...Object.fromEntries(
+      ['A', 'B'].map((s, i) => [
+        s,
+        {
+          Type: 'AWS::EC2::Subnet',
+          Properties: {
+            VpcId: { Ref: 'Vpc' },
+            AvailabilityZone: `${region}${'ab'[i]}`,
+            CidrBlock: cidr.replace('.0.0/16', `.${i + 1}.0/24`),
+          },
+        },
+      ]),
+    ),
+  },
+  outputs: {
+    VpcId: { Value: { Ref: 'Vpc' } },
+    A: { Value: { Ref: 'A' } },
+    B: { Value: { Ref: 'B' } },
+  },
+});
+
+const template = (cidr: string, region: string, wayOut: boolean) => {
+  const base = vpcWithSubnets(cidr, region);
+  return JSON.stringify({
     Resources: {
-      Vpc: {
-        Type: 'AWS::EC2::VPC',
-        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
-      },
+      ...base.resources,
       ...Object.fromEntries(
-        ['A', 'B'].flatMap((s, i) => [
-          [
-            s,
-            {
-              Type: 'AWS::EC2::Subnet',
-              Properties: {
-                VpcId: { Ref: 'Vpc' },
-                AvailabilityZone: `${region}${'ab'[i]}`,
-                CidrBlock: cidr.replace('.0.0/16', `.${i + 1}.0/24`),
-              },
-            },
-          ],
-          [
-            `${s}Routes`,
-            {
-              Type: 'AWS::EC2::SubnetRouteTableAssociation',
-              Properties: { SubnetId: { Ref: s }, RouteTableId: { Ref: 'Routes' } },
-            },
-          ],
+        ['A', 'B'].map((s) => [
+          `${s}Routes`,
+          {
+            Type: 'AWS::EC2::SubnetRouteTableAssociation',
+            Properties: { SubnetId: { Ref: s }, RouteTableId: { Ref: 'Routes' } },
+          },
         ]),
       ),
       Routes: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: { Ref: 'Vpc' } } },
@@ -90,13 +103,9 @@ const template = (cidr: string, region: string, wayOut: boolean) =>
           }
         : {}),
     },
-    Outputs: {
-      VpcId: { Value: { Ref: 'Vpc' } },
-      A: { Value: { Ref: 'A' } },
-      B: { Value: { Ref: 'B' } },
-      Routes: { Value: { Ref: 'Routes' } },
-    },
+    Outputs: { ...base.outputs, Routes: { Value: { Ref: 'Routes' } } },
   });
+};
 
 /** The team's CIDRs in the two regions the tests use. */
 export const TEAM_CIDR: Record<string, string> = { 'sa-east-1': '10.20.0.0/16', 'us-west-1': '10.30.0.0/16' };
@@ -136,38 +145,19 @@ export interface TeamEndpointVpc {
   sg: string;
 }
 
-const endpointVpcTemplate = (cidr: string, region: string) =>
-  JSON.stringify({
+const endpointVpcTemplate = (cidr: string, region: string) => {
+  const base = vpcWithSubnets(cidr, region);
+  return JSON.stringify({
     Resources: {
-      Vpc: {
-        Type: 'AWS::EC2::VPC',
-        Properties: { CidrBlock: cidr, EnableDnsSupport: true, EnableDnsHostnames: true },
-      },
-      ...Object.fromEntries(
-        ['A', 'B'].map((s, i) => [
-          s,
-          {
-            Type: 'AWS::EC2::Subnet',
-            Properties: {
-              VpcId: { Ref: 'Vpc' },
-              AvailabilityZone: `${region}${'ab'[i]}`,
-              CidrBlock: cidr.replace('.0.0/16', `.${i + 1}.0/24`),
-            },
-          },
-        ]),
-      ),
+      ...base.resources,
       Sg: {
         Type: 'AWS::EC2::SecurityGroup',
         Properties: { GroupDescription: 'team endpoint', VpcId: { Ref: 'Vpc' } },
       },
     },
-    Outputs: {
-      VpcId: { Value: { Ref: 'Vpc' } },
-      A: { Value: { Ref: 'A' } },
-      B: { Value: { Ref: 'B' } },
-      Sg: { Value: { Ref: 'Sg' } },
-    },
+    Outputs: { ...base.outputs, Sg: { Value: { Ref: 'Sg' } } },
   });
+};
 
 /**
  * The team's VPC for their own endpoint: two subnets on the main route table and a group; its way

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../../src/config/config.js';
 import { InterruptedError } from '../../src/errors/errors.js';
@@ -141,19 +140,8 @@ describe('static stability words', () => {
 
   it('with an S3 state whose bucket is in the region traffic leaves, one warning line says so', async () => {
     h = new Harness();
-    const s3 = new S3Client({
-      region: PRIMARY,
-      credentials: () => Promise.resolve({ accessKeyId: 'AKIDFAKE', secretAccessKey: 'fake' }),
-    });
     // The team made the bucket beforehand, in the primary region.
-    await h.cloud.authorizer.asAdmin(() =>
-      s3.send(
-        new CreateBucketCommand({
-          Bucket: 'team-state',
-          CreateBucketConfiguration: { LocationConstraint: PRIMARY },
-        }),
-      ),
-    );
+    await h.teamBucket('team-state', PRIMARY);
     const state = ['--state', 's3://team-state/team/prod.json'];
     await h.ok([...state, 'up']);
     h.cloud.clock.advance(5 * 60_000);
@@ -186,7 +174,9 @@ describe('the region being left does not answer', () => {
     h.cloud.faults = { unavailableRegions: [PRIMARY], unavailableServices: ['lambda'] };
     const r = await h.run(['failover', '--drain', PRIMARY, '--reason', 'INC-9 Lambda down', '--yes']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout + r.stderr).toMatch(/not measured from sa-east-1: its probe could not be invoked \(ServiceUnavailable\)/);
+    expect(r.stdout + r.stderr).toMatch(
+      /not measured from sa-east-1: its probe could not be invoked \(ServiceUnavailable\)/,
+    );
     expect(h.state()!.switch).toMatchObject({ phase: 'held', to: SECONDARY, awayFrom: [PRIMARY] });
     expect(h.state()!.switch!.recoverySeconds).toEqual(expect.any(Number));
     expect(holdWrites(h, PRIMARY)).toEqual([1]);

@@ -18,23 +18,14 @@ import { mergePaths, seedTeamApi, teamGet, teamPolicy } from '../support/team-ap
 const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 
-interface Line {
-  check: string;
-  status: string;
-  text: string;
-  fix?: string;
-  region?: string;
-}
-
 let h: Harness;
 let teamId: string;
 const apigw = (region: string) => new APIGatewayClient({ region });
 const get = teamGet();
 
-async function driftLines(): Promise<Line[]> {
+async function driftLines() {
   h.cloud.clock.advance(5 * 60_000);
-  const r = await h.run(['--json', 'verify']);
-  return (r.summary as unknown as { checks: Line[] }).checks.filter((l) => l.check === 'api-drift');
+  return h.verifyLines('api-drift');
 }
 
 async function expectPasses(): Promise<void> {

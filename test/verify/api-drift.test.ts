@@ -19,14 +19,6 @@ const PRIMARY = 'sa-east-1';
 const SECONDARY = 'us-west-1';
 const DAY_MS = 86_400_000;
 
-interface Line {
-  check: string;
-  status: string;
-  text: string;
-  fix?: string;
-  region?: string;
-}
-
 let h: Harness;
 const apiId = (region: string) => h.outputs('api', region).restApiId;
 const apigw = (region: string) => new APIGatewayClient({ region });
@@ -43,11 +35,9 @@ const mergeInto = (region: string, extra: Record<string, unknown>) =>
     new PutRestApiCommand({ restApiId: apiId(region), mode: 'merge', body: body(swagger(extra)) }),
   );
 
-async function driftLines(): Promise<Line[]> {
+async function driftLines() {
   h.cloud.clock.advance(5 * 60_000);
-  const r = await h.run(['--json', 'verify']);
-  const checks = (r.summary as unknown as { checks: Line[] }).checks;
-  return checks.filter((l) => l.check === 'api-drift');
+  return h.verifyLines('api-drift');
 }
 
 async function expectDrift(text: string, fix: RegExp = /drctl up/): Promise<void> {
