@@ -25,6 +25,7 @@ import { petstoreDefinition, petstoreOpenApi, privateApiPolicy } from '../assets
 import {
   admitPatch,
   admitSid,
+  hasAdmitStatement,
   copyOf,
   deployCommand,
   deployStage,
@@ -214,9 +215,7 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
   // stage's deployment, an assumption AWS does not document for the policy extension, see
   // docs/your-own-api.md). One alone is not enough: the team may have removed their statement
   // without deploying, and the next deployment would then refuse the endpoint.
-  const sid = admitSid(ctx.config.deployment);
-  const ours = parsePolicy(found.policy) as { Statement?: unknown } | undefined;
-  const hasOurs = [ours?.Statement ?? []].flat().some((st) => (st as { Sid?: string }).Sid === sid);
+  const hasOurs = hasAdmitStatement(found, ctx.config.deployment);
   const rc = regionConfig(ctx.config, ctx.region);
   if (
     !hasOurs &&
@@ -251,7 +250,7 @@ async function upExisting(ctx: Ctx, api: ExistingApiSource, vpcEndpointId: strin
     } else {
       const canary = (await stageCanary(apigw, restApiId)) !== undefined;
       ctx.warn(
-        `REST API ${restApiId} (yours): drctl's statement ${sid} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region, canary)}\`${canary ? '' : ' (or set api.deploy to true)'}; until then the primary answers drctl's endpoint with 403`,
+        `REST API ${restApiId} (yours): drctl's statement ${admitSid(ctx.config.deployment)} is in its policy but takes effect only when stage ${STAGE} is deployed again: when its current definition is ready, run \`${deployCommand(restApiId, ctx.region, canary)}\`${canary ? '' : ' (or set api.deploy to true)'}; until then the primary answers drctl's endpoint with 403`,
       );
     }
   }

@@ -1,13 +1,13 @@
 import { APIGatewayClient, GetRestApiCommand } from '@aws-sdk/client-api-gateway';
 import {
   admitSid,
+  hasAdmitStatement,
   deployCommand,
   exportOf,
   policyAdmits,
   stageCanary,
   stageDeployment,
 } from '../aws/resources/existing-api.js';
-import { parsePolicy } from '../aws/resource-policy.js';
 import { isExistingApi } from '../config/api-source.js';
 import { recordedOutputs } from '../state/outputs.js';
 import { type CheckLine, type VerifyCheck, fail, ok } from './check.js';
@@ -48,10 +48,7 @@ export const apiAdmits: VerifyCheck = {
     // ship a policy without it; `drctl up` puts it back first.
     const live = await client.send(new GetRestApiCommand({ restApiId: api.restApiId }));
     const sid = admitSid(ctx.config.deployment);
-    const statements = [
-      (parsePolicy(live.policy) as { Statement?: unknown } | undefined)?.Statement ?? [],
-    ].flat();
-    const gone = !statements.some((st) => (st as { Sid?: string } | null)?.Sid === sid);
+    const gone = !hasAdmitStatement(live, ctx.config.deployment);
     const ownEndpoint = ctx.config.primary.endpointId === vpce;
     const canary = (await stageCanary(client, api.restApiId)) !== undefined;
     const fix =

@@ -175,6 +175,10 @@ const statementsOf = (api: RestApi): Statement[] => {
   return [doc?.Statement ?? []].flat() as Statement[];
 };
 
+/** Whether the API's current policy holds drctl's statement (by its Sid). */
+export const hasAdmitStatement = (api: RestApi, deployment: string): boolean =>
+  statementsOf(api).some((s) => s.Sid === admitSid(deployment));
+
 /** Our statement: invoke through drctl's endpoint in the primary. */
 const admitStatement = (sid: string, vpcEndpointId: string): Statement => ({
   Sid: sid,
